@@ -1,0 +1,86 @@
+"""The local console: the bot without Slack.
+
+On a terminal it is a small REPL (history, `help`, `quit`); otherwise it reads
+one command per line from stdin, prints each answer and exits 0 at end of
+input, so it can be scripted and tested.
+"""
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from rich.console import Console
+
+from commands import Answer, Context, answer
+from commands.terminal import render_message
+
+PROMPT = "retention> "
+QUIT = {"quit", "exit", ":q", "\\q"}
+
+
+def rep_names(db) -> dict[str, str]:
+    return {r["id"]: r["name"] or r["id"] for r in db.query("SELECT id, name FROM reps")}
+
+
+def print_answer(console: Console, db, a: Answer, chart_dir: Path | None = None) -> None:
+    console.print(render_message(a.message, rep_names(db)))
+    for chart in a.charts:
+        path = (chart_dir or Path.cwd()) / chart.filename
+        path.write_bytes(chart.png)
+        console.print(f"[dim]chart saved: {path}[/dim]")
+
+
+def run_console(make_context: Callable[[], Context], console: Console, *, intro: str | None = None,
+                stdin=None) -> None:
+    stdin = stdin or sys.stdin
+    interactive = stdin.isatty() and console.is_terminal
+    if intro:
+        ctx = make_context()
+        print_answer(console, ctx.db, answer(ctx, intro))
+    if interactive:
+        _history()
+        console.print("[dim]Type a command like `crr last-quarter` or `help`; `quit` to leave.[/dim]")
+    while True:
+        try:
+            line = console.input(PROMPT) if interactive else stdin.readline()
+        except (EOFError, KeyboardInterrupt):
+            break
+        if not interactive and line == "":
+            break
+        text = line.strip()
+        if not text or text.startswith("#"):
+            continue
+        if text.lower() in QUIT:
+            break
+        if not interactive:
+            console.print(f"[bold]{PROMPT}[/bold]{text}", markup=True, highlight=False)
+        ctx = make_context()
+        try:
+            print_answer(console, ctx.db, answer(ctx, text))
+        except Exception as e:  # keep the session alive; say what failed
+            console.print(f"[red]error:[/red] {type(e).__name__}: {e}")
+            if not interactive:
+                raise
+
+
+def _history() -> None:
+    try:
+        import readline
+    except ImportError:
+        return
+    path = Path.home() / ".retention_bot_history"
+    try:
+        readline.read_history_file(path)
+    except OSError:
+        pass
+    import atexit
+
+    atexit.register(lambda: _save_history(readline, path))
+
+
+def _save_history(readline, path: Path) -> None:
+    try:
+        readline.set_history_length(1000)
+        readline.write_history_file(path)
+    except OSError:
+        pass

@@ -1,0 +1,10 @@
+"""What the user asked and what we answer: parsing, use cases, messages.
+
+Importing this package registers every sub-command (one module each).
+"""
+
+from commands import help, summary  # noqa: F401  (registers the commands)
+from commands.core import COMMANDS, Answer, Context, UsageError
+from commands.dispatch import answer
+
+__all__ = ["COMMANDS", "Answer", "Context", "UsageError", "answer"]

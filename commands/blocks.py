@@ -1,0 +1,159 @@
+"""Pure Block Kit builders and the limits every message must respect.
+
+Slack rejects a message with more than 50 blocks, a section over 3,000
+characters or more than 10 fields; user data must not become markup or a
+mention. Everything here is a pure function so tests can pin the output.
+"""
+
+import re
+from typing import Any
+
+MAX_BLOCKS = 50
+MAX_SECTION = 3000
+MAX_FIELDS = 10
+MAX_FIELD = 2000
+MAX_HEADER = 150
+MAX_TEXT = 40000
+MAX_ACTIONS = 25
+
+Block = dict[str, Any]
+
+
+def escape(value: Any) -> str:
+    """User data shown literally: `&`, `<`, `>` escaped as Slack requires, so
+    `<!channel>` or `<@U123>` in a customer name is text, not a mention."""
+    return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+_MRKDWN = re.compile(r"([*_~`])")
+
+
+def literal(value: Any) -> str:
+    """Escape and neutralise mrkdwn emphasis characters in user data."""
+    return _MRKDWN.sub("\u200b\\1\u200b", escape(value))
+
+
+def clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def header(text: str) -> Block:
+    return {"type": "header", "text": {"type": "plain_text", "text": clip(text, MAX_HEADER), "emoji": True}}
+
+
+def section(text: str, *, accessory: Block | None = None) -> Block:
+    block: Block = {"type": "section", "text": {"type": "mrkdwn", "text": clip(text, MAX_SECTION)}}
+    if accessory:
+        block["accessory"] = accessory
+    return block
+
+
+def fields(pairs: list[tuple[str, str]]) -> list[Block]:
+    """Label/value pairs as field sections, 10 fields per section."""
+    items = [{"type": "mrkdwn", "text": clip(f"*{label}*\n{value}", MAX_FIELD)} for label, value in pairs]
+    return [{"type": "section", "fields": items[i : i + MAX_FIELDS]} for i in range(0, len(items), MAX_FIELDS)]
+
+
+def context(*parts: str) -> Block:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": clip(p, MAX_SECTION)} for p in parts[:10]]}
+
+
+def divider() -> Block:
+    return {"type": "divider"}
+
+
+def button(text: str, action_id: str, value: str = "", style: str | None = None) -> Block:
+    b: Block = {"type": "button", "text": {"type": "plain_text", "text": clip(text, 75)}, "action_id": action_id}
+    if value:
+        b["value"] = value[:2000]
+    if style:
+        b["style"] = style
+    return b
+
+
+def actions(elements: list[Block], block_id: str | None = None) -> Block:
+    block: Block = {"type": "actions", "elements": elements[:MAX_ACTIONS]}
+    if block_id:
+        block["block_id"] = block_id[:255]
+    return block
+
+
+def image(url: str, alt: str) -> Block:
+    return {"type": "image", "image_url": url, "alt_text": clip(alt, 2000)}
+
+
+def lines_section(lines: list[str], *, more_label: str = "more") -> list[Block]:
+    """A list of lines packed into sections under the size limit."""
+    blocks, chunk = [], ""
+    for line in lines:
+        if len(chunk) + len(line) + 1 > MAX_SECTION - 50:
+            blocks.append(section(chunk.rstrip("\n")))
+            chunk = ""
+        chunk += line + "\n"
+    if chunk:
+        blocks.append(section(chunk.rstrip("\n")))
+    return blocks
+
+
+def truncate_list(items: list, limit: int) -> tuple[list, int]:
+    """Keep `limit` items; return them and how many were left out."""
+    return items[:limit], max(len(items) - limit, 0)
+
+
+def and_more(hidden: int, noun: str = "more") -> str:
+    return f"_…and {hidden:,} {noun}_" if hidden else ""
+
+
+def message(text: str, blocks: list[Block]) -> dict:
+    """A complete message: fallback text plus blocks cut to the 50-block limit
+    (the last kept block says how much was cut)."""
+    blocks = [b for b in blocks if b]
+    if len(blocks) > MAX_BLOCKS:
+        cut = len(blocks) - (MAX_BLOCKS - 1)
+        blocks = blocks[: MAX_BLOCKS - 1] + [context(f"…{cut} more blocks not shown; use `--json` or narrow the query")]
+    return {"text": clip(text, MAX_TEXT), "blocks": blocks}
+
+
+def limit_problems(msg: dict) -> list[str]:
+    """Every Block Kit limit the message breaks (empty when it is valid)."""
+    problems = []
+    if not msg.get("text"):
+        problems.append("no text fallback")
+    blocks = msg.get("blocks", [])
+    if len(blocks) > MAX_BLOCKS:
+        problems.append(f"{len(blocks)} blocks > {MAX_BLOCKS}")
+    for i, b in enumerate(blocks):
+        t = b.get("type")
+        if t == "section":
+            if "text" in b and len(b["text"]["text"]) > MAX_SECTION:
+                problems.append(f"block {i}: section text {len(b['text']['text'])} > {MAX_SECTION}")
+            if len(b.get("fields", [])) > MAX_FIELDS:
+                problems.append(f"block {i}: {len(b['fields'])} fields > {MAX_FIELDS}")
+            for f in b.get("fields", []):
+                if len(f["text"]) > MAX_FIELD:
+                    problems.append(f"block {i}: field over {MAX_FIELD}")
+            if "text" not in b and "fields" not in b:
+                problems.append(f"block {i}: section without text or fields")
+            elif "text" in b and not b["text"]["text"]:
+                problems.append(f"block {i}: empty section text")
+        elif t == "header" and len(b["text"]["text"]) > MAX_HEADER:
+            problems.append(f"block {i}: header > {MAX_HEADER}")
+        elif t == "actions" and len(b.get("elements", [])) > MAX_ACTIONS:
+            problems.append(f"block {i}: {len(b['elements'])} actions > {MAX_ACTIONS}")
+        elif t == "context" and len(b.get("elements", [])) > 10:
+            problems.append(f"block {i}: context with > 10 elements")
+    return problems
+
+
+_EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
+
+
+def mask_personal(value: Any) -> Any:
+    """Mask email addresses anywhere in a message (for shared answers)."""
+    if isinstance(value, str):
+        return _EMAIL.sub(lambda m: f"{m.group(1)}•••@{m.group(2)}", value)
+    if isinstance(value, list):
+        return [mask_personal(v) for v in value]
+    if isinstance(value, dict):
+        return {k: mask_personal(v) for k, v in value.items()}
+    return value

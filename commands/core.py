@@ -1,0 +1,131 @@
+"""What every command shares: the request context, the answer, the registry.
+
+A command is a pure function `(ctx, req) -> Answer`, registered with
+`@command(...)` (like Bolt's listener decorators). The answer carries its JSON
+result, its Block Kit message and any chart PNGs; the console renders the same
+message in a terminal, Slack sends it as it is.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from functools import cached_property
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlite_utils import Database
+
+from storage.fields import day_end_utc, day_start_utc
+from storage.queries import Filters
+from storage.settings import load_settings
+
+
+class UsageError(Exception):
+    """The request cannot be answered as written; the message says how to fix it."""
+
+    def __init__(self, message: str, *, command: str | None = None):
+        super().__init__(message)
+        self.command = command
+
+
+@dataclass
+class Context:
+    """Who asks, about which store, as of when. `as_of` is a local date in the
+    workspace time zone; nothing after it exists for the answer."""
+
+    db: Database
+    as_of: date | None = None
+    user_id: str | None = None
+    is_admin: bool = True
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    surface: str = "console"  # or "slack"
+
+    def __post_init__(self) -> None:
+        if self.as_of is None:
+            self.as_of = self.now.astimezone(self.tz).date()
+
+    @cached_property
+    def settings(self) -> dict[str, Any]:
+        return load_settings(self.db)
+
+    @cached_property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(load_settings(self.db)["timezone"])
+
+    @property
+    def currency(self) -> str:
+        return self.settings["currency"]
+
+    @property
+    def cutoff(self) -> str:
+        """Exclusive stored-time bound: the end of the `as_of` day, local time."""
+        return day_end_utc(self.as_of, self.tz)
+
+    def day_start(self, day: date) -> str:
+        return day_start_utc(day, self.tz)
+
+    def window_start(self, days: int) -> str:
+        """Start of the `days`-day window ending with `as_of` (inclusive)."""
+        return day_start_utc(self.as_of - timedelta(days=days - 1), self.tz)
+
+
+@dataclass
+class Request:
+    name: str
+    args: list[str] = field(default_factory=list)
+    filters: Filters = field(default_factory=Filters)
+    share: bool = False
+    text: str = ""
+    rep_mention: str | None = None  # the raw rep: filter, for messages
+
+
+@dataclass
+class Chart:
+    filename: str
+    title: str
+    png: bytes
+
+
+@dataclass
+class Answer:
+    command: str
+    data: dict[str, Any]
+    message: dict[str, Any]
+    charts: list[Chart] = field(default_factory=list)
+    shared: bool = False
+    ok: bool = True
+
+    def to_json(self) -> dict[str, Any]:
+        return self.data
+
+
+Handler = Callable[[Context, Request], Answer]
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    handler: Handler
+    usage: str
+    summary: str
+    slow: bool = False  # answers after the 3-second ack (charts, heavy work)
+    admin_only: bool = False
+    aliases: tuple[str, ...] = ()
+
+
+COMMANDS: dict[str, Command] = {}
+ALIASES: dict[str, str] = {}
+
+
+def command(name: str, *, usage: str, summary: str, slow: bool = False, aliases: tuple[str, ...] = ()):
+    """Register a `/retention` sub-command handler."""
+
+    def register(fn: Handler) -> Handler:
+        if name in COMMANDS:
+            raise ValueError(f"command {name!r} registered twice")
+        COMMANDS[name] = Command(name, fn, usage, summary, slow, False, aliases)
+        for alias in aliases:
+            ALIASES[alias] = name
+        return fn
+
+    return register

@@ -1,0 +1,75 @@
+"""Parse `/retention` text into a Request: sub-command, arguments, filters
+(`segment:NAME`, `rep:@user` / `<@U123>` / `rep:name`) and a trailing `share`."""
+
+import difflib
+import re
+import shlex
+
+from commands.core import ALIASES, COMMANDS, Request, UsageError
+from storage.queries import Filters
+
+_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+
+
+def parse(text: str, *, resolve_rep=None) -> Request:
+    """`resolve_rep(name) -> rep id or None` turns `rep:maria` into an id."""
+    raw = (text or "").strip()
+    if raw.startswith("/retention"):
+        raw = raw[len("/retention"):].strip()
+    try:
+        words = shlex.split(raw)
+    except ValueError:
+        words = raw.split()
+    segment = rep = rep_raw = None
+    share = False
+    rest: list[str] = []
+    for w in words:
+        low = w.lower()
+        if low.startswith("segment:"):
+            segment = w.split(":", 1)[1].strip() or None
+            if not segment:
+                raise UsageError("`segment:` needs a name, e.g. `segment:Enterprise`")
+        elif low.startswith("rep:"):
+            rep_raw = w.split(":", 1)[1].strip()
+            rep = _rep_id(rep_raw, resolve_rep)
+        elif _MENTION.match(w) and rest and rest[0] in ("rep", "followups"):
+            rest.append(w)
+        elif low == "share":
+            share = True
+        else:
+            rest.append(w)
+    name = rest[0].lower() if rest else "summary"
+    name = ALIASES.get(name, name)
+    if name not in COMMANDS:
+        raise UsageError(_unknown(name), command="help")
+    return Request(
+        name=name, args=rest[1:], filters=Filters(segment=segment, rep_id=rep), share=share,
+        text=raw, rep_mention=rep_raw,
+    )
+
+
+def _rep_id(raw: str, resolve_rep) -> str:
+    m = _MENTION.match(raw)
+    if m:
+        return m.group(1)
+    name = raw.lstrip("@")
+    if not name:
+        raise UsageError("`rep:` needs a person, e.g. `rep:@maria`")
+    found = resolve_rep(name) if resolve_rep else None
+    if found:
+        return found
+    if re.fullmatch(r"[UW][A-Z0-9]{6,}", name):
+        return name
+    raise UsageError(f"no rep called `{name}`. Try `rep:@name` with their Slack handle, or see `/retention rep`")
+
+
+def _unknown(word: str) -> str:
+    names = sorted(set(COMMANDS) | set(ALIASES))
+    close = difflib.get_close_matches(word, names, n=2, cutoff=0.6)
+    hint = f" Did you mean `{'` or `'.join(close)}`?" if close else ""
+    return f"I don't know `{word}`.{hint}"
+
+
+def suggest_period(word: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(word, known, n=1, cutoff=0.6)
+    return f" Did you mean `{close[0]}`?" if close else ""

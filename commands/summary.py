@@ -1,0 +1,40 @@
+"""`/retention` alone: the store at a glance."""
+
+from analytics.summary import compute_summary
+from commands import blocks as B
+from commands import format as fmt
+from commands.core import Answer, Context, Request, command
+from commands.messages import EMPTY_STORE_HINT, filter_label, freshness
+from storage.queries import load_customer_aggregates
+
+
+@command("summary", usage="", summary="The store at a glance (also `/retention` alone)")
+def handle_summary(ctx: Context, req: Request) -> Answer:
+    aggregates = load_customer_aggregates(ctx.db, ctx.cutoff, req.filters)
+    window = ctx.settings["activity_window"]
+    s = compute_summary(aggregates, ctx.window_start(window), ctx.cutoff)
+    return Answer("summary", s.to_dict(), build_summary_message(ctx, s, filter_label(req), window))
+
+
+def build_summary_message(ctx: Context, s, scope: str, window: int) -> dict:
+    title = f"Retention at a glance{scope}"
+    if s.orders == 0:
+        return B.message(f"{title}: no orders yet", [B.header(title), B.section(EMPTY_STORE_HINT)])
+    cur = ctx.currency
+    pairs = [
+        ("Customers", fmt.count(s.customers)),
+        (f"Active ({window} days)", f"{fmt.count(s.active_customers)} ({fmt.pct(s.active_customers / s.customers * 100 if s.customers else None)})"),
+        ("Orders", fmt.count(s.orders)),
+        ("Revenue", fmt.money(s.revenue, cur)),
+        ("Repeat purchase rate", fmt.pct(s.repeat_purchase_rate)),
+        ("Orders from", f"{s.first_order} to {s.last_order}"),
+    ]
+    text = (
+        f"{title}: {s.customers:,} customers, {s.active_customers:,} active, {s.orders:,} orders, "
+        f"{fmt.money(s.revenue, cur)} revenue"
+    )
+    return B.message(text, [
+        B.header(title),
+        *B.fields(pairs),
+        B.context(freshness(ctx, s.last_order, s.customers), "Try `/retention crr last-quarter` or `/retention help`"),
+    ])

@@ -1,0 +1,5 @@
+"""SQLite store: open/migrate, import, load_* queries, upsert_* writes."""
+
+from storage.db import StoreError, open_db
+
+__all__ = ["open_db", "StoreError"]

@@ -1,0 +1,176 @@
+"""Parsing and validating single field values from import files.
+
+Each parser takes the raw text and returns the stored value, or raises
+FieldError with a short problem and how to fix it, which the importer turns
+into `FILE:LINE: column: problem (fix)`.
+"""
+
+import math
+import re
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+
+class FieldError(ValueError):
+    def __init__(self, problem: str, fix: str):
+        super().__init__(problem)
+        self.problem = problem
+        self.fix = fix
+
+
+def text(raw: str | None) -> str | None:
+    if raw is None:
+        return None
+    raw = raw.strip()
+    return raw or None
+
+
+_THOUSANDS = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$")
+
+
+def amount(raw: str) -> float:
+    """A non-negative money amount: `12.5`, `1,234.50`, `$12.00`, `12.00 USD`."""
+    try:
+        value = float(raw)
+        if 0 <= value < math.inf:
+            return round(value, 6)
+    except ValueError:
+        pass
+    s = raw.strip().lstrip("$€£").strip()
+    s = re.sub(r"\s*[A-Za-z]{3}$", "", s)
+    if _THOUSANDS.match(s):
+        s = s.replace(",", "")
+    try:
+        value = float(s)
+    except ValueError:
+        raise FieldError(f"{raw!r} is not a number", "write amounts like 1234.50") from None
+    if not math.isfinite(value):
+        raise FieldError(f"{raw!r} is not a finite number", "write amounts like 1234.50")
+    if value < 0:
+        raise FieldError(
+            f"negative amount {raw!r}", "record refunds with status 'refunded', not a negative amount"
+        )
+    return round(value, 6)
+
+
+def number(raw: str, lo: float, hi: float) -> float:
+    try:
+        value = float(raw.strip())
+    except ValueError:
+        raise FieldError(f"{raw!r} is not a number", f"use a number from {lo:g} to {hi:g}") from None
+    if not lo <= value <= hi:
+        raise FieldError(f"{value:g} is out of range", f"use a number from {lo:g} to {hi:g}")
+    return value
+
+
+def currency(raw: str) -> str:
+    s = raw.strip().upper()
+    if not re.fullmatch(r"[A-Z]{3}", s):
+        raise FieldError(f"{raw!r} is not a currency code", "use a 3-letter ISO code like USD")
+    return s
+
+
+def timezone_name(raw: str) -> str:
+    s = raw.strip()
+    try:
+        ZoneInfo(s)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise FieldError(
+            f"unknown time zone {raw!r}", "use an IANA name like America/New_York"
+        ) from None
+    return s
+
+
+def boolean(raw: str) -> int:
+    s = raw.strip().lower()
+    if s in ("1", "true", "yes", "y", "t", "active"):
+        return 1
+    if s in ("0", "false", "no", "n", "f", "inactive"):
+        return 0
+    raise FieldError(f"{raw!r} is not yes/no", "use true or false")
+
+
+def choice(raw: str, allowed: tuple[str, ...]) -> str:
+    s = raw.strip().lower()
+    if s not in allowed:
+        raise FieldError(f"{raw!r} is not one of {', '.join(allowed)}", f"use one of {', '.join(allowed)}")
+    return s
+
+
+# Order status words from CSV files, Shopify and Stripe, mapped to ours.
+_STATUS = {
+    "paid": "paid", "complete": "paid", "completed": "paid", "succeeded": "paid",
+    "success": "paid", "successful": "paid", "captured": "paid", "fulfilled": "paid",
+    "partially_refunded": "paid", "partially refunded": "paid", "closed": "paid",
+    "pending": "pending", "authorized": "pending", "unpaid": "pending", "open": "pending",
+    "refunded": "refunded", "refund": "refunded", "chargeback": "refunded", "disputed": "refunded",
+    "cancelled": "cancelled", "canceled": "cancelled", "voided": "cancelled", "void": "cancelled",
+    "failed": "failed", "declined": "failed", "expired": "failed",
+}
+
+
+def status(raw: str) -> str:
+    s = raw.strip().lower()
+    if s in _STATUS:
+        return _STATUS[s]
+    raise FieldError(
+        f"unknown order status {raw!r}",
+        "use paid, pending, refunded, cancelled or failed (or --map the right column)",
+    )
+
+
+_ISO_UTC_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def format_utc(moment: datetime) -> str:
+    """The one text form of an instant in the store: sortable, UTC, seconds."""
+    return moment.astimezone(UTC).strftime(_ISO_UTC_FORMAT)
+
+
+def parse_utc(value: str) -> datetime:
+    return datetime.strptime(value, _ISO_UTC_FORMAT).replace(tzinfo=UTC)
+
+
+def day_start_utc(day: date, tz: tzinfo = UTC) -> str:
+    """Stored-text form of local midnight at the start of `day`."""
+    return format_utc(datetime(day.year, day.month, day.day, tzinfo=tz))
+
+
+def day_end_utc(day: date, tz: tzinfo = UTC) -> str:
+    """Exclusive upper bound for 'on or before `day`' in local time."""
+    return day_start_utc(day + timedelta(days=1), tz)
+
+
+_COMPACT_DATE = re.compile(r"^\d{8}$")
+
+
+def timestamp(raw: str, tz: tzinfo = UTC) -> str:
+    """ISO-8601 (with or without offset), date-only, YYYYMMDD or
+    `YYYY-MM-DD HH:MM:SS -0500` (Shopify). Naive values are in the workspace
+    time zone `tz`. Returns the stored UTC text."""
+    s = raw.strip()
+    if not s:
+        raise FieldError("empty date", "write dates as YYYY-MM-DD or ISO-8601")
+    if tz is UTC and len(s) == 20 and s[10] == "T" and s[19] == "Z" and s[:4] >= "1970":
+        try:  # already in the stored form: validate only (the common, fast case)
+            datetime.fromisoformat(s)
+            return s
+        except ValueError:
+            pass
+    try:
+        if _COMPACT_DATE.match(s):
+            moment = datetime(int(s[:4]), int(s[4:6]), int(s[6:8]))
+        else:
+            s2 = s.replace(" UTC", "+00:00")
+            if len(s2) > 19 and s2[-6] == " " and s2[-5] in "+-":
+                s2 = s2[:-6] + s2[-5:]  # "2024-01-02 10:00:00 -0500"
+            moment = datetime.fromisoformat(s2)
+    except ValueError:
+        raise FieldError(
+            f"{raw!r} is not a date", "write dates as YYYY-MM-DD or ISO-8601 like 2026-01-31T09:30:00Z"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=tz)
+    if not 1970 <= moment.year <= 2100:
+        raise FieldError(f"{raw!r} is out of range", "use a date between 1970 and 2100")
+    return format_utc(moment)

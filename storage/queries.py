@@ -1,0 +1,105 @@
+"""Read queries returning DataFrames. All take an exclusive `cutoff` (stored
+UTC text): data at or after it does not exist yet for the caller (`--as-of`)."""
+
+from dataclasses import dataclass
+
+import pandas as pd
+from sqlite_utils import Database
+
+from storage.schema import COUNTED_STATUS
+
+
+@dataclass(frozen=True)
+class Filters:
+    """`segment:` and `rep:` filters, applied to the customers table (alias c)."""
+
+    segment: str | None = None
+    rep_id: str | None = None
+
+    def where(self) -> tuple[str, list]:
+        parts, args = ["1"], []
+        if self.segment:
+            parts.append("c.segment = ? COLLATE NOCASE")
+            args.append(self.segment)
+        if self.rep_id:
+            parts.append("c.owner_rep_id = ?")
+            args.append(self.rep_id)
+        return " AND ".join(parts), args
+
+    @property
+    def active(self) -> bool:
+        return bool(self.segment or self.rep_id)
+
+
+NO_FILTERS = Filters()
+
+
+def load_last_order_at(db: Database) -> str | None:
+    """Newest counted-or-not order time in the store (index lookup)."""
+    return db.execute("SELECT MAX(ordered_at) FROM orders").fetchone()[0]
+
+
+def load_customer_aggregates(db: Database, cutoff: str, filters: Filters = NO_FILTERS) -> pd.DataFrame:
+    """One row per customer known before `cutoff`, with counted-order
+    aggregates as of `cutoff`.
+
+    When no order is at or after `cutoff` (the usual case) the aggregates kept
+    by imports are exact and are read as they are; otherwise they are
+    recomputed from orders before `cutoff` (slower, only for `--as-of` in the past).
+    """
+    where, args = filters.where()
+    newest = load_last_order_at(db)
+    cols = "c.id, c.name, c.email, c.company, c.segment, c.owner_rep_id, c.created_at, c.churned_at"
+    if newest is None or newest < cutoff:
+        sql = (
+            f"SELECT {cols}, c.first_order_at, c.last_order_at, c.order_count, c.revenue "  # noqa: S608
+            f"FROM customers c WHERE {where} AND COALESCE(c.created_at, c.first_order_at, '') < ?"
+        )
+        params = [*args, cutoff]
+    else:
+        sql = (
+            f"SELECT {cols}, a.first_at AS first_order_at, a.last_at AS last_order_at, "  # noqa: S608
+            "COALESCE(a.n, 0) AS order_count, COALESCE(a.total, 0) AS revenue "
+            "FROM customers c LEFT JOIN (SELECT customer_id, MIN(ordered_at) AS first_at, "
+            "MAX(ordered_at) AS last_at, COUNT(*) AS n, SUM(amount) AS total FROM orders "
+            "WHERE status = ? AND ordered_at < ? GROUP BY customer_id) a ON a.customer_id = c.id "
+            f"WHERE {where} AND COALESCE(a.first_at, c.created_at, '') < ? "
+            "AND (a.first_at IS NOT NULL OR COALESCE(c.created_at, '') < ?)"
+        )
+        params = [COUNTED_STATUS, cutoff, *args, cutoff, cutoff]
+    return pd.read_sql_query(sql, db.conn, params=params)
+
+
+def load_orders(
+    db: Database,
+    cutoff: str,
+    start: str | None = None,
+    filters: Filters = NO_FILTERS,
+    counted_only: bool = True,
+) -> pd.DataFrame:
+    """Orders in [start, cutoff) with customer_id, ordered_at (datetime64 UTC), amount."""
+    where, args = filters.where()
+    cond = ["o.ordered_at < ?"]
+    params: list = [cutoff]
+    if start:
+        cond.append("o.ordered_at >= ?")
+        params.append(start)
+    if counted_only:
+        cond.append("o.status = ?")
+        params.append(COUNTED_STATUS)
+    join = ""
+    if filters.active:
+        join = "JOIN customers c ON c.id = o.customer_id"
+        cond.append(where)
+        params += args
+    sql = (
+        f"SELECT o.id, o.customer_id, o.ordered_at, o.amount, o.status FROM orders o {join} "  # noqa: S608
+        f"WHERE {' AND '.join(cond)}"
+    )
+    df = pd.read_sql_query(sql, db.conn, params=params)
+    df["ordered_at"] = pd.to_datetime(df["ordered_at"], utc=True, format="%Y-%m-%dT%H:%M:%SZ")
+    return df
+
+
+def load_reps(db: Database) -> pd.DataFrame:
+    return pd.read_sql_query("SELECT * FROM reps ORDER BY name", db.conn)

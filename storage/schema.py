@@ -1,0 +1,149 @@
+"""The store's schema, as sqlite-utils migrations applied in order on open.
+
+A migration, once released, is never edited: later changes are new functions
+appended at the end, so every database can be brought forward step by step.
+"""
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+MIGRATION_SET = "retention-bot"
+
+migrations = Migrations(MIGRATION_SET)
+
+# Order statuses. Only COUNTED ones are purchases; the rest are kept for the
+# record (a refund is not a purchase, but it is not lost either).
+COUNTED_STATUS = "paid"
+STATUSES = ("paid", "pending", "refunded", "cancelled", "failed")
+
+
+@migrations()
+def m001_core(db: Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE reps (
+            id TEXT PRIMARY KEY,
+            name TEXT,
+            email TEXT,
+            tz TEXT,
+            manager_id TEXT,
+            active INTEGER NOT NULL DEFAULT 1
+        );
+        CREATE TABLE customers (
+            id TEXT PRIMARY KEY,
+            name TEXT,
+            email TEXT,
+            company TEXT,
+            segment TEXT,
+            owner_rep_id TEXT,
+            created_at TEXT,
+            churned_at TEXT,
+            first_order_at TEXT,
+            last_order_at TEXT,
+            order_count INTEGER NOT NULL DEFAULT 0,
+            revenue REAL NOT NULL DEFAULT 0
+        );
+        CREATE INDEX customers_first_order_at ON customers(first_order_at);
+        CREATE INDEX customers_owner ON customers(owner_rep_id);
+        CREATE INDEX customers_email ON customers(email);
+        CREATE TABLE orders (
+            id TEXT PRIMARY KEY,
+            customer_id TEXT NOT NULL REFERENCES customers(id),
+            ordered_at TEXT NOT NULL,
+            amount REAL NOT NULL,
+            currency TEXT NOT NULL DEFAULT 'USD',
+            status TEXT NOT NULL DEFAULT 'paid'
+                CHECK (status IN ('paid','pending','refunded','cancelled','failed'))
+        );
+        CREATE INDEX orders_customer_time ON orders(customer_id, ordered_at);
+        -- Covering index for window queries: who ordered between two instants.
+        CREATE INDEX orders_time_customer ON orders(ordered_at, customer_id, status, amount);
+        CREATE TABLE feedback (
+            id TEXT PRIMARY KEY,
+            customer_id TEXT NOT NULL REFERENCES customers(id),
+            kind TEXT NOT NULL CHECK (kind IN ('nps','csat','ces')),
+            score REAL NOT NULL,
+            submitted_at TEXT NOT NULL,
+            comment TEXT
+        );
+        CREATE INDEX feedback_time ON feedback(submitted_at);
+        CREATE TABLE customer_scores (
+            customer_id TEXT PRIMARY KEY REFERENCES customers(id),
+            as_of TEXT NOT NULL,
+            orders INTEGER,
+            frequency INTEGER,
+            recency_days REAL,
+            tenure_days REAL,
+            monetary REAL,
+            revenue_12m REAL,
+            p_alive REAL,
+            expected_orders_90d REAL,
+            predicted_clv_12m REAL,
+            value_pct REAL,
+            typical_gap_days REAL,
+            quiet INTEGER NOT NULL DEFAULT 0,
+            reason TEXT
+        );
+        CREATE TABLE followups (
+            id INTEGER PRIMARY KEY,
+            customer_id TEXT NOT NULL REFERENCES customers(id),
+            rep_id TEXT,
+            state TEXT NOT NULL DEFAULT 'open'
+                CHECK (state IN ('open','snoozed','contacted','dismissed','won_back','lost')),
+            opened_at TEXT NOT NULL,
+            snooze_until TEXT,
+            reminded_at TEXT,
+            reminder_count INTEGER NOT NULL DEFAULT 0,
+            escalated_at TEXT,
+            closed_at TEXT,
+            value_at_open REAL,
+            note TEXT
+        );
+        -- At most one follow-up per customer that is not closed.
+        CREATE UNIQUE INDEX followups_one_open ON followups(customer_id)
+            WHERE closed_at IS NULL;
+        CREATE INDEX followups_rep_state ON followups(rep_id, state);
+        CREATE TABLE deliveries (
+            id INTEGER PRIMARY KEY,
+            key TEXT NOT NULL UNIQUE,
+            kind TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'pending'
+                CHECK (status IN ('pending','sending','sent','failed')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            created_at TEXT NOT NULL,
+            claimed_at TEXT,
+            sent_at TEXT,
+            slack_ts TEXT
+        );
+        CREATE INDEX deliveries_status ON deliveries(status);
+        CREATE TABLE settings (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL,
+            updated_by TEXT,
+            updated_at TEXT
+        );
+        CREATE TABLE audit_log (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            actor TEXT,
+            action TEXT NOT NULL,
+            subject TEXT,
+            detail TEXT
+        );
+        CREATE TABLE imports (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            file_name TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            format TEXT NOT NULL,
+            added INTEGER NOT NULL,
+            updated INTEGER NOT NULL,
+            unchanged INTEGER NOT NULL,
+            rejected INTEGER NOT NULL,
+            imported_at TEXT NOT NULL
+        );
+        """
+    )

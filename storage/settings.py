@@ -1,0 +1,109 @@
+"""Workspace settings: typed, validated, defaulted, and audited when changed."""
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlite_utils import Database
+
+from storage import fields as F
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str
+    default: Any
+    parse: Callable[[str], Any]
+    help: str
+    admin_only: bool = True
+
+
+def _int_range(lo: int, hi: int) -> Callable[[str], int]:
+    def parse(raw: str) -> int:
+        try:
+            value = int(str(raw).strip())
+        except ValueError:
+            raise F.FieldError(f"{raw!r} is not a whole number", f"use {lo}..{hi}") from None
+        if not lo <= value <= hi:
+            raise F.FieldError(f"{value} is out of range", f"use {lo}..{hi}")
+        return value
+
+    return parse
+
+
+def _float_range(lo: float, hi: float) -> Callable[[str], float]:
+    return lambda raw: F.number(str(raw), lo, hi)
+
+
+def _user_ids(raw: str | list) -> list[str]:
+    items = raw if isinstance(raw, list) else str(raw).replace(",", " ").split()
+    out = []
+    for item in items:
+        item = item.strip().removeprefix("<@").removesuffix(">").split("|")[0]
+        if not item.startswith(("U", "W")) or not item.isalnum():
+            raise F.FieldError(f"{item!r} is not a Slack user id", "use ids like U0123ABCD or @mentions")
+        out.append(item)
+    return out
+
+
+SETTINGS: dict[str, Setting] = {
+    s.key: s
+    for s in [
+        Setting("timezone", "UTC", F.timezone_name, "Workspace time zone for period boundaries (IANA name)"),
+        Setting("currency", "USD", F.currency, "Currency shown on money figures"),
+        Setting("activity_window", 90, _int_range(7, 730), "Days without an order before a customer counts as inactive"),
+        Setting("high_value_pct", 20, _int_range(1, 100), "Top % of customers by value that count as high value"),
+        Setting("quiet_p_alive", 0.5, _float_range(0, 1), "P(alive) under which a high-value customer is going quiet"),
+        Setting("quiet_gap_factor", 2.0, _float_range(1, 20), "Days since last order, as a multiple of the usual gap, that count as quiet"),
+        Setting("dismiss_days", 90, _int_range(1, 3650), "Days a 'not at risk' customer stays silenced"),
+        Setting("escalate_after_days", 7, _int_range(1, 365), "Days an ignored follow-up waits before it goes to the manager"),
+        Setting("admins", [], _user_ids, "Slack user ids allowed to change settings"),
+    ]
+}
+
+
+def load_settings(db: Database) -> dict[str, Any]:
+    values = {key: s.default for key, s in SETTINGS.items()}
+    for row in db.query("SELECT key, value FROM settings"):
+        values[row["key"]] = json.loads(row["value"])
+    return values
+
+
+def upsert_setting(db: Database, key: str, raw: Any, *, actor: str | None = None, now: datetime | None = None) -> Any:
+    """Validate and store one setting, with an audit record. Returns the value."""
+    if key not in SETTINGS:
+        raise KeyError(key)
+    value = SETTINGS[key].parse(raw)
+    at = F.format_utc(now or datetime.now(UTC))
+    with db.atomic():
+        old = db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
+        db.execute(
+            "INSERT INTO settings (key, value, updated_by, updated_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_by = excluded.updated_by, "
+            "updated_at = excluded.updated_at",
+            [key, json.dumps(value), actor, at],
+        )
+        write_audit(db, actor, "config.set", key, {"old": json.loads(old[0]) if old else None, "new": value}, at)
+    return value
+
+
+def write_audit(db: Database, actor: str | None, action: str, subject: str | None, detail: Any, at: str) -> None:
+    db.execute(
+        "INSERT INTO audit_log (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)",
+        [at, actor, action, subject, json.dumps(detail, default=str)],
+    )
+
+
+def load_meta(db: Database, key: str) -> Any:
+    """Internal markers (not user settings), e.g. whether this is a demo store."""
+    row = db.execute("SELECT value FROM settings WHERE key = ?", ["_" + key]).fetchone()
+    return json.loads(row[0]) if row else None
+
+
+def upsert_meta(db: Database, key: str, value: Any) -> None:
+    db.execute(
+        "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        ["_" + key, json.dumps(value)],
+    )

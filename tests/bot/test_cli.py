@@ -1,0 +1,84 @@
+"""The CLI as a user runs it: real processes and click's runner, real stores."""
+
+import json
+import subprocess
+import sys
+
+from click.testing import CliRunner
+
+from bot.cli import main
+from tests.conftest import CDNOW, DATA
+
+
+def _run(*args, input=None, cwd=None):
+    return subprocess.run([sys.executable, "-m", "bot.cli", *args], input=input, capture_output=True,
+                          text=True, cwd=cwd, timeout=120)
+
+
+def test_demo_without_input_prints_summary_and_exits_0(tmp_path):
+    r = _run("demo", input="", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "Retention at a glance" in r.stdout
+    assert "2,000" in r.stdout
+    assert (tmp_path / "retention-demo.db").exists()
+    assert "retention-demo.db" in r.stderr
+    again = _run("demo", input="help\n", cwd=tmp_path)
+    assert again.returncode == 0
+    assert "(reused)" in again.stderr and "What I can answer" in again.stdout
+
+
+def test_demo_never_overwrites_a_real_store(cdnow_path):
+    r = _run("--db", str(cdnow_path), "demo", input="")
+    assert r.returncode == 1
+    assert "holds real data" in r.stderr
+
+
+def test_import_then_ask_json(db_path):
+    runner = CliRunner()
+    r = runner.invoke(main, ["--db", str(db_path), "import", "orders", str(CDNOW)])
+    assert r.exit_code == 0, r.output
+    assert "6919 added" in r.output
+    r = runner.invoke(main, ["--db", str(db_path), "--as-of", "1998-06-30", "ask", "/retention", "--json"])
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.output)
+    assert data == {
+        "customers": 2357, "active_customers": 299, "orders": 6919, "revenue": 244091.94,
+        "repeat_purchase_rate": data["repeat_purchase_rate"], "first_order": "1997-01-01", "last_order": "1998-06-30",
+    }
+    assert abs(data["repeat_purchase_rate"] - 1152 / 2357 * 100) < 1e-9
+    r = runner.invoke(main, ["--db", str(db_path), "import", "orders", str(CDNOW)])
+    assert "0 added, 0 updated, 6919 unchanged" in r.output
+
+
+def test_as_of_counts_only_orders_up_to_that_day(cdnow_path):
+    r = CliRunner().invoke(main, ["--db", str(cdnow_path), "--as-of", "1997-06-30", "ask", "--json"])
+    data = json.loads(r.output)
+    expected_orders = sum(1 for line in CDNOW.read_text().splitlines() if line.split()[2] <= "19970630")
+    assert data["orders"] == expected_orders == 4204
+    assert data["last_order"] == "1997-06-30"
+    assert data["customers"] == len({line.split()[1] for line in CDNOW.read_text().splitlines() if line.split()[2] <= "19970630"})
+
+
+def test_import_exit_codes(db_path, tmp_path):
+    runner = CliRunner()
+    bad = tmp_path / "bad.csv"
+    bad.write_text("customer_id,ordered_at,amount\nc1,2026-13-01,5\n")
+    r = runner.invoke(main, ["--db", str(db_path), "import", "orders", str(bad)])
+    assert r.exit_code == 1
+    assert f"{bad}:2: ordered_at:" in r.output
+    assert "nothing was imported" in r.output
+    r = runner.invoke(main, ["--db", str(db_path), "import", "widgets", str(bad)])
+    assert r.exit_code == 2
+    r = runner.invoke(main, ["--db", str(db_path), "import", "orders", str(DATA / "stripe_payments.csv"), "--dry-run"])
+    assert r.exit_code == 0 and "would import" in r.output
+    r = runner.invoke(main, ["--db", str(db_path), "ask", "--json"])
+    assert json.loads(r.output)["orders"] == 0
+
+
+def test_console_reads_stdin_until_end(cdnow_path):
+    r = _run("--db", str(cdnow_path), "--as-of", "1998-06-30", "console",
+             input="# a comment\n/retention\nhelp\nnonsense-word\n")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.count("Retention at a glance") == 1
+    assert "What I can answer" in r.stdout
+    assert "I don't know nonsense-word" in r.stdout

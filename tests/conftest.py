@@ -1,0 +1,57 @@
+"""Shared fixtures: real SQLite files in tmp_path, the real importer, the CLI."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from storage import open_db
+from storage.importer import import_file
+
+DATA = Path(__file__).parent / "data"
+CDNOW = DATA / "CDNOW_sample.txt"
+
+
+@pytest.fixture
+def db_path(tmp_path) -> Path:
+    return tmp_path / "store.db"
+
+
+@pytest.fixture
+def fresh_db(db_path):
+    db = open_db(db_path)
+    yield db
+    db.conn.close()
+
+
+@pytest.fixture(scope="session")
+def _cdnow_template(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("cdnow") / "cdnow.db"
+    db = open_db(path)
+    import_file(db, "orders", CDNOW)
+    db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.conn.close()
+    return path
+
+
+@pytest.fixture
+def cdnow_path(_cdnow_template, tmp_path) -> Path:
+    """A private copy of a store holding the imported CDNOW sample."""
+    path = tmp_path / "cdnow.db"
+    shutil.copy(_cdnow_template, path)
+    return path
+
+
+@pytest.fixture
+def cdnow_db(cdnow_path):
+    db = open_db(cdnow_path)
+    yield db
+    db.conn.close()
+
+
+def dump(db) -> dict[str, list[tuple]]:
+    """Every row of every table, for exact before/after comparisons."""
+    out = {}
+    for table in db.table_names():
+        out[table] = sorted(map(tuple, db.execute(f"SELECT * FROM [{table}]").fetchall()), key=repr)
+    return out

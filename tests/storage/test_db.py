@@ -1,0 +1,68 @@
+import os
+import sqlite3
+import stat
+
+import pytest
+
+from storage import StoreError, open_db
+from storage.db import schema_version
+from storage.schema import migrations
+
+
+def test_open_creates_whole_schema_private_and_wal(db_path):
+    db = open_db(db_path)
+    assert {"customers", "orders", "reps", "feedback", "customer_scores", "followups", "deliveries",
+            "settings", "audit_log", "imports"} <= set(db.table_names())
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert db.execute("PRAGMA busy_timeout").fetchone()[0] >= 5000
+    assert stat.S_IMODE(os.stat(db_path).st_mode) == 0o600
+    assert schema_version(db) == "m001_core"
+
+
+def test_opening_twice_applies_nothing_new(db_path):
+    open_db(db_path).conn.close()
+    db = open_db(db_path)
+    names = [m.name for m in migrations.applied(db)]
+    assert names == [m.name for m in migrations._migrations]
+    assert db.execute("SELECT COUNT(*) FROM _sqlite_migrations").fetchone()[0] == len(names)
+
+
+def test_newer_schema_is_refused(db_path):
+    db = open_db(db_path)
+    db["_sqlite_migrations"].insert({"migration_set": "retention-bot", "name": "m999_future",
+                                     "applied_at": "2030-01-01"})
+    db.conn.close()
+    with pytest.raises(StoreError, match="newer retention-bot.*m999_future"):
+        open_db(db_path)
+
+
+def test_foreign_file_is_refused_untouched(tmp_path):
+    path = tmp_path / "notes.txt"
+    path.write_text("hello, not a database\n")
+    with pytest.raises(StoreError, match="not a SQLite database"):
+        open_db(path)
+    assert path.read_text() == "hello, not a database\n"
+
+
+def test_other_sqlite_database_is_refused(tmp_path):
+    path = tmp_path / "other.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE customers (x)")
+    conn.commit()
+    conn.close()
+    with pytest.raises(StoreError, match="not a retention-bot store"):
+        open_db(path)
+
+
+def test_read_only_directory_gives_clear_error(tmp_path):
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o500)
+    try:
+        if os.access(ro, os.W_OK):
+            pytest.skip("running as a user who can write anywhere")
+        with pytest.raises(StoreError, match="not writable"):
+            open_db(ro / "x.db")
+    finally:
+        ro.chmod(0o700)

@@ -1,0 +1,134 @@
+"""Bad input: one clear message naming file, line and column; nothing written."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from storage import open_db
+from storage.importer import ImportRejected, import_file
+from tests.conftest import dump
+
+
+def _orders_csv(path, n, bad_line=None, bad="not-a-date"):
+    with open(path, "w") as f:
+        f.write("id,customer_id,ordered_at,amount,currency,status\n")
+        for i in range(2, n + 2):
+            when = bad if i == bad_line else f"2026-0{1 + i % 9}-1{i % 10}"
+            f.write(f"o{i},c{i % 97},{when},{10 + i % 50}.25,USD,paid\n")
+
+
+def test_one_bad_row_rejects_whole_file(cdnow_db, tmp_path):
+    path = tmp_path / "orders.csv"
+    _orders_csv(path, 2000, bad_line=1234)
+    before = dump(cdnow_db)
+    with pytest.raises(ImportRejected) as e:
+        import_file(cdnow_db, "orders", path)
+    lines = e.value.report.lines()
+    assert len(lines) == 1
+    assert lines[0].startswith(f"{path}:1234: ordered_at: 'not-a-date' is not a date")
+    assert dump(cdnow_db) == before
+
+
+def test_skip_invalid_imports_the_rest(cdnow_db, tmp_path):
+    path = tmp_path / "orders.csv"
+    _orders_csv(path, 2000, bad_line=1234)
+    report = import_file(cdnow_db, "orders", path, skip_invalid=True)
+    assert (report.added, report.rejected) == (1999, 1)
+    assert report.errors[0].line == 1234
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("", "the file is empty"),
+        ("id,customer_id,amount\n1,c1,3\n", ":1: missing required column ordered_at"),
+        ("customer_id,ordered_at,amount\nc1,2026-01-01,abc\n", ":2: amount: 'abc' is not a number"),
+        ("customer_id,ordered_at,amount\nc1,2026-01-01,-5\n", ":2: amount: negative amount"),
+        ("customer_id,ordered_at,amount\n,2026-01-01,5\n", ":2: customer_id: missing value"),
+        ("id,customer_id,ordered_at,amount\na,c1,2026-01-01,5\na,c2,2026-01-02,6\n", ":3: id: duplicate id 'a' (also on line 2)"),
+        ("customer_id,ordered_at,amount,status\nc1,2026-01-01,5,weird\n", ":2: status: unknown order status 'weird'"),
+        ("customer_id,ordered_at,amount\n", "no data rows"),
+    ],
+)
+def test_bad_files_name_line_and_column(fresh_db, tmp_path, content, expected):
+    path = tmp_path / "bad.csv"
+    path.write_text(content)
+    with pytest.raises(ImportRejected) as e:
+        import_file(fresh_db, "orders", path)
+    text = "\n".join(e.value.report.lines())
+    assert expected in text
+    assert fresh_db.execute("SELECT COUNT(*) FROM orders").fetchone()[0] == 0
+    assert fresh_db.execute("SELECT COUNT(*) FROM customers").fetchone()[0] == 0
+
+
+def test_binary_and_missing_files(fresh_db, tmp_path):
+    binary = tmp_path / "x.csv"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00")
+    with pytest.raises(ImportRejected) as e:
+        import_file(fresh_db, "orders", binary)
+    assert "binary file" in e.value.report.lines()[0]
+    with pytest.raises(ImportRejected) as e:
+        import_file(fresh_db, "orders", tmp_path / "nope.csv")
+    assert "no such file" in e.value.report.lines()[0]
+
+
+def test_not_utf8_names_the_line(fresh_db, tmp_path):
+    path = tmp_path / "latin1.csv"
+    path.write_bytes(b"customer_id,ordered_at,amount\nc1,2026-01-01,5\n" + "Müller,2026-01-01,5\n".encode("latin-1"))
+    with pytest.raises(ImportRejected) as e:
+        import_file(fresh_db, "orders", path)
+    assert "not UTF-8" in e.value.report.lines()[0]
+
+
+def test_map_option_and_bom(fresh_db, tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_bytes("\ufeffOrder Ref,Client,When,Total\nA1,acme,2026-02-03T10:00:00+02:00,\"1,250.00\"\n".encode())
+    report = import_file(fresh_db, "orders", path, mapping={"Order Ref": "id", "Client": "customer_id", "When": "ordered_at"})
+    assert report.added == 1
+    assert fresh_db.execute("SELECT id, customer_id, ordered_at, amount FROM orders").fetchone() == (
+        "A1", "acme", "2026-02-03T08:00:00Z", 1250.0)
+
+
+def test_sigkill_midway_leaves_store_exactly_as_before(cdnow_path, tmp_path):
+    """A real subprocess import, killed while reading the file."""
+    big = tmp_path / "big.csv"
+    _orders_csv(big, 400_000)
+    db = open_db(cdnow_path)
+    before = dump(db)
+    db.conn.close()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "--db", str(cdnow_path), "import", "orders", str(big)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    size = big.stat().st_size
+    deadline = time.monotonic() + 60
+    killed_at = None
+    while time.monotonic() < deadline and proc.poll() is None:
+        pos = _read_position(proc.pid, big)
+        if pos and pos > size // 3:
+            os.kill(proc.pid, signal.SIGKILL)
+            killed_at = pos
+            break
+    proc.wait()
+    assert killed_at, "the import finished before it could be killed midway"
+    db = open_db(cdnow_path)
+    assert dump(db) == before
+
+
+def _read_position(pid: int, target) -> int | None:
+    """How far process `pid` has read `target` (from /proc/PID/fdinfo)."""
+    try:
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            try:
+                if os.readlink(f"/proc/{pid}/fd/{fd}") == str(target):
+                    with open(f"/proc/{pid}/fdinfo/{fd}") as f:
+                        return int(f.readline().split()[1])
+            except OSError:
+                continue
+    except OSError:
+        return None
+    return None
