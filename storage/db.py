@@ -33,15 +33,8 @@ def open_db(path: str | os.PathLike, *, create: bool = True) -> Database:
         raise StoreError(f"{path}: no such database. Import data or run `retention-bot demo`.")
     if exists:
         _check_is_sqlite(path)
-    elif not os.access(path.parent if str(path.parent) else ".", os.W_OK):
-        raise StoreError(
-            f"{path}: cannot create the database, directory {path.parent or '.'} is not "
-            "writable. Pass --db with a path in a writable directory."
-        )
-    if not exists:
-        # Customer data: readable by the owner only.
-        fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
-        os.close(fd)
+    else:
+        _create_private(path)
     try:
         conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
         db = Database(conn)
@@ -55,6 +48,23 @@ def open_db(path: str | os.PathLike, *, create: bool = True) -> Database:
     except sqlite3.DatabaseError as e:
         raise StoreError(f"{path}: cannot open the database: {e}") from e
     return db
+
+
+def _create_private(path: Path) -> None:
+    """Create the file readable by its owner only: it holds customer data."""
+    parent = path.parent
+    if not parent.is_dir():
+        raise StoreError(
+            f"{path}: cannot create the database: directory {parent} does not exist. "
+            "Create it, or pass --db with another path."
+        )
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    except OSError as e:
+        raise StoreError(
+            f"{path}: cannot create the database ({e.strerror}): directory {parent} is not writable. "
+            "Pass --db with a path in a writable directory."
+        ) from None
 
 
 def _check_is_sqlite(path: Path) -> None:

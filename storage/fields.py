@@ -7,6 +7,7 @@ into `FILE:LINE: column: problem (fix)`.
 
 import math
 import re
+from functools import lru_cache
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -63,6 +64,7 @@ def number(raw: str, lo: float, hi: float) -> float:
     return value
 
 
+@lru_cache(maxsize=256)
 def currency(raw: str) -> str:
     s = raw.strip().upper()
     if not re.fullmatch(r"[A-Z]{3}", s):
@@ -70,6 +72,7 @@ def currency(raw: str) -> str:
     return s
 
 
+@lru_cache(maxsize=256)
 def timezone_name(raw: str) -> str:
     s = raw.strip()
     try:
@@ -109,6 +112,7 @@ _STATUS = {
 }
 
 
+@lru_cache(maxsize=256)
 def status(raw: str) -> str:
     s = raw.strip().lower()
     if s in _STATUS:

@@ -66,3 +66,19 @@ def test_read_only_directory_gives_clear_error(tmp_path):
             open_db(ro / "x.db")
     finally:
         ro.chmod(0o700)
+
+
+def test_missing_directory_gives_clear_error_and_creates_nothing(tmp_path):
+    with pytest.raises(StoreError, match="directory .*nowhere does not exist"):
+        open_db(tmp_path / "nowhere" / "x.db")
+    assert not (tmp_path / "nowhere").exists()
+
+
+def test_cli_reports_store_errors_with_exit_1(tmp_path):
+    from click.testing import CliRunner
+
+    from bot.cli import main
+
+    r = CliRunner().invoke(main, ["--db", str(tmp_path / "nowhere" / "x.db"), "ask", "--json"])
+    assert r.exit_code == 1
+    assert "does not exist" in r.output

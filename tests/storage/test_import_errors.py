@@ -132,3 +132,11 @@ def _read_position(pid: int, target) -> int | None:
     except OSError:
         return None
     return None
+
+
+def test_wrong_format_is_named(fresh_db, tmp_path):
+    path = tmp_path / "orders.csv"
+    path.write_text("id,customer_id,ordered_at,amount\n1,c1,2026-01-01,5\n")
+    with pytest.raises(ImportRejected) as e:
+        import_file(fresh_db, "orders", path, fmt="cdnow")
+    assert ":1: 1 columns; CDNOW files have 5" in e.value.report.lines()[0]
