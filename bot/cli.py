@@ -172,5 +172,144 @@ def demo(state: State, customers: int, rebuild: bool):
     run_console(state.context, out, intro="summary")
 
 
+@main.command()
+@click.option("--port", type=int, envvar="PORT", default=3000, show_default=True, help="HTTP port (or $PORT).")
+@click.option("--host", default="0.0.0.0", show_default=True, help="HTTP interface to listen on.")
+@click.option("--mode", type=click.Choice(["auto", "http", "socket"]), default="auto", show_default=True,
+              help="auto: Socket Mode when SLACK_APP_TOKEN is set, else HTTP.")
+@click.pass_obj
+def run(state: State, port: int, host: str, mode: str):
+    """Run the Slack bot until SIGTERM or Ctrl-C.
+
+    Socket Mode needs SLACK_BOT_TOKEN and SLACK_APP_TOKEN (no public URL).
+    HTTP mode needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET and serves
+    /slack/events and /healthz on --port. SLACK_API_URL overrides the Slack
+    Web API URL. Exit codes: 0 stopped, 1 store or network problem, 2 a
+    missing, malformed or rejected token."""
+    from slack_bolt.error import BoltError
+    from slack_sdk.errors import SlackApiError
+
+    from bot.app import create_app, db_file, warm_caches
+    from bot.settings import WHERE, SettingsError, load_slack_settings
+
+    try:
+        settings = load_slack_settings(mode=mode)
+    except SettingsError as e:
+        for problem in e.problems:
+            click.echo(f"error: {problem}", err=True)
+        click.echo("`retention-bot manifest` creates the app; `retention-bot doctor` checks the setup.", err=True)
+        sys.exit(2)
+    db = state.db()
+    try:
+        app = create_app(settings, db, as_of=state.as_of)
+    except BoltError as e:
+        click.echo(f"error: Slack rejected SLACK_BOT_TOKEN ({e}). Copy it again from {WHERE['SLACK_BOT_TOKEN']}.",
+                   err=True)
+        sys.exit(2)
+    except OSError as e:
+        click.echo(f"error: cannot reach the Slack API at {settings.api_url}: {e}", err=True)
+        sys.exit(1)
+    warm_caches(db)
+    if settings.socket_mode:
+        from bot.socket_mode import serve_socket_mode
+
+        try:
+            serve_socket_mode(app, settings.app_token,
+                              on_connected=lambda: click.echo("retention-bot: connected in Socket Mode", err=True))
+        except SlackApiError as e:
+            click.echo(f"error: Slack rejected SLACK_APP_TOKEN ({e.response.get('error')}). "
+                       f"Copy it again from {WHERE['SLACK_APP_TOKEN']}.", err=True)
+            sys.exit(2)
+    else:
+        from bot.server import serve_http
+
+        serve_http(app, db_file(db), host=host, port=port, on_listening=lambda h, p: click.echo(
+            f"retention-bot: HTTP mode, listening on http://{h}:{p}/slack/events (health: /healthz)", err=True))
+    click.echo("retention-bot: stopped", err=True)
+
+
+@main.command()
+@click.option("--url", metavar="URL",
+              help="Public base URL for HTTP mode, e.g. https://bot.example.com (default: Socket Mode).")
+@click.option("--name", default="Retention Bot", show_default=True, help="App name shown in Slack.")
+def manifest(url: str | None, name: str):
+    """Print the Slack app manifest (YAML) for api.slack.com/apps → Create New
+    App → From a manifest."""
+    from bot.manifest import build_manifest
+
+    click.echo(build_manifest(name, url), nl=False)
+
+
+@main.command()
+@click.pass_obj
+def doctor(state: State):
+    """Check the Slack setup (tokens, scopes, digest channels, store) and say
+    what to fix. Exit 0 when nothing needs fixing, else 1."""
+    from bot.doctor import run_doctor
+
+    checks = run_doctor(os.environ, state.db_path)
+    for check in checks:
+        for line in check.lines():
+            click.echo(line)
+    failed = [c for c in checks if not c.ok and not c.warning]
+    click.echo(f"{len(failed)} problem(s) to fix." if failed else "All good.")
+    sys.exit(1 if failed else 0)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the run as JSON (numbers, not text).")
+@click.pass_obj
+def score(state: State, as_json: bool):
+    """Score every customer as of today (or --as-of): fit the value model,
+    flag high-value customers going quiet, open their follow-ups."""
+    from commands.scoring import run_score
+
+    result = run_score(state.context())
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), indent=2))
+        return
+    if result.customers == 0:
+        click.echo(f"No orders up to {result.as_of}: nothing to score. "
+                   "Import orders first: retention-bot import orders FILE")
+        return
+    took = sum(result.seconds.values())
+    click.echo(f"Scored {result.customers:,} customers as of {result.as_of} in {took:.1f} s.")
+    click.echo(f"Model: {result.model['reason']}")
+    click.echo(f"{result.high_value:,} high value, {result.quiet:,} going quiet ({result.newly_quiet:,} newly); "
+               f"{result.followups_opened:,} follow-ups opened, {result.won_back:,} won back.")
+
+
+@main.group()
+def model():
+    """The customer value model (BG/NBD + Gamma-Gamma)."""
+
+
+@model.command("fit")
+@click.option("--as-of", "as_of", callback=_parse_date, metavar="DATE", help="Fit on data up to DATE.")
+@click.option("--unit", type=click.Choice(["days", "weeks"]), default="days", show_default=True,
+              help="Time unit of the reported parameters (α and the log-likelihood depend on it).")
+@click.option("--json", "as_json", is_flag=True, help="Print the fit as JSON (numbers, not text).")
+@click.pass_obj
+def model_fit(state: State, as_of: date | None, unit: str, as_json: bool):
+    """Fit the value model and print the parameters; writes nothing."""
+    from commands.scoring import run_model_fit
+
+    if as_of is not None:
+        state.as_of = as_of
+    fit = run_model_fit(state.context()).to_dict(unit)
+    if as_json:
+        click.echo(json.dumps(fit, indent=2))
+        return
+    click.echo(f"Model: {fit['model']} — {fit['reason']}")
+    click.echo(f"{fit['customers']:,} customers, {fit['repeat_buyers']:,} repeat buyers, as of {fit['as_of']}")
+    if fit["bgnbd"]:
+        bg = fit["bgnbd"]
+        click.echo(f"BG/NBD ({unit}): r = {bg['r']:.4f}, alpha = {bg['alpha']:.4f}, a = {bg['a']:.4f}, "
+                   f"b = {bg['b']:.4f}, log-likelihood {bg['log_likelihood']:.2f}")
+    if fit["gamma_gamma"]:
+        gg = fit["gamma_gamma"]
+        click.echo(f"Gamma-Gamma: p = {gg['p']:.4f}, q = {gg['q']:.4f}, gamma = {gg['gamma']:.4f}")
+
+
 if __name__ == "__main__":
     main()

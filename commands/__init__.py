@@ -3,7 +3,22 @@
 Importing this package registers every sub-command (one module each).
 """
 
-from commands import help, summary  # noqa: F401  (registers the commands)
+from commands import (  # noqa: F401  (registers the commands)
+    at_risk,
+    churn,
+    cohorts,
+    config,
+    crr,
+    customer,
+    followups,
+    help,
+    kpis,
+    nps,
+    rep,
+    summary,
+    top,
+    trend,
+)
 from commands.core import COMMANDS, Answer, Context, UsageError
 from commands.dispatch import answer
 

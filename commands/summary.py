@@ -5,14 +5,13 @@ from commands import blocks as B
 from commands import format as fmt
 from commands.core import Answer, Context, Request, command
 from commands.messages import EMPTY_STORE_HINT, filter_label, freshness
-from storage.queries import load_customer_aggregates
+from storage.queries import load_customer_totals
 
 
 @command("summary", usage="", summary="The store at a glance (also `/retention` alone)")
 def handle_summary(ctx: Context, req: Request) -> Answer:
-    aggregates = load_customer_aggregates(ctx.db, ctx.cutoff, req.filters)
     window = ctx.settings["activity_window"]
-    s = compute_summary(aggregates, ctx.window_start(window), ctx.cutoff)
+    s = compute_summary(load_customer_totals(ctx.db, ctx.cutoff, ctx.window_start(window), req.filters))
     return Answer("summary", s.to_dict(), build_summary_message(ctx, s, filter_label(req), window))
 
 

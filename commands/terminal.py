@@ -20,8 +20,14 @@ _MENTION = re.compile(r"<@([UW][A-Z0-9]+)>")
 _LINK = re.compile(r"<(https?://[^|>]+)\|([^>]+)>")
 
 
+_FENCE = re.compile(r"```\n?(.*?)\n?```", re.S)
+
+
 def mrkdwn_to_rich(text: str, names: dict[str, str] | None = None) -> Text:
     names = names or {}
+    fence = _FENCE.fullmatch(text.strip())
+    if fence:  # a preformatted table: shown as is, in monospace
+        return Text(html.unescape(fence.group(1)).replace("\u200b", ""))
     text = _MENTION.sub(lambda m: "@" + names.get(m.group(1), m.group(1)), text)
     text = _LINK.sub(lambda m: f"{m.group(2)} ({m.group(1)})", text)
     text = text.replace("\u200b", "")

@@ -7,8 +7,8 @@ into `FILE:LINE: column: problem (fix)`.
 
 import math
 import re
-from functools import lru_cache
 from datetime import UTC, date, datetime, timedelta, tzinfo
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 

@@ -39,35 +39,67 @@ def load_last_order_at(db: Database) -> str | None:
     return db.execute("SELECT MAX(ordered_at) FROM orders").fetchone()[0]
 
 
-def load_customer_aggregates(db: Database, cutoff: str, filters: Filters = NO_FILTERS) -> pd.DataFrame:
-    """One row per customer known before `cutoff`, with counted-order
-    aggregates as of `cutoff`.
+def _customer_rows(cutoff: str, filters: Filters) -> tuple[str, list]:
+    """SQL for one row per customer known before `cutoff`, with counted-order
+    aggregates as of `cutoff`, and its parameters.
 
     When no order is at or after `cutoff` (the usual case) the aggregates kept
-    by imports are exact and are read as they are; otherwise they are
-    recomputed from orders before `cutoff` (slower, only for `--as-of` in the past).
+    by imports are exact and are read as they are; otherwise (`--as-of` in the
+    past) they are recomputed from the orders before `cutoff`.
     """
     where, args = filters.where()
-    newest = load_last_order_at(db)
     cols = "c.id, c.name, c.email, c.company, c.segment, c.owner_rep_id, c.created_at, c.churned_at"
+    sql = (
+        f"SELECT {cols}, c.first_order_at, c.last_order_at, c.order_count, c.revenue "  # noqa: S608
+        f"FROM customers c WHERE {where} AND COALESCE(c.created_at, c.first_order_at, '') < ?"
+    )
+    return sql, [*args, cutoff]
+
+
+def _customer_rows_before(cutoff: str, filters: Filters) -> tuple[str, list]:
+    where, args = filters.where()
+    cols = "c.id, c.name, c.email, c.company, c.segment, c.owner_rep_id, c.created_at, c.churned_at"
+    sql = (
+        f"SELECT {cols}, a.first_at AS first_order_at, a.last_at AS last_order_at, "  # noqa: S608
+        "COALESCE(a.n, 0) AS order_count, COALESCE(a.total, 0) AS revenue "
+        "FROM customers c LEFT JOIN (SELECT customer_id, MIN(ordered_at) AS first_at, "
+        "MAX(ordered_at) AS last_at, COUNT(*) AS n, SUM(amount) AS total FROM orders "
+        "WHERE status = ? AND ordered_at < ? GROUP BY customer_id) a ON a.customer_id = c.id "
+        f"WHERE {where} AND COALESCE(a.first_at, c.created_at, '') < ? "
+        "AND (a.first_at IS NOT NULL OR COALESCE(c.created_at, '') < ?)"
+    )
+    return sql, [COUNTED_STATUS, cutoff, *args, cutoff, cutoff]
+
+
+def _customers_as_of(db: Database, cutoff: str, filters: Filters) -> tuple[str, list]:
+    newest = load_last_order_at(db)
     if newest is None or newest < cutoff:
-        sql = (
-            f"SELECT {cols}, c.first_order_at, c.last_order_at, c.order_count, c.revenue "  # noqa: S608
-            f"FROM customers c WHERE {where} AND COALESCE(c.created_at, c.first_order_at, '') < ?"
-        )
-        params = [*args, cutoff]
-    else:
-        sql = (
-            f"SELECT {cols}, a.first_at AS first_order_at, a.last_at AS last_order_at, "  # noqa: S608
-            "COALESCE(a.n, 0) AS order_count, COALESCE(a.total, 0) AS revenue "
-            "FROM customers c LEFT JOIN (SELECT customer_id, MIN(ordered_at) AS first_at, "
-            "MAX(ordered_at) AS last_at, COUNT(*) AS n, SUM(amount) AS total FROM orders "
-            "WHERE status = ? AND ordered_at < ? GROUP BY customer_id) a ON a.customer_id = c.id "
-            f"WHERE {where} AND COALESCE(a.first_at, c.created_at, '') < ? "
-            "AND (a.first_at IS NOT NULL OR COALESCE(c.created_at, '') < ?)"
-        )
-        params = [COUNTED_STATUS, cutoff, *args, cutoff, cutoff]
+        return _customer_rows(cutoff, filters)
+    return _customer_rows_before(cutoff, filters)
+
+
+def load_customer_aggregates(db: Database, cutoff: str, filters: Filters = NO_FILTERS) -> pd.DataFrame:
+    """One row per customer known before `cutoff`, with counted-order
+    aggregates (first/last order, order count, revenue) as of `cutoff`."""
+    sql, params = _customers_as_of(db, cutoff, filters)
     return pd.read_sql_query(sql, db.conn, params=params)
+
+
+def load_customer_totals(db: Database, cutoff: str, active_since: str, filters: Filters = NO_FILTERS) -> dict:
+    """Store-wide totals as of `cutoff` in one SQL pass (no per-customer rows
+    leave SQLite): customers, buyers, repeat buyers, orders, revenue, first and
+    last order, and customers active since `active_since` whose contract had
+    not ended before `cutoff`."""
+    sql, params = _customers_as_of(db, cutoff, filters)
+    row = db.execute(
+        "SELECT COUNT(*), SUM(order_count > 0), SUM(order_count >= 2), "  # noqa: S608
+        "COALESCE(SUM(order_count), 0), COALESCE(SUM(revenue), 0), MIN(first_order_at), MAX(last_order_at), "
+        "SUM(last_order_at >= ? AND (churned_at IS NULL OR churned_at = '' OR churned_at >= ?)) "
+        f"FROM ({sql})",
+        [active_since, cutoff, *params],
+    ).fetchone()
+    keys = ("customers", "buyers", "repeat_buyers", "orders", "revenue", "first_order_at", "last_order_at", "active")
+    return dict(zip(keys, row, strict=True))
 
 
 def load_orders(

@@ -9,6 +9,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from storage import fields as F
+from storage import schedules as S
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,11 @@ SETTINGS: dict[str, Setting] = {
         Setting("dismiss_days", 90, _int_range(1, 3650), "Days a 'not at risk' customer stays silenced"),
         Setting("escalate_after_days", 7, _int_range(1, 365), "Days an ignored follow-up waits before it goes to the manager"),
         Setting("admins", [], _user_ids, "Slack user ids allowed to change settings"),
+        Setting("digest_channels", [], S.digest_channels,
+                "Daily digest channels: JSON [{channel, time HH:MM, tz, weekdays}] or `C0123 09:00 Europe/Berlin mon-fri; ...`"),
+        Setting("reminder_time", S.DEFAULT_TIME, S.local_time, "Local time (HH:MM) of each rep's follow-up reminder, in the rep's own time zone"),
+        Setting("reminder_weekdays", S.DEFAULT_WEEKDAYS, S.weekdays, "Days reminders are sent, e.g. mon-fri"),
+        Setting("score_time", "02:00", S.local_time, "Local time (HH:MM, workspace time zone) of the nightly score refresh"),
     ]
 }
 

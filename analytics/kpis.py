@@ -1,0 +1,246 @@
+"""Retention KPIs, exactly as docs/design.md defines them.
+
+Inputs are an order frame (storage.kpi_queries.OrderFrame: counted orders by
+time, customers by position, contract ends) and a Scope (which customers a
+`segment:`/`rep:` filter keeps). Every function takes its instants
+explicitly (UTC epoch seconds from local day boundaries); nothing here reads
+a clock.
+
+For a period [start, end] of local days and activity window W days:
+- S = active at the start: a counted order in [start − W, start − 1];
+- E = active at the end: a counted order in [end − W + 1, end];
+- N = first-ever counted order in [start, end];
+active also requires no contract end (`churned_at`) at or before the instant
+the window ends. CRR = (E − N)/S × 100, retained = |S ∩ E|,
+reactivated = |E \\ S \\ N|, churn rate = (S − retained)/S × 100.
+"""
+
+import math
+from dataclasses import asdict, dataclass
+from datetime import date, timedelta, tzinfo
+
+import numpy as np
+import pandas as pd
+
+from analytics.periods import Period
+from storage.fields import day_start_utc, parse_utc
+from storage.kpi_queries import OrderFrame
+
+PARETO_TOP = 0.2  # the "20%" of the 80/20 rule
+
+
+def day_bound(day: date, tz: tzinfo) -> int:
+    """Epoch seconds of local midnight starting `day` (the stored-time bound)."""
+    return int(parse_utc(day_start_utc(day, tz)).timestamp())
+
+
+def pct(part: float, whole: float) -> float | None:
+    """part/whole in percent; None (not 0, not an error) when whole is 0."""
+    return part / whole * 100 if whole else None
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which customers count: `keep` per customer position, None = everyone."""
+
+    keep: np.ndarray | None = None
+
+    @classmethod
+    def build(cls, frame: OrderFrame, filter_rowids: np.ndarray | None) -> "Scope":
+        """From the customers.rowid a filter keeps (None = no filter)."""
+        if filter_rowids is None:
+            return cls(None)
+        keep = np.zeros(frame.n_customers, dtype=bool)
+        keep[frame.positions(filter_rowids)] = True
+        return cls(keep)
+
+    def kept(self, mask: np.ndarray) -> np.ndarray:
+        return mask if self.keep is None else mask & self.keep
+
+
+def ordered_between(frame: OrderFrame, scope: Scope, lo: int, hi: int) -> np.ndarray:
+    """Per customer position: a counted order in [lo, hi), kept by the scope."""
+    mask = np.zeros(frame.n_customers, dtype=bool)
+    mask[frame.cust[frame.between(lo, hi)]] = True
+    return scope.kept(mask)
+
+
+def active_at(frame: OrderFrame, scope: Scope, lo: int, hi: int) -> np.ndarray:
+    """Active at instant `hi`: ordered in [lo, hi) and no contract end <= hi."""
+    return ordered_between(frame, scope, lo, hi) & (frame.churned_ts > hi)
+
+
+def first_between(frame: OrderFrame, scope: Scope, lo: int, hi: int) -> np.ndarray:
+    return scope.kept((frame.first_ts >= lo) & (frame.first_ts < hi))
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """The instants behind one period's S, E and N."""
+
+    s_lo: int
+    s_hi: int  # = start of the period
+    e_lo: int
+    e_hi: int  # = end of the period (exclusive: midnight after its last day)
+
+    @classmethod
+    def of(cls, period: Period, window: int, tz: tzinfo) -> "Bounds":
+        return cls(
+            day_bound(period.start - timedelta(days=window), tz),
+            day_bound(period.start, tz),
+            day_bound(period.end - timedelta(days=window - 1), tz),
+            day_bound(period.end + timedelta(days=1), tz),
+        )
+
+
+@dataclass(frozen=True)
+class Retention:
+    S: int
+    E: int
+    N: int
+    retained: int
+    reactivated: int
+    crr: float | None  # percent; None when S = 0
+    churn_rate: float | None
+
+    @property
+    def churned(self) -> int:
+        return self.S - self.retained
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def compute_retention(s: np.ndarray, e: np.ndarray, n: np.ndarray) -> Retention:
+    """From per-customer membership masks of S, E and N."""
+    S, E, N = int(s.sum()), int(e.sum()), int(n.sum())
+    retained = int((s & e).sum())
+    reactivated = int((e & ~s & ~n).sum())
+    return Retention(S, E, N, retained, reactivated, pct(E - N, S), pct(S - retained, S))
+
+
+def retention_sets(frame: OrderFrame, scope: Scope, b: Bounds) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return (
+        active_at(frame, scope, b.s_lo, b.s_hi),
+        active_at(frame, scope, b.e_lo, b.e_hi),
+        first_between(frame, scope, b.s_hi, b.e_hi),
+    )
+
+
+def compute_period_retention(frame: OrderFrame, scope: Scope, period: Period, window: int, tz: tzinfo) -> Retention:
+    return compute_retention(*retention_sets(frame, scope, Bounds.of(period, window, tz)))
+
+
+@dataclass(frozen=True)
+class OrderKpis:
+    """What the period's counted orders say (money in the store's currency)."""
+
+    customers: int  # ordered in the period
+    orders: int
+    revenue: float
+    new_customers: int  # first-ever order in the period
+    aov: float | None  # revenue / orders
+    purchase_frequency: float | None  # orders / customers
+    repeat_purchase_rate: float | None  # % of the period's customers with 2+ orders by its end
+    pareto_share: float | None  # % of revenue from the top 20% of the period's customers
+    repeat_revenue_share: float | None  # % of revenue from orders after a customer's first
+    historical_clv: float | None  # revenue to the period end per customer who had ordered by then
+    customers_to_date: int  # customers with an order by the period end
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def compute_order_kpis(frame: OrderFrame, scope: Scope, lo: int, hi: int) -> OrderKpis:
+    """KPIs of the counted orders in [lo, hi), for the scope's customers."""
+    sl = frame.between(lo, hi)
+    cust, amount, first = frame.cust[sl], frame.amount[sl], frame.first[sl]
+    if scope.keep is not None:
+        kept = scope.keep[cust]
+        cust, amount, first = cust[kept], amount[kept], first[kept]
+    counts = np.bincount(cust, minlength=frame.n_customers)
+    buyers = counts > 0
+    n_buyers, n_orders = int(buyers.sum()), int(len(cust))
+    revenue = float(amount.sum())
+    new = first_between(frame, scope, lo, hi)
+    repeaters = buyers & ((frame.first_ts < lo) | (counts >= 2))
+    spend = np.bincount(cust, weights=amount, minlength=frame.n_customers)[buyers]
+    top = math.ceil(PARETO_TOP * n_buyers)
+    top_revenue = float(np.sort(spend)[::-1][:top].sum())
+    to_date = frame.upto(hi)
+    past_cust, past_amount = frame.cust[:to_date], frame.amount[:to_date]
+    if scope.keep is not None:
+        kept = scope.keep[past_cust]
+        past_cust, past_amount = past_cust[kept], past_amount[kept]
+    customers_to_date = int(scope.kept(frame.first_ts < hi).sum())
+    return OrderKpis(
+        customers=n_buyers,
+        orders=n_orders,
+        revenue=round(revenue, 2),
+        new_customers=int(new.sum()),
+        aov=revenue / n_orders if n_orders else None,
+        purchase_frequency=n_orders / n_buyers if n_buyers else None,
+        repeat_purchase_rate=pct(int(repeaters.sum()), n_buyers),
+        pareto_share=pct(top_revenue, revenue),
+        repeat_revenue_share=pct(revenue - float(amount[first].sum()), revenue),
+        historical_clv=float(past_amount.sum()) / customers_to_date if customers_to_date else None,
+        customers_to_date=customers_to_date,
+    )
+
+
+@dataclass(frozen=True)
+class Feedback:
+    nps: float | None  # % promoters (9–10) − % detractors (0–6)
+    nps_responses: int
+    promoters: int
+    passives: int
+    detractors: int
+    csat: float | None  # % of answers 4–5 on 1–5
+    csat_responses: int
+    ces: float | None  # mean effort score
+    ces_responses: int
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def compute_feedback(answers: pd.DataFrame) -> Feedback:
+    """From survey answers (`kind` ∈ nps|csat|ces, `score`, and optionally
+    `answers`: how many gave that score)."""
+    n = answers["answers"] if "answers" in answers else pd.Series(1, index=answers.index)
+
+    def count(kind: str, test=None) -> int:
+        rows = answers["kind"] == kind
+        if test is not None:
+            rows &= test(answers["score"])
+        return int(n[rows].sum())
+
+    nps_n, csat_n, ces_n = count("nps"), count("csat"), count("ces")
+    promoters, detractors = count("nps", lambda s: s >= 9), count("nps", lambda s: s <= 6)
+    ces_sum = float((answers["score"] * n)[answers["kind"] == "ces"].sum())
+    return Feedback(
+        nps=pct(promoters - detractors, nps_n),
+        nps_responses=nps_n,
+        promoters=promoters,
+        passives=nps_n - promoters - detractors,
+        detractors=detractors,
+        csat=pct(count("csat", lambda s: s >= 4), csat_n),
+        csat_responses=csat_n,
+        ces=ces_sum / ces_n if ces_n else None,
+        ces_responses=ces_n,
+    )
+
+
+def customer_revenue(frame: OrderFrame, hi: int) -> np.ndarray:
+    """Per customer position, revenue of counted orders before `hi`."""
+    j = frame.upto(hi)
+    return np.bincount(frame.cust[:j], weights=frame.amount[:j], minlength=frame.n_customers)
+
+
+def last_order_before(frame: OrderFrame, scope: Scope, hi: int) -> int | None:
+    """Epoch seconds of the newest counted order before `hi` in scope."""
+    j = frame.upto(hi)
+    if scope.keep is None:
+        return int(frame.ts[j - 1]) if j else None
+    hits = np.flatnonzero(scope.keep[frame.cust[:j]])
+    return int(frame.ts[hits[-1]]) if len(hits) else None

@@ -1,0 +1,55 @@
+"""Month by month: CRR, churn rate and revenue for the charts and `trend`."""
+
+from dataclasses import dataclass
+from datetime import date, timedelta, tzinfo
+
+from analytics.kpis import Bounds, Scope, compute_retention, retention_sets
+from analytics.periods import Period, parse_period
+from storage.kpi_queries import OrderFrame
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    month: str  # "2026-11" (to date when it is the as-of month)
+    start: str
+    end: str
+    S: int
+    E: int
+    N: int
+    crr: float | None
+    churn_rate: float | None
+    revenue: float
+    orders: int
+
+    def to_dict(self) -> dict:
+        return self.__dict__.copy()
+
+
+def month_periods(as_of: date, months: int) -> list[Period]:
+    """The `months` calendar months ending with the as-of month (cut at as_of)."""
+    first = as_of.replace(day=1)
+    periods = []
+    for _ in range(months):
+        if first.year < 1970:
+            break
+        periods.append(parse_period(f"{first.year}-{first.month:02d}", as_of))
+        first = (first - timedelta(days=1)).replace(day=1)
+    return periods[::-1]
+
+
+def compute_trend(frame: OrderFrame, scope: Scope, as_of: date, months: int, window: int,
+                  tz: tzinfo) -> list[TrendPoint]:
+    points = []
+    for p in month_periods(as_of, months):
+        b = Bounds.of(p, window, tz)
+        r = compute_retention(*retention_sets(frame, scope, b))
+        sl = frame.between(b.s_hi, b.e_hi)
+        amount = frame.amount[sl]
+        if scope.keep is not None:
+            amount = amount[scope.keep[frame.cust[sl]]]
+        points.append(TrendPoint(
+            month=p.label.split(" ")[0], start=p.start.isoformat(), end=p.end.isoformat(),
+            S=r.S, E=r.E, N=r.N, crr=r.crr, churn_rate=r.churn_rate,
+            revenue=round(float(amount.sum()), 2), orders=int(len(amount)),
+        ))
+    return points

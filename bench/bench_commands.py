@@ -1,0 +1,97 @@
+"""p50 / p95 of every `/retention` command on a store, through the same entry
+point Slack and the console use (`commands.answer`).
+
+    python bench/run.py --sizes 100000 --suites commands
+    python bench/bench_commands.py bench/data/100000/store.db --runs 20
+
+The process keeps an order frame per store (storage.kpi_queries); building
+it is a one-off per import and is timed on its own ("order frame (cold)"),
+then every command is timed warm, as the bot answers after start-up.
+"""
+
+import argparse
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from commands import COMMANDS, Context, answer  # noqa: E402
+from storage import open_db  # noqa: E402
+from storage.kpi_queries import forget_order_frames, load_order_frame  # noqa: E402
+
+# Sample arguments per command; a registered command not listed runs bare.
+SAMPLES = {
+    "summary": "",
+    "help": "help",
+    "crr": "crr last-quarter",
+    "churn": "churn last-quarter",
+    "kpis": "kpis last-quarter",
+    "nps": "nps last-quarter",
+    "cohorts": "cohorts 12",
+    "trend": "trend 12",
+    "rep": "rep",
+    "followups": "followups all",
+    "config": "config",
+    "top": "top 10 last-quarter",
+    "at-risk": "at-risk 10",
+    "customer": "customer C000001",
+}
+EXTRA = ["crr 2026-Q3 segment:Enterprise", "kpis ytd", "rep @maria"]
+
+
+def _last_order_day(db) -> date:
+    last = db.execute("SELECT MAX(ordered_at) FROM orders").fetchone()[0]
+    return date.fromisoformat(last[:10]) if last else date.today()
+
+
+def _time(ctx_factory, text: str, runs: int) -> tuple[list[float], bool]:
+    times, ok = [], True
+    for _ in range(runs):
+        ctx = ctx_factory()
+        t = time.perf_counter()
+        a = answer(ctx, text)
+        times.append((time.perf_counter() - t) * 1000)
+        ok = ok and a.ok
+    return times, ok
+
+
+def run(store_path: str, runs: int = 20) -> list[dict]:
+    db = open_db(store_path, create=False)
+    as_of = _last_order_day(db)
+    forget_order_frames()
+    t = time.perf_counter()
+    frame = load_order_frame(db)
+    cold = (time.perf_counter() - t) * 1000
+    rows = [{"command": f"order frame (cold, {len(frame.ts):,} orders)", "p50_ms": round(cold, 1),
+             "p95_ms": round(cold, 1), "slow": "", "ok": True}]
+    texts = [SAMPLES.get(name, name) for name in sorted(COMMANDS)] + EXTRA
+    for text in texts:
+        times, ok = _time(lambda: Context(db, as_of=as_of), text, runs)
+        name = text.split()[0] if text else "summary"
+        rows.append({
+            "command": text or "(summary)",
+            "p50_ms": round(float(np.percentile(times, 50)), 1),
+            "p95_ms": round(float(np.percentile(times, 95)), 1),
+            "slow": "chart" if COMMANDS.get(name) and COMMANDS[name].slow else "",
+            "ok": ok,
+        })
+    db.conn.close()
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("store")
+    ap.add_argument("--runs", type=int, default=20)
+    args = ap.parse_args()
+    for row in run(args.store, args.runs):
+        print(f"{row['command']:<45} p50 {row['p50_ms']:>9.1f} ms   p95 {row['p95_ms']:>9.1f} ms  {row['slow']}"
+              f"{'' if row['ok'] else '  (not ok)'}")
+
+
+if __name__ == "__main__":
+    main()

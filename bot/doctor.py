@@ -1,0 +1,154 @@
+"""`retention-bot doctor`: is this install able to work, and if not, what to fix.
+
+Checks, in the order a new install fails them: the variables are set and
+well-formed, Slack accepts the bot token (`auth.test`), the token carries
+every scope the manifest asks for (`x-oauth-scopes` header of auth.test),
+the bot is in each configured digest channel, and the store opens. Each
+failed check says what to do; nothing is changed.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.app import build_client
+from bot.manifest import BOT_SCOPES
+from bot.settings import APPS_PAGE, SlackSettings, api_url_from, api_url_problem, token_problem
+from storage import StoreError, open_db
+from storage.settings import load_settings
+
+AUTH_FIXES = {
+    "invalid_auth": "the token is wrong or was revoked. Copy the Bot User OAuth Token again from "
+                    f"{APPS_PAGE} → your app → OAuth & Permissions",
+    "not_authed": "no token was sent. Set SLACK_BOT_TOKEN",
+    "account_inactive": "the app was uninstalled or its bot user deactivated. Reinstall the app "
+                        f"({APPS_PAGE} → your app → Install App)",
+    "token_revoked": f"the token was revoked. Reinstall the app ({APPS_PAGE} → your app → Install App) "
+                     "and copy the new Bot User OAuth Token",
+}
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+    warning: bool = False  # could not check; not a failure
+
+    def lines(self) -> list[str]:
+        mark = "✓" if self.ok else ("?" if self.warning else "✗")
+        out = [f"{mark} {self.name}: {self.detail}"]
+        if self.fix:
+            out.append(f"    fix: {self.fix}")
+        return out
+
+
+def digest_channels(settings: Mapping) -> list[str]:
+    """Channel ids from the digest settings, whatever shape they take
+    (`digest_channel` id, or `digest_channels` ids or {"channel": id} items)."""
+    found: list[str] = []
+    for key in ("digest_channel", "digest_channels"):
+        value = settings.get(key)
+        items = value if isinstance(value, list) else [value]
+        for item in items:
+            channel = (item.get("channel") or item.get("id")) if isinstance(item, dict) else item
+            if isinstance(channel, str) and channel and channel not in found:
+                found.append(channel)
+    return found
+
+
+def check_variables(env: Mapping[str, str]) -> list[Check]:
+    checks = []
+    bot = token_problem("SLACK_BOT_TOKEN", env.get("SLACK_BOT_TOKEN"))
+    checks.append(Check("SLACK_BOT_TOKEN", not bot, "set" if not bot else "missing or malformed", bot or ""))
+    if env.get("SLACK_APP_TOKEN"):
+        app = token_problem("SLACK_APP_TOKEN", env["SLACK_APP_TOKEN"])
+        checks.append(Check("SLACK_APP_TOKEN", not app, "set: Socket Mode" if not app else "malformed", app or ""))
+    else:
+        secret = token_problem("SLACK_SIGNING_SECRET", env.get("SLACK_SIGNING_SECRET"))
+        detail = "set: HTTP mode" if not secret else "missing (needed for HTTP mode)"
+        fix = (secret + " Or set SLACK_APP_TOKEN to use Socket Mode instead.") if secret else ""
+        checks.append(Check("SLACK_SIGNING_SECRET", not secret, detail, fix))
+    if env.get("SLACK_API_URL"):
+        problem = api_url_problem(env["SLACK_API_URL"])
+        checks.append(Check("SLACK_API_URL", not problem, env["SLACK_API_URL"] if not problem else "malformed",
+                            problem or ""))
+    return checks
+
+
+def check_slack(client: WebClient, settings: Mapping) -> list[Check]:
+    try:
+        auth = client.auth_test()
+    except SlackApiError as e:
+        error = e.response.get("error", "unknown")
+        fix = AUTH_FIXES.get(error, f"Slack said {error!r}; see https://api.slack.com/methods/auth.test")
+        return [Check("auth.test", False, f"Slack rejected the bot token ({error})", fix)]
+    checks = [Check("auth.test", True, f"bot @{auth.get('user')} in workspace {auth.get('team')} ({auth.get('url')})")]
+    header = next((v for k, v in auth.headers.items() if k.lower() == "x-oauth-scopes"), None)
+    if header is None:
+        checks.append(Check("scopes", False, "Slack did not report the token's scopes", warning=True))
+    else:
+        granted = {s.strip() for s in header.split(",") if s.strip()}
+        missing = [s for s in BOT_SCOPES if s not in granted]
+        checks.append(Check(
+            "scopes", not missing,
+            "all granted: " + " ".join(BOT_SCOPES) if not missing else "missing " + " ".join(missing),
+            "" if not missing else (
+                f"add {', '.join(missing)} under {APPS_PAGE} → your app → OAuth & Permissions → Bot Token "
+                "Scopes (or paste `retention-bot manifest` into App Manifest), then reinstall the app"
+            ),
+        ))
+    for channel in digest_channels(settings):
+        checks.append(check_channel(client, channel))
+    return checks
+
+
+def check_channel(client: WebClient, channel: str) -> Check:
+    name = f"digest channel {channel}"
+    invite = f"in <#{channel}>, type /invite @retention-bot"
+    try:
+        info = client.conversations_info(channel=channel)["channel"]
+    except SlackApiError as e:
+        error = e.response.get("error", "unknown")
+        if error == "missing_scope":
+            return Check(name, False, "cannot check membership without channels:read", f"make sure of it: {invite}",
+                         warning=True)
+        if error == "channel_not_found":
+            return Check(name, False, "not found (deleted, or private without the bot)",
+                         f"{invite}, or set another digest channel")
+        return Check(name, False, f"cannot check ({error})", invite)
+    if info.get("is_archived"):
+        return Check(name, False, "archived", "unarchive it or set another digest channel")
+    if not info.get("is_member"):
+        return Check(name, False, "the bot is not a member", invite)
+    return Check(name, True, "the bot is a member")
+
+
+def open_store(db_path: str) -> tuple[Check, dict]:
+    """The store check and its settings (empty when it cannot be opened)."""
+    try:
+        db = open_db(db_path, create=False)
+    except StoreError as e:
+        return Check("store", False, str(e), "pass --db (or set RETENTION_DB) to your store"), {}
+    try:
+        customers = db.execute("SELECT COUNT(*) FROM customers").fetchone()[0]
+        settings = load_settings(db)
+    finally:
+        db.conn.close()
+    if customers:
+        return Check("store", True, f"{db_path}: {customers:,} customers"), settings
+    return Check("store", False, f"{db_path}: no customers yet",
+                 "retention-bot import orders FILE (or try retention-bot demo)", warning=True), settings
+
+
+def run_doctor(env: Mapping[str, str], db_path: str) -> list[Check]:
+    store, settings = open_store(db_path)
+    checks = check_variables(env)
+    api_url = api_url_from(env)
+    if checks[0].ok and not api_url_problem(api_url):
+        client = build_client(SlackSettings(bot_token=env["SLACK_BOT_TOKEN"], api_url=api_url))
+        checks += check_slack(client, settings)
+    return [*checks, store]

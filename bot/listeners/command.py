@@ -1,0 +1,103 @@
+"""`/retention`: fast answers in the ack body, slow ones after it.
+
+Slack waits 3 seconds for the acknowledgement, and a message in the ack body
+needs no extra round trip, so every fast command answers there. A slow
+command (charts, heavy work) acks with "Working on it…" at once; a Bolt lazy
+listener then computes the answer, sends it through the response_url and
+uploads its charts with files_upload_v2 to the channel, or to the user's DM
+when the bot cannot reach that channel.
+"""
+
+import logging
+
+from slack_bolt import App
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.app import Services
+from bot.listeners.errors import report_error
+from commands import COMMANDS, Answer, Context, UsageError, answer
+from commands.core import Chart
+from commands.dispatch import resolve_rep_name
+from commands.parse import parse
+
+WORKING = ":hourglass_flowing_sand: Working on it… the answer will appear here in a few seconds."
+# Set by the ack listener for the lazy one: Bolt copies the request context to
+# lazy listeners after the ack listener has run (process_before_response=True).
+SLOW = "retention_slow"
+# completeUploadExternal errors meaning "not this channel", not "not at all".
+UNREACHABLE = {"channel_not_found", "not_in_channel", "is_archived", "access_denied"}
+
+
+def is_slow(ctx: Context, text: str) -> bool:
+    """Parse exactly as `answer` will (same rep resolution); a usage problem
+    is answered at once."""
+    try:
+        req = parse(text, resolve_rep=resolve_rep_name(ctx))
+    except UsageError:
+        return False
+    return COMMANDS[req.name].slow
+
+
+def reply(a: Answer) -> dict:
+    return {
+        "text": a.message["text"],
+        "blocks": a.message["blocks"],
+        "response_type": "in_channel" if a.shared else "ephemeral",
+    }
+
+
+def upload_charts(client: WebClient, charts: list[Chart], *, channel_id: str, user_id: str,
+                  logger: logging.Logger) -> None:
+    """Each chart as a file in the channel; the first "channel not reachable"
+    switches the rest to a DM with the user (a DM with another person, a
+    private channel or one the bot was never invited to)."""
+    target = channel_id
+    for chart in charts:
+        args = {"file": chart.png, "filename": chart.filename, "title": chart.title}
+        try:
+            client.files_upload_v2(channel=target, **args)
+        except SlackApiError as e:
+            error = e.response.get("error")
+            if target != channel_id or error not in UNREACHABLE:
+                raise
+            logger.info("channel %s not reachable for uploads (%s); sending charts by DM", channel_id, error)
+            target = client.conversations_open(users=user_id)["channel"]["id"]
+            client.files_upload_v2(channel=target, **args)
+
+
+def register(app: App, services: Services) -> None:
+    def ack_retention(ack, command, client, context, logger) -> None:
+        text = command.get("text") or ""
+        try:
+            with services.db() as db:
+                ctx = services.context(db, client, command.get("user_id"))
+                if is_slow(ctx, text):
+                    context[SLOW] = True
+                    ack(text=WORKING, response_type="ephemeral")
+                    return
+                result = answer(ctx, text)
+        except Exception as e:
+            ack(**report_error(e, f"/retention {text}", logger))
+            return
+        ack(**reply(result))
+
+    def answer_slow_retention(command, client, respond, context, logger) -> None:
+        if not context.get(SLOW):
+            return
+        text = command.get("text") or ""
+        try:
+            with services.db() as db:
+                result = answer(services.context(db, client, command.get("user_id")), text)
+        except Exception as e:
+            respond(**report_error(e, f"/retention {text}", logger))
+            return
+        respond(**reply(result))
+        if result.charts:
+            try:
+                upload_charts(client, result.charts, channel_id=command["channel_id"],
+                              user_id=command["user_id"], logger=logger)
+            except Exception as e:
+                respond(**report_error(e, f"chart upload for /retention {text}", logger))
+
+    app.command("/retention")(ack=ack_retention, lazy=[answer_slow_retention])

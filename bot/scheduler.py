@@ -1,0 +1,290 @@
+"""When things are posted: the daily digests, the reps' reminders, the nightly
+score and the outbox flush, on an APScheduler 3 BackgroundScheduler.
+
+The scheduler decides *when*; the database decides *whether*. Every run
+turns its scheduled local date into a delivery key (`digest:<date>:<channel>`,
+`remind:<date>:<rep>`) and goes through the outbox, so a second instance, a
+restart, a catch-up or a coalesced misfire can run a job again without
+posting again. Triggers are cron triggers in the channel's or rep's own IANA
+zone, so 09:00 stays 09:00 local through daylight-saving changes.
+
+Jobs have fixed ids (`digest:<channel>`, `remind:<rep>`, `score`,
+`outbox:flush`, `schedule:sync`), `coalesce=True`, `max_instances=1` and a
+misfire grace time; on start, a run missed within that grace is caught up
+once. Job functions take `(db_path, channel|rep, now)` and open their own
+connection, since they run on the scheduler's worker threads.
+"""
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlite_utils import Database
+
+from bot.outbox import deliver, flush_outbox
+from storage import open_db
+from storage.deliveries import Delivery, enqueue_delivery, load_delivery
+from storage.fields import format_utc
+from storage.settings import load_meta, load_settings, upsert_meta
+
+log = logging.getLogger(__name__)
+
+MISFIRE_GRACE = timedelta(hours=1)
+FLUSH_EVERY = timedelta(minutes=5)
+SYNC_EVERY = timedelta(minutes=15)
+JOB_FLUSH = "outbox:flush"
+JOB_SYNC = "schedule:sync"
+JOB_SCORE = "score"
+SCORE_MARK = "score_ran_at"
+
+BuildPayload = Callable[[Database, str, date], dict[str, Any] | None]
+"""Content of one post: (db, channel or rep id, local date) → message dict
+(`{"text", "blocks"}`), or None when there is nothing to send that day."""
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """One recurring job: local `HH:MM` on `weekdays` in zone `tz`."""
+
+    job_id: str
+    kind: str  # digest | remind | score
+    target: str | None  # channel id, rep id, or None for the score
+    time: str
+    tz: str
+    weekdays: str
+
+    def trigger(self) -> CronTrigger:
+        hour, minute = (int(x) for x in self.time.split(":"))
+        return CronTrigger(hour=hour, minute=minute, day_of_week=self.weekdays, timezone=ZoneInfo(self.tz))
+
+    @property
+    def signature(self) -> str:
+        return f"{self.kind} {self.target or ''} {self.time} {self.tz} {self.weekdays}"
+
+    def last_fire(self, now: datetime, grace: timedelta) -> datetime | None:
+        """The latest scheduled time in (now - grace, now], if any: APScheduler
+        3 triggers only look forward, so walk forward from the window start."""
+        trigger = self.trigger()
+        found = None
+        fire = trigger.get_next_fire_time(None, now - grace)
+        while fire is not None and fire <= now:
+            found = fire
+            fire = trigger.get_next_fire_time(fire, fire)
+        return found
+
+
+@dataclass(frozen=True)
+class Jobs:
+    """What the scheduled jobs use, injected: the Slack client (with the
+    outbox retry handlers), the content builders, the score refresh
+    (`score(db, now)`), and the clock."""
+
+    client: WebClient
+    build_digest: BuildPayload
+    build_reminder: BuildPayload
+    score: Callable[[Database, datetime], Any] | None = None
+    clock: Callable[[], datetime] = utc_now
+
+
+def digest_key(local_date: date, channel: str) -> str:
+    return f"digest:{local_date.isoformat()}:{channel}"
+
+
+def remind_key(local_date: date, rep: str) -> str:
+    return f"remind:{local_date.isoformat()}:{rep}"
+
+
+def rep_timezone(client: WebClient | None, rep: str, stored: str | None, default: str) -> str:
+    """The rep's own zone: `reps.tz`, else Slack's `users.info`, else the
+    workspace's."""
+    if stored:
+        return stored
+    if client is not None:
+        try:
+            tz = client.users_info(user=rep)["user"].get("tz")
+            if tz:
+                ZoneInfo(tz)
+                return tz
+        except (SlackApiError, OSError, ValueError, KeyError) as e:
+            log.warning("no time zone for rep %s from Slack (%s); using %s", rep, e, default)
+    return default
+
+
+def load_schedules(db: Database, client: WebClient | None = None) -> list[Schedule]:
+    """Every timed job the settings and the active reps call for."""
+    settings = load_settings(db)
+    workspace = settings["timezone"]
+    out = [
+        Schedule(f"digest:{d['channel']}", "digest", d["channel"], d["time"], d.get("tz") or workspace,
+                 d["weekdays"])
+        for d in settings["digest_channels"]
+    ]
+    for rep, tz in db.execute("SELECT id, tz FROM reps WHERE active = 1 ORDER BY id").fetchall():
+        out.append(Schedule(f"remind:{rep}", "remind", rep, settings["reminder_time"],
+                            rep_timezone(client, rep, tz, workspace), settings["reminder_weekdays"]))
+    out.append(Schedule(JOB_SCORE, "score", None, settings["score_time"], workspace, "mon-sun"))
+    return out
+
+
+def _post_once(db_path: str, kind: str, key: str, target: str, local_date: date, now: datetime,
+               client: WebClient, build_payload: BuildPayload) -> Delivery | None:
+    db = open_db(db_path, create=False)
+    try:
+        if load_delivery(db, key) is None:
+            payload = build_payload(db, target, local_date)
+            if payload is None:
+                log.info("%s: nothing to send", key)
+                return None
+            enqueue_delivery(db, key, kind, target, payload, now)
+        return deliver(db, client, key, now)
+    finally:
+        db.conn.close()
+
+
+def run_digest_job(db_path: str, channel: str, now: datetime, *, tz: str, client: WebClient,
+                   build_payload: BuildPayload, scheduled_for: datetime | None = None) -> Delivery | None:
+    """Post the digest for the local date of the scheduled run (`now` unless
+    catching up), once: its key makes any rerun a no-op."""
+    local_date = (scheduled_for or now).astimezone(ZoneInfo(tz)).date()
+    return _post_once(db_path, "digest", digest_key(local_date, channel), channel, local_date, now,
+                      client, build_payload)
+
+
+def run_reminders_job(db_path: str, rep: str, now: datetime, *, tz: str, client: WebClient,
+                      build_payload: BuildPayload, scheduled_for: datetime | None = None) -> Delivery | None:
+    """DM one rep their batched reminder for the local date, at most once."""
+    local_date = (scheduled_for or now).astimezone(ZoneInfo(tz)).date()
+    return _post_once(db_path, "remind", remind_key(local_date, rep), rep, local_date, now,
+                      client, build_payload)
+
+
+def run_score_job(db_path: str, now: datetime, *, score: Callable[[Database, datetime], Any]) -> None:
+    """Refresh the scores, and remember when, so a restart knows whether the
+    nightly run happened."""
+    db = open_db(db_path, create=False)
+    try:
+        score(db, now)
+        upsert_meta(db, SCORE_MARK, format_utc(now))
+    finally:
+        db.conn.close()
+
+
+def run_flush_job(db_path: str, now: datetime, *, client: WebClient) -> None:
+    db = open_db(db_path, create=False)
+    try:
+        outcome = flush_outbox(db, client, now)
+        if outcome:
+            log.info("outbox flush: %s", dict(outcome))
+    finally:
+        db.conn.close()
+
+
+def _at_clock(clock: Callable[[], datetime], job: Callable, *args: Any, **kwargs: Any) -> Any:
+    """What APScheduler calls: the job gets the clock's time as `now`."""
+    return job(*args, clock(), **kwargs)
+
+
+def _job_call(schedule: Schedule, db_path: str, jobs: Jobs) -> tuple[Callable, list, dict]:
+    if schedule.kind == "digest":
+        return run_digest_job, [db_path, schedule.target], {
+            "tz": schedule.tz, "client": jobs.client, "build_payload": jobs.build_digest}
+    if schedule.kind == "remind":
+        return run_reminders_job, [db_path, schedule.target], {
+            "tz": schedule.tz, "client": jobs.client, "build_payload": jobs.build_reminder}
+    return run_score_job, [db_path], {"score": jobs.score}
+
+
+def _wanted(schedules: list[Schedule], jobs: Jobs) -> list[Schedule]:
+    return [s for s in schedules if s.kind != "score" or jobs.score is not None]
+
+
+def sync_jobs(scheduler: BackgroundScheduler, db_path: str, jobs: Jobs) -> None:
+    """Make the timed jobs match the settings and reps: add new ones,
+    replace changed ones (only those, so an unchanged job keeps its next run),
+    remove those no longer wanted."""
+    db = open_db(db_path, create=False)
+    try:
+        schedules = _wanted(load_schedules(db, jobs.client), jobs)
+    finally:
+        db.conn.close()
+    wanted = {s.job_id for s in schedules}
+    for job in scheduler.get_jobs():
+        if job.id.startswith(("digest:", "remind:")) or job.id == JOB_SCORE:
+            if job.id not in wanted:
+                scheduler.remove_job(job.id)
+    for schedule in schedules:
+        existing = scheduler.get_job(schedule.job_id)
+        if existing is not None and existing.name == schedule.signature:
+            continue
+        func, args, kwargs = _job_call(schedule, db_path, jobs)
+        scheduler.add_job(_at_clock, schedule.trigger(), args=[jobs.clock, func, *args], kwargs=kwargs,
+                          id=schedule.job_id, name=schedule.signature, replace_existing=True)
+
+
+def build_scheduler(db_path: str, jobs: Jobs, *, grace: timedelta = MISFIRE_GRACE,
+                    flush_every: timedelta = FLUSH_EVERY) -> BackgroundScheduler:
+    """The scheduler with every job added, not started (see start_scheduler)."""
+    scheduler = BackgroundScheduler(timezone=UTC, job_defaults={
+        "coalesce": True, "max_instances": 1, "misfire_grace_time": int(grace.total_seconds())})
+    sync_jobs(scheduler, db_path, jobs)
+    scheduler.add_job(_at_clock, IntervalTrigger(seconds=flush_every.total_seconds()),
+                      args=[jobs.clock, run_flush_job, db_path], kwargs={"client": jobs.client},
+                      id=JOB_FLUSH, name="outbox flush", replace_existing=True)
+    scheduler.add_job(sync_jobs, IntervalTrigger(seconds=SYNC_EVERY.total_seconds()),
+                      args=[scheduler, db_path, jobs], id=JOB_SYNC, name="schedule sync", replace_existing=True)
+    return scheduler
+
+
+def catch_up(db_path: str, jobs: Jobs, now: datetime, *, grace: timedelta = MISFIRE_GRACE) -> list[str]:
+    """Run, once, each job whose latest scheduled time lies within the grace
+    window and whose result is not in the database yet (the scheduler itself
+    only looks forward from its start). Returns what was run."""
+    db = open_db(db_path, create=False)
+    try:
+        schedules = _wanted(load_schedules(db, jobs.client), jobs)
+        due = []
+        for schedule in schedules:
+            fire = schedule.last_fire(now, grace)
+            if fire is None:
+                continue
+            if schedule.kind == "score":
+                ran = load_meta(db, SCORE_MARK)
+                if ran is None or ran < format_utc(fire):
+                    due.append((schedule, fire, JOB_SCORE))
+                continue
+            local_date = fire.astimezone(ZoneInfo(schedule.tz)).date()
+            key = (digest_key if schedule.kind == "digest" else remind_key)(local_date, schedule.target)
+            row = load_delivery(db, key)
+            if row is None or row.status in ("pending", "sending"):
+                due.append((schedule, fire, key))
+    finally:
+        db.conn.close()
+    for schedule, fire, key in due:
+        log.info("catching up %s scheduled for %s", key, fire.isoformat())
+        func, args, kwargs = _job_call(schedule, db_path, jobs)
+        if schedule.kind != "score":
+            kwargs["scheduled_for"] = fire
+        func(*args, now, **kwargs)
+    return [key for _, _, key in due]
+
+
+def start_scheduler(db_path: str, jobs: Jobs, *, grace: timedelta = MISFIRE_GRACE) -> BackgroundScheduler:
+    """Flush what is pending, catch up missed runs, then start the clock."""
+    scheduler = build_scheduler(db_path, jobs, grace=grace)
+    now = jobs.clock()
+    run_flush_job(db_path, now, client=jobs.client)
+    catch_up(db_path, jobs, now, grace=grace)
+    scheduler.start()
+    return scheduler

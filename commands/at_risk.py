@@ -1,0 +1,81 @@
+"""`/retention at-risk [n]`: high-value customers going quiet, most valuable
+first, each with the reason in figures and who owns the follow-up."""
+
+from commands import blocks as B
+from commands import format as fmt
+from commands.core import Answer, Context, Request, UsageError, command
+from commands.messages import EMPTY_STORE_HINT, filter_label
+from commands.value_parts import load_model_summary, model_line, number, owner_text, read_count
+from storage.queries import load_last_order_at
+from storage.scores import count_scores, load_scores
+
+DEFAULT_SHOWN = 10
+MAX_SHOWN = 50
+
+
+@command("at-risk", usage="at-risk [n]", summary="High-value customers going quiet, with the reason and owner",
+         aliases=("atrisk", "risk", "quiet"))
+def handle_at_risk(ctx: Context, req: Request) -> Answer:
+    n, rest = read_count(req, DEFAULT_SHOWN, MAX_SHOWN, "at-risk 20")
+    if rest:
+        raise UsageError(f"`at-risk` takes a number of customers, not `{' '.join(rest)}`; "
+                         "e.g. `at-risk 20`", command="at-risk")
+    title = f"Going quiet: high-value customers{filter_label(req)}"
+    summary = load_model_summary(ctx)
+    empty = load_last_order_at(ctx.db) is None
+    if summary is None or empty:
+        hint = EMPTY_STORE_HINT if empty else model_line(None)
+        data = {"as_of": None, "model": None, "total": 0, "shown": 0, "customers": []}
+        return Answer("at-risk", data, B.message(f"{title}: {hint}", [B.header(title), B.section(hint)]))
+    rows = load_scores(ctx.db, req.filters, quiet_only=True, limit=n)
+    counts = count_scores(ctx.db, req.filters)
+    customers = [customer_entry(r) for r in rows.to_dict("records")]
+    data = {"as_of": summary["as_of"], "model": summary, "total": counts["quiet"], "shown": len(customers),
+            "scored": counts["scored"], "customers": customers}
+    return Answer("at-risk", data, build_at_risk_message(data, title, ctx.currency))
+
+
+def customer_entry(r: dict) -> dict:
+    return {
+        "customer_id": r["customer_id"], "name": r["name"], "company": r["company"], "segment": r["segment"],
+        "owner_rep_id": r["owner_rep_id"], "value": number(r["value"]),
+        "predicted_clv_12m": number(r["predicted_clv_12m"]), "revenue_12m": number(r["revenue_12m"]),
+        "p_alive": number(r["p_alive"]), "days_since_last": number(r["tenure_days"] - r["recency_days"]),
+        "typical_gap_days": number(r["typical_gap_days"]), "value_pct": number(r["value_pct"]),
+        "reason": r["reason"], "followup_state": r["followup_state"],
+    }
+
+
+def build_at_risk_message(data: dict, title: str, currency: str) -> dict:
+    summary = data["model"]
+    value_label = "expected 12-month value" if summary["model"] != "rules" else "12-month revenue"
+    footer = (f"scores as of {summary['as_of']} · {data['total']:,} going quiet of {data['scored']:,} "
+              "scored · `retention-bot score` refreshes")
+    if not data["customers"]:
+        text = f"{title}: none right now"
+        return B.message(text, [
+            B.header(title),
+            B.section("No high-value customer is going quiet right now. :tada:"),
+            B.context(B.escape(model_line(summary))), B.context(footer),
+        ])
+    lines = []
+    for i, c in enumerate(data["customers"], 1):
+        who = f"*{B.literal(c['name'] or c['customer_id'])}*"
+        if c["company"]:
+            who += f" ({B.literal(c['company'])})"
+        state = f" · follow-up {c['followup_state']}" if c["followup_state"] else ""
+        lines.append(
+            f"{i}. {who} — {fmt.money(c['value'], currency)} {value_label}\n"
+            f"      {B.escape(c['reason'] or '')} · owner {owner_text(c['owner_rep_id'])}{state}"
+        )
+    more = data["total"] - data["shown"]
+    if more > 0:
+        lines.append(B.and_more(more, "more: ask for `at-risk 50`"))
+    names = ", ".join(B.escape(c["name"] or c["customer_id"]) for c in data["customers"][:5])
+    text = f"{title}: {data['total']:,} going quiet, most valuable {names}"
+    return B.message(text, [
+        B.header(title),
+        *B.lines_section(lines),
+        B.context(B.escape(model_line(summary))),
+        B.context(footer),
+    ])

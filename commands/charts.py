@@ -1,0 +1,98 @@
+"""PNG charts for Slack uploads and the console: the cohort heatmap and the
+monthly trend. Agg backend and an explicit Figure (no pyplot state), so
+charts render in any thread and on machines without a display. Margins are
+set in inches rather than with `bbox_inches="tight"`, which draws every
+figure twice (a 12-month heatmap: ~1 s instead of ~0.4 s)."""
+
+import io
+
+import numpy as np
+from matplotlib.colors import LinearSegmentedColormap
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
+
+_CMAP = LinearSegmentedColormap.from_list("retention", ["#f4f6fb", "#7aa6dc", "#1d4f91"])
+_DPI = 110
+
+
+def _png(fig: Figure) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=_DPI, metadata={"Software": None})
+    return buf.getvalue()
+
+
+def _figure(width: float, height: float, *, left: float, right: float, top: float, bottom: float) -> Figure:
+    """A figure whose plot area leaves the given margins (inches)."""
+    fig = Figure(figsize=(width, height))
+    fig.subplots_adjust(left=left / width, right=1 - right / width, top=1 - top / height, bottom=bottom / height)
+    return fig
+
+
+def _compact(value: float, _pos=None) -> str:
+    for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= size:
+            return f"{value / size:.1f}".rstrip("0").rstrip(".") + suffix
+    return f"{value:.0f}"
+
+
+def cohort_heatmap_png(months: list[str], sizes: list[int], active: list[list[float | None]], title: str) -> bytes:
+    """Rows: cohorts (first-order month, size); columns: months since; cells:
+    % of the cohort that ordered that month. Month 0 is left out of the
+    colour scale (always 100%) so later months keep their contrast."""
+    n = len(months)
+    grid = np.full((n, n), np.nan)
+    for i, row in enumerate(active):
+        for j, v in enumerate(row):
+            if v is not None:
+                grid[i, j] = v
+    later = grid[:, 1:]
+    vmax = float(np.nanmax(later)) if n > 1 and np.isfinite(later).any() else 100.0
+    fig = _figure(max(6.0, 2.4 + 0.55 * n), 1.4 + 0.4 * n, left=1.5, right=0.2, top=0.45, bottom=0.65)
+    ax = fig.add_subplot()
+    ax.imshow(np.where(np.arange(n) == 0, np.nan, grid), cmap=_CMAP, vmin=0, vmax=max(vmax, 1.0), aspect="auto")
+    for i in range(n):
+        for j in range(n - i):
+            v = grid[i, j]
+            if np.isnan(v):
+                continue
+            dark = j > 0 and v > 0.6 * vmax
+            ax.text(j, i, f"{v:.0f}", ha="center", va="center", fontsize=8,
+                    color="white" if dark else "#1f2933")
+    ax.set_xticks(range(n), [str(j) for j in range(n)], fontsize=8)
+    ax.set_yticks(range(n), [f"{m}  ({s:,})" for m, s in zip(months, sizes, strict=True)], fontsize=8)
+    ax.set_xlabel("months since first order")
+    ax.set_title(title, fontsize=10, loc="left")
+    ax.tick_params(length=0)
+    for side in ax.spines.values():
+        side.set_visible(False)
+    return _png(fig)
+
+
+def trend_png(months: list[str], crr: list[float | None], churn: list[float | None], revenue: list[float],
+              title: str, currency: str) -> bytes:
+    """CRR and churn rate (lines, %) over revenue (bars, right axis)."""
+    x = np.arange(len(months))
+    fig = _figure(9.0, 4.6, left=0.6, right=0.9, top=0.4, bottom=1.35)
+    ax = fig.add_subplot()
+    bars = ax.twinx()
+    bars.bar(x, revenue, color="#d9e2ef", width=0.7, label=f"revenue ({currency})")
+    bars.set_ylabel(f"revenue ({currency})", fontsize=8)
+    bars.yaxis.set_major_formatter(FuncFormatter(_compact))
+    bars.tick_params(labelsize=8)
+    ax.set_zorder(bars.get_zorder() + 1)
+    ax.patch.set_visible(False)
+    nan = lambda values: [np.nan if v is None else v for v in values]  # noqa: E731
+    ax.plot(x, nan(crr), marker="o", color="#1d4f91", label="CRR %")
+    ax.plot(x, nan(churn), marker="o", color="#c0392b", label="churn %")
+    ax.set_ylabel("%", fontsize=8)
+    highest = max([v for v in (*crr, *churn) if v is not None], default=100.0)
+    ax.set_ylim(0, max(105.0, highest * 1.05))
+    ax.set_xticks(x, months, rotation=45, ha="right", fontsize=8)
+    ax.tick_params(axis="y", labelsize=8)
+    ax.grid(axis="y", alpha=0.3)
+    handles = ax.get_legend_handles_labels()
+    extra = bars.get_legend_handles_labels()
+    ax.legend(handles[0] + extra[0], handles[1] + extra[1], fontsize=8, loc="upper center",
+              bbox_to_anchor=(0.5, -0.3), ncol=3, frameon=False)
+    ax.set_title(title, fontsize=10, loc="left")
+    return _png(fig)

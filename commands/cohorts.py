@@ -1,0 +1,70 @@
+"""`/retention cohorts [months]`: monthly first-order cohorts and the share
+of each that ordered in each later month, as a table and a heatmap."""
+
+from analytics.cohorts import compute_cohorts
+from commands import blocks as B
+from commands.charts import cohort_heatmap_png
+from commands.core import Answer, Chart, Context, Request, UsageError, command
+from commands.kpi_inputs import empty_store_message, read_inputs
+
+DEFAULT_MONTHS = 12
+MAX_MONTHS = 18  # the widest table that fits one Slack section
+
+
+@command("cohorts", usage="cohorts [months]", summary="Monthly cohorts heatmap: who keeps ordering (chart)",
+         slow=True, aliases=("cohort",))
+def handle_cohorts(ctx: Context, req: Request) -> Answer:
+    count = read_months(req.args, "cohorts")
+    k = read_inputs(ctx, req)
+    as_of_month = ctx.as_of.year * 12 + ctx.as_of.month - 1
+    c = compute_cohorts(k.frame, k.scope, ctx.settings["timezone"], k.cutoff, as_of_month, count)
+    data = {"months": count, "as_of": ctx.as_of.isoformat(), **c.to_dict()}
+    title = f"Monthly cohorts · {c.months[0]} to {c.months[-1]}"
+    if not k.has_orders:
+        return Answer("cohorts", data, empty_store_message(title))
+    charts = []
+    if sum(c.sizes):
+        png = cohort_heatmap_png(c.months, c.sizes, c.active, f"{title}: % of each cohort ordering")
+        charts.append(Chart(f"cohorts-{ctx.as_of.isoformat()}.png", title, png))
+    return Answer("cohorts", data, build_cohorts_message(data, title, k.scope_text, k.freshness()), charts=charts)
+
+
+def read_months(args: list[str], command: str) -> int:
+    if not args:
+        return DEFAULT_MONTHS
+    word = args[0].lower().removesuffix("m").removesuffix("months")
+    if len(args) > 1 or not word.isdigit() or not 2 <= int(word) <= MAX_MONTHS:
+        raise UsageError(f"`{' '.join(args)}`: give a number of months from 2 to {MAX_MONTHS}, e.g. "
+                         f"`/retention {command} 6`", command=command)
+    return int(word)
+
+
+def build_cohorts_message(d: dict, title: str, scope: str, freshness: str) -> dict:
+    rows = d["cohorts"]
+    n = len(rows)
+    head = "cohort    size  " + " ".join(f"{f'M{k}':>4}" for k in range(n))
+    lines = [head]
+    for r in rows:
+        cells = " ".join("   —" if v is None else f"{v:4.0f}" for v in r["active_pct"])
+        lines.append(f"{r['cohort']}  {r['size']:>6,}  {cells}")
+    table = "```\n" + "\n".join(lines) + "\n```"
+    newest = [r for r in rows if r["size"] and len(r["active_pct"]) > 1]
+    summary = ""
+    if newest:
+        m1 = [r["active_pct"][1] for r in newest]
+        summary = f"On average {sum(m1) / len(m1):.1f}% of a cohort orders again in its second month (M1)."
+    text = f"{title}: " + "; ".join(
+        f"{r['cohort']} {r['size']:,} customers" for r in rows[-3:]
+    ) + (f". {summary}" if summary else "")
+    blocks = [B.header(title)]
+    if summary:
+        blocks.append(B.section(summary))
+    if not any(r["size"] for r in rows):
+        longer = f" Try `/retention cohorts {MAX_MONTHS}`." if n < MAX_MONTHS else ""
+        blocks.append(B.section(f"No customer placed a first order in these {n} months.{longer}"))
+    blocks.append(B.section(table))
+    blocks.append(B.context(
+        "Rows: month of first paid order (cohort size). Columns: months since. Cells: % of the cohort "
+        f"with a paid order that month{scope}", freshness,
+    ))
+    return B.message(text, blocks)

@@ -1,0 +1,71 @@
+"""`/retention config [key [value]]`: show the workspace settings, one of
+them, or (admins) change one — validated, and audited by storage."""
+
+import difflib
+
+from commands import blocks as B
+from commands.core import Answer, Context, Request, UsageError, command
+from storage.fields import FieldError
+from storage.settings import SETTINGS, upsert_setting
+
+
+@command("config", usage="config [key [value]]", summary="Workspace settings (admins change them)",
+         aliases=("settings",))
+def handle_config(ctx: Context, req: Request) -> Answer:
+    values = {key: ctx.settings[key] for key in SETTINGS}
+    if not req.args:
+        data = {"settings": values}
+        return Answer("config", data, build_settings_message(values))
+    key = read_key(req.args[0])
+    if len(req.args) == 1:
+        data = {"key": key, "value": values[key], "default": SETTINGS[key].default, "help": SETTINGS[key].help}
+        return Answer("config", data, build_settings_message({key: values[key]}))
+    raw = " ".join(req.args[1:])
+    if not ctx.is_admin:
+        admins = " ".join(f"<@{a}>" for a in values["admins"]) or "a workspace admin"
+        problem = f"Only admins can change settings; ask {admins}."
+        return Answer("config", {"key": key, "error": problem}, _notice(problem), ok=False)
+    try:
+        new = upsert_setting(ctx.db, key, raw, actor=ctx.user_id, now=ctx.now)
+    except FieldError as e:
+        problem = f"`{key}`: {e.problem} — {e.fix}."
+        return Answer("config", {"key": key, "error": f"{e.problem} ({e.fix})"}, _notice(problem), ok=False)
+    data = {"key": key, "value": new, "old": values[key], "updated": True}
+    text = f"{key} set to {show(key, new)} (was {show(key, values[key])})"
+    return Answer("config", data, B.message(text, [
+        B.section(f":white_check_mark: `{key}` is now *{show(key, new)}* (was {show(key, values[key])})"),
+        B.context(B.escape(SETTINGS[key].help)),
+    ]))
+
+
+def read_key(word: str) -> str:
+    key = word.lower().replace("-", "_")
+    if key in SETTINGS:
+        return key
+    close = difflib.get_close_matches(key, list(SETTINGS), n=1, cutoff=0.6)
+    hint = f" Did you mean `{close[0]}`?" if close else ""
+    raise UsageError(f"there is no setting `{word}`.{hint} Settings: {', '.join(SETTINGS)}", command="config")
+
+
+def show(key: str, value) -> str:
+    if key == "admins":
+        return " ".join(f"<@{a}>" for a in value) or "nobody yet"
+    return B.escape(value)
+
+
+def _notice(problem: str) -> dict:
+    return B.message(problem, [B.section(f":warning: {problem}")])
+
+
+def build_settings_message(values: dict) -> dict:
+    lines = [
+        f"• `{key}` = *{show(key, value)}*" + ("" if value != SETTINGS[key].default else " _(default)_")
+        + f"\n   {B.escape(SETTINGS[key].help)}"
+        for key, value in values.items()
+    ]
+    title = "Settings" if len(values) > 1 else f"Setting {next(iter(values))}"
+    return B.message(
+        f"{title}: " + ", ".join(f"{k}={show(k, v)}" for k, v in values.items()),
+        [B.header(title), *B.lines_section(lines),
+         B.context("Change one with `/retention config KEY VALUE` (admins only).")],
+    )

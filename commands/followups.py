@@ -1,0 +1,86 @@
+"""`/retention followups [mine|all]`: the follow-ups still open — whose
+customer, since when, what is at stake — and how recent ones ended."""
+
+from datetime import timedelta
+
+from commands import blocks as B
+from commands import format as fmt
+from commands.core import Answer, Context, Request, UsageError, command
+from commands.parse import suggest_period
+from storage.fields import format_utc
+from storage.kpi_queries import load_followups, load_rep
+
+SHOWN = 15
+CLOSED_DAYS = 30
+SCOPES = ("mine", "all")
+
+
+@command("followups", usage="followups [mine|all]", summary="Open follow-ups: yours, or everyone's",
+         aliases=("followup", "follow-ups"))
+def handle_followups(ctx: Context, req: Request) -> Answer:
+    scope = read_scope(ctx, req)
+    rep_id = ctx.user_id if scope == "mine" else None
+    since = format_utc(ctx.now - timedelta(days=CLOSED_DAYS))
+    rows = load_followups(ctx.db, rep_id or req.filters.rep_id, req.filters, closed_since=since)
+    open_rows = rows[rows["closed_at"].isna()]
+    closed = rows[rows["closed_at"].notna()]
+    data = {
+        "scope": scope,
+        "rep_id": rep_id or req.filters.rep_id,
+        "open": int(len(open_rows)),
+        "followups": [_row(r) for r in open_rows.to_dict("records")],
+        f"closed_last_{CLOSED_DAYS}_days": {str(k): int(v) for k, v in closed["state"].value_counts().items()},
+    }
+    return Answer("followups", data, build_followups_message(data, ctx.currency, ctx.as_of.isoformat()))
+
+
+def read_scope(ctx: Context, req: Request) -> str:
+    if not req.args:
+        return "mine" if ctx.user_id and load_rep(ctx.db, ctx.user_id) else "all"
+    word = req.args[0].lower()
+    if len(req.args) > 1 or word not in SCOPES:
+        hint = suggest_period(word, list(SCOPES))
+        raise UsageError(f"`{' '.join(req.args)}`: say `mine` or `all`.{hint}", command="followups")
+    if word == "mine" and not ctx.user_id:
+        raise UsageError("I don't know who you are here, so I can't find yours; try `followups all`",
+                         command="followups")
+    return word
+
+
+def _row(r: dict) -> dict:
+    return {**r, "reminder_count": int(r["reminder_count"] or 0)}
+
+
+def build_followups_message(d: dict, currency: str, as_of: str) -> dict:
+    title = "Your follow-ups" if d["scope"] == "mine" else "Open follow-ups"
+    shown = d["followups"][:SHOWN]
+    lines = []
+    for f in shown:
+        line = f"• *{B.literal(f['customer_name'] or f['customer_id'])}*"
+        if f["company"]:
+            line += f" ({B.literal(f['company'])})"
+        line += f" — {f['state']} since {fmt.day(f['opened_at'])}"
+        if f["state"] == "snoozed" and f["snooze_until"]:
+            line += f" until {fmt.day(f['snooze_until'])}"
+        if f["value_at_open"] is not None:
+            line += f" · {fmt.money(f['value_at_open'], currency)} at stake"
+        if f["reminder_count"]:
+            line += f" · reminded {f['reminder_count']}×"
+        if d["scope"] == "all" and f["rep_id"]:
+            line += f" · <@{f['rep_id']}>"
+        lines.append(line)
+    if d["open"] > len(shown):
+        lines.append(B.and_more(d["open"] - len(shown), "more"))
+    if not lines:
+        lines = ["Nothing open. Follow-ups appear here when a high-value customer goes quiet."]
+    closed = d[f"closed_last_{CLOSED_DAYS}_days"]
+    closed_text = " · ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in sorted(closed.items())) or "none"
+    text = f"{title}: {d['open']:,} open" + (
+        "; " + "; ".join(f"{B.escape(f['customer_name'] or f['customer_id'])} ({f['state']})" for f in shown[:5])
+        if shown else ""
+    )
+    return B.message(text, [
+        B.header(title),
+        *B.lines_section(lines),
+        B.context(f"Closed in the last {CLOSED_DAYS} days: {closed_text}", f"as of {as_of}"),
+    ])

@@ -1,0 +1,65 @@
+"""The Home tab: the user's own corner of the store, built from the same
+answers `/retention` gives, so the tab and the command never disagree.
+
+Sections appear as their commands are registered: the user's book (`rep`, or
+the summary filtered to their customers), their open follow-ups
+(`followups`), at-risk customers (`at-risk`), then how to use the bot. One
+section failing does not blank the tab.
+"""
+
+import logging
+
+from commands import blocks as B
+from commands.core import COMMANDS, Context
+from commands.dispatch import answer
+from storage.queries import load_reps
+
+log = logging.getLogger(__name__)
+
+MAX_VIEW_BLOCKS = 100  # Slack's limit for a Home view
+SECTION_BLOCKS = 20
+
+
+def home_sections(ctx: Context) -> list[tuple[str, str]]:
+    """(title, /retention text) for each section this user gets."""
+    is_rep = bool(ctx.user_id) and ctx.user_id in set(load_reps(ctx.db)["id"])
+    mine = f" rep:<@{ctx.user_id}>" if is_rep else ""
+    if is_rep and "rep" in COMMANDS:
+        sections = [("Your book", f"rep <@{ctx.user_id}>")]
+    else:
+        sections = [("Your book" if is_rep else "The book at a glance", "summary" + mine)]
+    if "followups" in COMMANDS:
+        sections.append(("Your open follow-ups", "followups mine"))
+    if "at-risk" in COMMANDS:
+        sections.append(("At-risk customers" + (" in your book" if is_rep else ""), "at-risk" + mine))
+    return sections
+
+
+def build_home_view(ctx: Context) -> dict:
+    blocks: list[dict] = [B.header("Retention")]
+    for title, text in home_sections(ctx):
+        blocks += [B.divider(), B.section(f"*{title}*"), *_section_blocks(ctx, title, text)]
+    blocks += [B.divider(), *_how_to_use()]
+    return {"type": "home", "blocks": blocks[:MAX_VIEW_BLOCKS]}
+
+
+def _section_blocks(ctx: Context, title: str, text: str) -> list[dict]:
+    try:
+        result = answer(ctx, text)
+    except Exception:
+        log.exception("Home tab section %r (%s) failed for %s", title, text, ctx.user_id)
+        return [B.context(f":warning: Could not load this section just now; try `/retention {text}`.")]
+    body = [b for b in result.message["blocks"] if b.get("type") != "header"]
+    if len(body) > SECTION_BLOCKS:
+        body = body[: SECTION_BLOCKS - 1] + [B.context(f"…more with `/retention {text}`")]
+    return body
+
+
+def _how_to_use() -> list[dict]:
+    examples = [f"`{f'/retention {c.usage}'.strip()}` — {c.summary}" for _, c in sorted(COMMANDS.items())]
+    return [
+        B.section("*How to use*\nType `/retention` in any channel or DM. Answers are only visible to you "
+                  "unless you add `share`."),
+        *B.lines_section(examples[:30]),
+        B.context("Filters anywhere: `segment:NAME`, `rep:@user`. `/retention help` lists everything."),
+    ]

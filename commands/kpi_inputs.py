@@ -1,0 +1,103 @@
+"""What every KPI answer reads and says the same way: the period asked for,
+the order frame and scope, the activity window, freshness, deltas."""
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, tzinfo
+
+from analytics.kpis import Scope, day_bound, last_order_before
+from analytics.periods import EXAMPLES, KEYWORDS, Period, PeriodError, parse_period
+from commands import blocks as B
+from commands import format as fmt
+from commands.core import Context, Request, UsageError
+from commands.messages import EMPTY_STORE_HINT, filter_label, freshness
+from commands.parse import suggest_period
+from storage.fields import day_start_utc
+from storage.kpi_queries import (
+    OrderFrame,
+    count_customers_without_orders,
+    load_filter_rowids,
+    load_order_frame,
+)
+from storage.queries import Filters
+
+
+def read_period(ctx: Context, words: list[str], command: str) -> Period:
+    """The period in `words`, or a UsageError that says how to write one."""
+    try:
+        return parse_period(words, ctx.as_of)
+    except PeriodError as e:
+        hint = _did_you_mean(e.word.lower())
+        examples = " ".join(f"`{x}`" for x in ("30d", "last-quarter", *EXAMPLES[2:5]))
+        raise UsageError(f"{e}.{hint} Periods look like {examples}.", command=command) from None
+
+
+def _did_you_mean(word: str) -> str:
+    m = re.fullmatch(r"(\d+)\s*-?(day|week)s?", word)
+    if m:
+        return f" Did you mean `{m.group(1)}{m.group(2)[0]}`?"
+    if word[:1].isdigit():
+        return ""
+    return suggest_period(word, list(KEYWORDS))
+
+
+@dataclass
+class KpiInputs:
+    ctx: Context
+    req: Request
+    filters: Filters
+    frame: OrderFrame
+    scope: Scope
+    window: int  # activity window, days
+    tz: tzinfo
+    cutoff: int  # epoch seconds: nothing at or after it exists
+
+    @property
+    def has_orders(self) -> bool:
+        """Any counted order before the cutoff, in the whole store."""
+        return self.frame.upto(self.cutoff) > 0
+
+    @property
+    def scope_text(self) -> str:
+        return filter_label(self.req)
+
+    def freshness(self) -> str:
+        last = last_order_before(self.frame, self.scope, self.cutoff)
+        last_day = datetime.fromtimestamp(last, UTC).astimezone(self.tz).date().isoformat() if last else None
+        customers = int(self.scope.kept(self.frame.first_ts < self.cutoff).sum())
+        customers += count_customers_without_orders(self.ctx.db, self.ctx.cutoff, self.filters)
+        return freshness(self.ctx, last_day, customers)
+
+
+def read_inputs(ctx: Context, req: Request, filters: Filters | None = None) -> KpiInputs:
+    """`filters` overrides the request's (e.g. a rep's book)."""
+    filters = filters or req.filters
+    frame = load_order_frame(ctx.db)
+    scope = Scope.build(frame, load_filter_rowids(ctx.db, filters))
+    return KpiInputs(ctx, req, filters, frame, scope, int(ctx.settings["activity_window"]), ctx.tz,
+                     day_bound(ctx.as_of + timedelta(days=1), ctx.tz))
+
+
+def period_utc(period: Period, tz: tzinfo) -> tuple[str, str]:
+    """Stored-time bounds [start, end) of a period of local days."""
+    return day_start_utc(period.start, tz), day_start_utc(period.end + timedelta(days=1), tz)
+
+
+def empty_store_message(title: str) -> dict:
+    return B.message(f"{title}: no orders yet", [B.header(title), B.section(EMPTY_STORE_HINT)])
+
+
+def vs(now: float | None, before: float | None, label: str, shown: str, *, unit: str = " pts",
+       decimals: int = 1) -> str:
+    """"▲ 2.3 pts vs 2026-Q2 (76.2%)", or "" when either side is unknown."""
+    d = fmt.delta(now, before, unit=unit, decimals=decimals)
+    return f"{d} vs {label} ({shown})" if d else ""
+
+
+def money_delta(now: float | None, before: float | None, currency: str) -> str:
+    if now is None or before is None:
+        return ""
+    d = now - before
+    if round(d, 2) == 0:
+        return "▬ no change"
+    return f"{'▲' if d > 0 else '▼'} {fmt.money(abs(d), currency)}"

@@ -1,0 +1,188 @@
+"""`/retention rep [@user]`: a rep's book — customers owned, active now,
+revenue, last quarter's CRR of the book, open follow-ups. Without a user:
+your own book if you are a rep, else the whole team side by side."""
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+
+import numpy as np
+
+from analytics.kpis import (
+    Bounds,
+    Scope,
+    active_at,
+    compute_retention,
+    customer_revenue,
+    day_bound,
+    retention_sets,
+)
+from analytics.periods import Period, parse_period
+from commands import blocks as B
+from commands import format as fmt
+from commands.core import Answer, Context, Request, UsageError, command
+from commands.dispatch import resolve_rep_name
+from commands.kpi_inputs import KpiInputs, empty_store_message, read_inputs
+from storage.kpi_queries import load_books, load_followups, load_rep, load_rep_books
+from storage.queries import Filters
+
+_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+FOLLOWUPS_SHOWN = 5
+REPS_SHOWN = 40
+BOOK_PERIOD = "last-quarter"
+
+
+@command("rep", usage="rep [@user]", summary="A rep's book: customers, active, revenue, CRR, follow-ups",
+         aliases=("reps", "book"))
+def handle_rep(ctx: Context, req: Request) -> Answer:
+    rep_id = target_rep(ctx, req)
+    if rep_id is None:
+        return team_answer(ctx, req)
+    rep = load_rep(ctx.db, rep_id) or {"id": rep_id, "name": None}
+    filters = Filters(segment=req.filters.segment, rep_id=rep_id)
+    k = read_inputs(ctx, req, filters)
+    data = {"rep": {"id": rep_id, "name": rep["name"]}, **book_numbers(book_basis(k), k.scope.keep),
+            "activity_window": k.window}
+    followups = load_followups(ctx.db, rep_id, Filters(segment=req.filters.segment))
+    data["open_followups"] = int(len(followups))
+    data["followups"] = followups.head(FOLLOWUPS_SHOWN)[
+        ["customer_id", "customer_name", "state", "opened_at", "value_at_open"]
+    ].to_dict("records")
+    title = f"Book of {B.escape(rep['name'] or rep_id)}"
+    if not k.has_orders:
+        return Answer("rep", data, empty_store_message(title))
+    return Answer("rep", data, build_book_message(data, title, ctx.currency, k.freshness()))
+
+
+def target_rep(ctx: Context, req: Request) -> str | None:
+    """The rep asked about: `rep @maria`, `rep <@U123>`, `rep:@maria`, or the
+    asker when they are a rep; None for the team view."""
+    if req.args:
+        word = " ".join(req.args)
+        m = _MENTION.match(word)
+        if m:
+            return m.group(1)
+        name = word.lstrip("@")
+        found = resolve_rep_name(ctx)(name)
+        if found:
+            return found
+        if re.fullmatch(r"[UW][A-Z0-9]{6,}", name):
+            return name
+        raise UsageError(f"no rep called `{name}`; `/retention rep` lists the team", command="rep")
+    if req.filters.rep_id:
+        return req.filters.rep_id
+    if ctx.user_id and load_rep(ctx.db, ctx.user_id):
+        return ctx.user_id
+    return None
+
+
+@dataclass(frozen=True)
+class BookBasis:
+    """Per customer position, what a book's numbers add up: computed once,
+    then summed per rep."""
+
+    period: Period
+    active: np.ndarray  # active at the as-of date
+    revenue: np.ndarray  # to the as-of date
+    revenue_12m: np.ndarray  # in the 365 days to it
+    s: np.ndarray  # S, E, N of the book period
+    e: np.ndarray
+    n: np.ndarray
+
+
+def book_basis(k: KpiInputs) -> BookBasis:
+    everyone = Scope()
+    period = parse_period(BOOK_PERIOD, k.ctx.as_of)
+    active_from = day_bound(k.ctx.as_of - timedelta(days=k.window - 1), k.tz)
+    year_ago = day_bound(k.ctx.as_of - timedelta(days=364), k.tz)
+    revenue = customer_revenue(k.frame, k.cutoff)
+    s, e, n = retention_sets(k.frame, everyone, Bounds.of(period, k.window, k.tz))
+    return BookBasis(period, active_at(k.frame, everyone, active_from, k.cutoff), revenue,
+                     revenue - customer_revenue(k.frame, year_ago), s, e, n)
+
+
+def book_numbers(b: BookBasis, keep: np.ndarray) -> dict:
+    crr = compute_retention(b.s & keep, b.e & keep, b.n & keep)
+    return {
+        "customers": int(keep.sum()),
+        "active": int((b.active & keep).sum()),
+        "revenue": round(float(b.revenue[keep].sum()), 2),
+        "revenue_12m": round(float(b.revenue_12m[keep].sum()), 2),
+        "crr_period": b.period.to_dict(),
+        "crr": crr.to_dict(),
+    }
+
+
+def team_answer(ctx: Context, req: Request) -> Answer:
+    k = read_inputs(ctx, req, Filters(segment=req.filters.segment))
+    basis = book_basis(k)
+    owned = load_books(ctx.db, Filters(segment=req.filters.segment))
+    rows = []
+    for r in load_rep_books(ctx.db, Filters(segment=req.filters.segment)).itertuples():
+        mine = Scope.build(k.frame, owned.get(r.id, np.zeros(0, np.int64)))
+        numbers = book_numbers(basis, mine.keep)
+        rows.append({"id": r.id, "name": r.name, **numbers, "open_followups": int(r.open_followups)})
+    data = {"crr_period": basis.period.to_dict(), "activity_window": k.window, "reps": rows}
+    title = "Team books"
+    if not k.has_orders:
+        return Answer("rep", data, empty_store_message(title))
+    return Answer("rep", data, build_team_message(data, title, ctx.currency, k.scope_text, k.freshness()))
+
+
+def build_book_message(d: dict, title: str, currency: str, freshness: str) -> dict:
+    crr, p = d["crr"], d["crr_period"]
+    formula = (
+        f"CRR {p['label']} = (E − N)/S = ({crr['E']:,} − {crr['N']:,})/{crr['S']:,} = {fmt.pct(crr['crr'])} · "
+        f"retained {crr['retained']:,}, reactivated {crr['reactivated']:,}"
+        if crr["S"] else f"CRR {p['label']}: no customers of this book were active at its start (S = 0)"
+    )
+    pairs = [
+        ("Customers owned", fmt.count(d["customers"])),
+        (f"Active ({d['activity_window']} days)", fmt.count(d["active"])),
+        ("Revenue, last 12 months", fmt.money(d["revenue_12m"], currency)),
+        ("Revenue, all time", fmt.money(d["revenue"], currency)),
+        (f"CRR {p['label']}", fmt.pct(crr["crr"])),
+        ("Open follow-ups", fmt.count(d["open_followups"])),
+    ]
+    blocks = [B.header(title), B.section(f"<@{d['rep']['id']}>'s customers"), *B.fields(pairs), B.section(formula)]
+    if d["followups"]:
+        lines = [
+            f"• *{B.literal(f['customer_name'] or f['customer_id'])}* — {f['state']} since {fmt.day(f['opened_at'])}"
+            + (f" · {fmt.money(f['value_at_open'], currency)} at stake" if f["value_at_open"] is not None else "")
+            for f in d["followups"]
+        ]
+        more = B.and_more(d["open_followups"] - len(d["followups"]), "more — `/retention followups`")
+        blocks += B.lines_section(["*Open follow-ups*", *lines, *([more] if more else [])])
+    blocks.append(B.context(freshness))
+    text = (
+        f"{title}: {d['customers']:,} customers, {d['active']:,} active, "
+        f"{fmt.money(d['revenue_12m'], currency)} in 12 months, CRR {p['label']} {fmt.pct(crr['crr'])}, "
+        f"{d['open_followups']:,} open follow-ups"
+    )
+    return B.message(text, blocks)
+
+
+def build_team_message(d: dict, title: str, currency: str, scope: str, freshness: str) -> dict:
+    reps = sorted(d["reps"], key=lambda r: -r["revenue_12m"])
+    shown = reps[:REPS_SHOWN]
+    label = d["crr_period"]["label"]
+    lines = [
+        f"• <@{r['id']}> — {r['customers']:,} customers, {r['active']:,} active, "
+        f"{fmt.money(r['revenue_12m'], currency)} in 12 mo, CRR {label} {fmt.pct(r['crr']['crr'])}, "
+        f"{r['open_followups']:,} open follow-ups"
+        for r in shown
+    ]
+    if len(reps) > len(shown):
+        lines.append(B.and_more(len(reps) - len(shown), "more reps"))
+    if not lines:
+        lines = ["No reps yet — import them with `retention-bot import reps FILE`."]
+    text = f"{title}: " + "; ".join(
+        f"{B.escape(r['name'] or r['id'])} {r['customers']:,} customers, CRR {fmt.pct(r['crr']['crr'])}"
+        for r in shown[:10]
+    )
+    return B.message(text or title, [
+        B.header(title),
+        *B.lines_section(lines),
+        B.context(f"Sorted by revenue in the last 12 months · `/retention rep @name` for one book{scope}",
+                  freshness),
+    ])

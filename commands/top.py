@@ -1,0 +1,89 @@
+"""`/retention top [n] [period]`: the most valuable customers. By predicted
+12-month value once the store is scored (by trailing 12-month revenue if the
+score run fell back to rules), else by revenue to date; with a period, by
+revenue in that period."""
+
+from commands import blocks as B
+from commands import format as fmt
+from commands.core import Answer, Context, Request, command
+from commands.kpi_inputs import period_utc, read_period
+from commands.messages import EMPTY_STORE_HINT, filter_label
+from commands.value_parts import load_model_summary, model_line, number, owner_text, read_count
+from storage.lookup import load_top_revenue
+from storage.queries import load_last_order_at
+from storage.scores import count_scores, load_scores
+
+DEFAULT_SHOWN = 10
+MAX_SHOWN = 50
+
+
+@command("top", usage="top [n] [period]", summary="Most valuable customers (predicted value, or revenue in a period)",
+         aliases=("best",))
+def handle_top(ctx: Context, req: Request) -> Answer:
+    n, words = read_count(req, DEFAULT_SHOWN, MAX_SHOWN, "top 20 last-quarter")
+    scope = filter_label(req)
+    summary = load_model_summary(ctx)
+    if load_last_order_at(ctx.db) is None:
+        title = f"Top customers{scope}"
+        data = {"basis": None, "period": None, "total": 0, "customers": []}
+        return Answer("top", data, B.message(f"{title}: no orders yet", [B.header(title), B.section(EMPTY_STORE_HINT)]))
+    if words:
+        period = read_period(ctx, words, "top")
+        start, end = period_utc(period, ctx.tz)
+        rows, total = load_top_revenue(ctx.db, start, min(end, ctx.cutoff), req.filters, n)
+        data = {"basis": "revenue", "period": period.to_dict(), "total": total,
+                "customers": [_revenue_entry(r) for r in rows.to_dict("records")]}
+        title = f"Top customers by revenue, {period.label}{scope}"
+        note = f"{period.start.isoformat()} to {period.end.isoformat()}"
+    elif summary is not None:
+        rows = load_scores(ctx.db, req.filters, limit=n)
+        basis = "predicted_clv_12m" if summary["model"] != "rules" else "revenue_12m"
+        data = {"basis": basis, "period": None, "total": count_scores(ctx.db, req.filters)["scored"],
+                "as_of": summary["as_of"], "model": summary,
+                "customers": [_score_entry(r) for r in rows.to_dict("records")]}
+        title = f"Top customers by {'predicted 12-month value' if basis != 'revenue_12m' else '12-month revenue'}{scope}"
+        note = f"{B.escape(model_line(summary))} · scores as of {summary['as_of']}"
+    else:
+        rows, total = load_top_revenue(ctx.db, None, ctx.cutoff, req.filters, n)
+        data = {"basis": "revenue", "period": None, "total": total,
+                "customers": [_revenue_entry(r) for r in rows.to_dict("records")]}
+        title = f"Top customers by revenue to date{scope}"
+        note = B.escape(model_line(None))
+    return Answer("top", data, build_top_message(data, title, note, ctx.currency))
+
+
+def _revenue_entry(r: dict) -> dict:
+    return {"customer_id": r["customer_id"], "name": r["name"], "company": r["company"],
+            "segment": r["segment"], "owner_rep_id": r["owner_rep_id"], "value": number(r["revenue"]),
+            "orders": int(r["orders"]), "last_order": str(r["last_order_at"])[:10]}
+
+
+def _score_entry(r: dict) -> dict:
+    return {"customer_id": r["customer_id"], "name": r["name"], "company": r["company"],
+            "segment": r["segment"], "owner_rep_id": r["owner_rep_id"], "value": number(r["value"]),
+            "p_alive": number(r["p_alive"]), "value_pct": number(r["value_pct"]),
+            "orders": int(r["orders"]), "quiet": bool(r["quiet"])}
+
+
+def build_top_message(data: dict, title: str, note: str, currency: str) -> dict:
+    if not data["customers"]:
+        return B.message(f"{title}: no customers in scope", [
+            B.header(title), B.section("No customer bought in this scope."), B.context(note),
+        ])
+    lines = []
+    for i, c in enumerate(data["customers"], 1):
+        who = f"*{B.literal(c['name'] or c['customer_id'])}*"
+        if c["company"]:
+            who += f" ({B.literal(c['company'])})"
+        bits = [fmt.money(c["value"], currency), f"{c['orders']:,} orders"]
+        if c.get("p_alive") is not None:
+            bits.append(f"P(alive) {c['p_alive'] * 100:.0f}%")
+        if c.get("quiet"):
+            bits.append(":warning: going quiet")
+        bits.append(f"owner {owner_text(c['owner_rep_id'])}")
+        lines.append(f"{i}. {who} — " + " · ".join(bits))
+    names = ", ".join(B.escape(c["name"] or c["customer_id"]) for c in data["customers"][:5])
+    return B.message(f"{title}: {names}", [
+        B.header(title), *B.lines_section(lines),
+        B.context(note, f"{data['total']:,} customers in scope"),
+    ])

@@ -1,0 +1,107 @@
+"""Validation of the schedule settings: local times, weekdays, digest channels.
+
+Schedules are stored as local wall-clock times with an IANA zone (never a UTC
+hour), so a 09:00 digest stays at 09:00 across daylight-saving changes. The
+weekday form is the cron one (`mon-fri`, `mon,wed,fri`) that the scheduler
+hands to its triggers as is.
+"""
+
+import json
+import re
+from typing import Any
+
+from storage import fields as F
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DEFAULT_TIME = "09:00"
+DEFAULT_WEEKDAYS = "mon-fri"
+
+_TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+_CHANNEL = re.compile(r"^<?#?([CG][A-Z0-9]{2,})(\|[^>]*)?>?$")
+
+
+def local_time(raw: str) -> str:
+    """`HH:MM`, 24-hour, normalised to two digits."""
+    m = _TIME.match(str(raw).strip())
+    if not m:
+        raise F.FieldError(f"{raw!r} is not a time of day", "use HH:MM, 24-hour, like 09:00")
+    return f"{int(m[1]):02d}:{m[2]}"
+
+
+def weekdays(raw: str | list) -> str:
+    """Days as a cron day-of-week list: names (`mon`, `monday`), ranges
+    (`mon-fri`), or `daily`."""
+    items = raw if isinstance(raw, list) else re.split(r"[,\s]+", str(raw))
+    parts = [str(p).strip().lower() for p in items if str(p).strip()]
+    if parts in (["daily"], ["*"]):
+        return "mon-sun"
+    out = []
+    for part in parts:
+        ends = [d.strip()[:3] for d in part.split("-")]
+        if len(ends) > 2 or any(d not in DAYS for d in ends):
+            raise F.FieldError(f"{raw!r} is not a list of weekdays", "use e.g. mon-fri, mon,wed,fri or daily")
+        out.append("-".join(ends))
+    if not out:
+        raise F.FieldError("no weekdays given", "use e.g. mon-fri")
+    return ",".join(out)
+
+
+def _channel(raw: Any) -> str:
+    m = _CHANNEL.match(str(raw or "").strip())
+    if not m:
+        raise F.FieldError(f"{raw!r} is not a channel id", "use a channel id like C0123ABCD or #mention")
+    return m[1]
+
+
+def _digest_entry(item: Any) -> dict[str, Any]:
+    if isinstance(item, str):
+        words = item.split()
+        if not words:
+            raise F.FieldError("empty digest channel entry", "use: CHANNEL [HH:MM] [Zone/Name] [mon-fri]")
+        item = {"channel": words[0]}
+        for word in words[1:]:
+            if _TIME.match(word):
+                item["time"] = word
+            elif "/" in word or word.upper() == "UTC":
+                item["tz"] = word
+            else:
+                item["weekdays"] = word
+    if not isinstance(item, dict):
+        raise F.FieldError(f"{item!r} is not a digest channel", "use {channel, time, tz, weekdays}")
+    unknown = set(item) - {"channel", "time", "tz", "weekdays"}
+    if unknown:
+        raise F.FieldError(f"unknown digest field(s) {', '.join(sorted(unknown))}", "use channel, time, tz, weekdays")
+    tz = item.get("tz")
+    return {
+        "channel": _channel(item.get("channel")),
+        "time": local_time(item.get("time") or DEFAULT_TIME),
+        "tz": F.timezone_name(tz) if tz else None,
+        "weekdays": weekdays(item.get("weekdays") or DEFAULT_WEEKDAYS),
+    }
+
+
+def digest_channels(raw: str | list | dict) -> list[dict[str, Any]]:
+    """Digest channels as `[{channel, time, tz, weekdays}]`, from JSON or the
+    short form `C0123 09:00 America/Los_Angeles mon-fri; C0456 08:30`.
+    A missing `tz` means the workspace time zone; time defaults to 09:00,
+    weekdays to mon-fri."""
+    value: Any = raw
+    if isinstance(raw, str):
+        text = raw.strip().strip("\"'“”")
+        if text.startswith(("[", "{")):
+            try:
+                value = json.loads(text)
+            except json.JSONDecodeError as e:
+                raise F.FieldError(f"not valid JSON ({e.msg})", "use a JSON list of {channel, time, tz, weekdays}") from None
+        else:
+            value = [part for part in text.split(";") if part.strip()]
+    if isinstance(value, dict):
+        value = [value]
+    if not isinstance(value, list):
+        raise F.FieldError(f"{raw!r} is not a list of digest channels", "use a JSON list of {channel, time, tz, weekdays}")
+    entries = [_digest_entry(item) for item in value]
+    seen = [e["channel"] for e in entries]
+    dupes = sorted({c for c in seen if seen.count(c) > 1})
+    if dupes:
+        raise F.FieldError(f"channel(s) listed twice: {', '.join(dupes)}", "give each channel one schedule")
+    return entries

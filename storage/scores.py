@@ -1,0 +1,173 @@
+"""customer_scores: the materialised value model, read by every answer about
+value and risk, and the follow-ups a score run opens.
+
+Scoring reads every counted order once, so the read is shaped for speed:
+SQLite concatenates the columns into a few long strings in C and numpy
+parses them, instead of building a Python tuple per order (a million
+customers have about ten million orders).
+"""
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sqlite_utils import Database
+
+from storage.queries import NO_FILTERS, Filters
+from storage.schema import COUNTED_STATUS
+
+SCORE_COLUMNS = (
+    "customer_id", "as_of", "orders", "frequency", "recency_days", "tenure_days", "monetary",
+    "revenue_12m", "p_alive", "expected_orders_90d", "predicted_clv_12m", "value_pct",
+    "typical_gap_days", "quiet", "reason",
+)
+_SEP = "\x1e"  # ASCII record separator between customer ids
+_MICRO = 1_000_000  # amounts travel as integer millionths (the importer keeps 6 decimals)
+_STORED_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+
+
+@dataclass
+class ScoringOrders:
+    """Counted orders before a cutoff: `codes` index `ids`; `seconds` are Unix
+    times; rows come grouped by customer and in time order."""
+
+    codes: np.ndarray
+    ids: np.ndarray
+    seconds: np.ndarray
+    amounts: np.ndarray
+
+
+def load_scoring_orders(db: Database, cutoff: str) -> ScoringOrders:
+    """Every counted order before `cutoff`, as arrays. One row comes back:
+    per customer (in id order, from the (customer_id, ordered_at) index) the
+    id, the order count, and the orders' times and amounts, all joined."""
+    row = db.execute(
+        "SELECT count(*), group_concat(cid, char(30)), group_concat(n), group_concat(secs), group_concat(amounts) "
+        "FROM (SELECT customer_id AS cid, count(*) AS n, group_concat(unixepoch(ordered_at)) AS secs, "
+        "  group_concat(CAST(round(amount * 1000000) AS INTEGER)) AS amounts "
+        "  FROM orders INDEXED BY orders_customer_time WHERE status = ? AND ordered_at < ? "
+        "  GROUP BY customer_id)",
+        [COUNTED_STATUS, cutoff],
+    ).fetchone()
+    customers, ids_text, counts_text, secs_text, amounts_text = row
+    if not customers:
+        empty = np.zeros(0, dtype=np.int64)
+        return ScoringOrders(empty, np.array([], dtype=object), empty, np.zeros(0))
+    ids = np.array(ids_text.split(_SEP), dtype=object)
+    if ids.size != customers:  # an id holding the separator: take the slow, exact road
+        return _load_scoring_orders_rows(db, cutoff)
+    counts = np.fromstring(counts_text, dtype=np.int64, sep=",")
+    seconds = np.fromstring(secs_text, dtype=np.int64, sep=",")
+    amounts = np.fromstring(amounts_text, dtype=np.int64, sep=",") / _MICRO
+    codes = np.repeat(np.arange(customers, dtype=np.int64), counts)
+    return ScoringOrders(codes, ids, seconds, amounts)
+
+
+def _load_scoring_orders_rows(db: Database, cutoff: str) -> ScoringOrders:
+    df = pd.read_sql_query(
+        "SELECT customer_id, unixepoch(ordered_at) AS s, amount FROM orders "
+        "WHERE status = ? AND ordered_at < ? ORDER BY customer_id, ordered_at",
+        db.conn, params=[COUNTED_STATUS, cutoff],
+    )
+    codes, ids = pd.factorize(df["customer_id"], sort=False)
+    return ScoringOrders(codes.astype(np.int64), np.asarray(ids, dtype=object),
+                         df["s"].to_numpy(np.int64), df["amount"].to_numpy(np.float64))
+
+
+def load_quiet_ids(db: Database) -> set[str]:
+    """Customers the last score run flagged as going quiet."""
+    return {r[0] for r in db.execute("SELECT customer_id FROM customer_scores WHERE quiet = 1")}
+
+
+def upsert_scores(db: Database, as_of: str, scores: pd.DataFrame) -> int:
+    """Replace the stored scores with `scores` (indexed by customer_id, the
+    SCORE_COLUMNS after `as_of` as columns): a score run is a snapshot, so
+    customers who no longer qualify leave it. Run inside the caller's
+    transaction. Returns the number of rows written."""
+    cols = SCORE_COLUMNS[2:]
+    n = len(scores)
+    columns = [scores.index.tolist(), [as_of] * n]
+    for c in cols:
+        s = scores[c]
+        if s.dtype == bool:
+            columns.append(s.astype(np.int64).tolist())
+        elif pd.api.types.is_numeric_dtype(s):
+            columns.append(s.tolist())  # NaN is stored as NULL
+        else:
+            columns.append(s.astype(object).where(s.notna(), None).tolist())
+    db.execute("DELETE FROM customer_scores")
+    marks = ", ".join("?" * len(SCORE_COLUMNS))
+    db.conn.executemany(
+        f"INSERT INTO customer_scores ({', '.join(SCORE_COLUMNS)}) VALUES ({marks})",  # noqa: S608
+        zip(*columns, strict=True),
+    )
+    return n
+
+
+def open_followups(db: Database, quiet: Iterable[tuple[str, float]], opened_at: str) -> int:
+    """Open a follow-up, owned by the customer's rep (or unassigned), for each
+    (customer_id, value) unless one is already open: the partial unique index
+    on open follow-ups turns a duplicate into a no-op. Returns how many opened."""
+    before = db.conn.total_changes
+    db.conn.executemany(
+        "INSERT OR IGNORE INTO followups (customer_id, rep_id, state, opened_at, value_at_open) "
+        "SELECT id, owner_rep_id, 'open', ?, ? FROM customers WHERE id = ?",
+        ((opened_at, value, cid) for cid, value in quiet),
+    )
+    return db.conn.total_changes - before
+
+
+def open_followup_ids_sql(cutoff: str) -> str:
+    """SELECT of customers whose open follow-up is answered by a counted
+    order before `cutoff` (for storage.followups.mark_won_back): a score as of
+    a past day must not see the orders after it."""
+    if not _STORED_TIME.match(cutoff):
+        raise ValueError(f"not a stored timestamp: {cutoff!r}")
+    return (
+        "SELECT f.customer_id FROM followups f WHERE f.closed_at IS NULL AND EXISTS ("  # noqa: S608
+        "SELECT 1 FROM orders o WHERE o.customer_id = f.customer_id "
+        f"AND o.status = '{COUNTED_STATUS}' AND o.ordered_at > f.opened_at AND o.ordered_at < '{cutoff}')"
+    )
+
+
+_SCORE_SELECT = (
+    "SELECT s.*, c.name, c.email, c.company, c.segment, c.owner_rep_id, c.last_order_at, "
+    "COALESCE(s.predicted_clv_12m, s.revenue_12m) AS value, "
+    "f.state AS followup_state, f.rep_id AS followup_rep_id, f.opened_at AS followup_opened_at "
+    "FROM customer_scores s JOIN customers c ON c.id = s.customer_id "
+    "LEFT JOIN followups f ON f.customer_id = s.customer_id AND f.closed_at IS NULL "
+)
+
+
+def load_scores(
+    db: Database, filters: Filters = NO_FILTERS, *, quiet_only: bool = False, limit: int | None = None,
+) -> pd.DataFrame:
+    """Stored scores with the customer's name, segment and owner and any open
+    follow-up, highest value first (value = predicted 12-month value, or
+    trailing 12-month revenue when the run used rules)."""
+    where, args = filters.where()
+    if quiet_only:
+        where += " AND s.quiet = 1"
+    sql = _SCORE_SELECT + f"WHERE {where} ORDER BY value DESC, s.customer_id"  # noqa: S608
+    if limit is not None:
+        sql += " LIMIT ?"
+        args = [*args, int(limit)]
+    return pd.read_sql_query(sql, db.conn, params=args)
+
+
+def count_scores(db: Database, filters: Filters = NO_FILTERS) -> dict[str, int]:
+    """How many scored, high-value-quiet customers are in scope."""
+    where, args = filters.where()
+    row = db.execute(
+        "SELECT COUNT(*), COALESCE(SUM(s.quiet), 0) FROM customer_scores s "  # noqa: S608
+        f"JOIN customers c ON c.id = s.customer_id WHERE {where}",
+        args,
+    ).fetchone()
+    return {"scored": row[0], "quiet": row[1]}
+
+
+def load_score(db: Database, customer_id: str) -> dict | None:
+    df = pd.read_sql_query(_SCORE_SELECT + "WHERE s.customer_id = ?", db.conn, params=[customer_id])
+    return None if df.empty else df.iloc[0].to_dict()

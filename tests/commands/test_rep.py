@@ -1,0 +1,59 @@
+"""`rep [@user]`: one rep's book, or the team."""
+
+from datetime import date
+
+import pytest
+
+from commands import Context, answer
+from commands.blocks import limit_problems
+from tests.analytics.stores import build_store
+from tests.analytics.test_kpis import CUSTOMERS, FEEDBACK, ORDERS
+
+
+@pytest.fixture
+def small(tmp_path):
+    db = build_store(tmp_path / "small.db", orders=ORDERS, customers=CUSTOMERS, feedback=FEEDBACK,
+                     reps=[("U0UMA001", "Uma Reyes"), ("U0UGO001", "Ugo")])
+    db.execute("UPDATE customers SET owner_rep_id = 'U0UMA001' WHERE owner_rep_id = 'U1'")
+    db.execute("UPDATE customers SET owner_rep_id = 'U0UGO001' WHERE owner_rep_id = 'U2'")
+    db.execute("INSERT INTO followups (customer_id, rep_id, state, opened_at, value_at_open) "
+               "VALUES ('e', 'U0UMA001', 'open', '2026-09-01T00:00:00Z', 570)")
+    db.conn.commit()
+    yield db
+    db.conn.close()
+
+
+def _ask(db, text, user_id=None):
+    a = answer(Context(db, as_of=date(2026, 9, 30), user_id=user_id), text)
+    assert a.ok, a.message
+    assert limit_problems(a.message) == []
+    return a
+
+
+@pytest.mark.parametrize("text, user", [("rep @uma", None), ("rep <@U0UMA001>", None), ("rep uma", None),
+                                        ("rep rep:@uma", None), ("rep", "U0UMA001")])
+def test_one_book(small, text, user):
+    d = _ask(small, text, user).data
+    assert d["rep"] == {"id": "U0UMA001", "name": "Uma Reyes"}
+    # a (180 to date) and e (570): e last ordered 2026-05-01, more than 90 days before Sep 30
+    assert (d["customers"], d["active"], d["revenue"]) == (2, 0, 750.0)
+    assert d["revenue_12m"] == 750.0  # the 365 days 2025-10-01..2026-09-30 hold all of it
+    assert d["crr_period"]["label"] == "2026-Q2"
+    assert (d["crr"]["S"], d["crr"]["E"], d["crr"]["N"], d["crr"]["crr"]) == (1, 2, 0, 200.0)
+    assert d["open_followups"] == 1 and d["followups"][0]["customer_id"] == "e"
+
+
+def test_revenue_12m_is_the_365_days_to_as_of(small):
+    d = answer(Context(small, as_of=date(2026, 10, 1)), "rep @uma").data
+    assert (d["revenue"], d["revenue_12m"]) == (750.0, 250.0)  # e's 500 on 2025-10-01 drops out
+
+
+def test_team_table(small):
+    d = _ask(small, "rep", "U0NOTREP").data
+    assert [(r["id"], r["customers"], r["crr"]["S"]) for r in d["reps"]] == [("U0UGO001", 1, 0), ("U0UMA001", 2, 1)]
+    assert [r["open_followups"] for r in d["reps"]] == [0, 1]
+
+
+def test_unknown_rep(small):
+    a = answer(Context(small, as_of=date(2026, 9, 30)), "rep @nobody")
+    assert not a.ok and "no rep called `nobody`" in a.data["error"]

@@ -1,0 +1,134 @@
+"""`retention-bot score` and `model fit` on real stores: parameters from raw
+CDNOW orders, idempotence, follow-ups opened once and closed as won back,
+the rules fallback, and an empty store."""
+
+import json
+from datetime import UTC, date, datetime
+
+import pytest
+from click.testing import CliRunner
+
+from bot.cli import main
+from commands import answer
+from commands.core import Context
+from commands.scoring import run_score
+from storage.importer import import_file
+from tests.conftest import dump
+
+CALIBRATION_END = date(1997, 9, 30)
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+def cli(*args):
+    r = CliRunner().invoke(main, [str(a) for a in args])
+    assert r.exit_code == 0, r.output
+    return r.output
+
+
+@pytest.mark.parametrize("as_of_place", ["global", "command"])
+def test_model_fit_from_raw_cdnow_gives_the_published_parameters(cdnow_path, as_of_place):
+    args = ["model", "fit", "--unit", "weeks", "--json"]
+    args = (["--as-of", "1997-09-30", *args] if as_of_place == "global"
+            else [*args[:2], "--as-of", "1997-09-30", *args[2:]])
+    fit = json.loads(cli("--db", cdnow_path, *args))
+    bg, gg = fit["bgnbd"], fit["gamma_gamma"]
+    assert fit["model"] == "bgnbd+gg" and fit["time_unit"] == "weeks"
+    assert (fit["customers"], fit["repeat_buyers"]) == (2357, 946)
+    assert [round(bg[k], 3) for k in ("r", "alpha", "a", "b")] == [0.243, 4.414, 0.793, 2.426]
+    assert round(bg["log_likelihood"], 1) == -9582.4
+    assert (round(gg["p"], 2), round(gg["q"], 2), round(gg["gamma"], 2)) == (6.25, 3.74, 15.44)
+    assert all(isinstance(v, float) for v in (*bg.values(), gg["p"], gg["q"], gg["gamma"]) if not isinstance(v, bool | int))
+    days = json.loads(cli("--db", cdnow_path, "model", "fit", "--as-of", "1997-09-30", "--json"))
+    assert days["time_unit"] == "days" and days["bgnbd"]["alpha"] == pytest.approx(7 * bg["alpha"])
+
+
+def test_model_fit_text_names_the_model(cdnow_path):
+    out = cli("--db", cdnow_path, "model", "fit", "--as-of", "1997-09-30", "--unit", "weeks")
+    assert "Model: bgnbd+gg — BG/NBD + Gamma-Gamma fitted on 2,357 customers (946 repeat buyers)" in out
+    assert "r = 0.2426, alpha = 4.4136, a = 0.7929, b = 2.4259" in out
+
+
+def test_score_twice_for_the_same_day_changes_nothing(cdnow_path, cdnow_db):
+    first = json.loads(cli("--db", cdnow_path, "--as-of", "1997-09-30", "score", "--json"))
+    assert first["customers"] == 2357 and first["model"]["model"] == "bgnbd+gg"
+    assert first["quiet"] == first["newly_quiet"] == first["followups_opened"] > 0
+    before = dump(cdnow_db)
+    second = json.loads(cli("--db", cdnow_path, "--as-of", "1997-09-30", "score", "--json"))
+    assert (second["newly_quiet"], second["followups_opened"], second["won_back"]) == (0, 0, 0)
+    assert dump(cdnow_db) == before
+    rows = cdnow_db.execute(
+        "SELECT COUNT(*), COUNT(DISTINCT customer_id), MIN(opened_at), MAX(opened_at), "
+        "SUM(rep_id IS NULL), MIN(value_at_open) > 0 FROM followups WHERE state = 'open'"
+    ).fetchone()
+    assert rows == (first["quiet"], first["quiet"], "1997-10-01T00:00:00Z", "1997-10-01T00:00:00Z", first["quiet"], 1)
+    scored = cdnow_db.execute("SELECT COUNT(*), SUM(quiet), MAX(as_of) FROM customer_scores").fetchone()
+    assert scored == (2357, first["quiet"], "1997-09-30")
+
+
+def test_a_new_order_imported_for_a_quiet_customer_wins_them_back(cdnow_db, tmp_path):
+    run_score(Context(cdnow_db, as_of=CALIBRATION_END, now=NOW))
+    # A quiet customer who, in the sample, never ordered after the calibration period.
+    cid = cdnow_db.execute(
+        "SELECT s.customer_id FROM customer_scores s WHERE s.quiet = 1 AND NOT EXISTS ("
+        "SELECT 1 FROM orders o WHERE o.customer_id = s.customer_id AND o.ordered_at >= '1997-10-01') "
+        "ORDER BY s.predicted_clv_12m DESC LIMIT 1"
+    ).fetchone()[0]
+    new = tmp_path / "new.csv"
+    new.write_text(f"id,customer_id,ordered_at,amount\nnew-1,{cid},1997-10-15,42.50\n")
+    report = import_file(cdnow_db, "orders", new, now=NOW)
+    assert report.won_back == 1
+    state, note = cdnow_db.execute(
+        "SELECT state, note FROM followups WHERE customer_id = ?", [cid]).fetchone()
+    assert (state, note) == ("won_back", "ordered again on 1997-10-15")
+    again = run_score(Context(cdnow_db, as_of=date(1997, 10, 31), now=NOW))
+    assert cdnow_db.execute("SELECT COUNT(*) FROM followups WHERE customer_id = ?", [cid]).fetchone()[0] == 1
+    assert cdnow_db.execute("SELECT quiet FROM customer_scores WHERE customer_id = ?", [cid]).fetchone()[0] == 0
+    assert again.won_back > 0  # others, who ordered in October in the sample itself
+
+
+def test_the_next_score_marks_won_back_those_who_ordered_since(cdnow_db):
+    run_score(Context(cdnow_db, as_of=CALIBRATION_END, now=NOW))
+    ordered_since = {r[0] for r in cdnow_db.execute(
+        "SELECT DISTINCT f.customer_id FROM followups f JOIN orders o ON o.customer_id = f.customer_id "
+        "WHERE o.ordered_at >= '1997-10-01' AND o.ordered_at < '1998-01-01'")}
+    assert ordered_since
+    run = run_score(Context(cdnow_db, as_of=date(1997, 12, 31), now=NOW))
+    won = {r[0] for r in cdnow_db.execute("SELECT customer_id FROM followups WHERE state = 'won_back'")}
+    assert won == ordered_since and run.won_back == len(won)
+    closed = cdnow_db.execute("SELECT DISTINCT closed_at FROM followups WHERE state = 'won_back'").fetchall()
+    assert closed == [("2026-11-23T09:00:00Z",)]
+
+
+def _small_store(db, tmp_path, repeat_buyers=50, customers=300):
+    lines = ["id,customer_id,ordered_at,amount"]
+    for i in range(customers):
+        lines.append(f"o{i}a,c{i},2026-01-{1 + i % 28:02d},{20 + i % 50}.00")
+        if i < repeat_buyers:
+            lines.append(f"o{i}b,c{i},2026-03-{1 + i % 28:02d},{30 + i % 40}.00")
+    path = tmp_path / "orders.csv"
+    path.write_text("\n".join(lines) + "\n")
+    import_file(db, "orders", path)
+
+
+def test_a_store_with_50_repeat_buyers_uses_rules_and_says_so(fresh_db, db_path, tmp_path):
+    _small_store(fresh_db, tmp_path)
+    fit = json.loads(cli("--db", db_path, "--as-of", "2026-06-30", "model", "fit", "--json"))
+    assert fit["model"] == "rules" and fit["bgnbd"] is None and fit["repeat_buyers"] == 50
+    assert fit["reason"].startswith("rules: only 50 repeat buyers, the model needs at least 200")
+    out = cli("--db", db_path, "--as-of", "2026-06-30", "score")
+    assert "Model: rules: only 50 repeat buyers" in out
+    a = answer(Context(fresh_db, as_of=date(2026, 6, 30)), "at-risk")
+    assert a.data["model"]["model"] == "rules"
+    assert "rules: only 50 repeat buyers" in json.dumps(a.message)
+    assert a.data["customers"] and all(c["p_alive"] is None for c in a.data["customers"])
+    assert all("P(alive)" not in c["reason"] and "12-month revenue" in c["reason"] for c in a.data["customers"])
+
+
+def test_an_empty_store_gets_friendly_answers(fresh_db, db_path):
+    out = cli("--db", db_path, "score")
+    assert "nothing to score" in out and "import orders" in out
+    for text in ("at-risk", "top", "customer acme"):
+        a = answer(Context(fresh_db), text)
+        assert "No orders yet" in json.dumps(a.message), text
+    fit = json.loads(cli("--db", db_path, "model", "fit", "--json"))
+    assert fit["model"] == "rules" and fit["customers"] == 0

@@ -1,0 +1,184 @@
+"""`retention-bot run | manifest | doctor` as a user runs them, against the
+fake Slack: a real process for `run`, click's runner for the rest."""
+
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from bot.cli import main
+from bot.manifest import BOT_SCOPES
+from storage import open_db
+from tests.slack.fake_slack import SlackSender
+from tests.slack.harness import REP, SIGNING_SECRET, copy_store
+from tests.slack.test_e2e import assert_valid_message
+
+SLACK_VARS = ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_API_URL")
+
+
+@pytest.fixture
+def slack(fake_slack):
+    """Only the fake (these tests start their own app)."""
+    fake_slack.reset()
+    return fake_slack
+
+
+@pytest.fixture
+def store(demo_template, tmp_path):
+    return copy_store(demo_template, tmp_path)
+
+
+def slack_env(slack, **overrides) -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in SLACK_VARS}
+    env.update(SLACK_BOT_TOKEN=slack.token, SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_API_URL=slack.api_url)
+    env.update(overrides)
+    return {k: v for k, v in env.items() if v is not None}
+
+
+def invoke(args, env) -> object:
+    return CliRunner().invoke(main, args, env={k: env.get(k) for k in SLACK_VARS}, catch_exceptions=False)
+
+
+class StderrLines:
+    """Reads a process's stderr on a thread so waits can have deadlines."""
+
+    def __init__(self, proc):
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.seen: list[str] = []
+        threading.Thread(target=self._pump, args=(proc.stderr,), daemon=True).start()
+
+    def _pump(self, stream):
+        for line in stream:
+            self.lines.put(line)
+
+    def wait_for(self, needle: str, timeout: float) -> str:
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                line = self.lines.get(timeout=left)
+            except queue.Empty:
+                break
+            self.seen.append(line)
+            if needle in line:
+                return line
+        raise AssertionError(f"no {needle!r} on stderr within {timeout}s; got: {''.join(self.seen)}")
+
+    def rest(self) -> str:
+        while not self.lines.empty():
+            self.seen.append(self.lines.get())
+        return "".join(self.seen)
+
+
+def test_run_in_http_mode_serves_and_stops_cleanly_on_sigterm(slack, store):
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "--db", str(store), "run", "--host", "127.0.0.1", "--port", "0"],
+        env=slack_env(slack), stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+    )
+    try:
+        err = StderrLines(proc)
+        line = err.wait_for("listening on http://127.0.0.1:", timeout=60)
+        base = line.split("listening on ")[1].split("/slack/events")[0]
+        with urllib.request.urlopen(base + "/healthz", timeout=5) as resp:
+            assert resp.status == 200 and b'"ok": true' in resp.read()
+        reply = SlackSender(base + "/slack/events", SIGNING_SECRET, slack).command("help", user_id=REP)
+        assert reply.status == 200 and reply.seconds < 3.0
+        assert reply.json["response_type"] == "ephemeral"
+        assert_valid_message(reply.json)
+        assert slack.methods()[0] == "auth.test"  # the token was checked at start, against the fake
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0, err.rest()
+        assert "stopped" in err.rest()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_missing_tokens_name_the_variable_and_where_to_get_it(slack, store):
+    r = invoke(["--db", str(store), "run"], slack_env(slack, SLACK_BOT_TOKEN=None, SLACK_SIGNING_SECRET=None))
+    assert r.exit_code == 2
+    assert "SLACK_BOT_TOKEN is not set" in r.output and "OAuth & Permissions" in r.output
+    assert "SLACK_SIGNING_SECRET is not set" in r.output and "Signing Secret" in r.output
+    assert "api.slack.com/apps" in r.output
+    assert slack.calls() == []
+
+
+def test_malformed_tokens_are_refused_without_echoing_them(slack, store):
+    env = slack_env(slack, SLACK_BOT_TOKEN="xoxp-user-SECRET123", SLACK_APP_TOKEN="xoxb-bot-SECRET456")
+    r = invoke(["--db", str(store), "run"], env)
+    assert r.exit_code == 2
+    assert "SLACK_BOT_TOKEN must start with xoxb-; this looks like a user token" in r.output
+    assert "SLACK_APP_TOKEN must start with xapp-; this looks like a bot token" in r.output
+    assert "App-Level Tokens" in r.output
+    assert "SECRET" not in r.output
+    assert slack.calls() == []
+
+
+def test_a_token_slack_rejects_exits_2_with_the_fix(slack, store):
+    r = invoke(["--db", str(store), "run"], slack_env(slack, SLACK_BOT_TOKEN="xoxb-revoked-SECRET"))
+    assert r.exit_code == 2
+    assert "Slack rejected SLACK_BOT_TOKEN" in r.output and "invalid_auth" in r.output
+    assert "SECRET" not in r.output
+    r = invoke(["--db", str(store), "run"], slack_env(slack, SLACK_APP_TOKEN="xapp-wrong-SECRET"))
+    assert r.exit_code == 2
+    assert "Slack rejected SLACK_APP_TOKEN (invalid_auth)" in r.output
+    assert "apps.connections.open" in slack.methods()  # Socket Mode was chosen because the app token is set
+    assert "SECRET" not in r.output
+
+
+def test_manifest_is_yaml_with_command_scopes_and_interactivity():
+    r = CliRunner().invoke(main, ["manifest"])
+    assert r.exit_code == 0
+    m = yaml.safe_load(r.output)
+    (cmd,) = m["features"]["slash_commands"]
+    assert cmd["command"] == "/retention" and cmd["usage_hint"] and cmd["should_escape"] is True
+    assert set(m["oauth_config"]["scopes"]["bot"]) == set(BOT_SCOPES) == {
+        "commands", "chat:write", "im:write", "users:read", "files:write"}
+    assert m["settings"]["interactivity"]["is_enabled"] is True
+    assert m["features"]["app_home"]["home_tab_enabled"] is True
+    assert m["settings"]["event_subscriptions"]["bot_events"] == ["app_home_opened"]
+    assert m["settings"]["socket_mode_enabled"] is True and "url" not in cmd
+
+    r = CliRunner().invoke(main, ["manifest", "--url", "https://bot.example.com/", "--name", "Keep: Them"])
+    m = yaml.safe_load(r.output)
+    events = "https://bot.example.com/slack/events"
+    assert m["display_information"]["name"] == "Keep: Them"
+    assert m["features"]["slash_commands"][0]["url"] == events
+    assert m["settings"]["interactivity"]["request_url"] == events
+    assert m["settings"]["event_subscriptions"]["request_url"] == events
+    assert m["settings"]["socket_mode_enabled"] is False
+
+
+def test_doctor_all_good(slack, store):
+    r = invoke(["--db", str(store), "doctor"], slack_env(slack))
+    assert r.exit_code == 0, r.output
+    assert "✓ auth.test: bot @retention-bot" in r.output
+    assert "✓ scopes: all granted" in r.output
+    assert "All good." in r.output
+
+
+def test_doctor_says_what_to_fix(slack, store):
+    slack.scopes = ["commands", "chat:write", "users:read"]
+    db = open_db(store)
+    db.execute("INSERT INTO settings (key, value) VALUES ('digest_channel', '\"C0DIGEST\"')")
+    db.conn.commit()
+    db.conn.close()
+    slack.channels["C0DIGEST"] = {"is_member": False}
+    r = invoke(["--db", str(store), "doctor"], slack_env(slack))
+    assert r.exit_code == 1
+    assert "✗ scopes: missing im:write files:write" in r.output and "reinstall the app" in r.output
+    assert "✗ digest channel C0DIGEST: the bot is not a member" in r.output and "/invite @retention-bot" in r.output
+    assert "2 problem(s) to fix." in r.output
+
+    r = invoke(["--db", str(store), "doctor"], slack_env(slack, SLACK_BOT_TOKEN="xoxb-revoked"))
+    assert r.exit_code == 1
+    assert "✗ auth.test: Slack rejected the bot token (invalid_auth)" in r.output
+    assert "Bot User OAuth Token" in r.output
