@@ -27,7 +27,6 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import (
-    ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
@@ -107,9 +106,10 @@ def retry_handlers(*, sleep: Callable[[float], None] = time.sleep,
                    interval: RetryIntervalCalculator = default_interval_calculator,
                    max_retries: int = MAX_RETRIES) -> list[RetryHandler]:
     """The WebClient retry handlers posting relies on: 429 honouring
-    Retry-After, 500/503 and dropped connections with backoff (`interval`)."""
+    Retry-After and 500/503 with backoff (`interval`). A dropped connection is
+    deliberately not retried here: the post may have gone through, so the row
+    stays `sending` and the next flush checks Slack (by metadata) first."""
     return [
-        ConnectionErrorRetryHandler(max_retry_count=max_retries, interval_calculator=interval),
         RetryAfterHandler(max_retries, sleep=sleep),
         ServerErrorRetryHandler(max_retry_count=max_retries, interval_calculator=interval),
     ]

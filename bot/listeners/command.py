@@ -4,8 +4,10 @@ Slack waits 3 seconds for the acknowledgement, and a message in the ack body
 needs no extra round trip, so every fast command answers there. A slow
 command (charts, heavy work) acks with "Working on it…" at once; a Bolt lazy
 listener then computes the answer, sends it through the response_url and
-uploads its charts with files_upload_v2 to the channel, or to the user's DM
-when the bot cannot reach that channel.
+uploads its charts with files_upload_v2. Charts follow the answer's audience:
+a private answer's charts go to the asker's DM (a file in the channel would
+show everyone what only the asker should see); a shared answer's go to the
+channel, or to the DM when the bot cannot reach that channel.
 """
 
 import logging
@@ -48,11 +50,12 @@ def reply(a: Answer) -> dict:
 
 
 def upload_charts(client: WebClient, charts: list[Chart], *, channel_id: str, user_id: str,
-                  logger: logging.Logger) -> None:
-    """Each chart as a file in the channel; the first "channel not reachable"
-    switches the rest to a DM with the user (a DM with another person, a
-    private channel or one the bot was never invited to)."""
-    target = channel_id
+                  shared: bool, logger: logging.Logger) -> None:
+    """Each chart as a file: in the channel when the answer is shared, else in
+    the user's DM. In the channel, the first "channel not reachable" switches
+    the rest to the DM (a DM with another person, a private channel or one the
+    bot was never invited to)."""
+    target = channel_id if shared else _dm(client, user_id)
     for chart in charts:
         args = {"file": chart.png, "filename": chart.filename, "title": chart.title}
         try:
@@ -62,8 +65,12 @@ def upload_charts(client: WebClient, charts: list[Chart], *, channel_id: str, us
             if target != channel_id or error not in UNREACHABLE:
                 raise
             logger.info("channel %s not reachable for uploads (%s); sending charts by DM", channel_id, error)
-            target = client.conversations_open(users=user_id)["channel"]["id"]
+            target = _dm(client, user_id)
             client.files_upload_v2(channel=target, **args)
+
+
+def _dm(client: WebClient, user_id: str) -> str:
+    return client.conversations_open(users=user_id)["channel"]["id"]
 
 
 def register(app: App, services: Services) -> None:
@@ -96,7 +103,7 @@ def register(app: App, services: Services) -> None:
         if result.charts:
             try:
                 upload_charts(client, result.charts, channel_id=command["channel_id"],
-                              user_id=command["user_id"], logger=logger)
+                              user_id=command["user_id"], shared=result.shared, logger=logger)
             except Exception as e:
                 respond(**report_error(e, f"chart upload for /retention {text}", logger))
 

@@ -45,7 +45,8 @@ from typing import Any
 
 BOT_TOKEN = "xoxb-fake-bot-token"
 APP_TOKEN = "xapp-fake-app-token"
-SCOPES = ("commands", "chat:write", "im:write", "users:read", "files:write")
+SCOPES = ("commands", "chat:write", "im:write", "users:read", "files:write",
+          "channels:history", "groups:history", "im:history")
 TEAM_ID = "T0FAKE"
 BOT_USER_ID = "U0BOT"
 

@@ -13,6 +13,7 @@ from bot.server import make_server
 
 SIGNING_SECRET = "e2e-signing-secret-not-a-real-one"
 REP = "U0DEMO001"  # Maria Lopez in the demo store: a rep with a book, not an admin
+DM = "D0DEMO001"  # the fake server's DM channel with REP
 ADMIN = "U0DEMOMGR"  # the demo store's `admins` setting
 
 

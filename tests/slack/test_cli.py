@@ -141,7 +141,8 @@ def test_manifest_is_yaml_with_command_scopes_and_interactivity():
     (cmd,) = m["features"]["slash_commands"]
     assert cmd["command"] == "/retention" and cmd["usage_hint"] and cmd["should_escape"] is True
     assert set(m["oauth_config"]["scopes"]["bot"]) == set(BOT_SCOPES) == {
-        "commands", "chat:write", "im:write", "users:read", "files:write"}
+        "commands", "chat:write", "im:write", "users:read", "files:write",
+        "channels:history", "groups:history", "im:history"}  # history: the outbox's resend check
     assert m["settings"]["interactivity"]["is_enabled"] is True
     assert m["features"]["app_home"]["home_tab_enabled"] is True
     assert m["settings"]["event_subscriptions"]["bot_events"] == ["app_home_opened"]

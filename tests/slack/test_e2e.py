@@ -13,7 +13,7 @@ from commands import COMMANDS, Context, answer
 from commands import blocks as B
 from commands.core import Answer, Chart, Command, Request
 from storage import open_db
-from tests.slack.harness import REP
+from tests.slack.harness import DM, REP
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00fake chart bytes\x00" * 8
 SOMETHING_WRONG = "something went wrong"
@@ -88,7 +88,7 @@ def test_every_registered_command_answers_correctly(name, bot, sender, slack):
         (call,) = slack.wait_for("response_url", timeout=30)
         assert call.params["tag"] == name
         msg = call.json
-        assert_uploaded(slack, expected_charts(bot.db_path, text), channel_for(name))
+        assert_uploaded(slack, expected_charts(bot.db_path, text), DM)
     else:
         msg = ack
         assert slack.calls("response_url") == []
@@ -143,23 +143,33 @@ def chart_answer(ctx, req) -> Answer:
                   shared=req.share)
 
 
-def test_slow_answer_acks_then_responds_then_uploads_to_the_channel(test_command, sender, slack):
+def test_slow_answer_acks_then_responds_then_uploads_privately(test_command, sender, slack):
     name = test_command("test-chart", chart_answer, slow=True)
     reply = sender.command(name, user_id=REP, channel_id="C0CHARTS")
     assert reply.status == 200 and "Working on it" in reply.json["text"]
     assert reply.seconds < 1.0
     (complete,) = slack.wait_for("files.completeUploadExternal")
-    assert slack.methods() == ["response_url", "files.getUploadURLExternal", "upload",
+    assert slack.methods() == ["response_url", "conversations.open", "files.getUploadURLExternal", "upload",
                                "files.completeUploadExternal"]
     msg = slack.calls("response_url")[0].json
     assert msg["text"] == "Test chart for the upload path" and msg["response_type"] == "ephemeral"
+    assert_uploaded(slack, chart_answer(None, Request(name)).charts, DM)
+    assert [c.params["channel_id"] for c in slack.calls("files.completeUploadExternal")] == [DM]
+
+
+def test_shared_chart_goes_to_the_channel(test_command, sender, slack):
+    name = test_command("test-chart", chart_answer, slow=True)
+    sender.command(f"{name} share", user_id=REP, channel_id="C0CHARTS")
+    slack.wait_for("files.completeUploadExternal")
+    assert slack.calls("response_url")[0].json["response_type"] == "in_channel"
     assert_uploaded(slack, chart_answer(None, Request(name)).charts, "C0CHARTS")
+    assert slack.calls("conversations.open") == []
 
 
 def test_chart_goes_to_a_dm_when_the_channel_is_not_reachable(test_command, sender, slack):
     name = test_command("test-chart", chart_answer, slow=True)
     slack.fail_next("files.completeUploadExternal", error="channel_not_found")
-    sender.command(name, user_id=REP, channel_id="C0PRIVATE")
+    sender.command(f"{name} share", user_id=REP, channel_id="C0PRIVATE")
     completes = slack.wait_for("files.completeUploadExternal", count=2)
     (opened,) = slack.calls("conversations.open")
     assert opened.params["users"] == REP
@@ -177,8 +187,8 @@ def test_cohorts_answers_then_uploads_its_heatmap(bot, sender, slack):
     assert_valid_message(msg)
     charts = expected_charts(bot.db_path, "cohorts")
     assert charts and all(c.png.startswith(b"\x89PNG") for c in charts)
-    assert_uploaded(slack, charts, "C0COHORTS")
-    assert slack.methods()[:4] == ["response_url", "files.getUploadURLExternal", "upload",
+    assert_uploaded(slack, charts, DM)
+    assert slack.methods()[:5] == ["response_url", "conversations.open", "files.getUploadURLExternal", "upload",
                                    "files.completeUploadExternal"]
 
 
