@@ -191,6 +191,19 @@ def read_cdnow(fp: BinaryIO, kind: str, overrides: dict[str, str]) -> Iterator[t
         raise FileRejected(None, "the file is empty", "export at least one row")
 
 
+def _export_header(fp: BinaryIO, kind: str, fmt: str) -> tuple[Iterator[tuple[int, list[str]]], dict[str, int]]:
+    """Rows after the header of a shop's order export, and its columns by
+    normalised name."""
+    if kind != "orders":
+        raise FileRejected(None, f"the {fmt} format holds orders only",
+                           f"use: retention-bot import orders FILE --format {fmt}")
+    rows = _csv_rows(fp)
+    first = next(rows, None)
+    if first is None:
+        raise FileRejected(None, "the file is empty", "export at least a header and one row")
+    return rows, {_norm(c): i for i, c in enumerate(first[1])}
+
+
 def _cell(row: list[str], cols: dict[str, int | None], key: str) -> str:
     i = cols.get(key)
     return row[i] if i is not None and i < len(row) else ""
@@ -212,13 +225,7 @@ def read_shopify(fp: BinaryIO, kind: str, overrides: dict[str, str]) -> Iterator
     """Shopify's Orders export: one row per line item; the order's totals and
     status stand on its first row only, so later rows of the same order are
     skipped. Refunds net off the total; cancelled orders are not purchases."""
-    if kind != "orders":
-        raise FileRejected(None, "the shopify format holds orders only", "use: retention-bot import orders FILE --format shopify")
-    rows = _csv_rows(fp)
-    first = next(rows, None)
-    if first is None:
-        raise FileRejected(None, "the file is empty", "export at least a header and one row")
-    cols = {_norm(c): i for i, c in enumerate(first[1])}
+    rows, cols = _export_header(fp, kind, "shopify")
     for need in ("name", "email", "created_at", "total", "financial_status"):
         if need not in cols:
             raise FileRejected(1, f"missing Shopify column {need!r}", "use Shopify's Orders › Export › CSV for Excel")
@@ -257,13 +264,7 @@ _STRIPE = {
 def read_stripe(fp: BinaryIO, kind: str, overrides: dict[str, str]) -> Iterator[tuple[int, dict]]:
     """Stripe's Payments export (unified_payments.csv). Failed, refunded and
     uncaptured payments are kept but not counted; partial refunds net off."""
-    if kind != "orders":
-        raise FileRejected(None, "the stripe format holds orders only", "use: retention-bot import orders FILE --format stripe")
-    rows = _csv_rows(fp)
-    first = next(rows, None)
-    if first is None:
-        raise FileRejected(None, "the file is empty", "export at least a header and one row")
-    cols = {_norm(c): i for i, c in enumerate(first[1])}
+    rows, cols = _export_header(fp, kind, "stripe")
     if "id" not in cols or "amount" not in cols or not ({"created_date_utc", "created_utc"} & cols.keys()):
         raise FileRejected(1, "missing Stripe columns id, Amount, Created date (UTC)", "use Stripe's Payments › Export")
     for line, row in rows:

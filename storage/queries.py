@@ -78,13 +78,6 @@ def _customers_as_of(db: Database, cutoff: str, filters: Filters) -> tuple[str, 
     return _customer_rows_before(cutoff, filters)
 
 
-def load_customer_aggregates(db: Database, cutoff: str, filters: Filters = NO_FILTERS) -> pd.DataFrame:
-    """One row per customer known before `cutoff`, with counted-order
-    aggregates (first/last order, order count, revenue) as of `cutoff`."""
-    sql, params = _customers_as_of(db, cutoff, filters)
-    return pd.read_sql_query(sql, db.conn, params=params)
-
-
 def load_customer_totals(db: Database, cutoff: str, active_since: str, filters: Filters = NO_FILTERS) -> dict:
     """Store-wide totals as of `cutoff` in one SQL pass (no per-customer rows
     leave SQLite): customers, buyers, repeat buyers, orders, revenue, first and

@@ -133,9 +133,9 @@ def generate(n_customers: int, end: date, *, years: float = 2.0, seed: int = 7) 
     kind = rng.choice(np.array(["nps", "csat", "ces"]), size=fb_n, p=[0.6, 0.25, 0.15])
     mood = np.select(
         [arch_name[who] == "vip", arch_name[who] == "loyal", arch_name[who] == "declining", arch_name[who] == "churned"],
-        [0.85, 0.8, 0.35, 0.3], 0.6,
+        [0.92, 0.88, 0.5, 0.4], 0.8,
     )
-    mood = np.clip(mood + rng.normal(0, 0.18, size=fb_n), 0, 1)
+    mood = np.clip(mood + rng.normal(0, 0.12, size=fb_n), 0, 1)
     score = np.select([kind == "nps", kind == "csat"], [np.round(mood * 10), np.round(1 + mood * 4)], np.round(7 - mood * 6))
     fb_day = np.minimum(start[who] + rng.integers(0, span, size=fb_n) % np.maximum(active_days[who] + 30, 1), span - 1)
     feedback = pd.DataFrame({
