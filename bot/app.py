@@ -114,7 +114,8 @@ class Services:
 
 
 def create_app(settings: SlackSettings, db: Database, *, as_of: date | None = None) -> App:
-    """A Bolt App answering `/retention`, the Home tab and buttons.
+    """A Bolt App answering `/retention`, the Home tab and buttons (the
+    follow-up and digest buttons, then the fallback for unknown ones).
 
     `process_before_response=True` (Bolt's setting for FaaS, equally right on
     a long-running server and in Socket Mode) finishes the ack listener before
@@ -136,6 +137,7 @@ def create_app(settings: SlackSettings, db: Database, *, as_of: date | None = No
     )
     command.register(app, services)
     home.register(app, services)
+    actions.register(app, services)
     actions.register_fallback(app)  # last: specific action listeners must come before it
     errors.register(app)
     return app

@@ -210,21 +210,32 @@ def run(state: State, port: int, host: str, mode: str):
         click.echo(f"error: cannot reach the Slack API at {settings.api_url}: {e}", err=True)
         sys.exit(1)
     warm_caches(db)
-    if settings.socket_mode:
-        from bot.socket_mode import serve_socket_mode
+    from bot.jobs import build_jobs
+    from bot.outbox import build_outbox_client
+    from bot.scheduler import start_scheduler
 
-        try:
-            serve_socket_mode(app, settings.app_token,
-                              on_connected=lambda: click.echo("retention-bot: connected in Socket Mode", err=True))
-        except SlackApiError as e:
-            click.echo(f"error: Slack rejected SLACK_APP_TOKEN ({e.response.get('error')}). "
-                       f"Copy it again from {WHERE['SLACK_APP_TOKEN']}.", err=True)
-            sys.exit(2)
-    else:
-        from bot.server import serve_http
+    # Digests, reminders, the nightly score and the outbox flush run beside
+    # the server; stopping the server (SIGTERM, Ctrl-C) stops them too, after
+    # a post in progress has been recorded.
+    scheduler = start_scheduler(db_file(db), build_jobs(build_outbox_client(settings.bot_token, settings.api_url)))
+    try:
+        if settings.socket_mode:
+            from bot.socket_mode import serve_socket_mode
 
-        serve_http(app, db_file(db), host=host, port=port, on_listening=lambda h, p: click.echo(
-            f"retention-bot: HTTP mode, listening on http://{h}:{p}/slack/events (health: /healthz)", err=True))
+            try:
+                serve_socket_mode(app, settings.app_token,
+                                  on_connected=lambda: click.echo("retention-bot: connected in Socket Mode", err=True))
+            except SlackApiError as e:
+                click.echo(f"error: Slack rejected SLACK_APP_TOKEN ({e.response.get('error')}). "
+                           f"Copy it again from {WHERE['SLACK_APP_TOKEN']}.", err=True)
+                sys.exit(2)
+        else:
+            from bot.server import serve_http
+
+            serve_http(app, db_file(db), host=host, port=port, on_listening=lambda h, p: click.echo(
+                f"retention-bot: HTTP mode, listening on http://{h}:{p}/slack/events (health: /healthz)", err=True))
+    finally:
+        scheduler.shutdown(wait=True)
     click.echo("retention-bot: stopped", err=True)
 
 
@@ -309,6 +320,140 @@ def model_fit(state: State, as_of: date | None, unit: str, as_json: bool):
     if fit["gamma_gamma"]:
         gg = fit["gamma_gamma"]
         click.echo(f"Gamma-Gamma: p = {gg['p']:.4f}, q = {gg['q']:.4f}, gamma = {gg['gamma']:.4f}")
+
+
+def _now(state: State):
+    """The current time, or noon of --as-of in the workspace time zone (to
+    preview or post a given day's digest and reminders)."""
+    from datetime import UTC, datetime, time
+    from zoneinfo import ZoneInfo
+
+    from storage.settings import load_settings
+
+    if state.as_of is None:
+        return datetime.now(UTC)
+    zone = ZoneInfo(load_settings(state.db())["timezone"])
+    return datetime.combine(state.as_of, time(12), zone).astimezone(UTC)
+
+
+def _outbox_client():
+    """A Web API client for posting, when SLACK_BOT_TOKEN is set (honouring
+    SLACK_API_URL); None means print instead of posting."""
+    token = os.environ.get("SLACK_BOT_TOKEN")
+    if not token:
+        return None
+    from bot.outbox import build_outbox_client
+    from bot.settings import api_url_from
+
+    return build_outbox_client(token.strip(), api_url_from(os.environ))
+
+
+def _report(kind: str, target: str, result: dict) -> bool:
+    """One line per delivery attempt; True when nothing is left to do."""
+    where = f"<#{target}>" if kind == "digest" else target
+    status = result["status"]
+    if status == "sent":
+        click.echo(f"{kind} for {where}: sent (ts {result['ts']}, key {result['key']})")
+    elif status == "already sent":
+        hint = " Use --force to post it again." if kind == "digest" else ""
+        click.echo(f"{kind} for {where}: already sent today (key {result['key']}); nothing posted.{hint}")
+    elif status == "nothing":
+        click.echo(f"{kind} for {where}: nothing to send today")
+    elif status == "pending":
+        click.echo(f"{kind} for {where}: not delivered yet ({result['error']}); the running bot retries it",
+                   err=True)
+    else:
+        click.echo(f"{kind} for {where}: failed ({result['error']}); not retried", err=True)
+    return status in ("sent", "already sent", "nothing")
+
+
+@main.command()
+@click.argument("mode", type=click.Choice(["preview", "now"]))
+@click.option("--channel", metavar="C", help="Channel id (default: every channel in `digest_channels`).")
+@click.option("--force", is_flag=True, help="With now: post again even if today's digest was sent.")
+@click.option("--json", "as_json", is_flag=True, help="With preview: print the digest as JSON (numbers).")
+@click.pass_obj
+def digest(state: State, mode: str, channel: str | None, force: bool, as_json: bool):
+    """Preview the daily churn digest, or post it now.
+
+    `now` posts through Slack when SLACK_BOT_TOKEN is set (SLACK_API_URL
+    overrides the API URL), otherwise prints it. A channel gets one digest
+    per local day: running `now` again says "already sent" and posts
+    nothing, unless --force. Exit 1 when a post failed or is still pending."""
+    from bot.console import print_answer
+    from bot.jobs import send_digest
+    from commands import Answer, Context
+    from commands.digest import build_digest_message, compute_digest, digest_context
+    from storage.settings import load_settings
+
+    db = state.db()
+    now = _now(state)
+    channels = [channel.lstrip("#")] if channel else [e["channel"] for e in load_settings(db)["digest_channels"]]
+    client = _outbox_client() if mode == "now" else None
+    if client is not None and not channels:
+        raise click.UsageError("no digest channel: pass --channel C0123, or set one with "
+                               "`retention-bot ask \"config digest_channels C0123 09:00 America/New_York\"`")
+    if client is None:
+        if mode == "now":
+            click.echo("SLACK_BOT_TOKEN is not set: printing the digest instead of posting it.", err=True)
+        results = []
+        for target in channels or [None]:
+            ctx = Context(db, now=now)
+            data = compute_digest(digest_context(ctx, target), target)
+            results.append(data)
+            if not as_json:
+                print_answer(out, db, Answer("digest", data, build_digest_message(data, ctx.currency)))
+        if as_json:
+            click.echo(json.dumps(results if len(results) > 1 else results[0], indent=2, default=str))
+        return
+    done = [_report("digest", target, send_digest(db, client, target, now, force=force)) for target in channels]
+    sys.exit(0 if all(done) else 1)
+
+
+@main.command()
+@click.argument("mode", type=click.Choice(["preview", "now"]))
+@click.option("--rep", metavar="U", help="A rep's Slack user id (default: every active rep).")
+@click.option("--json", "as_json", is_flag=True, help="With preview: print the reminders as JSON (numbers).")
+@click.pass_obj
+def remind(state: State, mode: str, rep: str | None, as_json: bool):
+    """Preview the reps' follow-up reminders, or send them now.
+
+    `now` DMs each rep through Slack when SLACK_BOT_TOKEN is set (and
+    escalates follow-ups ignored for `escalate_after_days` to the rep's
+    manager), otherwise prints. One reminder per rep per local day. Exit 1
+    when a DM failed or is still pending."""
+    from zoneinfo import ZoneInfo
+
+    from bot.console import print_answer
+    from bot.jobs import rep_zone, send_reminder
+    from commands import Answer
+    from commands.remind import build_reminder_message, compute_reminder
+    from storage.settings import load_settings
+
+    db = state.db()
+    now = _now(state)
+    reps = [rep] if rep else [r[0] for r in db.execute("SELECT id FROM reps WHERE active = 1 ORDER BY id")]
+    client = _outbox_client() if mode == "now" else None
+    if client is None:
+        if mode == "now":
+            click.echo("SLACK_BOT_TOKEN is not set: printing the reminders instead of sending them.", err=True)
+        settings = load_settings(db)
+        results = []
+        for target in reps:
+            local_date = now.astimezone(ZoneInfo(rep_zone(db, None, target))).date()
+            data = compute_reminder(db, target, local_date, now, settings)
+            results.append(data)
+            if as_json:
+                continue
+            if data["items"]:
+                print_answer(out, db, Answer("remind", data, build_reminder_message(data, settings["currency"])))
+            else:
+                click.echo(f"{target}: nothing due")
+        if as_json:
+            click.echo(json.dumps(results, indent=2, default=str))
+        return
+    done = [_report("reminder", target, send_reminder(db, client, target, now)) for target in reps]
+    sys.exit(0 if all(done) else 1)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,9 @@
 
 On a terminal it is a small REPL (history, `help`, `quit`); otherwise it reads
 one command per line from stdin, prints each answer and exits 0 at end of
-input, so it can be scripted and tested.
+input, so it can be scripted and tested. Besides `/retention` commands it
+takes `press <button> <customer> [rep]` to click a reminder or digest button
+without Slack (commands.buttons: the same transitions as the real clicks).
 """
 
 import sys
@@ -12,6 +14,7 @@ from pathlib import Path
 from rich.console import Console
 
 from commands import Answer, Context, answer
+from commands.buttons import press
 from commands.terminal import render_message
 
 PROMPT = "retention> "
@@ -30,6 +33,14 @@ def print_answer(console: Console, db, a: Answer, chart_dir: Path | None = None)
         console.print(f"[dim]chart saved: {path}[/dim]")
 
 
+def respond(ctx: Context, text: str) -> Answer:
+    """A console line: a button press, or a `/retention` command."""
+    words = text.split()
+    if words and words[0].lower() == "press":
+        return press(ctx, words[1:])
+    return answer(ctx, text)
+
+
 def run_console(make_context: Callable[[], Context], console: Console, *, intro: str | None = None,
                 stdin=None) -> None:
     stdin = stdin or sys.stdin
@@ -39,7 +50,8 @@ def run_console(make_context: Callable[[], Context], console: Console, *, intro:
         print_answer(console, ctx.db, answer(ctx, intro))
     if interactive:
         _history()
-        console.print("[dim]Type a command like `crr last-quarter` or `help`; `quit` to leave.[/dim]")
+        console.print("[dim]Type a command like `crr last-quarter` or `help`; `press snooze C0042` clicks a "
+                      "follow-up button; `quit` to leave.[/dim]")
     while True:
         try:
             line = console.input(PROMPT) if interactive else stdin.readline()
@@ -56,7 +68,7 @@ def run_console(make_context: Callable[[], Context], console: Console, *, intro:
             console.print(f"[bold]{PROMPT}[/bold]{text}", markup=True, highlight=False)
         ctx = make_context()
         try:
-            print_answer(console, ctx.db, answer(ctx, text))
+            print_answer(console, ctx.db, respond(ctx, text))
         except Exception as e:  # keep the session alive; say what failed
             console.print(f"[red]error:[/red] {type(e).__name__}: {e}")
             if not interactive:

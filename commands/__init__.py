@@ -10,6 +10,7 @@ from commands import (  # noqa: F401  (registers the commands)
     config,
     crr,
     customer,
+    digest,
     followups,
     help,
     kpis,

@@ -7,7 +7,9 @@ from sqlite_utils import Database
 from storage.fields import format_utc
 from storage.schema import COUNTED_STATUS
 
-CLOSED_STATES = ("contacted", "dismissed", "won_back", "lost")
+# `contacted` is not closed: the customer's next order still closes it as won
+# back (storage.followup_actions).
+CLOSED_STATES = ("dismissed", "won_back", "lost")
 
 
 def mark_won_back(db: Database, customer_ids_sql: str, now: datetime) -> int:

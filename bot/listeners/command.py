@@ -8,6 +8,9 @@ uploads its charts with files_upload_v2. Charts follow the answer's audience:
 a private answer's charts go to the asker's DM (a file in the channel would
 show everyone what only the asker should see); a shared answer's go to the
 channel, or to the DM when the bot cannot reach that channel.
+
+`digest now` is the one answer that posts: the command only asks for it
+(`post` in its data), and the slow listener sends it through the outbox.
 """
 
 import logging
@@ -17,6 +20,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.app import Services
+from bot.jobs import post_requested_digest
 from bot.listeners.errors import report_error
 from commands import COMMANDS, Answer, Context, UsageError, answer
 from commands.core import Chart
@@ -95,7 +99,10 @@ def register(app: App, services: Services) -> None:
         text = command.get("text") or ""
         try:
             with services.db() as db:
-                result = answer(services.context(db, client, command.get("user_id")), text)
+                ctx = services.context(db, client, command.get("user_id"))
+                result = answer(ctx, text)
+                if result.ok and result.data.get("post"):
+                    result = post_requested_digest(db, client, result, ctx.now)
         except Exception as e:
             respond(**report_error(e, f"/retention {text}", logger))
             return

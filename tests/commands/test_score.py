@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from bot.cli import main
 from commands import answer
+from commands.blocks import limit_problems
 from commands.core import Context
 from commands.scoring import run_score
 from storage.importer import import_file
@@ -118,7 +119,7 @@ def test_a_store_with_50_repeat_buyers_uses_rules_and_says_so(fresh_db, db_path,
     out = cli("--db", db_path, "--as-of", "2026-06-30", "score")
     assert "Model: rules: only 50 repeat buyers" in out
     a = answer(Context(fresh_db, as_of=date(2026, 6, 30)), "at-risk")
-    assert a.data["model"]["model"] == "rules"
+    assert a.data["model"]["model"] == "rules" and limit_problems(a.message) == []
     assert "rules: only 50 repeat buyers" in json.dumps(a.message)
     assert a.data["customers"] and all(c["p_alive"] is None for c in a.data["customers"])
     assert all("P(alive)" not in c["reason"] and "12-month revenue" in c["reason"] for c in a.data["customers"])
@@ -130,5 +131,6 @@ def test_an_empty_store_gets_friendly_answers(fresh_db, db_path):
     for text in ("at-risk", "top", "customer acme"):
         a = answer(Context(fresh_db), text)
         assert "No orders yet" in json.dumps(a.message), text
+        assert limit_problems(a.message) == []
     fit = json.loads(cli("--db", db_path, "model", "fit", "--json"))
     assert fit["model"] == "rules" and fit["customers"] == 0

@@ -1,0 +1,182 @@
+"""What the scheduled jobs post, and posting on demand (`digest now`,
+`remind now`), all through the outbox.
+
+The scheduler's builders get `(db, channel or rep, local date)`; the clock
+and the Slack client come from the closures `build_jobs` makes, so tests can
+inject both. Building a reminder is also when its rep's ignored follow-ups
+are escalated: the scheduler calls the builder once per rep and local day
+(only while that day's delivery does not exist yet), so escalations ride on
+the same once-a-day guarantee, and `escalated_at` (set in the transaction
+that enqueues the manager's message) makes each follow-up go up once.
+"""
+
+import logging
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from slack_sdk import WebClient
+from sqlite_utils import Database
+
+from bot.outbox import build_outbox_client, deliver
+from bot.scheduler import Jobs, digest_key, remind_key, rep_timezone, utc_now
+from commands import Answer, Context
+from commands.digest import (
+    build_digest_message,
+    build_digest_sent_message,
+    channel_zone,
+    compute_digest,
+)
+from commands.remind import (
+    build_escalation_message,
+    build_reminder_message,
+    compute_escalation,
+    compute_reminder,
+)
+from commands.scoring import run_score
+from storage.deliveries import Delivery, enqueue_delivery, load_delivery
+from storage.followup_actions import (
+    escalation_due_ids,
+    load_manager,
+    mark_escalated,
+    record_reminded,
+)
+from storage.settings import load_settings
+
+log = logging.getLogger(__name__)
+
+
+def escalate_key(local_date: date, rep: str) -> str:
+    return f"escalate:{local_date.isoformat()}:{rep}"
+
+
+def score_store(db: Database, now: datetime) -> None:
+    """The nightly score: the value model's own entry point, as of `now`."""
+    run = run_score(Context(db, now=now))
+    log.info("scored %s customers as of %s: %s going quiet, %s follow-ups opened, %s won back",
+             run.customers, run.as_of, run.quiet, run.followups_opened, run.won_back)
+
+
+def digest_payload(db: Database, channel: str, local_date: date, now: datetime) -> dict[str, Any]:
+    """The digest for the channel's local day (the short "all quiet" form
+    when nothing changed: a day without a digest would look like a failure)."""
+    ctx = Context(db, as_of=local_date, now=now)
+    return build_digest_message(compute_digest(ctx, channel), ctx.currency)
+
+
+def escalate(db: Database, client: WebClient | None, rep: str, local_date: date, now: datetime) -> Delivery | None:
+    """Send the rep's manager, once, the rep's follow-ups ignored for
+    `escalate_after_days`. Without a client the message waits in the outbox
+    for the next flush."""
+    manager = load_manager(db, rep)
+    if manager is None:
+        return None
+    settings = load_settings(db)
+    after = int(settings["escalate_after_days"])
+    ids = escalation_due_ids(db, rep, now, after, int(settings["dismiss_days"]))
+    key = escalate_key(local_date, rep)
+    if not ids or load_delivery(db, key) is not None:
+        return None
+    with db.atomic():
+        escalated = mark_escalated(db, ids, manager, now)
+        if escalated:
+            d = compute_escalation(db, rep, manager, escalated, local_date, after)
+            enqueue_delivery(db, key, "escalate", manager, build_escalation_message(d, settings["currency"]), now)
+    if not escalated:
+        return None
+    log.info("escalated %d follow-up(s) of %s to %s", len(escalated), rep, manager)
+    return deliver(db, client, key, now) if client is not None else load_delivery(db, key)
+
+
+def reminder_payload(db: Database, client: WebClient | None, rep: str, local_date: date,
+                     now: datetime) -> dict[str, Any] | None:
+    """Escalate what the rep ignored, then their reminder (None when nothing
+    is due: no empty DMs). The listed follow-ups are counted as reminded
+    here, as the message is handed to the outbox."""
+    escalate(db, client, rep, local_date, now)
+    settings = load_settings(db)
+    d = compute_reminder(db, rep, local_date, now, settings)
+    if not d["items"]:
+        return None
+    record_reminded(db, rep, [item["followup_id"] for item in d["items"]], now)
+    return build_reminder_message(d, settings["currency"])
+
+
+def build_jobs(client: WebClient, *, clock: Callable[[], datetime] = utc_now) -> Jobs:
+    """The scheduler's jobs with the real builders and the nightly score."""
+
+    def build_digest(db: Database, channel: str, local_date: date) -> dict[str, Any]:
+        return digest_payload(db, channel, local_date, clock())
+
+    def build_reminder(db: Database, rep: str, local_date: date) -> dict[str, Any] | None:
+        return reminder_payload(db, client, rep, local_date, clock())
+
+    return Jobs(client=client, build_digest=build_digest, build_reminder=build_reminder, score=score_store,
+                clock=clock)
+
+
+def outcome(row: Delivery | None, key: str, target: str, status: str | None = None) -> dict[str, Any]:
+    """A delivery's fate in words a person reads: sent, already sent,
+    pending (will be retried), failed, or nothing (nothing to send)."""
+    if row is None:
+        return {"status": status or "nothing", "key": key, "channel": target, "ts": None, "error": None}
+    word = status or {"sent": "sent", "failed": "failed"}.get(row.status, "pending")
+    return {"status": word, "key": key, "channel": target, "ts": row.slack_ts, "error": row.last_error}
+
+
+def resend_key(db: Database, key: str) -> str:
+    """`<key>:r2`, `<key>:r3`, … : the first one not used yet."""
+    n = 2
+    while load_delivery(db, f"{key}:r{n}") is not None:
+        n += 1
+    return f"{key}:r{n}"
+
+
+def _post(db: Database, client: WebClient, key: str, kind: str, target: str, now: datetime,
+          build: Callable[[], dict[str, Any] | None], force: bool) -> dict[str, Any]:
+    existing = load_delivery(db, key)
+    if existing is not None and not force:
+        if existing.status == "sent":
+            return outcome(existing, key, target, "already sent")
+        if existing.status == "failed":
+            return outcome(existing, key, target)
+        return outcome(deliver(db, client, key, now), key, target)
+    if existing is not None:
+        key = resend_key(db, key)
+    payload = build()
+    if payload is None:
+        return outcome(None, key, target)
+    enqueue_delivery(db, key, kind, target, payload, now)
+    return outcome(deliver(db, client, key, now), key, target)
+
+
+def send_digest(db: Database, client: WebClient, channel: str, now: datetime, *, force: bool = False) -> dict:
+    """Post today's digest for `channel` now, unless it was already sent
+    today (then nothing is posted); `force` posts it again under a new key."""
+    local_date = now.astimezone(channel_zone(load_settings(db), channel)).date()
+    return _post(db, client, digest_key(local_date, channel), "digest", channel, now,
+                 lambda: digest_payload(db, channel, local_date, now), force)
+
+
+def send_reminder(db: Database, client: WebClient, rep: str, now: datetime) -> dict:
+    """DM the rep today's reminder now, unless it was already sent today."""
+    local_date = now.astimezone(ZoneInfo(rep_zone(db, client, rep))).date()
+    return _post(db, client, remind_key(local_date, rep), "remind", rep, now,
+                 lambda: reminder_payload(db, client, rep, local_date, now), False)
+
+
+def rep_zone(db: Database, client: WebClient | None, rep: str) -> str:
+    row = db.execute("SELECT tz FROM reps WHERE id = ?", [rep]).fetchone()
+    return rep_timezone(client, rep, row[0] if row else None, load_settings(db)["timezone"])
+
+
+def post_requested_digest(db: Database, client: WebClient, request: Answer, now: datetime) -> Answer:
+    """`/retention digest now` on Slack: the command asked for a post (its
+    data's `post`); send it through the outbox with the bot's token, and
+    answer with what happened."""
+    post = request.data["post"]
+    outbox = build_outbox_client(client.token, client.base_url)
+    result = send_digest(db, outbox, post["channel"], now, force=bool(post.get("force")))
+    return Answer("digest", {"mode": "now", **result}, build_digest_sent_message(result),
+                  ok=result["status"] in ("sent", "already sent"))

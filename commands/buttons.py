@@ -1,0 +1,169 @@
+"""What a click on a reminder or digest button does, Slack-free.
+
+`apply_button` makes the storage transition the button stands for and
+returns the blocks that replace the clicked customer in its message (by
+block id), so the Slack listener only has to ack, call this, and update the
+message; the console's `press <button> <customer>` goes through the same
+function, so both surfaces change follow-ups in exactly the same way.
+
+Who may act on a follow-up: its rep, the rep's manager, or an admin (any
+active rep when nobody owns it). Claim is for active reps, on customers
+nobody owns.
+"""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from commands import blocks as B
+from commands.core import Answer, Context
+from commands.digest import ACTION_CLAIM, quiet_block
+from commands.remind import (
+    ACTION_CONTACTED,
+    ACTION_DISMISS,
+    ACTION_REASSIGN,
+    ACTION_SNOOZE,
+    by,
+    followup_blocks,
+    item_entry,
+    state_outcome,
+)
+from commands.value_parts import owner_text
+from storage.digest_queries import load_customer_item, load_items
+from storage.followup_actions import (
+    Followup,
+    FollowupError,
+    claim_customer,
+    dismiss,
+    is_rep,
+    load_followup,
+    load_manager,
+    load_open_followup,
+    mark_contacted,
+    reassign,
+    snooze,
+)
+
+# Words for `press` in the console, and the action each stands for.
+PRESS = {
+    "contacted": ACTION_CONTACTED, "snooze": ACTION_SNOOZE, "reassign": ACTION_REASSIGN,
+    "not-at-risk": ACTION_DISMISS, "dismiss": ACTION_DISMISS, "claim": ACTION_CLAIM,
+}
+PRESS_USAGE = ("press contacted|snooze|not-at-risk CUSTOMER · press reassign CUSTOMER REP · "
+               "press claim CUSTOMER REP")
+
+
+@dataclass
+class ButtonResult:
+    ok: bool
+    summary: str  # what happened, or why nothing did
+    blocks: list[dict] = field(default_factory=list)  # replacements for the clicked customer's blocks
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def actor_of(ctx: Context) -> str:
+    return ctx.user_id or ctx.surface
+
+
+def may_act(ctx: Context, f: Followup) -> bool:
+    if ctx.is_admin or (ctx.user_id and ctx.user_id == f.rep_id):
+        return True
+    if f.rep_id is None:
+        return is_rep(ctx.db, ctx.user_id)
+    return bool(ctx.user_id) and ctx.user_id == load_manager(ctx.db, f.rep_id)
+
+
+def _current(ctx: Context, followup_id: int) -> dict | None:
+    rows = load_items(ctx.db, [followup_id])
+    return item_entry(rows[0]) if rows else None
+
+
+def apply_button(ctx: Context, action_id: str, target: str | None, selected_user: str | None = None) -> ButtonResult:
+    """Apply one click. `target` is the button's value (a follow-up id, or a
+    customer id for Claim); `selected_user` is the user picked to reassign to."""
+    if action_id == ACTION_CLAIM:
+        return _claim(ctx, str(target or ""), actor_of(ctx))
+    if not str(target or "").isdigit():
+        return ButtonResult(False, "That button does not name a follow-up.")
+    followup_id = int(target)
+    f = load_followup(ctx.db, followup_id)
+    if f is None:
+        return ButtonResult(False, "That follow-up no longer exists.")
+    actor = actor_of(ctx)
+    if not may_act(ctx, f):
+        item = _current(ctx, followup_id)
+        return ButtonResult(False, f"This follow-up belongs to {owner_text(f.rep_id)}; only they, their manager "
+                                   "or an admin can change it.", [], {"followup": item})
+    try:
+        outcome = _transition(ctx, f, action_id, actor, selected_user)
+    except FollowupError as e:
+        item = _current(ctx, followup_id)
+        blocks = followup_blocks(item, ctx.currency, state_outcome(item)) if item else []
+        return ButtonResult(False, f"Nothing changed: {e}.", blocks, {"followup": item})
+    item = _current(ctx, followup_id)
+    return ButtonResult(True, outcome, followup_blocks(item, ctx.currency, outcome),
+                        {"action": action_id, "followup": item})
+
+
+def _transition(ctx: Context, f: Followup, action_id: str, actor: str, selected_user: str | None) -> str:
+    """Make the change; returns the line that replaces the buttons."""
+    if action_id == ACTION_CONTACTED:
+        mark_contacted(ctx.db, f.id, actor, ctx.now)
+        return (f":white_check_mark: Contacted{by(actor)} — their next order counts as won back for "
+                f"{owner_text(f.rep_id)}")
+    if action_id == ACTION_SNOOZE:
+        after = snooze(ctx.db, f.id, actor, ctx.now)
+        return f":zzz: Snoozed{by(actor)} until {after.snooze_until[:10]}; it comes back in the reminders then"
+    if action_id == ACTION_REASSIGN:
+        if not selected_user:
+            raise FollowupError("pick someone to reassign it to")
+        reassign(ctx.db, f.id, actor, selected_user, ctx.now)
+        return f":arrow_right: Reassigned{by(actor)} to <@{selected_user}>; it is in their reminders from now on"
+    if action_id == ACTION_DISMISS:
+        days = int(ctx.settings["dismiss_days"])
+        dismiss(ctx.db, f.id, actor, ctx.now, days)
+        return f":no_bell: Not at risk{by(actor)} — silenced for {days} days unless their value changes markedly"
+    raise FollowupError(f"unknown action {action_id}")
+
+
+def _claim(ctx: Context, customer_id: str, actor: str) -> ButtonResult:
+    try:
+        claim = claim_customer(ctx.db, customer_id, actor, ctx.now)
+    except FollowupError as e:
+        row = load_customer_item(ctx.db, customer_id)
+        blocks = [quiet_block(item_entry(row), ctx.currency)] if row and row["closed_at"] is None else []
+        return ButtonResult(False, f"Nothing changed: {e}.", blocks, {"customer_id": customer_id})
+    row = load_customer_item(ctx.db, customer_id)
+    item = item_entry(row) if row else None
+    blocks = [quiet_block(item, ctx.currency, claimed_by=actor)] if item else []
+    return ButtonResult(True, f":raising_hand: {owner_text(actor)} claimed {B.literal(customer_id)}", blocks,
+                        {"action": ACTION_CLAIM, "customer_id": customer_id, "owner_rep_id": actor,
+                         "previous_owner": claim.previous_owner, "followup": item})
+
+
+def press(ctx: Context, words: list[str]) -> Answer:
+    """The console's stand-in for a click: `press <button> <customer> [rep]`.
+    The console user acts as an admin (like every console command); for
+    Claim and Reassign the rep is named."""
+    if len(words) < 2 or words[0].lower() not in PRESS:
+        return _press_answer(ButtonResult(False, f"Usage: {PRESS_USAGE}"), words)
+    button, customer_id, rest = words[0].lower(), words[1], words[2:]
+    action = PRESS[button]
+    rep = rest[0].removeprefix("<@").removesuffix(">").lstrip("@") if rest else None
+    if action in (ACTION_REASSIGN, ACTION_CLAIM) and not rep:
+        return _press_answer(ButtonResult(False, f"`press {button}` needs a rep id: press {button} {customer_id} U0123"),
+                             words)
+    if action == ACTION_CLAIM:
+        return _press_answer(_claim(ctx, customer_id, rep), words)
+    f = load_open_followup(ctx.db, customer_id)
+    if f is None:
+        return _press_answer(ButtonResult(False, f"{B.literal(customer_id)} has no open follow-up."), words)
+    return _press_answer(apply_button(ctx, action, str(f.id), rep), words)
+
+
+def _press_answer(result: ButtonResult, words: list[str]) -> Answer:
+    title = "press " + " ".join(words)
+    icon = "" if result.ok else ":warning: "
+    said = result.ok and any(b.get("type") == "context" for b in result.blocks)  # the outcome is in the blocks
+    blocks = [B.header(title), *result.blocks, *([] if said else [B.section(icon + result.summary)])]
+    data = {"ok": result.ok, "summary": result.summary, **result.data}
+    return Answer("press", data, B.message(f"{title}: {result.summary}", blocks), ok=result.ok)

@@ -1,0 +1,169 @@
+"""The reps' follow-up reminders and the managers' escalations, as messages.
+
+One DM per rep per day (the outbox key `remind:<date>:<rep>` sees to that):
+the ten most valuable customers waiting for them, then "and N more", each
+with its reason and four buttons — Contacted, Snooze 7 days, Reassign (a
+user picker) and Not at risk. Each customer is two blocks with ids derived
+from the follow-up id (`fu:<id>` for the text, `fua:<id>` for the buttons),
+so a click can rewrite that customer in place and leave the rest of the
+message as it was. Pure builders over plain dicts; the reads are in
+storage.digest_queries.
+"""
+
+from datetime import date, datetime
+
+from commands import blocks as B
+from commands import format as fmt
+from commands.value_parts import number, owner_text
+from storage.digest_queries import load_due_items, load_items
+from storage.fields import format_utc
+from storage.followup_actions import SNOOZE_DAYS, silence_start
+
+SHOWN = 10
+ACTION_CONTACTED = "retention_followup_contacted"
+ACTION_SNOOZE = "retention_followup_snooze"
+ACTION_REASSIGN = "retention_followup_reassign"
+ACTION_DISMISS = "retention_followup_dismiss"
+FOLLOWUP_ACTIONS = (ACTION_CONTACTED, ACTION_SNOOZE, ACTION_REASSIGN, ACTION_DISMISS)
+
+
+def item_block_ids(followup_id: int) -> tuple[str, str]:
+    return f"fu:{followup_id}", f"fua:{followup_id}"
+
+
+def followup_id_from_block(block_id: str | None) -> int | None:
+    """The follow-up id in an item's block id (a user picker has no value)."""
+    prefix, _, rest = (block_id or "").partition(":")
+    return int(rest) if prefix in ("fu", "fua") and rest.isdigit() else None
+
+
+def item_entry(row: dict) -> dict:
+    """A follow-up row as JSON: numbers as numbers."""
+    return {
+        "followup_id": int(row["followup_id"]), "customer_id": row["customer_id"], "name": row["name"],
+        "company": row["company"], "rep_id": row["rep_id"], "state": row["state"],
+        "opened_at": row["opened_at"], "snooze_until": row["snooze_until"],
+        "reminder_count": int(row["reminder_count"] or 0), "escalated_at": row["escalated_at"],
+        "closed_at": row["closed_at"], "value": number(row["value"]), "value_at_open": number(row["value_at_open"]),
+        "reason": row["reason"],
+        "last_order_at": row["last_order_at"], "note": row["note"],
+    }
+
+
+def item_text(item: dict, currency: str) -> str:
+    who = f"*{B.literal(item['name'] or item['customer_id'])}*"
+    if item["company"]:
+        who += f" ({B.literal(item['company'])})"
+    facts = [f"quiet since {fmt.day(item['opened_at'])}"]
+    if item["reminder_count"]:
+        facts.append(f"reminded {item['reminder_count']}×")
+    reason = B.escape(item["reason"]) if item["reason"] else "flagged by the last score run"
+    return f"{who} — {fmt.money(item['value'], currency)} at risk\n{reason} · {' · '.join(facts)}"
+
+
+def followup_buttons(followup_id: int) -> dict:
+    value = str(followup_id)
+    return B.actions([
+        B.button("Contacted", ACTION_CONTACTED, value, style="primary"),
+        B.button(f"Snooze {SNOOZE_DAYS} days", ACTION_SNOOZE, value),
+        {"type": "users_select", "action_id": ACTION_REASSIGN,
+         "placeholder": {"type": "plain_text", "text": "Reassign…"}},
+        B.button("Not at risk", ACTION_DISMISS, value, style="danger"),
+    ], block_id=item_block_ids(followup_id)[1])
+
+
+def followup_blocks(item: dict, currency: str, outcome: str | None = None) -> list[dict]:
+    """One customer: its text, then its buttons — or, once acted on, what
+    was done in place of the buttons."""
+    text_id, actions_id = item_block_ids(item["followup_id"])
+    section = B.section(item_text(item, currency))
+    section["block_id"] = text_id
+    if outcome is None:
+        return [section, followup_buttons(item["followup_id"])]
+    done = B.context(outcome)
+    done["block_id"] = actions_id
+    return [section, done]
+
+
+def by(actor: str | None) -> str:
+    return f" by {owner_text(actor)}" if actor else ""
+
+
+def state_outcome(item: dict, actor: str | None = None) -> str | None:
+    """What the follow-up's state says to show instead of its buttons, or
+    None while it is still waiting for the rep."""
+    state = item["state"]
+    if state == "contacted":
+        return (f":white_check_mark: Contacted{by(actor)} — their next order counts as won back for "
+                f"{owner_text(item['rep_id'])}")
+    if state == "snoozed":
+        return f":zzz: Snoozed{by(actor)} until {fmt.day(item['snooze_until'])}"
+    if state == "dismissed":
+        return f":no_bell: Marked not at risk{by(actor)} on {fmt.day(item['closed_at'])}"
+    if state == "won_back":
+        return f":trophy: Won back ({B.escape(item['note'] or 'ordered again')}), credited to {owner_text(item['rep_id'])}"
+    if state == "lost":
+        return ":x: Closed as lost"
+    return None
+
+
+def compute_reminder(db, rep_id: str, local_date: date, now: datetime, settings: dict) -> dict:
+    """A rep's reminder as JSON: the most valuable due follow-ups and the total."""
+    rows, total = load_due_items(db, rep_id, format_utc(now), silence_start(now, settings["dismiss_days"]), SHOWN)
+    items = [item_entry(r) for r in rows]
+    return {"rep_id": rep_id, "date": local_date.isoformat(), "total": int(total), "shown": len(items),
+            "items": items, "dismiss_days": settings["dismiss_days"]}
+
+
+def build_reminder_message(d: dict, currency: str) -> dict:
+    n = d["total"]
+    title = f"Follow-ups for {d['date']}: {n:,} valuable customer{'s' if n != 1 else ''} going quiet"
+    blocks = [
+        B.header(title),
+        B.section(f"{owner_text(d['rep_id'])}, these customers are worth the most to you and have gone quiet. "
+                  "Each button updates the follow-up right here."),
+    ]
+    for item in d["items"]:
+        blocks += followup_blocks(item, currency)
+    if n > d["shown"]:
+        blocks.append(B.section(B.and_more(n - d["shown"], "more: `/retention followups` lists them all")))
+    blocks.append(B.context(
+        "*Contacted* stops the reminders; their next order counts as won back for you · "
+        f"*Snooze* brings it back in {SNOOZE_DAYS} days · *Not at risk* silences the customer for "
+        f"{d['dismiss_days']} days unless their value changes markedly"))
+    names = "; ".join(f"{B.escape(i['name'] or i['customer_id'])} ({fmt.money(i['value'], currency)})"
+                      for i in d["items"][:5])
+    return B.message(f"{title}: {names}" if names else title, blocks)
+
+
+def compute_escalation(db, rep_id: str, manager_id: str, followup_ids: list[int], local_date: date,
+                       after_days: int) -> dict:
+    items = [item_entry(r) for r in load_items(db, followup_ids)]
+    return {"rep_id": rep_id, "manager_id": manager_id, "date": local_date.isoformat(),
+            "escalate_after_days": after_days, "total": len(items), "shown": min(len(items), SHOWN),
+            "items": items[:SHOWN]}
+
+
+def build_escalation_message(d: dict, currency: str) -> dict:
+    n, days = d["total"], d["escalate_after_days"]
+    title = f"Escalation: {n:,} follow-up{'s' if n != 1 else ''} with no action for {days}+ days"
+    blocks = [
+        B.header(title),
+        B.section(f"{owner_text(d['manager_id'])}: {owner_text(d['rep_id'])} was reminded about these valuable "
+                  f"customers but has not acted for {days}+ days. Reassign them, or nudge "
+                  f"{owner_text(d['rep_id'])}. You get each one once."),
+    ]
+    for item in d["items"]:
+        blocks += followup_blocks(item, currency)
+    if n > d["shown"]:
+        blocks.append(B.section(B.and_more(n - d["shown"], f"more: `/retention followups rep:<@{d['rep_id']}>`")))
+    names = "; ".join(B.escape(i["name"] or i["customer_id"]) for i in d["items"][:5])
+    return B.message(f"{title} ({names})" if names else title, blocks)
+
+
+def replace_blocks(message: dict, replacements: list[dict]) -> dict:
+    """The message with each block whose `block_id` matches a replacement's
+    swapped for it; everything else kept as it was."""
+    by_id = {b["block_id"]: b for b in replacements if b.get("block_id")}
+    blocks = [by_id.get(b.get("block_id"), b) for b in message.get("blocks", [])]
+    return {"text": message.get("text") or "retention-bot", "blocks": blocks}

@@ -1,0 +1,89 @@
+"""`retention-bot digest|remind preview|now` as a user runs them: posting
+through the fake Slack when SLACK_BOT_TOKEN is set, printing otherwise,
+and never posting a channel's digest twice on one local day by accident."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from bot.cli import main
+from storage import open_db
+from storage.settings import upsert_setting
+from tests.bot.followup_store import CHANNEL, REP, make_store
+from tests.bot.history_fake import HistorySlack
+
+AS_OF = ["--as-of", "2026-11-23"]
+
+
+@pytest.fixture
+def slack():
+    with HistorySlack() as fake:
+        yield fake
+
+
+@pytest.fixture
+def store(db_path):
+    db = make_store(db_path)
+    upsert_setting(db, "digest_channels", f"{CHANNEL} 09:00 America/Los_Angeles mon-fri")
+    db.conn.close()
+    return db_path
+
+
+def run(args, slack=None):
+    env = {"SLACK_BOT_TOKEN": slack.token, "SLACK_API_URL": slack.api_url} if slack else {"SLACK_BOT_TOKEN": None}
+    return CliRunner().invoke(main, args, env=env, catch_exceptions=False)
+
+
+def deliveries(path) -> list[tuple]:
+    db = open_db(path)
+    try:
+        return db.execute("SELECT key, status FROM deliveries ORDER BY id").fetchall()
+    finally:
+        db.conn.close()
+
+
+def test_digest_now_twice_says_already_sent_and_posts_once_then_force_posts_again(store, slack):
+    first = run(["--db", str(store), *AS_OF, "digest", "now"], slack)
+    assert first.exit_code == 0, first.output
+    assert f"digest for <#{CHANNEL}>: sent" in first.output
+    again = run(["--db", str(store), *AS_OF, "digest", "now", "--channel", CHANNEL], slack)
+    assert again.exit_code == 0 and "already sent today" in again.output and "--force" in again.output
+    assert len(slack.calls("chat.postMessage")) == 1
+    forced = run(["--db", str(store), *AS_OF, "digest", "now", "--force"], slack)
+    assert forced.exit_code == 0 and "sent" in forced.output
+    assert len(slack.posted()) == 2
+    assert deliveries(store) == [(f"digest:2026-11-23:{CHANNEL}", "sent"), (f"digest:2026-11-23:{CHANNEL}:r2", "sent")]
+
+
+def test_without_a_token_now_prints_and_posts_nothing(store):
+    r = run(["--db", str(store), *AS_OF, "digest", "now"])
+    assert r.exit_code == 0 and "SLACK_BOT_TOKEN is not set" in r.output and "Churn digest" in r.output
+    assert deliveries(store) == []
+
+
+def test_preview_prints_the_digest_or_its_json(store):
+    r = run(["--db", str(store), *AS_OF, "digest", "preview"])
+    assert r.exit_code == 0 and "Churn digest · Mon 23 Nov 2026" in r.output
+    r = run(["--db", str(store), *AS_OF, "digest", "preview", "--json"])
+    data = json.loads(r.output)
+    assert data["channel"] == CHANNEL and data["retention"]["S"] == 0 and data["overdue"]["count"] == 13
+    assert deliveries(store) == []
+
+
+def test_a_failed_post_exits_1(store, slack):
+    slack.fail_next("chat.postMessage", error="channel_not_found")
+    r = run(["--db", str(store), *AS_OF, "digest", "now"], slack)
+    assert r.exit_code == 1 and "failed (channel_not_found)" in r.output
+
+
+def test_remind_preview_then_now_once_per_rep_per_day(store, slack):
+    r = run(["--db", str(store), *AS_OF, "remind", "preview", "--rep", REP])
+    assert r.exit_code == 0 and "Follow-ups for 2026-11-23" in r.output and "and 3 more" in r.output
+    assert deliveries(store) == []
+    r = run(["--db", str(store), *AS_OF, "remind", "now"], slack)
+    assert r.exit_code == 0, r.output
+    assert f"reminder for {REP}: sent" in r.output and "U0REP002: nothing to send today" in r.output
+    r = run(["--db", str(store), *AS_OF, "remind", "now", "--rep", REP], slack)
+    assert "already sent today" in r.output
+    assert [c.params["channel"] for c in slack.calls("chat.postMessage")] == ["D0REP001"]

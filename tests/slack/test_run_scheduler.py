@@ -1,0 +1,42 @@
+"""`retention-bot run` starts the scheduler beside the server: what the
+outbox holds is posted at start, and SIGTERM stops both cleanly."""
+
+import signal
+import subprocess
+import sys
+from datetime import UTC, datetime
+
+from storage import open_db
+from storage.deliveries import enqueue_delivery
+from tests.slack.harness import copy_store
+from tests.slack.test_cli import StderrLines, slack_env
+
+
+def test_run_flushes_the_outbox_at_start_and_stops_on_sigterm(fake_slack, demo_template, tmp_path):
+    fake_slack.reset()
+    store = copy_store(demo_template, tmp_path)
+    db = open_db(store)
+    key = "digest:2026-11-23:C0SALES"
+    enqueue_delivery(db, key, "digest", "C0SALES", {"text": "Churn digest: all quiet"}, datetime.now(UTC))
+    db.conn.close()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "--db", str(store), "run", "--host", "127.0.0.1", "--port", "0"],
+        env=slack_env(fake_slack), stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+    )
+    try:
+        err = StderrLines(proc)
+        err.wait_for("listening on http://127.0.0.1:", timeout=60)
+        (post,) = fake_slack.wait_for("chat.postMessage", timeout=10)
+        assert post.params["metadata"]["event_payload"]["key"] == key
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0, err.rest()
+        err.wait_for("retention-bot: stopped", timeout=5)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    db = open_db(store)
+    try:
+        assert db.execute("SELECT status FROM deliveries WHERE key = ?", [key]).fetchone()[0] == "sent"
+    finally:
+        db.conn.close()
