@@ -2,8 +2,8 @@
 Easy Way"): how many purchases a customer will make, and whether they are
 still a customer at all, from (frequency x, recency t_x, age T).
 
-Fitted by maximum likelihood with L-BFGS-B on log-parameters and an analytic
-gradient. The likelihood is arranged for speed rather than read off the
+Fitted by maximum likelihood on bounded log-parameters with an analytic
+gradient (analytics.arrays.fit_log_params). The likelihood is arranged for speed rather than read off the
 paper: the terms that depend on x only are summed once per distinct x, the
 customers without repeat purchases are collapsed by T, and identical
 (x, t_x, T) rows are fitted once with a weight, so a million customers cost a

@@ -234,9 +234,9 @@ def run(state: State, port: int, host: str, mode: str):
 
             serve_http(app, db_file(db), host=host, port=port, on_listening=lambda h, p: click.echo(
                 f"retention-bot: HTTP mode, listening on http://{h}:{p}/slack/events (health: /healthz)", err=True))
-    finally:
+    finally:  # also on the SystemExit that stops the HTTP server
         scheduler.shutdown(wait=True)
-    click.echo("retention-bot: stopped", err=True)
+        click.echo("retention-bot: stopped", err=True)
 
 
 @main.command()

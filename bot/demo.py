@@ -6,12 +6,14 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from commands import Context
+from commands.scoring import run_score
 from storage import open_db
 from storage.importer import import_file
 from storage.settings import load_meta, upsert_meta
 from storage.synthetic import generate, write_csvs
 
-DEMO_VERSION = 1
+DEMO_VERSION = 2
 
 
 class DemoRefused(Exception):
@@ -47,6 +49,9 @@ def ensure_demo_store(path: str, *, customers: int = 2000, rebuild: bool = False
         paths = write_csvs(frames, tmp)
         for kind in ("reps", "customers", "orders", "feedback"):
             import_file(db, kind, paths[kind], now=now)
+    # Score it too, so at-risk, follow-ups, reminders and the digest have
+    # something to show from the first command.
+    run_score(Context(db, as_of=today, now=now))
     upsert_meta(db, "demo", wanted)
     db.execute(
         "INSERT INTO settings (key, value) VALUES ('admins', '[\"U0DEMOMGR\"]') "

@@ -6,6 +6,7 @@ from commands import format as fmt
 from commands.core import Answer, Context, Request, UsageError, command
 from commands.messages import EMPTY_STORE_HINT, filter_label
 from commands.value_parts import load_model_summary, model_line, number, owner_text, read_count
+from storage.followup_actions import silence_start
 from storage.queries import load_last_order_at
 from storage.scores import count_scores, load_scores
 
@@ -27,8 +28,9 @@ def handle_at_risk(ctx: Context, req: Request) -> Answer:
         hint = EMPTY_STORE_HINT if empty else model_line(None)
         data = {"as_of": None, "model": None, "total": 0, "shown": 0, "customers": []}
         return Answer("at-risk", data, B.message(f"{title}: {hint}", [B.header(title), B.section(hint)]))
-    rows = load_scores(ctx.db, req.filters, quiet_only=True, limit=n)
-    counts = count_scores(ctx.db, req.filters)
+    silenced = silence_start(ctx.now, ctx.settings["dismiss_days"])
+    rows = load_scores(ctx.db, req.filters, quiet_only=True, limit=n, silenced_since=silenced)
+    counts = count_scores(ctx.db, req.filters, silenced_since=silenced)
     customers = [customer_entry(r) for r in rows.to_dict("records")]
     data = {"as_of": summary["as_of"], "model": summary, "total": counts["quiet"], "shown": len(customers),
             "scored": counts["scored"], "customers": customers}

@@ -23,10 +23,12 @@ from analytics.value import ValueModel, fit_value_model, predict_value
 from commands import format as fmt
 from commands.core import Context
 from storage.fields import format_utc
+from storage.followup_actions import silence_start
 from storage.followups import mark_won_back
 from storage.scores import (
     load_quiet_ids,
     load_scoring_orders,
+    load_silence_expired_ids,
     open_followup_ids_sql,
     open_followups,
     upsert_scores,
@@ -122,11 +124,14 @@ def run_score(ctx: Context) -> ScoreRun:
     with ctx.db.atomic(), _big_cache(ctx.db):
         won_back = mark_won_back(ctx.db, open_followup_ids_sql(ctx.cutoff), ctx.now)
         before = load_quiet_ids(ctx.db)
+        silenced_since = silence_start(ctx.now, ctx.settings["dismiss_days"])
         upsert_scores(ctx.db, as_of, scores)
         quiet = flags["quiet"].to_numpy()
         newly = quiet & ~scores.index.isin(list(before))
+        due = newly | (quiet & scores.index.isin(list(load_silence_expired_ids(ctx.db, silenced_since))))
         value = predicted["value"].to_numpy()
-        opened = open_followups(ctx.db, zip(scores.index[newly], value[newly].tolist(), strict=True), opened_at)
+        opened = open_followups(ctx.db, zip(scores.index[due], value[due].tolist(), strict=True), opened_at,
+                                silenced_since)
         upsert_meta(ctx.db, MODEL_META, summary)
     clock.lap("write")
     return ScoreRun(

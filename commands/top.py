@@ -3,13 +3,19 @@
 score run fell back to rules), else by revenue to date; with a period, by
 revenue in that period."""
 
+from datetime import UTC, datetime
+
+import pandas as pd
+
+from analytics.kpis import rank_by_revenue
 from commands import blocks as B
 from commands import format as fmt
 from commands.core import Answer, Context, Request, command
-from commands.kpi_inputs import period_utc, read_period
+from commands.kpi_inputs import period_utc, read_inputs, read_period
 from commands.messages import EMPTY_STORE_HINT, filter_label
 from commands.value_parts import load_model_summary, model_line, number, owner_text, read_count
-from storage.lookup import load_top_revenue
+from storage.fields import format_utc, parse_utc
+from storage.kpi_queries import load_customers_by_rowid
 from storage.queries import load_last_order_at
 from storage.scores import count_scores, load_scores
 
@@ -30,7 +36,7 @@ def handle_top(ctx: Context, req: Request) -> Answer:
     if words:
         period = read_period(ctx, words, "top")
         start, end = period_utc(period, ctx.tz)
-        rows, total = load_top_revenue(ctx.db, start, min(end, ctx.cutoff), req.filters, n)
+        rows, total = _top_revenue(ctx, req, start, min(end, ctx.cutoff), n)
         data = {"basis": "revenue", "period": period.to_dict(), "total": total,
                 "customers": [_revenue_entry(r) for r in rows.to_dict("records")]}
         title = f"Top customers by revenue, {period.label}{scope}"
@@ -44,12 +50,27 @@ def handle_top(ctx: Context, req: Request) -> Answer:
         title = f"Top customers by {'predicted 12-month value' if basis != 'revenue_12m' else '12-month revenue'}{scope}"
         note = f"{B.escape(model_line(summary))} · scores as of {summary['as_of']}"
     else:
-        rows, total = load_top_revenue(ctx.db, None, ctx.cutoff, req.filters, n)
+        rows, total = _top_revenue(ctx, req, None, ctx.cutoff, n)
         data = {"basis": "revenue", "period": None, "total": total,
                 "customers": [_revenue_entry(r) for r in rows.to_dict("records")]}
         title = f"Top customers by revenue to date{scope}"
         note = B.escape(model_line(None))
     return Answer("top", data, build_top_message(data, title, note, ctx.currency))
+
+
+def _top_revenue(ctx: Context, req: Request, start: str | None, end: str, n: int) -> tuple[pd.DataFrame, int]:
+    """Customers by counted revenue in [start, end) (all time without
+    `start`), best first, and how many customers in scope bought then."""
+    inputs = read_inputs(ctx, req)
+    frame = inputs.frame
+    lo = int(parse_utc(start).timestamp()) if start else 0
+    ranked = rank_by_revenue(frame, inputs.scope, lo, int(parse_utc(end).timestamp()), n)
+    who = load_customers_by_rowid(ctx.db, frame.rowid[ranked.positions]).set_index("rowid")
+    rows = who.loc[frame.rowid[ranked.positions]].reset_index(drop=True).rename(columns={"id": "customer_id"})
+    rows["revenue"] = ranked.revenue
+    rows["orders"] = ranked.orders
+    rows["last_order_at"] = [format_utc(datetime.fromtimestamp(t, UTC)) for t in ranked.last_ts]
+    return rows, ranked.buyers
 
 
 def _revenue_entry(r: dict) -> dict:

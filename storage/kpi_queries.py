@@ -225,10 +225,10 @@ def load_customers_by_rowid(db: Database, rowids) -> pd.DataFrame:
     """Names and owners of a few customers, for lists in messages."""
     rowids = [int(r) for r in rowids]
     if not rowids:
-        return pd.DataFrame(columns=["rowid", "id", "name", "email", "company", "owner_rep_id"])
+        return pd.DataFrame(columns=["rowid", "id", "name", "email", "company", "segment", "owner_rep_id"])
     marks = ",".join("?" * len(rowids))
     df = pd.read_sql_query(
-        f"SELECT rowid AS rowid, id, name, email, company, owner_rep_id FROM customers "  # noqa: S608
+        f"SELECT rowid AS rowid, id, name, email, company, segment, owner_rep_id FROM customers "  # noqa: S608
         f"WHERE rowid IN ({marks})",
         db.conn,
         params=rowids,

@@ -42,26 +42,3 @@ def load_customer_orders(db: Database, customer_id: str, cutoff: str) -> pd.Data
     return df
 
 
-def load_top_revenue(
-    db: Database, start: str | None, cutoff: str, filters: Filters = NO_FILTERS, limit: int = 10,
-) -> tuple[pd.DataFrame, int]:
-    """Customers by counted revenue in [start, cutoff) (all time without
-    `start`), highest first, and how many customers bought in that span."""
-    where, args = filters.where()
-    cond = "o.status = ? AND o.ordered_at < ?"
-    params: list = [COUNTED_STATUS, cutoff]
-    if start:
-        cond += " AND o.ordered_at >= ?"
-        params.append(start)
-    base = (
-        "FROM orders o JOIN customers c ON c.id = o.customer_id "  # noqa: S608
-        f"WHERE {cond} AND {where}"
-    )
-    top = pd.read_sql_query(
-        f"SELECT c.id AS customer_id, c.name, c.company, c.segment, c.owner_rep_id, "  # noqa: S608
-        f"SUM(o.amount) AS revenue, COUNT(*) AS orders, MAX(o.ordered_at) AS last_order_at {base} "
-        "GROUP BY c.id ORDER BY revenue DESC, c.id LIMIT ?",
-        db.conn, params=[*params, *args, int(limit)],
-    )
-    buyers = db.execute(f"SELECT COUNT(DISTINCT o.customer_id) {base}", [*params, *args]).fetchone()[0]  # noqa: S608
-    return top, int(buyers)

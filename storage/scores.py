@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from sqlite_utils import Database
 
+from storage.followup_actions import silenced_customers_sql
 from storage.queries import NO_FILTERS, Filters
 from storage.schema import COUNTED_STATUS
 
@@ -81,6 +82,17 @@ def load_quiet_ids(db: Database) -> set[str]:
     return {r[0] for r in db.execute("SELECT customer_id FROM customer_scores WHERE quiet = 1")}
 
 
+def load_silence_expired_ids(db: Database, silenced_since: str) -> set[str]:
+    """Customers whose latest follow-up a rep closed as "not at risk" before
+    `silenced_since`: their silence is over, so if still quiet they are due a
+    new follow-up even though they were already quiet."""
+    return {r[0] for r in db.execute(
+        "SELECT f.customer_id FROM followups f WHERE f.state = 'dismissed' AND f.closed_at <= ? "
+        "AND f.id = (SELECT MAX(g.id) FROM followups g WHERE g.customer_id = f.customer_id)",
+        [silenced_since],
+    )}
+
+
 def upsert_scores(db: Database, as_of: str, scores: pd.DataFrame) -> int:
     """Replace the stored scores with `scores` (indexed by customer_id, the
     SCORE_COLUMNS after `as_of` as columns): a score run is a snapshot, so
@@ -106,15 +118,16 @@ def upsert_scores(db: Database, as_of: str, scores: pd.DataFrame) -> int:
     return n
 
 
-def open_followups(db: Database, quiet: Iterable[tuple[str, float]], opened_at: str) -> int:
+def open_followups(db: Database, quiet: Iterable[tuple[str, float]], opened_at: str, silenced_since: str) -> int:
     """Open a follow-up, owned by the customer's rep (or unassigned), for each
-    (customer_id, value) unless one is already open: the partial unique index
-    on open follow-ups turns a duplicate into a no-op. Returns how many opened."""
+    (customer_id, value) unless one is already open (the partial unique index
+    on open follow-ups turns a duplicate into a no-op) or a rep said "not at
+    risk" since `silenced_since`. Returns how many opened."""
     before = db.conn.total_changes
     db.conn.executemany(
-        "INSERT OR IGNORE INTO followups (customer_id, rep_id, state, opened_at, value_at_open) "
-        "SELECT id, owner_rep_id, 'open', ?, ? FROM customers WHERE id = ?",
-        ((opened_at, value, cid) for cid, value in quiet),
+        "INSERT OR IGNORE INTO followups (customer_id, rep_id, state, opened_at, value_at_open) "  # noqa: S608
+        f"SELECT id, owner_rep_id, 'open', ?, ? FROM customers WHERE id = ? AND id NOT IN ({silenced_customers_sql()})",
+        ((opened_at, value, cid, silenced_since) for cid, value in quiet),
     )
     return db.conn.total_changes - before
 
@@ -143,13 +156,18 @@ _SCORE_SELECT = (
 
 def load_scores(
     db: Database, filters: Filters = NO_FILTERS, *, quiet_only: bool = False, limit: int | None = None,
+    silenced_since: str | None = None,
 ) -> pd.DataFrame:
     """Stored scores with the customer's name, segment and owner and any open
     follow-up, highest value first (value = predicted 12-month value, or
-    trailing 12-month revenue when the run used rules)."""
+    trailing 12-month revenue when the run used rules). With `silenced_since`,
+    customers a rep marked "not at risk" since then are left out."""
     where, args = filters.where()
     if quiet_only:
         where += " AND s.quiet = 1"
+    if silenced_since:
+        where += f" AND s.customer_id NOT IN ({silenced_customers_sql()})"
+        args = [*args, silenced_since]
     sql = _SCORE_SELECT + f"WHERE {where} ORDER BY value DESC, s.customer_id"  # noqa: S608
     if limit is not None:
         sql += " LIMIT ?"
@@ -157,11 +175,15 @@ def load_scores(
     return pd.read_sql_query(sql, db.conn, params=args)
 
 
-def count_scores(db: Database, filters: Filters = NO_FILTERS) -> dict[str, int]:
-    """How many scored, high-value-quiet customers are in scope."""
+def count_scores(db: Database, filters: Filters = NO_FILTERS, *, silenced_since: str | None = None) -> dict[str, int]:
+    """How many scored, and high-value-quiet (less the silenced), customers are in scope."""
     where, args = filters.where()
+    silenced = "0"
+    if silenced_since:
+        silenced = f"s.customer_id IN ({silenced_customers_sql()})"
+        args = [silenced_since, *args]
     row = db.execute(
-        "SELECT COUNT(*), COALESCE(SUM(s.quiet), 0) FROM customer_scores s "  # noqa: S608
+        f"SELECT COUNT(*), COALESCE(SUM(s.quiet AND NOT {silenced}), 0) FROM customer_scores s "  # noqa: S608
         f"JOIN customers c ON c.id = s.customer_id WHERE {where}",
         args,
     ).fetchone()

@@ -134,3 +134,30 @@ def test_an_empty_store_gets_friendly_answers(fresh_db, db_path):
         assert limit_problems(a.message) == []
     fit = json.loads(cli("--db", db_path, "model", "fit", "--json"))
     assert fit["model"] == "rules" and fit["customers"] == 0
+
+
+def test_not_at_risk_keeps_a_customer_out_of_at_risk_and_new_follow_ups(cdnow_db):
+    from datetime import timedelta
+
+    from storage.followup_actions import dismiss, load_open_followup
+    from storage.scores import open_followups
+
+    run_score(Context(cdnow_db, as_of=CALIBRATION_END, now=NOW))
+    at_risk = answer(Context(cdnow_db, as_of=CALIBRATION_END, now=NOW), "at-risk 50").data
+    top = at_risk["customers"][0]["customer_id"]
+    dismiss(cdnow_db, load_open_followup(cdnow_db, top).id, "U0MGR", NOW, 90)
+    later = NOW + timedelta(days=1)
+    again = answer(Context(cdnow_db, as_of=CALIBRATION_END, now=later), "at-risk 50").data
+    assert top not in [c["customer_id"] for c in again["customers"]]
+    assert again["total"] == at_risk["total"] - 1
+    # Opening is refused while the silence lasts, allowed once it is over.
+    assert open_followups(cdnow_db, [(top, 100.0)], "1997-10-02T00:00:00Z", "2026-08-25T09:00:00Z") == 0
+    # The next score, still within the silence: the customer is quiet but gets no follow-up.
+    run_score(Context(cdnow_db, as_of=CALIBRATION_END, now=later))
+    assert load_open_followup(cdnow_db, top) is None
+    # 91 days on, still quiet: the silence is over and the customer is back in front of the rep.
+    run_score(Context(cdnow_db, as_of=CALIBRATION_END, now=NOW + timedelta(days=91)))
+    assert cdnow_db.execute("SELECT quiet FROM customer_scores WHERE customer_id = ?", [top]).fetchone()[0] == 1
+    assert load_open_followup(cdnow_db, top) is not None
+    assert top in [c["customer_id"] for c in
+                   answer(Context(cdnow_db, as_of=CALIBRATION_END, now=NOW + timedelta(days=91)), "at-risk 50").data["customers"]]

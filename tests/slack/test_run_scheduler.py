@@ -26,8 +26,10 @@ def test_run_flushes_the_outbox_at_start_and_stops_on_sigterm(fake_slack, demo_t
     try:
         err = StderrLines(proc)
         err.wait_for("listening on http://127.0.0.1:", timeout=60)
-        (post,) = fake_slack.wait_for("chat.postMessage", timeout=10)
-        assert post.params["metadata"]["event_payload"]["key"] == key
+        def ours(call):
+            return call.params.get("metadata", {}).get("event_payload", {}).get("key") == key
+
+        fake_slack.wait_for("chat.postMessage", timeout=10, where=ours)
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 0, err.rest()
         err.wait_for("retention-bot: stopped", timeout=5)
@@ -35,6 +37,7 @@ def test_run_flushes_the_outbox_at_start_and_stops_on_sigterm(fake_slack, demo_t
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+    assert len([c for c in fake_slack.calls("chat.postMessage") if ours(c)]) == 1
     db = open_db(store)
     try:
         assert db.execute("SELECT status FROM deliveries WHERE key = ?", [key]).fetchone()[0] == "sent"
