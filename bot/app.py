@@ -11,12 +11,11 @@ import logging
 import threading
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 
-from slack_bolt import App
+from slack_bolt import App, BoltRequest, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import (
@@ -26,6 +25,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 from sqlite_utils import Database
 
+from bot.logs import REQUEST_ID, ContextExecutor, new_request_id
 from bot.settings import SlackSettings
 from commands import Context
 from storage import open_db
@@ -113,6 +113,21 @@ class Services:
                        is_admin=self.admins.is_admin(db, client, user_id))
 
 
+class RetentionApp(App):
+    """Bolt's App, with a request id around each dispatch: in the logs of
+    everything the request runs (lazy listeners included, through
+    ContextExecutor) and in `context["request_id"]` for the listeners. An id
+    already set by the HTTP layer is kept, so its response header matches."""
+
+    def dispatch(self, req: BoltRequest) -> BoltResponse:
+        token = REQUEST_ID.set(REQUEST_ID.get() or new_request_id())
+        try:
+            req.context["request_id"] = REQUEST_ID.get()
+            return super().dispatch(req)
+        finally:
+            REQUEST_ID.reset(token)
+
+
 def create_app(settings: SlackSettings, db: Database, *, as_of: date | None = None) -> App:
     """A Bolt App answering `/retention`, the Home tab and buttons (the
     follow-up and digest buttons, then the fallback for unknown ones).
@@ -127,12 +142,12 @@ def create_app(settings: SlackSettings, db: Database, *, as_of: date | None = No
     from bot.listeners import actions, command, errors, home  # they import Services from here
 
     services = Services(db_file(db), as_of=as_of)
-    app = App(
+    app = RetentionApp(
         client=build_client(settings),
         signing_secret=settings.signing_secret,
         request_verification_enabled=bool(settings.signing_secret),
         process_before_response=True,
-        listener_executor=ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="bolt-listener"),
+        listener_executor=ContextExecutor(LISTENER_THREADS, thread_name_prefix="bolt-listener"),
         name="retention-bot",
     )
     command.register(app, services)

@@ -3,8 +3,8 @@ into storage/commands and print. Exit codes: 0 ok, 1 input rejected or store
 problem, 2 usage error."""
 
 import json
-import logging
 import os
+import sqlite3
 import sys
 from dataclasses import dataclass, field
 from datetime import date
@@ -13,7 +13,9 @@ from pathlib import Path
 import click
 from rich.console import Console
 
+from bot.logs import LOG_FORMATS, configure_logging
 from storage import StoreError, open_db
+from storage.db import explain_sqlite_error
 
 err = Console(stderr=True, highlight=False)
 out = Console(highlight=False)
@@ -51,20 +53,34 @@ def _parse_date(ctx, param, value):
         raise click.BadParameter(f"{value!r} is not a date; use YYYY-MM-DD") from None
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class Main(click.Group):
+    """Store trouble met in the middle of a command (busy, disk full, a
+    damaged file) ends in one clear line and exit 1, not a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except sqlite3.DatabaseError as e:
+            problem = explain_sqlite_error(e, ctx.obj.db_path if ctx.obj else "the store")
+            if problem is None:
+                raise
+            click.echo(f"error: {problem}", err=True)
+            sys.exit(1)
+
+
+@click.group(cls=Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--db", "db_path", envvar="RETENTION_DB", default="retention.db", show_default=True,
               help="SQLite store (or $RETENTION_DB).")
 @click.option("--as-of", "as_of", callback=_parse_date, metavar="DATE",
               help="Pretend today is DATE (YYYY-MM-DD): data after it is ignored.")
 @click.option("-v", "--verbose", count=True, help="More logging (-vv for debug).")
+@click.option("--log-format", type=click.Choice(LOG_FORMATS), envvar="RETENTION_LOG_FORMAT", default="text",
+              show_default=True, help="Log lines as text, or as one JSON object each (or $RETENTION_LOG_FORMAT).")
 @click.pass_context
-def main(ctx: click.Context, db_path: str, as_of: date | None, verbose: int) -> None:
+def main(ctx: click.Context, db_path: str, as_of: date | None, verbose: int, log_format: str) -> None:
     """retention-bot: retention KPIs, churn digests and follow-up reminders for
     sales and account teams, in Slack or in this console."""
-    logging.basicConfig(
-        level=[logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)],
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    configure_logging(verbose, log_format)
     explicit = ctx.get_parameter_source("db_path") != click.core.ParameterSource.DEFAULT
     ctx.obj = State(db_path=db_path, as_of=as_of, verbose=verbose, db_explicit=explicit)
 
@@ -454,6 +470,51 @@ def remind(state: State, mode: str, rep: str | None, as_json: bool):
         return
     done = [_report("reminder", target, send_reminder(db, client, target, now)) for target in reps]
     sys.exit(0 if all(done) else 1)
+
+
+def _open_existing(state: State):
+    """The store at --db, which must exist: `status` and `backup` report on
+    a store, they never create an empty one."""
+    try:
+        return open_db(state.db_path, create=False)
+    except StoreError as e:
+        click.echo(f"error: {e}", err=True)
+        sys.exit(1)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+@click.pass_obj
+def status(state: State, as_json: bool):
+    """What the bot has done: the last digest per channel, the outbox backlog
+    and failures, the last import, the last score and its model, and the
+    schema version."""
+    from bot.scheduler import SCORE_MARK
+    from commands.status import compute_status, status_lines
+
+    result = compute_status(_open_existing(state), score_mark=SCORE_MARK)
+    if as_json:
+        click.echo(json.dumps(result, indent=2))
+        return
+    for line in status_lines(result):
+        click.echo(line)
+
+
+@main.command()
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.pass_obj
+def backup(state: State, path: str):
+    """Copy the store to PATH (a new file, readable by you only) with SQLite's
+    online backup: safe while the bot runs. Never overwrites a file."""
+    from storage.backup import backup_store
+
+    db = _open_existing(state)
+    try:
+        size = backup_store(db, path)
+    except StoreError as e:
+        click.echo(f"error: {e}", err=True)
+        sys.exit(1)
+    click.echo(f"Backed up {state.db_path} to {path} ({size / 1e6:,.1f} MB).")
 
 
 if __name__ == "__main__":

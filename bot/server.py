@@ -2,8 +2,9 @@
 
 waitress is a production WSGI server (Bolt's built-in server is for
 development only). `/slack/events` takes every Slack request (commands,
-events, buttons); `GET /healthz` answers 200 when the store can be queried,
-503 otherwise, for load balancers and platform health checks.
+events, buttons), each under a fresh request id that the response carries
+in `X-Request-Id`; `GET /healthz` answers 200 when the store can be queried,
+503 with the reason otherwise, for load balancers and platform health checks.
 """
 
 import json
@@ -16,6 +17,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from waitress.server import create_server
 
 from bot.app import shutdown_listeners
+from bot.logs import REQUEST_ID, new_request_id
 from storage import open_db
 
 log = logging.getLogger(__name__)
@@ -23,6 +25,7 @@ log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 SERVER_THREADS = 8
+MAX_BODY_BYTES = 4 << 20
 
 
 def check_store(db_path: str) -> tuple[bool, str]:
@@ -44,18 +47,44 @@ def build_wsgi_app(app: App, db_path: str) -> Callable:
     def wsgi(environ, start_response):
         if environ.get("PATH_INFO") == HEALTH_PATH and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
             ok, detail = check_store(db_path)
+            if not ok:
+                log.error("health check failed: %s", detail)
             body = json.dumps({"ok": ok, "detail": detail}).encode()
             start_response("200 OK" if ok else "503 Service Unavailable",
                            [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
             return [body]
-        return slack(environ, start_response)
+        request_id = new_request_id()
+        token = REQUEST_ID.set(request_id)
+
+        def start_with_id(status, headers, exc_info=None):
+            return start_response(status, [*headers, ("X-Request-Id", request_id)], exc_info)
+
+        try:
+            return slack(environ, start_with_id)
+        except Exception as e:
+            # Bolt's dispatch answers for every failure inside it; what escapes
+            # is reading and parsing the body (not UTF-8, a JSON content type
+            # without JSON), before any signature check. That is not a Slack
+            # request, and must not be a 500 for whoever sends it.
+            log.warning("unreadable request: %s: %s", type(e).__name__, e)
+            return _plain(start_with_id, "400 Bad Request", "not a Slack request")
+        finally:
+            REQUEST_ID.reset(token)
 
     return wsgi
 
 
+def _plain(start_response, status: str, text: str) -> list[bytes]:
+    body = text.encode()
+    start_response(status, [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
 def make_server(app: App, db_path: str, *, host: str, port: int, **adjustments):
     """A waitress server bound to host:port (port 0 picks a free one; see
-    `server.effective_port`)."""
+    `server.effective_port`). Bodies over MAX_BODY_BYTES are refused (413)
+    before anyone reads them: no Slack request comes near it."""
+    adjustments.setdefault("max_request_body_size", MAX_BODY_BYTES)
     return create_server(build_wsgi_app(app, db_path), host=host, port=port, threads=SERVER_THREADS,
                          ident="retention-bot", **adjustments)
 

@@ -33,6 +33,17 @@ def literal(value: Any) -> str:
     return _MRKDWN.sub("\u200b\\1\u200b", escape(value))
 
 
+_SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
+
+
+def mention(user_id: Any) -> str:
+    """A Slack mention for a user id, or the id as literal text when it is
+    not one: ids come from imported files too, and `U1> <!channel` must not
+    become a broadcast."""
+    user_id = str(user_id)
+    return f"<@{user_id}>" if _SLACK_USER.match(user_id) else literal(user_id)
+
+
 def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 

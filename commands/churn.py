@@ -82,7 +82,7 @@ def build_churn_message(d: dict, title: str, currency: str, scope: str, freshnes
             f"• *{B.literal(c['name'] or c['id'])}*"
             + (f" ({B.literal(c['company'])})" if c["company"] else "")
             + f" — {fmt.money(c['revenue'], currency)} · last order {c['last_order']}"
-            + (f" · <@{c['owner_rep_id']}>" if c["owner_rep_id"] else "")
+            + (f" · {B.mention(c['owner_rep_id'])}" if c["owner_rep_id"] else "")
             for c in d["lost"]
         ]
         hidden = d["churned"] - len(d["lost"])

@@ -67,7 +67,7 @@ def build_followups_message(d: dict, currency: str, as_of: str) -> dict:
         if f["reminder_count"]:
             line += f" · reminded {f['reminder_count']}×"
         if d["scope"] == "all" and f["rep_id"]:
-            line += f" · <@{f['rep_id']}>"
+            line += f" · {B.mention(f['rep_id'])}"
         lines.append(line)
     if d["open"] > len(shown):
         lines.append(B.and_more(d["open"] - len(shown), "more"))

@@ -14,7 +14,7 @@ def filter_label(req: Request) -> str:
     if req.filters.segment:
         parts.append(f"segment {B.escape(req.filters.segment)}")
     if req.filters.rep_id:
-        parts.append(f"<@{req.filters.rep_id}>'s book")
+        parts.append(f"{B.mention(req.filters.rep_id)}'s book")
     return f" · {', '.join(parts)}" if parts else ""
 
 

@@ -156,7 +156,7 @@ def build_escalation_message(d: dict, currency: str) -> dict:
     for item in d["items"]:
         blocks += followup_blocks(item, currency)
     if n > d["shown"]:
-        blocks.append(B.section(B.and_more(n - d["shown"], f"more: `/retention followups rep:<@{d['rep_id']}>`")))
+        blocks.append(B.section(B.and_more(n - d["shown"], f"more: `/retention followups rep:{B.mention(d['rep_id'])}`")))
     names = "; ".join(B.escape(i["name"] or i["customer_id"]) for i in d["items"][:5])
     return B.message(f"{title} ({names})" if names else title, blocks)
 

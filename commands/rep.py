@@ -144,7 +144,7 @@ def build_book_message(d: dict, title: str, currency: str, freshness: str) -> di
         (f"CRR {p['label']}", fmt.pct(crr["crr"])),
         ("Open follow-ups", fmt.count(d["open_followups"])),
     ]
-    blocks = [B.header(title), B.section(f"<@{d['rep']['id']}>'s customers"), *B.fields(pairs), B.section(formula)]
+    blocks = [B.header(title), B.section(f"{B.mention(d['rep']['id'])}'s customers"), *B.fields(pairs), B.section(formula)]
     if d["followups"]:
         lines = [
             f"• *{B.literal(f['customer_name'] or f['customer_id'])}* — {f['state']} since {fmt.day(f['opened_at'])}"
@@ -167,7 +167,7 @@ def build_team_message(d: dict, title: str, currency: str, scope: str, freshness
     shown = reps[:REPS_SHOWN]
     label = d["crr_period"]["label"]
     lines = [
-        f"• <@{r['id']}> — {r['customers']:,} customers, {r['active']:,} active, "
+        f"• {B.mention(r['id'])} — {r['customers']:,} customers, {r['active']:,} active, "
         f"{fmt.money(r['revenue_12m'], currency)} in 12 mo, CRR {label} {fmt.pct(r['crr']['crr'])}, "
         f"{r['open_followups']:,} open follow-ups"
         for r in shown

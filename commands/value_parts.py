@@ -25,15 +25,12 @@ def model_line(summary: dict[str, Any] | None) -> str:
     return f"Model: {summary['reason']}"
 
 
-_SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
-
-
 def owner_text(rep_id: str | None) -> str:
     """The owner as a Slack mention, or "unassigned"; an id that is not a
     Slack user id is shown as text, never as markup."""
     if not rep_id or rep_id != rep_id:  # None or NaN from a LEFT JOIN
         return "unassigned"
-    return f"<@{rep_id}>" if _SLACK_USER.match(rep_id) else B.literal(rep_id)
+    return B.mention(rep_id)
 
 
 def read_count(req: Request, default: int, maximum: int, example: str) -> tuple[int, list[str]]:

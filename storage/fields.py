@@ -77,7 +77,7 @@ def timezone_name(raw: str) -> str:
     s = raw.strip()
     try:
         ZoneInfo(s)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file path
         raise FieldError(
             f"unknown time zone {raw!r}", "use an IANA name like America/New_York"
         ) from None

@@ -1,10 +1,11 @@
 """Importing orders, customers, reps and feedback: validated, atomic, idempotent.
 
-Rows stream from the file into a temporary staging table (bounded memory),
-then a handful of set-based SQL statements validate references, count what
-is new or changed and upsert, all in one transaction. A file with any invalid
-row changes nothing unless `skip_invalid`; a killed process leaves the store
-exactly as before (SQLite's journal does that for us).
+Rows stream from the file into a temporary staging table (bounded memory,
+no lock on the store), then a handful of set-based SQL statements validate
+references, count what is new or changed and upsert, all in one write
+transaction that waits for another writer (busy timeout) rather than failing.
+A file with any invalid row changes nothing unless `skip_invalid`; a killed
+process leaves the store exactly as before (SQLite's journal does that for us).
 """
 
 import hashlib
@@ -20,11 +21,13 @@ from sqlite_utils import Database
 
 from storage import fields as F
 from storage.aggregates import refresh_customer_aggregates
+from storage.db import write_transaction
 from storage.followups import mark_won_back
 from storage.formats import READERS, REQUIRED, FileRejected, guess_format
 
 KINDS = ("orders", "customers", "reps", "feedback")
 MAX_LISTED_ERRORS = 1000
+MAX_PROBLEM = 200  # a problem quotes the bad value, which may be a megabyte long
 BATCH = 20_000
 
 
@@ -38,7 +41,8 @@ class Rejection:
     def describe(self, file_name: str) -> str:
         where = f"{file_name}:{self.line}" if self.line else file_name
         col = f" {self.column}:" if self.column else ""
-        return f"{where}:{col} {self.problem} ({self.fix})"
+        problem = self.problem if len(self.problem) <= MAX_PROBLEM else self.problem[: MAX_PROBLEM - 1] + "…"
+        return f"{where}:{col} {problem} ({self.fix})"
 
 
 @dataclass
@@ -130,12 +134,16 @@ SCORE_RANGE = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
 
 
 class _Tracked(io.RawIOBase):
-    """Reads a file once while hashing it and reporting progress."""
+    """Reads a file once while hashing it, reporting progress, and refusing
+    NUL bytes wherever they are: Python's csv reader accepts them, so a
+    damaged file would otherwise store ids and names with NULs in them.
+    Checked on the raw chunks, where it costs a memchr."""
 
     def __init__(self, f, on_bytes: Callable[[int], None] | None):
         self._f = f
         self._on_bytes = on_bytes
         self.sha = hashlib.sha256()
+        self._lines = 0
 
     def readable(self) -> bool:
         return True
@@ -143,7 +151,14 @@ class _Tracked(io.RawIOBase):
     def readinto(self, b) -> int:
         n = self._f.readinto(b)
         if n:
-            self.sha.update(memoryview(b)[:n])
+            chunk = bytes(memoryview(b)[:n])
+            self.sha.update(chunk)
+            nul = chunk.find(b"\x00")
+            if nul >= 0:
+                raise FileRejected(self._lines + chunk.count(b"\n", 0, nul) + 1,
+                                   "NUL byte in the data: the file is binary or damaged",
+                                   "export the data again as CSV text (UTF-8)")
+            self._lines += chunk.count(b"\n")
             if self._on_bytes:
                 self._on_bytes(n)
         return n
@@ -216,6 +231,9 @@ def import_file(
     with open(path, "rb") as raw:
         head = raw.read(4096)
         raw.seek(0)
+        if head.startswith((b"\xff\xfe", b"\xfe\xff")):  # its NULs are not damage: say what it is
+            report.errors.append(Rejection(1, None, "the file is UTF-16", "save it as UTF-8 CSV"))
+            raise ImportRejected(report)
         if b"\x00" in head:
             report.errors.append(Rejection(None, None, "this is a binary file, not CSV text", "export the data as CSV (UTF-8)"))
             raise ImportRejected(report)
@@ -225,7 +243,7 @@ def import_file(
         spec_cols = list(_specs(tz)[kind])
         stage = f"stage_{kind}"
         try:
-            with db.atomic():
+            with db.atomic():  # the temp database only: the store stays unlocked while the file is read
                 db.execute(f"DROP TABLE IF EXISTS temp.{stage}")
                 db.execute(
                     f"CREATE TEMP TABLE {stage} (line INTEGER PRIMARY KEY, derived INTEGER, "
@@ -239,7 +257,8 @@ def import_file(
                 )
                 while batch := list(islice(valid, BATCH)):
                     db.conn.executemany(insert, batch)
-                report.sha256 = tracked.sha.hexdigest()
+            report.sha256 = tracked.sha.hexdigest()
+            with write_transaction(db):
                 _merge(db, kind, stage, report, skip_invalid, now)
                 if dry_run:
                     raise _DryRun
@@ -284,7 +303,10 @@ def _merge(db: Database, kind: str, stage: str, report: ImportReport, skip_inval
         raise ImportRejected(report)
     cols = TABLE_COLUMNS[kind]
     rest = [c for c in cols if c != "id"]
-    differs = " OR ".join(f"t.{c} IS NOT s.{c}" for c in rest)
+    if kind == "customers":  # a blank never overwrites what is known (COALESCE below): no change either
+        differs = " OR ".join(f"(s.{c} IS NOT NULL AND t.{c} IS NOT s.{c})" for c in rest)
+    else:
+        differs = " OR ".join(f"t.{c} IS NOT s.{c}" for c in rest)
     total = q(f"SELECT COUNT(*) FROM temp.{stage}")[0][0]  # noqa: S608
     report.added = q(f"SELECT COUNT(*) FROM temp.{stage} s WHERE s.id NOT IN (SELECT id FROM {kind})")[0][0]  # noqa: S608
     report.updated = q(f"SELECT COUNT(*) FROM temp.{stage} s JOIN {kind} t ON t.id = s.id WHERE {differs}")[0][0]  # noqa: S608

@@ -1,14 +1,17 @@
 """Failures: the user gets a short error id, the log gets the traceback.
 
 The id is the link between a puzzled "something went wrong" in Slack and the
-one log record an operator needs; nothing else about the failure (paths,
-SQL, values) is shown in Slack.
+one log record an operator needs; the reply also quotes the request id, which
+every log line of that request carries. Nothing else about the failure
+(paths, SQL, values) is shown in Slack.
 """
 
 import logging
 import secrets
 
 from slack_bolt import App
+
+from bot.logs import current_request_id
 
 log = logging.getLogger("bot.errors")
 
@@ -22,10 +25,12 @@ def report_error(error: BaseException, where: str, logger: logging.Logger = log)
     reply (ack/respond arguments) that quotes the id."""
     error_id = new_error_id()
     logger.error("error %s in %s: %s: %s", error_id, where, type(error).__name__, error, exc_info=error)
+    request_id = current_request_id()
+    request = f", request `{request_id}`" if request_id else ""
     return {
         "response_type": "ephemeral",
         "text": (
-            f":warning: Sorry, something went wrong on my side (error id `{error_id}`). "
+            f":warning: Sorry, something went wrong on my side (error id `{error_id}`{request}). "
             "Please try again in a moment; if it keeps happening, give this id to whoever runs retention-bot."
         ),
     }

@@ -1,0 +1,84 @@
+"""`retention-bot status`: the state an operator checks before anything else,
+as JSON-able data and as lines of text.
+
+Every configured digest channel is listed, also one that never had a digest
+(its absence is the news), and the outbox's backlog and failures come with
+their errors, since those are what someone has to act on.
+"""
+
+from typing import Any
+
+from sqlite_utils import Database
+
+from commands.scoring import MODEL_META
+from storage.db import schema_version
+from storage.settings import load_meta, load_settings
+from storage.status import (
+    count_customers,
+    load_last_digests,
+    load_last_import,
+    load_outbox_status,
+    load_score_status,
+)
+
+
+def compute_status(db: Database, *, score_mark: str | None = None) -> dict[str, Any]:
+    """`score_mark`: the meta key under which the scheduler records its
+    nightly score runs (owned by bot/, so passed in)."""
+    digests = {d["channel"]: d for d in load_last_digests(db)}
+    configured = [e["channel"] for e in load_settings(db)["digest_channels"]]
+    channels = [{"channel": c, "configured": c in configured, "last": digests.get(c)}
+                for c in [*configured, *sorted(set(digests) - set(configured))]]
+    model = load_meta(db, MODEL_META)
+    score = load_score_status(db)
+    score["model"] = {"model": model["model"], "reason": model["reason"], "as_of": model["as_of"]} if model else None
+    score["nightly_run_at"] = load_meta(db, score_mark) if score_mark else None
+    return {
+        "schema_version": schema_version(db),
+        "customers": count_customers(db),
+        "digests": channels,
+        "outbox": load_outbox_status(db),
+        "last_import": load_last_import(db),
+        "score": score,
+    }
+
+
+def status_lines(status: dict[str, Any]) -> list[str]:
+    lines = [f"Schema: {status['schema_version']}; {status['customers']:,} customers"]
+    if not status["digests"]:
+        lines.append("Digests: no channel configured (set digest_channels)")
+    for entry in status["digests"]:
+        last = entry["last"]
+        where = entry["channel"] + ("" if entry["configured"] else " (no longer configured)")
+        if last is None:
+            lines.append(f"Digest {where}: never posted")
+        elif last["status"] == "sent":
+            lines.append(f"Digest {where}: {last['key']} sent at {last['sent_at']}")
+        else:
+            error = f" ({last['last_error']})" if last["last_error"] else ""
+            lines.append(f"Digest {where}: {last['key']} {last['status']} after {last['attempts']} attempt(s){error}")
+    outbox = status["outbox"]
+    counts = outbox["counts"]
+    waiting = f", oldest waiting since {outbox['oldest_waiting']}" if outbox["oldest_waiting"] else ""
+    lines.append(f"Outbox: {outbox['backlog']} waiting ({counts['pending']} pending, {counts['sending']} sending)"
+                 f"{waiting}; {counts['sent']} sent; {counts['failed']} failed")
+    for failure in outbox["recent_failures"]:
+        lines.append(f"  failed {failure['key']}: {failure['error']}")
+    imp = status["last_import"]
+    if imp is None:
+        lines.append("Last import: none")
+    else:
+        lines.append(f"Last import: {imp['kind']} from {imp['file']} ({imp['format']}) at {imp['imported_at']}: "
+                     f"{imp['added']} added, {imp['updated']} updated, {imp['unchanged']} unchanged, "
+                     f"{imp['rejected']} rejected")
+    score = status["score"]
+    if not score["customers"]:
+        lines.append("Last score: none (run `retention-bot score`)")
+    else:
+        lines.append(f"Last score: as of {score['as_of']}, {score['customers']:,} customers, "
+                     f"{score['quiet']:,} going quiet")
+    if score["model"]:
+        lines.append(f"Model: {score['model']['model']} — {score['model']['reason']}")
+    if score["nightly_run_at"]:
+        lines.append(f"Nightly score last ran at {score['nightly_run_at']}")
+    return lines

@@ -1,0 +1,77 @@
+"""`retention-bot status`: the last digest per channel (also a configured
+channel that never had one), the outbox backlog and its failures with
+their errors, the last import, the last score and its model, the schema
+version; as text and as JSON."""
+
+import json
+from datetime import UTC, date, datetime, timedelta
+
+from click.testing import CliRunner
+
+from bot.cli import main
+from bot.scheduler import SCORE_MARK
+from commands import Context
+from commands.scoring import run_score
+from storage import open_db
+from storage.deliveries import claim_delivery, enqueue_delivery, mark_failed, mark_sent
+from storage.settings import upsert_meta, upsert_setting
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+def status(path, *args):
+    r = CliRunner().invoke(main, ["--db", str(path), "status", *args])
+    assert r.exit_code == 0, r.output
+    return r.output
+
+
+def test_status_of_a_working_store(cdnow_path):
+    db = open_db(cdnow_path)
+    run_score(Context(db, as_of=date(1997, 9, 30), now=NOW))
+    upsert_meta(db, SCORE_MARK, "2026-11-23T02:00:00Z")
+    upsert_setting(db, "digest_channels", "C0SALES 09:00; C0NEW 08:30")
+    for key, channel, outcome in (("digest:2026-11-22:C0SALES", "C0SALES", "sent"),
+                                  ("digest:2026-11-23:C0SALES", "C0SALES", "sent"),
+                                  ("digest:2026-11-23:C0GONE", "C0GONE", "failed"),
+                                  ("remind:2026-11-23:U0REP0001", "U0REP0001", "pending")):
+        enqueue_delivery(db, key, key.split(":")[0], channel, {"text": "x"}, NOW)
+        if outcome != "pending":
+            claim_delivery(db, key, NOW, timedelta(minutes=15))
+        if outcome == "sent":
+            mark_sent(db, key, "1.0001", NOW)
+        elif outcome == "failed":
+            mark_failed(db, key, "channel_not_found", True, NOW)
+    db.conn.close()
+
+    s = json.loads(status(cdnow_path, "--json"))
+    assert s["schema_version"].startswith("m0") and s["customers"] == 2357
+    digests = {d["channel"]: d for d in s["digests"]}
+    assert digests["C0SALES"]["last"]["key"] == "digest:2026-11-23:C0SALES"
+    assert digests["C0SALES"]["last"]["status"] == "sent" and digests["C0SALES"]["configured"]
+    assert digests["C0NEW"]["last"] is None and digests["C0NEW"]["configured"]
+    assert digests["C0GONE"]["last"]["status"] == "failed" and not digests["C0GONE"]["configured"]
+    outbox = s["outbox"]
+    assert outbox["counts"] == {"pending": 1, "sending": 0, "sent": 2, "failed": 1} and outbox["backlog"] == 1
+    assert outbox["recent_failures"][0]["error"] == "channel_not_found"
+    assert s["last_import"]["kind"] == "orders" and s["last_import"]["file"] == "CDNOW_sample.txt"
+    assert s["score"]["as_of"] == "1997-09-30" and s["score"]["customers"] == 2357 and s["score"]["quiet"] > 0
+    assert s["score"]["model"]["model"] == "bgnbd+gg" and s["score"]["nightly_run_at"] == "2026-11-23T02:00:00Z"
+
+    text = status(cdnow_path)
+    assert "Digest C0SALES: digest:2026-11-23:C0SALES sent at" in text
+    assert "Digest C0NEW: never posted" in text
+    assert "Digest C0GONE (no longer configured): digest:2026-11-23:C0GONE failed after 1 attempt(s) " \
+           "(channel_not_found)" in text
+    assert "Outbox: 1 waiting (1 pending, 0 sending)" in text and "failed digest:2026-11-23:C0GONE" in text
+    assert "Last import: orders from CDNOW_sample.txt (cdnow)" in text
+    assert "Last score: as of 1997-09-30, 2,357 customers" in text and "Model: bgnbd+gg" in text
+
+
+def test_status_of_an_empty_store_and_of_none(db_path, tmp_path):
+    open_db(db_path).conn.close()
+    text = status(db_path)
+    assert "Digests: no channel configured" in text and "Last import: none" in text
+    assert "Last score: none" in text
+    r = CliRunner().invoke(main, ["--db", str(tmp_path / "missing.db"), "status"])
+    assert r.exit_code == 1 and "no such database" in r.output
+    assert not (tmp_path / "missing.db").exists()
