@@ -35,7 +35,10 @@ from storage.settings import load_settings
 log = logging.getLogger(__name__)
 
 ADMIN_CACHE_SECONDS = 300
-LISTENER_THREADS = 16
+# Lazy listeners (slow answers, charts, button follow-ups) share the process's
+# interpreter lock with the acknowledgements; a few threads keep that work
+# from starving acks under a burst (measured: docs/reliability.md).
+LISTENER_THREADS = 4
 
 
 def build_client(settings: SlackSettings) -> WebClient:

@@ -9,11 +9,20 @@ a private answer's charts go to the asker's DM (a file in the channel would
 show everyone what only the asker should see); a shared answer's go to the
 channel, or to the DM when the bot cannot reach that channel.
 
+Under a burst a fast command takes the slow road too: at most
+INLINE_ANSWERS answers are computed inside acknowledgements at a time per
+process; the next ones ack "Working on it…" at once and are answered by the
+lazy listener. Every answer competes for one interpreter lock, so answers
+queued behind each other in acks miss the 3 seconds (measured: 50 requests
+at once on a 100,000-customer store, docs/reliability.md), and Slack then
+shows the user an error and drops the answer.
+
 `digest now` is the one answer that posts: the command only asks for it
 (`post` in its data), and the slow listener sends it through the outbox.
 """
 
 import logging
+import threading
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -31,6 +40,7 @@ WORKING = ":hourglass_flowing_sand: Working on it… the answer will appear here
 # Set by the ack listener for the lazy one: Bolt copies the request context to
 # lazy listeners after the ack listener has run (process_before_response=True).
 SLOW = "retention_slow"
+INLINE_ANSWERS = 2
 # completeUploadExternal errors meaning "not this channel", not "not at all".
 UNREACHABLE = {"channel_not_found", "not_in_channel", "is_archived", "access_denied"}
 
@@ -78,8 +88,14 @@ def _dm(client: WebClient, user_id: str) -> str:
 
 
 def register(app: App, services: Services) -> None:
+    inline = threading.BoundedSemaphore(INLINE_ANSWERS)
+
     def ack_retention(ack, command, client, context, logger) -> None:
         text = command.get("text") or ""
+        if not inline.acquire(blocking=False):  # busy: answer after the ack
+            context[SLOW] = True
+            ack(text=WORKING, response_type="ephemeral")
+            return
         try:
             with services.db() as db:
                 ctx = services.context(db, client, command.get("user_id"))
@@ -91,6 +107,8 @@ def register(app: App, services: Services) -> None:
         except Exception as e:
             ack(**report_error(e, f"/retention {text}", logger))
             return
+        finally:
+            inline.release()
         ack(**reply(result))
 
     def answer_slow_retention(command, client, respond, context, logger) -> None:
