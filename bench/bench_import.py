@@ -34,7 +34,7 @@ conn.execute("PRAGMA journal_mode=WAL")
 conn.executescript('''
 CREATE TABLE orders (id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, ordered_at TEXT NOT NULL,
     amount REAL NOT NULL, currency TEXT NOT NULL, status TEXT NOT NULL);
-CREATE INDEX orders_customer_time ON orders(customer_id, ordered_at);
+CREATE INDEX orders_customer_time ON orders(customer_id, ordered_at, status, amount);
 CREATE INDEX orders_time_customer ON orders(ordered_at, customer_id, status, amount);
 ''')
 t = time.perf_counter()

@@ -8,7 +8,8 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -34,9 +35,11 @@ def start_cli(db: Path, *args: str, env: dict | None = None) -> subprocess.Popen
                             text=True)
 
 
-def wait_until(condition: Callable[[], object], timeout: float, what: str, proc: subprocess.Popen | None = None):
-    """Poll `condition` until it is truthy (returned) or `timeout` passes
-    (AssertionError naming `what`); stops early if `proc` exits first."""
+def wait_until(condition: Callable[[], object], timeout: float, what: str, proc: subprocess.Popen | None = None,
+               poll: float = POLL):
+    """Poll `condition` every `poll` seconds until it is truthy (returned) or
+    `timeout` passes (AssertionError naming `what`); stops early if `proc`
+    exits first."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = condition()
@@ -44,7 +47,7 @@ def wait_until(condition: Callable[[], object], timeout: float, what: str, proc:
             return value
         if proc is not None and proc.poll() is not None:
             raise AssertionError(f"process exited ({proc.returncode}) before {what}: {proc.stderr.read()[-2000:]}")
-        time.sleep(POLL)
+        time.sleep(poll)
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
@@ -59,9 +62,10 @@ def sigkill(proc: subprocess.Popen) -> bool:
     return alive
 
 
-def kill_when(proc: subprocess.Popen, ready: Callable[[subprocess.Popen], bool], timeout: float, what: str) -> bool:
+def kill_when(proc: subprocess.Popen, ready: Callable[[subprocess.Popen], bool], timeout: float, what: str,
+              poll: float = POLL) -> bool:
     """SIGKILL `proc` as soon as `ready(proc)`; True if it was still running."""
-    wait_until(lambda: proc.poll() is not None or ready(proc), timeout, what)
+    wait_until(lambda: proc.poll() is not None or ready(proc), timeout, what, poll=poll)
     return sigkill(proc)
 
 
@@ -89,20 +93,26 @@ def wait_until_idle(proc: subprocess.Popen, timeout: float = 60, quiet_polls: in
     wait_until(idle, timeout, "the process to sit idle", proc)
 
 
-def holds_write_lock(path: Path) -> bool:
-    """True while another connection holds the store's write lock (probed
-    with a zero busy timeout; when free, the probe's own lock is released at
-    once)."""
+@contextmanager
+def write_lock_probe(path: Path) -> Iterator[Callable[[], bool]]:
+    """A check, cheap enough to call every millisecond, that is True while
+    another connection holds the store's write lock: a zero-timeout BEGIN
+    IMMEDIATE on one open connection, rolled back at once when it succeeds
+    (a score on a small store holds the lock for a few milliseconds)."""
     probe = sqlite3.connect(path, timeout=0, isolation_level=None)
+
+    def held() -> bool:
+        try:
+            probe.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError:
+            return True
+        probe.execute("ROLLBACK")
+        return False
+
     try:
-        probe.execute("BEGIN IMMEDIATE")
-    except sqlite3.OperationalError:
-        return True
+        yield held
     finally:
-        if probe.in_transaction:
-            probe.execute("ROLLBACK")
         probe.close()
-    return False
 
 
 def snapshot(path: Path) -> dict[str, list[tuple]]:

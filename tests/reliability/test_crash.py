@@ -19,13 +19,13 @@ from tests.reliability.conftest import CHANNELS
 from tests.reliability.procs import (
     age_claims,
     cli,
-    holds_write_lock,
     kill_when,
     run_cli,
     sigkill,
     snapshot,
     start_cli,
     wait_until,
+    write_lock_probe,
 )
 from tests.slack.test_cli import StderrLines
 from tests.storage.test_import_errors import _orders_csv, _read_position
@@ -90,8 +90,9 @@ def test_score_killed_while_writing_then_rerun_scores_once(cdnow_path, tmp_path)
     mid_write = 0
     for _ in range(3):
         proc = start_cli(cdnow_path, *AS_OF, "score")
-        assert kill_when(proc, lambda p: holds_write_lock(cdnow_path), 120, "the score to start writing"), \
-            "the score finished before it could be killed"
+        with write_lock_probe(cdnow_path) as writing:
+            assert kill_when(proc, lambda p: writing(), 120, "the score to start writing", poll=0.001), \
+                "the score finished before it could be killed"
         state = snapshot(cdnow_path)
         assert state in (before, done)
         mid_write += state == before

@@ -3,6 +3,7 @@ import sqlite3
 import stat
 
 import pytest
+from sqlite_utils import Database
 
 from storage import StoreError, open_db
 from storage.db import schema_version
@@ -17,7 +18,7 @@ def test_open_creates_whole_schema_private_and_wal(db_path):
     assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     assert db.execute("PRAGMA busy_timeout").fetchone()[0] >= 5000
     assert stat.S_IMODE(os.stat(db_path).st_mode) == 0o600
-    assert schema_version(db) == "m001_core"
+    assert schema_version(db) == "m003_scores_without_foreign_key"
 
 
 def test_opening_twice_applies_nothing_new(db_path):
@@ -82,3 +83,28 @@ def test_cli_reports_store_errors_with_exit_1(tmp_path):
     r = CliRunner().invoke(main, ["--db", str(tmp_path / "nowhere" / "x.db"), "ask", "--json"])
     assert r.exit_code == 1
     assert "does not exist" in r.output
+
+
+def test_a_store_from_the_first_release_is_brought_forward_with_its_data(db_path):
+    db = Database(db_path)
+    migrations.apply(db, stop_before="m002_orders_by_customer_covering")
+    db["customers"].insert({"id": "c1", "name": "Ada"})
+    db["orders"].insert_all([{"id": "o1", "customer_id": "c1", "ordered_at": "2026-01-02T10:00:00Z", "amount": 12.5},
+                             {"id": "o2", "customer_id": "c1", "ordered_at": "2026-02-03T10:00:00Z", "amount": 7.25}])
+    db["customer_scores"].insert({"customer_id": "c1", "as_of": "2026-03-01", "p_alive": 0.5, "quiet": 1})
+    db.conn.close()
+
+    db = open_db(db_path)
+    assert schema_version(db) == "m003_scores_without_foreign_key"
+    assert db["customer_scores"].foreign_keys == []
+    assert db.execute("SELECT customer_id, as_of, p_alive, quiet FROM customer_scores").fetchall() == [
+        ("c1", "2026-03-01", 0.5, 1)]
+    assert db["customer_scores"].pks == ["customer_id"]
+    assert [r[2] for r in db.execute("PRAGMA index_info(orders_customer_time)")] == [
+        "customer_id", "ordered_at", "status", "amount"]
+    plan = " ".join(r[-1] for r in db.execute(
+        "EXPLAIN QUERY PLAN SELECT ordered_at, amount FROM orders INDEXED BY orders_customer_time "
+        "WHERE status = 'paid' AND ordered_at < '2027'"))
+    assert "COVERING INDEX orders_customer_time" in plan
+    assert db.execute("SELECT id, amount, status FROM orders ORDER BY id").fetchall() == [
+        ("o1", 12.5, "paid"), ("o2", 7.25, "paid")]

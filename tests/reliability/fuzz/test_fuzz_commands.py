@@ -23,7 +23,7 @@ from commands import COMMANDS, Context, answer
 from commands.blocks import limit_problems
 from commands.core import ALIASES
 from storage.settings import SETTINGS
-from tests.fuzz.conftest import DEMO_DAY, examples, tried
+from tests.reliability.fuzz.conftest import DEMO_DAY, examples, tried
 from tests.slack.fake_slack import slack_signature
 from tests.slack.harness import ADMIN, REP, SIGNING_SECRET
 

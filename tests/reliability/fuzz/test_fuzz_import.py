@@ -32,7 +32,7 @@ from storage import open_db
 from storage.formats import FIELDS, REQUIRED
 from storage.importer import KINDS, ImportRejected, import_file
 from tests.conftest import dump
-from tests.fuzz.conftest import examples, tried
+from tests.reliability.fuzz.conftest import examples, tried
 
 NOW = datetime(2026, 11, 22, 12, tzinfo=UTC)
 FORMULAS = ['=HYPERLINK("http://evil.example","click")', "=1+2", "+cmd|' /C calc'!A0", "-2+3", "@SUM(1+1)",

@@ -7,7 +7,7 @@ the end-to-end harness's own, imported so the HTTP fuzzing drives exactly
 what tests/slack drives.
 
 Each property runs twice: a fast variant in the default run, and a `slow`
-one with many more examples (`pytest -m slow tests/fuzz`).
+one with many more examples (`pytest -m slow tests/reliability/fuzz`).
 """
 
 import re
