@@ -147,15 +147,13 @@ def open_followups(db: Database, quiet: Iterable[tuple[str, float]], opened_at: 
     db.execute("CREATE TEMP TABLE IF NOT EXISTS due_followups (customer_id TEXT NOT NULL, value REAL)")
     db.execute("DELETE FROM temp.due_followups")
     db.conn.executemany("INSERT INTO temp.due_followups VALUES (?, ?)", quiet)
-    opened = db.execute(
+    return db.execute(
         "INSERT OR IGNORE INTO followups (customer_id, rep_id, state, opened_at, value_at_open) "  # noqa: S608
         "SELECT c.id, c.owner_rep_id, 'open', ?, d.value FROM temp.due_followups d "
         f"JOIN customers c ON c.id = d.customer_id WHERE c.id NOT IN ({silenced_customers_sql()}) "
         "ORDER BY d.rowid",
         [opened_at, silenced_since],
     ).rowcount
-    db.execute("DELETE FROM temp.due_followups")
-    return opened
 
 
 def open_followup_ids_sql(cutoff: str) -> str:

@@ -90,18 +90,20 @@ def _dm(client: WebClient, user_id: str) -> str:
 def register(app: App, services: Services) -> None:
     inline = threading.BoundedSemaphore(INLINE_ANSWERS)
 
+    def answer_later(ack, context) -> None:
+        context[SLOW] = True
+        ack(text=WORKING, response_type="ephemeral")
+
     def ack_retention(ack, command, client, context, logger) -> None:
         text = command.get("text") or ""
         if not inline.acquire(blocking=False):  # busy: answer after the ack
-            context[SLOW] = True
-            ack(text=WORKING, response_type="ephemeral")
+            answer_later(ack, context)
             return
         try:
             with services.db() as db:
                 ctx = services.context(db, client, command.get("user_id"))
                 if is_slow(ctx, text):
-                    context[SLOW] = True
-                    ack(text=WORKING, response_type="ephemeral")
+                    answer_later(ack, context)
                     return
                 result = answer(ctx, text)
         except Exception as e:

@@ -17,16 +17,9 @@ from storage.fields import format_utc
 from storage.importer import import_file
 from storage.settings import upsert_setting
 from tests.bot.followup_store import CHANNEL, REP, make_store, outbox_client, utc
-from tests.bot.history_fake import HistorySlack
 
 TZ = "America/Los_Angeles"
 DAY1 = utc(2026, 11, 23, 17)  # Monday 09:00 in Los Angeles
-
-
-@pytest.fixture
-def slack():
-    with HistorySlack() as fake:
-        yield fake
 
 
 @pytest.fixture

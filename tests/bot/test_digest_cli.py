@@ -11,15 +11,8 @@ from bot.cli import main
 from storage import open_db
 from storage.settings import upsert_setting
 from tests.bot.followup_store import CHANNEL, REP, make_store
-from tests.bot.history_fake import HistorySlack
 
 AS_OF = ["--as-of", "2026-11-23"]
-
-
-@pytest.fixture
-def slack():
-    with HistorySlack() as fake:
-        yield fake
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ import socket
 import threading
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_interval_calculators import FixedValueRetryIntervalCalculator
 
@@ -20,12 +19,6 @@ from tests.bot.history_fake import HistorySlack
 # history check looks from the delivery's creation onwards.
 NOW = datetime.now(UTC).replace(microsecond=0)
 MSG = {"text": "Churn digest", "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "All quiet."}}]}
-
-
-@pytest.fixture
-def slack():
-    with HistorySlack() as fake:
-        yield fake
 
 
 class Sleeps(list):

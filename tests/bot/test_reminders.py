@@ -15,16 +15,9 @@ from storage import open_db
 from storage.fields import format_utc
 from storage.followup_actions import dismiss, mark_contacted, reassign, snooze
 from tests.bot.followup_store import MGR, REP, REP2, audit, followup, make_store, outbox_client, utc
-from tests.bot.history_fake import HistorySlack
 
 TZ = "America/New_York"
 DAY0 = utc(2026, 11, 9, 14)  # Monday 09:00 in New York
-
-
-@pytest.fixture
-def slack():
-    with HistorySlack() as fake:
-        yield fake
 
 
 @pytest.fixture

@@ -27,7 +27,6 @@ from commands.blocks import header, limit_problems, message, section
 from storage import open_db
 from storage.deliveries import load_delivery
 from storage.settings import upsert_setting
-from tests.bot.history_fake import HistorySlack
 
 CHANNEL = "C0SALES"
 
@@ -42,12 +41,6 @@ def build_digest(db, channel, day):
 
 def build_reminder(db, rep, day):
     return message(f"Follow-ups for {day}", [section(f"<@{rep}>, nothing overdue today.")])
-
-
-@pytest.fixture
-def slack():
-    with HistorySlack() as fake:
-        yield fake
 
 
 @pytest.fixture

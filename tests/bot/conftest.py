@@ -1,0 +1,13 @@
+"""Fixtures shared by the bot tests."""
+
+import pytest
+
+from tests.bot.history_fake import HistorySlack
+
+
+@pytest.fixture
+def slack():
+    """The fake Slack Web API on 127.0.0.1 that also keeps channel history
+    (what the outbox reads to settle an uncertain post)."""
+    with HistorySlack() as fake:
+        yield fake
