@@ -2,39 +2,42 @@
 
 Slack glue only. What to answer comes from `commands` (Slack-free); this
 module wires Bolt to it: the Web API client (which `SLACK_API_URL` can point
-at a proxy or the test fake), who is asking (admin or not), and one SQLite
-connection per request, because waitress and Bolt run listeners on thread
-pools and a sqlite3 connection must not be shared between concurrent threads.
+at a proxy or the test fake), who is asking (admin or not), and the store:
+one long-lived SQLite connection per worker thread (`storage.db.thread_db`),
+because waitress and Bolt run listeners on thread pools, a sqlite3
+connection must not be shared between concurrent threads, and opening and
+closing one per request is both slow and how a process loses its locks.
 """
 
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_handlers import (
-    ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
-    ServerErrorRetryHandler,
-)
 from sqlite_utils import Database
 
+from bot.listeners import guards
 from bot.logs import REQUEST_ID, ContextExecutor, new_request_id
+from bot.retries import TIMEOUT, retry_handlers
 from bot.settings import SlackSettings
 from commands import Context
-from storage import open_db
+from storage.db import thread_db
 from storage.kpi_queries import load_order_frame
 from storage.settings import load_settings
 
 log = logging.getLogger(__name__)
 
 ADMIN_CACHE_SECONDS = 300
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
 # Lazy listeners (slow answers, charts, button follow-ups) share the process's
 # interpreter lock with the acknowledgements; a few threads keep that work
 # from starving acks under a burst (measured: docs/reliability.md).
@@ -42,17 +45,11 @@ LISTENER_THREADS = 4
 
 
 def build_client(settings: SlackSettings) -> WebClient:
-    """The Web API client: `SLACK_API_URL` as base URL, and slack_sdk's retry
-    handlers for dropped connections, 429 (honouring Retry-After) and 5xx."""
-    return WebClient(
-        token=settings.bot_token,
-        base_url=settings.api_url,
-        retry_handlers=[
-            ConnectionErrorRetryHandler(max_retry_count=2),
-            RateLimitErrorRetryHandler(max_retry_count=2),
-            ServerErrorRetryHandler(max_retry_count=2),
-        ],
-    )
+    """The Web API client: `SLACK_API_URL` as base URL, and the bot's retry
+    policy (bot.retries: 429 after Retry-After; 5xx and dropped connections
+    only for calls that are safe to repeat, never for a post)."""
+    return WebClient(token=settings.bot_token, base_url=settings.api_url, timeout=TIMEOUT,
+                     retry_handlers=retry_handlers())
 
 
 def db_file(db: Database) -> str:
@@ -101,18 +98,15 @@ class Services:
 
     db_path: str
     as_of: date | None = None
+    clock: Callable[[], datetime] = utc_now
     admins: AdminResolver = field(default_factory=AdminResolver)
 
     @contextmanager
     def db(self) -> Iterator[Database]:
-        db = open_db(self.db_path, create=False)
-        try:
-            yield db
-        finally:
-            db.conn.close()
+        yield thread_db(self.db_path)
 
     def context(self, db: Database, client: WebClient, user_id: str | None) -> Context:
-        return Context(db, as_of=self.as_of, user_id=user_id, surface="slack",
+        return Context(db, as_of=self.as_of, user_id=user_id, surface="slack", now=self.clock(),
                        is_admin=self.admins.is_admin(db, client, user_id))
 
 
@@ -131,7 +125,8 @@ class RetentionApp(App):
             REQUEST_ID.reset(token)
 
 
-def create_app(settings: SlackSettings, db: Database, *, as_of: date | None = None) -> App:
+def create_app(settings: SlackSettings, db: Database, *, as_of: date | None = None,
+               clock: Callable[[], datetime] = utc_now) -> App:
     """A Bolt App answering `/retention`, the Home tab and buttons (the
     follow-up and digest buttons, then the fallback for unknown ones).
 
@@ -144,15 +139,18 @@ def create_app(settings: SlackSettings, db: Database, *, as_of: date | None = No
     """
     from bot.listeners import actions, command, errors, home  # they import Services from here
 
-    services = Services(db_file(db), as_of=as_of)
+    services = Services(db_file(db), as_of=as_of, clock=clock)
+    client = build_client(settings)
     app = RetentionApp(
-        client=build_client(settings),
+        client=client,
         signing_secret=settings.signing_secret,
         request_verification_enabled=bool(settings.signing_secret),
         process_before_response=True,
         listener_executor=ContextExecutor(LISTENER_THREADS, thread_name_prefix="bolt-listener"),
         name="retention-bot",
     )
+    # After Bolt's own checks (signature, token): our workspace only, once per request.
+    guards.register(app, guards.Installed.from_auth_test(client.auth_test().data), services.db_path, clock)
     command.register(app, services)
     home.register(app, services)
     actions.register(app, services)

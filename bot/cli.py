@@ -3,6 +3,7 @@ into storage/commands and print. Exit codes: 0 ok, 1 input rejected or store
 problem, 2 usage error."""
 
 import json
+import math
 import os
 import sqlite3
 import sys
@@ -29,10 +30,13 @@ class State:
     db_explicit: bool
     _db: object = field(default=None, repr=False)
 
-    def db(self, path: str | None = None):
+    def db(self, *, create: bool = False):
+        """The store at --db, opened once. Only `import`, `demo` and `config`
+        create a missing one; every other command says "no such store"
+        rather than leave an empty file behind a typo."""
         if self._db is None:
             try:
-                self._db = open_db(path or self.db_path)
+                self._db = open_db(self.db_path, create=create)
             except StoreError as e:
                 click.echo(f"error: {e}", err=True)
                 sys.exit(1)
@@ -109,7 +113,11 @@ def import_cmd(state: State, kind, file, fmt, maps, skip_invalid, dry_run):
             raise click.UsageError(f"--map {m!r}: write COLUMN=FIELD, e.g. --map 'Order Date=ordered_at'")
         col, fld = m.split("=", 1)
         mapping[col] = fld.strip()
-    db = state.db()
+    if dry_run and not Path(state.db_path).exists():
+        from storage.db import open_memory_db
+
+        state._db = open_memory_db()  # checks against an empty store; not even a new file is written
+    db = state.db(create=True)
     tz = ZoneInfo(load_settings(db)["timezone"])
     progress = None
     on_bytes = None
@@ -151,9 +159,47 @@ def ask(state: State, text, as_json):
 
     a = answer(state.context(), " ".join(text))
     if as_json:
-        click.echo(json.dumps(a.to_json(), indent=2, default=str))
+        click.echo(to_json(a.to_json()))
     else:
         print_answer(out, state.db(), a)
+    sys.exit(0 if a.ok else 2)
+
+
+def to_json(data) -> str:
+    """JSON for scripts: strict (a NaN or infinity would make most parsers
+    fail, so they become null)."""
+    return json.dumps(_finite(data), indent=2, default=str, allow_nan=False)
+
+
+def _finite(value):
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
+@main.command("config")
+@click.argument("key", required=False)
+@click.argument("value", nargs=-1)
+@click.option("--json", "as_json", is_flag=True, help="Print the setting(s) as JSON.")
+@click.pass_obj
+def config_cmd(state: State, key: str | None, value: tuple[str, ...], as_json: bool):
+    """Show the workspace settings, one of them, or set KEY to VALUE (e.g.
+    `config timezone Europe/Berlin`). Creates the store if there is none
+    yet, so settings can come before the first import. Audited as `cli`."""
+    from bot.console import print_answer
+    from commands import answer
+
+    db = state.db(create=True)
+    text = " ".join(["config", *([key] if key else []), *value])
+    a = answer(state.context(user_id=None, is_admin=True, surface="cli"), text)
+    if as_json:
+        click.echo(to_json(a.to_json()))
+    else:
+        print_answer(out, db, a)
     sys.exit(0 if a.ok else 2)
 
 
@@ -163,6 +209,7 @@ def console(state: State):
     """Interactive console (reads commands from stdin when not a terminal)."""
     from bot.console import run_console
 
+    state.db()  # a missing or unusable store is said at once, not at the first command
     run_console(state.context, out)
 
 
@@ -176,6 +223,7 @@ def demo(state: State, customers: int, rebuild: bool):
     from bot.demo import DemoRefused, ensure_demo_store
 
     path = state.db_path if state.db_explicit else os.environ.get("RETENTION_DEMO_DB", "retention-demo.db")
+    state.db_path = path
     try:
         db, built = ensure_demo_store(path, customers=customers, rebuild=rebuild, today=state.as_of,
                                       status=lambda m: err.print(m, style="dim"))
@@ -293,7 +341,7 @@ def score(state: State, as_json: bool):
 
     result = run_score(state.context())
     if as_json:
-        click.echo(json.dumps(result.to_dict(), indent=2))
+        click.echo(to_json(result.to_dict()))
         return
     if result.customers == 0:
         click.echo(f"No orders up to {result.as_of}: nothing to score. "
@@ -325,7 +373,7 @@ def model_fit(state: State, as_of: date | None, unit: str, as_json: bool):
         state.as_of = as_of
     fit = run_model_fit(state.context()).to_dict(unit)
     if as_json:
-        click.echo(json.dumps(fit, indent=2))
+        click.echo(to_json(fit))
         return
     click.echo(f"Model: {fit['model']} — {fit['reason']}")
     click.echo(f"{fit['customers']:,} customers, {fit['repeat_buyers']:,} repeat buyers, as of {fit['as_of']}")
@@ -367,19 +415,29 @@ def _outbox_client():
 def _report(kind: str, target: str, result: dict) -> bool:
     """One line per delivery attempt; True when nothing is left to do."""
     where = f"<#{target}>" if kind == "digest" else target
-    status = result["status"]
-    if status == "sent":
-        click.echo(f"{kind} for {where}: sent (ts {result['ts']}, key {result['key']})")
+    status, key = result["status"], result["key"]
+    if status == "sent" and result["found"]:
+        click.echo(f"{kind} for {where}: sent — the earlier attempt's post is in the channel (ts {result['ts']}); "
+                   f"recorded, not posted again (key {key})")
+    elif status == "sent":
+        click.echo(f"{kind} for {where}: sent (ts {result['ts']}, key {key})")
     elif status == "already sent":
         hint = " Use --force to post it again." if kind == "digest" else ""
-        click.echo(f"{kind} for {where}: already sent today (key {result['key']}); nothing posted.{hint}")
+        click.echo(f"{kind} for {where}: already sent today (key {key}); nothing posted.{hint}")
     elif status == "nothing":
         click.echo(f"{kind} for {where}: nothing to send today")
+    elif status == "sending elsewhere":
+        click.echo(f"{kind} for {where}: being sent by another process right now (key {key}); nothing posted "
+                   "here. `retention-bot status` shows how it ends.", err=True)
+    elif status == "unconfirmed":
+        click.echo(f"{kind} for {where}: posted, but Slack did not confirm it ({result['error']}); the next "
+                   f"attempt looks for it in the channel before posting again (key {key}). Run this again, "
+                   "or let the running bot do it.", err=True)
     elif status == "pending":
-        click.echo(f"{kind} for {where}: not delivered yet ({result['error']}); the running bot retries it",
-                   err=True)
+        click.echo(f"{kind} for {where}: not delivered yet ({result['error']}); the running bot retries it "
+                   f"(key {key})", err=True)
     else:
-        click.echo(f"{kind} for {where}: failed ({result['error']}); not retried", err=True)
+        click.echo(f"{kind} for {where}: failed ({result['error']}); not retried (key {key})", err=True)
     return status in ("sent", "already sent", "nothing")
 
 
@@ -420,7 +478,7 @@ def digest(state: State, mode: str, channel: str | None, force: bool, as_json: b
             if not as_json:
                 print_answer(out, db, Answer("digest", data, build_digest_message(data, ctx.currency)))
         if as_json:
-            click.echo(json.dumps(results if len(results) > 1 else results[0], indent=2, default=str))
+            click.echo(to_json(results if len(results) > 1 else results[0]))
         return
     done = [_report("digest", target, send_digest(db, client, target, now, force=force)) for target in channels]
     sys.exit(0 if all(done) else 1)
@@ -466,7 +524,7 @@ def remind(state: State, mode: str, rep: str | None, as_json: bool):
             else:
                 click.echo(f"{target}: nothing due")
         if as_json:
-            click.echo(json.dumps(results, indent=2, default=str))
+            click.echo(to_json(results))
         return
     done = [_report("reminder", target, send_reminder(db, client, target, now)) for target in reps]
     sys.exit(0 if all(done) else 1)
@@ -494,7 +552,7 @@ def status(state: State, as_json: bool):
 
     result = compute_status(_open_existing(state), score_mark=SCORE_MARK)
     if as_json:
-        click.echo(json.dumps(result, indent=2))
+        click.echo(to_json(result))
         return
     for line in status_lines(result):
         click.echo(line)

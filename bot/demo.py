@@ -1,48 +1,90 @@
 """Build (or reuse) the demo store: synthetic CSVs imported through the real
-importer, so the demo exercises the same path as a user's own data."""
+importer, so the demo exercises the same path as a user's own data.
 
+`demo` must never destroy a store. An existing file is only read (read-only,
+not a byte changed) until it is known to be a demo store this command built,
+with nothing imported into it since; anything else that holds reps,
+settings, audit entries, deliveries or data is refused. A demo store that
+needs rebuilding is built beside it and copied in with SQLite's backup API,
+never deleted and recreated: a bot may be serving it, and removing a live
+store's files under its connections is how a store gets corrupted.
+"""
+
+import sqlite3
 import tempfile
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from sqlite_utils import Database
+
 from commands import Context
 from commands.scoring import run_score
-from storage import open_db
+from storage import StoreError, open_db
+from storage.db import open_error
 from storage.importer import import_file
-from storage.settings import load_meta, upsert_meta
+from storage.settings import upsert_meta, upsert_setting
+from storage.status import count_imports, load_store_contents
 from storage.synthetic import generate, write_csvs
 
 DEMO_VERSION = 2
+MARKER = ("version", "customers", "end")
 
 
 class DemoRefused(Exception):
     pass
 
 
+def refusal(path: Path, contents: dict) -> str | None:
+    """Why `demo` may not build into this existing store, or None."""
+    marker = contents["demo"]
+    if marker is None:
+        held = [f"{contents[k]:,} {label}" for k, label in (
+            ("customers", "customers"), ("orders", "orders"), ("reps", "reps"), ("settings", "settings"),
+            ("audit_log", "audit entries"), ("deliveries", "deliveries"), ("imports", "imports"),
+            ("feedback", "survey answers")) if contents[k]]
+        if not held:
+            return None
+        return (f"{path} is not a demo store: it holds {', '.join(held)}. Refusing to touch it. "
+                f"Run the demo on its own file: retention-bot --db demo.db demo")
+    if contents["imports"] > marker.get("imports", 4):
+        return (f"{path} is a demo store with data imported into it since it was built. Refusing to "
+                "rebuild it; run the demo on a new file: retention-bot --db demo.db demo")
+    return None
+
+
 def ensure_demo_store(path: str, *, customers: int = 2000, rebuild: bool = False, today: date | None = None,
-                      status: Callable[[str], None] = lambda m: None):
+                      status: Callable[[str], None] = lambda m: None) -> tuple[Database, bool]:
     """Return (db, built). Never touches a store that is not a demo store."""
     today = today or datetime.now(UTC).date()
     p = Path(path)
     wanted = {"version": DEMO_VERSION, "customers": customers, "end": today.isoformat()}
+    if p.is_dir():
+        raise StoreError(f"{p}: is a folder, not a store file. Pass --db with a file path, e.g. --db {p / 'demo.db'}")
     if p.exists() and p.stat().st_size > 0:
-        db = open_db(p)
-        marker = load_meta(db, "demo")
-        if marker is None:
-            has_data = db.execute("SELECT COUNT(*) FROM customers").fetchone()[0]
-            if has_data:
-                raise DemoRefused(
-                    f"{p} holds real data (not a demo store); refusing to overwrite it. "
-                    "Run the demo elsewhere: retention-bot --db demo.db demo"
-                )
-        elif marker == wanted and not rebuild:
-            return db, False
-        db.conn.close()
-        for suffix in ("", "-wal", "-shm"):
-            Path(str(p) + suffix).unlink(missing_ok=True)
+        try:
+            contents = load_store_contents(str(p))
+        except sqlite3.DatabaseError as e:
+            raise open_error(e, p) from e
+        why = refusal(p, contents)
+        if why:
+            raise DemoRefused(why)
+        marker = contents["demo"]
+        if marker is not None and not rebuild and {k: marker.get(k) for k in MARKER} == wanted:
+            return open_db(p), False
+        status(f"Building the demo store ({customers:,} customers, two years of orders)…")
+        with tempfile.TemporaryDirectory(dir=p.parent, prefix=".demo-build-") as tmp:
+            built = build_demo(Path(tmp) / "demo.db", customers, today, wanted)
+            target = open_db(p)
+            built.conn.backup(target.conn)
+            built.conn.close()
+        return target, True
     status(f"Building the demo store ({customers:,} customers, two years of orders)…")
-    db = open_db(p)
+    return build_demo(p, customers, today, wanted), True
+
+
+def build_demo(path: Path, customers: int, today: date, wanted: dict) -> Database:
+    db = open_db(path)
     frames = generate(customers, today)
     now = datetime(today.year, today.month, today.day, 12, tzinfo=UTC)
     with tempfile.TemporaryDirectory() as tmp:
@@ -52,10 +94,6 @@ def ensure_demo_store(path: str, *, customers: int = 2000, rebuild: bool = False
     # Score it too, so at-risk, follow-ups, reminders and the digest have
     # something to show from the first command.
     run_score(Context(db, as_of=today, now=now))
-    upsert_meta(db, "demo", wanted)
-    db.execute(
-        "INSERT INTO settings (key, value) VALUES ('admins', '[\"U0DEMOMGR\"]') "
-        "ON CONFLICT(key) DO NOTHING"
-    )
-    db.conn.commit()
-    return db, True
+    upsert_setting(db, "admins", "U0DEMOMGR", actor="demo", now=now)
+    upsert_meta(db, "demo", {**wanted, "imports": count_imports(db)})
+    return db

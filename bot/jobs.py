@@ -116,13 +116,23 @@ def build_jobs(client: WebClient, *, clock: Callable[[], datetime] = utc_now) ->
                 clock=clock)
 
 
-def outcome(row: Delivery | None, key: str, target: str, status: str | None = None) -> dict[str, Any]:
-    """A delivery's fate in words a person reads: sent, already sent,
-    pending (will be retried), failed, or nothing (nothing to send)."""
+# What a delivery attempt did, in the words `digest now` / `remind now` and
+# Slack's `/retention digest now` answer with (see bot.outbox.deliver).
+WORDS = {"posted": "sent", "found": "sent", "busy": "sending elsewhere", "uncertain": "unconfirmed",
+         "retry": "pending", "failed": "failed"}
+
+
+def outcome(row: Delivery | None, key: str, target: str) -> dict[str, Any]:
+    """A delivery's fate in words a person reads: sent, already sent (before
+    this attempt), sending elsewhere (another process holds the claim),
+    unconfirmed (Slack did not answer the post; the next attempt looks for it
+    first), pending (will be retried), failed, or nothing (nothing to send)."""
     if row is None:
-        return {"status": status or "nothing", "key": key, "channel": target, "ts": None, "error": None}
-    word = status or {"sent": "sent", "failed": "failed"}.get(row.status, "pending")
-    return {"status": word, "key": key, "channel": target, "ts": row.slack_ts, "error": row.last_error}
+        return {"status": "nothing", "key": key, "channel": target, "ts": None, "error": None, "found": False}
+    word = WORDS.get(row.outcome or "") or {"sent": "already sent", "failed": "failed",
+                                            "sending": "sending elsewhere"}.get(row.status, "pending")
+    return {"status": word, "key": key, "channel": target, "ts": row.slack_ts, "error": row.last_error,
+            "found": row.outcome == "found"}
 
 
 def resend_key(db: Database, key: str) -> str:
@@ -137,9 +147,7 @@ def _post(db: Database, client: WebClient, key: str, kind: str, target: str, now
           build: Callable[[], dict[str, Any] | None], force: bool) -> dict[str, Any]:
     existing = load_delivery(db, key)
     if existing is not None and not force:
-        if existing.status == "sent":
-            return outcome(existing, key, target, "already sent")
-        if existing.status == "failed":
+        if existing.status in ("sent", "failed"):
             return outcome(existing, key, target)
         return outcome(deliver(db, client, key, now), key, target)
     if existing is not None:

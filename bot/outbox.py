@@ -1,42 +1,37 @@
 """Posting through the outbox: exactly once per delivery key.
 
 The database decides *whether* to post (storage.deliveries: enqueue by UNIQUE
-key, atomic claim); this module does the posting. Each post carries message
-metadata `{"event_type": "retention_delivery", "event_payload": {"key": …}}`,
-so a process that takes over a stale claim (its predecessor died between the
-send and the mark, or never got Slack's answer) first reads the channel's
-recent history for a message with that key and, if found, records it as sent
-instead of posting again.
+key, atomic claim with a token); this module does the posting. Each post
+carries message metadata `{"event_type": "retention_delivery",
+"event_payload": {"key": <tag>}}`, where the tag is an opaque digest of the
+delivery key (metadata never carries user ids, names or values). Whenever a
+post may already be in Slack — the last attempt got a 5xx or no answer, or
+its process died between the send and the mark — the next attempt first
+reads the channel's recent history for a message with that tag and, if
+found, records it as sent instead of posting again.
 
-Slack's transient trouble (429 with Retry-After, 500/503, dropped
-connections) is retried inside one send by slack_sdk's retry handlers on the
-WebClient; what survives them leaves the delivery pending for the next
-`flush_outbox`. Any other Slack error cannot be fixed by retrying: the
-delivery fails for good, with a log line and one DM to each admin.
+`chat.postMessage` is not idempotent, so it is never repeated by a retry
+handler (bot.retries): a 429 is waited out (Retry-After, capped), a 5xx or
+a dropped connection leaves the delivery pending and `uncertain` for the
+next flush or `digest now`. Any other Slack error cannot be fixed by
+retrying: the delivery fails for good, with a log line and one DM to each
+admin.
 """
 
+import hashlib
 import logging
-import random
-import time
 from collections import Counter
-from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from http.client import HTTPException
 from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_handlers import (
-    RateLimitErrorRetryHandler,
-    ServerErrorRetryHandler,
-)
-from slack_sdk.http_retry.handler import RetryHandler, default_interval_calculator
-from slack_sdk.http_retry.interval_calculator import RetryIntervalCalculator
-from slack_sdk.http_retry.request import HttpRequest
-from slack_sdk.http_retry.response import HttpResponse
-from slack_sdk.http_retry.state import RetryState
 from sqlite_utils import Database
 
+from bot.retries import TIMEOUT, retry_handlers
+from commands.blocks import mask_personal
 from storage.deliveries import (
     Delivery,
     claim_delivery,
@@ -47,21 +42,21 @@ from storage.deliveries import (
     mark_sent,
     mark_uncertain,
 )
-from storage.fields import parse_utc
+from storage.fields import SLACK_USER_ID, parse_utc
 from storage.settings import load_settings
 
 log = logging.getLogger(__name__)
 
 EVENT_TYPE = "retention_delivery"
-# Longer than the slowest send the retry handlers allow (two Retry-After waits
-# plus backoff), so a claim still being worked on is never taken over.
+# Far longer than the slowest claim the retry policy allows (three 10 s calls
+# and two capped Retry-After waits, plus the history pages), so a claim still
+# being worked on is never taken over.
 STALE_AFTER = timedelta(minutes=15)
 # Where to look for an earlier post of a stale delivery: from shortly before
 # the row was created (clock skew) onwards, at most this many messages.
 HISTORY_SKEW = timedelta(hours=1)
 HISTORY_PAGE = 200
 HISTORY_PAGES = 5
-MAX_RETRIES = 2
 
 TRANSIENT_ERRORS = frozenset({"ratelimited", "internal_error", "fatal_error", "service_unavailable",
                               "request_timeout"})
@@ -75,73 +70,64 @@ HINTS = {
     "invalid_auth": "the bot token is not valid; reinstall the app and update SLACK_BOT_TOKEN",
     "missing_scope": "the app lacks a scope (e.g. channels:history, groups:history, im:history to "
                      "check for an earlier post); add it and reinstall",
+    "not_a_user": "a DM goes to a Slack user id (U… or W…); fix the rep or admin id",
 }
 _PASS_THROUGH = ("text", "blocks", "attachments", "unfurl_links", "unfurl_media", "thread_ts")
+PRIVATE_KINDS = frozenset({"remind"})  # a rep's DM about their own customers
 
 
-class RetryAfterHandler(RateLimitErrorRetryHandler):
-    """slack_sdk's 429 handler, waiting Retry-After seconds (plus up to one
-    second of jitter, as slack_sdk does) through an injectable `sleep`, so
-    tests check the wait without spending it."""
-
-    def __init__(self, max_retry_count: int = MAX_RETRIES, *, sleep: Callable[[float], None] = time.sleep):
-        super().__init__(max_retry_count=max_retry_count)
-        self.sleep = sleep
-
-    def prepare_for_next_attempt(self, *, state: RetryState, request: HttpRequest,
-                                 response: HttpResponse | None = None, error: Exception | None = None) -> None:
-        if response is None:
-            raise error  # type: ignore[misc]
-        state.next_attempt_requested = True
-        values = next((v for k, v in response.headers.items() if k.lower() == "retry-after"), None)
-        try:
-            wait = float(values[0] if isinstance(values, list | tuple) else values)
-        except (TypeError, ValueError):
-            wait = 1.0
-        self.sleep(wait + random.random())
-        state.increment_current_attempt()
-
-
-def retry_handlers(*, sleep: Callable[[float], None] = time.sleep,
-                   interval: RetryIntervalCalculator = default_interval_calculator,
-                   max_retries: int = MAX_RETRIES) -> list[RetryHandler]:
-    """The WebClient retry handlers posting relies on: 429 honouring
-    Retry-After and 500/503 with backoff (`interval`). A dropped connection is
-    deliberately not retried here: the post may have gone through, so the row
-    stays `sending` and the next flush checks Slack (by metadata) first."""
-    return [
-        RetryAfterHandler(max_retries, sleep=sleep),
-        ServerErrorRetryHandler(max_retry_count=max_retries, interval_calculator=interval),
-    ]
+class NotAUser(Exception):
+    """A DM was asked for someone who is not a Slack user id."""
 
 
 def build_outbox_client(token: str, base_url: str, **handler_options: Any) -> WebClient:
-    return WebClient(token=token, base_url=base_url, retry_handlers=retry_handlers(**handler_options))
+    return WebClient(token=token, base_url=base_url, timeout=TIMEOUT, retry_handlers=retry_handlers(**handler_options))
+
+
+def delivery_tag(key: str) -> str:
+    """What a post carries to be recognised later: a digest of its key,
+    since keys name users (`remind:<date>:<user id>`)."""
+    return "d1:" + hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
 def metadata_for(key: str) -> dict[str, Any]:
-    return {"event_type": EVENT_TYPE, "event_payload": {"key": key}}
+    return {"event_type": EVENT_TYPE, "event_payload": {"key": delivery_tag(key)}}
 
 
-def resolve_channel(client: WebClient, channel: str) -> str:
-    """A user id means a DM: open (or find) the IM channel, whose id is also
-    where the history check must look."""
-    if channel.startswith(("U", "W")):
-        return client.conversations_open(users=channel)["channel"]["id"]
-    return channel
+def resolve_channel(client: WebClient, delivery: Delivery) -> str:
+    """Where the delivery goes, and where the history check must look: the
+    channel of a digest; the DM (conversations.open) of anything addressed
+    to a person. A person's delivery naming something other than a user id
+    is refused, never posted to it as if it were a channel."""
+    channel = delivery.channel
+    if delivery.kind == "digest":
+        return channel
+    if not is_user_id(channel):
+        raise NotAUser(channel)
+    return client.conversations_open(users=channel)["channel"]["id"]
+
+
+def is_user_id(value: str) -> bool:
+    return bool(SLACK_USER_ID.match(value))
 
 
 def post_delivery(client: WebClient, delivery: Delivery) -> str:
-    """Post the delivery's message, tagged with its key; returns Slack's ts."""
+    """Post the delivery's message, tagged with its key; returns Slack's ts.
+    Everything but a rep's own reminder is masked (emails, phone numbers):
+    digests land in channels, escalations and notices reach people the
+    customers do not belong to."""
     message = {k: v for k, v in delivery.payload.items() if k in _PASS_THROUGH}
-    channel = resolve_channel(client, delivery.channel)
+    if delivery.kind not in PRIVATE_KINDS:
+        message = mask_personal(message)
+    channel = resolve_channel(client, delivery)
     return client.chat_postMessage(channel=channel, metadata=metadata_for(delivery.key), **message)["ts"]
 
 
 def find_posted(client: WebClient, delivery: Delivery) -> str | None:
     """The ts of a message already carrying this delivery's key, looking at
     the bounded window of history since the row was created."""
-    channel = resolve_channel(client, delivery.channel)
+    channel = resolve_channel(client, delivery)
+    tags = {delivery_tag(delivery.key), delivery.key}  # the key itself: posts of earlier releases
     oldest = (parse_utc(delivery.created_at) - HISTORY_SKEW).timestamp()
     cursor = None
     for _ in range(HISTORY_PAGES):
@@ -149,7 +135,7 @@ def find_posted(client: WebClient, delivery: Delivery) -> str | None:
                                             include_all_metadata=True, cursor=cursor)
         for message in page.get("messages", []):
             meta = message.get("metadata") or {}
-            if meta.get("event_type") == EVENT_TYPE and (meta.get("event_payload") or {}).get("key") == delivery.key:
+            if meta.get("event_type") == EVENT_TYPE and (meta.get("event_payload") or {}).get("key") in tags:
                 return message["ts"]
         cursor = (page.get("response_metadata") or {}).get("next_cursor")
         if not page.get("has_more") or not cursor:
@@ -175,47 +161,68 @@ def is_transient(e: SlackApiError) -> bool:
 def deliver(db: Database, client: WebClient, key: str, now: datetime, *,
             stale_after: timedelta = STALE_AFTER) -> Delivery | None:
     """Send one enqueued delivery if this process wins its claim; returns the
-    row as it stands afterwards (None for an unknown key)."""
+    row as it stands afterwards (None for an unknown key), with `outcome`
+    saying what this call did: posted, found (an earlier post, recorded),
+    busy (another process holds the claim), uncertain, retry or failed."""
     claimed = claim_delivery(db, key, now, stale_after)
     if claimed is None:
-        return load_delivery(db, key)
-    checked = not claimed.stale  # a stale claim may already be in Slack: look before posting
+        row = load_delivery(db, key)
+        return replace(row, outcome="busy" if row.status == "sending" else None) if row else None
+    posting = False
     try:
-        ts = None
-        if claimed.stale:
-            ts = find_posted(client, claimed)
-            checked = True
+        ts = find_posted(client, claimed) if claimed.check_first else None
         if ts:
-            log.info("delivery %s was already posted (ts %s) before a restart; recorded, not resent", key, ts)
+            log.info("delivery %s was already posted (ts %s); recorded, not resent", key, ts)
+            outcome = "found"
         else:
+            posting = True
             ts = post_delivery(client, claimed)
+            outcome = "posted"
+    except NotAUser as e:
+        fail_permanently(db, client, claimed, "not_a_user", now, detail=f"{e} is not a Slack user id")
+        return _after(db, key, "failed")
     except SlackApiError as e:
         error = slack_error(e)
         if not is_transient(e):
             fail_permanently(db, client, claimed, error, now)
-        elif checked:
-            log.warning("delivery %s to %s: Slack %s after retries; will retry on the next flush",
-                        key, claimed.channel, error)
-            mark_failed(db, key, error, permanent=False, now=now)
-        else:
-            log.warning("delivery %s to %s: cannot check for an earlier post (Slack %s); will look again in %s",
-                        key, claimed.channel, error, stale_after)
-            mark_uncertain(db, key, error)
-        return load_delivery(db, key)
+            return _after(db, key, "failed")
+        refused = e.response.status_code == 429 or error == "ratelimited"  # Slack did nothing
+        return _unsettled(db, claimed, error, now, uncertain=not refused if posting else claimed.check_first)
     except (OSError, HTTPException) as e:
-        log.warning("delivery %s to %s: no answer from Slack (%s); will check for the post and retry in %s",
-                    key, claimed.channel, e, stale_after)
-        mark_uncertain(db, key, f"{type(e).__name__}: {e}")
-        return load_delivery(db, key)
-    mark_sent(db, key, ts, now)
-    return load_delivery(db, key)
+        return _unsettled(db, claimed, f"{type(e).__name__}: {e}", now, uncertain=posting or claimed.check_first)
+    if not mark_sent(db, claimed, ts, now):
+        log.warning("delivery %s: the claim was taken over while posting (ts %s); left to its new holder",
+                    key, ts)
+    return _after(db, key, outcome)
 
 
-def fail_permanently(db: Database, client: WebClient, delivery: Delivery, error: str, now: datetime) -> None:
+def _unsettled(db: Database, claimed: Delivery, error: str, now: datetime, *, uncertain: bool) -> Delivery | None:
+    """Back to pending for the next attempt. `uncertain`: the message may be
+    in Slack (a post went unanswered, or a post that may have been made
+    before could not be looked for), so that attempt looks first."""
+    if uncertain:
+        log.warning("delivery %s to %s: Slack did not settle it (%s) and it may be there already; the next "
+                    "attempt looks for it before posting", claimed.key, claimed.channel, error)
+        mark_uncertain(db, claimed, error)
+        return _after(db, claimed.key, "uncertain")
+    log.warning("delivery %s to %s: Slack did not take it (%s); will retry on the next flush",
+                claimed.key, claimed.channel, error)
+    mark_failed(db, claimed, error, permanent=False, now=now)
+    return _after(db, claimed.key, "retry")
+
+
+def _after(db: Database, key: str, outcome: str) -> Delivery | None:
+    row = load_delivery(db, key)
+    return replace(row, outcome=outcome) if row else None
+
+
+def fail_permanently(db: Database, client: WebClient, delivery: Delivery, error: str, now: datetime, *,
+                     detail: str | None = None) -> None:
     """No retry can fix this: mark it failed, say so in the log, and tell
     each admin once (a notice about a notice is not sent: no cascades)."""
-    mark_failed(db, delivery.key, error, permanent=True, now=now)
-    hint = HINTS.get(error, "Slack refused the message")
+    if not mark_failed(db, delivery, error, permanent=True, now=now):
+        return  # the claim was taken over: its new holder settles it
+    hint = detail or HINTS.get(error, "Slack refused the message")
     log.error("delivery %s to %s failed permanently: %s (%s); not retrying", delivery.key, delivery.channel,
               error, hint)
     if delivery.kind == "notice":
@@ -223,7 +230,8 @@ def fail_permanently(db: Database, client: WebClient, delivery: Delivery, error:
     admins = load_settings(db)["admins"]
     if not admins:
         log.error("no admins configured (setting `admins`) to notify about %s", delivery.key)
-    where = f"<@{delivery.channel}>" if delivery.channel.startswith(("U", "W")) else f"<#{delivery.channel}>"
+    where = (f"<#{delivery.channel}>" if delivery.kind == "digest"
+             else f"<@{delivery.channel}>" if is_user_id(delivery.channel) else f"`{delivery.channel}`")
     text = (f":warning: Could not post the {delivery.kind} `{delivery.key}` to {where}: `{error}` — {hint}. "
             "It will not be retried automatically.")
     for admin in admins:

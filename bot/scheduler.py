@@ -11,8 +11,8 @@ zone, so 09:00 stays 09:00 local through daylight-saving changes.
 Jobs have fixed ids (`digest:<channel>`, `remind:<rep>`, `score`,
 `outbox:flush`, `schedule:sync`), `coalesce=True`, `max_instances=1` and a
 misfire grace time; on start, a run missed within that grace is caught up
-once. Job functions take `(db_path, channel|rep, now)` and open their own
-connection, since they run on the scheduler's worker threads.
+once. Job functions take `(db_path, channel|rep, now)` and use their worker
+thread's own long-lived connection (`storage.db.thread_db`).
 """
 
 import logging
@@ -30,7 +30,7 @@ from slack_sdk.errors import SlackApiError
 from sqlite_utils import Database
 
 from bot.outbox import deliver, flush_outbox
-from storage import open_db
+from storage.db import thread_db
 from storage.deliveries import Delivery, enqueue_delivery, load_delivery
 from storage.fields import format_utc
 from storage.settings import load_meta, load_settings, upsert_meta
@@ -140,17 +140,14 @@ def load_schedules(db: Database, client: WebClient | None = None) -> list[Schedu
 
 def _post_once(db_path: str, kind: str, key: str, target: str, local_date: date, now: datetime,
                client: WebClient, build_payload: BuildPayload) -> Delivery | None:
-    db = open_db(db_path, create=False)
-    try:
-        if load_delivery(db, key) is None:
-            payload = build_payload(db, target, local_date)
-            if payload is None:
-                log.info("%s: nothing to send", key)
-                return None
-            enqueue_delivery(db, key, kind, target, payload, now)
-        return deliver(db, client, key, now)
-    finally:
-        db.conn.close()
+    db = thread_db(db_path)
+    if load_delivery(db, key) is None:
+        payload = build_payload(db, target, local_date)
+        if payload is None:
+            log.info("%s: nothing to send", key)
+            return None
+        enqueue_delivery(db, key, kind, target, payload, now)
+    return deliver(db, client, key, now)
 
 
 def run_digest_job(db_path: str, channel: str, now: datetime, *, tz: str, client: WebClient,
@@ -173,22 +170,16 @@ def run_reminders_job(db_path: str, rep: str, now: datetime, *, tz: str, client:
 def run_score_job(db_path: str, now: datetime, *, score: Callable[[Database, datetime], Any]) -> None:
     """Refresh the scores, and remember when, so a restart knows whether the
     nightly run happened."""
-    db = open_db(db_path, create=False)
-    try:
-        score(db, now)
-        upsert_meta(db, SCORE_MARK, format_utc(now))
-    finally:
-        db.conn.close()
+    db = thread_db(db_path)
+    score(db, now)
+    upsert_meta(db, SCORE_MARK, format_utc(now))
 
 
 def run_flush_job(db_path: str, now: datetime, *, client: WebClient) -> None:
-    db = open_db(db_path, create=False)
-    try:
-        outcome = flush_outbox(db, client, now)
-        if outcome:
-            log.info("outbox flush: %s", dict(outcome))
-    finally:
-        db.conn.close()
+    db = thread_db(db_path)
+    outcome = flush_outbox(db, client, now)
+    if outcome:
+        log.info("outbox flush: %s", dict(outcome))
 
 
 def _at_clock(clock: Callable[[], datetime], job: Callable, *args: Any, **kwargs: Any) -> Any:
@@ -214,11 +205,8 @@ def sync_jobs(scheduler: BackgroundScheduler, db_path: str, jobs: Jobs) -> None:
     """Make the timed jobs match the settings and reps: add new ones,
     replace changed ones (only those, so an unchanged job keeps its next run),
     remove those no longer wanted."""
-    db = open_db(db_path, create=False)
-    try:
-        schedules = _wanted(load_schedules(db, jobs.client), jobs)
-    finally:
-        db.conn.close()
+    db = thread_db(db_path)
+    schedules = _wanted(load_schedules(db, jobs.client), jobs)
     wanted = {s.job_id for s in schedules}
     for job in scheduler.get_jobs():
         if job.id.startswith(("digest:", "remind:")) or job.id == JOB_SCORE:
@@ -251,26 +239,23 @@ def catch_up(db_path: str, jobs: Jobs, now: datetime, *, grace: timedelta = MISF
     """Run, once, each job whose latest scheduled time lies within the grace
     window and whose result is not in the database yet (the scheduler itself
     only looks forward from its start). Returns what was run."""
-    db = open_db(db_path, create=False)
-    try:
-        schedules = _wanted(load_schedules(db, jobs.client), jobs)
-        due = []
-        for schedule in schedules:
-            fire = schedule.last_fire(now, grace)
-            if fire is None:
-                continue
-            if schedule.kind == "score":
-                ran = load_meta(db, SCORE_MARK)
-                if ran is None or ran < format_utc(fire):
-                    due.append((schedule, fire, JOB_SCORE))
-                continue
-            local_date = fire.astimezone(ZoneInfo(schedule.tz)).date()
-            key = (digest_key if schedule.kind == "digest" else remind_key)(local_date, schedule.target)
-            row = load_delivery(db, key)
-            if row is None or row.status in ("pending", "sending"):
-                due.append((schedule, fire, key))
-    finally:
-        db.conn.close()
+    db = thread_db(db_path)
+    schedules = _wanted(load_schedules(db, jobs.client), jobs)
+    due = []
+    for schedule in schedules:
+        fire = schedule.last_fire(now, grace)
+        if fire is None:
+            continue
+        if schedule.kind == "score":
+            ran = load_meta(db, SCORE_MARK)
+            if ran is None or ran < format_utc(fire):
+                due.append((schedule, fire, JOB_SCORE))
+            continue
+        local_date = fire.astimezone(ZoneInfo(schedule.tz)).date()
+        key = (digest_key if schedule.kind == "digest" else remind_key)(local_date, schedule.target)
+        row = load_delivery(db, key)
+        if row is None or row.status in ("pending", "sending"):
+            due.append((schedule, fire, key))
     for schedule, fire, key in due:
         log.info("catching up %s scheduled for %s", key, fire.isoformat())
         func, args, kwargs = _job_call(schedule, db_path, jobs)

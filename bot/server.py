@@ -18,7 +18,7 @@ from waitress.server import create_server
 
 from bot.app import shutdown_listeners
 from bot.logs import REQUEST_ID, new_request_id
-from storage import open_db
+from storage.db import thread_db
 
 log = logging.getLogger(__name__)
 
@@ -30,11 +30,7 @@ MAX_BODY_BYTES = 4 << 20
 
 def check_store(db_path: str) -> tuple[bool, str]:
     try:
-        db = open_db(db_path, create=False)
-        try:
-            customers = db.execute("SELECT COUNT(*) FROM customers").fetchone()[0]
-        finally:
-            db.conn.close()
+        customers = thread_db(db_path).execute("SELECT COUNT(*) FROM customers").fetchone()[0]
     except Exception as e:
         return False, f"store unavailable: {type(e).__name__}: {e}"
     return True, f"{customers} customers"

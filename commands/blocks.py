@@ -8,6 +8,8 @@ mention. Everything here is a pure function so tests can pin the output.
 import re
 from typing import Any
 
+from storage.fields import SLACK_USER_ID
+
 MAX_BLOCKS = 50
 MAX_SECTION = 3000
 MAX_FIELDS = 10
@@ -33,15 +35,12 @@ def literal(value: Any) -> str:
     return _MRKDWN.sub("\u200b\\1\u200b", escape(value))
 
 
-_SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
-
-
 def mention(user_id: Any) -> str:
     """A Slack mention for a user id, or the id as literal text when it is
     not one: ids come from imported files too, and `U1> <!channel` must not
     become a broadcast."""
     user_id = str(user_id)
-    return f"<@{user_id}>" if _SLACK_USER.match(user_id) else literal(user_id)
+    return f"<@{user_id}>" if SLACK_USER_ID.match(user_id) else literal(user_id)
 
 
 def clip(text: str, limit: int) -> str:
@@ -156,13 +155,48 @@ def limit_problems(msg: dict) -> list[str]:
     return problems
 
 
-_EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
+# Email addresses in any script: `anna@bücher.de`, `jürgen.müller@firma.de`,
+# `用户@例子.中国` (\w is Unicode-aware); the top-level domain is letters.
+_EMAIL = re.compile(r"(?P<first>[\w%+\-])[\w.%+\-']*@(?P<domain>[\w\-]+(?:\.[\w\-]+)*\.[^\W\d_]{2,})")
+# Phone numbers: 8–15 digits written with a leading + or with separators
+# (`+1 (555) 123-4567`, `+374 10 123456`, `0912 345 6789`). Bare digit runs
+# (ids, Slack timestamps), money (`$1,234.50`) and dates are left alone.
+_PHONE = re.compile(r"(?<![\w+])\+?\(?\d[\d \-().\u00a0]{5,}\d(?![\w])")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DECIMAL = re.compile(r"^\d+\.\d+$")
+
+
+def _phone(m: re.Match) -> str:
+    raw = m.group(0)
+    digits = sum(c.isdigit() for c in raw)
+    plain = raw.strip("()")
+    if not 8 <= digits <= 15 or _DATE.match(plain) or _DECIMAL.match(plain) or ".." in raw:
+        return raw
+    if not raw.startswith("+") and not any(c in raw for c in " -()\u00a0"):
+        return raw
+    seen = 0
+    out = []
+    for c in raw:
+        if c.isdigit():
+            seen += 1
+            out.append(c if seen > digits - 2 else "•")
+        else:
+            out.append(c)
+    return "".join(out)
+
+
+def mask_text(text: str) -> str:
+    """`text` with email addresses and phone numbers masked."""
+    text = _EMAIL.sub(lambda m: f"{m.group('first')}•••@{m.group('domain')}", text)
+    return _PHONE.sub(_phone, text)
 
 
 def mask_personal(value: Any) -> Any:
-    """Mask email addresses anywhere in a message (for shared answers)."""
+    """Mask email addresses and phone numbers anywhere in a message or its
+    data: for everything that lands where more people see it than the asker
+    (shared answers, the channel digest, escalations, notices)."""
     if isinstance(value, str):
-        return _EMAIL.sub(lambda m: f"{m.group(1)}•••@{m.group(2)}", value)
+        return mask_text(value)
     if isinstance(value, list):
         return [mask_personal(v) for v in value]
     if isinstance(value, dict):

@@ -81,7 +81,7 @@ def apply_button(ctx: Context, action_id: str, target: str | None, selected_user
     """Apply one click. `target` is the button's value (a follow-up id, or a
     customer id for Claim); `selected_user` is the user picked to reassign to."""
     if action_id == ACTION_CLAIM:
-        return _claim(ctx, str(target or ""), actor_of(ctx))
+        return _claim(ctx, claimed_customer(ctx, str(target or "")), actor_of(ctx))
     if not str(target or "").isdigit():
         return ButtonResult(False, "That button does not name a follow-up.")
     followup_id = int(target)
@@ -123,6 +123,15 @@ def _transition(ctx: Context, f: Followup, action_id: str, actor: str, selected_
         dismiss(ctx.db, f.id, actor, ctx.now, days)
         return f":no_bell: Not at risk{by(actor)} — silenced for {days} days unless their value changes markedly"
     raise FollowupError(f"unknown action {action_id}")
+
+
+def claimed_customer(ctx: Context, value: str) -> str:
+    """The customer a Claim button stands for: `f<follow-up id>` (this
+    release), else the customer id itself (messages posted before it)."""
+    if value[:1] == "f" and value[1:].isdigit() and len(value) < 20:
+        f = load_followup(ctx.db, int(value[1:]))
+        return f.customer_id if f else ""
+    return value
 
 
 def _claim(ctx: Context, customer_id: str, actor: str) -> ButtonResult:

@@ -26,7 +26,7 @@ def handle_config(ctx: Context, req: Request) -> Answer:
         problem = f"Only admins can change settings; ask {admins}."
         return Answer("config", {"key": key, "error": problem}, _notice(problem), ok=False)
     try:
-        new = upsert_setting(ctx.db, key, raw, actor=ctx.user_id, now=ctx.now)
+        new = upsert_setting(ctx.db, key, raw, actor=ctx.user_id or ctx.surface, now=ctx.now)
     except FieldError as e:
         problem = f"`{key}`: {e.problem} — {e.fix}."
         return Answer("config", {"key": key, "error": f"{e.problem} ({e.fix})"}, _notice(problem), ok=False)

@@ -171,10 +171,17 @@ def quiet_block(item: dict, currency: str, claimed_by: str | None = None) -> dic
     owner_label = owner_text(owner) + (" (just claimed)" if claimed_by else "")
     reason = B.escape(item["reason"]) if item["reason"] else "flagged by the last score run"
     text = f"{_who(item)} — {fmt.money(item['value'], currency)}\n{reason} · owner {owner_label}"
-    accessory = None if owner else B.button("Claim", ACTION_CLAIM, item["customer_id"], style="primary")
+    # The follow-up's number, not the customer id, in the button and block id:
+    # this message is in a channel, and a customer id may be an email.
+    ref = claim_ref(item["followup_id"])
+    accessory = None if owner else B.button("Claim", ACTION_CLAIM, ref, style="primary")
     block = B.section(text, accessory=accessory)
-    block["block_id"] = f"cu:{item['customer_id']}"[:255]
+    block["block_id"] = f"cq:{ref}"
     return block
+
+
+def claim_ref(followup_id: int) -> str:
+    return f"f{int(followup_id)}"
 
 
 def retention_line(r: dict) -> str:
@@ -272,8 +279,8 @@ def build_digest_message(d: dict, currency: str) -> dict:
 
 def build_digest_sent_message(outcome: dict) -> dict:
     """What `digest now` answers once the bot has tried to post: `outcome`
-    has `status` (sent | already sent | pending | failed), `channel`, `key`
-    and, when it failed, `error`."""
+    has `status` (sent | already sent | sending elsewhere | unconfirmed |
+    pending | failed), `channel`, `key` and, when it failed, `error`."""
     where = f"<#{outcome['channel']}>"
     status = outcome["status"]
     if status == "sent":
@@ -281,6 +288,11 @@ def build_digest_sent_message(outcome: dict) -> dict:
     elif status == "already sent":
         text = (f"Today's digest was already sent to {where}; nothing was posted. "
                 "Add `force` to post it again.")
+    elif status == "sending elsewhere":
+        text = f":hourglass_flowing_sand: The digest for {where} is being posted right now by another instance."
+    elif status == "unconfirmed":
+        text = (f":hourglass_flowing_sand: Slack did not confirm the digest for {where}; the next try checks the "
+                "channel first, so it is never posted twice.")
     elif status == "pending":
         text = f":hourglass_flowing_sand: Slack did not take the digest for {where} yet; it will be retried."
     else:

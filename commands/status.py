@@ -54,6 +54,12 @@ def status_lines(status: dict[str, Any]) -> list[str]:
             lines.append(f"Digest {where}: never posted")
         elif last["status"] == "sent":
             lines.append(f"Digest {where}: {last['key']} sent at {last['sent_at']}")
+        elif last["status"] == "sending":
+            lines.append(f"Digest {where}: {last['key']} being sent (claimed at {last['claimed_at']}, "
+                         f"attempt {last['attempts']})")
+        elif last["status"] == "pending" and last["uncertain"]:
+            lines.append(f"Digest {where}: {last['key']} unconfirmed: Slack did not answer the post "
+                         f"({last['last_error']}); the next attempt checks the channel before posting")
         else:
             error = f" ({last['last_error']})" if last["last_error"] else ""
             lines.append(f"Digest {where}: {last['key']} {last['status']} after {last['attempts']} attempt(s){error}")

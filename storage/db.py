@@ -3,10 +3,20 @@
 It refuses what it must not touch (a foreign or corrupt file, a schema from a
 newer release) before writing anything, so a mistyped `--db` never damages a
 file.
+
+Nothing here, or anywhere else, opens the store file except through SQLite:
+closing *any* descriptor of a file drops every POSIX lock the process holds
+on it (sqlite.org, "How To Corrupt An SQLite Database File", 2.2), after
+which another process may checkpoint and delete the live `-wal` under this
+one's connections. So the "is this SQLite at all" check is SQLite's own
+(SQLITE_NOTADB on the first read), and long-running processes keep one
+connection per thread (`thread_db`) instead of reopening per request.
 """
 
+import logging
 import os
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,6 +24,8 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from storage.schema import MIGRATION_SET, migrations
+
+log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 10_000
 
@@ -30,12 +42,13 @@ def open_db(path: str | os.PathLike, *, create: bool = True) -> Database:
     of failing at once.
     """
     path = Path(path)
+    if path.is_dir():
+        raise StoreError(f"{path}: is a folder, not a store file. Pass --db with a file path, "
+                         f"e.g. --db {path / 'retention.db'}")
     exists = path.exists()
     if not exists and not create:
-        raise StoreError(f"{path}: no such database. Import data or run `retention-bot demo`.")
-    if exists:
-        _check_is_sqlite(path)
-    else:
+        raise StoreError(missing_store(path))
+    if not exists:
         _create_private(path)
     conn = None
     try:
@@ -44,7 +57,8 @@ def open_db(path: str | os.PathLike, *, create: bool = True) -> Database:
         db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         db.execute("PRAGMA foreign_keys = ON")
         # Checked before the first write (switching to WAL rewrites the
-        # header), so a file we refuse stays byte for byte as it was.
+        # header), so a file we refuse stays byte for byte as it was. The
+        # first read is where SQLite itself says "not a database".
         _check_known_migrations(db, path)
         if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
             db.enable_wal()
@@ -56,8 +70,100 @@ def open_db(path: str | os.PathLike, *, create: bool = True) -> Database:
     except sqlite3.DatabaseError as e:
         if conn is not None:
             conn.close()
-        raise StoreError(explain_sqlite_error(e, path) or f"{path}: cannot open the database: {e}") from e
+        raise open_error(e, path) from e
     return db
+
+
+def open_error(e: sqlite3.DatabaseError, path: str | os.PathLike) -> StoreError:
+    """What to say when SQLite cannot open `path` as a store."""
+    if _code(e) == sqlite3.SQLITE_NOTADB:
+        return StoreError(f"{path}: not a SQLite database (is --db pointing at the right file?), or its first "
+                          "page is destroyed. Refusing to touch it.")
+    return StoreError(explain_sqlite_error(e, path) or f"{path}: cannot open the database: {e}")
+
+
+def missing_store(path: str | os.PathLike) -> str:
+    return (f"{path}: no such store. Create one with `retention-bot import orders FILE` or "
+            "`retention-bot demo`, or pass --db (or $RETENTION_DB) with the path of an existing one.")
+
+
+class ThreadStores(threading.local):
+    """Each thread's own long-lived connection to each store it uses."""
+
+    def __init__(self) -> None:
+        self.open: dict[str, tuple[Database, tuple[int, int]]] = {}
+
+
+_threads = ThreadStores()
+
+
+def thread_db(path: str | os.PathLike) -> Database:
+    """This thread's connection to the existing store at `path`, opened
+    (and migrated) on first use and kept: servers, listeners and scheduled
+    jobs call this per request instead of opening and closing a connection
+    each time. sqlite3 connections must not be shared between threads that
+    run at once, hence one per thread.
+
+    Handed out clean: a transaction left open by an earlier failure is
+    rolled back (it would hold the write lock for good). A store file that
+    is gone or was replaced (another inode) is opened afresh, so a health
+    check never answers from a deleted file."""
+    key = os.fspath(path)
+    try:
+        st = os.stat(key)
+        identity = (st.st_dev, st.st_ino)
+    except OSError:
+        identity = None
+    held = _threads.open.get(key)
+    if held is not None:
+        db, seen = held
+        if seen == identity:
+            if db.conn.in_transaction:
+                log.warning("rolling back a transaction left open on %s", key)
+                db.conn.rollback()
+            return db
+        del _threads.open[key]
+        db.conn.close()
+    db = open_db(key, create=False)
+    st = os.stat(key)
+    _threads.open[key] = (db, (st.st_dev, st.st_ino))
+    return db
+
+
+def is_store_file(db: Database, path: str | os.PathLike) -> bool:
+    """Whether `path` is `db`'s file or its -wal/-shm (compared by inode,
+    without opening anything)."""
+    main = next((row[2] for row in db.execute("PRAGMA database_list") if row[1] == "main"), "")
+    if not main:
+        return False
+    try:
+        target = os.stat(path)
+    except OSError:
+        return False
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        try:
+            st = os.stat(main + suffix)
+        except OSError:
+            continue
+        if (st.st_dev, st.st_ino) == (target.st_dev, target.st_ino):
+            return True
+    return False
+
+
+def open_memory_db() -> Database:
+    """An empty store in memory, with the whole schema: what `import
+    --dry-run` checks a file against when there is no store yet."""
+    db = Database(sqlite3.connect(":memory:", check_same_thread=False))
+    db.execute("PRAGMA foreign_keys = ON")
+    migrations.apply(db)
+    return db
+
+
+def close_thread_dbs() -> None:
+    """Close this thread's kept connections (tests, and threads that end)."""
+    while _threads.open:
+        _, (db, _) = _threads.open.popitem()
+        db.conn.close()
 
 
 @contextmanager
@@ -81,8 +187,7 @@ def explain_sqlite_error(e: sqlite3.Error, path: str | os.PathLike) -> str | Non
     store is busy, the disk is full or failing, the file is damaged); None
     for the rest, which are bugs and keep their traceback. SQLite rolls back
     the statement or transaction that failed, which the sentences rely on."""
-    code = getattr(e, "sqlite_errorcode", None)
-    primary = code & 0xFF if isinstance(code, int) else None
+    primary = _code(e)
     if primary in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
         return (f"{path}: the store is busy: another process (an import, a score or the running bot) "
                 f"kept it locked for more than {BUSY_TIMEOUT_MS // 1000} s. The change in progress "
@@ -97,6 +202,12 @@ def explain_sqlite_error(e: sqlite3.Error, path: str | os.PathLike) -> str | Non
         return (f"{path}: the database file is damaged ({e}). Refusing to use it; nothing was written. "
                 f"Restore it from a backup, or save what is left with `sqlite3 {path} .recover`.")
     return None
+
+
+def _code(e: sqlite3.Error) -> int | None:
+    """SQLite's primary result code of `e` (the low byte of the extended one)."""
+    code = getattr(e, "sqlite_errorcode", None)
+    return code & 0xFF if isinstance(code, int) else None
 
 
 def _create_private(path: Path) -> None:
@@ -114,18 +225,6 @@ def _create_private(path: Path) -> None:
             f"{path}: cannot create the database ({e.strerror}): directory {parent} is not writable. "
             "Pass --db with a path in a writable directory."
         ) from None
-
-
-def _check_is_sqlite(path: Path) -> None:
-    if path.stat().st_size == 0:
-        return
-    with open(path, "rb") as f:
-        header = f.read(16)
-    if header != b"SQLite format 3\x00":
-        raise StoreError(
-            f"{path}: not a SQLite database (is --db pointing at the right file?). "
-            "Refusing to touch it."
-        )
 
 
 def _check_known_migrations(db: Database, path: Path) -> None:
@@ -153,4 +252,5 @@ def schema_version(db: Database) -> str:
     return applied[-1].name if applied else "none"
 
 
-__all__ = ["open_db", "StoreError", "explain_sqlite_error", "schema_version", "write_transaction", "MIGRATION_SET"]
+__all__ = ["MIGRATION_SET", "StoreError", "close_thread_dbs", "explain_sqlite_error", "is_store_file", "missing_store",
+           "open_db", "open_error", "open_memory_db", "schema_version", "thread_db", "write_transaction"]

@@ -27,13 +27,27 @@ def text(raw: str | None) -> str | None:
 
 
 _THOUSANDS = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$")
+# A single order above a trillion is a unit mix-up (cents as dollars, a
+# pasted account number), and sums of such values lose every cent.
+MAX_AMOUNT = 1e12
+
+# A Slack user id: U… (or W… in Enterprise Grid), upper-case letters and digits.
+SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]+$")
+
+
+def slack_user_id(raw: str) -> str:
+    s = raw.strip()
+    if not SLACK_USER_ID.match(s):
+        raise FieldError(f"{raw!r} is not a Slack user id",
+                         "use the member id from the person's Slack profile, like U012AB3CD")
+    return s
 
 
 def amount(raw: str) -> float:
     """A non-negative money amount: `12.5`, `1,234.50`, `$12.00`, `12.00 USD`."""
     try:
         value = float(raw)
-        if 0 <= value < math.inf:
+        if 0 <= value <= MAX_AMOUNT:
             return round(value, 6)
     except ValueError:
         pass
@@ -51,6 +65,9 @@ def amount(raw: str) -> float:
         raise FieldError(
             f"negative amount {raw!r}", "record refunds with status 'refunded', not a negative amount"
         )
+    if value > MAX_AMOUNT:
+        raise FieldError(f"amount {raw!r} is beyond a trillion",
+                         "check the column and its unit (cents instead of dollars?)")
     return round(value, 6)
 
 

@@ -21,7 +21,7 @@ from sqlite_utils import Database
 
 from storage import fields as F
 from storage.aggregates import refresh_customer_aggregates
-from storage.db import write_transaction
+from storage.db import is_store_file, write_transaction
 from storage.followups import mark_won_back
 from storage.formats import READERS, REQUIRED, FileRejected, guess_format
 
@@ -106,11 +106,11 @@ def _specs(tz: tzinfo) -> dict[str, dict[str, Callable[[str], object]]]:
         },
         "customers": {
             "id": F.text, "name": F.text, "email": F.text, "company": F.text, "segment": F.text,
-            "owner_rep_id": F.text, "created_at": ts, "churned_at": ts,
+            "owner_rep_id": F.slack_user_id, "created_at": ts, "churned_at": ts,
         },
         "reps": {
-            "id": F.text, "name": F.text, "email": F.text, "tz": F.timezone_name,
-            "manager_id": F.text, "active": F.boolean,
+            "id": F.slack_user_id, "name": F.text, "email": F.text, "tz": F.timezone_name,
+            "manager_id": F.slack_user_id, "active": F.boolean,
         },
         "feedback": {
             "id": F.text, "customer_id": F.text, "kind": lambda r: F.choice(r, ("nps", "csat", "ces")),
@@ -227,6 +227,10 @@ def import_file(
     report = ImportReport(kind=kind, file=str(path), format=fmt or "?", dry_run=dry_run)
     if not path.is_file():
         report.errors.append(Rejection(None, None, "no such file", "check the path"))
+        raise ImportRejected(report)
+    if is_store_file(db, path):  # opening it here would drop SQLite's locks on it (see storage.db)
+        report.errors.append(Rejection(None, None, "this is the store itself (or its journal), not a data file",
+                                       "pass the CSV export to import"))
         raise ImportRejected(report)
     with open(path, "rb") as raw:
         head = raw.read(4096)

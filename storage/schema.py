@@ -166,3 +166,14 @@ def m003_scores_without_foreign_key(db: Database) -> None:
     row cost a quarter of the score run's write (measured: 7.3 → 4.4 µs a
     row)."""
     db["customer_scores"].transform(drop_foreign_keys=["customer_id"])
+
+
+@migrations()
+def m004_delivery_claim_tokens(db: Database) -> None:
+    """A claim is a token, so only the process that holds it can settle the
+    delivery (a claim taken over as stale can never be marked twice); and
+    `uncertain` remembers that a post may have reached Slack without an
+    answer, so the next attempt looks in the channel before posting again."""
+    db.execute("ALTER TABLE deliveries ADD COLUMN claim_token TEXT")
+    db.execute("ALTER TABLE deliveries ADD COLUMN uncertain INTEGER NOT NULL DEFAULT 0")
+

@@ -2,7 +2,11 @@
 the outbox, when was data last imported and scored. Small indexed reads
 only, so `retention-bot status` answers at once on a large store."""
 
+import json
+import os
+import sqlite3
 from typing import Any
+from urllib.parse import quote
 
 from sqlite_utils import Database
 
@@ -12,12 +16,13 @@ RECENT_FAILURES = 5
 def load_last_digests(db: Database) -> list[dict[str, Any]]:
     """The newest digest delivery of each channel, whatever its status."""
     rows = db.execute(
-        "SELECT channel, key, status, attempts, last_error, created_at, sent_at, slack_ts FROM deliveries d "
-        "WHERE kind = 'digest' AND id = (SELECT MAX(id) FROM deliveries WHERE kind = 'digest' "
+        "SELECT channel, key, status, attempts, last_error, created_at, claimed_at, sent_at, slack_ts, uncertain "
+        "FROM deliveries d WHERE kind = 'digest' AND id = (SELECT MAX(id) FROM deliveries WHERE kind = 'digest' "
         "AND channel = d.channel) ORDER BY channel"
     ).fetchall()
-    names = ("channel", "key", "status", "attempts", "last_error", "created_at", "sent_at", "slack_ts")
-    return [dict(zip(names, r, strict=True)) for r in rows]
+    names = ("channel", "key", "status", "attempts", "last_error", "created_at", "claimed_at", "sent_at", "slack_ts",
+             "uncertain")
+    return [{**dict(zip(names, r, strict=True)), "uncertain": bool(r[-1])} for r in rows]
 
 
 def load_outbox_status(db: Database) -> dict[str, Any]:
@@ -58,3 +63,28 @@ def load_score_status(db: Database) -> dict[str, Any]:
 
 def count_customers(db: Database) -> int:
     return db.execute("SELECT COUNT(*) FROM customers").fetchone()[0]
+
+
+def count_imports(db: Database) -> int:
+    return db.execute("SELECT COUNT(*) FROM imports").fetchone()[0]
+
+
+def load_store_contents(path: str) -> dict[str, Any]:
+    """What an existing store holds, read without changing a byte of it (a
+    read-only connection: no migration, no WAL switch), for `demo` to decide
+    whether it may rebuild the file. Raises sqlite3.DatabaseError for a file
+    that is not a store."""
+    conn = sqlite3.connect(f"file:{quote(os.path.abspath(path))}?mode=ro", uri=True)
+    try:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        counts = {}
+        for table in ("reps", "customers", "orders", "audit_log", "deliveries", "imports", "feedback"):
+            counts[table] = conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] if table in tables else 0  # noqa: S608
+        settings, demo = 0, None
+        if "settings" in tables:
+            settings = conn.execute("SELECT COUNT(*) FROM settings WHERE key NOT LIKE '\\_%' ESCAPE '\\'").fetchone()[0]
+            row = conn.execute("SELECT value FROM settings WHERE key = '_demo'").fetchone()
+            demo = json.loads(row[0]) if row else None
+        return {"tables": sorted(tables), "settings": settings, "demo": demo, **counts}
+    finally:
+        conn.close()

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from storage import open_db
+from storage.db import close_thread_dbs
 from storage.importer import import_file
 
 DATA = Path(__file__).parent / "data"
@@ -55,3 +56,12 @@ def dump(db) -> dict[str, list[tuple]]:
     for table in db.table_names():
         out[table] = sorted(map(tuple, db.execute(f"SELECT * FROM [{table}]").fetchall()), key=repr)
     return out
+
+
+@pytest.fixture(autouse=True)
+def _close_kept_connections():
+    """Code under test keeps one connection per thread and store
+    (storage.db.thread_db); the test's own thread lets go of them after
+    each test, as a process would at exit."""
+    yield
+    close_thread_dbs()

@@ -22,6 +22,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.app import Services
 from commands import answer
+from commands.blocks import mask_personal
 from commands.buttons import apply_button
 from commands.digest import ACTION_AT_RISK, ACTION_CLAIM
 from commands.remind import FOLLOWUP_ACTIONS, followup_id_from_block, replace_blocks
@@ -47,8 +48,10 @@ def update_clicked(client: WebClient, body: dict, blocks: list[dict], logger: lo
     container = body.get("container") or {}
     if not message or container.get("is_ephemeral") or not blocks:
         return False
+    channel = container.get("channel_id") or (body.get("channel") or {}).get("id") or ""
     new = replace_blocks(message, blocks)
-    channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
+    if not channel.startswith("D"):  # a channel message (the digest): masked like everything posted there
+        new = mask_personal(new)
     try:
         client.chat_update(channel=channel, ts=container.get("message_ts") or message.get("ts"),
                            text=new["text"], blocks=new["blocks"])

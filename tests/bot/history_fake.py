@@ -6,7 +6,16 @@ import json
 import threading
 from collections import defaultdict
 
+from bot.outbox import delivery_tag
 from tests.slack.fake_slack import Failure, FakeSlack
+
+
+def tag_of(message_or_params: dict) -> str | None:
+    """The delivery tag a post carries in its metadata (None if untagged)."""
+    meta = message_or_params.get("metadata") or {}
+    if isinstance(meta, str):
+        meta = json.loads(meta)
+    return (meta.get("event_payload") or {}).get("key")
 
 
 class HistorySlack(FakeSlack):
@@ -48,12 +57,11 @@ class HistorySlack(FakeSlack):
                 "response_metadata": {"next_cursor": ""}}, {}
 
     def attempts(self, key: str) -> list:
-        """Every chat.postMessage call tagged with `key`, answered or failed."""
-        return [c for c in self.calls("chat.postMessage")
-                if ((c.params.get("metadata") or {}).get("event_payload") or {}).get("key") == key]
+        """Every chat.postMessage call tagged with delivery `key`, answered or failed."""
+        return [c for c in self.calls("chat.postMessage") if tag_of(c.params) == delivery_tag(key)]
 
     def posted(self, key: str | None = None) -> list[dict]:
         """Messages that made it into a channel, optionally only `key`'s."""
         with self._history_lock:
             messages = [m for msgs in self.history.values() for m in msgs]
-        return [m for m in messages if key is None or ((m["metadata"] or {}).get("event_payload") or {}).get("key") == key]
+        return [m for m in messages if key is None or tag_of(m) == delivery_tag(key)]

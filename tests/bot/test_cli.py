@@ -30,7 +30,7 @@ def test_demo_without_input_prints_summary_and_exits_0(tmp_path):
 def test_demo_never_overwrites_a_real_store(cdnow_path):
     r = _run("--db", str(cdnow_path), "demo", input="")
     assert r.returncode == 1
-    assert "holds real data" in r.stderr
+    assert "is not a demo store: it holds 2,357 customers, 6,919 orders, 1 imports. Refusing to touch it" in r.stderr
 
 
 def test_import_then_ask_json(db_path):

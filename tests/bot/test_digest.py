@@ -84,10 +84,11 @@ def test_only_what_happened_since_the_previous_digest_then_all_quiet(db_path, st
 
     second = posted_blocks(slack, digest(db_path, slack, DAY1 + timedelta(days=1)).key)
     assert "1 went quiet" in second["text"] and limit_problems(second) == []
-    (block,) = [b for b in second["blocks"] if b.get("block_id") == "cu:C99"]
+    (fid,) = store.execute("SELECT id FROM followups WHERE customer_id = 'C99'").fetchone()
+    (block,) = [b for b in second["blocks"] if b.get("block_id") == f"cq:f{fid}"]
     assert "New &lt;!here&gt; Co" in block["text"]["text"] and "owner unassigned" in block["text"]["text"]
     assert "last order 40 days ago" in block["text"]["text"] and "$50,000" in block["text"]["text"]
-    assert (block["accessory"]["action_id"], block["accessory"]["value"]) == (ACTION_CLAIM, "C99")
+    assert (block["accessory"]["action_id"], block["accessory"]["value"]) == (ACTION_CLAIM, f"f{fid}")
     (actions,) = [b for b in second["blocks"] if b.get("type") == "actions"]
     assert actions["elements"][0]["action_id"] == ACTION_AT_RISK
     assert second["blocks"][0]["text"]["text"] == "Churn digest · Tue 24 Nov 2026"

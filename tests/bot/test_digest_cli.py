@@ -3,12 +3,14 @@ through the fake Slack when SLACK_BOT_TOKEN is set, printing otherwise,
 and never posting a channel's digest twice on one local day by accident."""
 
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
 from storage import open_db
+from storage.deliveries import claim_delivery, enqueue_delivery
 from storage.settings import upsert_setting
 from tests.bot.followup_store import CHANNEL, REP, make_store
 
@@ -80,3 +82,31 @@ def test_remind_preview_then_now_once_per_rep_per_day(store, slack):
     r = run(["--db", str(store), *AS_OF, "remind", "now", "--rep", REP], slack)
     assert "already sent today" in r.output
     assert [c.params["channel"] for c in slack.calls("chat.postMessage")] == ["D0REP001"]
+
+
+@pytest.mark.parametrize("after", ["500", "502", "503", "504", "drop"])
+def test_slack_posts_then_fails_and_the_second_digest_now_records_it_without_posting(store, slack, after):
+    slack.fail_after("chat.postMessage", **({"drop": True} if after == "drop" else {"status": int(after)}))
+    first = run(["--db", str(store), *AS_OF, "digest", "now"], slack)
+    assert first.exit_code == 1
+    assert "posted, but Slack did not confirm it" in first.output and "looks for it in the channel" in first.output
+    assert deliveries(store) == [(f"digest:2026-11-23:{CHANNEL}", "pending")]
+    second = run(["--db", str(store), *AS_OF, "digest", "now"], slack)
+    assert second.exit_code == 0, second.output
+    assert "sent — the earlier attempt's post is in the channel" in second.output
+    assert deliveries(store) == [(f"digest:2026-11-23:{CHANNEL}", "sent")]
+    assert len(slack.posted()) == 1 and len(slack.calls("chat.postMessage")) == 1
+    third = run(["--db", str(store), *AS_OF, "digest", "now"], slack)
+    assert "already sent today" in third.output and len(slack.calls("chat.postMessage")) == 1
+
+
+def test_digest_now_while_another_process_sends_it_says_so_and_posts_nothing(store, slack):
+    db = open_db(store)
+    key = f"digest:2026-11-23:{CHANNEL}"
+    enqueue_delivery(db, key, "digest", CHANNEL, {"text": "x"}, datetime(2026, 11, 23, 17, tzinfo=UTC))
+    claim_delivery(db, key, datetime(2026, 11, 23, 17, tzinfo=UTC), timedelta(minutes=15))
+    db.conn.close()
+    r = run(["--db", str(store), *AS_OF, "digest", "now"], slack)
+    assert r.exit_code == 1
+    assert "being sent by another process right now" in r.output and "None" not in r.output
+    assert slack.calls("chat.postMessage") == []

@@ -6,14 +6,22 @@ import socket
 import threading
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_interval_calculators import FixedValueRetryIntervalCalculator
 
-from bot.outbox import STALE_AFTER, build_outbox_client, deliver, flush_outbox, post_delivery
+from bot.outbox import (
+    STALE_AFTER,
+    build_outbox_client,
+    deliver,
+    delivery_tag,
+    flush_outbox,
+    post_delivery,
+)
 from storage import open_db
 from storage.deliveries import claim_delivery, enqueue_delivery, load_delivery
 from storage.settings import upsert_setting
-from tests.bot.history_fake import HistorySlack
+from tests.bot.history_fake import HistorySlack, tag_of
 
 # Real time as the base: the fake stamps messages with real time, and the
 # history check looks from the delivery's creation onwards.
@@ -42,7 +50,8 @@ def test_posts_with_the_key_in_metadata_and_records_the_ts(fresh_db, slack):
     key = enqueue(fresh_db)
     row = deliver(fresh_db, client_for(slack), key, NOW)
     call = slack.calls("chat.postMessage")[0]
-    assert call.params["metadata"] == {"event_type": "retention_delivery", "event_payload": {"key": key}}
+    assert call.params["metadata"] == {"event_type": "retention_delivery", "event_payload": {"key": delivery_tag(key)}}
+    assert "C0SALES" not in str(call.params["metadata"])  # no ids, names or values in metadata
     assert (call.params["channel"], call.params["text"], call.params["blocks"]) == ("C0SALES", MSG["text"], MSG["blocks"])
     assert (row.status, row.attempts, row.slack_ts) == ("sent", 1, slack.posted(key)[0]["ts"])
     assert deliver(fresh_db, client_for(slack), key, NOW + timedelta(hours=1)).status == "sent"
@@ -73,7 +82,7 @@ def test_two_app_instances_on_one_database_post_each_key_once(db_path, slack):
     for t in threads:
         t.join(30)
     assert not errors
-    assert sorted(m["metadata"]["event_payload"]["key"] for m in slack.posted()) == sorted(keys)
+    assert sorted(tag_of(m) for m in slack.posted()) == sorted(map(delivery_tag, keys))
     db = open_db(db_path)
     assert {load_delivery(db, k).status for k in keys} == {"sent"}
 
@@ -104,10 +113,10 @@ def test_killed_after_the_send_then_restarted_during_an_outage_still_posts_once(
     restarted, client = open_db(db_path), client_for(slack)
     slack.down = True
     row = deliver(restarted, client, key, NOW + STALE_AFTER)
-    assert (row.status, row.last_error) == ("sending", "http_503")  # could not look: keeps the claim
-    assert flush_outbox(restarted, client, NOW + STALE_AFTER + timedelta(minutes=5)) == {"sending": 1}
+    assert (row.status, row.uncertain, row.last_error) == ("pending", True, "http_503")  # could not look
+    assert flush_outbox(restarted, client, NOW + STALE_AFTER + timedelta(minutes=5)) == {"pending": 1}
     slack.down = False
-    assert flush_outbox(restarted, client, NOW + 2 * STALE_AFTER) == {"sent": 1}
+    assert flush_outbox(restarted, client, NOW + STALE_AFTER + timedelta(minutes=10)) == {"sent": 1}
     assert len(slack.posted(key)) == 1 and len(slack.attempts(key)) == 1
 
 
@@ -131,10 +140,10 @@ def test_no_answer_from_slack_is_checked_before_any_resend(fresh_db, slack):
                                interval=FixedValueRetryIntervalCalculator(0))
     key = enqueue(fresh_db)
     row = deliver(fresh_db, dead, key, NOW)
-    assert row.status == "sending" and row.last_error.startswith("URLError")
+    assert (row.status, row.uncertain, row.outcome) == ("pending", True, "uncertain")
+    assert row.last_error.startswith("URLError")
     client = client_for(slack)
-    assert flush_outbox(fresh_db, client, NOW + timedelta(minutes=5)) == {"sending": 1}
-    assert flush_outbox(fresh_db, client, NOW + STALE_AFTER) == {"sent": 1}
+    assert flush_outbox(fresh_db, client, NOW + timedelta(minutes=5)) == {"sent": 1}  # the next flush, not in 15 min
     assert len(slack.posted(key)) == 1 and slack.methods()[0] == "conversations.history"
 
 
@@ -213,3 +222,46 @@ def test_a_stale_claim_that_cannot_be_checked_is_not_resent_blindly(fresh_db, sl
     assert (row.status, row.last_error) == ("failed", "missing_scope")
     assert slack.attempts(key) == []
     assert "history" in slack.posted(f"notice:{key}:U0ADMIN")[0]["text"]
+
+
+@pytest.mark.parametrize("after", ["500", "502", "503", "504", "drop"])
+def test_posted_then_a_5xx_or_a_dropped_connection_is_one_post(fresh_db, slack, after):
+    """Slack (or a proxy) takes the message, then answers 5xx or closes the
+    connection: nothing resends it blindly; the next attempt finds it."""
+    key = enqueue(fresh_db)
+    slack.fail_after("chat.postMessage", **({"drop": True} if after == "drop" else {"status": int(after)}))
+    client = client_for(slack)
+    row = deliver(fresh_db, client, key, NOW)
+    assert (row.status, row.uncertain, row.outcome) == ("pending", True, "uncertain")
+    assert len(slack.attempts(key)) == 1 and len(slack.posted(key)) == 1  # not retried inside slack_sdk
+    again = deliver(fresh_db, client, key, NOW + timedelta(minutes=1))
+    assert (again.status, again.outcome, again.slack_ts) == ("sent", "found", slack.posted(key)[0]["ts"])
+    assert len(slack.attempts(key)) == 1 and len(slack.posted(key)) == 1
+
+
+def test_a_5xx_before_the_post_landed_is_posted_by_the_next_attempt(fresh_db, slack):
+    key = enqueue(fresh_db)
+    slack.fail_next("chat.postMessage", status=502)
+    row = deliver(fresh_db, client_for(slack), key, NOW)
+    assert (row.status, row.uncertain) == ("pending", True)
+    again = deliver(fresh_db, client_for(slack), key, NOW + timedelta(minutes=1))
+    assert (again.status, again.outcome) == ("sent", "posted")
+    assert slack.methods() == ["chat.postMessage", "conversations.history", "chat.postMessage"]
+    assert len(slack.posted(key)) == 1
+
+
+def test_a_long_retry_after_is_not_waited_for(fresh_db, slack):
+    slack.fail_next("chat.postMessage", status=429, headers={"Retry-After": "600"})
+    sleeps = Sleeps()
+    key = enqueue(fresh_db)
+    row = deliver(fresh_db, client_for(slack, sleeps), key, NOW)
+    assert sleeps == [] and (row.status, row.uncertain, row.outcome) == ("pending", False, "retry")
+    assert deliver(fresh_db, client_for(slack), key, NOW + timedelta(minutes=11)).status == "sent"
+    assert len(slack.posted(key)) == 1 and "conversations.history" not in slack.methods()
+
+
+def test_a_reminder_to_something_that_is_not_a_user_is_never_posted_to_it(fresh_db, slack):
+    key = enqueue(fresh_db, key="remind:2026-03-09:C0SALES", channel="C0SALES", kind="remind")
+    row = deliver(fresh_db, client_for(slack), key, NOW)
+    assert (row.status, row.last_error) == ("failed", "not_a_user")
+    assert slack.calls("chat.postMessage") == [] and slack.calls("conversations.open") == []

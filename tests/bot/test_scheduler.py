@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from slack_sdk.http_retry.builtin_interval_calculators import FixedValueRetryIntervalCalculator
 
-from bot.outbox import build_outbox_client
+from bot.outbox import build_outbox_client, delivery_tag
 from bot.scheduler import (
     JOB_FLUSH,
     JOB_SCORE,
@@ -27,6 +27,7 @@ from commands.blocks import header, limit_problems, message, section
 from storage import open_db
 from storage.deliveries import load_delivery
 from storage.settings import upsert_setting
+from tests.bot.history_fake import tag_of
 
 CHANNEL = "C0SALES"
 
@@ -130,8 +131,8 @@ def test_one_digest_per_weekday_at_nine_local_across_dst_and_restarts(db_path, s
 
     rows = db.execute("SELECT key, status FROM deliveries ORDER BY key").fetchall()
     assert rows == [(digest_key(d, CHANNEL), "sent") for d in weekdays]
-    posted = sorted(m["metadata"]["event_payload"]["key"] for m in slack.posted())
-    assert posted == [digest_key(d, CHANNEL) for d in weekdays]
+    posted = sorted(tag_of(m) for m in slack.posted())
+    assert posted == sorted(delivery_tag(digest_key(d, CHANNEL)) for d in weekdays)
     assert len(slack.calls("chat.postMessage")) == len(weekdays)
     db.conn.close()
 
@@ -212,7 +213,6 @@ def test_start_flushes_pending_and_catches_up_then_runs(db_path, slack, jobs):
     scheduler = start_scheduler(str(db_path), Jobs(**{**jobs.__dict__, "clock": lambda: at}))
     try:
         assert scheduler.running
-        assert [m["metadata"]["event_payload"]["key"] for m in slack.posted()] == [
-            digest_key(date(2026, 3, 9), CHANNEL)]
+        assert [tag_of(m) for m in slack.posted()] == [delivery_tag(digest_key(date(2026, 3, 9), CHANNEL))]
     finally:
         scheduler.shutdown(wait=False)

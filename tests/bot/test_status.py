@@ -13,7 +13,13 @@ from bot.scheduler import SCORE_MARK
 from commands import Context
 from commands.scoring import run_score
 from storage import open_db
-from storage.deliveries import claim_delivery, enqueue_delivery, mark_failed, mark_sent
+from storage.deliveries import (
+    claim_delivery,
+    enqueue_delivery,
+    mark_failed,
+    mark_sent,
+    mark_uncertain,
+)
 from storage.settings import upsert_meta, upsert_setting
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -33,14 +39,17 @@ def test_status_of_a_working_store(cdnow_path):
     for key, channel, outcome in (("digest:2026-11-22:C0SALES", "C0SALES", "sent"),
                                   ("digest:2026-11-23:C0SALES", "C0SALES", "sent"),
                                   ("digest:2026-11-23:C0GONE", "C0GONE", "failed"),
+                                  ("digest:2026-11-23:C0BUSY", "C0BUSY", "sending"),
+                                  ("digest:2026-11-23:C0UNSURE", "C0UNSURE", "uncertain"),
                                   ("remind:2026-11-23:U0REP0001", "U0REP0001", "pending")):
         enqueue_delivery(db, key, key.split(":")[0], channel, {"text": "x"}, NOW)
-        if outcome != "pending":
-            claim_delivery(db, key, NOW, timedelta(minutes=15))
+        claim = claim_delivery(db, key, NOW, timedelta(minutes=15)) if outcome != "pending" else None
         if outcome == "sent":
-            mark_sent(db, key, "1.0001", NOW)
+            mark_sent(db, claim, "1.0001", NOW)
         elif outcome == "failed":
-            mark_failed(db, key, "channel_not_found", True, NOW)
+            mark_failed(db, claim, "channel_not_found", True, NOW)
+        elif outcome == "uncertain":
+            mark_uncertain(db, claim, "http_502")
     db.conn.close()
 
     s = json.loads(status(cdnow_path, "--json"))
@@ -51,7 +60,8 @@ def test_status_of_a_working_store(cdnow_path):
     assert digests["C0NEW"]["last"] is None and digests["C0NEW"]["configured"]
     assert digests["C0GONE"]["last"]["status"] == "failed" and not digests["C0GONE"]["configured"]
     outbox = s["outbox"]
-    assert outbox["counts"] == {"pending": 1, "sending": 0, "sent": 2, "failed": 1} and outbox["backlog"] == 1
+    assert outbox["counts"] == {"pending": 2, "sending": 1, "sent": 2, "failed": 1} and outbox["backlog"] == 3
+    assert digests["C0UNSURE"]["last"]["uncertain"] and digests["C0BUSY"]["last"]["status"] == "sending"
     assert outbox["recent_failures"][0]["error"] == "channel_not_found"
     assert s["last_import"]["kind"] == "orders" and s["last_import"]["file"] == "CDNOW_sample.txt"
     assert s["score"]["as_of"] == "1997-09-30" and s["score"]["customers"] == 2357 and s["score"]["quiet"] > 0
@@ -62,7 +72,10 @@ def test_status_of_a_working_store(cdnow_path):
     assert "Digest C0NEW: never posted" in text
     assert "Digest C0GONE (no longer configured): digest:2026-11-23:C0GONE failed after 1 attempt(s) " \
            "(channel_not_found)" in text
-    assert "Outbox: 1 waiting (1 pending, 0 sending)" in text and "failed digest:2026-11-23:C0GONE" in text
+    assert "Digest C0BUSY (no longer configured): digest:2026-11-23:C0BUSY being sent (claimed at " in text
+    assert "digest:2026-11-23:C0UNSURE unconfirmed: Slack did not answer the post (http_502); the next attempt " \
+           "checks the channel before posting" in text
+    assert "Outbox: 3 waiting (2 pending, 1 sending)" in text and "failed digest:2026-11-23:C0GONE" in text
     assert "Last import: orders from CDNOW_sample.txt (cdnow)" in text
     assert "Last score: as of 1997-09-30, 2,357 customers" in text and "Model: bgnbd+gg" in text
 
@@ -73,5 +86,5 @@ def test_status_of_an_empty_store_and_of_none(db_path, tmp_path):
     assert "Digests: no channel configured" in text and "Last import: none" in text
     assert "Last score: none" in text
     r = CliRunner().invoke(main, ["--db", str(tmp_path / "missing.db"), "status"])
-    assert r.exit_code == 1 and "no such database" in r.output
+    assert r.exit_code == 1 and "no such store" in r.output
     assert not (tmp_path / "missing.db").exists()

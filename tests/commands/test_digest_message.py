@@ -84,7 +84,8 @@ def test_full_digest_escapes_credits_and_offers_claim_only_when_unowned():
     assert "5 follow-ups overdue* (no action for 7+ days; 2 new)" in body and "unassigned 2" in body
     assert "NPS 40.0* this month  ▲ 10.0 vs last month (30.0) · 3 new answers" in body
     claims = [b for b in msg["blocks"] if b.get("accessory")]
-    assert [(b["block_id"], b["accessory"]["action_id"]) for b in claims] == [("cu:C02", ACTION_CLAIM)]
+    assert [(b["block_id"], b["accessory"]["action_id"], b["accessory"]["value"]) for b in claims] == [
+        ("cq:f2", ACTION_CLAIM, "f2")]  # the follow-up, never the customer id (it may be an email)
     assert msg["text"].startswith("Churn digest · Mon 23 Nov 2026: CRR 82.5% (E 35, N 2, S 40)")
 
 

@@ -2,6 +2,7 @@
 that can hold a post open at the moment a test wants to kill the poster."""
 
 import threading
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from tests.bot.followup_store import make_store
 from tests.bot.history_fake import HistorySlack
 from tests.slack.test_cli import slack_env
 
+DEMO_DAY = date(2026, 11, 20)
 CHANNELS = ("C0SALES", "C0EMEA", "C0APAC", "C0NA", "C0LATAM", "C0ANZ")
 
 
@@ -75,3 +77,16 @@ def digest_store(db_path) -> Path:
     db.conn.close()
     return db_path
 
+
+
+@pytest.fixture(scope="session")
+def demo_store(tmp_path_factory) -> Path:
+    """The demo store of a fixed day (scored, with reps, admins and open
+    follow-ups), built once; tests copy it."""
+    from bot.demo import ensure_demo_store
+
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    db, _ = ensure_demo_store(str(path), today=DEMO_DAY)
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.conn.close()
+    return path

@@ -7,6 +7,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -133,3 +134,56 @@ def age_claims(path: Path) -> int:
         return db.execute("UPDATE deliveries SET claimed_at = ? WHERE status = 'sending'", [old]).rowcount
     finally:
         db.conn.close()
+
+
+class BotProcess:
+    """`retention-bot run` in HTTP mode on 127.0.0.1 (a free port), as an
+    operator starts it; `url` is None while it is down. Its stderr is read
+    on a thread, so waiting for a line has a deadline."""
+
+    def __init__(self, db: Path, env: dict, *extra: str):
+        self.db, self.env, self.extra = db, env, extra
+        self.proc: subprocess.Popen | None = None
+        self.url: str | None = None
+        self.restarting = False
+        self.stderr: list[str] = []
+
+    def start(self, timeout: float = 60) -> "BotProcess":
+        self.stderr = []
+        self.proc = subprocess.Popen(cli(self.db, "run", "--host", "127.0.0.1", "--port", "0", *self.extra),
+                                     cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                     text=True)
+        listening = threading.Event()
+
+        def pump(stream) -> None:
+            for line in stream:
+                self.stderr.append(line)
+                if "listening on http://" in line:
+                    self.url = line.split("listening on ")[1].split("/slack/events")[0]
+                    listening.set()
+
+        threading.Thread(target=pump, args=(self.proc.stderr,), daemon=True).start()
+        wait_until(lambda: listening.is_set(), timeout, "the bot to listen", self.proc)
+        return self
+
+    def stop(self, timeout: float = 60) -> None:
+        """SIGTERM, as `docker stop` or a platform restart sends it; exit 0."""
+        url, self.url = self.url, None
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        code = self.proc.wait(timeout)
+        assert code == 0, f"{url}: exit {code}: {''.join(self.stderr)[-3000:]}"
+
+    def restart(self) -> None:
+        self.restarting = True
+        try:
+            self.stop()
+            self.start()
+        finally:
+            self.restarting = False
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(30)

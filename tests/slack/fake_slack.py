@@ -13,6 +13,8 @@ really sent over the wire, with no monkeypatching of slack_sdk:
         slack.fail_next("chat.postMessage", error="channel_not_found")
         slack.fail_next("chat.postMessage", status=429, headers={"Retry-After": "0"})
         slack.fail_next("chat.postMessage", status=503, times=2)
+        slack.fail_after("chat.postMessage", status=502)  # posted, then a 502
+        slack.fail_after("chat.postMessage", drop=True)   # posted, then the connection drops
 
 Methods: auth.test (scopes in the `x-oauth-scopes` header), chat.postMessage,
 chat.postEphemeral, chat.update, views.publish, users.info,
@@ -49,6 +51,7 @@ SCOPES = ("commands", "chat:write", "im:write", "users:read", "files:write",
           "channels:history", "groups:history", "im:history")
 TEAM_ID = "T0FAKE"
 BOT_USER_ID = "U0BOT"
+APP_ID = "A0FAKE"
 
 
 @dataclass
@@ -84,6 +87,7 @@ class FakeSlack:
         self.uploads: dict[str, bytes] = {}  # file id -> bytes received at its upload_url
         self._calls: list[Call] = []
         self._failures: dict[str, deque[Failure]] = defaultdict(deque)
+        self._after: dict[str, deque[Failure | None]] = defaultdict(deque)  # None: drop the connection
         self._cond = threading.Condition()
         self._ids = itertools.count(1)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
@@ -166,6 +170,20 @@ class FakeSlack:
             for _ in range(times):
                 self._failures[method].append(Failure(status, error, dict(headers or {}), body))
 
+    def fail_after(self, method: str, *, status: int = 500, drop: bool = False, times: int = 1) -> None:
+        """The next `times` calls of `method` take effect (a post lands in
+        the channel) and then fail: an HTTP `status` with a proxy's plain
+        body, or (`drop`) the connection closes without any answer — what a
+        client sees when Slack or a proxy breaks after doing the work."""
+        with self._cond:
+            for _ in range(times):
+                self._after[method].append(None if drop else Failure(status))
+
+    def _after_answer(self, method: str) -> tuple[bool, Failure | None]:
+        with self._cond:
+            queue = self._after.get(method)
+            return (True, queue.popleft()) if queue else (False, None)
+
     # ---- serving ---------------------------------------------------------
     def _record(self, call: Call) -> Failure | None:
         with self._cond:
@@ -196,7 +214,8 @@ class FakeSlack:
     def _api_auth_test(self, params):
         return (
             {"ok": True, "url": "https://fake-team.slack.com/", "team": "Fake Team", "user": "retention-bot",
-             "team_id": TEAM_ID, "user_id": BOT_USER_ID, "bot_id": "B0BOT", "is_enterprise_install": False},
+             "team_id": TEAM_ID, "user_id": BOT_USER_ID, "bot_id": "B0BOT", "app_id": APP_ID,
+             "is_enterprise_install": False},
             {"x-oauth-scopes": ",".join(self.scopes)},
         )
 
@@ -295,7 +314,13 @@ def _handler(fake: FakeSlack):
                 self._send(200, "ok", ctype="text/html")
             else:
                 payload, extra = fake._answer(method, params, headers)
-                self._send(200, payload, extra)
+                broken, after = fake._after_answer(method)
+                if not broken:
+                    self._send(200, payload, extra)
+                elif after is None:
+                    self.close_connection = True  # no answer at all: the client sees the connection drop
+                else:
+                    self._fail(after)
 
         def _fail(self, failure: Failure) -> None:
             if failure.body is not None:
@@ -372,6 +397,11 @@ class SlackSender:
             data, status, got = e.read(), e.code, dict(e.headers)
         return Reply(status, data, {k.lower(): v for k, v in got.items()}, time.perf_counter() - start)
 
+    def trigger_id(self) -> str:
+        """Unique per request, as Slack's are (so two identical commands in
+        one second are two requests, not a replay)."""
+        return f"{next(self.slack._ids)}.{int(self.clock())}.trigger"
+
     def command_body(self, text: str, *, user_id: str, channel_id: str = "C0GENERAL",
                      response_tag: str = "") -> str:
         return urllib.parse.urlencode({
@@ -379,7 +409,7 @@ class SlackSender:
             "channel_id": channel_id, "channel_name": "general", "user_id": user_id,
             "user_name": user_id.lower(), "command": "/retention", "text": text, "api_app_id": "A0FAKE",
             "is_enterprise_install": "false", "response_url": self.slack.response_url(response_tag),
-            "trigger_id": "1.2.3",
+            "trigger_id": self.trigger_id(),
         })
 
     def command(self, text: str, *, user_id: str, channel_id: str = "C0GENERAL", response_tag: str = "",
@@ -399,7 +429,7 @@ class SlackSender:
     def action(self, action_id: str, *, user_id: str, value: str = "", response_tag: str = "", **kw) -> Reply:
         payload = {
             "type": "block_actions", "team": {"id": TEAM_ID}, "user": {"id": user_id},
-            "api_app_id": "A0FAKE", "token": "legacy-verification-token", "trigger_id": "1.2.3",
+            "api_app_id": "A0FAKE", "token": "legacy-verification-token", "trigger_id": self.trigger_id(),
             "container": {"type": "message", "channel_id": "C0GENERAL", "message_ts": "1.000001"},
             "channel": {"id": "C0GENERAL"}, "response_url": self.slack.response_url(response_tag),
             "actions": [{"type": "button", "action_id": action_id, "block_id": "b1", "value": value,

@@ -74,7 +74,7 @@ def click(sender, message: dict, action_id: str, *, block_id: str, value: str | 
         action["value"] = value
     payload = {
         "type": "block_actions", "team": {"id": TEAM_ID}, "user": {"id": user}, "api_app_id": "A0FAKE",
-        "token": "legacy-verification-token", "trigger_id": "1.2.3",
+        "token": "legacy-verification-token", "trigger_id": sender.trigger_id(),
         "container": {"type": "message", "channel_id": message["channel"], "message_ts": message["ts"],
                       "is_ephemeral": False},
         "channel": {"id": message["channel"]},
@@ -180,10 +180,11 @@ def test_claim_assigns_the_customer_to_the_clicker(store, items, sender, slack):
     store.execute("INSERT INTO followups (customer_id, opened_at, value_at_open) VALUES (?, ?, 1e7)",
                   [unowned, format_utc(now - timedelta(minutes=30))])
     message = post(slack, DIGEST_CHANNEL, digest_payload(store, DIGEST_CHANNEL, now.date(), now))
-    claim = block(message, f"cu:{unowned}")
+    ref = f"f{followup(store, unowned)['id']}"
+    claim = block(message, f"cq:{ref}")
     assert claim["accessory"]["action_id"] == ACTION_CLAIM and "owner unassigned" in claim["text"]["text"]
-    click(sender, message, ACTION_CLAIM, block_id=f"cu:{unowned}", value=unowned)
-    new = block(updated(slack, message), f"cu:{unowned}")
+    click(sender, message, ACTION_CLAIM, block_id=f"cq:{ref}", value=ref)
+    new = block(updated(slack, message), f"cq:{ref}")
     assert "accessory" not in new and f"owner <@{REP}> (just claimed)" in new["text"]["text"]
     owner = store.execute("SELECT owner_rep_id FROM customers WHERE id = ?", [unowned]).fetchone()[0]
     assert owner == REP and followup(store, unowned)["rep_id"] == REP
@@ -207,7 +208,7 @@ def test_digest_now_posts_once_for_admins(store, sender, slack):
     assert f"Digest posted to <#{DIGEST_CHANNEL}>" in answer.json["text"]
     (posted,) = slack.wait_for("chat.postMessage")
     assert posted.params["channel"] == DIGEST_CHANNEL
-    assert posted.params["metadata"]["event_payload"]["key"].startswith("digest:")
+    assert posted.params["metadata"]["event_payload"]["key"].startswith("d1:")
 
     sender.command(f"digest now <#{DIGEST_CHANNEL}|sales>", user_id=ADMIN, response_tag="now2")
     second = slack.wait_for("response_url", count=2)[1]

@@ -99,7 +99,7 @@ def test_healthz_is_503_with_the_reason_when_the_store_is_unusable(bot, tmp_path
     data = bytearray(corrupt.read_bytes())
     data[100:4096] = b"\xff" * (4096 - 100)  # the schema page
     corrupt.write_bytes(bytes(data))
-    for path, why in ((tmp_path / "gone.db", "no such database"), (foreign, "not a SQLite database"),
+    for path, why in ((tmp_path / "gone.db", "no such store"), (foreign, "not a SQLite database"),
                       (corrupt, "malformed|damaged|not a database|cannot open")):
         status, body = _health(bot.app, path)
         assert status == "503 Service Unavailable", (path, body)

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from datetime import UTC, datetime
 
+from bot.outbox import delivery_tag
 from storage import open_db
 from storage.deliveries import enqueue_delivery
 from tests.slack.harness import copy_store
@@ -27,7 +28,7 @@ def test_run_flushes_the_outbox_at_start_and_stops_on_sigterm(fake_slack, demo_t
         err = StderrLines(proc)
         err.wait_for("listening on http://127.0.0.1:", timeout=60)
         def ours(call):
-            return call.params.get("metadata", {}).get("event_payload", {}).get("key") == key
+            return call.params.get("metadata", {}).get("event_payload", {}).get("key") == delivery_tag(key)
 
         fake_slack.wait_for("chat.postMessage", timeout=10, where=ours)
         proc.send_signal(signal.SIGTERM)

@@ -77,5 +77,5 @@ def test_backup_command(cdnow_path, tmp_path):
     again = CliRunner().invoke(main, ["--db", str(cdnow_path), "backup", str(target)])
     assert again.exit_code == 1 and "refusing to overwrite" in again.output
     missing = CliRunner().invoke(main, ["--db", str(tmp_path / "nope.db"), "backup", str(tmp_path / "b2.db")])
-    assert missing.exit_code == 1 and "no such database" in missing.output
+    assert missing.exit_code == 1 and "no such store" in missing.output
     assert not (tmp_path / "nope.db").exists() and not (tmp_path / "b2.db").exists()

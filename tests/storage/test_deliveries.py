@@ -43,11 +43,12 @@ def test_claim_is_exclusive_until_the_claim_goes_stale(fresh_db):
 
 
 def test_sent_and_permanently_failed_are_never_claimed_again(fresh_db):
+    claims = {}
     for key in ("sent", "failed"):
         enqueue_delivery(fresh_db, key, "digest", "C1", MSG, NOW)
-        claim_delivery(fresh_db, key, NOW, STALE)
-    mark_sent(fresh_db, "sent", "1700000000.000100", NOW)
-    mark_failed(fresh_db, "failed", "channel_not_found", permanent=True, now=NOW)
+        claims[key] = claim_delivery(fresh_db, key, NOW, STALE)
+    assert mark_sent(fresh_db, claims["sent"], "1700000000.000100", NOW)
+    assert mark_failed(fresh_db, claims["failed"], "channel_not_found", permanent=True, now=NOW)
     later = NOW + timedelta(days=1)
     assert claim_delivery(fresh_db, "sent", later, STALE) is None
     assert claim_delivery(fresh_db, "failed", later, STALE) is None
@@ -58,17 +59,38 @@ def test_sent_and_permanently_failed_are_never_claimed_again(fresh_db):
     assert load_pending(fresh_db) == []
 
 
-def test_transient_failure_returns_to_pending_and_uncertain_keeps_the_claim(fresh_db):
+def test_transient_failure_returns_to_pending_and_an_uncertain_one_is_checked_first(fresh_db):
+    claims = {}
     for key in ("transient", "uncertain"):
         enqueue_delivery(fresh_db, key, "digest", "C1", MSG, NOW)
-        claim_delivery(fresh_db, key, NOW, STALE)
-    mark_failed(fresh_db, "transient", "http_503", permanent=False, now=NOW)
-    mark_uncertain(fresh_db, "uncertain", "URLError: timed out")
-    assert [(d.key, d.status) for d in load_pending(fresh_db)] == [("transient", "pending"), ("uncertain", "sending")]
+        claims[key] = claim_delivery(fresh_db, key, NOW, STALE)
+    assert mark_failed(fresh_db, claims["transient"], "http_503", permanent=False, now=NOW)
+    assert mark_uncertain(fresh_db, claims["uncertain"], "URLError: timed out")
+    pending = {d.key: (d.status, d.uncertain) for d in load_pending(fresh_db)}
+    assert pending == {"transient": ("pending", False), "uncertain": ("pending", True)}
     again = claim_delivery(fresh_db, "transient", NOW, STALE)
-    assert (again.attempts, again.stale, again.last_error) == (2, False, "http_503")
-    assert claim_delivery(fresh_db, "uncertain", NOW, STALE) is None
-    assert claim_delivery(fresh_db, "uncertain", NOW + STALE, STALE).stale
+    assert (again.attempts, again.check_first, again.last_error) == (2, False, "http_503")
+    unsure = claim_delivery(fresh_db, "uncertain", NOW, STALE)  # at once: no waiting for the claim to go stale
+    assert (unsure.attempts, unsure.check_first, unsure.stale) == (2, True, False)
+    assert mark_failed(fresh_db, unsure, "http_503", permanent=False, now=NOW)  # the check could not be made
+    assert claim_delivery(fresh_db, "uncertain", NOW, STALE).check_first  # still to be checked
+    assert mark_sent(fresh_db, again, "1.2", NOW)
+    assert not load_delivery(fresh_db, "transient").uncertain
+
+
+def test_only_the_holder_of_a_claim_can_settle_it(fresh_db):
+    enqueue_delivery(fresh_db, "k", "digest", "C1", MSG, NOW)
+    slow = claim_delivery(fresh_db, "k", NOW, STALE)
+    taken_over = claim_delivery(fresh_db, "k", NOW + STALE, STALE)
+    assert taken_over.stale and taken_over.token != slow.token
+    assert not mark_sent(fresh_db, slow, "1.1", NOW + STALE)
+    assert not mark_failed(fresh_db, slow, "channel_not_found", permanent=True, now=NOW + STALE)
+    assert not mark_uncertain(fresh_db, slow, "URLError")
+    assert load_delivery(fresh_db, "k").status == "sending"
+    assert fresh_db.execute("SELECT COUNT(*) FROM audit_log").fetchone()[0] == 0
+    assert mark_sent(fresh_db, taken_over, "1.2", NOW + STALE)
+    assert not mark_sent(fresh_db, taken_over, "1.3", NOW + STALE)  # settled once
+    assert load_delivery(fresh_db, "k").slack_ts == "1.2"
 
 
 def test_two_processes_never_claim_the_same_key(db_path):

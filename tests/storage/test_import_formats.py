@@ -39,8 +39,8 @@ def test_stripe_payments_export(fresh_db):
 
 
 def test_customers_reps_feedback(fresh_db, tmp_path):
-    (tmp_path / "reps.csv").write_text("id,name,email,tz,manager_id\nU1,Ana,ana@x.io,Europe/Berlin,\nU2,Bo,bo@x.io,Asia/Tokyo,U1\n")
-    (tmp_path / "customers.csv").write_text("id,name,email,segment,owner_rep_id\nc1,Acme,a@acme.io,Enterprise,U2\n")
+    (tmp_path / "reps.csv").write_text("id,name,email,tz,manager_id\nU0ANA1,Ana,ana@x.io,Europe/Berlin,\nU0BO2,Bo,bo@x.io,Asia/Tokyo,U0ANA1\n")
+    (tmp_path / "customers.csv").write_text("id,name,email,segment,owner_rep_id\nc1,Acme,a@acme.io,Enterprise,U0BO2\n")
     (tmp_path / "fb.csv").write_text("customer_id,kind,score,submitted_at\nc1,nps,9,2026-01-01\nc1,csat,5,2026-01-02\n")
     assert import_file(fresh_db, "reps", tmp_path / "reps.csv").added == 2
     assert import_file(fresh_db, "customers", tmp_path / "customers.csv").added == 1

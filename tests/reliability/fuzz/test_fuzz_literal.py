@@ -168,18 +168,25 @@ def test_hostile_ids_from_imported_files_never_become_mentions(tmp_path):
     through commands.blocks.mention, which shows a non-id literally."""
     from commands.scoring import run_score
     from storage import open_db
-    from storage.importer import import_file
+    from storage.importer import ImportRejected, import_file
 
     rep, customer = "U0EVIL> <!channel", "C<!here>1"
     (tmp_path / "reps.csv").write_text(f'id,name,tz\n"{rep}",Evil Rep,UTC\nU0GOOD001,Good Rep,UTC\n')
+    db = open_db(tmp_path / "store.db")
+    with pytest.raises(ImportRejected) as refused:  # this release refuses such an id at import
+        import_file(db, "reps", tmp_path / "reps.csv", now=NOW)
+    assert "reps.csv:2: id: 'U0EVIL> <!channel' is not a Slack user id" in refused.value.report.lines()[0]
+    (tmp_path / "reps.csv").write_text("id,name,tz\nU0GOOD001,Good Rep,UTC\n")
     (tmp_path / "customers.csv").write_text(
-        f'id,name,company,owner_rep_id\n"{customer}",Ann,Co,"{rep}"\nC2,Bob,Co,U0GOOD001\n')
+        f'id,name,company,owner_rep_id\n"{customer}",Ann,Co,\nC2,Bob,Co,U0GOOD001\n')
     days = [f"2026-{m:02d}-{d:02d}" for m in range(1, 7) for d in (1, 11, 21)]
     rows = [f'"{customer}",{day},900' for day in days] + [f"C2,{day},10" for day in days + ["2026-11-01"]]
     (tmp_path / "orders.csv").write_text("customer_id,ordered_at,amount\n" + "\n".join(rows) + "\n")
-    db = open_db(tmp_path / "store.db")
     for kind in ("reps", "customers", "orders"):
         import_file(db, kind, tmp_path / f"{kind}.csv", now=NOW)
+    # What a store written by an earlier release (which took any id) may hold.
+    db.execute("INSERT INTO reps (id, name, tz) VALUES (?, 'Evil Rep', 'UTC')", [rep])
+    db.execute("UPDATE customers SET owner_rep_id = ? WHERE id = ?", [rep, customer])
     upsert_setting(db, "high_value_pct", "50")  # two customers: Ann must count as high value
     run_score(Context(db, as_of=DEMO_DAY, now=NOW))
     assert db.execute("SELECT rep_id FROM followups WHERE closed_at IS NULL").fetchall() == [(rep,)]
