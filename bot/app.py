@@ -16,10 +16,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import cached_property
 
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.signature import SignatureVerifier
 from sqlite_utils import Database
 
 from bot.listeners import guards
@@ -59,23 +61,19 @@ def db_file(db: Database) -> str:
     return path
 
 
-class AdminResolver:
-    """Who may change settings: the `admins` setting when it names anyone,
-    otherwise the workspace's own admins and owners (users.info), so a fresh
-    install is administrable by whoever administers the workspace. users.info
-    answers are cached briefly: the check runs on every command."""
+class People:
+    """What Slack says about the person asking (users.info, cached briefly:
+    the check runs on every request): whether they administer the workspace,
+    and whether they are a guest. Admins are the `admins` setting when it
+    names anyone, otherwise the workspace's own admins and owners, so a
+    fresh install is administrable by whoever administers the workspace."""
 
     def __init__(self, clock=time.monotonic):
         self._clock = clock
-        self._cache: dict[str, tuple[float, bool]] = {}
+        self._cache: dict[str, tuple[float, dict]] = {}
         self._lock = threading.Lock()
 
-    def is_admin(self, db: Database, client: WebClient, user_id: str | None) -> bool:
-        if not user_id:
-            return False
-        admins = load_settings(db)["admins"]
-        if admins:
-            return user_id in admins
+    def profile(self, client: WebClient, user_id: str) -> dict:
         now = self._clock()
         with self._lock:
             cached = self._cache.get(user_id)
@@ -84,12 +82,25 @@ class AdminResolver:
         try:
             user = client.users_info(user=user_id)["user"]
         except SlackApiError as e:
-            log.warning("users.info for %s failed (%s); treating as non-admin", user_id, e.response.get("error"))
-            return False
-        allowed = bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
+            log.warning("users.info for %s failed (%s); treating as a member, not an admin", user_id,
+                        e.response.get("error"))
+            return {}
         with self._lock:
-            self._cache[user_id] = (now, allowed)
-        return allowed
+            self._cache[user_id] = (now, user)
+        return user
+
+    def is_admin(self, db: Database, client: WebClient, user_id: str | None) -> bool:
+        if not user_id:
+            return False
+        admins = load_settings(db)["admins"]
+        if admins:
+            return user_id in admins
+        user = self.profile(client, user_id)
+        return bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
+
+    def is_guest(self, client: WebClient, user_id: str | None) -> bool:
+        user = self.profile(client, user_id) if user_id else {}
+        return bool(user.get("is_restricted") or user.get("is_ultra_restricted"))
 
 
 @dataclass
@@ -99,7 +110,7 @@ class Services:
     db_path: str
     as_of: date | None = None
     clock: Callable[[], datetime] = utc_now
-    admins: AdminResolver = field(default_factory=AdminResolver)
+    people: People = field(default_factory=People)
 
     @contextmanager
     def db(self) -> Iterator[Database]:
@@ -107,7 +118,8 @@ class Services:
 
     def context(self, db: Database, client: WebClient, user_id: str | None) -> Context:
         return Context(db, as_of=self.as_of, user_id=user_id, surface="slack", now=self.clock(),
-                       is_admin=self.admins.is_admin(db, client, user_id))
+                       is_admin=self.people.is_admin(db, client, user_id),
+                       is_guest=self.people.is_guest(client, user_id))
 
 
 class RetentionApp(App):
@@ -120,9 +132,30 @@ class RetentionApp(App):
         token = REQUEST_ID.set(REQUEST_ID.get() or new_request_id())
         try:
             req.context["request_id"] = REQUEST_ID.get()
+            problem = guards.malformed(req.body)
+            if problem is not None:  # signed but not what Slack sends; unsigned stays a 401
+                if self._signing_secret and not self._signed(req):
+                    return BoltResponse(status=401, body="")
+                log.warning("refused a malformed Slack request: %s", problem)
+                return BoltResponse(status=400, body="malformed Slack request")
             return super().dispatch(req)
         finally:
             REQUEST_ID.reset(token)
+
+    def _signed(self, req: BoltRequest) -> bool:
+        def first(name: str) -> str | None:
+            values = req.headers.get(name) or []
+            return values[0] if values else None
+
+        try:
+            return self._verifier.is_valid(body=req.raw_body, timestamp=first("x-slack-request-timestamp"),
+                                           signature=first("x-slack-signature"))
+        except (TypeError, ValueError):  # a timestamp that is not a number
+            return False
+
+    @cached_property
+    def _verifier(self) -> SignatureVerifier:
+        return SignatureVerifier(self._signing_secret)
 
 
 def create_app(settings: SlackSettings, db: Database, *, as_of: date | None = None,

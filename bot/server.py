@@ -9,6 +9,7 @@ in `X-Request-Id`; `GET /healthz` answers 200 when the store can be queried,
 
 import json
 import logging
+import resource
 import signal
 from collections.abc import Callable
 
@@ -26,6 +27,19 @@ EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 SERVER_THREADS = 8
 MAX_BODY_BYTES = 4 << 20
+# What a slow or hostile client can take from the server. waitress reads a
+# request completely on its event loop before a worker thread sees it, so a
+# client trickling bytes holds one connection, never a thread; these bound
+# the connections (so 120 tricklers leave room for Slack and /healthz), how
+# long an idle one is kept, and how much of a header is buffered. Beyond
+# them, a reverse proxy in front is the defence (README, "Run it").
+LIMITS = {
+    "connection_limit": 1000,  # waitress's default, 100, is filled by 100 slow clients
+    "channel_timeout": 60,  # seconds without a byte before a connection is closed
+    "cleanup_interval": 10,  # how often that is checked
+    "max_request_header_size": 16 << 10,  # Slack's headers are well under 4 KiB
+    "asyncore_use_poll": True,  # select() stops at 1,024 descriptors
+}
 
 
 def check_store(db_path: str) -> tuple[bool, str]:
@@ -81,8 +95,20 @@ def make_server(app: App, db_path: str, *, host: str, port: int, **adjustments):
     `server.effective_port`). Bodies over MAX_BODY_BYTES are refused (413)
     before anyone reads them: no Slack request comes near it."""
     adjustments.setdefault("max_request_body_size", MAX_BODY_BYTES)
+    for key, value in LIMITS.items():
+        adjustments.setdefault(key, value)
+    _allow_descriptors(LIMITS["connection_limit"] + 100)
     return create_server(build_wsgi_app(app, db_path), host=host, port=port, threads=SERVER_THREADS,
                          ident="retention-bot", **adjustments)
+
+
+def _allow_descriptors(wanted: int) -> None:
+    """Raise the soft open-files limit to `wanted` (within the hard limit)
+    when it is lower: each connection is one descriptor."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
 
 
 def serve_http(app: App, db_path: str, *, host: str, port: int,

@@ -96,7 +96,8 @@ def lines_section(lines: list[str], *, more_label: str = "more") -> list[Block]:
     """A list of lines packed into sections under the size limit."""
     blocks, chunk = [], ""
     for line in lines:
-        if len(chunk) + len(line) + 1 > MAX_SECTION - 50:
+        line = clip(line, MAX_SECTION - 50)  # one line never fills a section on its own, nor leaves one empty
+        if chunk and len(chunk) + len(line) + 1 > MAX_SECTION - 50:
             blocks.append(section(chunk.rstrip("\n")))
             chunk = ""
         chunk += line + "\n"

@@ -15,8 +15,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from commands import blocks as B
+from commands.access import access_for
 from commands.core import Answer, Context
 from commands.digest import ACTION_CLAIM, quiet_block
+from commands.parse import whole_number
 from commands.remind import (
     ACTION_CONTACTED,
     ACTION_DISMISS,
@@ -80,11 +82,14 @@ def _current(ctx: Context, followup_id: int) -> dict | None:
 def apply_button(ctx: Context, action_id: str, target: str | None, selected_user: str | None = None) -> ButtonResult:
     """Apply one click. `target` is the button's value (a follow-up id, or a
     customer id for Claim); `selected_user` is the user picked to reassign to."""
+    access = access_for(ctx)
+    if not access.allowed:
+        return ButtonResult(False, access.refusal or "You cannot use these buttons here.")
     if action_id == ACTION_CLAIM:
         return _claim(ctx, claimed_customer(ctx, str(target or "")), actor_of(ctx))
-    if not str(target or "").isdigit():
+    followup_id = whole_number(str(target or ""), max_digits=12)
+    if followup_id is None:
         return ButtonResult(False, "That button does not name a follow-up.")
-    followup_id = int(target)
     f = load_followup(ctx.db, followup_id)
     if f is None:
         return ButtonResult(False, "That follow-up no longer exists.")
@@ -128,8 +133,9 @@ def _transition(ctx: Context, f: Followup, action_id: str, actor: str, selected_
 def claimed_customer(ctx: Context, value: str) -> str:
     """The customer a Claim button stands for: `f<follow-up id>` (this
     release), else the customer id itself (messages posted before it)."""
-    if value[:1] == "f" and value[1:].isdigit() and len(value) < 20:
-        f = load_followup(ctx.db, int(value[1:]))
+    followup_id = whole_number(value[1:], max_digits=12) if value[:1] == "f" else None
+    if followup_id is not None:
+        f = load_followup(ctx.db, followup_id)
         return f.customer_id if f else ""
     return value
 

@@ -6,6 +6,7 @@ from commands import blocks as B
 from commands.charts import cohort_heatmap_png
 from commands.core import Answer, Chart, Context, Request, UsageError, command
 from commands.kpi_inputs import empty_store_message, read_inputs
+from commands.parse import whole_number
 
 DEFAULT_MONTHS = 12
 MAX_MONTHS = 18  # the widest table that fits one Slack section
@@ -32,11 +33,13 @@ def handle_cohorts(ctx: Context, req: Request) -> Answer:
 def read_months(args: list[str], command: str) -> int:
     if not args:
         return DEFAULT_MONTHS
-    word = args[0].lower().removesuffix("m").removesuffix("months")
-    if len(args) > 1 or not word.isdigit() or not 2 <= int(word) <= MAX_MONTHS:
-        raise UsageError(f"`{' '.join(args)}`: give a number of months from 2 to {MAX_MONTHS}, e.g. "
+    word = args[0].lower().removesuffix("months").removesuffix("m")
+    months = whole_number(word, max_digits=3)
+    if len(args) > 1 or months is None or not 2 <= months <= MAX_MONTHS:
+        shown = B.clip(" ".join(args), 40)
+        raise UsageError(f"`{shown}`: give a number of months from 2 to {MAX_MONTHS}, e.g. "
                          f"`/retention {command} 6`", command=command)
-    return int(word)
+    return months
 
 
 def build_cohorts_message(d: dict, title: str, scope: str, freshness: str) -> dict:

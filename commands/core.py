@@ -38,7 +38,8 @@ class Context:
     user_id: str | None = None
     is_admin: bool = True
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
-    surface: str = "console"  # or "slack"
+    surface: str = "console"  # or "slack", "cli"
+    is_guest: bool = False  # a Slack guest account (restricted or ultra-restricted)
 
     def __post_init__(self) -> None:
         if self.as_of is None:

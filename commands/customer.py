@@ -28,7 +28,7 @@ def handle_customer(ctx: Context, req: Request) -> Answer:
     scope = filter_label(req)
     if found.empty:
         data = {"query": query, "matches": []}
-        text = f"No customer matches “{B.escape(query)}”{scope}."
+        text = f"No customer matches “{B.escape(B.clip(query, 100))}”{scope}."
         hint = ("Try part of a name, company or email, or the customer id."
                 if load_last_order_at(ctx.db) is not None else EMPTY_STORE_HINT)
         return Answer("customer", data, B.message(text, [B.section(f"{text}\n{hint}")]), ok=False)

@@ -1,6 +1,7 @@
 """`/retention help`: every sub-command with its usage, from the registry."""
 
 from commands import blocks as B
+from commands.access import access_for, describe
 from commands.core import COMMANDS, Answer, Context, Request, command
 
 FILTER_HELP = (
@@ -13,11 +14,13 @@ FILTER_HELP = (
 @command("help", usage="help", summary="What I can answer", aliases=("?", "h", "commands"))
 def handle_help(ctx: Context, req: Request) -> Answer:
     entries = [c for name, c in sorted(COMMANDS.items()) if name not in ("help",)]
-    data = {"commands": [{"name": c.name, "usage": f"/retention {c.usage}".strip(), "summary": c.summary} for c in entries]}
-    return Answer("help", data, build_help_message(entries))
+    access = access_for(ctx)
+    data = {"commands": [{"name": c.name, "usage": f"/retention {c.usage}".strip(), "summary": c.summary}
+                         for c in entries], "access": access.mode}
+    return Answer("help", data, build_help_message(entries, describe(access)))
 
 
-def build_help_message(entries) -> dict:
+def build_help_message(entries, access_line: str) -> dict:
     lines = [f"`{f'/retention {c.usage}'.strip()}` — {c.summary}" for c in entries]
     return B.message(
         "retention-bot: /retention commands — " + ", ".join(c.name for c in entries),
@@ -25,6 +28,6 @@ def build_help_message(entries) -> dict:
             B.header("What I can answer"),
             *B.lines_section(lines),
             B.section(FILTER_HELP),
-            B.context("Answers are only visible to you unless you add `share`."),
+            B.context("Answers are only visible to you unless you add `share`. " + access_line),
         ],
     )

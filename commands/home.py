@@ -10,6 +10,7 @@ section failing does not blank the tab.
 import logging
 
 from commands import blocks as B
+from commands.access import access_for, describe
 from commands.core import COMMANDS, Context
 from commands.dispatch import answer
 from storage.queries import load_reps
@@ -37,9 +38,13 @@ def home_sections(ctx: Context) -> list[tuple[str, str]]:
 
 def build_home_view(ctx: Context) -> dict:
     blocks: list[dict] = [B.header("Retention")]
+    access = access_for(ctx)
+    if not access.allowed:
+        blocks.append(B.section(f":lock: {B.escape(access.refusal or '')}"))
+        return {"type": "home", "blocks": blocks}
     for title, text in home_sections(ctx):
         blocks += [B.divider(), B.section(f"*{title}*"), *_section_blocks(ctx, title, text)]
-    blocks += [B.divider(), *_how_to_use()]
+    blocks += [B.divider(), *_how_to_use(), B.context(describe(access))]
     return {"type": "home", "blocks": blocks[:MAX_VIEW_BLOCKS]}
 
 

@@ -48,6 +48,15 @@ def parse(text: str, *, resolve_rep=None) -> Request:
     )
 
 
+def whole_number(word: str, max_digits: int = 9) -> int | None:
+    """`word` as a whole number (any script's decimal digits: `12`, `۱۲`),
+    or None for anything else — `²`, a fraction, 5,000 digits — so a number
+    typed by a person or sent in a button value can never raise."""
+    if not word or len(word) > max_digits or not word.isdecimal():
+        return None
+    return int(word)
+
+
 def _rep_id(raw: str, resolve_rep) -> str:
     m = _MENTION.match(raw)
     if m:

@@ -14,6 +14,7 @@ from datetime import date, datetime
 
 from commands import blocks as B
 from commands import format as fmt
+from commands.parse import whole_number
 from commands.value_parts import number, owner_text
 from storage.digest_queries import load_due_items, load_items
 from storage.fields import format_utc
@@ -34,7 +35,7 @@ def item_block_ids(followup_id: int) -> tuple[str, str]:
 def followup_id_from_block(block_id: str | None) -> int | None:
     """The follow-up id in an item's block id (a user picker has no value)."""
     prefix, _, rest = (block_id or "").partition(":")
-    return int(rest) if prefix in ("fu", "fua") and rest.isdigit() else None
+    return whole_number(rest, max_digits=12) if prefix in ("fu", "fua") else None
 
 
 def item_entry(row: dict) -> dict:

@@ -38,12 +38,15 @@ def handle_rep(ctx: Context, req: Request) -> Answer:
     rep_id = target_rep(ctx, req)
     if rep_id is None:
         return team_answer(ctx, req)
+    book = req.filters.book
+    if book is not None and rep_id not in book:
+        raise UsageError("that book is not yours to see; `/retention rep` shows the books you can see", command="rep")
     rep = load_rep(ctx.db, rep_id) or {"id": rep_id, "name": None}
-    filters = Filters(segment=req.filters.segment, rep_id=rep_id)
+    filters = Filters(segment=req.filters.segment, rep_id=rep_id, book=book)
     k = read_inputs(ctx, req, filters)
     data = {"rep": {"id": rep_id, "name": rep["name"]}, **book_numbers(book_basis(k), k.scope.keep),
             "activity_window": k.window}
-    followups = load_followups(ctx.db, rep_id, Filters(segment=req.filters.segment))
+    followups = load_followups(ctx.db, rep_id, Filters(segment=req.filters.segment, book=book))
     data["open_followups"] = int(len(followups))
     data["followups"] = followups.head(FOLLOWUPS_SHOWN)[
         ["customer_id", "customer_name", "state", "opened_at", "value_at_open"]
@@ -72,7 +75,9 @@ def target_rep(ctx: Context, req: Request) -> str | None:
     if req.filters.rep_id:
         return req.filters.rep_id
     if ctx.user_id and load_rep(ctx.db, ctx.user_id):
-        return ctx.user_id
+        book = req.filters.book
+        if book is None or len(book) == 1:  # a rep's own book; a manager gets the team table
+            return ctx.user_id
     return None
 
 
@@ -114,11 +119,15 @@ def book_numbers(b: BookBasis, keep: np.ndarray) -> dict:
 
 
 def team_answer(ctx: Context, req: Request) -> Answer:
+    book = req.filters.book
+    filters = Filters(segment=req.filters.segment, book=book)
     k = read_inputs(ctx, req, Filters(segment=req.filters.segment))
     basis = book_basis(k)
-    owned = load_books(ctx.db, Filters(segment=req.filters.segment))
+    owned = load_books(ctx.db, filters)
     rows = []
-    for r in load_rep_books(ctx.db, Filters(segment=req.filters.segment)).itertuples():
+    for r in load_rep_books(ctx.db, filters).itertuples():
+        if book is not None and r.id not in book:
+            continue
         mine = Scope.build(k.frame, owned.get(r.id, np.zeros(0, np.int64)))
         numbers = book_numbers(basis, mine.keep)
         rows.append({"id": r.id, "name": r.name, **numbers, "open_followups": int(r.open_followups)})

@@ -2,11 +2,11 @@
 score run's model and the line that names it, owners, counts, numbers."""
 
 import math
-import re
 from typing import Any
 
 from commands import blocks as B
 from commands.core import Context, Request, UsageError
+from commands.parse import whole_number
 from commands.scoring import MODEL_META
 from storage.settings import load_meta
 
@@ -37,8 +37,11 @@ def read_count(req: Request, default: int, maximum: int, example: str) -> tuple[
     """A leading whole number in the arguments (`at-risk 20`), capped, and
     the words after it."""
     args = list(req.args)
-    if args and re.fullmatch(r"\d+", args[0]):
-        n = int(args.pop(0))
+    if args and args[0].isdecimal():
+        n = whole_number(args.pop(0))
+        if n is None:
+            raise UsageError(f"that is more customers than I can list; ask for up to {maximum}, e.g. `{example}`",
+                             command=req.name)
         if n < 1:
             raise UsageError(f"ask for at least one customer, e.g. `{example}`", command=req.name)
         return min(n, maximum), args

@@ -11,10 +11,14 @@ from storage.schema import COUNTED_STATUS
 
 @dataclass(frozen=True)
 class Filters:
-    """`segment:` and `rep:` filters, applied to the customers table (alias c)."""
+    """`segment:` and `rep:` filters, and the asker's `book` (the reps whose
+    customers they may see; None for everyone), applied to the customers
+    table (alias c). Every customer read goes through `where`, so the book
+    limits every answer the same way."""
 
     segment: str | None = None
     rep_id: str | None = None
+    book: tuple[str, ...] | None = None
 
     def where(self) -> tuple[str, list]:
         parts, args = ["1"], []
@@ -24,11 +28,14 @@ class Filters:
         if self.rep_id:
             parts.append("c.owner_rep_id = ?")
             args.append(self.rep_id)
+        if self.book is not None:
+            parts.append(f"c.owner_rep_id IN ({', '.join('?' * len(self.book)) or 'NULL'})")
+            args.extend(self.book)
         return " AND ".join(parts), args
 
     @property
     def active(self) -> bool:
-        return bool(self.segment or self.rep_id)
+        return bool(self.segment or self.rep_id) or self.book is not None
 
 
 NO_FILTERS = Filters()
@@ -128,3 +135,18 @@ def load_orders(
 
 def load_reps(db: Database) -> pd.DataFrame:
     return pd.read_sql_query("SELECT * FROM reps ORDER BY name", db.conn)
+
+
+def load_team(db: Database, user_id: str) -> tuple[bool, list[str]]:
+    """Whether `user_id` is an active rep, and the reps reporting to them,
+    directly or through other managers."""
+    is_rep = db.execute("SELECT 1 FROM reps WHERE id = ? AND active = 1", [user_id]).fetchone() is not None
+    reports = [r[0] for r in db.execute(
+        "WITH RECURSIVE team(id) AS (SELECT id FROM reps WHERE manager_id = ? "
+        "UNION SELECT r.id FROM reps r JOIN team t ON r.manager_id = t.id) SELECT id FROM team ORDER BY id",
+        [user_id])]
+    return is_rep, [r for r in reports if r != user_id]
+
+
+def count_reps(db: Database) -> int:
+    return db.execute("SELECT COUNT(*) FROM reps").fetchone()[0]

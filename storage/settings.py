@@ -38,6 +38,17 @@ def _float_range(lo: float, hi: float) -> Callable[[str], float]:
     return lambda raw: F.number(str(raw), lo, hi)
 
 
+ACCESS = ("auto", "everyone", "reps")
+
+
+def _access(raw: str) -> str:
+    return F.choice(str(raw), ACCESS)
+
+
+def _yes_no(raw: str | bool) -> bool:
+    return raw if isinstance(raw, bool) else bool(F.boolean(str(raw)))
+
+
 def _user_ids(raw: str | list) -> list[str]:
     items = raw if isinstance(raw, list) else str(raw).replace(",", " ").split()
     out = []
@@ -61,6 +72,10 @@ SETTINGS: dict[str, Setting] = {
         Setting("dismiss_days", 90, _int_range(1, 3650), "Days a 'not at risk' customer stays silenced"),
         Setting("escalate_after_days", 7, _int_range(1, 365), "Days an ignored follow-up waits before it goes to the manager"),
         Setting("admins", [], _user_ids, "Slack user ids allowed to change settings"),
+        Setting("access", "auto", _access,
+                "Who may ask: everyone in the workspace, or reps (reps see their book, managers their team's, "
+                "admins all); auto = reps once reps are imported, else everyone"),
+        Setting("allow_guests", False, _yes_no, "Whether guest accounts (single- and multi-channel guests) may ask"),
         Setting("digest_channels", [], S.digest_channels,
                 "Daily digest channels: JSON [{channel, time HH:MM, tz, weekdays}] or `C0123 09:00 Europe/Berlin mon-fri; ...`"),
         Setting("reminder_time", S.DEFAULT_TIME, S.local_time, "Local time (HH:MM) of each rep's follow-up reminder, in the rep's own time zone"),

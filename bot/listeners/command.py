@@ -33,7 +33,7 @@ from bot.jobs import post_requested_digest
 from bot.listeners.errors import report_error
 from commands import COMMANDS, Answer, Context, UsageError, answer
 from commands.core import Chart
-from commands.dispatch import resolve_rep_name
+from commands.dispatch import MAX_TEXT, resolve_rep_name
 from commands.parse import parse
 
 WORKING = ":hourglass_flowing_sand: Working on it… the answer will appear here in a few seconds."
@@ -48,6 +48,8 @@ UNREACHABLE = {"channel_not_found", "not_in_channel", "is_archived", "access_den
 def is_slow(ctx: Context, text: str) -> bool:
     """Parse exactly as `answer` will (same rep resolution); a usage problem
     is answered at once."""
+    if len(text) > MAX_TEXT:
+        return False
     try:
         req = parse(text, resolve_rep=resolve_rep_name(ctx))
     except UsageError:

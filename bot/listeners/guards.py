@@ -49,6 +49,30 @@ class Installed:
         return None
 
 
+# The shape of what Slack sends, top level: a signed body that breaks it
+# (a test tool, a replayed capture edited by hand) is a 400, never a 500
+# from deep inside Bolt's matching.
+SHAPES: dict[str, tuple[type, ...]] = {
+    "actions": (list,), "user": (dict, str), "team": (dict, type(None)), "view": (dict,), "event": (dict,),
+    "container": (dict,), "channel": (dict, str), "message": (dict,), "enterprise": (dict, type(None)),
+    "authorizations": (list,),
+}
+
+
+def malformed(body: object) -> str | None:
+    """What is wrong with the shape of a parsed Slack request, or None."""
+    if not isinstance(body, dict):
+        return f"a {type(body).__name__}, not an object"
+    for key, types in SHAPES.items():
+        if key in body and not isinstance(body[key], types):
+            return f"`{key}` is a {type(body[key]).__name__}"
+    if "actions" in body and not all(isinstance(a, dict) for a in body["actions"]):
+        return "`actions` holds a non-object"
+    if "event" in body and not isinstance(body["event"].get("type"), str):
+        return "`event` has no type"
+    return None
+
+
 def _header(req: BoltRequest, name: str) -> str | None:
     values = req.headers.get(name) or []
     return values[0] if values else None

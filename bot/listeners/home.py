@@ -16,9 +16,9 @@ def register(app: App, services: Services) -> None:
         ack()
 
     def publish_home(event, client) -> None:
-        if event.get("tab", "home") != "home":
+        user_id = event.get("user")
+        if event.get("tab", "home") != "home" or not isinstance(user_id, str) or not user_id:
             return
-        user_id = event["user"]
         with services.db() as db:
             view = build_home_view(services.context(db, client, user_id))
         client.views_publish(user_id=user_id, view=view)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.app import ADMIN_CACHE_SECONDS, AdminResolver, build_client
+from bot.app import ADMIN_CACHE_SECONDS, People, build_client
 from bot.settings import SlackSettings
 from commands import COMMANDS
 from storage import open_db
@@ -35,7 +35,7 @@ def no_admins_db(demo_template, tmp_path):
 def test_the_admins_setting_decides_without_asking_slack(bot, slack, client):
     db = open_db(bot.db_path)
     try:
-        resolver = AdminResolver()
+        resolver = People()
         assert resolver.is_admin(db, client, ADMIN)
         assert not resolver.is_admin(db, client, REP)
         assert not resolver.is_admin(db, client, None)
@@ -47,7 +47,7 @@ def test_the_admins_setting_decides_without_asking_slack(bot, slack, client):
 def test_without_admins_workspace_admins_and_owners_are_admins(no_admins_db, slack, client):
     slack.users.update({"U0OWNER": {"is_owner": True}, "U0WSADMIN": {"is_admin": True}})
     now = [1000.0]
-    resolver = AdminResolver(clock=lambda: now[0])
+    resolver = People(clock=lambda: now[0])
     assert resolver.is_admin(no_admins_db, client, "U0OWNER")
     assert resolver.is_admin(no_admins_db, client, "U0WSADMIN")
     assert not resolver.is_admin(no_admins_db, client, REP)
@@ -58,7 +58,7 @@ def test_without_admins_workspace_admins_and_owners_are_admins(no_admins_db, sla
     now[0] += ADMIN_CACHE_SECONDS + 1
     assert resolver.is_admin(no_admins_db, client, REP)  # promoted in Slack, seen after the cache expires
     slack.fail_next("users.info", error="user_not_found")
-    assert not AdminResolver().is_admin(no_admins_db, client, "U0OWNER")
+    assert not People().is_admin(no_admins_db, client, "U0OWNER")
 
 
 def _state(db_path):

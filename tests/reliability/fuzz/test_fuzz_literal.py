@@ -73,6 +73,7 @@ WORST = {"name": "<!channel> *Qx1name* <@U0EVIL01|boss> & <http://evil.example|x
 @pytest.fixture(scope="module")
 def store(small_demo):
     db = small_demo
+    upsert_setting(db, "access", "everyone")  # what a visitor sees too (who may ask: tests/slack/test_access.py)
     quiet = [r[0] for r in db.execute(
         "SELECT customer_id FROM customer_scores WHERE quiet = 1 ORDER BY predicted_clv_12m DESC LIMIT 3")]
     followups = [r[0] for r in db.execute("SELECT id FROM followups WHERE closed_at IS NULL ORDER BY id LIMIT 3")]
