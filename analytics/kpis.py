@@ -9,9 +9,13 @@ a clock.
 For a period [start, end] of local days and activity window W days:
 - S = active at the start: a counted order in [start − W, start − 1];
 - E = active at the end: a counted order in [end − W + 1, end];
-- N = first-ever counted order in [start, end];
+- N = first-ever counted order in [start, end], and N_active = those of N
+  active at the end (N ∩ E);
 active also requires no contract end (`churned_at`) at or before the instant
-the window ends. CRR = (E − N)/S × 100, retained = |S ∩ E|,
+the window ends (`active_at`, the one definition every answer uses).
+CRR = (E − N_active)/S × 100 — the articles' (E − N)/S with N counted where E
+counts it, so E = retained + reactivated + N_active and CRR is never
+negative, however long the period. retained = |S ∩ E|,
 reactivated = |E \\ S \\ N|, churn rate = (S − retained)/S × 100.
 """
 
@@ -97,11 +101,12 @@ class Bounds:
 class Retention:
     S: int
     E: int
-    N: int
+    N: int  # new customers acquired in the period
     retained: int
     reactivated: int
     crr: float | None  # percent; None when S = 0
     churn_rate: float | None
+    N_active: int = 0  # of N, those still active at the end (counted in E)
 
     @property
     def churned(self) -> int:
@@ -114,9 +119,10 @@ class Retention:
 def compute_retention(s: np.ndarray, e: np.ndarray, n: np.ndarray) -> Retention:
     """From per-customer membership masks of S, E and N."""
     S, E, N = int(s.sum()), int(e.sum()), int(n.sum())
+    n_active = int((n & e).sum())
     retained = int((s & e).sum())
     reactivated = int((e & ~s & ~n).sum())
-    return Retention(S, E, N, retained, reactivated, pct(E - N, S), pct(S - retained, S))
+    return Retention(S, E, N, retained, reactivated, pct(E - n_active, S), pct(S - retained, S), n_active)
 
 
 def retention_sets(frame: OrderFrame, scope: Scope, b: Bounds) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 EPOCH = date(1970, 1, 1)
-NS_PER_DAY = 86_400 * 10**9
+SECONDS_PER_DAY = 86_400
 TRAILING_DAYS = 365
 OWN_GAP_MIN_PURCHASES = 3  # fewer purchase days: the population's typical gap stands in
 
@@ -45,16 +45,22 @@ def local_days(ordered_at: pd.Series, tz: str = "UTC") -> np.ndarray:
         ts = ts.dt.tz_localize("UTC")
     if str(tz) != "UTC":
         ts = ts.dt.tz_convert(str(tz))
-    ns = ts.dt.tz_localize(None).to_numpy("datetime64[ns]").view("int64")
-    return ns // NS_PER_DAY
+    return _epoch_seconds(ts.dt.tz_localize(None).to_numpy()) // SECONDS_PER_DAY
 
 
 def days_from_seconds(seconds: np.ndarray, tz: str = "UTC") -> np.ndarray:
     """Calendar day numbers, in `tz`, of Unix times."""
     if str(tz) == "UTC":
-        return seconds // 86_400
+        return seconds // SECONDS_PER_DAY
     local = pd.DatetimeIndex(pd.to_datetime(seconds, unit="s", utc=True)).tz_convert(str(tz)).tz_localize(None)
-    return local.asi8 // NS_PER_DAY
+    return _epoch_seconds(local.to_numpy()) // SECONDS_PER_DAY
+
+
+def _epoch_seconds(naive: np.ndarray) -> np.ndarray:
+    """Seconds since 1970 of naive datetime64 values, whatever their unit
+    (pandas 2 gives nanoseconds, pandas 3 seconds or microseconds): the
+    unit is converted explicitly, never assumed."""
+    return naive.astype("datetime64[s]").astype(np.int64)
 
 
 def compute_rfm(orders: pd.DataFrame, as_of: date, tz: str = "UTC") -> pd.DataFrame:

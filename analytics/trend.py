@@ -16,6 +16,7 @@ class TrendPoint:
     S: int
     E: int
     N: int
+    N_active: int
     crr: float | None
     churn_rate: float | None
     revenue: float
@@ -49,7 +50,7 @@ def compute_trend(frame: OrderFrame, scope: Scope, as_of: date, months: int, win
             amount = amount[scope.keep[frame.cust[sl]]]
         points.append(TrendPoint(
             month=p.label.split(" ")[0], start=p.start.isoformat(), end=p.end.isoformat(),
-            S=r.S, E=r.E, N=r.N, crr=r.crr, churn_rate=r.churn_rate,
+            S=r.S, E=r.E, N=r.N, N_active=r.N_active, crr=r.crr, churn_rate=r.churn_rate,
             revenue=round(float(amount.sum()), 2), orders=int(len(amount)),
         ))
     return points

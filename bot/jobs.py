@@ -81,7 +81,7 @@ def escalate(db: Database, client: WebClient | None, rep: str, local_date: date,
     with db.atomic():
         escalated = mark_escalated(db, ids, manager, now)
         if escalated:
-            d = compute_escalation(db, rep, manager, escalated, local_date, after)
+            d = compute_escalation(db, rep, manager, escalated, local_date, after, ZoneInfo(settings["timezone"]))
             enqueue_delivery(db, key, "escalate", manager, build_escalation_message(d, settings["currency"]), now)
     if not escalated:
         return None

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from commands import blocks as B
+from commands import format as fmt
 from commands.access import access_for
 from commands.core import Answer, Context
 from commands.digest import ACTION_CLAIM, quiet_block
@@ -76,7 +77,7 @@ def may_act(ctx: Context, f: Followup) -> bool:
 
 def _current(ctx: Context, followup_id: int) -> dict | None:
     rows = load_items(ctx.db, [followup_id])
-    return item_entry(rows[0]) if rows else None
+    return item_entry(rows[0], ctx.tz) if rows else None
 
 
 def apply_button(ctx: Context, action_id: str, target: str | None, selected_user: str | None = None) -> ButtonResult:
@@ -117,7 +118,8 @@ def _transition(ctx: Context, f: Followup, action_id: str, actor: str, selected_
                 f"{owner_text(f.rep_id)}")
     if action_id == ACTION_SNOOZE:
         after = snooze(ctx.db, f.id, actor, ctx.now)
-        return f":zzz: Snoozed{by(actor)} until {after.snooze_until[:10]}; it comes back in the reminders then"
+        return (f":zzz: Snoozed{by(actor)} until {fmt.day(after.snooze_until, ctx.tz)}; it comes back in the "
+                "reminders then")
     if action_id == ACTION_REASSIGN:
         if not selected_user:
             raise FollowupError("pick someone to reassign it to")
@@ -145,10 +147,10 @@ def _claim(ctx: Context, customer_id: str, actor: str) -> ButtonResult:
         claim = claim_customer(ctx.db, customer_id, actor, ctx.now)
     except FollowupError as e:
         row = load_customer_item(ctx.db, customer_id)
-        blocks = [quiet_block(item_entry(row), ctx.currency)] if row and row["closed_at"] is None else []
+        blocks = [quiet_block(item_entry(row, ctx.tz), ctx.currency)] if row and row["closed_at"] is None else []
         return ButtonResult(False, f"Nothing changed: {e}.", blocks, {"customer_id": customer_id})
     row = load_customer_item(ctx.db, customer_id)
-    item = item_entry(row) if row else None
+    item = item_entry(row, ctx.tz) if row else None
     blocks = [quiet_block(item, ctx.currency, claimed_by=actor)] if item else []
     return ButtonResult(True, f":raising_hand: {owner_text(actor)} claimed {B.literal(customer_id)}", blocks,
                         {"action": ACTION_CLAIM, "customer_id": customer_id, "owner_rep_id": actor,

@@ -73,7 +73,8 @@ def build_churn_message(d: dict, title: str, currency: str, scope: str, freshnes
         ("Retained", fmt.count(d["retained"])),
         ("Lost", fmt.count(d["churned"])),
         ("Reactivated", fmt.count(d["reactivated"])),
-        ("New in period (N)", fmt.count(d["N"])),
+        ("New in period (N)", fmt.count(d["N"]) + (f" ({d['N_active']:,} still active)"
+                                                    if d["N_active"] != d["N"] else "")),
         ("CRR", fmt.pct(d["crr"])),
     ]
     blocks = [B.header(title), B.section(headline), *B.fields(pairs), B.section(formula)]

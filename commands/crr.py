@@ -9,7 +9,7 @@ from commands.core import Answer, Context, Request, command
 from commands.kpi_inputs import empty_store_message, read_inputs, read_period, vs
 
 
-@command("crr", usage="crr [period]", summary="Customer retention rate (E − N)/S, with E, N and S")
+@command("crr", usage="crr [period]", summary="Customer retention rate (E − N)/S, with E, N and S behind it")
 def handle_crr(ctx: Context, req: Request) -> Answer:
     period = read_period(ctx, req.args, "crr")
     k = read_inputs(ctx, req)
@@ -35,11 +35,32 @@ def retention_data(period: Period, cur: Retention, previous: Period, prev: Reten
 
 
 def crr_formula(d: dict) -> str:
+    """`CRR = (E − N)/S = (1,211 − 40)/1,300 = 90.1%`: the one way every
+    answer writes it. N in the formula is the new customers still active at
+    the end (N_active), who are the ones E counts; when some new customers
+    already lapsed, the formula says so and `new_note` says why."""
     if not d["S"]:
         return "CRR = (E − N)/S needs customers active at the start of the period; S = 0 here."
-    return (
-        f"CRR = (E − N)/S = ({d['E']:,} − {d['N']:,})/{d['S']:,} = {fmt.pct(d['crr'])}"
-    )
+    n = "N" if d["N_active"] == d["N"] else "N still active"
+    return f"CRR = (E − {n})/S = ({d['E']:,} − {d['N_active']:,})/{d['S']:,} = {fmt.pct(d['crr'])}"
+
+
+def crr_equation(d: dict) -> str:
+    """The short form: `(E 1,211 − N 40) / S 1,300 = 90.1%`."""
+    if not d["S"]:
+        return "S = 0: no customer was active at the start"
+    n = "N" if d["N_active"] == d["N"] else "N still active"
+    return f"(E {d['E']:,} − {n} {d['N_active']:,}) / S {d['S']:,} = {fmt.pct(d['crr'])}"
+
+
+def new_note(d: dict) -> str:
+    """Why N (new in the period) and the N the formula takes differ, or ""."""
+    lapsed = d["N"] - d["N_active"]
+    if lapsed <= 0:
+        return ""
+    return (f"{fmt.plural(d['N'], 'new customer')} in the period; {lapsed:,} of them lapsed again before "
+            f"its end, so E does not count {'that one' if lapsed == 1 else 'them'} and the formula subtracts "
+            f"only the {d['N_active']:,} still active")
 
 
 def window_note(d: dict, scope: str) -> str:
@@ -60,7 +81,8 @@ def build_crr_message(d: dict, title: str, scope: str, freshness: str) -> dict:
     pairs = [
         ("Active at start (S)", fmt.count(d["S"])),
         ("Active at end (E)", fmt.count(d["E"])),
-        ("New in period (N)", fmt.count(d["N"])),
+        ("New in period (N)", fmt.count(d["N"]) + (f" ({d['N_active']:,} still active)"
+                                                    if d["N_active"] != d["N"] else "")),
         ("Retained (S ∩ E)", f"{fmt.count(d['retained'])} ({retained_share} of S)"),
         ("Reactivated", fmt.count(d["reactivated"])),
         ("Churn rate", fmt.pct(d["churn_rate"])),
@@ -71,8 +93,10 @@ def build_crr_message(d: dict, title: str, scope: str, freshness: str) -> dict:
             f"\n_E includes {d['reactivated']:,} reactivated customers (inactive at the start, back by the "
             f"end), so CRR can be above the share retained ({retained_share})._"
         )
+    if new_note(d):
+        why += f"\n_{new_note(d)}._"
     text = (
-        f"{title}: CRR {fmt.pct(d['crr'])} = (E {d['E']:,} − N {d['N']:,}) / S {d['S']:,}; "
+        f"{title}: CRR {crr_equation(d)}; "
         f"retained {d['retained']:,}, reactivated {d['reactivated']:,}, churn {fmt.pct(d['churn_rate'])}"
     )
     return B.message(text, [

@@ -3,6 +3,8 @@ orders, revenue, first and last order, usual gap, recent orders, and the last
 score run's P(alive), predicted value and reason. Several matches give a
 short pick list; none gives a hint."""
 
+from datetime import tzinfo
+
 from analytics.quiet import explain, top_percent
 from analytics.rfm import compute_rfm
 from commands import blocks as B
@@ -39,7 +41,7 @@ def handle_customer(ctx: Context, req: Request) -> Answer:
     rfm = compute_rfm(orders, ctx.as_of, str(ctx.tz))
     score = load_score(ctx.db, row["id"])
     summary = load_model_summary(ctx)
-    data = customer_data(row, orders, rfm, score, summary)
+    data = customer_data(row, orders, rfm, score, summary, ctx.tz)
     return Answer("customer", data, build_customer_message(data, ctx.currency))
 
 
@@ -62,7 +64,10 @@ def _pick_list(query: str, found, scope: str) -> tuple[dict, dict]:
     ])
 
 
-def customer_data(row: dict, orders, rfm, score: dict | None, summary: dict | None) -> dict:
+def customer_data(row: dict, orders, rfm, score: dict | None, summary: dict | None, tz: tzinfo) -> dict:
+    """Dates are the workspace's local days (`tz`), like every day the
+    numbers were counted in."""
+    local = [d.isoformat() for d in orders["ordered_at"].dt.tz_convert(tz).dt.date]
     stats = {"orders": 0, "revenue": 0.0, "first_order": None, "last_order": None,
              "purchase_days": 0, "typical_gap_days": None, "days_since_last": None}
     if len(rfm):
@@ -72,12 +77,12 @@ def customer_data(row: dict, orders, rfm, score: dict | None, summary: dict | No
             gap = number(score["typical_gap_days"])
         stats = {
             "orders": int(s["orders"]), "revenue": round(float(s["revenue"]), 2),
-            "first_order": orders["ordered_at"].iloc[0].date().isoformat(),
-            "last_order": orders["ordered_at"].iloc[-1].date().isoformat(),
+            "first_order": local[0],
+            "last_order": local[-1],
             "purchase_days": int(s["purchase_days"]), "typical_gap_days": gap,
             "own_gap": bool(s["own_gap"]), "days_since_last": int(s["days_since_last"]),
         }
-    recent = orders.tail(RECENT_ORDERS).iloc[::-1]
+    recent = orders.assign(day=local).tail(RECENT_ORDERS).iloc[::-1]
     scored = None
     if score is not None:
         scored = {
@@ -90,7 +95,7 @@ def customer_data(row: dict, orders, rfm, score: dict | None, summary: dict | No
     return {
         "customer": {k: row[k] for k in ("id", "name", "email", "company", "segment", "owner_rep_id")},
         "stats": stats,
-        "recent_orders": [{"id": r["id"], "day": r["ordered_at"].date().isoformat(), "amount": float(r["amount"])}
+        "recent_orders": [{"id": r["id"], "day": r["day"], "amount": float(r["amount"])}
                           for r in recent.to_dict("records")],
         "score": scored, "model": summary,
     }
@@ -105,8 +110,8 @@ def build_customer_message(data: dict, currency: str) -> dict:
     pairs = [
         ("Orders", fmt.count(s["orders"])),
         ("Revenue", fmt.money(s["revenue"], currency)),
-        ("First order", fmt.day(s["first_order"])),
-        ("Last order", fmt.day(s["last_order"]) + (f" ({s['days_since_last']:,} days ago)" if s["days_since_last"] is not None else "")),
+        ("First order", s["first_order"] or "—"),
+        ("Last order", (s["last_order"] or "—") + (f" ({s['days_since_last']:,} days ago)" if s["days_since_last"] is not None else "")),
         ("Usual gap", gap_text),
         ("Owner", owner_text(c["owner_rep_id"])),
     ]
@@ -138,7 +143,7 @@ def build_customer_message(data: dict, currency: str) -> dict:
         blocks.append(B.section("*Recent orders*\n" + "\n".join(lines)))
     blocks.append(B.context(B.escape(model_line(summary)) + (f" · scores as of {sc['as_of']}" if sc else "")))
     text = (f"{B.escape(title)}: {s['orders']:,} orders, {fmt.money(s['revenue'], currency)}, "
-            f"last order {fmt.day(s['last_order'])}")
+            f"last order {s['last_order'] or '—'}")
     if sc is not None and sc["quiet"]:
         text += " — going quiet"
     return B.message(text, blocks)

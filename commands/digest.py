@@ -25,7 +25,7 @@ from commands import blocks as B
 from commands import format as fmt
 from commands.churn import lost_customers
 from commands.core import Answer, Context, Request, UsageError, command
-from commands.crr import retention_data
+from commands.crr import crr_equation, retention_data
 from commands.kpi_inputs import period_utc, read_inputs, vs
 from commands.remind import item_entry
 from commands.value_parts import owner_text
@@ -145,8 +145,8 @@ def compute_digest(ctx: Context, channel: str | None) -> dict:
     data = {
         "channel": channel, "date": ctx.as_of.isoformat(), "since": since, "until": until,
         "first": previous is None, "retention": retention, "churned": churned,
-        "went_quiet": {"count": int(quiet_total), "customers": [item_entry(r) for r in quiet_rows]},
-        "won_back": {"count": int(won_total), "customers": [item_entry(r) for r in won_rows]},
+        "went_quiet": {"count": int(quiet_total), "customers": [item_entry(r, ctx.tz) for r in quiet_rows]},
+        "won_back": {"count": int(won_total), "customers": [item_entry(r, ctx.tz) for r in won_rows]},
         "overdue": {**overdue, "after_days": settings["escalate_after_days"]},
         "nps": nps,
     }
@@ -196,10 +196,6 @@ def span(period: dict) -> str:
     return f"{period['start']} → {period['end']}"
 
 
-def formula(r: dict) -> str:
-    if not r["S"]:
-        return "S = 0: no customer was active at the start"
-    return f"(E {r['E']:,} − N {r['N']:,}) / S {r['S']:,} = {fmt.pct(r['crr'])}"
 
 
 def build_digest_message(d: dict, currency: str) -> dict:
@@ -207,14 +203,14 @@ def build_digest_message(d: dict, currency: str) -> dict:
     title = f"Churn digest · {day:%a %d %b %Y}"
     r = d["retention"]
     at_risk = B.actions([B.button("Open the at-risk list", ACTION_AT_RISK, "at-risk")], block_id="digest:actions")
-    crr_text = f"CRR {fmt.pct(r['crr'])} (E {r['E']:,}, N {r['N']:,}, S {r['S']:,}), churn {fmt.pct(r['churn_rate'])}"
+    crr_text = f"CRR {fmt.pct(r['crr'])} (E {r['E']:,}, N {r['N_active']:,}, S {r['S']:,}), churn {fmt.pct(r['churn_rate'])}"
     if d["all_quiet"]:
         text = f"{title}: all quiet {since_label(d)}. {crr_text} this month."
         return B.message(text, [
             B.header(title),
             B.section(f":zzz: *All quiet {since_label(d)}* — nobody churned or went quiet, no wins, "
                       "nothing newly overdue."),
-            B.context(f"This month: {formula(r)} · churn {fmt.pct(r['churn_rate'])}"),
+            B.context(f"This month: {crr_equation(r)} · churn {fmt.pct(r['churn_rate'])}"),
             at_risk,
         ])
     prev = r["previous"]
@@ -222,8 +218,8 @@ def build_digest_message(d: dict, currency: str) -> dict:
         B.header(title),
         B.section(retention_line(r)),
         *B.fields([
-            (f"This month ({span(r['period'])})", formula(r)),
-            (f"Last month ({span(prev['period'])})", formula(prev)),
+            (f"This month ({span(r['period'])})", crr_equation(r)),
+            (f"Last month ({span(prev['period'])})", crr_equation(prev)),
         ]),
         B.context(f"What changed {since_label(d)}:"),
     ]

@@ -1,7 +1,7 @@
 """`/retention followups [mine|all]`: the follow-ups still open — whose
 customer, since when, what is at stake — and how recent ones ended."""
 
-from datetime import timedelta
+from datetime import timedelta, tzinfo
 
 from commands import blocks as B
 from commands import format as fmt
@@ -31,7 +31,7 @@ def handle_followups(ctx: Context, req: Request) -> Answer:
         "followups": [_row(r) for r in open_rows.to_dict("records")],
         f"closed_last_{CLOSED_DAYS}_days": {str(k): int(v) for k, v in closed["state"].value_counts().items()},
     }
-    return Answer("followups", data, build_followups_message(data, ctx.currency, ctx.as_of.isoformat()))
+    return Answer("followups", data, build_followups_message(data, ctx.currency, ctx.as_of.isoformat(), ctx.tz))
 
 
 def read_scope(ctx: Context, req: Request) -> str:
@@ -51,7 +51,7 @@ def _row(r: dict) -> dict:
     return {**r, "reminder_count": int(r["reminder_count"] or 0)}
 
 
-def build_followups_message(d: dict, currency: str, as_of: str) -> dict:
+def build_followups_message(d: dict, currency: str, as_of: str, tz: tzinfo) -> dict:
     title = "Your follow-ups" if d["scope"] == "mine" else "Open follow-ups"
     shown = d["followups"][:SHOWN]
     lines = []
@@ -59,9 +59,9 @@ def build_followups_message(d: dict, currency: str, as_of: str) -> dict:
         line = f"• *{B.literal(f['customer_name'] or f['customer_id'])}*"
         if f["company"]:
             line += f" ({B.literal(f['company'])})"
-        line += f" — {f['state']} since {fmt.day(f['opened_at'])}"
+        line += f" — {f['state']} since {fmt.day(f['opened_at'], tz)}"
         if f["state"] == "snoozed" and f["snooze_until"]:
-            line += f" until {fmt.day(f['snooze_until'])}"
+            line += f" until {fmt.day(f['snooze_until'], tz)}"
         if f["value_at_open"] is not None:
             line += f" · {fmt.money(f['value_at_open'], currency)} at stake"
         if f["reminder_count"]:

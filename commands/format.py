@@ -2,6 +2,9 @@
 counts, rates and deltas look."""
 
 import math
+from datetime import tzinfo
+
+from storage.fields import local_day
 
 _SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
 
@@ -21,6 +24,11 @@ def count(value: float | None) -> str:
     return "—" if value is None else f"{value:,.0f}"
 
 
+def plural(n: int, noun: str, many: str | None = None) -> str:
+    """`1 customer`, `2 customers` (`many` for irregular plurals)."""
+    return f"{n:,} {noun if n == 1 else many or noun + 's'}"
+
+
 def pct(value: float | None, decimals: int = 1) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
@@ -38,6 +46,11 @@ def delta(now: float | None, before: float | None, *, unit: str = " pts", decima
     return f"{arrow} {abs(d):,.{decimals}f}{unit}"
 
 
-def day(value) -> str:
-    """A stored UTC timestamp or date shown as YYYY-MM-DD."""
-    return "—" if not value else str(value)[:10]
+def day(value, tz: tzinfo) -> str:
+    """A stored UTC instant shown as its local day in `tz` (YYYY-MM-DD); a
+    plain date as it is. The zone is required: a UTC day shown as local is
+    the next day for an evening order in the Americas."""
+    if not value:
+        return "—"
+    text = str(value)
+    return local_day(text, tz) if len(text) == 20 and text.endswith("Z") else text[:10]

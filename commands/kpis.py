@@ -13,6 +13,7 @@ from analytics.periods import Period
 from commands import blocks as B
 from commands import format as fmt
 from commands.core import Answer, Context, Request, command
+from commands.crr import crr_formula, new_note
 from commands.kpi_inputs import (
     KpiInputs,
     empty_store_message,
@@ -44,7 +45,8 @@ def period_kpis(k: KpiInputs, period: Period) -> dict:
     o = compute_order_kpis(k.frame, k.scope, b.s_hi, b.e_hi)
     f = compute_feedback(load_feedback(k.ctx.db, *period_utc(period, k.tz), k.filters))
     return {
-        "S": r.S, "E": r.E, "N": r.N, "crr": r.crr, "retained": r.retained, "reactivated": r.reactivated,
+        "S": r.S, "E": r.E, "N": r.N, "N_active": r.N_active, "crr": r.crr, "retained": r.retained,
+        "reactivated": r.reactivated,
         "churn_rate": r.churn_rate, **o.to_dict(),
         "nps": f.nps, "nps_responses": f.nps_responses, "csat": f.csat, "csat_responses": f.csat_responses,
         "ces": f.ces, "ces_responses": f.ces_responses,
@@ -84,10 +86,7 @@ def build_kpis_message(d: dict, title: str, currency: str, scope: str, freshness
         value = show(d[key])
         delta = change(d[key], prev[key])
         pairs.append((label, f"{value}  {delta}" if delta else value))
-    explain = (
-        f"CRR = (E − N)/S = ({d['E']:,} − {d['N']:,})/{d['S']:,}"
-        if d["S"] else "CRR needs customers active at the start (S = 0)"
-    )
+    explain = crr_formula(d) + (f" ({new_note(d)})" if new_note(d) else "")
     explain += (
         f" · retained {d['retained']:,}, reactivated {d['reactivated']:,}"
         f" · AOV = revenue/orders · frequency = orders/customers · CLV = revenue to date/"

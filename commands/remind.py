@@ -10,7 +10,8 @@ message as it was. Pure builders over plain dicts; the reads are in
 storage.digest_queries.
 """
 
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
+from zoneinfo import ZoneInfo
 
 from commands import blocks as B
 from commands import format as fmt
@@ -38,8 +39,14 @@ def followup_id_from_block(block_id: str | None) -> int | None:
     return whole_number(rest, max_digits=12) if prefix in ("fu", "fua") else None
 
 
-def item_entry(row: dict) -> dict:
-    """A follow-up row as JSON: numbers as numbers."""
+def item_entry(row: dict, tz: tzinfo) -> dict:
+    """A follow-up row as JSON: numbers as numbers, instants as stored (UTC)
+    and, for people, their local days in `tz` (`*_on`)."""
+    return {**_entry(row), **{f"{key.removesuffix('_at').removesuffix('_until')}_on": fmt.day(row[key], tz)
+                              for key in ("opened_at", "snooze_until", "closed_at")}}
+
+
+def _entry(row: dict) -> dict:
     return {
         "followup_id": int(row["followup_id"]), "customer_id": row["customer_id"], "name": row["name"],
         "company": row["company"], "rep_id": row["rep_id"], "state": row["state"],
@@ -55,7 +62,7 @@ def item_text(item: dict, currency: str) -> str:
     who = f"*{B.literal(item['name'] or item['customer_id'])}*"
     if item["company"]:
         who += f" ({B.literal(item['company'])})"
-    facts = [f"quiet since {fmt.day(item['opened_at'])}"]
+    facts = [f"quiet since {item['opened_on']}"]
     if item["reminder_count"]:
         facts.append(f"reminded {item['reminder_count']}×")
     reason = B.escape(item["reason"]) if item["reason"] else "flagged by the last score run"
@@ -98,9 +105,9 @@ def state_outcome(item: dict, actor: str | None = None) -> str | None:
         return (f":white_check_mark: Contacted{by(actor)} — their next order counts as won back for "
                 f"{owner_text(item['rep_id'])}")
     if state == "snoozed":
-        return f":zzz: Snoozed{by(actor)} until {fmt.day(item['snooze_until'])}"
+        return f":zzz: Snoozed{by(actor)} until {item['snooze_on']}"
     if state == "dismissed":
-        return f":no_bell: Marked not at risk{by(actor)} on {fmt.day(item['closed_at'])}"
+        return f":no_bell: Marked not at risk{by(actor)} on {item['closed_on']}"
     if state == "won_back":
         return f":trophy: Won back ({B.escape(item['note'] or 'ordered again')}), credited to {owner_text(item['rep_id'])}"
     if state == "lost":
@@ -111,7 +118,7 @@ def state_outcome(item: dict, actor: str | None = None) -> str | None:
 def compute_reminder(db, rep_id: str, local_date: date, now: datetime, settings: dict) -> dict:
     """A rep's reminder as JSON: the most valuable due follow-ups and the total."""
     rows, total = load_due_items(db, rep_id, format_utc(now), silence_start(now, settings["dismiss_days"]), SHOWN)
-    items = [item_entry(r) for r in rows]
+    items = [item_entry(r, ZoneInfo(settings["timezone"])) for r in rows]
     return {"rep_id": rep_id, "date": local_date.isoformat(), "total": int(total), "shown": len(items),
             "items": items, "dismiss_days": settings["dismiss_days"]}
 
@@ -138,8 +145,8 @@ def build_reminder_message(d: dict, currency: str) -> dict:
 
 
 def compute_escalation(db, rep_id: str, manager_id: str, followup_ids: list[int], local_date: date,
-                       after_days: int) -> dict:
-    items = [item_entry(r) for r in load_items(db, followup_ids)]
+                       after_days: int, tz: tzinfo) -> dict:
+    items = [item_entry(r, tz) for r in load_items(db, followup_ids)]
     return {"rep_id": rep_id, "manager_id": manager_id, "date": local_date.isoformat(),
             "escalate_after_days": after_days, "total": len(items), "shown": min(len(items), SHOWN),
             "items": items[:SHOWN]}

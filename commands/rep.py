@@ -4,7 +4,7 @@ your own book if you are a rep, else the whole team side by side."""
 
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import timedelta, tzinfo
 
 import numpy as np
 
@@ -21,6 +21,7 @@ from analytics.periods import Period, parse_period
 from commands import blocks as B
 from commands import format as fmt
 from commands.core import Answer, Context, Request, UsageError, command
+from commands.crr import crr_formula
 from commands.dispatch import resolve_rep_name
 from commands.kpi_inputs import KpiInputs, empty_store_message, read_inputs
 from storage.kpi_queries import load_books, load_followups, load_rep, load_rep_books
@@ -54,7 +55,7 @@ def handle_rep(ctx: Context, req: Request) -> Answer:
     title = f"Book of {B.escape(rep['name'] or rep_id)}"
     if not k.has_orders:
         return Answer("rep", data, empty_store_message(title))
-    return Answer("rep", data, build_book_message(data, title, ctx.currency, k.freshness()))
+    return Answer("rep", data, build_book_message(data, title, ctx.currency, k.freshness(), ctx.tz))
 
 
 def target_rep(ctx: Context, req: Request) -> str | None:
@@ -138,10 +139,10 @@ def team_answer(ctx: Context, req: Request) -> Answer:
     return Answer("rep", data, build_team_message(data, title, ctx.currency, k.scope_text, k.freshness()))
 
 
-def build_book_message(d: dict, title: str, currency: str, freshness: str) -> dict:
+def build_book_message(d: dict, title: str, currency: str, freshness: str, tz: tzinfo) -> dict:
     crr, p = d["crr"], d["crr_period"]
     formula = (
-        f"CRR {p['label']} = (E − N)/S = ({crr['E']:,} − {crr['N']:,})/{crr['S']:,} = {fmt.pct(crr['crr'])} · "
+        f"CRR {p['label']}: {crr_formula(crr).removeprefix('CRR = ')} · "
         f"retained {crr['retained']:,}, reactivated {crr['reactivated']:,}"
         if crr["S"] else f"CRR {p['label']}: no customers of this book were active at its start (S = 0)"
     )
@@ -156,7 +157,7 @@ def build_book_message(d: dict, title: str, currency: str, freshness: str) -> di
     blocks = [B.header(title), B.section(f"{B.mention(d['rep']['id'])}'s customers"), *B.fields(pairs), B.section(formula)]
     if d["followups"]:
         lines = [
-            f"• *{B.literal(f['customer_name'] or f['customer_id'])}* — {f['state']} since {fmt.day(f['opened_at'])}"
+            f"• *{B.literal(f['customer_name'] or f['customer_id'])}* — {f['state']} since {fmt.day(f['opened_at'], tz)}"
             + (f" · {fmt.money(f['value_at_open'], currency)} at stake" if f["value_at_open"] is not None else "")
             for f in d["followups"]
         ]

@@ -122,7 +122,7 @@ def run_score(ctx: Context) -> ScoreRun:
     opened_at = min(format_utc(ctx.now), ctx.cutoff)
     summary = model.to_dict("days")
     with ctx.db.atomic(), _big_cache(ctx.db):
-        won_back = mark_won_back(ctx.db, open_followup_ids_sql(ctx.cutoff), ctx.now)
+        won_back = mark_won_back(ctx.db, open_followup_ids_sql(ctx.cutoff), ctx.now, ctx.tz)
         before = load_quiet_ids(ctx.db)
         silenced_since = silence_start(ctx.now, ctx.settings["dismiss_days"])
         upsert_scores(ctx.db, as_of, scores)

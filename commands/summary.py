@@ -1,18 +1,27 @@
 """`/retention` alone: the store at a glance."""
 
+from datetime import timedelta
+
+from analytics.kpis import active_at, day_bound
 from analytics.summary import compute_summary
 from commands import blocks as B
 from commands import format as fmt
 from commands.core import Answer, Context, Request, command
+from commands.kpi_inputs import read_inputs
 from commands.messages import EMPTY_STORE_HINT, filter_label, freshness
 from storage.queries import load_customer_totals
 
 
 @command("summary", usage="", summary="The store at a glance (also `/retention` alone)")
 def handle_summary(ctx: Context, req: Request) -> Answer:
-    window = ctx.settings["activity_window"]
-    s = compute_summary(load_customer_totals(ctx.db, ctx.cutoff, ctx.window_start(window), req.filters))
-    return Answer("summary", s.to_dict(), build_summary_message(ctx, s, filter_label(req), window))
+    k = read_inputs(ctx, req)
+    totals = load_customer_totals(ctx.db, ctx.cutoff, req.filters)
+    # Active by the one rule every answer uses (analytics.kpis.active_at).
+    since = day_bound(ctx.as_of - timedelta(days=k.window - 1), k.tz)
+    active = int(active_at(k.frame, k.scope, since, k.cutoff).sum())
+    days = {key: fmt.day(totals[key], ctx.tz) if totals[key] else None for key in ("first_order_at", "last_order_at")}
+    s = compute_summary({**totals, **days}, active)
+    return Answer("summary", s.to_dict(), build_summary_message(ctx, s, filter_label(req), k.window))
 
 
 def build_summary_message(ctx: Context, s, scope: str, window: int) -> dict:

@@ -3,7 +3,7 @@
 score run fell back to rules), else by revenue to date; with a period, by
 revenue in that period."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 import pandas as pd
 
@@ -14,7 +14,7 @@ from commands.core import Answer, Context, Request, command
 from commands.kpi_inputs import period_utc, read_inputs, read_period
 from commands.messages import EMPTY_STORE_HINT, filter_label
 from commands.value_parts import load_model_summary, model_line, number, owner_text, read_count
-from storage.fields import format_utc, parse_utc
+from storage.fields import parse_utc
 from storage.kpi_queries import load_customers_by_rowid
 from storage.queries import load_last_order_at
 from storage.scores import count_scores, load_scores
@@ -69,14 +69,14 @@ def _top_revenue(ctx: Context, req: Request, start: str | None, end: str, n: int
     rows = who.loc[frame.rowid[ranked.positions]].reset_index(drop=True).rename(columns={"id": "customer_id"})
     rows["revenue"] = ranked.revenue
     rows["orders"] = ranked.orders
-    rows["last_order_at"] = [format_utc(datetime.fromtimestamp(t, UTC)) for t in ranked.last_ts]
+    rows["last_order"] = [datetime.fromtimestamp(t, ctx.tz).date().isoformat() for t in ranked.last_ts]
     return rows, ranked.buyers
 
 
 def _revenue_entry(r: dict) -> dict:
     return {"customer_id": r["customer_id"], "name": r["name"], "company": r["company"],
             "segment": r["segment"], "owner_rep_id": r["owner_rep_id"], "value": number(r["revenue"]),
-            "orders": int(r["orders"]), "last_order": str(r["last_order_at"])[:10]}
+            "orders": int(r["orders"]), "last_order": r["last_order"]}
 
 
 def _score_entry(r: dict) -> dict:

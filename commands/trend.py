@@ -30,11 +30,11 @@ def handle_trend(ctx: Context, req: Request) -> Answer:
 
 
 def build_trend_message(d: dict, title: str, currency: str, scope: str, freshness: str) -> dict:
-    lines = [f"{'month':<8} {'CRR':>7} {'churn':>7} {'S':>7} {'E':>7} {'N':>6} {'revenue':>12}"]
+    lines = [f"{'month':<8} {'CRR':>7} {'churn':>7} {'S':>7} {'E':>7} {'N':>6} {'N act':>6} {'revenue':>12}"]
     for p in d["months"]:
         lines.append(
             f"{p['month']:<8} {fmt.pct(p['crr']):>7} {fmt.pct(p['churn_rate']):>7} {p['S']:>7,} {p['E']:>7,} "
-            f"{p['N']:>6,} {fmt.money(p['revenue'], currency):>12}"
+            f"{p['N']:>6,} {p['N_active']:>6,} {fmt.money(p['revenue'], currency):>12}"
         )
     last = d["months"][-1]
     text = (
@@ -44,6 +44,6 @@ def build_trend_message(d: dict, title: str, currency: str, scope: str, freshnes
     return B.message(text, [
         B.header(title),
         B.section("```\n" + "\n".join(lines) + "\n```"),
-        B.context(f"Each month: CRR = (E − N)/S, active = a paid order in the {d['activity_window']} days "
-                  f"before{scope}", freshness),
+        B.context(f"Each month: CRR = (E − N)/S with N the new customers still active at its end (N act), "
+                  f"active = a paid order in the {d['activity_window']} days before{scope}", freshness),
     ])

@@ -152,6 +152,12 @@ def parse_utc(value: str) -> datetime:
     return datetime.strptime(value, _ISO_UTC_FORMAT).replace(tzinfo=UTC)
 
 
+def local_day(stored: str, tz: tzinfo) -> str:
+    """The local calendar day (YYYY-MM-DD in `tz`) of a stored UTC instant:
+    an order at 23:59 in Los Angeles is that day, not the next UTC one."""
+    return parse_utc(stored).astimezone(tz).date().isoformat()
+
+
 def day_start_utc(day: date, tz: tzinfo = UTC) -> str:
     """Stored-text form of local midnight at the start of `day`."""
     return format_utc(datetime(day.year, day.month, day.day, tzinfo=tz))

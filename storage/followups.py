@@ -1,10 +1,10 @@
 """Follow-up records: the loop between "going quiet" and "won back"."""
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from sqlite_utils import Database
 
-from storage.fields import format_utc
+from storage.fields import format_utc, local_day
 from storage.schema import COUNTED_STATUS
 
 # `contacted` is not closed: the customer's next order still closes it as won
@@ -12,18 +12,17 @@ from storage.schema import COUNTED_STATUS
 CLOSED_STATES = ("dismissed", "won_back", "lost")
 
 
-def mark_won_back(db: Database, customer_ids_sql: str, now: datetime) -> int:
+def mark_won_back(db: Database, customer_ids_sql: str, now: datetime, tz: tzinfo) -> int:
     """Close as `won_back` every open follow-up whose customer has placed a
-    counted order after it was opened; the follow-up's rep gets the credit.
+    counted order after it was opened; the follow-up's rep gets the credit,
+    and the note says on which local day (`tz`) they ordered again.
     Returns how many were closed."""
-    cur = db.execute(
-        "UPDATE followups SET state = 'won_back', closed_at = ?, "  # noqa: S608
-        "note = 'ordered again on ' || substr(("
-        "  SELECT MIN(o.ordered_at) FROM orders o WHERE o.customer_id = followups.customer_id"
-        "  AND o.status = ? AND o.ordered_at > followups.opened_at), 1, 10) "
-        f"WHERE closed_at IS NULL AND customer_id IN ({customer_ids_sql}) "
-        "AND EXISTS (SELECT 1 FROM orders o WHERE o.customer_id = followups.customer_id "
-        "  AND o.status = ? AND o.ordered_at > followups.opened_at)",
-        [format_utc(now), COUNTED_STATUS, COUNTED_STATUS],
-    )
-    return cur.rowcount
+    won = db.execute(
+        "SELECT f.id, (SELECT MIN(o.ordered_at) FROM orders o WHERE o.customer_id = f.customer_id "  # noqa: S608
+        "AND o.status = ? AND o.ordered_at > f.opened_at) AS again FROM followups f "
+        f"WHERE f.closed_at IS NULL AND f.customer_id IN ({customer_ids_sql})",
+        [COUNTED_STATUS],
+    ).fetchall()
+    closed = [(format_utc(now), f"ordered again on {local_day(again, tz)}", fid) for fid, again in won if again]
+    db.conn.executemany("UPDATE followups SET state = 'won_back', closed_at = ?, note = ? WHERE id = ?", closed)
+    return len(closed)

@@ -263,7 +263,7 @@ def import_file(
                     db.conn.executemany(insert, batch)
             report.sha256 = tracked.sha.hexdigest()
             with write_transaction(db):
-                _merge(db, kind, stage, report, skip_invalid, now)
+                _merge(db, kind, stage, report, skip_invalid, now, tz)
                 if dry_run:
                     raise _DryRun
         except _DryRun:
@@ -277,7 +277,8 @@ def import_file(
     return report
 
 
-def _merge(db: Database, kind: str, stage: str, report: ImportReport, skip_invalid: bool, now: datetime) -> None:
+def _merge(db: Database, kind: str, stage: str, report: ImportReport, skip_invalid: bool, now: datetime,
+           tz: tzinfo) -> None:
     def q(sql: str, *args) -> list:
         return db.execute(sql, args).fetchall()
 
@@ -338,7 +339,7 @@ def _merge(db: Database, kind: str, stage: str, report: ImportReport, skip_inval
     if kind == "orders":
         db.execute(f"INSERT OR IGNORE INTO temp.touched SELECT DISTINCT customer_id FROM temp.{stage}")  # noqa: S608
         refresh_customer_aggregates(db, "SELECT id FROM temp.touched")
-        report.won_back = mark_won_back(db, "SELECT id FROM temp.touched", now)
+        report.won_back = mark_won_back(db, "SELECT id FROM temp.touched", now, tz)
         db.execute("DROP TABLE temp.touched")
     if not report.dry_run:
         db.execute(

@@ -85,20 +85,19 @@ def _customers_as_of(db: Database, cutoff: str, filters: Filters) -> tuple[str, 
     return _customer_rows_before(cutoff, filters)
 
 
-def load_customer_totals(db: Database, cutoff: str, active_since: str, filters: Filters = NO_FILTERS) -> dict:
+def load_customer_totals(db: Database, cutoff: str, filters: Filters = NO_FILTERS) -> dict:
     """Store-wide totals as of `cutoff` in one SQL pass (no per-customer rows
     leave SQLite): customers, buyers, repeat buyers, orders, revenue, first and
-    last order, and customers active since `active_since` whose contract had
-    not ended before `cutoff`."""
+    last order. Who is active is not counted here: that rule has one home,
+    analytics.kpis.active_at."""
     sql, params = _customers_as_of(db, cutoff, filters)
     row = db.execute(
         "SELECT COUNT(*), SUM(order_count > 0), SUM(order_count >= 2), "  # noqa: S608
-        "COALESCE(SUM(order_count), 0), COALESCE(SUM(revenue), 0), MIN(first_order_at), MAX(last_order_at), "
-        "SUM(last_order_at >= ? AND (churned_at IS NULL OR churned_at = '' OR churned_at >= ?)) "
+        "COALESCE(SUM(order_count), 0), COALESCE(SUM(revenue), 0), MIN(first_order_at), MAX(last_order_at) "
         f"FROM ({sql})",
-        [active_since, cutoff, *params],
+        params,
     ).fetchone()
-    keys = ("customers", "buyers", "repeat_buyers", "orders", "revenue", "first_order_at", "last_order_at", "active")
+    keys = ("customers", "buyers", "repeat_buyers", "orders", "revenue", "first_order_at", "last_order_at")
     return dict(zip(keys, row, strict=True))
 
 

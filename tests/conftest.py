@@ -65,3 +65,8 @@ def _close_kept_connections():
     each test, as a process would at exit."""
     yield
     close_thread_dbs()
+
+
+# The zones every time-touching suite runs in: UTC, a DST zone, half-hour
+# and quarter-hour offsets, and Lord Howe's half-hour daylight saving.
+ZONES = ("UTC", "America/Los_Angeles", "Asia/Tehran", "Asia/Kathmandu", "Australia/Lord_Howe")

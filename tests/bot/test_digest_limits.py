@@ -4,7 +4,7 @@ digest (churned, gone quiet and won back at once), with hostile names."""
 
 import json
 import time
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 
@@ -80,4 +80,4 @@ def test_the_reminder_and_the_escalation_with_five_thousand_due(big_store):
     check(message)
     assert "and 4,990 more" in json.dumps(message)
     ids = [r[0] for r in big_store.execute("SELECT id FROM followups WHERE rep_id = ? AND closed_at IS NULL", [REP])]
-    check(build_escalation_message(compute_escalation(big_store, REP, MGR, ids, NOW.date(), 7), "USD"))
+    check(build_escalation_message(compute_escalation(big_store, REP, MGR, ids, NOW.date(), 7, UTC), "USD"))

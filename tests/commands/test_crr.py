@@ -38,8 +38,9 @@ def _pandas_quarter(df: pd.DataFrame, first: pd.Series, q: pd.Period, window: in
     s = set(df.loc[(df.day >= start - window * day) & (df.day <= start - day), "cid"])
     e = set(df.loc[(df.day >= end - (window - 1) * day) & (df.day <= end), "cid"])
     n = set(first[(first >= start) & (first <= end)].index)
-    out = {"S": len(s), "E": len(e), "N": len(n), "retained": len(s & e), "reactivated": len(e - s - n)}
-    out["crr"] = (len(e) - len(n)) / len(s) * 100 if s else None
+    out = {"S": len(s), "E": len(e), "N": len(n), "N_active": len(n & e), "retained": len(s & e),
+           "reactivated": len(e - s - n)}
+    out["crr"] = (len(e) - len(n & e)) / len(s) * 100 if s else None
     out["churn_rate"] = (len(s) - len(s & e)) / len(s) * 100 if s else None
     in_q = df[(df.day >= start) & (df.day <= end)]
     out.update(orders=len(in_q), revenue=round(float(in_q.amount.sum()), 2), customers=in_q.cid.nunique())
@@ -60,9 +61,8 @@ def test_every_quarter_agrees_with_an_independent_pandas_computation(cdnow_db, a
             continue
         expected = _pandas_quarter(df, first, q)
         got = answer(Context(cdnow_db, as_of=date.fromisoformat(as_of)), f"crr {label}").data
-        assert {k: got[k] for k in ("S", "E", "N", "retained", "reactivated", "crr", "churn_rate")} == {
-            k: expected[k] for k in ("S", "E", "N", "retained", "reactivated", "crr", "churn_rate")
-        }, label
+        keys = ("S", "E", "N", "N_active", "retained", "reactivated", "crr", "churn_rate")
+        assert {k: got[k] for k in keys} == {k: expected[k] for k in keys}, label
         kpis = answer(Context(cdnow_db, as_of=date.fromisoformat(as_of)), f"kpis {label}").data
         assert (kpis["orders"], kpis["revenue"], kpis["customers"]) == (
             expected["orders"], expected["revenue"], expected["customers"]), label
@@ -115,3 +115,40 @@ def test_period_mistakes_get_a_helpful_answer(fresh_db, text, says):
     assert says in a.data["error"]
     assert "Usage: `/retention" in a.message["blocks"][0]["text"]["text"]
     assert limit_problems(a.message) == []
+
+
+@pytest.fixture(scope="module")
+def cdnow_master(tmp_path_factory):
+    from storage import open_db
+    from storage.importer import import_file
+    from tests.conftest import DATA
+
+    db = open_db(tmp_path_factory.mktemp("master") / "master.db")
+    import_file(db, "orders", DATA / "CDNOW_master.txt")
+    yield db
+    db.conn.close()
+
+
+@pytest.mark.parametrize("period", ["since 1997-01-20", "1997-01-15..1997-06-30", "1997", "1998"])
+def test_crr_on_the_cdnow_master_is_never_negative_and_e_adds_up(cdnow_master, period):
+    """Periods longer than the 90-day window: most of their new customers
+    lapse again before the end. Counted in N, they made CRR −305.7%."""
+    d = answer(Context(cdnow_master, as_of=date(1998, 6, 30)), f"crr {period}").data
+    assert d["E"] == d["retained"] + d["reactivated"] + d["N_active"]
+    if d["S"] == 0:  # 1997: nobody was a customer before it; no rate, not a negative one
+        assert d["crr"] is None and period == "1997"
+        return
+    assert d["crr"] >= 0 and d["crr"] == (d["E"] - d["N_active"]) / d["S"] * 100
+    if d["N"]:  # the periods that went negative: new customers who lapsed again
+        assert d["N_active"] < d["N"]
+        body = json.dumps(answer(Context(cdnow_master, as_of=date(1998, 6, 30)), f"crr {period}").message,
+                          ensure_ascii=False)
+        assert f"{d['N'] - d['N_active']:,} of them lapsed again before its end" in body
+        assert f"CRR = (E − N still active)/S = ({d['E']:,} − {d['N_active']:,})/{d['S']:,}" in body
+
+
+def test_e_is_retained_plus_reactivated_plus_new_still_active_every_quarter(cdnow_master):
+    for label in QUARTERS[:6]:
+        d = answer(Context(cdnow_master, as_of=date(1998, 6, 30)), f"crr {label}").data
+        assert d["E"] == d["retained"] + d["reactivated"] + d["N_active"], label
+        assert d["crr"] is None if d["S"] == 0 else d["crr"] >= 0

@@ -14,6 +14,7 @@ from commands.remind import (
     build_reminder_message,
     followup_blocks,
     followup_id_from_block,
+    item_entry,
     replace_blocks,
     state_outcome,
 )
@@ -27,9 +28,9 @@ EVIL = "<!channel> *Acme* & Sons"
 def retention(crr=82.5, churn=17.5, S=40, E=35, N=2):
     period = {"start": "2026-11-01", "end": "2026-11-23", "label": "2026-11"}
     prev = {"start": "2026-10-01", "end": "2026-10-23", "label": "2026-10"}
-    return {"period": period, "S": S, "E": E, "N": N, "retained": 33, "reactivated": 0, "crr": crr,
+    return {"period": period, "S": S, "E": E, "N": N, "N_active": N, "retained": 33, "reactivated": 0, "crr": crr,
             "churn_rate": churn, "activity_window": 90,
-            "previous": {"period": prev, "S": 38, "E": 36, "N": 1, "retained": 34, "reactivated": 0,
+            "previous": {"period": prev, "S": 38, "E": 36, "N": 1, "N_active": 1, "retained": 34, "reactivated": 0,
                          "crr": 92.1, "churn_rate": 10.5}}
 
 
@@ -39,7 +40,7 @@ def item(i: int, rep: str | None = REP, **kw) -> dict:
             "reminder_count": 0, "escalated_at": None, "closed_at": None, "value": 1000.0 * (20 - i),
             "value_at_open": 900.0, "reason": "orders every ~20 days; last order 60 days ago (3.0×)",
             "last_order_at": "2026-09-20T10:00:00Z", "note": None}
-    return {**base, **kw}
+    return item_entry({**base, **kw}, UTC)
 
 
 def digest_data(**kw) -> dict:

@@ -3,6 +3,7 @@ CDNOW orders, idempotence, follow-ups opened once and closed as won back,
 the rules fallback, and an empty store."""
 
 import json
+import re
 from datetime import UTC, date, datetime
 
 import pytest
@@ -13,8 +14,9 @@ from commands import answer
 from commands.blocks import limit_problems
 from commands.core import Context
 from commands.scoring import run_score
+from storage import open_db
 from storage.importer import import_file
-from tests.conftest import dump
+from tests.conftest import CDNOW, ZONES, dump
 
 CALIBRATION_END = date(1997, 9, 30)
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -41,6 +43,29 @@ def test_model_fit_from_raw_cdnow_gives_the_published_parameters(cdnow_path, as_
     assert all(isinstance(v, float) for v in (*bg.values(), gg["p"], gg["q"], gg["gamma"]) if not isinstance(v, bool | int))
     days = json.loads(cli("--db", cdnow_path, "model", "fit", "--as-of", "1997-09-30", "--json"))
     assert days["time_unit"] == "days" and days["bgnbd"]["alpha"] == pytest.approx(7 * bg["alpha"])
+
+
+@pytest.mark.parametrize("zone", ZONES)
+def test_the_published_fit_holds_in_every_workspace_time_zone(tmp_path, zone):
+    """The zone is set before the date-only CDNOW import, so each order is
+    local midnight there: the purchase days, and so the fit, are the same in
+    every zone (a unit mix-up in the day arithmetic made them garbage)."""
+    store = tmp_path / "cdnow.db"
+    cli("--db", store, "config", "timezone", zone)
+    cli("--db", store, "import", "orders", CDNOW)
+    fit = json.loads(cli("--db", store, "--as-of", "1997-09-30", "model", "fit", "--unit", "weeks", "--json"))
+    bg = fit["bgnbd"]
+    assert (fit["customers"], fit["repeat_buyers"]) == (2357, 946)
+    assert [round(bg[k], 3) for k in ("r", "alpha", "a", "b")] == [0.243, 4.414, 0.793, 2.426]
+    db = open_db(store, create=False)
+    try:
+        run = run_score(Context(db, as_of=CALIBRATION_END, now=NOW))
+        assert run.customers == 2357 and run.model["model"] == "bgnbd+gg"
+        reasons = [r[0] for r in db.execute("SELECT reason FROM customer_scores WHERE quiet = 1")]
+        assert reasons and all(int(d) <= 272 for r in reasons for d in re.findall(r"last order (\d+) days", r))
+        assert db.execute("SELECT MAX(revenue_12m) FROM customer_scores").fetchone()[0] > 0
+    finally:
+        db.conn.close()
 
 
 def test_model_fit_text_names_the_model(cdnow_path):

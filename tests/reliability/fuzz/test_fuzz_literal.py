@@ -112,8 +112,8 @@ def messages(db, quiet, followups, rep, manager) -> dict[str, dict]:
     assert reminder["items"]
     out["reminder DM"] = build_reminder_message(reminder, currency)
     out["escalation DM"] = build_escalation_message(
-        compute_escalation(db, rep, manager, followups, DEMO_DAY, 7), currency)
-    items = [item_entry(r) for r in load_items(db, followups)]
+        compute_escalation(db, rep, manager, followups, DEMO_DAY, 7, UTC), currency)
+    items = [item_entry(r, UTC) for r in load_items(db, followups)]
     out["button rewrites"] = {"text": "click", "blocks": [
         b for item in items for outcome in (None, state_outcome(item), ":zzz: Snoozed until 2026-11-29")
         for b in followup_blocks(item, currency, outcome)
