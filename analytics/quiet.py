@@ -1,6 +1,6 @@
 """Who is valuable and going quiet, and why, in words a rep can check.
 
-High value: in the top `high_value_pct` % by value (predicted 12-month value,
+High value: in the top `high_value_pct` % by value (expected 12-month value,
 or trailing 12-month revenue under rules). Going quiet: high value and
 P(alive) < `quiet_p_alive` (model only) or days since the last order >
 `quiet_gap_factor` × the customer's typical gap (the store's usual gap for
@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from analytics.value import value_label
 
 
 @dataclass(frozen=True)
@@ -64,18 +66,30 @@ def compute_quiet(
     )
     reasons = np.full(value.size, None, dtype=object)
     own = rfm["own_gap"].to_numpy()
+    frequency = rfm["frequency"].to_numpy()
     for i in np.flatnonzero(quiet):
         reasons[i] = explain(
             typical_gap=gap[i], own_gap=bool(own[i]), days_since_last=since[i], p_alive=alive[i],
-            value=value[i], value_pct=pct[i], uses_model=uses_model, money=money,
+            value=value[i], value_pct=pct[i], uses_model=uses_model, money=money, frequency=int(frequency[i]),
         )
     out["reason"] = reasons
     return out
 
 
+def alive_text(p_alive: float | None, frequency: int | None) -> str | None:
+    """P(alive) in words, or None when the model gave none. A customer with
+    one purchase day has P(alive) 100% by the model's construction (BG/NBD
+    cannot see a dropout before a repeat), which says nothing: say so."""
+    if frequency == 0:
+        return "one purchase so far"
+    if p_alive is None or math.isnan(p_alive):
+        return None
+    return f"P(alive) {p_alive * 100:.0f}%"
+
+
 def explain(
     *, typical_gap: float, own_gap: bool, days_since_last: float, p_alive: float | None, value: float,
-    value_pct: float, uses_model: bool, money: Callable[[float], str],
+    value_pct: float, uses_model: bool, money: Callable[[float], str], frequency: int | None = None,
 ) -> str:
     """"orders every ~18 days; last order 52 days ago (2.9×); P(alive) 31%;
     expected 12-month value $4,200; top 5%"."""
@@ -91,9 +105,10 @@ def explain(
     ago = "today" if days == 0 else ("1 day ago" if days == 1 else f"{days:,} days ago")
     ratio = f" ({days_since_last / typical_gap:.1f}×)" if has_gap else ""
     parts.append(f"last order {ago}{ratio}")
-    if uses_model and p_alive is not None and not math.isnan(p_alive):
-        parts.append(f"P(alive) {p_alive * 100:.0f}%")
-    parts.append(f"{'expected 12-month value' if uses_model else '12-month revenue'} {money(value)}")
+    alive = alive_text(p_alive, frequency) if uses_model else None
+    if alive:
+        parts.append(alive)
+    parts.append(f"{value_label(uses_model)} {money(value)}")
     parts.append(f"top {top_percent(value_pct)}%")
     return "; ".join(parts)
 

@@ -85,10 +85,15 @@ def fit_value_model(rfm: pd.DataFrame, as_of: date) -> ValueModel:
     return ValueModel(MODEL, reason, bgnbd=bg, gamma_gamma=gg, **base)
 
 
+def value_label(uses_model: bool) -> str:
+    """The one name of the figure customers are ranked by, in every message."""
+    return "expected 12-month value" if uses_model else "12-month revenue"
+
+
 def predict_value(rfm: pd.DataFrame, model: ValueModel) -> pd.DataFrame:
     """Per customer: p_alive, expected_orders_90d, expected_orders_12m,
     expected_order_value, predicted_clv_12m (NaN under rules) and `value`,
-    the figure customers are ranked by (predicted 12-month value, or
+    the figure customers are ranked by (the expected 12-month value, or
     trailing 12-month revenue under rules). The 12-month value is not
     discounted: it is what a rep can expect this year."""
     n = len(rfm)

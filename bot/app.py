@@ -118,6 +118,7 @@ class Services:
 
     def context(self, db: Database, client: WebClient, user_id: str | None) -> Context:
         return Context(db, as_of=self.as_of, user_id=user_id, surface="slack", now=self.clock(),
+                       read_only=self.as_of is not None,
                        is_admin=self.people.is_admin(db, client, user_id),
                        is_guest=self.people.is_guest(client, user_id))
 

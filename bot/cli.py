@@ -45,7 +45,14 @@ class State:
     def context(self, **kw):
         from commands import Context
 
-        return Context(self.db(), as_of=self.as_of, **kw)
+        return Context(self.db(), as_of=self.as_of, read_only=self.as_of is not None, **kw)
+
+    def refuse_as_of(self, what: str) -> None:
+        """`--as-of` is a look at another day: what writes refuses it."""
+        if self.as_of is not None:
+            from commands.core import AS_OF_READ_ONLY
+
+            raise click.UsageError(f"{what}: {AS_OF_READ_ONLY}")
 
 
 def _parse_date(ctx, param, value):
@@ -333,13 +340,19 @@ def doctor(state: State):
 
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the run as JSON (numbers, not text).")
+@click.option("--dry-run", is_flag=True, help="Do the whole run and say what would change; write nothing.")
 @click.pass_obj
-def score(state: State, as_json: bool):
-    """Score every customer as of today (or --as-of): fit the value model,
-    flag high-value customers going quiet, open their follow-ups."""
+def score(state: State, as_json: bool, dry_run: bool):
+    """Score every customer as of today (or --as-of, a day between the last
+    score and today): fit the value model, flag high-value customers going
+    quiet, open their follow-ups."""
+    from commands.core import UsageError
     from commands.scoring import run_score
 
-    result = run_score(state.context())
+    try:
+        result = run_score(state.context(), dry_run=dry_run)
+    except UsageError as e:
+        raise click.UsageError(str(e)) from None
     if as_json:
         click.echo(to_json(result.to_dict()))
         return
@@ -348,10 +361,13 @@ def score(state: State, as_json: bool):
                    "Import orders first: retention-bot import orders FILE")
         return
     took = sum(result.seconds.values())
-    click.echo(f"Scored {result.customers:,} customers as of {result.as_of} in {took:.1f} s.")
+    verb, opened = ("Would score", "would be opened") if dry_run else ("Scored", "opened")
+    click.echo(f"{verb} {result.customers:,} customers as of {result.as_of} in {took:.1f} s.")
     click.echo(f"Model: {result.model['reason']}")
     click.echo(f"{result.high_value:,} high value, {result.quiet:,} going quiet ({result.newly_quiet:,} newly); "
-               f"{result.followups_opened:,} follow-ups opened, {result.won_back:,} won back.")
+               f"{result.followups_opened:,} follow-ups {opened}, {result.won_back:,} won back.")
+    if dry_run:
+        click.echo("Dry run: nothing was written.")
 
 
 @main.group()
@@ -460,6 +476,8 @@ def digest(state: State, mode: str, channel: str | None, force: bool, as_json: b
     from commands.digest import build_digest_message, compute_digest, digest_context
     from storage.settings import load_settings
 
+    if mode == "now":
+        state.refuse_as_of("digest now")
     db = state.db()
     now = _now(state)
     channels = [channel.lstrip("#")] if channel else [e["channel"] for e in load_settings(db)["digest_channels"]]
@@ -504,6 +522,8 @@ def remind(state: State, mode: str, rep: str | None, as_json: bool):
     from commands.remind import build_reminder_message, compute_reminder
     from storage.settings import load_settings
 
+    if mode == "now":
+        state.refuse_as_of("remind now")
     db = state.db()
     now = _now(state)
     reps = [rep] if rep else [r[0] for r in db.execute("SELECT id FROM reps WHERE active = 1 ORDER BY id")]

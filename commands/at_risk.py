@@ -1,6 +1,7 @@
 """`/retention at-risk [n]`: high-value customers going quiet, most valuable
 first, each with the reason in figures and who owns the follow-up."""
 
+from analytics.value import value_label
 from commands import blocks as B
 from commands import format as fmt
 from commands.core import Answer, Context, Request, UsageError, command
@@ -50,7 +51,7 @@ def customer_entry(r: dict) -> dict:
 
 def build_at_risk_message(data: dict, title: str, currency: str) -> dict:
     summary = data["model"]
-    value_label = "expected 12-month value" if summary["model"] != "rules" else "12-month revenue"
+    label = value_label(summary["model"] != "rules")
     footer = (f"scores as of {summary['as_of']} · {data['total']:,} going quiet of {data['scored']:,} "
               "scored · `retention-bot score` refreshes")
     if not data["customers"]:
@@ -67,7 +68,7 @@ def build_at_risk_message(data: dict, title: str, currency: str) -> dict:
             who += f" ({B.literal(c['company'])})"
         state = f" · follow-up {c['followup_state']}" if c["followup_state"] else ""
         lines.append(
-            f"{i}. {who} — {fmt.money(c['value'], currency)} {value_label}\n"
+            f"{i}. {who} — {fmt.money(c['value'], currency)} {label}\n"
             f"      {B.escape(c['reason'] or '')} · owner {owner_text(c['owner_rep_id'])}{state}"
         )
     more = data["total"] - data["shown"]

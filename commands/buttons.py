@@ -17,7 +17,7 @@ from typing import Any
 from commands import blocks as B
 from commands import format as fmt
 from commands.access import access_for
-from commands.core import Answer, Context
+from commands.core import AS_OF_READ_ONLY, Answer, Context
 from commands.digest import ACTION_CLAIM, quiet_block
 from commands.parse import whole_number
 from commands.remind import (
@@ -86,6 +86,8 @@ def apply_button(ctx: Context, action_id: str, target: str | None, selected_user
     access = access_for(ctx)
     if not access.allowed:
         return ButtonResult(False, access.refusal or "You cannot use these buttons here.")
+    if ctx.read_only:
+        return ButtonResult(False, AS_OF_READ_ONLY)
     if action_id == ACTION_CLAIM:
         return _claim(ctx, claimed_customer(ctx, str(target or "")), actor_of(ctx))
     followup_id = whole_number(str(target or ""), max_digits=12)
@@ -161,6 +163,8 @@ def press(ctx: Context, words: list[str]) -> Answer:
     """The console's stand-in for a click: `press <button> <customer> [rep]`.
     The console user acts as an admin (like every console command); for
     Claim and Reassign the rep is named."""
+    if ctx.read_only:
+        return _press_answer(ButtonResult(False, AS_OF_READ_ONLY), words)
     if len(words) < 2 or words[0].lower() not in PRESS:
         return _press_answer(ButtonResult(False, f"Usage: {PRESS_USAGE}"), words)
     button, customer_id, rest = words[0].lower(), words[1], words[2:]

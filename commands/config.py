@@ -4,7 +4,7 @@ them, or (admins) change one — validated, and audited by storage."""
 import difflib
 
 from commands import blocks as B
-from commands.core import Answer, Context, Request, UsageError, command
+from commands.core import AS_OF_READ_ONLY, Answer, Context, Request, UsageError, command
 from storage.fields import FieldError
 from storage.settings import SETTINGS, upsert_setting
 
@@ -21,6 +21,8 @@ def handle_config(ctx: Context, req: Request) -> Answer:
         data = {"key": key, "value": values[key], "default": SETTINGS[key].default, "help": SETTINGS[key].help}
         return Answer("config", data, build_settings_message({key: values[key]}))
     raw = " ".join(req.args[1:])
+    if ctx.read_only:
+        return Answer("config", {"key": key, "error": AS_OF_READ_ONLY}, _notice(AS_OF_READ_ONLY), ok=False)
     if not ctx.is_admin:
         admins = " ".join(f"<@{a}>" for a in values["admins"]) or "a workspace admin"
         problem = f"Only admins can change settings; ask {admins}."

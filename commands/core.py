@@ -19,6 +19,9 @@ from storage.fields import day_end_utc, day_start_utc
 from storage.queries import Filters
 from storage.settings import load_settings
 
+AS_OF_READ_ONLY = ("--as-of looks at another day and changes nothing; drop it to make changes "
+                   "(`score` is the one exception, for a day between the last score and today).")
+
 
 class UsageError(Exception):
     """The request cannot be answered as written; the message says how to fix it."""
@@ -40,6 +43,7 @@ class Context:
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     surface: str = "console"  # or "slack", "cli"
     is_guest: bool = False  # a Slack guest account (restricted or ultra-restricted)
+    read_only: bool = False  # a look at another day (`--as-of`): nothing may be changed from it
 
     def __post_init__(self) -> None:
         if self.as_of is None:

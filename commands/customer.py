@@ -1,12 +1,13 @@
 """`/retention customer <name|email|id>`: one customer's history and value —
 orders, revenue, first and last order, usual gap, recent orders, and the last
-score run's P(alive), predicted value and reason. Several matches give a
+score run's P(alive), expected 12-month value and reason. Several matches give a
 short pick list; none gives a hint."""
 
 from datetime import tzinfo
 
-from analytics.quiet import explain, top_percent
+from analytics.quiet import alive_text, explain, top_percent
 from analytics.rfm import compute_rfm
+from analytics.value import value_label
 from commands import blocks as B
 from commands import format as fmt
 from commands.core import Answer, Context, Request, UsageError, command
@@ -89,6 +90,7 @@ def customer_data(row: dict, orders, rfm, score: dict | None, summary: dict | No
             "as_of": score["as_of"], "value": number(score["value"]),
             "predicted_clv_12m": number(score["predicted_clv_12m"]), "revenue_12m": number(score["revenue_12m"]),
             "p_alive": number(score["p_alive"]), "expected_orders_90d": number(score["expected_orders_90d"]),
+            "frequency": None if number(score["frequency"]) is None else int(score["frequency"]),
             "value_pct": number(score["value_pct"]), "quiet": bool(score["quiet"]),
             "reason": score["reason"], "followup_state": score["followup_state"],
         }
@@ -122,11 +124,11 @@ def build_customer_message(data: dict, currency: str) -> dict:
     if sc is not None:
         uses_model = summary is not None and summary["model"] != "rules"
         value_pairs = [
-            ("Expected 12-month value" if uses_model else "12-month revenue", fmt.money(sc["value"], currency)),
+            (value_label(uses_model).capitalize(), fmt.money(sc["value"], currency)),
             ("Rank", f"top {top_percent(sc['value_pct'] or 100.0)}%"),
         ]
         if uses_model:
-            value_pairs += [("P(alive)", fmt.pct(None if sc["p_alive"] is None else sc["p_alive"] * 100, 0)),
+            value_pairs += [("P(alive)", alive_text(sc["p_alive"], sc["frequency"]) or "—"),
                             ("Expected orders, 90 days", f"{sc['expected_orders_90d']:.1f}")]
         blocks += B.fields(value_pairs)
         if sc["quiet"]:
@@ -136,7 +138,7 @@ def build_customer_message(data: dict, currency: str) -> dict:
             blocks.append(B.section(B.escape(explain(
                 typical_gap=gap if gap is not None else float("nan"), own_gap=bool(s.get("own_gap")),
                 days_since_last=s["days_since_last"], p_alive=sc["p_alive"], value=sc["value"] or 0.0,
-                value_pct=sc["value_pct"] or 100.0, uses_model=uses_model,
+                value_pct=sc["value_pct"] or 100.0, uses_model=uses_model, frequency=sc["frequency"],
                 money=lambda v: fmt.money(v, currency)))))
     if data["recent_orders"]:
         lines = [f"{o['day']} · {fmt.money(o['amount'], currency)}" for o in data["recent_orders"]]

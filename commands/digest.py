@@ -24,7 +24,7 @@ from analytics.periods import parse_period
 from commands import blocks as B
 from commands import format as fmt
 from commands.churn import lost_customers
-from commands.core import Answer, Context, Request, UsageError, command
+from commands.core import AS_OF_READ_ONLY, Answer, Context, Request, UsageError, command
 from commands.crr import crr_equation, retention_data
 from commands.kpi_inputs import period_utc, read_inputs, vs
 from commands.remind import item_entry
@@ -52,6 +52,8 @@ _CHANNEL = re.compile(r"^<?#?([CG][A-Z0-9]{2,})(?:\|[^>]*)?>?$")
          summary="The daily churn digest: preview it, or (admins) post it now")
 def handle_digest(ctx: Context, req: Request) -> Answer:
     mode, channel, force = read_digest_args(ctx, req)
+    if mode == "now" and ctx.read_only:
+        raise UsageError(AS_OF_READ_ONLY, command="digest")
     if mode == "now" and not ctx.is_admin:
         admins = " ".join(f"<@{a}>" for a in ctx.settings["admins"]) or "a workspace admin"
         problem = f"Only admins can post the digest; ask {admins}, or use `digest preview`."

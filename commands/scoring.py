@@ -7,6 +7,12 @@ as won back, the scores snapshot is replaced, the fit summary is saved for
 every answer to quote, and a follow-up is opened for each customer who
 *became* quiet since the last run. Running it twice for the same day changes
 nothing.
+
+Scores are written only for a day on or after the last score's and not after
+today: a run "as of" next year would open follow-ups and credit wins that
+never happened, and one for an earlier day would replace newer scores.
+Looking at another day is what `model fit` and `ask --as-of` are for; they
+write nothing. `dry_run` does the whole run and rolls it back.
 """
 
 import time
@@ -21,7 +27,7 @@ from analytics.quiet import QuietRules, compute_quiet
 from analytics.rfm import compute_rfm_arrays, day_number, days_from_seconds
 from analytics.value import ValueModel, fit_value_model, predict_value
 from commands import format as fmt
-from commands.core import Context
+from commands.core import Context, UsageError
 from storage.fields import format_utc
 from storage.followup_actions import silence_start
 from storage.followups import mark_won_back
@@ -33,10 +39,14 @@ from storage.scores import (
     open_followups,
     upsert_scores,
 )
-from storage.settings import upsert_meta
+from storage.settings import load_meta, upsert_meta
 
 MODEL_META = "value_model"
 SCORING_CACHE_KIB = -262_144  # negative: KiB, as PRAGMA cache_size takes it
+
+
+class _RollBack(Exception):
+    pass
 
 
 @dataclass
@@ -50,6 +60,7 @@ class ScoreRun:
     followups_opened: int
     won_back: int
     seconds: dict[str, float] = field(default_factory=dict)
+    dry_run: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -97,7 +108,22 @@ def run_model_fit(ctx: Context) -> ValueModel:
     return fit_value_model(compute_store_rfm(ctx), ctx.as_of)
 
 
-def run_score(ctx: Context) -> ScoreRun:
+def check_score_day(ctx: Context) -> None:
+    """Refuse (UsageError) a score for a day after today or before the stored
+    scores' day."""
+    today = ctx.now.astimezone(ctx.tz).date()
+    if ctx.as_of > today:
+        raise UsageError(f"cannot score as of {ctx.as_of}: that is after today ({today}). Scores are written for "
+                         "days that have happened; `model fit --as-of` looks ahead without writing.")
+    last = load_meta(ctx.db, MODEL_META)
+    if last and last.get("as_of") and ctx.as_of.isoformat() < last["as_of"]:
+        raise UsageError(f"cannot score as of {ctx.as_of}: the stored scores are as of {last['as_of']}, and a "
+                         "score for an earlier day would replace them. Look back with `model fit --as-of` or "
+                         "`ask --as-of` (they write nothing), or score as of a later day.")
+
+
+def run_score(ctx: Context, *, dry_run: bool = False) -> ScoreRun:
+    check_score_day(ctx)
     clock = _Clock()
     rfm = compute_store_rfm(ctx, clock)
     model = fit_value_model(rfm, ctx.as_of)
@@ -121,21 +147,34 @@ def run_score(ctx: Context) -> ScoreRun:
     as_of = ctx.as_of.isoformat()
     opened_at = min(format_utc(ctx.now), ctx.cutoff)
     summary = model.to_dict("days")
-    with ctx.db.atomic(), _big_cache(ctx.db):
-        won_back = mark_won_back(ctx.db, open_followup_ids_sql(ctx.cutoff), ctx.now, ctx.tz)
-        before = load_quiet_ids(ctx.db)
-        silenced_since = silence_start(ctx.now, ctx.settings["dismiss_days"])
-        upsert_scores(ctx.db, as_of, scores)
-        quiet = flags["quiet"].to_numpy()
-        newly = quiet & ~scores.index.isin(list(before))
-        due = newly | (quiet & scores.index.isin(list(load_silence_expired_ids(ctx.db, silenced_since))))
-        value = predicted["value"].to_numpy()
-        opened = open_followups(ctx.db, zip(scores.index[due], value[due].tolist(), strict=True), opened_at,
-                                silenced_since)
-        upsert_meta(ctx.db, MODEL_META, summary)
+    try:
+        with ctx.db.atomic(), _big_cache(ctx.db):
+            won_back, quiet, newly, opened = _write(ctx, scores, flags, predicted, summary, as_of, opened_at)
+            if dry_run:
+                raise _RollBack
+    except _RollBack:
+        pass
     clock.lap("write")
     return ScoreRun(
         as_of=as_of, model=summary, customers=len(scores), high_value=int(np.sum(flags["high_value"])),
         quiet=int(quiet.sum()), newly_quiet=int(newly.sum()), followups_opened=opened, won_back=won_back,
-        seconds=clock.laps,
+        seconds=clock.laps, dry_run=dry_run,
     )
+
+
+def _write(ctx: Context, scores: pd.DataFrame, flags: pd.DataFrame, predicted: pd.DataFrame, summary: dict,
+           as_of: str, opened_at: str) -> tuple[int, np.ndarray, np.ndarray, int]:
+    """The run's writes (inside the caller's transaction): won back, the new
+    snapshot, follow-ups for who became quiet, the fit summary."""
+    won_back = mark_won_back(ctx.db, open_followup_ids_sql(ctx.cutoff), ctx.now, ctx.tz)
+    before = load_quiet_ids(ctx.db)
+    silenced_since = silence_start(ctx.now, ctx.settings["dismiss_days"])
+    upsert_scores(ctx.db, as_of, scores)
+    quiet = flags["quiet"].to_numpy()
+    newly = quiet & ~scores.index.isin(list(before))
+    due = newly | (quiet & scores.index.isin(list(load_silence_expired_ids(ctx.db, silenced_since))))
+    value = predicted["value"].to_numpy()
+    opened = open_followups(ctx.db, zip(scores.index[due], value[due].tolist(), strict=True), opened_at,
+                            silenced_since)
+    upsert_meta(ctx.db, MODEL_META, summary)
+    return won_back, quiet, newly, opened

@@ -8,6 +8,8 @@ from datetime import datetime
 import pandas as pd
 
 from analytics.kpis import rank_by_revenue
+from analytics.quiet import alive_text
+from analytics.value import value_label
 from commands import blocks as B
 from commands import format as fmt
 from commands.core import Answer, Context, Request, command
@@ -23,7 +25,7 @@ DEFAULT_SHOWN = 10
 MAX_SHOWN = 50
 
 
-@command("top", usage="top [n] [period]", summary="Most valuable customers (predicted value, or revenue in a period)",
+@command("top", usage="top [n] [period]", summary="Most valuable customers (expected 12-month value, or revenue in a period)",
          aliases=("best",))
 def handle_top(ctx: Context, req: Request) -> Answer:
     n, words = read_count(req, DEFAULT_SHOWN, MAX_SHOWN, "top 20 last-quarter")
@@ -47,7 +49,7 @@ def handle_top(ctx: Context, req: Request) -> Answer:
         data = {"basis": basis, "period": None, "total": count_scores(ctx.db, req.filters)["scored"],
                 "as_of": summary["as_of"], "model": summary,
                 "customers": [_score_entry(r) for r in rows.to_dict("records")]}
-        title = f"Top customers by {'predicted 12-month value' if basis != 'revenue_12m' else '12-month revenue'}{scope}"
+        title = f"Top customers by {value_label(basis != 'revenue_12m')}{scope}"
         note = f"{B.escape(model_line(summary))} · scores as of {summary['as_of']}"
     else:
         rows, total = _top_revenue(ctx, req, None, ctx.cutoff, n)
@@ -82,7 +84,7 @@ def _revenue_entry(r: dict) -> dict:
 def _score_entry(r: dict) -> dict:
     return {"customer_id": r["customer_id"], "name": r["name"], "company": r["company"],
             "segment": r["segment"], "owner_rep_id": r["owner_rep_id"], "value": number(r["value"]),
-            "p_alive": number(r["p_alive"]), "value_pct": number(r["value_pct"]),
+            "p_alive": number(r["p_alive"]), "frequency": None if number(r["frequency"]) is None else int(r["frequency"]), "value_pct": number(r["value_pct"]),
             "orders": int(r["orders"]), "quiet": bool(r["quiet"])}
 
 
@@ -97,8 +99,9 @@ def build_top_message(data: dict, title: str, note: str, currency: str) -> dict:
         if c["company"]:
             who += f" ({B.literal(c['company'])})"
         bits = [fmt.money(c["value"], currency), f"{c['orders']:,} orders"]
-        if c.get("p_alive") is not None:
-            bits.append(f"P(alive) {c['p_alive'] * 100:.0f}%")
+        alive = alive_text(c.get("p_alive"), c.get("frequency"))
+        if alive and "frequency" in c:
+            bits.append(alive)
         if c.get("quiet"):
             bits.append(":warning: going quiet")
         bits.append(f"owner {owner_text(c['owner_rep_id'])}")

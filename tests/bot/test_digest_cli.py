@@ -4,6 +4,7 @@ and never posting a channel's digest twice on one local day by accident."""
 
 import json
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
@@ -14,7 +15,12 @@ from storage.deliveries import claim_delivery, enqueue_delivery
 from storage.settings import upsert_setting
 from tests.bot.followup_store import CHANNEL, REP, make_store
 
-AS_OF = ["--as-of", "2026-11-23"]
+AS_OF = ["--as-of", "2026-11-23"]  # previews only: --as-of changes nothing, so posting runs on today
+TZ = "America/Los_Angeles"  # the digest channel's zone
+
+
+def today(zone: str) -> str:
+    return datetime.now(ZoneInfo(zone)).date().isoformat()
 
 
 @pytest.fixture
@@ -39,20 +45,20 @@ def deliveries(path) -> list[tuple]:
 
 
 def test_digest_now_twice_says_already_sent_and_posts_once_then_force_posts_again(store, slack):
-    first = run(["--db", str(store), *AS_OF, "digest", "now"], slack)
+    first = run(["--db", str(store), "digest", "now"], slack)
     assert first.exit_code == 0, first.output
     assert f"digest for <#{CHANNEL}>: sent" in first.output
-    again = run(["--db", str(store), *AS_OF, "digest", "now", "--channel", CHANNEL], slack)
+    again = run(["--db", str(store), "digest", "now", "--channel", CHANNEL], slack)
     assert again.exit_code == 0 and "already sent today" in again.output and "--force" in again.output
     assert len(slack.calls("chat.postMessage")) == 1
-    forced = run(["--db", str(store), *AS_OF, "digest", "now", "--force"], slack)
+    forced = run(["--db", str(store), "digest", "now", "--force"], slack)
     assert forced.exit_code == 0 and "sent" in forced.output
     assert len(slack.posted()) == 2
-    assert deliveries(store) == [(f"digest:2026-11-23:{CHANNEL}", "sent"), (f"digest:2026-11-23:{CHANNEL}:r2", "sent")]
+    assert deliveries(store) == [(f"digest:{today(TZ)}:{CHANNEL}", "sent"), (f"digest:{today(TZ)}:{CHANNEL}:r2", "sent")]
 
 
 def test_without_a_token_now_prints_and_posts_nothing(store):
-    r = run(["--db", str(store), *AS_OF, "digest", "now"])
+    r = run(["--db", str(store), "digest", "now"])
     assert r.exit_code == 0 and "SLACK_BOT_TOKEN is not set" in r.output and "Churn digest" in r.output
     assert deliveries(store) == []
 
@@ -68,7 +74,7 @@ def test_preview_prints_the_digest_or_its_json(store):
 
 def test_a_failed_post_exits_1(store, slack):
     slack.fail_next("chat.postMessage", error="channel_not_found")
-    r = run(["--db", str(store), *AS_OF, "digest", "now"], slack)
+    r = run(["--db", str(store), "digest", "now"], slack)
     assert r.exit_code == 1 and "failed (channel_not_found)" in r.output
 
 
@@ -76,10 +82,10 @@ def test_remind_preview_then_now_once_per_rep_per_day(store, slack):
     r = run(["--db", str(store), *AS_OF, "remind", "preview", "--rep", REP])
     assert r.exit_code == 0 and "Follow-ups for 2026-11-23" in r.output and "and 3 more" in r.output
     assert deliveries(store) == []
-    r = run(["--db", str(store), *AS_OF, "remind", "now"], slack)
+    r = run(["--db", str(store), "remind", "now"], slack)
     assert r.exit_code == 0, r.output
     assert f"reminder for {REP}: sent" in r.output and "U0REP002: nothing to send today" in r.output
-    r = run(["--db", str(store), *AS_OF, "remind", "now", "--rep", REP], slack)
+    r = run(["--db", str(store), "remind", "now", "--rep", REP], slack)
     assert "already sent today" in r.output
     assert [c.params["channel"] for c in slack.calls("chat.postMessage")] == ["D0REP001"]
 
@@ -87,26 +93,46 @@ def test_remind_preview_then_now_once_per_rep_per_day(store, slack):
 @pytest.mark.parametrize("after", ["500", "502", "503", "504", "drop"])
 def test_slack_posts_then_fails_and_the_second_digest_now_records_it_without_posting(store, slack, after):
     slack.fail_after("chat.postMessage", **({"drop": True} if after == "drop" else {"status": int(after)}))
-    first = run(["--db", str(store), *AS_OF, "digest", "now"], slack)
+    first = run(["--db", str(store), "digest", "now"], slack)
     assert first.exit_code == 1
     assert "posted, but Slack did not confirm it" in first.output and "looks for it in the channel" in first.output
-    assert deliveries(store) == [(f"digest:2026-11-23:{CHANNEL}", "pending")]
-    second = run(["--db", str(store), *AS_OF, "digest", "now"], slack)
+    assert deliveries(store) == [(f"digest:{today(TZ)}:{CHANNEL}", "pending")]
+    second = run(["--db", str(store), "digest", "now"], slack)
     assert second.exit_code == 0, second.output
     assert "sent — the earlier attempt's post is in the channel" in second.output
-    assert deliveries(store) == [(f"digest:2026-11-23:{CHANNEL}", "sent")]
+    assert deliveries(store) == [(f"digest:{today(TZ)}:{CHANNEL}", "sent")]
     assert len(slack.posted()) == 1 and len(slack.calls("chat.postMessage")) == 1
-    third = run(["--db", str(store), *AS_OF, "digest", "now"], slack)
+    third = run(["--db", str(store), "digest", "now"], slack)
     assert "already sent today" in third.output and len(slack.calls("chat.postMessage")) == 1
 
 
 def test_digest_now_while_another_process_sends_it_says_so_and_posts_nothing(store, slack):
     db = open_db(store)
-    key = f"digest:2026-11-23:{CHANNEL}"
-    enqueue_delivery(db, key, "digest", CHANNEL, {"text": "x"}, datetime(2026, 11, 23, 17, tzinfo=UTC))
-    claim_delivery(db, key, datetime(2026, 11, 23, 17, tzinfo=UTC), timedelta(minutes=15))
+    key = f"digest:{today(TZ)}:{CHANNEL}"
+    enqueue_delivery(db, key, "digest", CHANNEL, {"text": "x"}, datetime.now(UTC))
+    claim_delivery(db, key, datetime.now(UTC), timedelta(minutes=15))
     db.conn.close()
-    r = run(["--db", str(store), *AS_OF, "digest", "now"], slack)
+    r = run(["--db", str(store), "digest", "now"], slack)
     assert r.exit_code == 1
     assert "being sent by another process right now" in r.output and "None" not in r.output
     assert slack.calls("chat.postMessage") == []
+
+
+@pytest.mark.parametrize("args", [["digest", "now"], ["remind", "now"], ["ask", "config timezone Asia/Tehran"],
+                                  ["ask", "digest now"], ["console"]], ids=lambda a: " ".join(a)[:14])
+def test_as_of_is_a_read_only_look_at_another_day(store, slack, args):
+    before = deliveries(store)
+    db = open_db(store)
+    audits = db.execute("SELECT COUNT(*) FROM audit_log").fetchone()[0]
+    db.conn.close()
+    r = CliRunner().invoke(main, ["--db", str(store), *AS_OF, *args], input="press snooze C01\n",
+                           env={"SLACK_BOT_TOKEN": slack.token, "SLACK_API_URL": slack.api_url})
+    assert "--as-of looks at another day and changes nothing" in r.output, r.output
+    assert r.exit_code in (0, 2)
+    assert slack.calls("chat.postMessage") == [] and deliveries(store) == before
+    db = open_db(store)
+    try:
+        assert db.execute("SELECT COUNT(*) FROM audit_log").fetchone()[0] == audits
+        assert db.execute("SELECT value FROM settings WHERE key = 'timezone'").fetchone() is None
+    finally:
+        db.conn.close()

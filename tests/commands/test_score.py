@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 import pytest
 from click.testing import CliRunner
 
+from analytics.quiet import explain
 from bot.cli import main
 from commands import answer
 from commands.blocks import limit_problems
@@ -186,3 +187,58 @@ def test_not_at_risk_keeps_a_customer_out_of_at_risk_and_new_follow_ups(cdnow_db
     assert load_open_followup(cdnow_db, top) is not None
     assert top in [c["customer_id"] for c in
                    answer(Context(cdnow_db, as_of=CALIBRATION_END, now=NOW + timedelta(days=91)), "at-risk 50").data["customers"]]
+
+
+def test_one_purchase_customers_say_so_instead_of_a_bare_p_alive(cdnow_db):
+    """BG/NBD gives P(alive) 100% to anyone with one purchase day, however
+    long ago: that is the model's limit, not news, and every list says so."""
+    run_score(Context(cdnow_db, as_of=date(1998, 6, 30), now=NOW))
+    (single, p, quiet_days) = cdnow_db.execute(
+        "SELECT customer_id, p_alive, tenure_days FROM customer_scores WHERE frequency = 0 "
+        "ORDER BY tenure_days DESC LIMIT 1").fetchone()
+    assert p == 1.0 and quiet_days > 400  # what the model says, about someone gone for over a year
+    shown = json.dumps(answer(Context(cdnow_db, as_of=date(1998, 6, 30)), f"customer {single}").message)
+    assert "one purchase so far" in shown and "P(alive) 100%" not in shown and "100%" not in shown
+    top = json.dumps(answer(Context(cdnow_db, as_of=date(1998, 6, 30)), "top 50").message)
+    assert "P(alive) 100%" not in top
+    reason = explain(typical_gap=30.0, own_gap=False, days_since_last=175, p_alive=1.0, value=100.0,
+                     value_pct=10.0, uses_model=True, money=str, frequency=0)
+    assert "one purchase so far" in reason and "P(alive)" not in reason
+    repeat = explain(typical_gap=30.0, own_gap=True, days_since_last=90, p_alive=0.31, value=100.0,
+                     value_pct=10.0, uses_model=True, money=str, frequency=4)
+    assert "P(alive) 31%" in repeat
+
+
+def test_score_writes_only_between_the_last_score_and_today(cdnow_path):
+    """`--as-of 2027-06-30 score`, seven months past the data, used to open
+    follow-ups and credit wins that never happened."""
+    runner = CliRunner()
+    future = runner.invoke(main, ["--db", str(cdnow_path), "--as-of", "2099-06-30", "score"])
+    assert future.exit_code == 2 and "that is after today" in future.output
+    cli("--db", cdnow_path, "--as-of", "1998-06-30", "score")
+    before = json.loads(cli("--db", cdnow_path, "--as-of", "1998-06-30", "ask", "followups all", "--json"))
+    earlier = runner.invoke(main, ["--db", str(cdnow_path), "--as-of", "1997-09-30", "score"])
+    assert earlier.exit_code == 2 and "the stored scores are as of 1998-06-30" in earlier.output
+    assert "model fit --as-of" in earlier.output
+    again = cli("--db", cdnow_path, "--as-of", "1998-06-30", "score")
+    assert "0 follow-ups opened, 0 won back" in again
+    after = json.loads(cli("--db", cdnow_path, "--as-of", "1998-06-30", "ask", "followups all", "--json"))
+    assert after == before
+
+
+def test_score_dry_run_says_what_would_change_and_writes_nothing(cdnow_path):
+    db = open_db(cdnow_path)
+    try:
+        before = dump(db)
+    finally:
+        db.conn.close()
+    out = cli("--db", cdnow_path, "--as-of", "1998-06-30", "score", "--dry-run")
+    assert "Would score 2,357 customers as of 1998-06-30" in out and "Dry run: nothing was written." in out
+    would = int(re.search(r"([\d,]+) follow-ups would be opened", out).group(1).replace(",", ""))
+    db = open_db(cdnow_path)
+    try:
+        assert dump(db) == before
+    finally:
+        db.conn.close()
+    real = cli("--db", cdnow_path, "--as-of", "1998-06-30", "score")
+    assert f"{would:,} follow-ups opened" in real and would > 0
