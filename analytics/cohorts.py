@@ -1,6 +1,9 @@
 """Monthly cohorts: customers grouped by the month of their first counted
 order (workspace time zone), and the share of each cohort that ordered in
-each later month. Month 0 is always 100%: the first order is in it."""
+each later month. Month 0 is always 100%: the first order is in it.
+
+The as-of month is usually not over: its cells count only the days so far
+(`partial`), so they are marked and left out of averages."""
 
 from dataclasses import dataclass
 
@@ -15,14 +18,23 @@ class Cohorts:
     months: list[str]  # cohort labels, oldest first ("2026-01")
     sizes: list[int]
     active: list[list[float | None]]  # per cohort: % active in month 0, 1, … (None: empty cohort)
+    partial: bool = False  # the last month (each row's last cell) is cut short by the as-of day
 
     def to_dict(self) -> dict:
         return {
             "cohorts": [
                 {"cohort": m, "size": s, "active_pct": a}
                 for m, s, a in zip(self.months, self.sizes, self.active, strict=True)
-            ]
+            ],
+            "partial_month": self.months[-1] if self.partial and self.months else None,
         }
+
+    def average(self, since: int) -> float | None:
+        """Mean % ordering `since` months after the first, over the cohorts
+        where that month is whole (a month cut short would pull it down)."""
+        cells = [row[since] for size, row in zip(self.sizes, self.active, strict=True)
+                 if size and len(row) > since and not (self.partial and len(row) == since + 1)]
+        return sum(cells) / len(cells) if cells else None
 
 
 def month_label(index: int) -> str:
@@ -31,9 +43,10 @@ def month_label(index: int) -> str:
 
 
 def compute_cohorts(frame: OrderFrame, scope: Scope, tz_name: str, cutoff: int, last_month: int,
-                    count: int) -> Cohorts:
+                    count: int, partial: bool = False) -> Cohorts:
     """The `count` monthly cohorts ending with `last_month` (year*12 + month-1,
-    the as-of month), from counted orders before `cutoff`."""
+    the as-of month), from counted orders before `cutoff`; `partial` when the
+    as-of day is not that month's last."""
     first_month = last_month - count + 1
     j = frame.upto(cutoff)
     months = frame.local_months(tz_name)[:j]
@@ -56,4 +69,4 @@ def compute_cohorts(frame: OrderFrame, scope: Scope, tz_name: str, cutoff: int, 
     for c in range(count):
         span = count - c  # months from the cohort's month to the as-of month
         active.append([float(table[c, k] / sizes[c] * 100) if sizes[c] else None for k in range(span)])
-    return Cohorts([month_label(first_month + c) for c in range(count)], [int(s) for s in sizes], active)
+    return Cohorts([month_label(first_month + c) for c in range(count)], [int(s) for s in sizes], active, partial)

@@ -1,8 +1,11 @@
 """The period grammar of `/retention`, resolved against `as_of`.
 
 A period is a span of whole local days [start, end] in the workspace time
-zone. Nothing after `as_of` exists, so a period that runs past it is cut at
-`as_of` ("2026-Q4 to 2026-11-22"); one that starts after it is an error.
+zone. Nothing after `as_of` exists, so a calendar period that runs past it is
+cut at `as_of` and labelled "to date" ("2026-Q4 to date (2026-11-22)",
+`to_date`); one that starts after it is an error. A figure over a period cut
+short is not a whole month's, quarter's or year's: answers say so, and
+averages leave such periods out.
 
 Every period has a previous period of equal length, for deltas:
 - calendar periods (months, quarters, years, and their "to date" forms) step
@@ -39,6 +42,7 @@ class Period:
     end: date  # inclusive
     label: str
     step_months: int = 0  # calendar unit to step back by; 0 = step back by length in days
+    to_date: bool = False  # a calendar unit cut short by the as-of day
 
     @property
     def days(self) -> int:
@@ -54,7 +58,8 @@ class Period:
         return Period(start, end, f"{start.isoformat()}..{end.isoformat()}")
 
     def to_dict(self) -> dict:
-        return {"start": self.start.isoformat(), "end": self.end.isoformat(), "label": self.label}
+        return {"start": self.start.isoformat(), "end": self.end.isoformat(), "label": self.label,
+                "to_date": self.to_date}
 
 
 def parse_period(words: list[str] | str | None, as_of: date) -> Period:
@@ -133,19 +138,25 @@ def _span(start: date, end: date, as_of: date, word: str, label: str | None = No
 
 def _calendar(first: date, months: int, as_of: date, word: str) -> Period:
     _check_started(first, as_of, word)
-    end = min(_shift_months(first, months) - timedelta(days=1), as_of)
+    full_end = _shift_months(first, months) - timedelta(days=1)
+    end = min(full_end, as_of)
+    if end < full_end:
+        return Period(first, end, f"{_unit(first, months)} to date ({end.isoformat()})", months, to_date=True)
     return Period(first, end, _calendar_label(first, end, months), months)
 
 
-def _calendar_label(start: date, end: date, months: int) -> str:
+def _unit(start: date, months: int) -> str:
     if months == 12:
-        unit = f"{start.year}"
-    elif months == 3:
-        unit = f"{start.year}-Q{(start.month - 1) // 3 + 1}"
-    else:
-        unit = f"{start.year}-{start.month:02d}"
+        return f"{start.year}"
+    if months == 3:
+        return f"{start.year}-Q{(start.month - 1) // 3 + 1}"
+    return f"{start.year}-{start.month:02d}"
+
+
+def _calendar_label(start: date, end: date, months: int) -> str:
+    """A whole unit ("2026-Q3"), or the same days of one ("2026-Q3 to 2026-08-22")."""
     full_end = _shift_months(start, months) - timedelta(days=1)
-    return unit if end == full_end else f"{unit} to {end.isoformat()}"
+    return _unit(start, months) if end == full_end else f"{_unit(start, months)} to {end.isoformat()}"
 
 
 def _check_started(start: date, as_of: date, word: str) -> None:

@@ -10,7 +10,7 @@ from storage.kpi_queries import OrderFrame
 
 @dataclass(frozen=True)
 class TrendPoint:
-    month: str  # "2026-11" (to date when it is the as-of month)
+    month: str  # "2026-11"
     start: str
     end: str
     S: int
@@ -21,6 +21,7 @@ class TrendPoint:
     churn_rate: float | None
     revenue: float
     orders: int
+    to_date: bool = False  # the as-of month, cut short: not a whole month's figures
 
     def to_dict(self) -> dict:
         return self.__dict__.copy()
@@ -51,6 +52,6 @@ def compute_trend(frame: OrderFrame, scope: Scope, as_of: date, months: int, win
         points.append(TrendPoint(
             month=p.label.split(" ")[0], start=p.start.isoformat(), end=p.end.isoformat(),
             S=r.S, E=r.E, N=r.N, N_active=r.N_active, crr=r.crr, churn_rate=r.churn_rate,
-            revenue=round(float(amount.sum()), 2), orders=int(len(amount)),
+            revenue=round(float(amount.sum()), 2), orders=int(len(amount)), to_date=p.to_date,
         ))
     return points

@@ -1,6 +1,8 @@
 """`/retention cohorts [months]`: monthly first-order cohorts and the share
 of each that ordered in each later month, as a table and a heatmap."""
 
+from datetime import timedelta
+
 from analytics.cohorts import compute_cohorts
 from commands import blocks as B
 from commands.charts import cohort_heatmap_png
@@ -18,8 +20,9 @@ def handle_cohorts(ctx: Context, req: Request) -> Answer:
     count = read_months(req.args, "cohorts")
     k = read_inputs(ctx, req)
     as_of_month = ctx.as_of.year * 12 + ctx.as_of.month - 1
-    c = compute_cohorts(k.frame, k.scope, ctx.settings["timezone"], k.cutoff, as_of_month, count)
-    data = {"months": count, "as_of": ctx.as_of.isoformat(), **c.to_dict()}
+    partial = (ctx.as_of + timedelta(days=1)).month == ctx.as_of.month  # the month is not over yet
+    c = compute_cohorts(k.frame, k.scope, ctx.settings["timezone"], k.cutoff, as_of_month, count, partial)
+    data = {"months": count, "as_of": ctx.as_of.isoformat(), **c.to_dict(), "m1_average": c.average(1)}
     title = f"Monthly cohorts · {c.months[0]} to {c.months[-1]}"
     if not k.has_orders:
         return Answer("cohorts", data, empty_store_message(title))
@@ -47,15 +50,18 @@ def build_cohorts_message(d: dict, title: str, scope: str, freshness: str) -> di
     n = len(rows)
     head = "cohort    size  " + " ".join(f"{f'M{k}':>4}" for k in range(n))
     lines = [head]
+    partial = d["partial_month"]
     for r in rows:
-        cells = " ".join("   —" if v is None else f"{v:4.0f}" for v in r["active_pct"])
-        lines.append(f"{r['cohort']}  {r['size']:>6,}  {cells}")
+        cells = ["   —" if v is None else f"{v:4.0f}" for v in r["active_pct"]]
+        if partial and cells and r["active_pct"][-1] is not None:
+            cells[-1] = f"{r['active_pct'][-1]:3.0f}~"  # the as-of month, so far
+        lines.append(f"{r['cohort']}  {r['size']:>6,}  {' '.join(cells)}")
     table = "```\n" + "\n".join(lines) + "\n```"
-    newest = [r for r in rows if r["size"] and len(r["active_pct"]) > 1]
     summary = ""
-    if newest:
-        m1 = [r["active_pct"][1] for r in newest]
-        summary = f"On average {sum(m1) / len(m1):.1f}% of a cohort orders again in its second month (M1)."
+    if d["m1_average"] is not None:
+        summary = f"On average {d['m1_average']:.1f}% of a cohort orders again in its second month (M1)."
+        if partial:
+            summary += f" {partial} is not over yet: its cells (~) count the days so far and are left out."
     text = f"{title}: " + "; ".join(
         f"{r['cohort']} {r['size']:,} customers" for r in rows[-3:]
     ) + (f". {summary}" if summary else "")

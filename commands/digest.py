@@ -5,8 +5,11 @@ storage.digest_queries.previous_digest_at): who churned, which high-value
 customers went quiet (with the reason and owner, and a Claim button when
 nobody owns them), who was won back and which rep gets the credit, which
 follow-ups became overdue, and how NPS moved; above it, CRR and churn this
-month against last month with E, N and S. When nothing happened it is a
-short "all quiet" post instead of an empty report.
+month so far against the same days of last month, with E, N and S — or, in
+the first days of a month (fewer than MIN_HEADLINE_DAYS so far), the last
+full month against the one before, since a rate over two days says nothing.
+When nothing happened it is a short "all quiet" post instead of an empty
+report.
 
 `digest now` (admins) posts through the outbox, which only the Slack layer
 can reach: on Slack the answer carries `post` in its data and the bot's
@@ -20,7 +23,7 @@ from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from analytics.kpis import active_at, compute_feedback, compute_period_retention
-from analytics.periods import parse_period
+from analytics.periods import Period, parse_period
 from commands import blocks as B
 from commands import format as fmt
 from commands.churn import lost_customers
@@ -124,10 +127,12 @@ def compute_digest(ctx: Context, channel: str | None) -> dict:
     quiet_from = silence_start(now, settings["dismiss_days"])
 
     k = read_inputs(ctx, Request("digest"), NO_FILTERS)
-    period = parse_period(["this-month"], ctx.as_of)
+    period, basis = headline_period(ctx.as_of)
     last = period.previous()
     retention = retention_data(period, compute_period_retention(k.frame, k.scope, period, k.window, k.tz),
                                last, compute_period_retention(k.frame, k.scope, last, k.window, k.tz), k.window)
+    retention["basis"] = basis
+    retention["month_days_so_far"] = ctx.as_of.day
 
     window = k.window * 86400
     lo, hi = _epoch(since), _epoch(until)
@@ -145,7 +150,7 @@ def compute_digest(ctx: Context, channel: str | None) -> dict:
            "previous_responses": prev.nps_responses, "new_answers": count_feedback_between(db, "nps", since, until)}
 
     data = {
-        "channel": channel, "date": ctx.as_of.isoformat(), "since": since, "until": until,
+        "channel": channel, "date": ctx.as_of.isoformat(), "timezone": str(ctx.tz), "since": since, "until": until,
         "first": previous is None, "retention": retention, "churned": churned,
         "went_quiet": {"count": int(quiet_total), "customers": [item_entry(r, ctx.tz) for r in quiet_rows]},
         "won_back": {"count": int(won_total), "customers": [item_entry(r, ctx.tz) for r in won_rows]},
@@ -156,8 +161,31 @@ def compute_digest(ctx: Context, channel: str | None) -> dict:
     return data
 
 
+MIN_HEADLINE_DAYS = 7
+
+
+def headline_period(as_of: date) -> tuple[Period, str]:
+    """The period the digest's CRR and NPS are over: this month so far, or
+    the last full month while this one has fewer than MIN_HEADLINE_DAYS."""
+    month = parse_period(["this-month"], as_of)
+    if month.days >= MIN_HEADLINE_DAYS:
+        return month, "month_to_date"
+    return parse_period(["last-month"], as_of), "last_full_month"
+
+
+def headline_words(r: dict) -> tuple[str, str]:
+    """How the digest names its period and the one it is compared with."""
+    if r.get("basis") == "last_full_month":
+        days = fmt.plural(r["month_days_so_far"], "day")
+        return (f"in {r['period']['label']} (the last full month; this one has {days} so far)",
+                r["previous"]["period"]["label"])
+    if r["period"].get("to_date"):
+        return "this month so far", "the same days of last month"
+    return "this month", "last month"
+
+
 def since_label(d: dict) -> str:
-    when = parse_utc(d["since"]).strftime("%Y-%m-%d %H:%M UTC")
+    when = parse_utc(d["since"]).astimezone(ZoneInfo(d.get("timezone") or "UTC")).strftime("%Y-%m-%d %H:%M %Z")
     return f"since the last digest ({when})" if not d["first"] else f"in the last 24 hours (first digest, from {when})"
 
 
@@ -188,9 +216,10 @@ def claim_ref(followup_id: int) -> str:
 
 def retention_line(r: dict) -> str:
     prev = r["previous"]
-    crr_change = vs(r["crr"], prev["crr"], "last month", fmt.pct(prev["crr"]))
-    churn_change = vs(r["churn_rate"], prev["churn_rate"], "last month", fmt.pct(prev["churn_rate"]))
-    return (f"*CRR {fmt.pct(r['crr'])}* this month{'  ' + crr_change if crr_change else ''}\n"
+    now_words, then_words = headline_words(r)
+    crr_change = vs(r["crr"], prev["crr"], then_words, fmt.pct(prev["crr"]))
+    churn_change = vs(r["churn_rate"], prev["churn_rate"], then_words, fmt.pct(prev["churn_rate"]))
+    return (f"*CRR {fmt.pct(r['crr'])}* {now_words}{'  ' + crr_change if crr_change else ''}\n"
             f"*Churn {fmt.pct(r['churn_rate'])}*{'  ' + churn_change if churn_change else ''}")
 
 
@@ -207,12 +236,12 @@ def build_digest_message(d: dict, currency: str) -> dict:
     at_risk = B.actions([B.button("Open the at-risk list", ACTION_AT_RISK, "at-risk")], block_id="digest:actions")
     crr_text = f"CRR {fmt.pct(r['crr'])} (E {r['E']:,}, N {r['N_active']:,}, S {r['S']:,}), churn {fmt.pct(r['churn_rate'])}"
     if d["all_quiet"]:
-        text = f"{title}: all quiet {since_label(d)}. {crr_text} this month."
+        text = f"{title}: all quiet {since_label(d)}. {crr_text} {headline_words(r)[0]}."
         return B.message(text, [
             B.header(title),
             B.section(f":zzz: *All quiet {since_label(d)}* — nobody churned or went quiet, no wins, "
                       "nothing newly overdue."),
-            B.context(f"This month: {crr_equation(r)} · churn {fmt.pct(r['churn_rate'])}"),
+            B.context(f"{headline_words(r)[0].capitalize()}: {crr_equation(r)} · churn {fmt.pct(r['churn_rate'])}"),
             at_risk,
         ])
     prev = r["previous"]
@@ -220,8 +249,8 @@ def build_digest_message(d: dict, currency: str) -> dict:
         B.header(title),
         B.section(retention_line(r)),
         *B.fields([
-            (f"This month ({span(r['period'])})", crr_equation(r)),
-            (f"Last month ({span(prev['period'])})", crr_equation(prev)),
+            (f"{r['period']['label']} ({span(r['period'])})", crr_equation(r)),
+            (f"{prev['period']['label']} ({span(prev['period'])})", crr_equation(prev)),
         ]),
         B.context(f"What changed {since_label(d)}:"),
     ]
@@ -266,9 +295,9 @@ def build_digest_message(d: dict, currency: str) -> dict:
     nps = d["nps"]
     if nps["new_answers"]:
         shown = "—" if nps["nps"] is None else f"{nps['nps']:.1f}"
-        change = vs(nps["nps"], nps["previous_nps"], "last month",
+        change = vs(nps["nps"], nps["previous_nps"], headline_words(r)[1],
                     "—" if nps["previous_nps"] is None else f"{nps['previous_nps']:.1f}", unit="")
-        blocks.append(B.section(f":speech_balloon: *NPS {shown}* this month{'  ' + change if change else ''} · "
+        blocks.append(B.section(f":speech_balloon: *NPS {shown}* {headline_words(r)[0]}{'  ' + change if change else ''} · "
                                 f"{nps['new_answers']:,} new answer{'s' if nps['new_answers'] != 1 else ''}"))
         parts.append(f"NPS {shown}")
     blocks.append(at_risk)

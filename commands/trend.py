@@ -32,18 +32,22 @@ def handle_trend(ctx: Context, req: Request) -> Answer:
 def build_trend_message(d: dict, title: str, currency: str, scope: str, freshness: str) -> dict:
     lines = [f"{'month':<8} {'CRR':>7} {'churn':>7} {'S':>7} {'E':>7} {'N':>6} {'N act':>6} {'revenue':>12}"]
     for p in d["months"]:
+        month = p["month"] + ("~" if p["to_date"] else "")
         lines.append(
-            f"{p['month']:<8} {fmt.pct(p['crr']):>7} {fmt.pct(p['churn_rate']):>7} {p['S']:>7,} {p['E']:>7,} "
+            f"{month:<8} {fmt.pct(p['crr']):>7} {fmt.pct(p['churn_rate']):>7} {p['S']:>7,} {p['E']:>7,} "
             f"{p['N']:>6,} {p['N_active']:>6,} {fmt.money(p['revenue'], currency):>12}"
         )
     last = d["months"][-1]
+    latest = f"{last['month']} to date" if last["to_date"] else last["month"]
     text = (
-        f"{title}: latest month {last['month']} CRR {fmt.pct(last['crr'])}, churn {fmt.pct(last['churn_rate'])}, "
+        f"{title}: latest month {latest} CRR {fmt.pct(last['crr'])}, churn {fmt.pct(last['churn_rate'])}, "
         f"revenue {fmt.money(last['revenue'], currency)}"
     )
+    partial = (f"~ {last['month']} to date ({last['end']}): the days so far, not a whole month · "
+               if last["to_date"] else "")
     return B.message(text, [
         B.header(title),
         B.section("```\n" + "\n".join(lines) + "\n```"),
-        B.context(f"Each month: CRR = (E − N)/S with N the new customers still active at its end (N act), "
-                  f"active = a paid order in the {d['activity_window']} days before{scope}", freshness),
+        B.context(f"{partial}Each month: CRR = (E − N)/S with N the new customers still active at its end "
+                  f"(N act), active = a paid order in the {d['activity_window']} days before{scope}", freshness),
     ])

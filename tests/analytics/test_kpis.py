@@ -191,7 +191,7 @@ def test_trend_is_month_by_month_retention_and_revenue(small):
     from analytics.trend import compute_trend, month_periods
 
     assert [p.label for p in month_periods(date(2026, 6, 30), 3)] == ["2026-04", "2026-05", "2026-06"]
-    assert month_periods(date(2026, 6, 15), 1)[0].label == "2026-06 to 2026-06-15"
+    assert month_periods(date(2026, 6, 15), 1)[0].label == "2026-06 to date (2026-06-15)"
     frame = load_order_frame(small)
     points = compute_trend(frame, Scope(), AS_OF, 3, 90, UTC_TZ)
     for point, p in zip(points, month_periods(AS_OF, 3), strict=True):

@@ -22,7 +22,7 @@ def test_cdnow_crr_1997_q3_json_through_the_cli(cdnow_path):
                                   "/retention crr 1997-Q3", "--json"])
     assert r.exit_code == 0, r.output
     d = json.loads(r.output)
-    assert d["period"] == {"start": "1997-07-01", "end": "1997-09-30", "label": "1997-Q3"}
+    assert d["period"] == {"start": "1997-07-01", "end": "1997-09-30", "label": "1997-Q3", "to_date": False}
     assert (d["S"], d["E"], d["N"], d["retained"], d["reactivated"]) == (521, 409, 0, 211, 198)
     assert d["crr"] == (409 - 0) / 521 * 100
     assert f"{d['crr']:.4f}" == "78.5029"
