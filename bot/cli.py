@@ -105,8 +105,10 @@ def main(ctx: click.Context, db_path: str, as_of: date | None, verbose: int, log
               help="Read COLUMN as FIELD (repeatable), e.g. --map 'Order Date=ordered_at'.")
 @click.option("--skip-invalid", is_flag=True, help="Import the valid rows and report the rest.")
 @click.option("--dry-run", is_flag=True, help="Check and count, write nothing.")
+@click.option("--decimal", type=click.Choice([".", ","]), default=".", show_default=True,
+              help="Decimal mark of the amounts: , for files written 1.234,50 (European Excel).")
 @click.pass_obj
-def import_cmd(state: State, kind, file, fmt, maps, skip_invalid, dry_run):
+def import_cmd(state: State, kind, file, fmt, maps, skip_invalid, dry_run, decimal):
     """Import KIND (orders|customers|reps|feedback) from FILE (CSV, CDNOW,
     Shopify or Stripe export). All or nothing unless --skip-invalid."""
     from zoneinfo import ZoneInfo
@@ -138,13 +140,15 @@ def import_cmd(state: State, kind, file, fmt, maps, skip_invalid, dry_run):
         progress.start()
     try:
         report = import_file(db, kind, file, fmt=fmt, mapping=mapping, skip_invalid=skip_invalid,
-                             dry_run=dry_run, tz=tz, on_bytes=on_bytes)
+                             dry_run=dry_run, tz=tz, on_bytes=on_bytes, decimal=decimal)
     except ImportRejected as e:
         if progress:
             progress.stop()
         for line in e.report.lines():
             click.echo(line, err=True)
         click.echo(f"rejected: {file}: nothing was imported.", err=True)
+        if e.report.usage:
+            sys.exit(2)
         if e.report.rejected:
             click.echo(f"{e.report.rejected} invalid row(s). Fix them, or use --skip-invalid to import the rest.", err=True)
         sys.exit(1)

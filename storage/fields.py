@@ -58,7 +58,9 @@ def amount(raw: str) -> float:
     try:
         value = float(s)
     except ValueError:
-        raise FieldError(f"{raw!r} is not a number", "write amounts like 1234.50") from None
+        hint = ("write amounts like 1234.50, or pass --decimal , for a file written 1.234,50"
+                if re.fullmatch(r"-?[\d.\s]*,\d{1,2}", s) else "write amounts like 1234.50")
+        raise FieldError(f"{raw!r} is not a number", hint) from None
     if not math.isfinite(value):
         raise FieldError(f"{raw!r} is not a finite number", "write amounts like 1234.50")
     if value < 0:
@@ -69,6 +71,16 @@ def amount(raw: str) -> float:
         raise FieldError(f"amount {raw!r} is beyond a trillion",
                          "check the column and its unit (cents instead of dollars?)")
     return round(value, 6)
+
+
+def decimal_comma_amount(raw: str) -> float:
+    """An amount written with a decimal comma (`1.234,50`, `12,5`, `1 234,50 €`):
+    dots and spaces group thousands, the comma marks the decimals."""
+    s = re.sub(r"[\s\u00a0\u202f.]", "", raw.strip().lstrip("$€£").rstrip("€").strip())
+    s = re.sub(r"\s*[A-Za-z]{3}$", "", s)
+    if s.count(",") > 1:
+        raise FieldError(f"{raw!r} is not a number", "with --decimal , write amounts like 1.234,50")
+    return amount(s.replace(",", "."))
 
 
 def number(raw: str, lo: float, hi: float) -> float:

@@ -3,13 +3,20 @@
 Every reader yields `(line_number, {field: raw_text})` with our field names,
 streaming from a binary file so memory stays flat whatever the file size.
 File-level problems (not text, NUL bytes, a missing column) raise FileRejected
-with the line they were found on.
+with the line they were found on. Rows a shop's export holds that are not
+purchases of any kind (an unknown payment status) are skipped and counted in
+`ReadOptions.skipped`, never a reason to refuse the file.
+
+CSV files may be separated by `,`, `;` (European Excel), tabs or `|`: the
+header line decides.
 """
 
 import csv
 import io
+import itertools
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from functools import partial
 from typing import BinaryIO
 
@@ -19,11 +26,30 @@ FORMATS = ("csv", "cdnow", "shopify", "stripe")
 
 
 class FileRejected(Exception):
-    def __init__(self, line: int | None, problem: str, fix: str):
+    """`usage`: the command line is wrong (a --map naming no column), not the file."""
+
+    def __init__(self, line: int | None, problem: str, fix: str, *, usage: bool = False):
         super().__init__(problem)
         self.line = line
         self.problem = problem
         self.fix = fix
+        self.usage = usage
+
+
+@dataclass
+class ReadOptions:
+    """What a reader is told (`mapping`: --map renames) and what it reports:
+    rows left out (`skipped`: line, why) and things it inferred (`notes`)."""
+
+    mapping: dict[str, str] = field(default_factory=dict)
+    skipped: list[tuple[int, str]] = field(default_factory=list)
+    notes: dict[str, int] = field(default_factory=dict)
+
+    def note(self, what: str) -> None:
+        self.notes[what] = self.notes.get(what, 0) + 1
+
+
+DELIMITERS = (",", ";", "\t", "|")
 
 
 # Our field names per kind, and the header spellings we accept for each.
@@ -89,9 +115,25 @@ def _text_lines(fp: BinaryIO) -> io.TextIOWrapper:
     return io.TextIOWrapper(fp, encoding="utf-8-sig", newline="")
 
 
+def delimiter_of(header: str) -> str:
+    """The separator a header line uses: the candidate seen most often
+    outside quotes (a comma when none is)."""
+    outside = re.sub(r'"[^"]*"', "", header)
+    counts = {d: outside.count(d) for d in DELIMITERS}
+    best = max(DELIMITERS, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
 def _csv_rows(fp: BinaryIO) -> Iterator[tuple[int, list[str]]]:
     """Physical line number of each record, with the record."""
-    reader = csv.reader(_text_lines(fp))
+    text = _text_lines(fp)
+    try:
+        header = text.readline()
+    except UnicodeDecodeError:
+        raise FileRejected(1, "the file is not UTF-8 text", "save it as UTF-8 CSV") from None
+    if not header:
+        return
+    reader = csv.reader(itertools.chain([header], text), delimiter=delimiter_of(header))
     try:
         for row in reader:
             yield reader.line_num, row
@@ -109,22 +151,28 @@ def header_mapping(
     """Column index → our field, from header names, aliases and --map."""
     fields = FIELDS[kind]
     wanted = {_norm(k): v for k, v in overrides.items()}
-    for field in wanted.values():
-        if field not in fields:
+    for target in wanted.values():
+        if target not in fields:
             raise FileRejected(
-                None, f"--map names unknown field {field!r}", f"fields for {kind}: {', '.join(fields)}"
+                None, f"--map names unknown field {target!r}", f"fields for {kind}: {', '.join(fields)}", usage=True
             )
+    present = {_norm(c) for c in header}
+    for source in overrides:
+        if _norm(source) not in present:
+            raise FileRejected(1, f"--map {source!r}: the file has no column {source!r} "
+                               f"(found: {', '.join(header) or 'nothing'})",
+                               "name one of the columns found, as written in the header", usage=True)
     aliases = {}
-    for field, names in fields.items():
-        aliases[field] = field
+    for ours, names in fields.items():
+        aliases[ours] = ours
         for name in names:
-            aliases.setdefault(name, field)
+            aliases.setdefault(name, ours)
     mapping: dict[int, str] = {}
     for i, col in enumerate(header):
         key = _norm(col)
-        field = wanted.get(key) or aliases.get(key)
-        if field and field not in mapping.values():
-            mapping[i] = field
+        ours = wanted.get(key) or aliases.get(key)
+        if ours and ours not in mapping.values():
+            mapping[i] = ours
     missing = [f for f in REQUIRED[kind] if f not in mapping.values()]
     if missing:
         raise FileRejected(
@@ -135,12 +183,12 @@ def header_mapping(
     return mapping
 
 
-def read_csv(fp: BinaryIO, kind: str, overrides: dict[str, str]) -> Iterator[tuple[int, dict]]:
+def read_csv(fp: BinaryIO, kind: str, opts: ReadOptions) -> Iterator[tuple[int, dict]]:
     rows = _csv_rows(fp)
     first = next(rows, None)
     if first is None:
         raise FileRejected(None, "the file is empty", "export at least a header and one row")
-    mapping = header_mapping(kind, first[1], overrides)
+    mapping = header_mapping(kind, first[1], opts.mapping)
     width = len(first[1])
     for line, row in rows:
         if not row or all(not c.strip() for c in row):
@@ -150,7 +198,7 @@ def read_csv(fp: BinaryIO, kind: str, overrides: dict[str, str]) -> Iterator[tup
         yield line, {field: row[i] if i < len(row) else "" for i, field in mapping.items()}
 
 
-def read_cdnow(fp: BinaryIO, kind: str, overrides: dict[str, str]) -> Iterator[tuple[int, dict]]:
+def read_cdnow(fp: BinaryIO, kind: str, opts: ReadOptions) -> Iterator[tuple[int, dict]]:
     """CDNOW, both layouts: 5 columns without header (the 2,357-customer
     sample: master id, sample id, date, CDs, dollars) or 4 columns with the
     header `customer_id date number_of_cds dollar_value` (the master file)."""
@@ -221,31 +269,55 @@ _SHOPIFY = {
 }
 
 
-def read_shopify(fp: BinaryIO, kind: str, overrides: dict[str, str]) -> Iterator[tuple[int, dict]]:
+def read_shopify(fp: BinaryIO, kind: str, opts: ReadOptions) -> Iterator[tuple[int, dict]]:
     """Shopify's Orders export: one row per line item; the order's totals and
     status stand on its first row only, so later rows of the same order are
-    skipped. Refunds net off the total; cancelled orders are not purchases."""
+    skipped. Refunds net off the total; a partly paid order counts what was
+    paid (total − outstanding balance); cancelled orders are not purchases.
+    Customers are their email; an order without one (a POS sale) is the
+    billing name's, else the shipping name's or the phone's — and reported."""
     rows, cols = _export_header(fp, kind, "shopify")
-    for need in ("name", "email", "created_at", "total", "financial_status"):
+    for need in ("name", "created_at", "total", "financial_status"):
         if need not in cols:
             raise FileRejected(1, f"missing Shopify column {need!r}", "use Shopify's Orders › Export › CSV for Excel")
-    get = {k: cols.get(k) for k in (*_SHOPIFY, "refunded_amount", "cancelled_at")}
+    get = {k: cols.get(k) for k in (*_SHOPIFY, "refunded_amount", "cancelled_at", "outstanding_balance",
+                                     "shipping_name", "phone")}
     for line, row in rows:
         cell = partial(_cell, row, get)
         if not cell("financial_status").strip() and not cell("total").strip():
             continue  # a further line item of the order above
-        out = {field: cell(col) for col, field in _SHOPIFY.items() if get[col] is not None}
-        out["customer_id"] = out.get("customer_id", "").strip().lower()
-        out["email"] = out["customer_id"]
+        out = {name: cell(col) for col, name in _SHOPIFY.items() if get[col] is not None}
+        email = out.get("customer_id", "").strip().lower()
+        out["customer_id"] = email or _shopify_stand_in(cell, opts)
+        out["email"] = email
+        status = out["status"].strip().lower()
         if cell("cancelled_at").strip():
             out["status"] = "cancelled"
-        refunded = cell("refunded_amount").strip()
-        if refunded and out["status"].strip().lower() == "partially_refunded":
-            try:
-                out["amount"] = f"{max(float(out['amount']) - float(refunded), 0):.2f}"
-            except ValueError:
-                pass
+        elif status == "partially_refunded":
+            out["amount"] = _minus(out["amount"], cell("refunded_amount"))
+        elif status == "partially_paid":
+            out["amount"] = _minus(out["amount"], cell("outstanding_balance"))
+            out["status"] = "paid"
+            opts.note("partly paid orders counted for what was paid")
         yield line, out
+
+
+def _shopify_stand_in(cell, opts: ReadOptions) -> str:
+    for col, what in (("billing_name", "billing name"), ("shipping_name", "shipping name"), ("phone", "phone")):
+        value = cell(col).strip()
+        if value:
+            opts.note(f"orders without an email matched to a customer by {what}")
+            return value
+    return ""
+
+
+def _minus(amount: str, less: str) -> str:
+    """`amount − less` as text, both from the export; the amount as it was
+    when `less` is blank (the row's own validation then judges it)."""
+    try:
+        return f"{max(float(amount) - float(less or 0), 0):.2f}"
+    except ValueError:
+        return amount
 
 
 _STRIPE = {
@@ -261,32 +333,53 @@ _STRIPE = {
 }
 
 
-def read_stripe(fp: BinaryIO, kind: str, overrides: dict[str, str]) -> Iterator[tuple[int, dict]]:
+# Stripe's payment statuses (any case), as our order statuses. Money counts
+# only when it was received: a partial refund nets off, a full one is a refund.
+STRIPE_STATUSES = {
+    "paid": "paid", "succeeded": "paid", "partially refunded": "paid", "partially_refunded": "paid",
+    "refunded": "refunded", "failed": "failed", "uncaptured": "pending", "requires_capture": "pending",
+    "canceled": "cancelled", "cancelled": "cancelled",
+}
+
+
+def read_stripe(fp: BinaryIO, kind: str, opts: ReadOptions) -> Iterator[tuple[int, dict]]:
     """Stripe's Payments export (unified_payments.csv). Failed, refunded and
-    uncaptured payments are kept but not counted; partial refunds net off."""
+    uncaptured payments are kept but not counted; partial refunds net off; a
+    status outside Stripe's vocabulary is skipped and reported. "Created
+    date (UTC)" is UTC, whatever the workspace's zone."""
     rows, cols = _export_header(fp, kind, "stripe")
     if "id" not in cols or "amount" not in cols or not ({"created_date_utc", "created_utc"} & cols.keys()):
         raise FileRejected(1, "missing Stripe columns id, Amount, Created date (UTC)", "use Stripe's Payments › Export")
     for line, row in rows:
         cell = partial(_cell, row, cols)
-        out = {field: cell(col) for col, field in _STRIPE.items() if col in cols}
+        out = {name: cell(col) for col, name in _STRIPE.items() if col in cols}
+        out["ordered_at"] = _as_utc(out.get("ordered_at", ""))
         if not out.get("customer_id", "").strip():
             out["customer_id"] = cell("customer_email").strip().lower()
-        status = out.get("status", "paid").strip().lower() or "paid"
+        word = out.get("status", "").strip().lower() or "paid"
+        status = STRIPE_STATUSES.get(word)
+        if status is None:
+            opts.skipped.append((line, f"Stripe status {out.get('status', '')!r} is not a payment we count"))
+            continue
         if cell("captured").strip().lower() == "false" and status == "paid":
             status = "pending"
         refunded = cell("amount_refunded").strip()
         if status == "paid" and refunded:
-            try:
-                net = float(out["amount"]) - float(refunded)
-                if net <= 0:
-                    status = "refunded"
-                else:
-                    out["amount"] = f"{net:.2f}"
-            except ValueError:
-                pass
+            net = _minus(out["amount"], refunded)
+            if net == "0.00" and out["amount"].strip():
+                status = "refunded"
+            else:
+                out["amount"] = net
         out["status"] = status
         yield line, out
+
+
+def _as_utc(raw: str) -> str:
+    """A Stripe time without an offset, marked as the UTC it is."""
+    s = raw.strip()
+    if s and not re.search(r"(Z|[+-]\d\d:?\d\d)$", s) and re.match(r"^\d{4}-\d{2}-\d{2}[ T]\d", s):
+        return s + "+00:00"
+    return s
 
 
 READERS = {"csv": read_csv, "cdnow": read_cdnow, "shopify": read_shopify, "stripe": read_stripe}

@@ -23,7 +23,7 @@ from storage import fields as F
 from storage.aggregates import refresh_customer_aggregates
 from storage.db import is_store_file, write_transaction
 from storage.followups import mark_won_back
-from storage.formats import READERS, REQUIRED, FileRejected, guess_format
+from storage.formats import READERS, REQUIRED, FileRejected, ReadOptions, guess_format
 
 KINDS = ("orders", "customers", "reps", "feedback")
 MAX_LISTED_ERRORS = 1000
@@ -60,11 +60,18 @@ class ImportReport:
     sha256: str = ""
     dry_run: bool = False
     errors: list[Rejection] = field(default_factory=list)
+    skipped: list[tuple[int, str]] = field(default_factory=list)  # rows that are not purchases: (line, why)
+    notes: dict[str, int] = field(default_factory=dict)  # what was inferred, and for how many rows
+    usage: bool = False  # refused because of the command line, not the file
 
     def lines(self) -> list[str]:
         shown = [e.describe(self.file) for e in self.errors[:MAX_LISTED_ERRORS]]
         if self.rejected > len(shown):
             shown.append(f"... and {self.rejected - len(shown)} more rejected rows")
+        shown += [f"{self.file}:{line}: skipped: {why}" for line, why in self.skipped[:MAX_LISTED_ERRORS]]
+        if len(self.skipped) > MAX_LISTED_ERRORS:
+            shown.append(f"... and {len(self.skipped) - MAX_LISTED_ERRORS} more skipped rows")
+        shown += [f"{self.file}: {n:,} {what}" for what, n in self.notes.items()]
         return shown
 
     def summary(self) -> str:
@@ -76,6 +83,8 @@ class ImportReport:
             extra.append(f"{self.customers_created} new customers")
         if self.won_back:
             extra.append(f"{self.won_back} follow-ups won back")
+        if self.skipped:
+            extra.append(f"{len(self.skipped)} skipped")
         if extra:
             head += " (" + ", ".join(extra) + ")"
         if self.rows and not self.added and not self.updated and not self.rejected:
@@ -96,11 +105,12 @@ class _DryRun(Exception):
 
 
 # Per kind: the stored columns, and how to turn raw text into each.
-def _specs(tz: tzinfo) -> dict[str, dict[str, Callable[[str], object]]]:
+def _specs(tz: tzinfo, decimal: str = ".") -> dict[str, dict[str, Callable[[str], object]]]:
     ts = lambda raw: F.timestamp(raw, tz)  # noqa: E731
+    amount = F.amount if decimal == "." else F.decimal_comma_amount
     return {
         "orders": {
-            "id": F.text, "customer_id": F.text, "ordered_at": ts, "amount": F.amount,
+            "id": F.text, "customer_id": F.text, "ordered_at": ts, "amount": amount,
             "currency": F.currency, "status": F.status, "customer_name": F.text,
             "email": F.text, "company": F.text, "segment": F.text,
         },
@@ -165,9 +175,9 @@ class _Tracked(io.RawIOBase):
 
 
 def _validated(
-    rows: Iterator[tuple[int, dict]], kind: str, tz: tzinfo, report: ImportReport, defaults: dict
+    rows: Iterator[tuple[int, dict]], kind: str, tz: tzinfo, report: ImportReport, defaults: dict, decimal: str
 ) -> Iterator[tuple]:
-    spec = _specs(tz)[kind]
+    spec = _specs(tz, decimal)[kind]
     cols = list(spec)
     plan = [(col, spec[col], defaults.get(col), col in REQUIRED[kind]) for col in cols]
     derive = DERIVED_ID.get(kind)
@@ -218,8 +228,12 @@ def import_file(
     tz: tzinfo = UTC,
     now: datetime | None = None,
     on_bytes: Callable[[int], None] | None = None,
+    decimal: str = ".",
 ) -> ImportReport:
-    """Import one file. Raises ImportRejected (nothing written) on bad input."""
+    """Import one file. Raises ImportRejected (nothing written) on bad input.
+    `decimal` is "," for files whose amounts are written `1.234,50`."""
+    if decimal not in (".", ","):
+        raise ValueError(f"decimal mark {decimal!r}: use . or ,")
     if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r}; use one of {', '.join(KINDS)}")
     path = Path(path)
@@ -253,8 +267,9 @@ def import_file(
                     f"CREATE TEMP TABLE {stage} (line INTEGER PRIMARY KEY, derived INTEGER, "
                     + ", ".join(spec_cols) + ")"
                 )
-                rows = READERS[fmt](stream, kind, mapping or {})
-                valid = _validated(rows, kind, tz, report, DEFAULTS.get(kind, {}))
+                opts = ReadOptions(mapping=mapping or {})
+                rows = READERS[fmt](stream, kind, opts)
+                valid = _validated(rows, kind, tz, report, DEFAULTS.get(kind, {}), decimal)
                 insert = (
                     f"INSERT INTO temp.{stage} (line, derived, {', '.join(spec_cols)}) "  # noqa: S608
                     f"VALUES ({', '.join('?' * (len(spec_cols) + 2))})"
@@ -262,6 +277,7 @@ def import_file(
                 while batch := list(islice(valid, BATCH)):
                     db.conn.executemany(insert, batch)
             report.sha256 = tracked.sha.hexdigest()
+            report.skipped, report.notes = opts.skipped, opts.notes
             with write_transaction(db):
                 _merge(db, kind, stage, report, skip_invalid, now, tz)
                 if dry_run:
@@ -270,6 +286,7 @@ def import_file(
             pass
         except FileRejected as e:
             report.errors.insert(0, Rejection(e.line, None, e.problem, e.fix))
+            report.usage = e.usage
             raise ImportRejected(report) from None
         finally:
             if not db.conn.in_transaction:
