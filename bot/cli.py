@@ -97,7 +97,7 @@ def main(ctx: click.Context, db_path: str, as_of: date | None, verbose: int, log
 
 
 @main.command("import")
-@click.argument("kind", type=click.Choice(["orders", "customers", "reps", "feedback"]))
+@click.argument("kind", type=click.Choice(["orders", "customers", "reps", "feedback", "fx"]))
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--format", "fmt", type=click.Choice(["csv", "cdnow", "shopify", "stripe"]),
               help="File layout (default: guessed from the file).")
@@ -107,14 +107,22 @@ def main(ctx: click.Context, db_path: str, as_of: date | None, verbose: int, log
 @click.option("--dry-run", is_flag=True, help="Check and count, write nothing.")
 @click.option("--decimal", type=click.Choice([".", ","]), default=".", show_default=True,
               help="Decimal mark of the amounts: , for files written 1.234,50 (European Excel).")
+@click.option("--to", "to_currency", metavar="CUR",
+              help="With fx: the currency the rates are into (default: the workspace currency).")
 @click.pass_obj
-def import_cmd(state: State, kind, file, fmt, maps, skip_invalid, dry_run, decimal):
+def import_cmd(state: State, kind, file, fmt, maps, skip_invalid, dry_run, decimal, to_currency):
     """Import KIND (orders|customers|reps|feedback) from FILE (CSV, CDNOW,
-    Shopify or Stripe export). All or nothing unless --skip-invalid."""
+    Shopify or Stripe export), or exchange rates (fx: a CSV of
+    date,currency,rate, 1 unit of currency = rate units of the workspace
+    currency). All or nothing unless --skip-invalid."""
     from zoneinfo import ZoneInfo
 
     from storage.importer import ImportRejected, import_file
     from storage.settings import load_settings
+
+    if kind == "fx":
+        _import_rates(state, file, to_currency, dry_run)
+        return
 
     mapping = {}
     for m in maps:
@@ -156,6 +164,29 @@ def import_cmd(state: State, kind, file, fmt, maps, skip_invalid, dry_run, decim
         progress.stop()
     for line in report.lines():
         click.echo(line, err=True)
+    click.echo(report.summary())
+
+
+def _import_rates(state: State, file: str, to_currency: str | None, dry_run: bool) -> None:
+    from zoneinfo import ZoneInfo
+
+    from storage.fields import FieldError, currency
+    from storage.importer import ImportRejected, import_rates
+    from storage.settings import load_settings
+
+    db = state.db(create=True)
+    settings = load_settings(db)
+    try:
+        base = currency(to_currency) if to_currency else settings["currency"]
+    except FieldError as e:
+        raise click.UsageError(f"--to {to_currency!r}: {e.problem} ({e.fix})") from None
+    try:
+        report = import_rates(db, file, base=base, tz=ZoneInfo(settings["timezone"]), dry_run=dry_run)
+    except ImportRejected as e:
+        for line in e.report.lines():
+            click.echo(line, err=True)
+        click.echo(f"rejected: {file}: no rate was imported.", err=True)
+        sys.exit(1)
     click.echo(report.summary())
 
 

@@ -6,6 +6,7 @@ import difflib
 from commands import blocks as B
 from commands.core import AS_OF_READ_ONLY, Answer, Context, Request, UsageError, command
 from storage.fields import FieldError
+from storage.fx import CurrencyError, switch_currency
 from storage.settings import SETTINGS, upsert_setting
 
 
@@ -27,8 +28,11 @@ def handle_config(ctx: Context, req: Request) -> Answer:
         admins = " ".join(f"<@{a}>" for a in values["admins"]) or "a workspace admin"
         problem = f"Only admins can change settings; ask {admins}."
         return Answer("config", {"key": key, "error": problem}, _notice(problem), ok=False)
+    actor = ctx.user_id or ctx.surface
     try:
-        new = upsert_setting(ctx.db, key, raw, actor=ctx.user_id or ctx.surface, now=ctx.now)
+        if key == "currency":
+            return change_currency(ctx, raw, values["currency"], actor)
+        new = upsert_setting(ctx.db, key, raw, actor=actor, now=ctx.now)
     except FieldError as e:
         problem = f"`{key}`: {e.problem} — {e.fix}."
         return Answer("config", {"key": key, "error": f"{e.problem} ({e.fix})"}, _notice(problem), ok=False)
@@ -37,6 +41,25 @@ def handle_config(ctx: Context, req: Request) -> Answer:
     return Answer("config", data, B.message(text, [
         B.section(f":white_check_mark: `{key}` is now *{show(key, new)}* (was {show(key, values[key])})"),
         B.context(B.escape(SETTINGS[key].help)),
+    ]))
+
+
+def change_currency(ctx: Context, raw: str, old: str, actor: str) -> Answer:
+    """The reporting currency changes only with every order converted into
+    the new one by imported rates; the numbers are never relabelled."""
+    new = SETTINGS["currency"].parse(raw)
+    try:
+        conversion = switch_currency(ctx.db, new, ctx.tz, actor=actor, now=ctx.now)
+    except CurrencyError as e:
+        problem = (f"`currency` stays {old}: {e}. Import rates into {new} first "
+                   f"(`retention-bot import fx FILE --to {new}`, a CSV of date,currency,rate), then set it again.")
+        return Answer("config", {"key": "currency", "error": problem}, _notice(problem), ok=False)
+    data = {"key": "currency", "value": new, "old": old, "updated": True, "orders_converted": conversion.changed}
+    text = f"currency set to {new} (was {old}); {conversion.changed:,} orders converted at the imported rates"
+    return Answer("config", data, B.message(text, [
+        B.section(f":white_check_mark: `currency` is now *{new}* (was {old}); {conversion.changed:,} orders "
+                  "converted at the imported rates"),
+        B.context(B.escape(SETTINGS["currency"].help)),
     ]))
 
 

@@ -97,8 +97,8 @@ def customer_data(row: dict, orders, rfm, score: dict | None, summary: dict | No
     return {
         "customer": {k: row[k] for k in ("id", "name", "email", "company", "segment", "owner_rep_id")},
         "stats": stats,
-        "recent_orders": [{"id": r["id"], "day": r["day"], "amount": float(r["amount"])}
-                          for r in recent.to_dict("records")],
+        "recent_orders": [{"id": r["id"], "day": r["day"], "amount": float(r["amount"]), "currency": r["currency"],
+                           "paid": number(r["source_amount"])} for r in recent.to_dict("records")],
         "score": scored, "model": summary,
     }
 
@@ -141,7 +141,9 @@ def build_customer_message(data: dict, currency: str) -> dict:
                 value_pct=sc["value_pct"] or 100.0, uses_model=uses_model, frequency=sc["frequency"],
                 money=lambda v: fmt.money(v, currency)))))
     if data["recent_orders"]:
-        lines = [f"{o['day']} · {fmt.money(o['amount'], currency)}" for o in data["recent_orders"]]
+        lines = [f"{o['day']} · {fmt.money(o['amount'], currency)}"
+                 + (f" (paid {fmt.money(o['paid'], o['currency'])})" if o["currency"] != currency and o["paid"] else "")
+                 for o in data["recent_orders"]]
         blocks.append(B.section("*Recent orders*\n" + "\n".join(lines)))
     blocks.append(B.context(B.escape(model_line(summary)) + (f" · scores as of {sc['as_of']}" if sc else "")))
     text = (f"{B.escape(title)}: {s['orders']:,} orders, {fmt.money(s['revenue'], currency)}, "

@@ -83,6 +83,17 @@ def decimal_comma_amount(raw: str) -> float:
     return amount(s.replace(",", "."))
 
 
+def day(raw: str) -> str:
+    """A calendar day, `YYYY-MM-DD`."""
+    try:
+        value = date.fromisoformat(raw.strip())
+    except ValueError:
+        raise FieldError(f"{raw!r} is not a date", "write dates as YYYY-MM-DD") from None
+    if not 1970 <= value.year <= 2100:
+        raise FieldError(f"{raw!r} is out of range", "use a date between 1970 and 2100")
+    return value.isoformat()
+
+
 def number(raw: str, lo: float, hi: float) -> float:
     try:
         value = float(raw.strip())

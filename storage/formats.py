@@ -370,6 +370,9 @@ def read_stripe(fp: BinaryIO, kind: str, opts: ReadOptions) -> Iterator[tuple[in
                 status = "refunded"
             else:
                 out["amount"] = net
+        if cell("converted_amount").strip():  # the same money in the account's currency, as Stripe converted it
+            out["reporting_amount"] = _minus(cell("converted_amount"), cell("converted_amount_refunded"))
+            out["reporting_currency"] = cell("converted_currency")
         out["status"] = status
         yield line, out
 
@@ -380,6 +383,24 @@ def _as_utc(raw: str) -> str:
     if s and not re.search(r"(Z|[+-]\d\d:?\d\d)$", s) and re.match(r"^\d{4}-\d{2}-\d{2}[ T]\d", s):
         return s + "+00:00"
     return s
+
+
+def read_rates(fp: BinaryIO) -> Iterator[tuple[int, dict]]:
+    """A rates file: `date,currency,rate` (also `day`), any separator."""
+    rows = _csv_rows(fp)
+    first = next(rows, None)
+    if first is None:
+        raise FileRejected(None, "the file is empty", "write a header date,currency,rate and one row per rate")
+    cols = {_norm(c): i for i, c in enumerate(first[1])}
+    cols.setdefault("date", cols.get("day"))
+    missing = [c for c in ("date", "currency", "rate") if cols.get(c) is None]
+    if missing:
+        raise FileRejected(1, f"missing column {', '.join(missing)} (found: {', '.join(first[1]) or 'nothing'})",
+                           "write a header date,currency,rate: 1 unit of currency = rate units of yours")
+    for line, row in rows:
+        if not row or all(not c.strip() for c in row):
+            continue
+        yield line, {key: _cell(row, cols, key) for key in ("date", "currency", "rate")}
 
 
 READERS = {"csv": read_csv, "cdnow": read_cdnow, "shopify": read_shopify, "stripe": read_stripe}

@@ -23,7 +23,9 @@ from storage import fields as F
 from storage.aggregates import refresh_customer_aggregates
 from storage.db import is_store_file, write_transaction
 from storage.followups import mark_won_back
-from storage.formats import READERS, REQUIRED, FileRejected, ReadOptions, guess_format
+from storage.formats import READERS, REQUIRED, FileRejected, ReadOptions, guess_format, read_rates
+from storage.fx import Rates, convert_orders, missing_text, record_conversion, upsert_rates
+from storage.settings import load_settings
 
 KINDS = ("orders", "customers", "reps", "feedback")
 MAX_LISTED_ERRORS = 1000
@@ -131,12 +133,15 @@ def _specs(tz: tzinfo, decimal: str = ".") -> dict[str, dict[str, Callable[[str]
 
 # The target table's columns (stage columns beyond these feed customers).
 TABLE_COLUMNS = {
-    "orders": ("id", "customer_id", "ordered_at", "amount", "currency", "status"),
+    "orders": ("id", "customer_id", "ordered_at", "amount", "currency", "status", "source_amount"),
     "customers": ("id", "name", "email", "company", "segment", "owner_rep_id", "created_at", "churned_at"),
     "reps": ("id", "name", "email", "tz", "manager_id", "active"),
     "feedback": ("id", "customer_id", "kind", "score", "submitted_at", "comment"),
 }
-DEFAULTS = {"orders": {"currency": "USD", "status": "paid"}, "reps": {"active": 1}}
+DEFAULTS = {"orders": {"status": "paid"}, "reps": {"active": 1}}  # orders' currency: the workspace's
+# Staged beside the parsed columns: an order's amount as paid (`amount` is
+# then the reporting currency's).
+EXTRA_COLUMNS = {"orders": ("source_amount",)}
 # Kinds whose id may be missing: derived from the row's content, numbered
 # by occurrence, so re-importing the same file finds the same ids.
 DERIVED_ID = {"orders": ("customer_id", "ordered_at", "amount"), "feedback": ("customer_id", "kind", "submitted_at")}
@@ -175,10 +180,12 @@ class _Tracked(io.RawIOBase):
 
 
 def _validated(
-    rows: Iterator[tuple[int, dict]], kind: str, tz: tzinfo, report: ImportReport, defaults: dict, decimal: str
+    rows: Iterator[tuple[int, dict]], kind: str, tz: tzinfo, report: ImportReport, defaults: dict, decimal: str,
+    rates: Rates,
 ) -> Iterator[tuple]:
     spec = _specs(tz, decimal)[kind]
     cols = list(spec)
+    money = (cols.index("amount"), cols.index("currency"), cols.index("ordered_at")) if kind == "orders" else None
     plan = [(col, spec[col], defaults.get(col), col in REQUIRED[kind]) for col in cols]
     derive = DERIVED_ID.get(kind)
     derive_at = [cols.index(c) for c in derive] if derive else []
@@ -202,12 +209,37 @@ def _validated(
             if not lo <= out[3] <= hi:
                 _reject(report, line, "score", f"{out[3]:g} is out of range for {out[2]}", f"use {lo}..{hi}")
                 continue
+        extra: tuple = ()
+        if money:
+            amount_at, currency_at, time_at = money
+            source, currency = out[amount_at], out[currency_at]
+            day = F.local_day(out[time_at], tz)
+            reported = _reported(raw, rates.base)
+            value = reported if reported is not None else rates.convert(source, currency, day)
+            if value is None:
+                _reject(report, line, "currency", f"no rate for {currency} into {rates.base} on or before {day}",
+                        f"import rates first: retention-bot import fx FILE, a CSV of date,currency,rate "
+                        f"(1 {currency} = rate {rates.base})")
+                continue
+            out[amount_at] = value
+            extra = (source,)
         derived = 0
         if out[0] is None and derive:
             key = "|".join(str(out[i]) for i in derive_at)
             out[0] = "~" + hashlib.sha1(key.encode()).hexdigest()[:20]
             derived = 1
-        yield (line, derived, *out)
+        yield (line, derived, *out, *extra)
+
+
+def _reported(raw: dict, base: str) -> float | None:
+    """The amount an export already gives in the reporting currency (Stripe's
+    "Converted Amount" when its "Converted Currency" is ours), or None."""
+    if (raw.get("reporting_currency") or "").strip().upper() != base or not (raw.get("reporting_amount") or "").strip():
+        return None
+    try:
+        return F.amount(raw["reporting_amount"])
+    except F.FieldError:
+        return None
 
 
 def _reject(report: ImportReport, line: int | None, column: str | None, problem: str, fix: str) -> None:
@@ -258,7 +290,8 @@ def import_file(
         report.format = fmt = fmt or guess_format(path.name, head)
         tracked = _Tracked(raw, on_bytes)
         stream = io.BufferedReader(tracked, buffer_size=1 << 16)
-        spec_cols = list(_specs(tz)[kind])
+        spec_cols = [*_specs(tz)[kind], *EXTRA_COLUMNS.get(kind, ())]
+        base = load_settings(db)["currency"]
         stage = f"stage_{kind}"
         try:
             with db.atomic():  # the temp database only: the store stays unlocked while the file is read
@@ -269,7 +302,8 @@ def import_file(
                 )
                 opts = ReadOptions(mapping=mapping or {})
                 rows = READERS[fmt](stream, kind, opts)
-                valid = _validated(rows, kind, tz, report, DEFAULTS.get(kind, {}), decimal)
+                defaults = {**DEFAULTS.get(kind, {}), **({"currency": base} if kind == "orders" else {})}
+                valid = _validated(rows, kind, tz, report, defaults, decimal, Rates.load(db, base))
                 insert = (
                     f"INSERT INTO temp.{stage} (line, derived, {', '.join(spec_cols)}) "  # noqa: S608
                     f"VALUES ({', '.join('?' * (len(spec_cols) + 2))})"
@@ -385,3 +419,84 @@ def _upsert_customers_from_orders(db: Database, stage: str, report: ImportReport
         "OR (excluded.segment IS NOT NULL AND excluded.segment IS NOT customers.segment)"
     )
     report.customers_created = db.execute("SELECT COUNT(*) FROM customers").fetchone()[0] - before
+
+
+@dataclass
+class RatesReport:
+    file: str
+    base: str
+    rates: int = 0
+    changed: int = 0
+    currencies: list[str] = field(default_factory=list)
+    orders_converted: int = 0
+    unconverted: str = ""  # orders in these currencies that the rates do not reach back to
+    dry_run: bool = False
+
+    def summary(self) -> str:
+        verb = "would import" if self.dry_run else "imported"
+        converted = "would be converted" if self.dry_run else "converted"
+        text = (f"{self.file}: {verb} {self.rates:,} rates for {', '.join(self.currencies) or 'no currency'} into "
+                f"{self.base} ({self.changed:,} new or changed); {self.orders_converted:,} orders {converted}")
+        if self.unconverted:
+            text += (f". Not converted: {self.unconverted} (rates start later); add earlier rates to convert "
+                     "them, until then they count as imported")
+        return text
+
+
+def import_rates(db: Database, path: str | os.PathLike, *, base: str, tz: tzinfo = UTC, now: datetime | None = None,
+                 dry_run: bool = False) -> RatesReport:
+    """Import exchange rates into `base` (1 unit of `currency` = `rate`
+    units of `base` from `date` on) and convert the orders in those
+    currencies with them, in one transaction. A file with any bad row
+    changes nothing (ImportRejected, FILE:LINE: column: problem)."""
+    path = Path(path)
+    now = now or datetime.now(UTC)
+    report = ImportReport(kind="fx", file=str(path), format="csv", dry_run=dry_run)
+    if not path.is_file():
+        report.errors.append(Rejection(None, None, "no such file", "check the path"))
+        raise ImportRejected(report)
+    if is_store_file(db, path):
+        report.errors.append(Rejection(None, None, "this is the store itself, not a rates file", "pass the CSV"))
+        raise ImportRejected(report)
+    rows: list[tuple[str, str, float]] = []
+    with open(path, "rb") as raw:
+        try:
+            for line, cells in read_rates(io.BufferedReader(_Tracked(raw, None), buffer_size=1 << 16)):
+                report.rows += 1
+                column = "date"
+                try:
+                    day = F.day(cells["date"])
+                    column = "currency"
+                    currency = F.currency(cells["currency"])
+                    column = "rate"
+                    row = (day, currency, F.number(cells["rate"], 1e-9, 1e12))
+                except F.FieldError as e:
+                    _reject(report, line, column, e.problem, e.fix)
+                    continue
+                if row[1] == base:
+                    _reject(report, line, "currency", f"{base} is the currency the rates are into",
+                            "leave out rates of the reporting currency itself")
+                    continue
+                rows.append(row)
+        except FileRejected as e:
+            report.errors.insert(0, Rejection(e.line, None, e.problem, e.fix))
+            raise ImportRejected(report) from None
+    if not rows and not report.rejected:
+        report.errors.append(Rejection(None, None, "the file has no rates", "add one row per date and currency"))
+    if report.errors:
+        raise ImportRejected(report)
+    out = RatesReport(str(path), base, rates=len(rows), currencies=sorted({c for _, c, _ in rows}), dry_run=dry_run)
+    try:
+        with write_transaction(db):
+            out.changed = upsert_rates(db, base, rows)
+            if base == load_settings(db)["currency"]:
+                conversion = convert_orders(db, base, tz, currencies=set(out.currencies))
+                out.orders_converted = conversion.changed
+                out.unconverted = missing_text(conversion.missing, base)
+                if conversion.changed:
+                    record_conversion(db, path.name, base, conversion.changed, now)
+            if dry_run:
+                raise _DryRun
+    except _DryRun:
+        pass
+    return out

@@ -32,9 +32,10 @@ def find_customers(db: Database, query: str, filters: Filters = NO_FILTERS, limi
 
 
 def load_customer_orders(db: Database, customer_id: str, cutoff: str) -> pd.DataFrame:
-    """The customer's counted orders before `cutoff`, oldest first."""
+    """The customer's counted orders before `cutoff`, oldest first: `amount`
+    in the reporting currency, `source_amount` in the order's `currency`."""
     df = pd.read_sql_query(
-        "SELECT id, customer_id, ordered_at, amount FROM orders "
+        "SELECT id, customer_id, ordered_at, amount, currency, source_amount FROM orders "
         "WHERE customer_id = ? AND status = ? AND ordered_at < ? ORDER BY ordered_at",
         db.conn, params=[customer_id, COUNTED_STATUS, cutoff],
     )

@@ -177,3 +177,25 @@ def m004_delivery_claim_tokens(db: Database) -> None:
     db.execute("ALTER TABLE deliveries ADD COLUMN claim_token TEXT")
     db.execute("ALTER TABLE deliveries ADD COLUMN uncertain INTEGER NOT NULL DEFAULT 0")
 
+
+
+@migrations()
+def m005_currencies(db: Database) -> None:
+    """Orders keep what they were paid in (`source_amount` in `currency`);
+    `amount` is the same money in the workspace's reporting currency, which
+    every figure sums. Rates (`fx_rates`: 1 `currency` = `rate` `base` on and
+    after `day`) turn one into the other. Existing orders were reported as
+    they stood, so they keep that amount as both until rates are imported."""
+    db.execute("ALTER TABLE orders ADD COLUMN source_amount REAL")
+    db.execute("UPDATE orders SET source_amount = amount")
+    db.executescript(
+        """
+        CREATE TABLE fx_rates (
+            base TEXT NOT NULL,
+            currency TEXT NOT NULL,
+            day TEXT NOT NULL,
+            rate REAL NOT NULL CHECK (rate > 0),
+            PRIMARY KEY (base, currency, day)
+        ) WITHOUT ROWID;
+        """
+    )

@@ -64,7 +64,9 @@ SETTINGS: dict[str, Setting] = {
     s.key: s
     for s in [
         Setting("timezone", "UTC", F.timezone_name, "Workspace time zone for period boundaries (IANA name)"),
-        Setting("currency", "USD", F.currency, "Currency shown on money figures"),
+        Setting("currency", "USD", F.currency,
+                "Reporting currency: every amount is summed in it (other currencies converted by "
+                "`retention-bot import fx` rates)"),
         Setting("activity_window", 90, _int_range(7, 730), "Days without an order before a customer counts as inactive"),
         Setting("high_value_pct", 20, _int_range(1, 100), "Top % of customers by value that count as high value"),
         Setting("quiet_p_alive", 0.5, _float_range(0, 1), "P(alive) under which a high-value customer is going quiet"),

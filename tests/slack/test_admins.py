@@ -65,7 +65,7 @@ def _state(db_path):
     db = open_db(db_path)
     try:
         audit = [dict(r) for r in db.query("SELECT * FROM audit_log WHERE action = 'config.set' ORDER BY id")]
-        return load_settings(db)["currency"], audit
+        return load_settings(db)["dismiss_days"], audit
     finally:
         db.conn.close()
 
@@ -77,7 +77,7 @@ def _answer(reply, slack, name="config"):
 @needs_config
 def test_non_admin_config_is_refused_and_nothing_changes(bot, sender, slack):
     before = _state(bot.db_path)
-    reply = sender.command("config currency EUR", user_id=REP)
+    reply = sender.command("config dismiss_days 45", user_id=REP)
     msg = _answer(reply, slack)
     assert reply.status == 200 and msg["response_type"] == "ephemeral"
     assert "admin" in msg["text"].lower()
@@ -87,19 +87,19 @@ def test_non_admin_config_is_refused_and_nothing_changes(bot, sender, slack):
 @needs_config
 def test_admin_config_change_is_applied_and_audited(bot, sender, slack):
     _, audit_before = _state(bot.db_path)
-    reply = sender.command("config currency EUR", user_id=ADMIN)
+    reply = sender.command("config dismiss_days 45", user_id=ADMIN)
     assert reply.status == 200
     try:
-        currency, audit = _state(bot.db_path)
-        assert currency == "EUR"
+        days, audit = _state(bot.db_path)
+        assert days == 45
         (entry,) = audit[len(audit_before):]
-        assert entry["actor"] == ADMIN and entry["subject"] == "currency"
-        assert json.loads(entry["detail"])["new"] == "EUR"
+        assert entry["actor"] == ADMIN and entry["subject"] == "dismiss_days"
+        assert json.loads(entry["detail"])["new"] == 45
         at = datetime.fromisoformat(entry["at"].replace("Z", "+00:00"))
         assert abs(datetime.now(UTC) - at) < timedelta(minutes=5)
     finally:
-        sender.command("config currency USD", user_id=ADMIN)
-    assert _state(bot.db_path)[0] == "USD"
+        sender.command("config dismiss_days 90", user_id=ADMIN)
+    assert _state(bot.db_path)[0] == 90
 
 
 @needs_config
@@ -110,9 +110,9 @@ def test_with_no_admins_set_a_workspace_owner_may_configure(bot, sender, slack):
     db.conn.commit()
     try:
         slack.users["U0OWNER2"] = {"is_owner": True}
-        sender.command("config currency EUR", user_id="U0OWNER2")
-        assert _state(bot.db_path)[0] == "EUR"
-        sender.command("config currency USD", user_id="U0OWNER2")
+        sender.command("config dismiss_days 46", user_id="U0OWNER2")
+        assert _state(bot.db_path)[0] == 46
+        sender.command("config dismiss_days 90", user_id="U0OWNER2")
     finally:
         db.execute("INSERT INTO settings (key, value) VALUES ('admins', ?) "
                    "ON CONFLICT(key) DO UPDATE SET value = excluded.value", [saved])
