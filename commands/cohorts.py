@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from analytics.cohorts import compute_cohorts
 from commands import blocks as B
+from commands import format as fmt
 from commands.charts import cohort_heatmap_png
 from commands.core import Answer, Chart, Context, Request, UsageError, command
 from commands.kpi_inputs import empty_store_message, read_inputs
@@ -63,7 +64,7 @@ def build_cohorts_message(d: dict, title: str, scope: str, freshness: str) -> di
         if partial:
             summary += f" {partial} is not over yet: its cells (~) count the days so far and are left out."
     text = f"{title}: " + "; ".join(
-        f"{r['cohort']} {r['size']:,} customers" for r in rows[-3:]
+        f"{r['cohort']} {fmt.plural(r['size'], 'customer')}" for r in rows[-3:]
     ) + (f". {summary}" if summary else "")
     blocks = [B.header(title)]
     if summary:

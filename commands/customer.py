@@ -113,7 +113,7 @@ def build_customer_message(data: dict, currency: str) -> dict:
         ("Orders", fmt.count(s["orders"])),
         ("Revenue", fmt.money(s["revenue"], currency)),
         ("First order", s["first_order"] or "—"),
-        ("Last order", (s["last_order"] or "—") + (f" ({s['days_since_last']:,} days ago)" if s["days_since_last"] is not None else "")),
+        ("Last order", (s["last_order"] or "—") + (f" ({fmt.plural(s['days_since_last'], 'day')} ago)" if s["days_since_last"] is not None else "")),
         ("Usual gap", gap_text),
         ("Owner", owner_text(c["owner_rep_id"])),
     ]
@@ -141,12 +141,13 @@ def build_customer_message(data: dict, currency: str) -> dict:
                 value_pct=sc["value_pct"] or 100.0, uses_model=uses_model, frequency=sc["frequency"],
                 money=lambda v: fmt.money(v, currency)))))
     if data["recent_orders"]:
-        lines = [f"{o['day']} · {fmt.money(o['amount'], currency)}"
-                 + (f" (paid {fmt.money(o['paid'], o['currency'])})" if o["currency"] != currency and o["paid"] else "")
+        lines = [f"{o['day']} · {fmt.money(o['amount'], currency, cents=True)}"
+                 + (f" (paid {fmt.money(o['paid'], o['currency'], cents=True)})"
+                    if o["currency"] != currency and o["paid"] else "")
                  for o in data["recent_orders"]]
         blocks.append(B.section("*Recent orders*\n" + "\n".join(lines)))
     blocks.append(B.context(B.escape(model_line(summary)) + (f" · scores as of {sc['as_of']}" if sc else "")))
-    text = (f"{B.escape(title)}: {s['orders']:,} orders, {fmt.money(s['revenue'], currency)}, "
+    text = (f"{B.escape(title)}: {fmt.plural(s['orders'], 'order')}, {fmt.money(s['revenue'], currency)}, "
             f"last order {s['last_order'] or '—'}")
     if sc is not None and sc["quiet"]:
         text += " — going quiet"

@@ -7,14 +7,17 @@ from datetime import tzinfo
 from storage.fields import local_day
 
 _SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
+_NO_MINOR_UNITS = frozenset({"JPY", "KRW", "VND", "CLP", "ISK", "HUF", "TWD", "IRR", "AMD"})
 
 
-def money(value: float | None, currency: str = "USD", *, decimals: int | None = None) -> str:
+def money(value: float | None, currency: str = "USD", *, cents: bool = False) -> str:
+    """Whole units (`$2,155`, `$600`), so figures side by side line up; with
+    `cents` for what is priced per order (an order, the average order).
+    Currencies without minor units (JPY) never show them."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
     sym = _SYMBOLS.get(currency)
-    if decimals is None:
-        decimals = 0 if abs(value) >= 1000 else 2
+    decimals = 2 if cents and currency not in _NO_MINOR_UNITS else 0
     body = f"{abs(value):,.{decimals}f}"
     sign = "-" if value < 0 else ""
     return f"{sign}{sym}{body}" if sym else f"{sign}{body} {currency}"

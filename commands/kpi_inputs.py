@@ -94,10 +94,10 @@ def vs(now: float | None, before: float | None, label: str, shown: str, *, unit:
     return f"{d} vs {label} ({shown})" if d else ""
 
 
-def money_delta(now: float | None, before: float | None, currency: str) -> str:
+def money_delta(now: float | None, before: float | None, currency: str, *, cents: bool = False) -> str:
     if now is None or before is None:
         return ""
     d = now - before
-    if round(d, 2) == 0:
+    if round(d, 2 if cents else 0) == 0:
         return "▬ no change"
-    return f"{'▲' if d > 0 else '▼'} {fmt.money(abs(d), currency)}"
+    return f"{'▲' if d > 0 else '▼'} {fmt.money(abs(d), currency, cents=cents)}"

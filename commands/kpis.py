@@ -65,7 +65,8 @@ def _rows(currency: str):
         ("New customers (N)", "new_customers", fmt.count, lambda a, b: fmt.delta(a, b, unit="", decimals=0)),
         ("Orders", "orders", fmt.count, lambda a, b: fmt.delta(a, b, unit="", decimals=0)),
         ("Revenue", "revenue", m, lambda a, b: money_delta(a, b, currency)),
-        ("Average order value", "aov", m, lambda a, b: money_delta(a, b, currency)),
+        ("Average order value", "aov", lambda v: fmt.money(v, currency, cents=True),
+         lambda a, b: money_delta(a, b, currency, cents=True)),
         ("Purchase frequency", "purchase_frequency", lambda v: "—" if v is None else f"{v:.2f} orders/customer",
          lambda a, b: fmt.delta(a, b, unit="", decimals=2)),
         ("Repeat purchase rate", "repeat_purchase_rate", p, pts),
@@ -90,11 +91,11 @@ def build_kpis_message(d: dict, title: str, currency: str, scope: str, freshness
     explain += (
         f" · retained {d['retained']:,}, reactivated {d['reactivated']:,}"
         f" · AOV = revenue/orders · frequency = orders/customers · CLV = revenue to date/"
-        f"{d['customers_to_date']:,} customers"
+        + fmt.plural(d["customers_to_date"], "customer")
     )
     text = (
-        f"{title}: CRR {fmt.pct(d['crr'])}, churn {fmt.pct(d['churn_rate'])}, {d['orders']:,} orders, "
-        f"{fmt.money(d['revenue'], currency)} revenue, AOV {fmt.money(d['aov'], currency)}, "
+        f"{title}: CRR {fmt.pct(d['crr'])}, churn {fmt.pct(d['churn_rate'])}, {fmt.plural(d['orders'], 'order')}, "
+        f"{fmt.money(d['revenue'], currency)} revenue, AOV {fmt.money(d['aov'], currency, cents=True)}, "
         f"repeat purchase rate {fmt.pct(d['repeat_purchase_rate'])}"
     )
     p = d["period"]

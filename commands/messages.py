@@ -1,6 +1,7 @@
 """Message pieces every command shares: scope labels, freshness, empty store."""
 
 from commands import blocks as B
+from commands import format as fmt
 from commands.core import Context, Request
 
 EMPTY_STORE_HINT = (
@@ -20,5 +21,5 @@ def filter_label(req: Request) -> str:
 
 def freshness(ctx: Context, last_order: str | None, customers: int) -> str:
     """"data to 1998-06-30 · 23,570 customers · as of …"."""
-    parts = [f"data to {last_order or '—'}", f"{customers:,} customers", f"as of {ctx.as_of.isoformat()}"]
+    parts = [f"data to {last_order or '—'}", fmt.plural(customers, "customer"), f"as of {ctx.as_of.isoformat()}"]
     return " · ".join(parts)

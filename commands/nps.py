@@ -68,7 +68,7 @@ def build_nps_message(d: dict, title: str, scope: str, freshness: str) -> dict:
                      f"{d['ces']:.2f} from {d['ces_responses']:,}" + (f"  {change}" if change else "")))
     blocks += B.fields(more)
     blocks.append(note)
-    nps_text = f"NPS {d['nps']:.1f} from {d['nps_responses']:,} answers" if d["nps_responses"] else "no NPS answers"
+    nps_text = f"NPS {d['nps']:.1f} from {fmt.plural(d['nps_responses'], 'answer')}" if d["nps_responses"] else "no NPS answers"
     ces = "—" if d["ces"] is None else f"{d['ces']:.2f}"
     text = f"{title}: {nps_text}; CSAT {fmt.pct(d['csat'])}; CES {ces}"
     return B.message(text, blocks)

@@ -165,7 +165,7 @@ def build_book_message(d: dict, title: str, currency: str, freshness: str, tz: t
         blocks += B.lines_section(["*Open follow-ups*", *lines, *([more] if more else [])])
     blocks.append(B.context(freshness))
     text = (
-        f"{title}: {d['customers']:,} customers, {d['active']:,} active, "
+        f"{title}: {fmt.plural(d['customers'], 'customer')}, {d['active']:,} active, "
         f"{fmt.money(d['revenue_12m'], currency)} in 12 months, CRR {p['label']} {fmt.pct(crr['crr'])}, "
         f"{d['open_followups']:,} open follow-ups"
     )
@@ -177,7 +177,7 @@ def build_team_message(d: dict, title: str, currency: str, scope: str, freshness
     shown = reps[:REPS_SHOWN]
     label = d["crr_period"]["label"]
     lines = [
-        f"• {B.mention(r['id'])} — {r['customers']:,} customers, {r['active']:,} active, "
+        f"• {B.mention(r['id'])} — {fmt.plural(r['customers'], 'customer')}, {r['active']:,} active, "
         f"{fmt.money(r['revenue_12m'], currency)} in 12 mo, CRR {label} {fmt.pct(r['crr']['crr'])}, "
         f"{r['open_followups']:,} open follow-ups"
         for r in shown
@@ -187,7 +187,7 @@ def build_team_message(d: dict, title: str, currency: str, scope: str, freshness
     if not lines:
         lines = ["No reps yet — import them with `retention-bot import reps FILE`."]
     text = f"{title}: " + "; ".join(
-        f"{B.escape(r['name'] or r['id'])} {r['customers']:,} customers, CRR {fmt.pct(r['crr']['crr'])}"
+        f"{B.escape(r['name'] or r['id'])} {fmt.plural(r['customers'], 'customer')}, CRR {fmt.pct(r['crr']['crr'])}"
         for r in shown[:10]
     )
     return B.message(text or title, [

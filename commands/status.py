@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from commands import format as fmt
 from commands.scoring import MODEL_META
 from storage.db import schema_version
 from storage.settings import load_meta, load_settings
@@ -44,7 +45,7 @@ def compute_status(db: Database, *, score_mark: str | None = None) -> dict[str, 
 
 
 def status_lines(status: dict[str, Any]) -> list[str]:
-    lines = [f"Schema: {status['schema_version']}; {status['customers']:,} customers"]
+    lines = [f"Schema: {status['schema_version']}; {fmt.plural(status['customers'], 'customer')}"]
     if not status["digests"]:
         lines.append("Digests: no channel configured (set digest_channels)")
     for entry in status["digests"]:
@@ -81,7 +82,7 @@ def status_lines(status: dict[str, Any]) -> list[str]:
     if not score["customers"]:
         lines.append("Last score: none (run `retention-bot score`)")
     else:
-        lines.append(f"Last score: as of {score['as_of']}, {score['customers']:,} customers, "
+        lines.append(f"Last score: as of {score['as_of']}, {fmt.plural(score['customers'], 'customer')}, "
                      f"{score['quiet']:,} going quiet")
     if score["model"]:
         lines.append(f"Model: {score['model']['model']} — {score['model']['reason']}")

@@ -38,7 +38,7 @@ def build_summary_message(ctx: Context, s, scope: str, window: int) -> dict:
         ("Orders from", f"{s.first_order} to {s.last_order}"),
     ]
     text = (
-        f"{title}: {s.customers:,} customers, {s.active_customers:,} active, {s.orders:,} orders, "
+        f"{title}: {fmt.plural(s.customers, 'customer')}, {s.active_customers:,} active, {fmt.plural(s.orders, 'order')}, "
         f"{fmt.money(s.revenue, cur)} revenue"
     )
     return B.message(text, [

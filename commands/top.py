@@ -98,7 +98,7 @@ def build_top_message(data: dict, title: str, note: str, currency: str) -> dict:
         who = f"*{B.literal(c['name'] or c['customer_id'])}*"
         if c["company"]:
             who += f" ({B.literal(c['company'])})"
-        bits = [fmt.money(c["value"], currency), f"{c['orders']:,} orders"]
+        bits = [fmt.money(c["value"], currency), fmt.plural(c["orders"], "order")]
         alive = alive_text(c.get("p_alive"), c.get("frequency"))
         if alive and "frequency" in c:
             bits.append(alive)
@@ -109,5 +109,5 @@ def build_top_message(data: dict, title: str, note: str, currency: str) -> dict:
     names = ", ".join(B.escape(c["name"] or c["customer_id"]) for c in data["customers"][:5])
     return B.message(f"{title}: {names}", [
         B.header(title), *B.lines_section(lines),
-        B.context(note, f"{data['total']:,} customers in scope"),
+        B.context(note, f"{fmt.plural(data['total'], 'customer')} in scope"),
     ])

@@ -16,11 +16,14 @@ only digests and event ids; losing it loses nothing but that memory.
 """
 
 import hashlib
+import logging
 import os
 import sqlite3
 import threading
 from datetime import datetime, timedelta
 from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 KEEP = timedelta(hours=1)
 BUSY_TIMEOUT_S = 2.0
@@ -57,7 +60,10 @@ def _connect(path: Path) -> sqlite3.Connection:
     if not path.exists():
         os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
     conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
-    conn.execute("PRAGMA journal_mode = WAL")
+    try:
+        conn.execute("PRAGMA journal_mode = WAL")  # kept by the file: one connection setting it is enough
+    except sqlite3.OperationalError:
+        pass  # another thread is switching it right now (the switch does not wait for a lock)
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("CREATE TABLE IF NOT EXISTS seen (key TEXT PRIMARY KEY, seen_at REAL NOT NULL)")
     conn.execute("CREATE INDEX IF NOT EXISTS seen_at ON seen(seen_at)")
@@ -66,10 +72,17 @@ def _connect(path: Path) -> sqlite3.Connection:
 
 
 def first_sighting(store: str | os.PathLike, key: str, now: datetime) -> bool:
-    """Record `key`; True if no instance has handled it in the last hour."""
-    conn = _connect(requests_path(store))
-    new = conn.execute("INSERT OR IGNORE INTO seen (key, seen_at) VALUES (?, ?)",
-                       [key, now.timestamp()]).rowcount == 1
-    if new:
-        conn.execute("DELETE FROM seen WHERE seen_at < ?", [(now - KEEP).timestamp()])
+    """Record `key`; True if no instance has handled it in the last hour.
+    If the record cannot be read or written (a full disk, a locked or
+    damaged file), the request is let through: a replay check must never
+    turn away Slack's real requests."""
+    try:
+        conn = _connect(requests_path(store))
+        new = conn.execute("INSERT OR IGNORE INTO seen (key, seen_at) VALUES (?, ?)",
+                           [key, now.timestamp()]).rowcount == 1
+        if new:
+            conn.execute("DELETE FROM seen WHERE seen_at < ?", [(now - KEEP).timestamp()])
+    except sqlite3.Error as e:
+        log.warning("could not check %s for replays (%s); letting the request through", requests_path(store), e)
+        return True
     return new

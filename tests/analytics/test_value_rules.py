@@ -88,7 +88,7 @@ def test_reason_reads_like_the_design_example():
     rules = explain(typical_gap=45.0, own_gap=False, days_since_last=1, p_alive=float("nan"), value=950.0,
                     value_pct=0.2, uses_model=False, money=money)
     assert rules == ("too few orders for a rhythm; customers here reorder every ~45 days; "
-                     "last order 1 day ago (0.0×); 12-month revenue $950.00; top 1%")
+                     "last order 1 day ago (0.0×); 12-month revenue $950; top 1%")
 
 
 def test_quiet_measures_silence_against_the_customers_own_rhythm():
