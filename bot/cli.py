@@ -465,7 +465,7 @@ def _outbox_client():
 
 def _report(kind: str, target: str, result: dict) -> bool:
     """One line per delivery attempt; True when nothing is left to do."""
-    where = f"<#{target}>" if kind == "digest" else target
+    where = f"#{target}" if kind == "digest" else target
     status, key = result["status"], result["key"]
     if status == "sent" and result["found"]:
         click.echo(f"{kind} for {where}: sent — the earlier attempt's post is in the channel (ts {result['ts']}); "

@@ -6,7 +6,14 @@ from commands import blocks as B
 from commands import format as fmt
 from commands.core import Answer, Context, Request, UsageError, command
 from commands.messages import EMPTY_STORE_HINT, filter_label
-from commands.value_parts import load_model_summary, model_line, number, owner_text, read_count
+from commands.value_parts import (
+    capped_note,
+    load_model_summary,
+    model_line,
+    number,
+    owner_text,
+    read_count,
+)
 from storage.followup_actions import silence_start
 from storage.queries import load_last_order_at
 from storage.scores import count_scores, load_scores
@@ -34,7 +41,7 @@ def handle_at_risk(ctx: Context, req: Request) -> Answer:
     counts = count_scores(ctx.db, req.filters, silenced_since=silenced)
     customers = [customer_entry(r) for r in rows.to_dict("records")]
     data = {"as_of": summary["as_of"], "model": summary, "total": counts["quiet"], "shown": len(customers),
-            "scored": counts["scored"], "customers": customers}
+            "scored": counts["scored"], "customers": customers, "capped": capped_note(req, MAX_SHOWN) or None}
     return Answer("at-risk", data, build_at_risk_message(data, title, ctx.currency))
 
 
@@ -53,7 +60,7 @@ def build_at_risk_message(data: dict, title: str, currency: str) -> dict:
     summary = data["model"]
     label = value_label(summary["model"] != "rules")
     footer = (f"scores as of {summary['as_of']} · {data['total']:,} going quiet of {data['scored']:,} "
-              "scored · `retention-bot score` refreshes")
+              "scored · `retention-bot score` refreshes" + (f" · {data['capped']}" if data.get("capped") else ""))
     if not data["customers"]:
         text = f"{title}: none right now"
         return B.message(text, [

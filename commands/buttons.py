@@ -45,6 +45,7 @@ from storage.followup_actions import (
     reassign,
     snooze,
 )
+from storage.lookup import find_customer_id
 
 # Words for `press` in the console, and the action each stands for.
 PRESS = {
@@ -160,24 +161,30 @@ def _claim(ctx: Context, customer_id: str, actor: str) -> ButtonResult:
 
 
 def press(ctx: Context, words: list[str]) -> Answer:
-    """The console's stand-in for a click: `press <button> <customer> [rep]`.
-    The console user acts as an admin (like every console command); for
-    Claim and Reassign the rep is named."""
+    """The console's stand-in for a click: `press <button> <customer> [rep]`,
+    the customer by id, email or full name (`press snooze Ben Silva`). The
+    console user acts as an admin (like every console command); for Claim
+    and Reassign the rep (an id or @mention) comes last."""
     if ctx.read_only:
         return _press_answer(ButtonResult(False, AS_OF_READ_ONLY), words)
     if len(words) < 2 or words[0].lower() not in PRESS:
         return _press_answer(ButtonResult(False, f"Usage: {PRESS_USAGE}"), words)
-    button, customer_id, rest = words[0].lower(), words[1], words[2:]
+    button, rest = words[0].lower(), words[1:]
     action = PRESS[button]
-    rep = rest[0].removeprefix("<@").removesuffix(">").lstrip("@") if rest else None
-    if action in (ACTION_REASSIGN, ACTION_CLAIM) and not rep:
-        return _press_answer(ButtonResult(False, f"`press {button}` needs a rep id: press {button} {customer_id} U0123"),
-                             words)
+    rep = None
+    if action in (ACTION_REASSIGN, ACTION_CLAIM):
+        if len(rest) < 2:
+            return _press_answer(ButtonResult(False, f"`press {button}` needs a rep id: press {button} "
+                                                     f"{' '.join(rest) or 'CUSTOMER'} U0123"), words)
+        rep = rest[-1].removeprefix("<@").removesuffix(">").lstrip("@")
+        rest = rest[:-1]
+    named = " ".join(rest)
+    customer_id = find_customer_id(ctx.db, named) or named
     if action == ACTION_CLAIM:
-        return _press_answer(_claim(ctx, customer_id, rep), words)
+        return _press_answer(_claim(ctx, customer_id, rep or ""), words)
     f = load_open_followup(ctx.db, customer_id)
     if f is None:
-        return _press_answer(ButtonResult(False, f"{B.literal(customer_id)} has no open follow-up."), words)
+        return _press_answer(ButtonResult(False, f"{B.literal(named)} has no open follow-up."), words)
     return _press_answer(apply_button(ctx, action, str(f.id), rep), words)
 
 

@@ -6,19 +6,21 @@ from datetime import timedelta, tzinfo
 from commands import blocks as B
 from commands import format as fmt
 from commands.core import Answer, Context, Request, UsageError, command
-from commands.parse import suggest_period
+from commands.parse import suggest_period, whole_number
 from storage.fields import format_utc
 from storage.kpi_queries import load_followups, load_rep
 
 SHOWN = 15
+MAX_SHOWN = 100
 CLOSED_DAYS = 30
 SCOPES = ("mine", "all")
 
 
-@command("followups", usage="followups [mine|all]", summary="Open follow-ups: yours, or everyone's",
+@command("followups", usage="followups [mine|all] [n]", summary="Open follow-ups: yours, or everyone's",
          aliases=("followup", "follow-ups"))
 def handle_followups(ctx: Context, req: Request) -> Answer:
-    scope = read_scope(ctx, req)
+    shown, words = read_shown(req)
+    scope = read_scope(ctx, Request(req.name, words, req.filters))
     rep_id = ctx.user_id if scope == "mine" else None
     since = format_utc(ctx.now - timedelta(days=CLOSED_DAYS))
     rows = load_followups(ctx.db, rep_id or req.filters.rep_id, req.filters, closed_since=since)
@@ -28,10 +30,25 @@ def handle_followups(ctx: Context, req: Request) -> Answer:
         "scope": scope,
         "rep_id": rep_id or req.filters.rep_id,
         "open": int(len(open_rows)),
+        "shown": min(shown, int(len(open_rows))),
         "followups": [_row(r) for r in open_rows.to_dict("records")],
         f"closed_last_{CLOSED_DAYS}_days": {str(k): int(v) for k, v in closed["state"].value_counts().items()},
     }
     return Answer("followups", data, build_followups_message(data, ctx.currency, ctx.as_of.isoformat(), ctx.tz))
+
+
+def read_shown(req: Request) -> tuple[int, list[str]]:
+    """How many to list (`followups all 50`, in any order with the scope)."""
+    words, shown = [], SHOWN
+    for word in req.args:
+        n = whole_number(word) if word.isdecimal() else None
+        if word.isdecimal() and (n is None or not 1 <= n):
+            raise UsageError(f"`{B.clip(word, 20)}`: ask for 1 to {MAX_SHOWN} follow-ups", command="followups")
+        if n is not None:
+            shown = min(n, MAX_SHOWN)
+        else:
+            words.append(word)
+    return shown, words
 
 
 def read_scope(ctx: Context, req: Request) -> str:
@@ -53,7 +70,7 @@ def _row(r: dict) -> dict:
 
 def build_followups_message(d: dict, currency: str, as_of: str, tz: tzinfo) -> dict:
     title = "Your follow-ups" if d["scope"] == "mine" else "Open follow-ups"
-    shown = d["followups"][:SHOWN]
+    shown = d["followups"][:d["shown"]]
     lines = []
     for f in shown:
         line = f"• *{B.literal(f['customer_name'] or f['customer_id'])}*"
@@ -70,7 +87,9 @@ def build_followups_message(d: dict, currency: str, as_of: str, tz: tzinfo) -> d
             line += f" · {B.mention(f['rep_id'])}"
         lines.append(line)
     if d["open"] > len(shown):
-        lines.append(B.and_more(d["open"] - len(shown), "more"))
+        more = d["open"] - len(shown)
+        lines.append(B.and_more(more, f"more: `/retention followups {d['scope']} {min(d['open'], MAX_SHOWN)}`"
+                                      + (" lists them" if d["open"] <= MAX_SHOWN else f" lists {MAX_SHOWN}")))
     if not lines:
         lines = ["Nothing open. Follow-ups appear here when a high-value customer goes quiet."]
     closed = d[f"closed_last_{CLOSED_DAYS}_days"]

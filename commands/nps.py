@@ -45,9 +45,10 @@ def build_nps_message(d: dict, title: str, scope: str, freshness: str) -> dict:
                     "—" if prev["nps"] is None else f"{prev['nps']:.1f}", unit="")
         if change:
             headline += f"  {change}"
+        # Counts, not rounded shares, so the line adds up as written.
         blocks.append(B.section(
-            f"{headline}\nNPS = %promoters − %detractors = {_share(d['promoters'], n)} − "
-            f"{_share(d['detractors'], n)} = {d['nps']:.1f}"
+            f"{headline}\nNPS = (promoters − detractors)/answers × 100 = ({d['promoters']:,} − "
+            f"{d['detractors']:,})/{n:,} × 100 = {d['nps']:.1f}"
         ))
         blocks += B.fields([
             ("Promoters (9–10)", f"{d['promoters']:,} ({_share(d['promoters'], n)})"),

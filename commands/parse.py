@@ -9,6 +9,7 @@ from commands.core import ALIASES, COMMANDS, Request, UsageError
 from storage.queries import Filters
 
 _MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+MAX_NAME_WORDS = 4  # how many words a person's name may run to after `rep:`
 
 
 def parse(text: str, *, resolve_rep=None) -> Request:
@@ -23,7 +24,10 @@ def parse(text: str, *, resolve_rep=None) -> Request:
     segment = rep = rep_raw = None
     share = False
     rest: list[str] = []
-    for w in words:
+    i = 0
+    while i < len(words):
+        w = words[i]
+        i += 1
         low = w.lower()
         if low.startswith("segment:"):
             segment = w.split(":", 1)[1].strip() or None
@@ -31,6 +35,12 @@ def parse(text: str, *, resolve_rep=None) -> Request:
                 raise UsageError("`segment:` needs a name, e.g. `segment:Enterprise`")
         elif low.startswith("rep:"):
             rep_raw = w.split(":", 1)[1].strip()
+            # `rep:@Sam Okafor`: the longest run of following words that names a rep.
+            for extra in range(min(MAX_NAME_WORDS, len(words) - i), 0, -1):
+                longer = " ".join([rep_raw, *words[i:i + extra]])
+                if resolve_rep and resolve_rep(longer.lstrip("@")):
+                    rep_raw, i = longer, i + extra
+                    break
             rep = _rep_id(rep_raw, resolve_rep)
         elif _MENTION.match(w) and rest and rest[0] in ("rep", "followups"):
             rest.append(w)

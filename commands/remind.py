@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from commands import blocks as B
 from commands import format as fmt
+from commands.followups import MAX_SHOWN as FOLLOWUPS_LISTED
 from commands.parse import whole_number
 from commands.value_parts import number, owner_text
 from storage.digest_queries import load_due_items, load_items
@@ -134,7 +135,9 @@ def build_reminder_message(d: dict, currency: str) -> dict:
     for item in d["items"]:
         blocks += followup_blocks(item, currency)
     if n > d["shown"]:
-        blocks.append(B.section(B.and_more(n - d["shown"], "more: `/retention followups` lists them all")))
+        listed = min(n, FOLLOWUPS_LISTED)
+        blocks.append(B.section(B.and_more(n - d["shown"], f"more: `/retention followups mine {listed}` lists "
+                                           + ("them all" if n <= FOLLOWUPS_LISTED else f"the first {listed}"))))
     blocks.append(B.context(
         "*Contacted* stops the reminders; their next order counts as won back for you · "
         f"*Snooze* brings it back in {SNOOZE_DAYS} days · *Not at risk* silences the customer for "

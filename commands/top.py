@@ -15,7 +15,14 @@ from commands import format as fmt
 from commands.core import Answer, Context, Request, command
 from commands.kpi_inputs import period_utc, read_inputs, read_period
 from commands.messages import EMPTY_STORE_HINT, filter_label
-from commands.value_parts import load_model_summary, model_line, number, owner_text, read_count
+from commands.value_parts import (
+    capped_note,
+    load_model_summary,
+    model_line,
+    number,
+    owner_text,
+    read_count,
+)
 from storage.fields import parse_utc
 from storage.kpi_queries import load_customers_by_rowid
 from storage.queries import load_last_order_at
@@ -57,6 +64,10 @@ def handle_top(ctx: Context, req: Request) -> Answer:
                 "customers": [_revenue_entry(r) for r in rows.to_dict("records")]}
         title = f"Top customers by revenue to date{scope}"
         note = B.escape(model_line(None))
+    capped = capped_note(req, MAX_SHOWN)
+    if capped:
+        data["capped_at"] = MAX_SHOWN
+        note = f"{note} · {capped}"
     return Answer("top", data, build_top_message(data, title, note, ctx.currency))
 
 

@@ -34,8 +34,8 @@ def owner_text(rep_id: str | None) -> str:
 
 
 def read_count(req: Request, default: int, maximum: int, example: str) -> tuple[int, list[str]]:
-    """A leading whole number in the arguments (`at-risk 20`), capped, and
-    the words after it."""
+    """A leading whole number in the arguments (`at-risk 20`), capped at
+    `maximum` (see `capped_note`), and the words after it."""
     args = list(req.args)
     if args and args[0].isdecimal():
         n = whole_number(args.pop(0))
@@ -54,3 +54,16 @@ def number(value: Any) -> float | None:
         return None
     v = float(value)
     return None if math.isnan(v) else v
+
+
+def asked_for(req: Request) -> int | None:
+    """The number the request asked for, if it led with one."""
+    return whole_number(req.args[0]) if req.args and req.args[0].isdecimal() else None
+
+
+def capped_note(req: Request, maximum: int) -> str:
+    """Said when the request asked for more than an answer lists."""
+    asked = asked_for(req)
+    if asked is None or asked <= maximum:
+        return ""
+    return f"you asked for {asked:,}; one answer lists at most {maximum}"

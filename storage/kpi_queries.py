@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from sqlite_utils import Database
 
-from storage.queries import Filters
+from storage.queries import Filters, nulls_as_none
 from storage.schema import COUNTED_STATUS
 
 NO_ORDER = np.iinfo(np.int64).max  # first-order time of a customer without orders
@@ -233,7 +233,7 @@ def load_customers_by_rowid(db: Database, rowids) -> pd.DataFrame:
         db.conn,
         params=rowids,
     )
-    return df.astype(object).where(df.notna(), None)  # NULL stays None, never NaN
+    return nulls_as_none(df, numbers=True)
 
 
 def load_feedback(db: Database, start: str, end: str, filters: Filters) -> pd.DataFrame:
@@ -273,20 +273,20 @@ def load_followups(db: Database, rep_id: str | None, filters: Filters, *, closed
         db.conn,
         params=params,
     )
-    return df.astype(object).where(df.notna(), None)  # NULL stays None, never NaN
+    return nulls_as_none(df, numbers=True)
 
 
 def load_rep_books(db: Database, filters: Filters) -> pd.DataFrame:
     """Per rep: customers owned and open follow-ups (customers of no rep left out)."""
     where, args = filters.where()
-    return pd.read_sql_query(
+    return nulls_as_none(pd.read_sql_query(
         "SELECT r.id, r.name, r.email, r.active, "  # noqa: S608
         f"(SELECT COUNT(*) FROM customers c WHERE c.owner_rep_id = r.id AND {where}) AS customers, "
         "(SELECT COUNT(*) FROM followups f WHERE f.rep_id = r.id AND f.closed_at IS NULL) AS open_followups "
         "FROM reps r ORDER BY r.name, r.id",
         db.conn,
         params=args,
-    )
+    ))
 
 
 def load_rep(db: Database, rep_id: str) -> dict | None:

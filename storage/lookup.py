@@ -3,10 +3,23 @@
 import pandas as pd
 from sqlite_utils import Database
 
-from storage.queries import NO_FILTERS, Filters
+from storage.queries import NO_FILTERS, Filters, nulls_as_none
 from storage.schema import COUNTED_STATUS
 
 _CUSTOMER_COLS = "c.id, c.name, c.email, c.company, c.segment, c.owner_rep_id, c.created_at, c.churned_at"
+
+
+def find_customer_id(db: Database, text: str) -> str | None:
+    """The customer `text` names: an exact id or email, else the one
+    customer whose name is exactly it (case-insensitive); None when it names
+    nobody, or more than one customer."""
+    q = text.strip()
+    row = db.execute("SELECT id FROM customers WHERE id = ? OR email = ? COLLATE NOCASE ORDER BY id = ? DESC LIMIT 1",
+                     [q, q, q]).fetchone()
+    if row:
+        return row[0]
+    named = db.execute("SELECT id FROM customers WHERE name = ? COLLATE NOCASE LIMIT 2", [q]).fetchall()
+    return named[0][0] if len(named) == 1 else None
 
 
 def find_customers(db: Database, query: str, filters: Filters = NO_FILTERS, limit: int = 10) -> pd.DataFrame:
@@ -15,20 +28,20 @@ def find_customers(db: Database, query: str, filters: Filters = NO_FILTERS, limi
     the biggest spenders first. At most `limit` rows."""
     where, args = filters.where()
     q = query.strip()
-    exact = pd.read_sql_query(
+    exact = nulls_as_none(pd.read_sql_query(
         f"SELECT {_CUSTOMER_COLS} FROM customers c WHERE {where} AND (c.id = ? OR c.email = ? COLLATE NOCASE) "  # noqa: S608
         "ORDER BY c.id = ? DESC LIMIT 1",
         db.conn, params=[*args, q, q, q],
-    )
+    ))
     if len(exact):
         return exact
     like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    return pd.read_sql_query(
+    return nulls_as_none(pd.read_sql_query(
         f"SELECT {_CUSTOMER_COLS} FROM customers c WHERE {where} AND ("  # noqa: S608
         "c.name LIKE ? ESCAPE '\\' OR c.company LIKE ? ESCAPE '\\' OR c.email LIKE ? ESCAPE '\\') "
         "ORDER BY c.revenue DESC, c.id LIMIT ?",
         db.conn, params=[*args, like, like, like, int(limit)],
-    )
+    ))
 
 
 def load_customer_orders(db: Database, customer_id: str, cutoff: str) -> pd.DataFrame:

@@ -41,6 +41,17 @@ class Filters:
 NO_FILTERS = Filters()
 
 
+def nulls_as_none(df: pd.DataFrame, *, numbers: bool = False) -> pd.DataFrame:
+    """NULL stays None in text columns (and, with `numbers`, in every column
+    of rows headed for JSON), never NaN: pandas 3 reads SQL text as `str`
+    columns whose missing value is NaN, which a message would show as "nan"
+    and which is truthy where code asks `if row["company"]`."""
+    for col in df.columns:
+        if numbers or pd.api.types.is_object_dtype(df[col]) or pd.api.types.is_string_dtype(df[col]):
+            df[col] = df[col].astype(object).where(df[col].notna(), None)
+    return df
+
+
 def load_last_order_at(db: Database) -> str | None:
     """Newest counted-or-not order time in the store (index lookup)."""
     return db.execute("SELECT MAX(ordered_at) FROM orders").fetchone()[0]
@@ -133,7 +144,7 @@ def load_orders(
 
 
 def load_reps(db: Database) -> pd.DataFrame:
-    return pd.read_sql_query("SELECT * FROM reps ORDER BY name", db.conn)
+    return nulls_as_none(pd.read_sql_query("SELECT * FROM reps ORDER BY name", db.conn))
 
 
 def load_team(db: Database, user_id: str) -> tuple[bool, list[str]]:

@@ -60,12 +60,19 @@ def _digest_entry(item: Any) -> dict[str, Any]:
             raise F.FieldError("empty digest channel entry", "use: CHANNEL [HH:MM] [Zone/Name] [mon-fri]")
         item = {"channel": words[0]}
         for word in words[1:]:
-            if _TIME.match(word):
-                item["time"] = word
+            if _TIME.match(word) or re.fullmatch(r"\d{1,2}[:.h]\d{2}|\d{1,2}", word):
+                field = "time"  # `25:00` is a wrong time, not a list of weekdays
             elif "/" in word or word.upper() == "UTC":
-                item["tz"] = word
+                field = "tz"
             else:
-                item["weekdays"] = word
+                field = "weekdays"
+            if field == "weekdays" and field in item:
+                item[field] += "," + word  # `tue thu`
+                continue
+            if field in item:
+                raise F.FieldError(f"two {field} values ({item[field]!r} and {word!r}) for {words[0]}",
+                                   "use: CHANNEL [HH:MM] [Zone/Name] [mon-fri]")
+            item[field] = word
     if not isinstance(item, dict):
         raise F.FieldError(f"{item!r} is not a digest channel", "use {channel, time, tz, weekdays}")
     unknown = set(item) - {"channel", "time", "tz", "weekdays"}

@@ -17,7 +17,7 @@ import pandas as pd
 from sqlite_utils import Database
 
 from storage.followup_actions import silenced_customers_sql
-from storage.queries import NO_FILTERS, Filters
+from storage.queries import NO_FILTERS, Filters, nulls_as_none
 from storage.schema import COUNTED_STATUS
 
 SCORE_COLUMNS = (
@@ -196,7 +196,8 @@ def load_scores(
     if limit is not None:
         sql += " LIMIT ?"
         args = [*args, int(limit)]
-    return pd.read_sql_query(sql, db.conn, params=args)
+    return nulls_as_none(pd.read_sql_query(sql, db.conn, params=args))
+
 
 
 def count_scores(db: Database, filters: Filters = NO_FILTERS, *, silenced_since: str | None = None) -> dict[str, int]:
@@ -215,5 +216,5 @@ def count_scores(db: Database, filters: Filters = NO_FILTERS, *, silenced_since:
 
 
 def load_score(db: Database, customer_id: str) -> dict | None:
-    df = pd.read_sql_query(_SCORE_SELECT + "WHERE s.customer_id = ?", db.conn, params=[customer_id])
+    df = nulls_as_none(pd.read_sql_query(_SCORE_SELECT + "WHERE s.customer_id = ?", db.conn, params=[customer_id]))
     return None if df.empty else df.iloc[0].to_dict()

@@ -61,8 +61,12 @@ def generate(n_customers: int, end: date, *, years: float = 2.0, seed: int = 7) 
     seg = rng.choice(len(SEGMENTS), size=n, p=_SEG_P)
     seg = np.where(arch_name == "vip", 2, seg)
 
-    start = rng.integers(0, span - 120, size=n)
-    start = np.where(arch_name == "new", rng.integers(span - 90, span - 5, size=n), start)
+    # First orders spread evenly over the years (no month without new
+    # customers); each archetype late enough in the span to be what it is.
+    latest = np.select([arch_name == "new", arch_name == "churned", arch_name == "declining"],
+                       [span - 5, span - 210, span - 160], span - 5)
+    earliest = np.where(arch_name == "new", span - 90, 0)
+    start = earliest + np.floor(rng.random(n) * (latest - earliest)).astype(np.int64)
     stop = np.full(n, span - 1)
     churn_end = start + rng.integers(60, 240, size=n)
     stop = np.where(arch_name == "churned", np.minimum(churn_end, span - 150), stop)
@@ -137,7 +141,10 @@ def generate(n_customers: int, end: date, *, years: float = 2.0, seed: int = 7) 
     )
     mood = np.clip(mood + rng.normal(0, 0.12, size=fb_n), 0, 1)
     score = np.select([kind == "nps", kind == "csat"], [np.round(mood * 10), np.round(1 + mood * 4)], np.round(7 - mood * 6))
-    fb_day = np.minimum(start[who] + rng.integers(0, span, size=fb_n) % np.maximum(active_days[who] + 30, 1), span - 1)
+    # Answered at a random day of the customer's active months (and up to a
+    # month after), never piled up on the last day.
+    answered_by = np.minimum(stop[who] + 30, span - 1)
+    fb_day = start[who] + np.floor(rng.random(fb_n) * (answered_by - start[who] + 1)).astype(np.int64)
     feedback = pd.DataFrame({
         "id": np.char.add("F", np.arange(1, fb_n + 1).astype(str)),
         "customer_id": cid[who],

@@ -47,7 +47,7 @@ def deliveries(path) -> list[tuple]:
 def test_digest_now_twice_says_already_sent_and_posts_once_then_force_posts_again(store, slack):
     first = run(["--db", str(store), "digest", "now"], slack)
     assert first.exit_code == 0, first.output
-    assert f"digest for <#{CHANNEL}>: sent" in first.output
+    assert f"digest for #{CHANNEL}: sent" in first.output
     again = run(["--db", str(store), "digest", "now", "--channel", CHANNEL], slack)
     assert again.exit_code == 0 and "already sent today" in again.output and "--force" in again.output
     assert len(slack.calls("chat.postMessage")) == 1
