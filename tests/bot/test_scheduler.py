@@ -65,13 +65,18 @@ def weekdays_between(start: date, end: date) -> list[date]:
     return [d for d in days if d.weekday() < 5]
 
 
-# (zone, first local day, DST switch inside the window, UTC hour of 09:00 before it, after it)
+# (zone, first local day, DST switch inside the window, UTC time of 09:00 before it, after it)
 WINDOWS = [
-    ("America/Los_Angeles", date(2026, 2, 15), date(2026, 3, 8), 17, 16),
-    ("America/Los_Angeles", date(2026, 10, 5), date(2026, 11, 1), 16, 17),
-    ("Europe/Berlin", date(2026, 3, 1), date(2026, 3, 29), 8, 7),
-    ("Europe/Berlin", date(2026, 10, 1), date(2026, 10, 25), 7, 8),
-    ("Asia/Tokyo", date(2026, 3, 1), date(2026, 3, 29), 0, 0),
+    ("America/Los_Angeles", date(2026, 2, 15), date(2026, 3, 8), (17, 0), (16, 0)),
+    ("America/Los_Angeles", date(2026, 10, 5), date(2026, 11, 1), (16, 0), (17, 0)),
+    ("Europe/Berlin", date(2026, 3, 1), date(2026, 3, 29), (8, 0), (7, 0)),
+    ("Europe/Berlin", date(2026, 10, 1), date(2026, 10, 25), (7, 0), (8, 0)),
+    ("Asia/Tokyo", date(2026, 3, 1), date(2026, 3, 29), (0, 0), (0, 0)),
+    ("UTC", date(2026, 3, 1), date(2026, 3, 29), (9, 0), (9, 0)),
+    ("Asia/Tehran", date(2026, 3, 1), date(2026, 3, 22), (5, 30), (5, 30)),  # +03:30, no DST since 2022
+    ("Asia/Kathmandu", date(2026, 3, 1), date(2026, 3, 29), (3, 15), (3, 15)),  # +05:45
+    ("Australia/Lord_Howe", date(2026, 3, 10), date(2026, 4, 5), (22, 0), (22, 30)),  # half-hour DST: +11 → +10:30
+    ("Australia/Lord_Howe", date(2026, 9, 10), date(2026, 10, 4), (22, 30), (22, 0)),
 ]
 
 
@@ -122,11 +127,14 @@ def test_one_digest_per_weekday_at_nine_local_across_dst_and_restarts(db_path, s
             prev, now = None, fire + timedelta(minutes=10)
 
     assert caught_up == [digest_key(d, CHANNEL) for d in sorted(down_at_nine)]
+    def utc(fire):
+        return fire.astimezone(UTC).hour, fire.astimezone(UTC).minute
+
     for fire in fired:
         local = fire.astimezone(tz)
         assert (local.hour, local.minute, local.weekday() < 5) == (9, 0, True)
-        assert fire.astimezone(UTC).hour == (utc_before if local.date() < switch else utc_after), fire
-    assert {f.astimezone(UTC).hour for f in fired} == {utc_before, utc_after}
+        assert utc(fire) == (utc_before if local.date() < switch else utc_after), fire
+    assert {utc(f) for f in fired} == {utc_before, utc_after}
     assert len(fired) + len(caught_up) == len(weekdays)
 
     rows = db.execute("SELECT key, status FROM deliveries ORDER BY key").fetchall()

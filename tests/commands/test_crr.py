@@ -152,3 +152,17 @@ def test_e_is_retained_plus_reactivated_plus_new_still_active_every_quarter(cdno
         d = answer(Context(cdnow_master, as_of=date(1998, 6, 30)), f"crr {label}").data
         assert d["E"] == d["retained"] + d["reactivated"] + d["N_active"], label
         assert d["crr"] is None if d["S"] == 0 else d["crr"] >= 0
+
+
+def test_active_has_one_definition_a_contract_ending_at_the_cutoff_is_not_active(tmp_path):
+    """The summary used to count a contract ending exactly at the cutoff as
+    active (SQL `>=`) while crr and kpis did not (`>`)."""
+    from tests.analytics.stores import build_store
+
+    orders = [("o1", "c1", "2026-06-20", 100, "paid"), ("o2", "c2", "2026-06-20", 100, "paid")]
+    db = build_store(tmp_path / "ends.db", orders=orders,
+                     customers=[("c1", "Ann", None, None, None, "2026-07-01"), ("c2", "Bo", None, None, None, None)])
+    as_of = date(2026, 6, 30)  # its cutoff is 2026-07-01T00:00:00Z, when c1's contract ends
+    summary = answer(Context(db, as_of=as_of), "").data
+    crr = answer(Context(db, as_of=as_of), "crr 2026-06").data
+    assert summary["active_customers"] == crr["E"] == 1

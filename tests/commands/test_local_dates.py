@@ -67,3 +67,18 @@ def test_the_score_counts_purchase_days_locally(store):
     assert run.customers == 2
     recency = dict(db.execute("SELECT customer_id, recency_days FROM customer_scores"))
     assert recency == {"late": (DAY - date(2026, 1, 4)).days, "early": 0}
+
+
+def test_period_boundaries_are_the_workspaces_midnights(store, tmp_path):
+    db, zone = store
+    path = tmp_path / "edge.csv"
+    path.write_text("id,customer_id,ordered_at,amount\n"
+                    f"q1,edge,{local(zone, date(2026, 3, 31), 23, 59)},11\n"
+                    f"q2,edge,{local(zone, date(2026, 4, 1), 0, 1)},13\n")
+    import_file(db, "orders", path, tz=ZoneInfo(zone))
+    ctx = lambda: Context(db, as_of=date(2026, 6, 30))  # noqa: E731
+    q1, q2 = answer(ctx(), "kpis 2026-Q1").data, answer(ctx(), "kpis 2026-Q2").data
+    assert (q1["orders"], q1["revenue"]) == (4, 50 + 70 + 40 + 11)
+    assert (q2["orders"], q2["revenue"]) == (1, 13)
+    march = answer(Context(db, as_of=date(2026, 3, 31)), "top 5 2026-03").data["customers"]
+    assert {c["customer_id"]: c["last_order"] for c in march}["edge"] == "2026-03-31"
