@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from analytics.frame import OrderFrame
 from analytics.kpis import Scope
-from storage.kpi_queries import OrderFrame
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Retention KPIs, exactly as docs/design.md defines them.
 
-Inputs are an order frame (storage.kpi_queries.OrderFrame: counted orders by
+Inputs are an order frame (analytics.frame.OrderFrame: counted orders by
 time, customers by position, contract ends) and a Scope (which customers a
 `segment:`/`rep:` filter keeps). Every function takes its instants
 explicitly (UTC epoch seconds from local day boundaries); nothing here reads
@@ -21,21 +21,21 @@ reactivated = |E \\ S \\ N|, churn rate = (S − retained)/S × 100.
 
 import math
 from dataclasses import asdict, dataclass
-from datetime import date, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 
 import numpy as np
 import pandas as pd
 
+from analytics.frame import OrderFrame
 from analytics.periods import Period
-from storage.fields import day_start_utc, parse_utc
-from storage.kpi_queries import OrderFrame
 
 PARETO_TOP = 0.2  # the "20%" of the 80/20 rule
 
 
 def day_bound(day: date, tz: tzinfo) -> int:
-    """Epoch seconds of local midnight starting `day` (the stored-time bound)."""
-    return int(parse_utc(day_start_utc(day, tz)).timestamp())
+    """Epoch seconds of local midnight starting `day` in `tz`: the bound every
+    period and window is cut at."""
+    return int(datetime(day.year, day.month, day.day, tzinfo=tz).timestamp())
 
 
 def pct(part: float, whole: float) -> float | None:

@@ -3,9 +3,9 @@
 from dataclasses import dataclass
 from datetime import date, timedelta, tzinfo
 
+from analytics.frame import OrderFrame
 from analytics.kpis import Bounds, Scope, compute_retention, retention_sets
 from analytics.periods import Period, parse_period
-from storage.kpi_queries import OrderFrame
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from commands import COMMANDS, Context, answer  # noqa: E402
+from commands.frames import forget_order_frames
 from storage import open_db  # noqa: E402
-from storage.kpi_queries import forget_order_frames, load_order_frame  # noqa: E402
+from storage.queries import load_order_frame  # noqa: E402
 
 # Sample arguments per command; a registered command not listed runs bare.
 SAMPLES = {

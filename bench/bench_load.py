@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT.parent))
 
 from bot.listeners.command import WORKING  # noqa: E402
-from bot.server import EVENTS_PATH  # noqa: E402
+from bot.settings import EVENTS_PATH  # noqa: E402
 from tests.slack.fake_slack import FakeSlack, SlackSender  # noqa: E402
 from tests.slack.harness import SIGNING_SECRET  # noqa: E402
 from tests.slack.test_cli import StderrLines, slack_env  # noqa: E402

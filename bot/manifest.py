@@ -10,7 +10,7 @@ JSON-quoted, which is valid YAML) to keep pyyaml out of the runtime.
 
 import json
 
-from bot.server import EVENTS_PATH
+from bot.settings import EVENTS_PATH
 
 COMMAND = "/retention"
 USAGE_HINT = "[help | crr last-quarter | at-risk | customer NAME | cohorts] [segment:NAME] [rep:@user] [share]"

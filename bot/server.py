@@ -19,12 +19,11 @@ from waitress.server import create_server
 
 from bot.app import shutdown_listeners
 from bot.logs import REQUEST_ID, new_request_id
+from bot.settings import EVENTS_PATH, HEALTH_PATH
 from storage.db import thread_db
 
 log = logging.getLogger(__name__)
 
-EVENTS_PATH = "/slack/events"
-HEALTH_PATH = "/healthz"
 SERVER_THREADS = 8
 MAX_BODY_BYTES = 4 << 20
 # What a slow or hostile client can take from the server. waitress reads a

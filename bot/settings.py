@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from urllib.parse import urlparse
 
 APPS_PAGE = "https://api.slack.com/apps"
+EVENTS_PATH = "/slack/events"  # every Slack request in HTTP mode (bot.server; the manifest's URLs)
+HEALTH_PATH = "/healthz"
 DEFAULT_API_URL = "https://slack.com/api/"
 
 WHERE = {

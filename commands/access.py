@@ -16,7 +16,7 @@ applies, so no command can forget it.
 from dataclasses import dataclass
 
 from commands.core import Context
-from storage.queries import count_reps, load_team
+from storage.reps import count_reps, load_team
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from commands import format as fmt
 from commands.core import Answer, Context, Request, command
 from commands.crr import retention_data, window_note
 from commands.kpi_inputs import KpiInputs, empty_store_message, read_inputs, read_period, vs
-from storage.kpi_queries import load_customers_by_rowid
+from storage.queries import load_customers_by_rowid
 
 LOST_SHOWN = 10
 

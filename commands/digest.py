@@ -41,8 +41,7 @@ from storage.digest_queries import (
 )
 from storage.fields import format_utc, parse_utc
 from storage.followup_actions import silence_start
-from storage.kpi_queries import load_feedback
-from storage.queries import NO_FILTERS
+from storage.queries import NO_FILTERS, load_feedback
 
 SHOWN = 10
 ACTION_CLAIM = "retention_claim"

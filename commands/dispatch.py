@@ -6,7 +6,7 @@ from commands import blocks as B
 from commands.access import access_for
 from commands.core import COMMANDS, Answer, Context, UsageError
 from commands.parse import parse
-from storage.queries import load_reps
+from storage.reps import load_reps
 
 # Slack sends a few thousand characters at most; anything longer is not a
 # question, and every step after this one may assume a short text.

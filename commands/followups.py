@@ -8,7 +8,8 @@ from commands import format as fmt
 from commands.core import Answer, Context, Request, UsageError, command
 from commands.parse import suggest_period, whole_number
 from storage.fields import format_utc
-from storage.kpi_queries import load_followups, load_rep
+from storage.followups import load_followups
+from storage.reps import load_rep
 
 SHOWN = 15
 MAX_SHOWN = 100

@@ -13,7 +13,7 @@ from commands import blocks as B
 from commands.access import access_for, describe
 from commands.core import COMMANDS, Context
 from commands.dispatch import answer
-from storage.queries import load_reps
+from storage.reps import load_reps
 
 log = logging.getLogger(__name__)
 

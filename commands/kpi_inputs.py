@@ -5,21 +5,17 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 
+from analytics.frame import OrderFrame
 from analytics.kpis import Scope, day_bound, last_order_before
 from analytics.periods import EXAMPLES, KEYWORDS, Period, PeriodError, parse_period
 from commands import blocks as B
 from commands import format as fmt
 from commands.core import Context, Request, UsageError
+from commands.frames import load_order_frame
 from commands.messages import EMPTY_STORE_HINT, filter_label, freshness
 from commands.parse import suggest_period
 from storage.fields import day_start_utc
-from storage.kpi_queries import (
-    OrderFrame,
-    count_customers_without_orders,
-    load_filter_rowids,
-    load_order_frame,
-)
-from storage.queries import Filters
+from storage.queries import Filters, count_customers_without_orders, load_filter_rowids
 
 
 def read_period(ctx: Context, words: list[str], command: str) -> Period:

@@ -22,7 +22,7 @@ from commands.kpi_inputs import (
     read_inputs,
     read_period,
 )
-from storage.kpi_queries import load_feedback
+from storage.queries import load_feedback
 
 
 @command("kpis", usage="kpis [period]", summary="All retention KPIs for a period, with change vs the previous one",

@@ -6,7 +6,7 @@ from commands import blocks as B
 from commands import format as fmt
 from commands.core import Answer, Context, Request, command
 from commands.kpi_inputs import empty_store_message, period_utc, read_inputs, read_period, vs
-from storage.kpi_queries import load_feedback
+from storage.queries import load_feedback
 
 NO_ANSWERS = "No survey answers in this period — import them with `retention-bot import feedback FILE`."
 

@@ -24,8 +24,9 @@ from commands.core import Answer, Context, Request, UsageError, command
 from commands.crr import crr_formula
 from commands.dispatch import resolve_rep_name
 from commands.kpi_inputs import KpiInputs, empty_store_message, read_inputs
-from storage.kpi_queries import load_books, load_followups, load_rep, load_rep_books
+from storage.followups import load_followups
 from storage.queries import Filters
+from storage.reps import load_books, load_rep, load_rep_books
 
 _MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 FOLLOWUPS_SHOWN = 5

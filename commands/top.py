@@ -24,8 +24,7 @@ from commands.value_parts import (
     read_count,
 )
 from storage.fields import parse_utc
-from storage.kpi_queries import load_customers_by_rowid
-from storage.queries import load_last_order_at
+from storage.queries import load_customers_by_rowid, load_last_order_at
 from storage.scores import count_scores, load_scores
 
 DEFAULT_SHOWN = 10

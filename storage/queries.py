@@ -3,6 +3,7 @@ UTC text): data at or after it does not exist yet for the caller (`--as-of`)."""
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 from sqlite_utils import Database
 
@@ -143,20 +144,56 @@ def load_orders(
     return df
 
 
-def load_reps(db: Database) -> pd.DataFrame:
-    return nulls_as_none(pd.read_sql_query("SELECT * FROM reps ORDER BY name", db.conn))
 
 
-def load_team(db: Database, user_id: str) -> tuple[bool, list[str]]:
-    """Whether `user_id` is an active rep, and the reps reporting to them,
-    directly or through other managers."""
-    is_rep = db.execute("SELECT 1 FROM reps WHERE id = ? AND active = 1", [user_id]).fetchone() is not None
-    reports = [r[0] for r in db.execute(
-        "WITH RECURSIVE team(id) AS (SELECT id FROM reps WHERE manager_id = ? "
-        "UNION SELECT r.id FROM reps r JOIN team t ON r.manager_id = t.id) SELECT id FROM team ORDER BY id",
-        [user_id])]
-    return is_rep, [r for r in reports if r != user_id]
+
+def load_filter_rowids(db: Database, filters: Filters) -> np.ndarray | None:
+    """customers.rowid of the customers a `segment:`/`rep:` filter keeps;
+    None when there is no filter (everyone)."""
+    if not filters.active:
+        return None
+    where, args = filters.where()
+    rows = db.execute(f"SELECT c.rowid FROM customers c WHERE {where}", args).fetchall()  # noqa: S608
+    return np.array(rows, dtype=np.int64).reshape(-1)
 
 
-def count_reps(db: Database) -> int:
-    return db.execute("SELECT COUNT(*) FROM reps").fetchone()[0]
+def count_customers_without_orders(db: Database, cutoff: str, filters: Filters) -> int:
+    """Customers known before `cutoff` with no counted order before it (the
+    rest are in the order frame); two lookups on the first-order index."""
+    where, args = filters.where()
+    known = "COALESCE(c.created_at, '') < ?"
+    return db.execute(
+        f"SELECT (SELECT COUNT(*) FROM customers c WHERE {where} AND c.first_order_at IS NULL AND {known}) "  # noqa: S608
+        f"+ (SELECT COUNT(*) FROM customers c WHERE {where} AND c.first_order_at >= ? AND {known})",
+        [*args, cutoff, *args, cutoff, cutoff],
+    ).fetchone()[0]
+
+
+def load_customers_by_rowid(db: Database, rowids) -> pd.DataFrame:
+    """Names and owners of a few customers, for lists in messages."""
+    rowids = [int(r) for r in rowids]
+    if not rowids:
+        return pd.DataFrame(columns=["rowid", "id", "name", "email", "company", "segment", "owner_rep_id"])
+    marks = ",".join("?" * len(rowids))
+    df = pd.read_sql_query(
+        f"SELECT rowid AS rowid, id, name, email, company, segment, owner_rep_id FROM customers "  # noqa: S608
+        f"WHERE rowid IN ({marks})",
+        db.conn,
+        params=rowids,
+    )
+    return nulls_as_none(df, numbers=True)
+
+
+def load_feedback(db: Database, start: str, end: str, filters: Filters) -> pd.DataFrame:
+    """Survey answers submitted in [start, end), counted per kind and score
+    (`kind`, `score`, `answers`): a few rows whatever the volume."""
+    cond, params = "f.submitted_at >= ? AND f.submitted_at < ?", [start, end]
+    if filters.active:
+        where, args = filters.where()
+        cond += f" AND f.customer_id IN (SELECT c.id FROM customers c WHERE {where})"  # noqa: S608
+        params += args
+    return pd.read_sql_query(
+        f"SELECT f.kind, f.score, COUNT(*) AS answers FROM feedback f WHERE {cond} GROUP BY f.kind, f.score",  # noqa: S608
+        db.conn,
+        params=params,
+    )

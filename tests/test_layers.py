@@ -1,5 +1,6 @@
-"""Imports point down only: bot → commands → analytics → storage, and only
-bot/ touches Slack or the scheduler."""
+"""Imports point down only: bot → commands → analytics, commands → storage;
+analytics and storage know nothing of each other (commands brings the data
+to the maths); only bot/ touches Slack or the scheduler; no import cycles."""
 
 import ast
 from pathlib import Path
@@ -11,7 +12,7 @@ LAYERS = ["bot", "commands", "analytics", "storage"]
 ALLOWED = {
     "bot": {"bot", "commands", "analytics", "storage"},
     "commands": {"commands", "analytics", "storage"},
-    "analytics": {"analytics", "storage"},
+    "analytics": {"analytics"},
     "storage": {"storage"},
 }
 SLACK_ONLY_IN_BOT = ("slack_bolt", "slack_sdk", "apscheduler")
@@ -37,3 +38,47 @@ def test_imports_point_down(layer):
             if layer != "bot" and top in SLACK_ONLY_IN_BOT:
                 problems.append(f"{path.relative_to(ROOT)}:{line} imports {top} outside bot/")
     assert not problems, "\n".join(problems)
+
+
+def _module(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _graph() -> dict[str, set[str]]:
+    """Module → our modules it imports at import time (top level, not
+    inside functions: those are the deliberate lazy imports)."""
+    modules = {_module(p): p for layer in LAYERS for p in (ROOT / layer).rglob("*.py")}
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        tree = ast.parse(path.read_text(), filename=str(path))
+        deps = set()
+        for node in tree.body:
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                for alias in node.names:
+                    full = f"{node.module}.{alias.name}"
+                    deps.add(full if full in modules else node.module)
+            elif isinstance(node, ast.Import):
+                deps.update(a.name for a in node.names)
+        graph[name] = {d for d in deps if d in modules and d != name}
+    return graph
+
+
+def test_no_import_cycles():
+    graph = _graph()
+    seen: dict[str, int] = {}  # 1 visiting, 2 done
+    cycles = []
+
+    def visit(node: str, stack: list[str]) -> None:
+        seen[node] = 1
+        for dep in sorted(graph[node]):
+            if seen.get(dep) == 1:
+                cycles.append(" → ".join([*stack[stack.index(dep):], dep]))
+            elif dep not in seen:
+                visit(dep, [*stack, dep])
+        seen[node] = 2
+
+    for node in sorted(graph):
+        if node not in seen:
+            visit(node, [node])
+    assert not cycles, "\n".join(cycles)

@@ -20,7 +20,7 @@ from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.app import Services
+from bot.services import Services
 from commands import answer
 from commands.blocks import mask_personal
 from commands.buttons import apply_button

@@ -28,9 +28,9 @@ from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.app import Services
 from bot.jobs import post_requested_digest
 from bot.listeners.errors import report_error
+from bot.services import Services
 from commands import COMMANDS, Answer, Context, UsageError, answer
 from commands.core import Chart
 from commands.dispatch import MAX_TEXT, resolve_rep_name

@@ -7,7 +7,7 @@ building it runs several `/retention` answers, which must not delay the ack
 
 from slack_bolt import App
 
-from bot.app import Services
+from bot.services import Services
 from commands.home import build_home_view
 
 

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from analytics.cohorts import compute_cohorts
+from analytics.frame import build_order_frame
 from analytics.kpis import (
     Bounds,
     Scope,
@@ -17,13 +18,8 @@ from analytics.kpis import (
     compute_period_retention,
 )
 from analytics.periods import parse_period
-from storage.kpi_queries import (
-    build_order_frame,
-    load_feedback,
-    load_filter_rowids,
-    load_order_frame,
-)
-from storage.queries import Filters
+from commands.frames import load_order_frame
+from storage.queries import Filters, load_feedback, load_filter_rowids
 from storage.settings import upsert_setting
 from tests.analytics.stores import build_store
 

@@ -10,8 +10,7 @@ import pytest
 
 from bot.app import create_app
 from bot.demo import ensure_demo_store
-from bot.server import EVENTS_PATH
-from bot.settings import SlackSettings
+from bot.settings import EVENTS_PATH, SlackSettings
 from storage import open_db
 from tests.slack.fake_slack import FakeSlack, SlackSender
 from tests.slack.harness import SIGNING_SECRET, copy_store, serve_in_thread

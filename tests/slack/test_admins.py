@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.app import ADMIN_CACHE_SECONDS, People, build_client
+from bot.app import build_client
+from bot.services import ADMIN_CACHE_SECONDS, People
 from bot.settings import SlackSettings
 from commands import COMMANDS
 from storage import open_db

@@ -231,7 +231,8 @@ def test_unreadable_bodies_are_400_not_500(sender, slack):
 def test_oversized_bodies_are_refused_before_anyone_reads_them(bot, slack):
     """Announced as bigger than MAX_BODY_BYTES: 413 at once, before the body
     is even sent (waitress checks Content-Length)."""
-    from bot.server import EVENTS_PATH, MAX_BODY_BYTES
+    from bot.server import MAX_BODY_BYTES
+    from bot.settings import EVENTS_PATH
 
     host, port = bot.url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=10) as conn:

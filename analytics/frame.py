@@ -1,0 +1,104 @@
+"""The order frame: every counted order of a store as three numpy columns
+(UTC epoch seconds, customer position, amount), sorted by time, plus each
+customer's first-order time and contract end. Any period window is then two
+binary searches and a slice, so CRR, KPIs, cohorts and trends answer in
+milliseconds instead of a distinct-customer SQL scan per window (~150 ms
+each at 1M orders).
+
+Built from plain columns (storage.order_columns reads them; commands.frames
+keeps one per store content in the process), so the maths knows nothing of
+where the orders come from.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+NO_ORDER = np.iinfo(np.int64).max  # first-order time of a customer without orders
+
+
+@dataclass
+class OrderFrame:
+    """Counted orders of one store, sorted by time; customers by position.
+
+    `ts`, `cust`, `amount` are per order, time ascending. `first` marks each
+    customer's first-ever counted order. `rowid`, `first_ts` and `churned_ts`
+    (contract end) are per customer position."""
+
+    ts: np.ndarray  # int64 epoch seconds (UTC)
+    cust: np.ndarray  # int32 customer position
+    amount: np.ndarray  # float64
+    first: np.ndarray  # bool
+    rowid: np.ndarray  # int64 customers.rowid per position, ascending
+    first_ts: np.ndarray  # int64 per position; NO_ORDER when none
+    churned_ts: np.ndarray  # int64 per position; NO_ORDER when the contract has not ended
+    _months: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def n_customers(self) -> int:
+        return len(self.rowid)
+
+    def upto(self, bound: int) -> int:
+        """Index of the first order at or after `bound` (exclusive slice end)."""
+        return int(np.searchsorted(self.ts, bound, side="left"))
+
+    def between(self, lo: int, hi: int) -> slice:
+        """Orders with lo <= ts < hi."""
+        return slice(self.upto(lo), self.upto(hi))
+
+    def positions(self, rowids) -> np.ndarray:
+        """Positions of the given customers.rowid values (unknown ones dropped)."""
+        r = np.asarray(rowids, dtype=np.int64)
+        pos = np.searchsorted(self.rowid, r)
+        ok = pos < len(self.rowid)
+        ok[ok] = self.rowid[pos[ok]] == r[ok]
+        return pos[ok]
+
+    def local_months(self, tz_name: str) -> np.ndarray:
+        """Per order, its month in the workspace time zone as year*12 + month-1
+        (computed once per time zone: converting 1M instants takes ~0.2 s)."""
+        if tz_name not in self._months:
+            local = pd.to_datetime(self.ts, unit="s", utc=True).tz_convert(tz_name)
+            self._months[tz_name] = (local.year * 12 + local.month - 1).to_numpy(np.int32)
+        return self._months[tz_name]
+
+
+def build_order_frame(orders: pd.DataFrame, customers: pd.DataFrame) -> OrderFrame:
+    """Frame from counted orders (`ts` epoch seconds, `customer_id`, `amount`)
+    and customers (`rowid`, `id`, optional `churned_ts`). Pure, so tests can
+    build one."""
+    customers = customers.sort_values("rowid")
+    ids = pd.Index(customers["id"].to_numpy(object))
+    orders = orders.sort_values("ts", kind="stable")
+    cust = ids.get_indexer(orders["customer_id"].to_numpy(object))
+    if (cust < 0).any():
+        raise ValueError("orders refer to customers that are not in the customers table")
+    return frame_from_columns(orders["ts"].to_numpy(np.int64), cust.astype(np.int32),
+                  orders["amount"].to_numpy(np.float64), customers["rowid"].to_numpy(np.int64),
+                  contract_ends(customers.get("churned_ts")))
+
+
+def contract_ends(values: pd.Series | None) -> np.ndarray | None:
+    """Contract ends per customer position (epoch seconds), NO_ORDER where none."""
+    if values is None:
+        return None
+    return values.astype("Int64").fillna(NO_ORDER).to_numpy(np.int64)
+
+
+def frame_from_columns(ts: np.ndarray, cust: np.ndarray, amount: np.ndarray, rowid: np.ndarray,
+                       churned_ts: np.ndarray | None) -> OrderFrame:
+    """`ts` must be ascending. A customer's first order is the earliest; of
+    several at that instant, the smallest amount (any, if amounts tie too)."""
+    first = np.zeros(len(ts), dtype=bool)
+    first_ts = np.full(len(rowid), NO_ORDER, dtype=np.int64)
+    if len(ts):
+        _, at = np.unique(cust, return_index=True)
+        first_ts[cust[at]] = ts[at]
+        tied = np.flatnonzero(ts == first_ts[cust])
+        tied = tied[np.lexsort((amount[tied], cust[tied]))]
+        keep = np.r_[True, cust[tied][1:] != cust[tied][:-1]]
+        first[tied[keep]] = True
+    if churned_ts is None:
+        churned_ts = np.full(len(rowid), NO_ORDER, dtype=np.int64)
+    return OrderFrame(ts, cust, amount, first, rowid, first_ts, churned_ts)

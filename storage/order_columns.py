@@ -1,0 +1,77 @@
+"""What the order frame is built from, read from the store: every counted
+order's time, customer and amount, in time order off the covering index,
+and the customers' rowids and contract ends (analytics.frame builds the
+frame; commands.frames keeps it per process).
+
+Orders and `churned_at` are written only by imports (and currency
+conversions, which add an `imports` row too), so the newest import plus the
+highest order and customer rowids identify the content (`content_key`);
+anything else that rewrites them must call commands.frames.forget_order_frames.
+"""
+
+import sqlite3
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sqlite_utils import Database
+
+from storage.schema import COUNTED_STATUS
+
+_CHUNK = 500_000
+
+
+@dataclass(frozen=True)
+class OrderColumns:
+    """Counted orders by time (`ts` epoch seconds, `cust` customer position,
+    `amount`); per customer position, `rowid` (ascending) and `churned_ts`
+    (epoch seconds of a contract end, or None where there is none)."""
+
+    ts: np.ndarray
+    cust: np.ndarray
+    amount: np.ndarray
+    rowid: np.ndarray
+    churned_ts: pd.Series
+
+
+def content_key(db: Database) -> tuple:
+    path = next((row[2] for row in db.execute("PRAGMA database_list") if row[1] == "main"), "")
+    last_import = db.execute(
+        "SELECT id, sha256, imported_at, kind FROM imports ORDER BY id DESC LIMIT 1"
+    ).fetchone()
+    rows = db.execute(
+        "SELECT (SELECT MAX(rowid) FROM orders), (SELECT MAX(rowid) FROM customers)"
+    ).fetchone()
+    return (path or f"memory:{id(db.conn)}", last_import, *rows)
+
+
+# unixepoch() (SQLite 3.38+) is ~3x faster than strftime('%s') on 1M rows.
+_EPOCH = "unixepoch({})" if sqlite3.sqlite_version_info >= (3, 38) else "CAST(strftime('%s', {}) AS INTEGER)"
+
+
+def read_order_columns(db: Database) -> OrderColumns:
+    """Stream counted orders in time order off the covering index, in chunks
+    (bounded memory); positions follow the customers table's rowid order."""
+    churned = _EPOCH.format("NULLIF(churned_at, '')")
+    customers = pd.read_sql_query(
+        f"SELECT rowid AS rowid, id, {churned} AS churned_ts FROM customers ORDER BY rowid",  # noqa: S608
+        db.conn,
+    )
+    ids = pd.Index(customers["id"].to_numpy(object))
+    parts = []
+    sql = (
+        f"SELECT {_EPOCH.format('ordered_at')} AS ts, customer_id, amount FROM orders "  # noqa: S608
+        "WHERE status = ? ORDER BY ordered_at"
+    )
+    for chunk in pd.read_sql_query(sql, db.conn, params=[COUNTED_STATUS], chunksize=_CHUNK):
+        cust = ids.get_indexer(chunk["customer_id"])
+        known = cust >= 0  # a customer imported after we read the table: in the next frame
+        parts.append((chunk["ts"].to_numpy(np.int64)[known], cust[known].astype(np.int32),
+                      chunk["amount"].to_numpy(np.float64)[known]))
+    ts, cust, amount = (
+        np.concatenate([p[i] for p in parts]) if parts else np.zeros(0, dt)
+        for i, dt in enumerate((np.int64, np.int32, np.float64))
+    )
+    return OrderColumns(ts, cust, amount, customers["rowid"].to_numpy(np.int64), customers["churned_ts"])
+
+

@@ -1,0 +1,57 @@
+"""Reps, their managers and their books."""
+
+import numpy as np
+import pandas as pd
+from sqlite_utils import Database
+
+from storage.queries import Filters, nulls_as_none
+
+
+def load_books(db: Database, filters: Filters) -> dict[str, np.ndarray]:
+    """customers.rowid per owning rep, for the customers the filter keeps
+    (one read for the whole team instead of one per rep)."""
+    where, args = filters.where()
+    owners = pd.read_sql_query(
+        f"SELECT c.owner_rep_id AS rep, c.rowid AS rowid FROM customers c "  # noqa: S608
+        f"WHERE c.owner_rep_id IS NOT NULL AND {where}",
+        db.conn,
+        params=args,
+    )
+    return {rep: group.to_numpy(np.int64) for rep, group in owners.groupby("rep")["rowid"]}
+
+
+def load_rep_books(db: Database, filters: Filters) -> pd.DataFrame:
+    """Per rep: customers owned and open follow-ups (customers of no rep left out)."""
+    where, args = filters.where()
+    return nulls_as_none(pd.read_sql_query(
+        "SELECT r.id, r.name, r.email, r.active, "  # noqa: S608
+        f"(SELECT COUNT(*) FROM customers c WHERE c.owner_rep_id = r.id AND {where}) AS customers, "
+        "(SELECT COUNT(*) FROM followups f WHERE f.rep_id = r.id AND f.closed_at IS NULL) AS open_followups "
+        "FROM reps r ORDER BY r.name, r.id",
+        db.conn,
+        params=args,
+    ))
+
+
+def load_rep(db: Database, rep_id: str) -> dict | None:
+    row = db.execute("SELECT id, name, email, tz, manager_id, active FROM reps WHERE id = ?", [rep_id]).fetchone()
+    return dict(zip(("id", "name", "email", "tz", "manager_id", "active"), row, strict=True)) if row else None
+
+
+def load_reps(db: Database) -> pd.DataFrame:
+    return nulls_as_none(pd.read_sql_query("SELECT * FROM reps ORDER BY name", db.conn))
+
+
+def load_team(db: Database, user_id: str) -> tuple[bool, list[str]]:
+    """Whether `user_id` is an active rep, and the reps reporting to them,
+    directly or through other managers."""
+    is_rep = db.execute("SELECT 1 FROM reps WHERE id = ? AND active = 1", [user_id]).fetchone() is not None
+    reports = [r[0] for r in db.execute(
+        "WITH RECURSIVE team(id) AS (SELECT id FROM reps WHERE manager_id = ? "
+        "UNION SELECT r.id FROM reps r JOIN team t ON r.manager_id = t.id) SELECT id FROM team ORDER BY id",
+        [user_id])]
+    return is_rep, [r for r in reports if r != user_id]
+
+
+def count_reps(db: Database) -> int:
+    return db.execute("SELECT COUNT(*) FROM reps").fetchone()[0]
