@@ -25,6 +25,7 @@ from bot.retries import TIMEOUT, retry_handlers
 from bot.services import Services, utc_now
 from bot.settings import SlackSettings
 from commands.frames import load_order_frame
+from storage.db import store_path
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,7 @@ def build_client(settings: SlackSettings) -> WebClient:
 
 
 def db_file(db: Database) -> str:
-    path = next((row[2] for row in db.execute("PRAGMA database_list") if row[1] == "main"), "")
+    path = store_path(db)
     if not path:
         raise ValueError("the Slack app needs a file-backed store (not :memory:)")
     return path

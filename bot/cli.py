@@ -555,13 +555,14 @@ def remind(state: State, mode: str, rep: str | None, as_json: bool):
     from bot.jobs import rep_zone, send_reminder
     from commands import Answer
     from commands.remind import build_reminder_message, compute_reminder
+    from storage.reps import load_active_reps
     from storage.settings import load_settings
 
     if mode == "now":
         state.refuse_as_of("remind now")
     db = state.db()
     now = _now(state)
-    reps = [rep] if rep else [r[0] for r in db.execute("SELECT id FROM reps WHERE active = 1 ORDER BY id")]
+    reps = [rep] if rep else [r for r, _ in load_active_reps(db)]
     client = _outbox_client() if mode == "now" else None
     if client is None:
         if mode == "now":

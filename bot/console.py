@@ -16,13 +16,12 @@ from rich.console import Console
 from commands import Answer, Context, answer
 from commands.buttons import press
 from commands.terminal import render_message
+from storage.reps import rep_names
 
 PROMPT = "retention> "
 QUIT = {"quit", "exit", ":q", "\\q"}
 
 
-def rep_names(db) -> dict[str, str]:
-    return {r["id"]: r["name"] or r["id"] for r in db.query("SELECT id, name FROM reps")}
 
 
 def print_answer(console: Console, db, a: Answer, chart_dir: Path | None = None) -> None:

@@ -18,6 +18,7 @@ from bot.manifest import BOT_SCOPES
 from bot.settings import APPS_PAGE, SlackSettings, api_url_from, api_url_problem, token_problem
 from storage import StoreError, open_db
 from storage.settings import load_settings
+from storage.status import count_customers
 
 AUTH_FIXES = {
     "invalid_auth": "the token is wrong or was revoked. Copy the Bot User OAuth Token again from "
@@ -134,7 +135,7 @@ def open_store(db_path: str) -> tuple[Check, dict]:
     except StoreError as e:
         return Check("store", False, str(e), "pass --db (or set RETENTION_DB) to your store"), {}
     try:
-        customers = db.execute("SELECT COUNT(*) FROM customers").fetchone()[0]
+        customers = count_customers(db)
         settings = load_settings(db)
     finally:
         db.conn.close()

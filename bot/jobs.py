@@ -42,6 +42,7 @@ from storage.followup_actions import (
     mark_escalated,
     record_reminded,
 )
+from storage.reps import load_rep
 from storage.settings import load_settings
 
 log = logging.getLogger(__name__)
@@ -175,8 +176,8 @@ def send_reminder(db: Database, client: WebClient, rep: str, now: datetime) -> d
 
 
 def rep_zone(db: Database, client: WebClient | None, rep: str) -> str:
-    row = db.execute("SELECT tz FROM reps WHERE id = ?", [rep]).fetchone()
-    return rep_timezone(client, rep, row[0] if row else None, load_settings(db)["timezone"])
+    known = load_rep(db, rep)
+    return rep_timezone(client, rep, known["tz"] if known else None, load_settings(db)["timezone"])
 
 
 def post_requested_digest(db: Database, client: WebClient, request: Answer, now: datetime) -> Answer:

@@ -33,6 +33,7 @@ from bot.outbox import deliver, flush_outbox
 from storage.db import thread_db
 from storage.deliveries import Delivery, enqueue_delivery, load_delivery
 from storage.fields import format_utc
+from storage.reps import load_active_reps
 from storage.settings import load_meta, load_settings, upsert_meta
 
 log = logging.getLogger(__name__)
@@ -131,7 +132,7 @@ def load_schedules(db: Database, client: WebClient | None = None) -> list[Schedu
                  d["weekdays"])
         for d in settings["digest_channels"]
     ]
-    for rep, tz in db.execute("SELECT id, tz FROM reps WHERE active = 1 ORDER BY id").fetchall():
+    for rep, tz in load_active_reps(db):
         out.append(Schedule(f"remind:{rep}", "remind", rep, settings["reminder_time"],
                             rep_timezone(client, rep, tz, workspace), settings["reminder_weekdays"]))
     out.append(Schedule(JOB_SCORE, "score", None, settings["score_time"], workspace, "mon-sun"))

@@ -21,6 +21,7 @@ from bot.app import shutdown_listeners
 from bot.logs import REQUEST_ID, new_request_id
 from bot.settings import EVENTS_PATH, HEALTH_PATH
 from storage.db import thread_db
+from storage.status import count_customers
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,7 @@ LIMITS = {
 
 def check_store(db_path: str) -> tuple[bool, str]:
     try:
-        customers = thread_db(db_path).execute("SELECT COUNT(*) FROM customers").fetchone()[0]
+        customers = count_customers(thread_db(db_path))
     except Exception as e:
         return False, f"store unavailable: {type(e).__name__}: {e}"
     return True, f"{customers} customers"

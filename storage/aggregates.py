@@ -10,15 +10,27 @@ from sqlite_utils import Database
 from storage.schema import COUNTED_STATUS
 
 
-def refresh_customer_aggregates(db: Database, customer_ids_sql: str) -> None:
+def start_touched(db: Database) -> None:
+    """An empty `temp.touched`: the customers a write changed, whose
+    aggregates (and won-back follow-ups) are then brought up to date. One
+    transaction at a time uses it (inside the write lock)."""
+    db.execute("CREATE TEMP TABLE IF NOT EXISTS touched (id TEXT PRIMARY KEY)")
+    db.execute("DELETE FROM temp.touched")
+
+
+def touch(db: Database, customer_ids) -> None:
+    db.conn.executemany("INSERT OR IGNORE INTO temp.touched VALUES (?)", [(c,) for c in customer_ids])
+
+
+def refresh_customer_aggregates(db: Database) -> None:
     """Recompute first/last order, order count and revenue for the customers
-    selected by `customer_ids_sql` (a SELECT of ids; a constant, never user text)."""
+    in `temp.touched`."""
     db.execute(
-        "UPDATE customers SET first_order_at = a.first_at, last_order_at = a.last_at, "  # noqa: S608
+        "UPDATE customers SET first_order_at = a.first_at, last_order_at = a.last_at, "
         "order_count = a.n, revenue = a.total FROM ("
         "  SELECT c.id AS cid, MIN(o.ordered_at) AS first_at, MAX(o.ordered_at) AS last_at, "
         "  COUNT(o.id) AS n, COALESCE(SUM(o.amount), 0) AS total "
-        f"  FROM ({customer_ids_sql}) AS c LEFT JOIN orders o "
+        "  FROM temp.touched AS c LEFT JOIN orders o "
         "  ON o.customer_id = c.id AND o.status = ? GROUP BY c.id"
         ") AS a WHERE customers.id = a.cid",
         [COUNTED_STATUS],

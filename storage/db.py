@@ -130,10 +130,15 @@ def thread_db(path: str | os.PathLike) -> Database:
     return db
 
 
+def store_path(db: Database) -> str:
+    """The file `db` is connected to ("" for an in-memory store)."""
+    return next((row[2] for row in db.execute("PRAGMA database_list") if row[1] == "main"), "")
+
+
 def is_store_file(db: Database, path: str | os.PathLike) -> bool:
     """Whether `path` is `db`'s file or its -wal/-shm (compared by inode,
     without opening anything)."""
-    main = next((row[2] for row in db.execute("PRAGMA database_list") if row[1] == "main"), "")
+    main = store_path(db)
     if not main:
         return False
     try:
@@ -253,4 +258,4 @@ def schema_version(db: Database) -> str:
 
 
 __all__ = ["MIGRATION_SET", "StoreError", "close_thread_dbs", "explain_sqlite_error", "is_store_file", "missing_store",
-           "open_db", "open_error", "open_memory_db", "schema_version", "thread_db", "write_transaction"]
+           "open_db", "open_error", "open_memory_db", "schema_version", "store_path", "thread_db", "write_transaction"]

@@ -14,16 +14,20 @@ from storage.schema import COUNTED_STATUS
 CLOSED_STATES = ("dismissed", "won_back", "lost")
 
 
-def mark_won_back(db: Database, customer_ids_sql: str, now: datetime, tz: tzinfo) -> int:
-    """Close as `won_back` every open follow-up whose customer has placed a
-    counted order after it was opened; the follow-up's rep gets the credit,
-    and the note says on which local day (`tz`) they ordered again.
-    Returns how many were closed."""
+def mark_won_back(db: Database, now: datetime, tz: tzinfo, *, touched: bool = False,
+                  before: str | None = None) -> int:
+    """Close as `won_back` the open follow-ups whose customer has placed a
+    counted order after it was opened — of the customers an import touched
+    (`temp.touched`), or of everyone with such an order `before` a stored
+    time (a score as of a past day must not see the orders after it); the
+    follow-up's rep gets the credit, and the note says on which local day
+    (`tz`) they ordered again. Returns how many were closed."""
+    which = "f.customer_id IN (SELECT id FROM temp.touched)" if touched else "1"
     won = db.execute(
         "SELECT f.id, (SELECT MIN(o.ordered_at) FROM orders o WHERE o.customer_id = f.customer_id "  # noqa: S608
-        "AND o.status = ? AND o.ordered_at > f.opened_at) AS again FROM followups f "
-        f"WHERE f.closed_at IS NULL AND f.customer_id IN ({customer_ids_sql})",
-        [COUNTED_STATUS],
+        "AND o.status = :counted AND o.ordered_at > f.opened_at AND o.ordered_at < :before) AS again "
+        f"FROM followups f WHERE f.closed_at IS NULL AND {which}",
+        {"counted": COUNTED_STATUS, "before": before or "9999"},
     ).fetchall()
     closed = [(format_utc(now), f"ordered again on {local_day(again, tz)}", fid) for fid, again in won if again]
     db.conn.executemany("UPDATE followups SET state = 'won_back', closed_at = ?, note = ? WHERE id = ?", closed)

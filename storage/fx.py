@@ -19,7 +19,7 @@ from datetime import datetime, tzinfo
 import pandas as pd
 from sqlite_utils import Database
 
-from storage.aggregates import refresh_customer_aggregates
+from storage.aggregates import refresh_customer_aggregates, start_touched, touch
 from storage.db import write_transaction
 from storage.fields import format_utc
 from storage.settings import upsert_setting
@@ -117,10 +117,9 @@ def convert_orders(db: Database, base: str, tz: tzinfo, *, currencies: set[str] 
     db.conn.executemany("UPDATE orders SET amount = ? WHERE rowid = ?", updates)
     result.changed = len(updates)
     if touched:
-        db.execute("CREATE TEMP TABLE IF NOT EXISTS fx_touched (id TEXT PRIMARY KEY)")
-        db.execute("DELETE FROM temp.fx_touched")
-        db.conn.executemany("INSERT OR IGNORE INTO temp.fx_touched VALUES (?)", [(c,) for c in touched])
-        refresh_customer_aggregates(db, "SELECT id FROM temp.fx_touched")
+        start_touched(db)
+        touch(db, touched)
+        refresh_customer_aggregates(db)
     return result
 
 

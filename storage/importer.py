@@ -20,7 +20,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from storage import fields as F
-from storage.aggregates import refresh_customer_aggregates
+from storage.aggregates import refresh_customer_aggregates, start_touched
 from storage.db import is_store_file, write_transaction
 from storage.followups import mark_won_back
 from storage.formats import READERS, REQUIRED, FileRejected, ReadOptions, guess_format, read_rates
@@ -369,8 +369,7 @@ def _merge(db: Database, kind: str, stage: str, report: ImportReport, skip_inval
     report.unchanged = total - report.added - report.updated
     if kind == "orders":
         _upsert_customers_from_orders(db, stage, report)
-        db.execute("CREATE TEMP TABLE IF NOT EXISTS touched (id TEXT PRIMARY KEY)")
-        db.execute("DELETE FROM temp.touched")
+        start_touched(db)
         # An order moved to another customer changes its old customer too.
         db.execute(
             f"INSERT OR IGNORE INTO temp.touched SELECT t.customer_id FROM temp.{stage} s "  # noqa: S608
@@ -389,8 +388,8 @@ def _merge(db: Database, kind: str, stage: str, report: ImportReport, skip_inval
     )
     if kind == "orders":
         db.execute(f"INSERT OR IGNORE INTO temp.touched SELECT DISTINCT customer_id FROM temp.{stage}")  # noqa: S608
-        refresh_customer_aggregates(db, "SELECT id FROM temp.touched")
-        report.won_back = mark_won_back(db, "SELECT id FROM temp.touched", now, tz)
+        refresh_customer_aggregates(db)
+        report.won_back = mark_won_back(db, now, tz, touched=True)
         db.execute("DROP TABLE temp.touched")
     if not report.dry_run:
         db.execute(

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from sqlite_utils import Database
 
+from storage.db import store_path
 from storage.schema import COUNTED_STATUS
 
 _CHUNK = 500_000
@@ -35,7 +36,7 @@ class OrderColumns:
 
 
 def content_key(db: Database) -> tuple:
-    path = next((row[2] for row in db.execute("PRAGMA database_list") if row[1] == "main"), "")
+    path = store_path(db)
     last_import = db.execute(
         "SELECT id, sha256, imported_at, kind FROM imports ORDER BY id DESC LIMIT 1"
     ).fetchone()

@@ -55,3 +55,13 @@ def load_team(db: Database, user_id: str) -> tuple[bool, list[str]]:
 
 def count_reps(db: Database) -> int:
     return db.execute("SELECT COUNT(*) FROM reps").fetchone()[0]
+
+
+def load_active_reps(db: Database) -> list[tuple[str, str | None]]:
+    """(id, time zone) of every active rep, by id."""
+    return [(r, tz) for r, tz in db.execute("SELECT id, tz FROM reps WHERE active = 1 ORDER BY id")]
+
+
+def rep_names(db: Database) -> dict[str, str]:
+    """Each rep's name by Slack id (the id where no name is known)."""
+    return {r: name or r for r, name in db.execute("SELECT id, name FROM reps")}
