@@ -35,6 +35,7 @@ from commands.remind import (
     compute_reminder,
 )
 from commands.scoring import run_score
+from storage.db import transaction
 from storage.deliveries import Delivery, enqueue_delivery, load_delivery
 from storage.followup_actions import (
     escalation_due_ids,
@@ -79,7 +80,7 @@ def escalate(db: Database, client: WebClient | None, rep: str, local_date: date,
     key = escalate_key(local_date, rep)
     if not ids or load_delivery(db, key) is not None:
         return None
-    with db.atomic():
+    with transaction(db):
         escalated = mark_escalated(db, ids, manager, now)
         if escalated:
             d = compute_escalation(db, rep, manager, escalated, local_date, after, ZoneInfo(settings["timezone"]))

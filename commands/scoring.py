@@ -27,6 +27,7 @@ from analytics.rfm import compute_rfm_arrays, day_number, days_from_seconds
 from analytics.value import ValueModel, fit_value_model, predict_value
 from commands import format as fmt
 from commands.core import Context, UsageError
+from storage.db import transaction
 from storage.fields import format_utc
 from storage.followup_actions import silence_start
 from storage.followups import mark_won_back
@@ -133,7 +134,7 @@ def run_score(ctx: Context, *, dry_run: bool = False) -> ScoreRun:
     opened_at = min(format_utc(ctx.now), ctx.cutoff)
     summary = model.to_dict("days")
     try:
-        with ctx.db.atomic(), large_cache(ctx.db):
+        with transaction(ctx.db), large_cache(ctx.db):
             won_back, quiet, newly, opened = _write(ctx, scores, flags, predicted, summary, as_of, opened_at)
             if dry_run:
                 raise _RollBack

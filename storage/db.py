@@ -15,6 +15,7 @@ connection per thread (`thread_db`) instead of reopening per request.
 
 import logging
 import os
+import secrets
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -172,13 +173,28 @@ def close_thread_dbs() -> None:
 
 
 @contextmanager
-def write_transaction(db: Database) -> Iterator[Database]:
-    """A transaction that takes the write lock before it reads (BEGIN
-    IMMEDIATE), so it waits its turn behind another writer for the busy
-    timeout. A deferred one that has already read cannot wait: SQLite refuses
-    its first write at once while another connection writes (its snapshot
-    would be stale)."""
-    db.execute("BEGIN IMMEDIATE")
+def transaction(db: Database, *, write: bool = True) -> Iterator[Database]:
+    """The one transaction helper. A write transaction takes the write lock
+    before it reads (BEGIN IMMEDIATE), so it waits its turn behind another
+    writer for the busy timeout: a deferred one that has already read cannot
+    wait — SQLite refuses its first write at once while another connection
+    writes (its snapshot would be stale). `write=False` is a read snapshot
+    (several SELECTs that see the same data) or writes to the temp database
+    only, which must not lock the store. Inside a transaction it is a
+    savepoint of it, so helpers nest."""
+    if db.conn.in_transaction:
+        name = f"sp_{secrets.token_hex(6)}"
+        db.execute(f"SAVEPOINT {name}")
+        try:
+            yield db
+        except BaseException:
+            if db.conn.in_transaction:
+                db.execute(f"ROLLBACK TO {name}")
+                db.execute(f"RELEASE {name}")
+            raise
+        db.execute(f"RELEASE {name}")
+        return
+    db.execute("BEGIN IMMEDIATE" if write else "BEGIN")
     try:
         yield db
         db.execute("COMMIT")
@@ -258,4 +274,4 @@ def schema_version(db: Database) -> str:
 
 
 __all__ = ["MIGRATION_SET", "StoreError", "close_thread_dbs", "explain_sqlite_error", "is_store_file", "missing_store",
-           "open_db", "open_error", "open_memory_db", "schema_version", "store_path", "thread_db", "write_transaction"]
+           "open_db", "open_error", "open_memory_db", "schema_version", "store_path", "thread_db", "transaction"]

@@ -27,6 +27,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from storage.db import transaction
 from storage.fields import format_utc
 from storage.settings import write_audit
 
@@ -85,16 +86,13 @@ def claim_delivery(db: Database, key: str, now: datetime, stale_after: timedelta
     processes; the returned row carries the claim's token and says whether
     the post must be looked for first (`check_first`)."""
     cutoff = format_utc(now - stale_after)
-    db.execute("BEGIN IMMEDIATE")
-    try:
+    with transaction(db):
         row = db.execute(_BY_KEY, [key]).fetchone()
         if row is None:
-            db.rollback()
             return None
         status, claimed_at = row[4], row[8]
         stale = status == "sending" and (claimed_at is None or claimed_at <= cutoff)
         if status != "pending" and not stale:
-            db.rollback()
             return None
         token = secrets.token_hex(8)
         db.execute(
@@ -103,10 +101,6 @@ def claim_delivery(db: Database, key: str, now: datetime, stale_after: timedelta
             [format_utc(now), token, key],
         )
         claimed = db.execute(_BY_KEY, [key]).fetchone()
-        db.commit()
-    except BaseException:
-        db.rollback()
-        raise
     return _row(claimed, token, stale)
 
 
@@ -133,7 +127,7 @@ def mark_failed(db: Database, claim: Delivery, error: str, permanent: bool, now:
     only finding or making the post clears it."""
     if not permanent:
         return _settle(db, claim, "status = 'pending', last_error = ?, claimed_at = NULL", [error])
-    with db.atomic():
+    with transaction(db):
         done = _settle(db, claim, "status = 'failed', last_error = ?", [error])
         if done:
             write_audit(db, None, "delivery.failed", claim.key, {"error": error}, format_utc(now))

@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 
 from sqlite_utils import Database
 
+from storage.db import transaction
 from storage.fields import format_utc
 from storage.settings import write_audit
 
@@ -87,7 +88,7 @@ def _transition(db: Database, followup_id: int, actor: str | None, now: datetime
                 changes: dict, detail: dict | None = None) -> Followup:
     """Apply `changes` to an unclosed follow-up and audit it, atomically."""
     at = format_utc(now)
-    with db.atomic():
+    with transaction(db):
         before = load_followup(db, followup_id)
         if before is None:
             raise FollowupError(f"there is no follow-up #{followup_id}")
@@ -151,7 +152,7 @@ def claim_customer(db: Database, customer_id: str, actor: str, now: datetime) ->
     if not is_rep(db, actor):
         raise FollowupError("only active reps can claim customers; ask an admin to import you as a rep")
     at = format_utc(now)
-    with db.atomic():
+    with transaction(db):
         row = db.execute("SELECT owner_rep_id FROM customers WHERE id = ?", [customer_id]).fetchone()
         if row is None:
             raise FollowupError(f"there is no customer {customer_id}")
@@ -201,7 +202,7 @@ def record_reminded(db: Database, rep_id: str, followup_ids: list[int], now: dat
         return 0
     at = format_utc(now)
     marks = ", ".join("?" * len(followup_ids))
-    with db.atomic():
+    with transaction(db):
         cur = db.execute(
             "UPDATE followups SET snooze_until = CASE WHEN reminded_at IS NULL "  # noqa: S608
             "OR reminded_at < COALESCE(snooze_until, opened_at) THEN ? ELSE snooze_until END, "
@@ -238,7 +239,7 @@ def mark_escalated(db: Database, followup_ids: list[int], manager_id: str, now: 
         return []
     at = format_utc(now)
     marks = ", ".join("?" * len(followup_ids))
-    with db.atomic():
+    with transaction(db):
         ids = [r[0] for r in db.execute(
             f"UPDATE followups SET escalated_at = ? WHERE id IN ({marks}) AND escalated_at IS NULL "  # noqa: S608
             "RETURNING id", [at, *followup_ids]).fetchall()]

@@ -20,7 +20,7 @@ import pandas as pd
 from sqlite_utils import Database
 
 from storage.aggregates import refresh_customer_aggregates, start_touched, touch
-from storage.db import write_transaction
+from storage.db import transaction
 from storage.fields import format_utc
 from storage.settings import upsert_setting
 
@@ -153,7 +153,7 @@ def switch_currency(db: Database, new: str, tz: tzinfo, *, actor: str | None, no
     the rates into `new`), the setting changed and audited, in one
     transaction; refused (CurrencyError, nothing changed) when any order
     cannot be converted."""
-    with write_transaction(db):
+    with transaction(db):
         conversion = convert_orders(db, new, tz)
         if conversion.missing:
             raise CurrencyError(missing_text(conversion.missing, new))

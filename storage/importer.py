@@ -21,7 +21,7 @@ from sqlite_utils import Database
 
 from storage import fields as F
 from storage.aggregates import refresh_customer_aggregates, start_touched
-from storage.db import is_store_file, write_transaction
+from storage.db import is_store_file, transaction
 from storage.followups import mark_won_back
 from storage.formats import READERS, REQUIRED, FileRejected, ReadOptions, guess_format, read_rates
 from storage.fx import Rates, convert_orders, missing_text, record_conversion, upsert_rates
@@ -294,7 +294,7 @@ def import_file(
         base = load_settings(db)["currency"]
         stage = f"stage_{kind}"
         try:
-            with db.atomic():  # the temp database only: the store stays unlocked while the file is read
+            with transaction(db, write=False):  # the temp database only: the store stays unlocked while read
                 db.execute(f"DROP TABLE IF EXISTS temp.{stage}")
                 db.execute(
                     f"CREATE TEMP TABLE {stage} (line INTEGER PRIMARY KEY, derived INTEGER, "
@@ -312,7 +312,7 @@ def import_file(
                     db.conn.executemany(insert, batch)
             report.sha256 = tracked.sha.hexdigest()
             report.skipped, report.notes = opts.skipped, opts.notes
-            with write_transaction(db):
+            with transaction(db):
                 _merge(db, kind, stage, report, skip_invalid, now, tz)
                 if dry_run:
                     raise _DryRun
@@ -486,7 +486,7 @@ def import_rates(db: Database, path: str | os.PathLike, *, base: str, tz: tzinfo
         raise ImportRejected(report)
     out = RatesReport(str(path), base, rates=len(rows), currencies=sorted({c for _, c, _ in rows}), dry_run=dry_run)
     try:
-        with write_transaction(db):
+        with transaction(db):
             out.changed = upsert_rates(db, base, rows)
             if base == load_settings(db)["currency"]:
                 conversion = convert_orders(db, base, tz, currencies=set(out.currencies))

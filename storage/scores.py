@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from sqlite_utils import Database
 
+from storage.db import transaction
 from storage.followup_actions import silenced_customers_sql
 from storage.queries import NO_FILTERS, Filters, nulls_as_none
 from storage.schema import COUNTED_STATUS
@@ -49,7 +50,7 @@ def load_scoring_orders(db: Database, cutoff: str) -> ScoringOrders:
     customer in SQL costs twice as much)."""
     where = "FROM orders INDEXED BY orders_customer_time WHERE status = ? AND ordered_at < ?"
     args = [COUNTED_STATUS, cutoff]
-    with _read_snapshot(db):
+    with transaction(db, write=False):
         customers, ids_text, counts_text = db.execute(
             "SELECT count(*), group_concat(cid, char(30)), group_concat(n) "  # noqa: S608
             f"FROM (SELECT customer_id AS cid, count(*) AS n {where} GROUP BY customer_id)", args,
@@ -69,20 +70,6 @@ def load_scoring_orders(db: Database, cutoff: str) -> ScoringOrders:
     amounts = np.fromstring(amounts_text, dtype=np.int64, sep=",") / _MICRO
     codes = np.repeat(np.arange(customers, dtype=np.int64), counts)
     return ScoringOrders(codes, ids, seconds, amounts)
-
-
-@contextmanager
-def _read_snapshot(db: Database):
-    """Several SELECTs that see the same data: a read transaction (WAL keeps
-    it consistent while a writer commits), or the caller's transaction."""
-    if db.conn.in_transaction:
-        yield
-        return
-    db.execute("BEGIN")
-    try:
-        yield
-    finally:
-        db.execute("COMMIT")
 
 
 def _load_scoring_orders_rows(db: Database, cutoff: str) -> ScoringOrders:

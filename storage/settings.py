@@ -10,6 +10,7 @@ from sqlite_utils import Database
 
 from storage import fields as F
 from storage import schedules as S
+from storage.db import transaction
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,7 @@ def upsert_setting(db: Database, key: str, raw: Any, *, actor: str | None = None
         raise KeyError(key)
     value = SETTINGS[key].parse(raw)
     at = F.format_utc(now or datetime.now(UTC))
-    with db.atomic():
+    with transaction(db):
         old = db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
         db.execute(
             "INSERT INTO settings (key, value, updated_by, updated_at) VALUES (?, ?, ?, ?) "

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from commands import COMMANDS, Context, answer
 from commands.blocks import limit_problems
 from commands.core import ALIASES
+from storage.db import transaction
 from storage.settings import SETTINGS
 from tests.reliability.fuzz.conftest import DEMO_DAY, examples, tried
 from tests.slack.fake_slack import slack_signature
@@ -109,7 +110,7 @@ def settings_snapshot(small_demo):
     audit = small_demo.execute("SELECT MAX(id) FROM audit_log").fetchone()[0] or 0
 
     def restore():
-        with small_demo.atomic():
+        with transaction(small_demo):
             small_demo.execute("DELETE FROM settings")
             small_demo.conn.executemany("INSERT INTO settings VALUES (?, ?, ?, ?)", rows)
             small_demo.execute("DELETE FROM audit_log WHERE id > ?", [audit])

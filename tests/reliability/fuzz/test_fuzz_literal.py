@@ -33,6 +33,7 @@ from commands.remind import (
     item_entry,
     state_outcome,
 )
+from storage.db import transaction
 from storage.digest_queries import load_items
 from storage.settings import load_settings, upsert_setting
 from tests.reliability.fuzz.conftest import (
@@ -85,7 +86,7 @@ def store(small_demo):
 
 
 def apply(db, v: dict) -> None:
-    with db.atomic():
+    with transaction(db):
         db.execute("UPDATE customers SET name = ?, company = ?, segment = ?", [v["name"], v["company"], v["segment"]])
         db.execute("UPDATE reps SET name = ?", [v["rep"]])
 
