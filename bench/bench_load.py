@@ -39,11 +39,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT.parent))
 
+from bench.slack_fake import (  # noqa: E402  # noqa: E402
+    SIGNING_SECRET,  # noqa: E402
+    FakeSlack,
+    SlackSender,
+    StderrLines,
+    slack_env,
+)
 from bot.listeners.command import WORKING  # noqa: E402
 from bot.settings import EVENTS_PATH  # noqa: E402
-from tests.slack.fake_slack import FakeSlack, SlackSender  # noqa: E402
-from tests.slack.harness import SIGNING_SECRET  # noqa: E402
-from tests.slack.test_cli import StderrLines, slack_env  # noqa: E402
 
 ACK_LIMIT = 3.0  # seconds: Slack shows the user an error after this
 START_TIMEOUT = 300  # an instance warms its caches before it listens: seconds on a large store

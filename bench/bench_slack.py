@@ -21,12 +21,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT.parent))
 
+from bench.slack_fake import REP, SIGNING_SECRET, FakeSlack, SlackSender, serve_in_thread  # noqa: E402  # noqa: E402
 from bot.app import create_app  # noqa: E402
 from bot.settings import SlackSettings  # noqa: E402
 from commands import COMMANDS  # noqa: E402
 from storage import open_db  # noqa: E402
-from tests.slack.fake_slack import FakeSlack, SlackSender  # noqa: E402
-from tests.slack.harness import REP, SIGNING_SECRET, serve_in_thread  # noqa: E402
 
 WARMUP = 5
 

@@ -8,9 +8,9 @@ import pytest
 from storage import open_db
 from storage.db import close_thread_dbs
 from storage.importer import import_file
+from tests.support.stores import CDNOW
 
-DATA = Path(__file__).parent / "data"
-CDNOW = DATA / "CDNOW_sample.txt"
+pytest_plugins = ["tests.support.slack_app"]
 
 
 @pytest.fixture
@@ -50,13 +50,6 @@ def cdnow_db(cdnow_path):
     db.conn.close()
 
 
-def dump(db) -> dict[str, list[tuple]]:
-    """Every row of every table, for exact before/after comparisons."""
-    out = {}
-    for table in db.table_names():
-        out[table] = sorted(map(tuple, db.execute(f"SELECT * FROM [{table}]").fetchall()), key=repr)
-    return out
-
 
 @pytest.fixture(autouse=True)
 def _close_kept_connections():
@@ -65,8 +58,3 @@ def _close_kept_connections():
     each test, as a process would at exit."""
     yield
     close_thread_dbs()
-
-
-# The zones every time-touching suite runs in: UTC, a DST zone, half-hour
-# and quarter-hour offsets, and Lord Howe's half-hour daylight saving.
-ZONES = ("UTC", "America/Los_Angeles", "Asia/Tehran", "Asia/Kathmandu", "Australia/Lord_Howe")

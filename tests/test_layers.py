@@ -82,3 +82,17 @@ def test_no_import_cycles():
         if node not in seen:
             visit(node, [node])
     assert not cycles, "\n".join(cycles)
+
+
+def test_tests_share_helpers_not_each_other():
+    """Shared test code lives in tests/support (and the fake Slack in
+    bench/slack_fake.py): a test module or conftest imported from elsewhere
+    runs its tests and fixtures twice and ties suites together."""
+    problems = []
+    for path in [*(ROOT / "tests").rglob("*.py"), *(ROOT / "bench").rglob("*.py")]:
+        tree = ast.parse(path.read_text(), filename=str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("tests."):
+                if not node.module.startswith("tests.support"):
+                    problems.append(f"{path.relative_to(ROOT)}:{node.lineno} imports {node.module}")
+    assert not problems, "\n".join(problems)

@@ -21,7 +21,7 @@ from analytics.gamma_gamma import _Data as GGData
 from analytics.gamma_gamma import _neg_ll_and_grad as gg_neg_ll_and_grad
 from analytics.rfm import compute_rfm
 from storage.synthetic import generate
-from tests.conftest import DATA
+from tests.support.stores import DATA
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ from analytics.periods import parse_period
 from commands.frames import load_order_frame
 from storage.queries import Filters, load_feedback, load_filter_rowids
 from storage.settings import upsert_setting
-from tests.analytics.stores import build_store
+from tests.support.stores import CUSTOMERS, FEEDBACK, ORDERS, build_store
 
 UTC_TZ = ZoneInfo("UTC")
 AS_OF = date(2026, 6, 30)
@@ -42,40 +42,6 @@ def test_seed_example_ten_active_two_lost_none_new(tmp_path):
 
 # a: regular; b: lost; c, d: new in Q2; e: back after a long gap (reactivated);
 # f: only a refund in the S window; g: active, but the contract ended in June.
-ORDERS = [
-    ("a1", "a", "2026-01-10T10:00:00Z", 100, "paid"),
-    ("a2", "a", "2026-04-05T10:00:00Z", 50, "paid"),
-    ("a3", "a", "2026-05-05T10:00:00Z", 30, "paid"),
-    ("b1", "b", "2026-02-01T10:00:00Z", 200, "paid"),
-    ("c1", "c", "2026-04-10T10:00:00Z", 40, "paid"),
-    ("c2", "c", "2026-04-20T10:00:00Z", 60, "paid"),
-    ("d1", "d", "2026-06-30T23:00:00Z", 10, "paid"),
-    ("e1", "e", "2025-10-01T10:00:00Z", 500, "paid"),
-    ("e2", "e", "2026-05-01T10:00:00Z", 70, "paid"),
-    ("f1", "f", "2025-12-31T23:59:59Z", 15, "paid"),
-    ("f2", "f", "2026-03-31T23:59:59Z", 5, "refunded"),
-    ("g1", "g", "2026-03-15T10:00:00Z", 80, "paid"),
-    ("g2", "g", "2026-05-20T10:00:00Z", 90, "paid"),
-    ("h1", "h", "2026-07-01T02:00:00Z", 25, "paid"),
-]
-CUSTOMERS = [
-    ("a", "Ann", "Acme", "Enterprise", "U1", ""),
-    ("b", "Bob", "Beta", "Enterprise", "", ""),
-    ("c", "Cy", "Corp", "Enterprise", "U2", ""),
-    ("d", "Di", "", "SMB", "", ""),
-    ("e", "Ed", "", "SMB", "U1", ""),
-    ("f", "Flo", "", "SMB", "", ""),
-    ("g", "Gus", "", "SMB", "", "2026-06-01"),
-    ("h", "Hal", "", "SMB", "", ""),
-]
-FEEDBACK = [
-    ("a", "nps", 10, "2026-04-02"), ("b", "nps", 9, "2026-04-03"), ("c", "nps", 9, "2026-05-01"),
-    ("d", "nps", 7, "2026-06-01"), ("e", "nps", 2, "2026-06-29"), ("a", "nps", 0, "2026-03-31"),
-    ("a", "csat", 5, "2026-04-02"), ("b", "csat", 4, "2026-04-03"), ("c", "csat", 2, "2026-05-01"),
-    ("a", "ces", 2, "2026-04-02"), ("c", "ces", 3, "2026-05-01"),
-]
-
-
 @pytest.fixture
 def small(tmp_path):
     db = build_store(tmp_path / "small.db", orders=ORDERS, customers=CUSTOMERS, feedback=FEEDBACK,

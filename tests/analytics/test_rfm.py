@@ -11,7 +11,7 @@ import pytest
 from analytics.rfm import compute_rfm, in_unit
 from commands.core import Context
 from commands.scoring import compute_store_rfm
-from tests.conftest import DATA
+from tests.support.stores import DATA
 
 CALIBRATION_END = date(1997, 9, 30)
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.bot.history_fake import HistorySlack
+from tests.support.slack import HistorySlack
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import sys
 from click.testing import CliRunner
 
 from bot.cli import main
-from tests.conftest import CDNOW, DATA
+from tests.support.stores import CDNOW, DATA
 
 
 def _run(*args, input=None, cwd=None):

@@ -16,7 +16,7 @@ from storage.deliveries import load_delivery
 from storage.fields import format_utc
 from storage.importer import import_file
 from storage.settings import upsert_setting
-from tests.bot.followup_store import CHANNEL, REP, make_store, outbox_client, utc
+from tests.support.followups import CHANNEL, REP, make_store, outbox_client, utc
 
 TZ = "America/Los_Angeles"
 DAY1 = utc(2026, 11, 23, 17)  # Monday 09:00 in Los Angeles

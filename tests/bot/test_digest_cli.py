@@ -13,7 +13,7 @@ from bot.cli import main
 from storage import open_db
 from storage.deliveries import claim_delivery, enqueue_delivery
 from storage.settings import upsert_setting
-from tests.bot.followup_store import CHANNEL, REP, make_store
+from tests.support.followups import CHANNEL, REP, make_store
 
 AS_OF = ["--as-of", "2026-11-23"]  # previews only: --as-of changes nothing, so posting runs on today
 TZ = "America/Los_Angeles"  # the digest channel's zone

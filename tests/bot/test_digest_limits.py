@@ -13,7 +13,7 @@ from commands.blocks import MAX_BLOCKS, limit_problems
 from commands.remind import build_escalation_message, compute_escalation
 from storage import open_db
 from storage.fields import format_utc
-from tests.bot.followup_store import CHANNEL, MGR, REP, utc
+from tests.support.followups import CHANNEL, MGR, REP, utc
 
 N = 10_000
 NOW = utc(2026, 11, 23, 17)

@@ -21,7 +21,7 @@ from bot.outbox import (
 from storage import open_db
 from storage.deliveries import claim_delivery, enqueue_delivery, load_delivery
 from storage.settings import upsert_setting
-from tests.bot.history_fake import HistorySlack, tag_of
+from tests.support.slack import HistorySlack, tag_of
 
 # Real time as the base: the fake stamps messages with real time, and the
 # history check looks from the delivery's creation onwards.

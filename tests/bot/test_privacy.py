@@ -16,8 +16,8 @@ from commands import Context, answer
 from commands.blocks import mask_text
 from storage.deliveries import enqueue_delivery
 from storage.settings import upsert_setting
-from tests.bot.followup_store import CHANNEL, MGR, REP, make_store, outbox_client, utc
-from tests.bot.history_fake import tag_of
+from tests.support.followups import CHANNEL, MGR, REP, make_store, outbox_client, utc
+from tests.support.slack import tag_of
 
 NOW = utc(2026, 11, 23, 17)
 EMAIL_IDS = ("anna@bücher.de", "用户@例子.中国")

@@ -14,7 +14,7 @@ from commands.remind import ACTION_CONTACTED, ACTION_DISMISS, ACTION_REASSIGN, A
 from storage import open_db
 from storage.fields import format_utc
 from storage.followup_actions import dismiss, mark_contacted, reassign, snooze
-from tests.bot.followup_store import MGR, REP, REP2, audit, followup, make_store, outbox_client, utc
+from tests.support.followups import MGR, REP, REP2, audit, followup, make_store, outbox_client, utc
 
 TZ = "America/New_York"
 DAY0 = utc(2026, 11, 9, 14)  # Monday 09:00 in New York

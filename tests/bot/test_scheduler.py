@@ -27,7 +27,7 @@ from commands.blocks import header, limit_problems, message, section
 from storage import open_db
 from storage.deliveries import load_delivery
 from storage.settings import upsert_setting
-from tests.bot.history_fake import tag_of
+from tests.support.slack import tag_of
 
 CHANNEL = "C0SALES"
 

@@ -17,7 +17,7 @@ from bot.cli import main
 from bot.demo import ensure_demo_store
 from storage import open_db
 from storage.settings import upsert_setting
-from tests.conftest import CDNOW
+from tests.support.stores import CDNOW
 
 DAY = date(2026, 11, 20)
 NO_STORE = [

@@ -11,8 +11,7 @@ from click.testing import CliRunner
 from bot.cli import main
 from commands import Context, answer
 from commands.blocks import limit_problems
-from tests.analytics.stores import build_store, import_rows
-from tests.conftest import CDNOW
+from tests.support.stores import CDNOW, build_store, import_rows
 
 QUARTERS = [f"{y}-Q{q}" for y in (1997, 1998) for q in (1, 2, 3, 4)]
 
@@ -121,7 +120,7 @@ def test_period_mistakes_get_a_helpful_answer(fresh_db, text, says):
 def cdnow_master(tmp_path_factory):
     from storage import open_db
     from storage.importer import import_file
-    from tests.conftest import DATA
+    from tests.support.stores import DATA
 
     db = open_db(tmp_path_factory.mktemp("master") / "master.db")
     import_file(db, "orders", DATA / "CDNOW_master.txt")
@@ -157,7 +156,7 @@ def test_e_is_retained_plus_reactivated_plus_new_still_active_every_quarter(cdno
 def test_active_has_one_definition_a_contract_ending_at_the_cutoff_is_not_active(tmp_path):
     """The summary used to count a contract ending exactly at the cutoff as
     active (SQL `>=`) while crr and kpis did not (`>`)."""
-    from tests.analytics.stores import build_store
+    from tests.support.stores import build_store
 
     orders = [("o1", "c1", "2026-06-20", 100, "paid"), ("o2", "c2", "2026-06-20", 100, "paid")]
     db = build_store(tmp_path / "ends.db", orders=orders,

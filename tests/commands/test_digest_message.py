@@ -19,7 +19,7 @@ from commands.remind import (
     state_outcome,
 )
 from storage.settings import upsert_setting
-from tests.bot.followup_store import MGR, REP, REP2, audit, followup, make_store
+from tests.support.followups import MGR, REP, REP2, audit, followup, make_store
 
 NOW = datetime(2026, 11, 23, 17, tzinfo=UTC)
 EVIL = "<!channel> *Acme* & Sons"

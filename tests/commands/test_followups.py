@@ -7,7 +7,7 @@ import pytest
 
 from commands import Context, answer
 from commands.blocks import limit_problems
-from tests.analytics.stores import build_store
+from tests.support.stores import build_store
 
 NOW = datetime(2026, 11, 22, 9, tzinfo=UTC)
 

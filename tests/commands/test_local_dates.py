@@ -12,7 +12,7 @@ from commands import Context, answer
 from commands.scoring import run_score
 from storage.importer import import_file
 from storage.settings import upsert_setting
-from tests.conftest import ZONES
+from tests.support.stores import ZONES
 
 DAY = date(2026, 3, 8)  # the Sunday US daylight saving starts
 

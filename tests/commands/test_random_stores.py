@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from commands import Context, answer
 from commands.blocks import limit_problems
-from tests.analytics.stores import build_store
+from tests.support.stores import build_store
 
 DAY0 = date(2025, 1, 1)
 WORDS = ["crr", "churn", "kpis", "nps", "cohorts", "trend", "rep", "followups", "config", "help", "summary",

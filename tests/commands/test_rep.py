@@ -6,8 +6,7 @@ import pytest
 
 from commands import Context, answer
 from commands.blocks import limit_problems
-from tests.analytics.stores import build_store
-from tests.analytics.test_kpis import CUSTOMERS, FEEDBACK, ORDERS
+from tests.support.stores import CUSTOMERS, FEEDBACK, ORDERS, build_store
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from commands.core import Context
 from commands.scoring import run_score
 from storage import open_db
 from storage.importer import import_file
-from tests.conftest import CDNOW, ZONES, dump
+from tests.support.stores import CDNOW, ZONES, dump
 
 CALIBRATION_END = date(1997, 9, 30)
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

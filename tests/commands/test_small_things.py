@@ -16,7 +16,7 @@ from commands.terminal import mrkdwn_to_rich
 from storage.fields import FieldError
 from storage.schedules import digest_channels
 from storage.synthetic import generate
-from tests.analytics.stores import build_store
+from tests.support.stores import build_store
 
 DAY = date(2026, 11, 23)
 NOW = datetime(2026, 11, 23, 17, tzinfo=UTC)

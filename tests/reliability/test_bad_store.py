@@ -18,8 +18,8 @@ from click.testing import CliRunner
 
 from bot.cli import main
 from storage import StoreError, open_db
-from tests.reliability.procs import run_cli
-from tests.storage.test_import_errors import _orders_csv
+from tests.support.procs import run_cli
+from tests.support.stores import orders_csv
 
 pytestmark = pytest.mark.slow
 
@@ -66,7 +66,7 @@ def foreign(kind: str, directory: Path, template: Path) -> Path:
     elif kind == "png":
         path.write_bytes(b"\x89PNG\r\n\x1a\n" + random.Random(1).randbytes(5000))
     elif kind == "csv":
-        _orders_csv(path, 100)
+        orders_csv(path, 100)
     elif kind in ("other-app", "other-sqlite-utils-app"):
         conn = sqlite3.connect(path)
         conn.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)")
@@ -117,7 +117,7 @@ def refuse(store: Path, args: list[str], orders: Path, expected: str) -> None:
 @pytest.fixture
 def orders(tmp_path) -> Path:
     path = tmp_path / "orders.csv"
-    _orders_csv(path, 1000)
+    orders_csv(path, 1000)
     return path
 
 

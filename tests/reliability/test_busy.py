@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from storage.db import BUSY_TIMEOUT_MS
-from tests.reliability.procs import run_cli, snapshot, start_cli, wait_until, wait_until_idle
-from tests.storage.test_import_errors import _orders_csv, _read_position
+from tests.support.procs import run_cli, snapshot, start_cli, wait_until, wait_until_idle
+from tests.support.stores import orders_csv, read_position
 
 pytestmark = pytest.mark.slow
 
@@ -50,12 +50,12 @@ def still_waiting(proc: subprocess.Popen, seconds: float = 1.0) -> bool:
 
 def test_an_import_waits_for_another_writer_and_succeeds_when_it_commits(cdnow_path, tmp_path):
     orders = tmp_path / "orders.csv"
-    _orders_csv(orders, 20_000)
+    orders_csv(orders, 20_000)
     before = len(snapshot(cdnow_path)["orders"])
     with other_writer(cdnow_path) as writer:
         proc = start_cli(cdnow_path, "import", "orders", str(orders))
         size = orders.stat().st_size
-        wait_until(lambda: (_read_position(proc.pid, orders) or 0) >= size, 60, "the file to be read", proc)
+        wait_until(lambda: (read_position(proc.pid, orders) or 0) >= size, 60, "the file to be read", proc)
         assert still_waiting(proc), proc.stderr.read()  # read, now waiting for the write lock
         writer.execute("COMMIT")
         assert proc.wait(60) == 0, proc.stderr.read()
@@ -78,7 +78,7 @@ def test_score_waits_for_another_writer_and_succeeds_when_it_commits(cdnow_path)
 
 def test_a_writer_that_holds_on_past_the_busy_timeout_gets_a_clear_busy_message(cdnow_path, tmp_path):
     orders = tmp_path / "orders.csv"
-    _orders_csv(orders, 2_000)
+    orders_csv(orders, 2_000)
     with other_writer(cdnow_path):
         before = snapshot(cdnow_path)
         start = time.monotonic()

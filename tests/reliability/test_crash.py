@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from bench.slack_fake import StderrLines
 from storage import open_db
 from storage.importer import import_file
-from tests.reliability.conftest import CHANNELS
-from tests.reliability.procs import (
+from tests.support.followups import CHANNELS
+from tests.support.procs import (
     age_claims,
     cli,
     kill_when,
@@ -27,8 +28,7 @@ from tests.reliability.procs import (
     wait_until,
     write_lock_probe,
 )
-from tests.slack.test_cli import StderrLines
-from tests.storage.test_import_errors import _orders_csv, _read_position
+from tests.support.stores import orders_csv, read_position
 
 pytestmark = pytest.mark.slow
 
@@ -44,12 +44,12 @@ def data_tables(state: dict) -> dict:
 
 def has_read(path: Path, at: float):
     """A kill condition: the process has read `path` up to byte `at`."""
-    return lambda proc: (_read_position(proc.pid, path) or 0) >= at
+    return lambda proc: (read_position(proc.pid, path) or 0) >= at
 
 
 def test_import_killed_at_random_points_then_rerun_holds_each_row_once(cdnow_path, tmp_path):
     big = tmp_path / "orders.csv"
-    _orders_csv(big, ROWS)
+    orders_csv(big, ROWS)
     size = big.stat().st_size
     before = snapshot(cdnow_path)
     reference = tmp_path / "reference.db"

@@ -17,8 +17,8 @@ from click.testing import CliRunner
 
 from bot.cli import main
 from storage import open_db
-from tests.reliability.procs import ROOT, cli, run_cli, snapshot
-from tests.storage.test_import_errors import _orders_csv
+from tests.support.procs import ROOT, cli, run_cli, snapshot
+from tests.support.stores import orders_csv
 
 pytestmark = pytest.mark.slow
 
@@ -81,7 +81,7 @@ def assert_says_disk_full(code: int, stderr: str) -> None:
 
 def test_import_on_a_full_disk_says_so_and_leaves_the_store_intact(tiny_disks, cdnow_path, tmp_path):
     orders = tmp_path / "orders.csv"
-    _orders_csv(orders, 50_000)
+    orders_csv(orders, 50_000)
     before = snapshot(cdnow_path)
     results = on_tiny_disk(tmp_path, cdnow_path, {
         "import": ["import", "orders", str(orders)],
@@ -114,7 +114,7 @@ def test_max_page_count_full_during_import_and_score_through_the_cli(cdnow_path,
 
     monkeypatch.setattr("bot.cli.open_db", small_disk)
     orders = tmp_path / "orders.csv"
-    _orders_csv(orders, 20_000)
+    orders_csv(orders, 20_000)
     before = snapshot(cdnow_path)
     for args in (["import", "orders", str(orders)], [*AS_OF, "score"]):
         r = CliRunner().invoke(main, ["--db", str(cdnow_path), *args])

@@ -21,11 +21,10 @@ from pathlib import Path
 
 import pytest
 
+from bench.slack_fake import ADMIN, REP, SIGNING_SECRET, SlackSender
 from commands.remind import ACTION_SNOOZE
-from tests.bot.history_fake import tag_of
-from tests.reliability.procs import BotProcess, run_cli
-from tests.slack.fake_slack import SlackSender
-from tests.slack.harness import ADMIN, REP, SIGNING_SECRET
+from tests.support.procs import BotProcess, run_cli
+from tests.support.slack import tag_of
 
 pytestmark = pytest.mark.slow
 

@@ -23,8 +23,7 @@ from bot.scheduler import (
     run_reminders_job,
 )
 from storage import open_db
-from tests.bot.followup_store import REP, outbox_client
-from tests.reliability.conftest import CHANNELS
+from tests.support.followups import CHANNELS, REP, outbox_client
 
 pytestmark = pytest.mark.slow
 

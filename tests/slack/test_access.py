@@ -6,10 +6,10 @@ the workspace; `help` and the Home tab say which rule applies."""
 
 import pytest
 
+from bench.slack_fake import REP
 from commands import Context, answer
 from storage import open_db
 from storage.settings import upsert_setting
-from tests.slack.harness import REP
 
 MANAGER = "U0DEMOMGR"  # Dana Whitfield: every demo rep reports to her
 BOSS = "U0BOSS"  # the admin in these tests (not a rep)

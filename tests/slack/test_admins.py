@@ -3,17 +3,17 @@ workspace's admins and owners from users.info); `config` refuses everyone
 else, and every change lands in audit_log with who and when."""
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
+from bench.slack_fake import ADMIN, REP, copy_store
 from bot.app import build_client
 from bot.services import ADMIN_CACHE_SECONDS, People
 from bot.settings import SlackSettings
 from commands import COMMANDS
 from storage import open_db
 from storage.settings import load_settings
-from tests.slack.harness import ADMIN, REP, copy_store
 
 needs_config = pytest.mark.skipif("config" not in COMMANDS,
                                   reason="`config` is not registered yet (being written); re-run when it lands")
@@ -97,7 +97,7 @@ def test_admin_config_change_is_applied_and_audited(bot, sender, slack):
         assert entry["actor"] == ADMIN and entry["subject"] == "dismiss_days"
         assert json.loads(entry["detail"])["new"] == 45
         at = datetime.fromisoformat(entry["at"].replace("Z", "+00:00"))
-        assert abs(datetime.now(UTC) - at) < timedelta(minutes=5)
+        assert abs(bot.clock() - at) < timedelta(minutes=5)
     finally:
         sender.command("config dismiss_days 90", user_id=ADMIN)
     assert _state(bot.db_path)[0] == 90

@@ -7,7 +7,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import bot.listeners.command as listener
-from tests.slack.harness import REP
+from bench.slack_fake import REP
 
 
 def test_a_command_arriving_while_acks_are_busy_acks_at_once_and_answers_after(sender, slack, monkeypatch):

@@ -5,19 +5,18 @@ the audit log records who did it. Also `/retention digest now`."""
 
 import json
 import urllib.parse
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from slack_sdk import WebClient
 
+from bench.slack_fake import ADMIN, DM, REP, TEAM_ID
 from bot.jobs import digest_payload, reminder_payload
 from commands.digest import ACTION_AT_RISK, ACTION_CLAIM
 from commands.remind import ACTION_CONTACTED, ACTION_DISMISS, ACTION_REASSIGN, ACTION_SNOOZE
 from storage import open_db
 from storage.fields import format_utc
-from tests.slack.fake_slack import TEAM_ID
-from tests.slack.harness import ADMIN, DM, REP
-from tests.slack.test_e2e import assert_valid_message
+from tests.support.slack import assert_valid_message
 
 OTHER_REP = "U0DEMO002"  # Sam Okafor: a rep, not REP's manager, not an admin
 DIGEST_CHANNEL = "C0DIGEST"
@@ -31,9 +30,14 @@ def store(bot):
 
 
 @pytest.fixture
-def items(store) -> list[dict]:
+def now(bot) -> datetime:
+    """The bot's time (its clock starts on the demo store's day)."""
+    return bot.clock()
+
+
+@pytest.fixture
+def items(store, now) -> list[dict]:
     """Four fresh open follow-ups for REP's customers (earlier tests' closed)."""
-    now = datetime.now(UTC)
     store.execute("UPDATE followups SET state = 'lost', closed_at = ? WHERE closed_at IS NULL", [format_utc(now)])
     customers = [r[0] for r in store.execute(
         "SELECT id FROM customers WHERE owner_rep_id = ? ORDER BY id LIMIT 4", [REP])]
@@ -60,8 +64,7 @@ def post(slack, channel: str, payload: dict) -> dict:
     return {"channel": channel, "ts": reply["ts"], "text": payload["text"], "blocks": payload["blocks"]}
 
 
-def post_reminder(store, slack) -> dict:
-    now = datetime.now(UTC)
+def post_reminder(store, slack, now: datetime) -> dict:
     return post(slack, DM, reminder_payload(store, None, REP, now.date(), now))
 
 
@@ -104,8 +107,8 @@ def button_click(sender, message, action_id, item, **kw):
     return click(sender, message, action_id, block_id=f"fua:{item['id']}", value=str(item["id"]), **kw)
 
 
-def test_contacted_closes_the_loop_for_now_and_rewrites_only_that_customer(store, items, sender, slack):
-    message = post_reminder(store, slack)
+def test_contacted_closes_the_loop_for_now_and_rewrites_only_that_customer(store, items, sender, slack, now):
+    message = post_reminder(store, slack, now)
     first, second = items[0], items[1]
     button_click(sender, message, ACTION_CONTACTED, first)
     new = updated(slack, message)
@@ -120,19 +123,19 @@ def test_contacted_closes_the_loop_for_now_and_rewrites_only_that_customer(store
     assert slack.calls("response_url") == []
 
 
-def test_snooze_sets_seven_days_and_says_until_when(store, items, sender, slack):
-    message = post_reminder(store, slack)
+def test_snooze_sets_seven_days_and_says_until_when(store, items, sender, slack, now):
+    message = post_reminder(store, slack, now)
     button_click(sender, message, ACTION_SNOOZE, items[1])
     new = updated(slack, message)
-    until = (datetime.now(UTC) + timedelta(days=7)).date().isoformat()
+    until = (now + timedelta(days=7)).date().isoformat()
     assert f"Snoozed by <@{REP}> until {until}" in block(new, f"fua:{items[1]['id']}")["elements"][0]["text"]
     after = followup(store, items[1]["customer_id"])
     assert after["state"] == "snoozed" and after["snooze_until"].startswith(until)
     assert last_audit(store, "followup.snoozed")["detail"]["snooze_until"] == after["snooze_until"]
 
 
-def test_reassign_with_the_user_picker(store, items, sender, slack):
-    message = post_reminder(store, slack)
+def test_reassign_with_the_user_picker(store, items, sender, slack, now):
+    message = post_reminder(store, slack, now)
     click(sender, message, ACTION_REASSIGN, block_id=f"fua:{items[2]['id']}", selected_user=OTHER_REP)
     new = updated(slack, message)
     assert f"Reassigned by <@{REP}> to <@{OTHER_REP}>" in block(new, f"fua:{items[2]['id']}")["elements"][0]["text"]
@@ -142,8 +145,8 @@ def test_reassign_with_the_user_picker(store, items, sender, slack):
     assert (audit["actor"], audit["detail"]["rep_id"], audit["detail"]["previous_rep_id"]) == (REP, OTHER_REP, REP)
 
 
-def test_not_at_risk_dismisses_and_silences(store, items, sender, slack):
-    message = post_reminder(store, slack)
+def test_not_at_risk_dismisses_and_silences(store, items, sender, slack, now):
+    message = post_reminder(store, slack, now)
     button_click(sender, message, ACTION_DISMISS, items[3])
     new = updated(slack, message)
     assert "Not at risk" in block(new, f"fua:{items[3]['id']}")["elements"][0]["text"]
@@ -152,8 +155,8 @@ def test_not_at_risk_dismisses_and_silences(store, items, sender, slack):
     assert last_audit(store, "followup.dismissed")["detail"]["silenced_until"] > after["closed_at"]
 
 
-def test_someone_elses_follow_up_is_refused_privately(store, items, sender, slack):
-    message = post_reminder(store, slack)
+def test_someone_elses_follow_up_is_refused_privately(store, items, sender, slack, now):
+    message = post_reminder(store, slack, now)
     button_click(sender, message, ACTION_CONTACTED, items[0], user=OTHER_REP, tag="refused")
     (reply,) = slack.wait_for("response_url")
     assert reply.params["tag"] == "refused" and "belongs to" in reply.json["text"]
@@ -162,8 +165,8 @@ def test_someone_elses_follow_up_is_refused_privately(store, items, sender, slac
     assert slack.calls("chat.update") == []
 
 
-def test_a_second_click_on_a_closed_follow_up_shows_its_state(store, items, sender, slack):
-    message = post_reminder(store, slack)
+def test_a_second_click_on_a_closed_follow_up_shows_its_state(store, items, sender, slack, now):
+    message = post_reminder(store, slack, now)
     button_click(sender, message, ACTION_DISMISS, items[0])
     updated(slack, message)
     slack.reset()
@@ -174,8 +177,7 @@ def test_a_second_click_on_a_closed_follow_up_shows_its_state(store, items, send
     assert followup(store, items[0]["customer_id"])["state"] == "dismissed"
 
 
-def test_claim_assigns_the_customer_to_the_clicker(store, items, sender, slack):
-    now = datetime.now(UTC)
+def test_claim_assigns_the_customer_to_the_clicker(store, items, sender, slack, now):
     unowned = store.execute("SELECT id FROM customers WHERE owner_rep_id IS NULL ORDER BY id LIMIT 1").fetchone()[0]
     store.execute("INSERT INTO followups (customer_id, opened_at, value_at_open) VALUES (?, ?, 1e7)",
                   [unowned, format_utc(now - timedelta(minutes=30))])
@@ -192,8 +194,7 @@ def test_claim_assigns_the_customer_to_the_clicker(store, items, sender, slack):
     assert (audit["actor"], audit["subject"], audit["detail"]["previous_owner"]) == (REP, f"customer:{unowned}", None)
 
 
-def test_open_the_at_risk_list(store, items, sender, slack):
-    now = datetime.now(UTC)
+def test_open_the_at_risk_list(store, items, sender, slack, now):
     message = post(slack, DIGEST_CHANNEL, digest_payload(store, DIGEST_CHANNEL, now.date(), now))
     click(sender, message, ACTION_AT_RISK, block_id="digest:actions", value="at-risk", tag="risk")
     (reply,) = slack.wait_for("response_url")

@@ -1,27 +1,28 @@
 """`retention-bot run | manifest | doctor` as a user runs them, against the
 fake Slack: a real process for `run`, click's runner for the rest."""
 
-import os
-import queue
 import signal
 import subprocess
 import sys
-import threading
-import time
 import urllib.request
 
 import pytest
 import yaml
 from click.testing import CliRunner
 
+from bench.slack_fake import (
+    REP,
+    SIGNING_SECRET,
+    SLACK_VARS,
+    SlackSender,
+    StderrLines,
+    copy_store,
+    slack_env,
+)
 from bot.cli import main
 from bot.manifest import BOT_SCOPES
 from storage import open_db
-from tests.slack.fake_slack import SlackSender
-from tests.slack.harness import REP, SIGNING_SECRET, copy_store
-from tests.slack.test_e2e import assert_valid_message
-
-SLACK_VARS = ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_API_URL")
+from tests.support.slack import assert_valid_message
 
 
 @pytest.fixture
@@ -36,45 +37,8 @@ def store(demo_template, tmp_path):
     return copy_store(demo_template, tmp_path)
 
 
-def slack_env(slack, **overrides) -> dict:
-    env = {k: v for k, v in os.environ.items() if k not in SLACK_VARS}
-    env.update(SLACK_BOT_TOKEN=slack.token, SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_API_URL=slack.api_url)
-    env.update(overrides)
-    return {k: v for k, v in env.items() if v is not None}
-
-
 def invoke(args, env) -> object:
     return CliRunner().invoke(main, args, env={k: env.get(k) for k in SLACK_VARS}, catch_exceptions=False)
-
-
-class StderrLines:
-    """Reads a process's stderr on a thread so waits can have deadlines."""
-
-    def __init__(self, proc):
-        self.lines: queue.Queue[str] = queue.Queue()
-        self.seen: list[str] = []
-        threading.Thread(target=self._pump, args=(proc.stderr,), daemon=True).start()
-
-    def _pump(self, stream):
-        for line in stream:
-            self.lines.put(line)
-
-    def wait_for(self, needle: str, timeout: float) -> str:
-        deadline = time.monotonic() + timeout
-        while (left := deadline - time.monotonic()) > 0:
-            try:
-                line = self.lines.get(timeout=left)
-            except queue.Empty:
-                break
-            self.seen.append(line)
-            if needle in line:
-                return line
-        raise AssertionError(f"no {needle!r} on stderr within {timeout}s; got: {''.join(self.seen)}")
-
-    def rest(self) -> str:
-        while not self.lines.empty():
-            self.seen.append(self.lines.get())
-        return "".join(self.seen)
 
 
 def test_run_in_http_mode_serves_and_stops_cleanly_on_sigterm(slack, store):

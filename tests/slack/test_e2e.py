@@ -9,20 +9,15 @@ import urllib.request
 
 import pytest
 
+from bench.slack_fake import DM, REP
 from commands import COMMANDS, Context, answer
 from commands import blocks as B
-from commands.core import Answer, Chart, Command, Request
+from commands.core import Answer, Chart, Request
 from storage import open_db
-from tests.slack.harness import DM, REP
+from tests.support.slack import assert_valid_message
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00fake chart bytes\x00" * 8
 SOMETHING_WRONG = "something went wrong"
-
-
-def assert_valid_message(msg: dict) -> None:
-    assert msg.get("text", "").strip(), f"no text fallback: {msg}"
-    assert B.limit_problems(msg) == [], B.limit_problems(msg)
-    assert SOMETHING_WRONG not in msg["text"], msg["text"]
 
 
 def example_text(name: str, db_path) -> str:
@@ -50,12 +45,13 @@ def channel_for(name: str) -> str:
     return "C0" + re.sub(r"[^A-Z0-9]", "", name.upper())
 
 
-def expected_charts(db_path, text: str) -> list[Chart]:
-    """The charts the same request yields when answered directly, so a test
-    can wait for every upload to finish (none may spill into the next test)."""
-    db = open_db(db_path)
+def expected_charts(bot, text: str) -> list[Chart]:
+    """The charts the same request yields when answered directly at the
+    bot's time, so a test can wait for every upload to finish (none may spill
+    into the next test)."""
+    db = open_db(bot.db_path)
     try:
-        return answer(Context(db, user_id=REP, is_admin=False, surface="slack"), text).charts
+        return answer(Context(db, user_id=REP, is_admin=False, surface="slack", now=bot.clock()), text).charts
     finally:
         db.conn.close()
 
@@ -88,7 +84,7 @@ def test_every_registered_command_answers_correctly(name, bot, sender, slack):
         (call,) = slack.wait_for("response_url", timeout=30)
         assert call.params["tag"] == name
         msg = call.json
-        assert_uploaded(slack, expected_charts(bot.db_path, text), DM)
+        assert_uploaded(slack, expected_charts(bot, text), DM)
     else:
         msg = ack
         assert slack.calls("response_url") == []
@@ -120,21 +116,6 @@ def test_share_of_a_customer_masks_their_email(bot, sender, slack):
     assert msg["response_type"] == "in_channel"
     assert email not in json.dumps(msg)
     assert_valid_message(msg)
-
-
-@pytest.fixture
-def test_command():
-    """Register a throwaway sub-command for this test only (removed after)."""
-    added = []
-
-    def add(name, handler, *, slow):
-        COMMANDS[name] = Command(name, handler, name, "test only", slow)
-        added.append(name)
-        return name
-
-    yield add
-    for name in added:
-        del COMMANDS[name]
 
 
 def chart_answer(ctx, req) -> Answer:
@@ -185,7 +166,7 @@ def test_cohorts_answers_then_uploads_its_heatmap(bot, sender, slack):
     assert reply.status == 200 and reply.seconds < 3.0
     msg = slack.wait_for("response_url", timeout=60)[0].json
     assert_valid_message(msg)
-    charts = expected_charts(bot.db_path, "cohorts")
+    charts = expected_charts(bot, "cohorts")
     assert charts and all(c.png.startswith(b"\x89PNG") for c in charts)
     assert_uploaded(slack, charts, DM)
     assert slack.methods()[:5] == ["response_url", "conversations.open", "files.getUploadURLExternal", "upload",

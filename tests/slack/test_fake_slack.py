@@ -7,8 +7,8 @@ import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from tests.slack.fake_slack import SCOPES, FakeSlack, slack_signature
-from tests.slack.test_signing import DOC_BODY, DOC_SECRET, DOC_SIGNATURE, DOC_TIMESTAMP
+from bench.slack_fake import SCOPES, FakeSlack, slack_signature
+from tests.support.slack import DOC_BODY, DOC_SECRET, DOC_SIGNATURE, DOC_TIMESTAMP
 
 
 @pytest.fixture

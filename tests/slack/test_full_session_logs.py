@@ -18,12 +18,10 @@ import subprocess
 import sys
 import threading
 
+from bench.slack_fake import ADMIN, REP, SLACK_VARS, FakeSlack, SlackSender, copy_store
 from commands.digest import ACTION_AT_RISK
 from commands.remind import ACTION_SNOOZE
 from storage import open_db
-from tests.slack.fake_slack import FakeSlack, SlackSender
-from tests.slack.harness import ADMIN, REP, copy_store
-from tests.slack.test_cli import SLACK_VARS
 
 DIGEST_CHANNEL = "C0LOGS"
 

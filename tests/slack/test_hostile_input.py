@@ -13,6 +13,7 @@ import urllib.parse
 import pytest
 from click.testing import CliRunner
 
+from bench.slack_fake import ADMIN, TEAM_ID
 from bot.cli import main, to_json
 from commands import COMMANDS, Context, answer
 from commands.blocks import limit_problems
@@ -20,8 +21,6 @@ from commands.dispatch import MAX_TEXT
 from commands.remind import ACTION_SNOOZE
 from storage import open_db
 from storage.importer import ImportRejected, import_file
-from tests.slack.fake_slack import TEAM_ID
-from tests.slack.harness import ADMIN
 
 FORM = "application/x-www-form-urlencoded"
 TEXTS = ["top " + "9" * 5000, "at-risk " + "9" * 5000, "trend ²", "cohorts ²", "cohorts " + "9" * 5000,

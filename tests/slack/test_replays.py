@@ -11,13 +11,20 @@ import urllib.parse
 
 import pytest
 
+from bench.slack_fake import (
+    ADMIN,
+    REP,
+    SIGNING_SECRET,
+    TEAM_ID,
+    SlackSender,
+    serve_in_thread,
+    slack_signature,
+)
 from bot.app import create_app
 from bot.settings import SlackSettings
 from commands.remind import ACTION_SNOOZE
 from storage import open_db
 from storage.replays import requests_path
-from tests.slack.fake_slack import TEAM_ID, SlackSender, slack_signature
-from tests.slack.harness import ADMIN, REP, SIGNING_SECRET, serve_in_thread
 
 FORM = "application/x-www-form-urlencoded"
 

@@ -12,10 +12,9 @@ import sys
 
 import pytest
 
+from bench.slack_fake import REP
 from bot.logs import REQUEST_ID, ContextExecutor, JsonFormatter, RequestIdFilter, TextFormatter
 from bot.server import build_wsgi_app, check_store
-from tests.slack.harness import REP
-from tests.slack.test_e2e import test_command  # noqa: F401  (the fixture)
 
 ID = re.compile(r"req-[0-9a-f]{12}")
 

@@ -6,11 +6,10 @@ import subprocess
 import sys
 from datetime import UTC, datetime
 
+from bench.slack_fake import StderrLines, copy_store, slack_env
 from bot.outbox import delivery_tag
 from storage import open_db
 from storage.deliveries import enqueue_delivery
-from tests.slack.harness import copy_store
-from tests.slack.test_cli import StderrLines, slack_env
 
 
 def test_run_flushes_the_outbox_at_start_and_stops_on_sigterm(fake_slack, demo_template, tmp_path):

@@ -13,26 +13,18 @@ import pytest
 from slack_bolt.middleware.request_verification import RequestVerification
 from slack_sdk.signature import SignatureVerifier
 
+from bench.slack_fake import REP, SIGNING_SECRET, TEAM_ID, SlackSender, slack_signature
 from bot.app import create_app
 from bot.settings import SlackSettings
 from storage import open_db
-from tests.slack.fake_slack import TEAM_ID, SlackSender, slack_signature
-from tests.slack.harness import REP, SIGNING_SECRET
-from tests.slack.test_e2e import assert_valid_message
-
-# The worked example of "Verifying requests from Slack" (docs.slack.dev /
-# api.slack.com). Note: the issue quoted the body with token=
-# xyzz0WbapA4vBCDEEOPcAoG5ym; Slack's page has token=xyzz0WbapA4vBCDEFasx0q6G,
-# and only that body yields the documented signature (pinned below).
-DOC_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
-DOC_TIMESTAMP = "1531420618"
-DOC_BODY = (
-    "token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V"
-    "&channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-collect&text="
-    "&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN"
-    "&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c"
+from tests.support.slack import (
+    DOC_BODY,
+    DOC_SECRET,
+    DOC_SIGNATURE,
+    DOC_TIMESTAMP,
+    assert_valid_message,
 )
-DOC_SIGNATURE = "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503"
+
 ISSUE_BODY = DOC_BODY.replace("xyzz0WbapA4vBCDEFasx0q6G", "xyzz0WbapA4vBCDEEOPcAoG5ym")
 
 

@@ -7,8 +7,8 @@ import socket
 import threading
 import urllib.request
 
+from bench.slack_fake import REP
 from bot.server import LIMITS, make_server
-from tests.slack.harness import REP
 
 TRICKLERS = 120
 

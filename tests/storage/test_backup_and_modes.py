@@ -16,7 +16,7 @@ from bot.cli import main
 from storage import StoreError, open_db
 from storage.backup import backup_store
 from storage.deliveries import enqueue_delivery
-from tests.conftest import dump
+from tests.support.stores import dump
 
 
 def mode(path) -> int:

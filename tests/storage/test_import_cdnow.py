@@ -3,7 +3,7 @@
 from decimal import Decimal
 
 from storage.importer import import_file
-from tests.conftest import CDNOW, dump
+from tests.support.stores import CDNOW, dump
 
 
 def _file_dollar_total() -> Decimal:

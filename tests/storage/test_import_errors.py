@@ -10,20 +10,12 @@ import pytest
 
 from storage import open_db
 from storage.importer import ImportRejected, import_file
-from tests.conftest import dump
-
-
-def _orders_csv(path, n, bad_line=None, bad="not-a-date"):
-    with open(path, "w") as f:
-        f.write("id,customer_id,ordered_at,amount,currency,status\n")
-        for i in range(2, n + 2):
-            when = bad if i == bad_line else f"2026-0{1 + i % 9}-1{i % 10}"
-            f.write(f"o{i},c{i % 97},{when},{10 + i % 50}.25,USD,paid\n")
+from tests.support.stores import dump, orders_csv, read_position
 
 
 def test_one_bad_row_rejects_whole_file(cdnow_db, tmp_path):
     path = tmp_path / "orders.csv"
-    _orders_csv(path, 2000, bad_line=1234)
+    orders_csv(path, 2000, bad_line=1234)
     before = dump(cdnow_db)
     with pytest.raises(ImportRejected) as e:
         import_file(cdnow_db, "orders", path)
@@ -35,7 +27,7 @@ def test_one_bad_row_rejects_whole_file(cdnow_db, tmp_path):
 
 def test_skip_invalid_imports_the_rest(cdnow_db, tmp_path):
     path = tmp_path / "orders.csv"
-    _orders_csv(path, 2000, bad_line=1234)
+    orders_csv(path, 2000, bad_line=1234)
     report = import_file(cdnow_db, "orders", path, skip_invalid=True)
     assert (report.added, report.rejected) == (1999, 1)
     assert report.errors[0].line == 1234
@@ -96,7 +88,7 @@ def test_map_option_and_bom(fresh_db, tmp_path):
 def test_sigkill_midway_leaves_store_exactly_as_before(cdnow_path, tmp_path):
     """A real subprocess import, killed while reading the file."""
     big = tmp_path / "big.csv"
-    _orders_csv(big, 400_000)
+    orders_csv(big, 400_000)
     db = open_db(cdnow_path)
     before = dump(db)
     db.conn.close()
@@ -108,7 +100,7 @@ def test_sigkill_midway_leaves_store_exactly_as_before(cdnow_path, tmp_path):
     deadline = time.monotonic() + 60
     killed_at = None
     while time.monotonic() < deadline and proc.poll() is None:
-        pos = _read_position(proc.pid, big)
+        pos = read_position(proc.pid, big)
         if pos and pos > size // 3:
             os.kill(proc.pid, signal.SIGKILL)
             killed_at = pos
@@ -117,21 +109,6 @@ def test_sigkill_midway_leaves_store_exactly_as_before(cdnow_path, tmp_path):
     assert killed_at, "the import finished before it could be killed midway"
     db = open_db(cdnow_path)
     assert dump(db) == before
-
-
-def _read_position(pid: int, target) -> int | None:
-    """How far process `pid` has read `target` (from /proc/PID/fdinfo)."""
-    try:
-        for fd in os.listdir(f"/proc/{pid}/fd"):
-            try:
-                if os.readlink(f"/proc/{pid}/fd/{fd}") == str(target):
-                    with open(f"/proc/{pid}/fdinfo/{fd}") as f:
-                        return int(f.readline().split()[1])
-            except OSError:
-                continue
-    except OSError:
-        return None
-    return None
 
 
 def test_wrong_format_is_named(fresh_db, tmp_path):

@@ -1,7 +1,7 @@
 """Shopify and Stripe exports (real column headers); other kinds of file."""
 
 from storage.importer import import_file
-from tests.conftest import DATA
+from tests.support.stores import DATA
 
 
 def _orders(db):

@@ -19,14 +19,13 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from bench.slack_fake import ADMIN, REP, SIGNING_SECRET, slack_signature
 from commands import COMMANDS, Context, answer
 from commands.blocks import limit_problems
 from commands.core import ALIASES
 from storage.db import transaction
 from storage.settings import SETTINGS
-from tests.reliability.fuzz.conftest import DEMO_DAY, examples, tried
-from tests.slack.fake_slack import slack_signature
-from tests.slack.harness import ADMIN, REP, SIGNING_SECRET
+from tests.support.fuzz import DEMO_DAY, examples, tried
 
 NOW = datetime(2026, 11, 22, 18, 0, tzinfo=UTC)
 SOMETHING_WRONG = "something went wrong"

@@ -9,7 +9,7 @@ and format. The oracle, for each file:
 
 - `import_file` either returns a report, or raises ImportRejected whose
   lines say what is wrong (file, line, column, how to fix), and then
-  `tests.conftest.dump` of the store is unchanged; any other exception is
+  `tests.support.stores.dump` of the store is unchanged; any other exception is
   a bug;
 - an accepted file imports idempotently: importing it again changes
   nothing but the `imports` log;
@@ -31,8 +31,8 @@ from bot.cli import main
 from storage import open_db
 from storage.formats import FIELDS, REQUIRED
 from storage.importer import KINDS, ImportRejected, import_file
-from tests.conftest import dump
-from tests.reliability.fuzz.conftest import examples, tried
+from tests.support.fuzz import examples, tried
+from tests.support.stores import dump
 
 NOW = datetime(2026, 11, 22, 12, tzinfo=UTC)
 FORMULAS = ['=HYPERLINK("http://evil.example","click")', "=1+2", "+cmd|' /C calc'!A0", "-2+3", "@SUM(1+1)",

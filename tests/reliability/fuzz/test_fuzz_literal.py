@@ -36,14 +36,7 @@ from commands.remind import (
 from storage.db import transaction
 from storage.digest_queries import load_items
 from storage.settings import load_settings, upsert_setting
-from tests.reliability.fuzz.conftest import (
-    BROADCAST,
-    DEMO_DAY,
-    examples,
-    live_tokens,
-    mrkdwn_texts,
-    tried,
-)
+from tests.support.fuzz import BROADCAST, DEMO_DAY, examples, live_tokens, mrkdwn_texts, tried
 
 NOW = datetime(2026, 11, 22, 18, 0, tzinfo=UTC)
 REP = "U0DEMO001"

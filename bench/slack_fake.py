@@ -1,5 +1,5 @@
-"""A small fake of Slack for end-to-end tests: its Web API, and the requests
-Slack sends to an app.
+"""A small fake of Slack for the tests and the benchmarks: its Web API, the
+requests Slack sends to an app, and the app served as in production.
 
 `FakeSlack` is an HTTP server on 127.0.0.1 (port 0) that answers the Web API
 methods the bot uses and records every call, so tests assert on what the bot
@@ -33,6 +33,9 @@ import hashlib
 import hmac
 import itertools
 import json
+import os
+import queue
+import shutil
 import threading
 import time
 import urllib.error
@@ -43,7 +46,13 @@ from dataclasses import dataclass, field
 from email.parser import BytesParser
 from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
+
+from waitress import wasyncore
+
+from bot.app import shutdown_listeners
+from bot.server import make_server
 
 BOT_TOKEN = "xoxb-fake-bot-token"
 APP_TOKEN = "xapp-fake-app-token"
@@ -437,3 +446,74 @@ class SlackSender:
         }
         body = urllib.parse.urlencode({"payload": json.dumps(payload)})
         return self.post(body, "application/x-www-form-urlencoded", **kw)
+
+
+# ---- the app served as in production, and a real bot process's environment ----
+
+SIGNING_SECRET = "e2e-signing-secret-not-a-real-one"
+REP = "U0DEMO001"  # Maria Lopez in the demo store: a rep with a book, not an admin
+DM = "D0DEMO001"  # the fake server's DM channel with REP
+ADMIN = "U0DEMOMGR"  # the demo store's `admins` setting
+
+
+def serve_in_thread(app, db_path: str):
+    """Start serving; returns (base url, stop)."""
+    server = make_server(app, db_path, host="127.0.0.1", port=0)
+    thread = threading.Thread(target=server.run, name="waitress", daemon=True)
+    thread.start()
+
+    def stop():
+        # Close every socket from inside waitress's own loop (a trigger thunk),
+        # which ends the loop; then let its worker threads and Bolt's finish.
+        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+        thread.join(10)
+        server.task_dispatcher.shutdown(timeout=5)
+        shutdown_listeners(app)
+
+    return f"http://127.0.0.1:{server.effective_port}", stop
+
+
+def copy_store(template: Path, directory: Path) -> Path:
+    path = directory / "store.db"
+    shutil.copy(template, path)
+    return path
+
+
+SLACK_VARS = ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_API_URL")
+
+
+def slack_env(slack, **overrides) -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in SLACK_VARS}
+    env.update(SLACK_BOT_TOKEN=slack.token, SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_API_URL=slack.api_url)
+    env.update(overrides)
+    return {k: v for k, v in env.items() if v is not None}
+
+
+class StderrLines:
+    """Reads a process's stderr on a thread so waits can have deadlines."""
+
+    def __init__(self, proc):
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.seen: list[str] = []
+        threading.Thread(target=self._pump, args=(proc.stderr,), daemon=True).start()
+
+    def _pump(self, stream):
+        for line in stream:
+            self.lines.put(line)
+
+    def wait_for(self, needle: str, timeout: float) -> str:
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                line = self.lines.get(timeout=left)
+            except queue.Empty:
+                break
+            self.seen.append(line)
+            if needle in line:
+                return line
+        raise AssertionError(f"no {needle!r} on stderr within {timeout}s; got: {''.join(self.seen)}")
+
+    def rest(self) -> str:
+        while not self.lines.empty():
+            self.seen.append(self.lines.get())
+        return "".join(self.seen)

@@ -17,7 +17,7 @@ from pathlib import Path
 from bot.outbox import STALE_AFTER
 from storage import open_db
 from storage.fields import format_utc
-from tests.conftest import dump
+from tests.support.stores import dump
 
 ROOT = Path(__file__).resolve().parents[2]
 POLL = 0.02

@@ -1,0 +1,1 @@
+"""Benchmarks (`python bench/run.py`) and the fake Slack they share with the tests."""

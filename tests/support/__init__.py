@@ -1,0 +1,1 @@
+"""Helpers the tests share (fakes, stores, processes); no test module imports another."""
