@@ -5,6 +5,7 @@ fails on a known vulnerability only, never on a network problem."""
 import importlib.util
 import json
 import re
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,17 @@ def test_dockerfile_runs_the_bot_as_a_non_root_user_with_the_store_on_a_volume()
     assert instructions[-1] == 'CMD ["retention-bot", "run"]'
     ignored = (ROOT / ".dockerignore").read_text().splitlines()
     assert ignored[2:4] == ["*", "!pyproject.toml"] and "**/*.db" in ignored  # sources only: no store, no bench data
+
+
+def test_the_image_gets_every_file_the_build_reads():
+    """`pip install .` in the image reads the readme and license files
+    pyproject names: each must pass .dockerignore and be copied in."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    needed = [project["readme"], *project["license-files"]]
+    copied = " ".join(line for line in (ROOT / "Dockerfile").read_text().splitlines() if line.startswith("COPY "))
+    ignored = (ROOT / ".dockerignore").read_text().splitlines()
+    for name in needed:
+        assert f"!{name}" in ignored and f" {name} " in f" {copied} ", name
 
 
 @pytest.fixture(scope="module")
