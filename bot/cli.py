@@ -440,15 +440,15 @@ def model_fit(state: State, as_of: date | None, unit: str, as_json: bool):
 def _now(state: State):
     """The current time, or noon of --as-of in the workspace time zone (to
     preview or post a given day's digest and reminders)."""
-    from datetime import UTC, datetime, time
+    from datetime import UTC, datetime
     from zoneinfo import ZoneInfo
 
+    from commands.core import noon_of
     from storage.settings import load_settings
 
     if state.as_of is None:
         return datetime.now(UTC)
-    zone = ZoneInfo(load_settings(state.db())["timezone"])
-    return datetime.combine(state.as_of, time(12), zone).astimezone(UTC)
+    return noon_of(state.as_of, ZoneInfo(load_settings(state.db())["timezone"]))
 
 
 def _outbox_client():
@@ -507,7 +507,7 @@ def digest(state: State, mode: str, channel: str | None, force: bool, as_json: b
     nothing, unless --force. Exit 1 when a post failed or is still pending."""
     from bot.console import print_answer
     from bot.jobs import send_digest
-    from commands import Answer, Context
+    from commands import Answer
     from commands.digest import build_digest_message, compute_digest, digest_context
     from storage.settings import load_settings
 
@@ -525,7 +525,7 @@ def digest(state: State, mode: str, channel: str | None, force: bool, as_json: b
             click.echo("SLACK_BOT_TOKEN is not set: printing the digest instead of posting it.", err=True)
         results = []
         for target in channels or [None]:
-            ctx = Context(db, now=now)
+            ctx = state.context(now=now)
             data = compute_digest(digest_context(ctx, target), target)
             results.append(data)
             if not as_json:
@@ -570,7 +570,7 @@ def remind(state: State, mode: str, rep: str | None, as_json: bool):
         settings = load_settings(db)
         results = []
         for target in reps:
-            local_date = now.astimezone(ZoneInfo(rep_zone(db, None, target))).date()
+            local_date = state.as_of or now.astimezone(ZoneInfo(rep_zone(db, None, target))).date()
             data = compute_reminder(db, target, local_date, now, settings)
             results.append(data)
             if as_json:

@@ -70,9 +70,7 @@ def build_at_risk_message(data: dict, title: str, currency: str) -> dict:
         ])
     lines = []
     for i, c in enumerate(data["customers"], 1):
-        who = f"*{B.literal(c['name'] or c['customer_id'])}*"
-        if c["company"]:
-            who += f" ({B.literal(c['company'])})"
+        who = B.customer_label(c["name"], c["company"], c["customer_id"])
         state = f" · follow-up {c['followup_state']}" if c["followup_state"] else ""
         lines.append(
             f"{i}. {who} — {fmt.money(c['value'], currency)} {label}\n"

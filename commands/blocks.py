@@ -35,6 +35,14 @@ def literal(value: Any) -> str:
     return _MRKDWN.sub("\u200b\\1\u200b", escape(value))
 
 
+def customer_label(name: Any, company: Any, customer_id: Any) -> str:
+    """How every message names a customer: `*name*` (the id when unnamed)
+    and the company in brackets, both literal: they are imported user data,
+    and a mention, link or emphasis in them must show as typed."""
+    who = f"*{literal(name or customer_id)}*"
+    return who + (f" ({literal(company)})" if company else "")
+
+
 def mention(user_id: Any) -> str:
     """A Slack mention for a user id, or the id as literal text when it is
     not one: ids come from imported files too, and `U1> <!channel` must not

@@ -32,6 +32,7 @@ from commands.remind import (
 )
 from commands.value_parts import owner_text
 from storage.digest_queries import load_customer_item, load_items
+from storage.fields import user_id_of
 from storage.followup_actions import (
     Followup,
     FollowupError,
@@ -176,7 +177,10 @@ def press(ctx: Context, words: list[str]) -> Answer:
         if len(rest) < 2:
             return _press_answer(ButtonResult(False, f"`press {button}` needs a rep id: press {button} "
                                                      f"{' '.join(rest) or 'CUSTOMER'} U0123"), words)
-        rep = rest[-1].removeprefix("<@").removesuffix(">").lstrip("@")
+        rep = user_id_of(rest[-1])
+        if rep is None:
+            return _press_answer(ButtonResult(False, f"`{B.literal(rest[-1])}` is not a Slack user id: press "
+                                                     f"{button} {' '.join(rest[:-1])} U0123"), words)
         rest = rest[:-1]
     named = " ".join(rest)
     customer_id = find_customer_id(ctx.db, named) or named

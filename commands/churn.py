@@ -80,9 +80,8 @@ def build_churn_message(d: dict, title: str, currency: str, scope: str, freshnes
     blocks = [B.header(title), B.section(headline), *B.fields(pairs), B.section(formula)]
     if d["lost"]:
         lines = [
-            f"• *{B.literal(c['name'] or c['id'])}*"
-            + (f" ({B.literal(c['company'])})" if c["company"] else "")
-            + f" — {fmt.money(c['revenue'], currency)} · last order {c['last_order']}"
+            f"• {B.customer_label(c['name'], c['company'], c['id'])}"
+            f" — {fmt.money(c['revenue'], currency)} · last order {c['last_order']}"
             + (f" · {B.mention(c['owner_rep_id'])}" if c["owner_rep_id"] else "")
             for c in d["lost"]
         ]

@@ -8,7 +8,7 @@ message in a terminal, Slack sends it as it is.
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -29,6 +29,12 @@ class UsageError(Exception):
     def __init__(self, message: str, *, command: str | None = None):
         super().__init__(message)
         self.command = command
+
+
+def noon_of(day: date, tz: ZoneInfo) -> datetime:
+    """Noon of `day` in `tz`, in UTC: the moment a look at `day` stands at
+    (its digest and reminders are built then)."""
+    return datetime.combine(day, time(12), tz).astimezone(UTC)
 
 
 @dataclass
@@ -81,7 +87,6 @@ class Request:
     filters: Filters = field(default_factory=Filters)
     share: bool = False
     text: str = ""
-    rep_mention: str | None = None  # the raw rep: filter, for messages
 
 
 @dataclass

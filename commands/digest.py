@@ -27,7 +27,7 @@ from analytics.periods import Period, parse_period
 from commands import blocks as B
 from commands import format as fmt
 from commands.churn import lost_customers
-from commands.core import AS_OF_READ_ONLY, Answer, Context, Request, UsageError, command
+from commands.core import AS_OF_READ_ONLY, Answer, Context, Request, UsageError, command, noon_of
 from commands.crr import crr_equation, retention_data
 from commands.kpi_inputs import period_utc, read_inputs, vs
 from commands.remind import item_entry
@@ -106,10 +106,16 @@ def channel_zone(settings: dict, channel: str | None) -> ZoneInfo:
 
 
 def digest_context(ctx: Context, channel: str | None) -> Context:
-    """The request's context re-dated to the channel's local day."""
-    local_date = ctx.now.astimezone(channel_zone(ctx.settings, channel)).date()
-    return Context(ctx.db, as_of=local_date, user_id=ctx.user_id, is_admin=ctx.is_admin, now=ctx.now,
-                   surface=ctx.surface)
+    """The request's context re-dated to the channel's local day. A look at
+    another day (`--as-of`) keeps that day wherever the channel is, and
+    stands at its noon, not at the wall clock: its "last 24 hours" are that
+    day's."""
+    if ctx.read_only:
+        local_date, now = ctx.as_of, noon_of(ctx.as_of, ctx.tz)
+    else:
+        local_date, now = ctx.now.astimezone(channel_zone(ctx.settings, channel)).date(), ctx.now
+    return Context(ctx.db, as_of=local_date, user_id=ctx.user_id, is_admin=ctx.is_admin, now=now,
+                   surface=ctx.surface, read_only=ctx.read_only)
 
 
 def _epoch(stored: str) -> int:
@@ -188,18 +194,13 @@ def since_label(d: dict) -> str:
     return f"since the last digest ({when})" if not d["first"] else f"in the last 24 hours (first digest, from {when})"
 
 
-def _who(c: dict, name_key: str = "name", id_key: str = "customer_id") -> str:
-    who = f"*{B.literal(c[name_key] or c[id_key])}*"
-    return who + (f" ({B.literal(c['company'])})" if c.get("company") else "")
-
-
 def quiet_block(item: dict, currency: str, claimed_by: str | None = None) -> dict:
     """One customer who went quiet: value, reason, owner — and a Claim button
     while nobody owns them. Its block id lets a click rewrite it in place."""
     owner = item["rep_id"]
     owner_label = owner_text(owner) + (" (just claimed)" if claimed_by else "")
     reason = B.escape(item["reason"]) if item["reason"] else "flagged by the last score run"
-    text = f"{_who(item)} — {fmt.money(item['value'], currency)}\n{reason} · owner {owner_label}"
+    text = f"{B.customer_label(item['name'], item.get('company'), item['customer_id'])} — {fmt.money(item['value'], currency)}\n{reason} · owner {owner_label}"
     # The follow-up's number, not the customer id, in the button and block id:
     # this message is in a channel, and a customer id may be an email.
     ref = claim_ref(item["followup_id"])
@@ -256,7 +257,7 @@ def build_digest_message(d: dict, currency: str) -> dict:
     parts = [crr_text]
     churned = d["churned"]
     if churned["count"]:
-        lines = [f"• {_who(c, 'name', 'id')} — {fmt.money(c['revenue'], currency)} · last order {c['last_order']}"
+        lines = [f"• {B.customer_label(c['name'], c.get('company'), c['id'])} — {fmt.money(c['revenue'], currency)} · last order {c['last_order']}"
                  + (f" · {owner_text(c['owner_rep_id'])}" if c["owner_rep_id"] else "")
                  for c in churned["customers"]]
         more = churned["count"] - len(churned["customers"])
@@ -276,7 +277,7 @@ def build_digest_message(d: dict, currency: str) -> dict:
         parts.append(f"{quiet['count']:,} went quiet")
     won = d["won_back"]
     if won["count"]:
-        lines = [f"• {_who(c)} — credited to {owner_text(c['rep_id'])} · "
+        lines = [f"• {B.customer_label(c['name'], c.get('company'), c['customer_id'])} — credited to {owner_text(c['rep_id'])} · "
                  f"{fmt.money(c['value_at_open'], currency)} at stake · {B.escape(c['note'] or 'ordered again')}"
                  for c in won["customers"]]
         more = won["count"] - len(won["customers"])

@@ -4,9 +4,9 @@ from dataclasses import replace
 
 from commands import blocks as B
 from commands.access import access_for
-from commands.core import COMMANDS, Answer, Context, UsageError
+from commands.core import COMMANDS, Answer, Context, Request, UsageError
 from commands.parse import parse
-from storage.reps import load_reps
+from commands.rep_names import rep_resolver
 
 # Slack sends a few thousand characters at most; anything longer is not a
 # question, and every step after this one may assume a short text.
@@ -17,37 +17,37 @@ MAX_TEXT = 4000
 COMPANY_WIDE = ("digest",)
 
 
-def resolve_rep_name(ctx: Context):
-    def resolve(name: str) -> str | None:
-        reps = load_reps(ctx.db)
-        low = name.lower()
-        for _, r in reps.iterrows():
-            full = (r["name"] or "").lower()
-            handle = (r["email"] or "").split("@")[0].lower()
-            if low in (r["id"].lower(), full, full.split(" ")[0], handle):
-                return r["id"]
-        return None
-
-    return resolve
-
-
-def answer(ctx: Context, text: str) -> Answer:
-    """Answer `/retention` text. Usage problems become a friendly answer with
-    `ok=False`, never an exception; anything else propagates to the surface,
-    which reports it with an error id."""
+def read_request(ctx: Context, text: str) -> Request | Answer:
+    """The request `text` makes, narrowed to the asker's book, or the Answer
+    that ends it here (too long, not allowed, a usage problem). Each request
+    is parsed once: a surface that must know first whether the command is
+    slow reads the Request, then passes it to `answer`."""
     if len(text or "") > MAX_TEXT:
         return usage_answer(f"that is {len(text):,} characters; a /retention command is at most {MAX_TEXT:,}")
     access = access_for(ctx)
     if not access.allowed:
         return refused(access.refusal or "You cannot use /retention here.")
     try:
-        req = parse(text, resolve_rep=resolve_rep_name(ctx))
-        if access.book is not None:
-            if req.name in COMPANY_WIDE and not access.manager:
-                return refused(f"`{req.name}` covers the whole company; only managers and admins can see it here.")
-            req.filters = replace(req.filters, book=access.book)
-        spec = COMMANDS[req.name]
-        result = spec.handler(ctx, req)
+        req = parse(text, resolve_rep=rep_resolver(ctx.db))
+    except UsageError as e:
+        return usage_answer(str(e), e.command)
+    if access.book is not None:
+        if req.name in COMPANY_WIDE and not access.manager:
+            return refused(f"`{req.name}` covers the whole company; only managers and admins can see it here.")
+        req.filters = replace(req.filters, book=access.book)
+    return req
+
+
+def answer(ctx: Context, asked: str | Request) -> Answer:
+    """Answer `/retention` text (or a request read_request made). Usage
+    problems become a friendly answer with `ok=False`, never an exception;
+    anything else propagates to the surface, which reports it with an error
+    id."""
+    req = read_request(ctx, asked) if isinstance(asked, str) else asked
+    if isinstance(req, Answer):
+        return req
+    try:
+        result = COMMANDS[req.name].handler(ctx, req)
     except UsageError as e:
         return usage_answer(str(e), e.command)
     if req.share:

@@ -74,9 +74,7 @@ def build_followups_message(d: dict, currency: str, as_of: str, tz: tzinfo) -> d
     shown = d["followups"][:d["shown"]]
     lines = []
     for f in shown:
-        line = f"• *{B.literal(f['customer_name'] or f['customer_id'])}*"
-        if f["company"]:
-            line += f" ({B.literal(f['company'])})"
+        line = f"• {B.customer_label(f['customer_name'], f['company'], f['customer_id'])}"
         line += f" — {f['state']} since {fmt.day(f['opened_at'], tz)}"
         if f["state"] == "snoozed" and f["snooze_until"]:
             line += f" until {fmt.day(f['snooze_until'], tz)}"

@@ -13,7 +13,7 @@ from commands import blocks as B
 from commands.access import access_for, describe
 from commands.core import COMMANDS, Context
 from commands.dispatch import answer
-from storage.reps import load_reps
+from storage.reps import load_rep
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +23,7 @@ SECTION_BLOCKS = 20
 
 def home_sections(ctx: Context) -> list[tuple[str, str]]:
     """(title, /retention text) for each section this user gets."""
-    is_rep = bool(ctx.user_id) and ctx.user_id in set(load_reps(ctx.db)["id"])
+    is_rep = bool(ctx.user_id) and load_rep(ctx.db, ctx.user_id) is not None
     mine = f" rep:<@{ctx.user_id}>" if is_rep else ""
     if is_rep and "rep" in COMMANDS:
         sections = [("Your book", f"rep <@{ctx.user_id}>")]

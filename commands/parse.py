@@ -2,17 +2,16 @@
 (`segment:NAME`, `rep:@user` / `<@U123>` / `rep:name`) and a trailing `share`."""
 
 import difflib
-import re
 import shlex
 
 from commands.core import ALIASES, COMMANDS, Request, UsageError
+from commands.rep_names import Resolver, rep_named
 from storage.queries import Filters
 
-_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 MAX_NAME_WORDS = 4  # how many words a person's name may run to after `rep:`
 
 
-def parse(text: str, *, resolve_rep=None) -> Request:
+def parse(text: str, *, resolve_rep: Resolver | None = None) -> Request:
     """`resolve_rep(name) -> rep id or None` turns `rep:maria` into an id."""
     raw = (text or "").strip()
     if raw.startswith("/retention"):
@@ -42,8 +41,6 @@ def parse(text: str, *, resolve_rep=None) -> Request:
                     rep_raw, i = longer, i + extra
                     break
             rep = _rep_id(rep_raw, resolve_rep)
-        elif _MENTION.match(w) and rest and rest[0] in ("rep", "followups"):
-            rest.append(w)
         elif low == "share":
             share = True
         else:
@@ -54,7 +51,7 @@ def parse(text: str, *, resolve_rep=None) -> Request:
         raise UsageError(_unknown(name), command="help")
     return Request(
         name=name, args=rest[1:], filters=Filters(segment=segment, rep_id=rep), share=share,
-        text=raw, rep_mention=rep_raw,
+        text=raw,
     )
 
 
@@ -67,18 +64,13 @@ def whole_number(word: str, max_digits: int = 9) -> int | None:
     return int(word)
 
 
-def _rep_id(raw: str, resolve_rep) -> str:
-    m = _MENTION.match(raw)
-    if m:
-        return m.group(1)
-    name = raw.lstrip("@")
-    if not name:
+def _rep_id(raw: str, resolve_rep: Resolver | None) -> str:
+    if not raw.lstrip("@"):
         raise UsageError("`rep:` needs a person, e.g. `rep:@maria`")
-    found = resolve_rep(name) if resolve_rep else None
+    found = rep_named(raw, resolve_rep)
     if found:
         return found
-    if re.fullmatch(r"[UW][A-Z0-9]{6,}", name):
-        return name
+    name = raw.lstrip("@")
     raise UsageError(f"no rep called `{name}`. Try `rep:@name` with their Slack handle, or see `/retention rep`")
 
 

@@ -60,9 +60,7 @@ def _entry(row: dict) -> dict:
 
 
 def item_text(item: dict, currency: str) -> str:
-    who = f"*{B.literal(item['name'] or item['customer_id'])}*"
-    if item["company"]:
-        who += f" ({B.literal(item['company'])})"
+    who = B.customer_label(item["name"], item["company"], item["customer_id"])
     facts = [f"quiet since {item['opened_on']}"]
     if item["reminder_count"]:
         facts.append(f"reminded {item['reminder_count']}×")

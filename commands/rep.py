@@ -2,7 +2,6 @@
 revenue, last quarter's CRR of the book, open follow-ups. Without a user:
 your own book if you are a rep, else the whole team side by side."""
 
-import re
 from dataclasses import dataclass
 from datetime import timedelta, tzinfo
 
@@ -22,13 +21,12 @@ from commands import blocks as B
 from commands import format as fmt
 from commands.core import Answer, Context, Request, UsageError, command
 from commands.crr import crr_formula
-from commands.dispatch import resolve_rep_name
 from commands.kpi_inputs import KpiInputs, empty_store_message, read_inputs
+from commands.rep_names import rep_named, rep_resolver
 from storage.followups import load_followups
 from storage.queries import Filters
 from storage.reps import load_books, load_rep, load_rep_books
 
-_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 FOLLOWUPS_SHOWN = 5
 REPS_SHOWN = 40
 BOOK_PERIOD = "last-quarter"
@@ -64,15 +62,10 @@ def target_rep(ctx: Context, req: Request) -> str | None:
     asker when they are a rep; None for the team view."""
     if req.args:
         word = " ".join(req.args)
-        m = _MENTION.match(word)
-        if m:
-            return m.group(1)
-        name = word.lstrip("@")
-        found = resolve_rep_name(ctx)(name)
+        found = rep_named(word, rep_resolver(ctx.db))
         if found:
             return found
-        if re.fullmatch(r"[UW][A-Z0-9]{6,}", name):
-            return name
+        name = word.lstrip("@")
         raise UsageError(f"no rep called `{name}`; `/retention rep` lists the team", command="rep")
     if req.filters.rep_id:
         return req.filters.rep_id
@@ -158,7 +151,7 @@ def build_book_message(d: dict, title: str, currency: str, freshness: str, tz: t
     blocks = [B.header(title), B.section(f"{B.mention(d['rep']['id'])}'s customers"), *B.fields(pairs), B.section(formula)]
     if d["followups"]:
         lines = [
-            f"• *{B.literal(f['customer_name'] or f['customer_id'])}* — {f['state']} since {fmt.day(f['opened_at'], tz)}"
+            f"• {B.customer_label(f['customer_name'], f.get('company'), f['customer_id'])} — {f['state']} since {fmt.day(f['opened_at'], tz)}"
             + (f" · {fmt.money(f['value_at_open'], currency)} at stake" if f["value_at_open"] is not None else "")
             for f in d["followups"]
         ]

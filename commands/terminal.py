@@ -13,10 +13,11 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
+from storage.fields import SLACK_MENTION
+
 _BOLD = re.compile(r"(?<![\w*])\*([^*\n]+)\*(?![\w*])")
 _ITALIC = re.compile(r"(?<![\w_])_([^_\n]+)_(?![\w_])")
 _CODE = re.compile(r"`([^`\n]+)`")
-_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|([^>]*))?>")
 _CHANNEL = re.compile(r"<#([CGD][A-Z0-9]+)(?:\|([^>]*))?>")
 _LINK = re.compile(r"<(https?://[^|>]+)\|([^>]+)>")
 
@@ -29,7 +30,7 @@ def mrkdwn_to_rich(text: str, names: dict[str, str] | None = None) -> Text:
     fence = _FENCE.fullmatch(text.strip())
     if fence:  # a preformatted table: shown as is, in monospace
         return Text(html.unescape(fence.group(1)).replace("\u200b", ""))
-    text = _MENTION.sub(lambda m: "@" + names.get(m.group(1), m.group(2) or m.group(1)), text)
+    text = SLACK_MENTION.sub(lambda m: "@" + names.get(m.group(1), m.group(2) or m.group(1)), text)
     text = _CHANNEL.sub(lambda m: "#" + (m.group(2) or m.group(1)), text)
     text = _LINK.sub(lambda m: f"{m.group(2)} ({m.group(1)})", text)
     text = text.replace("\u200b", "")

@@ -105,9 +105,7 @@ def build_top_message(data: dict, title: str, note: str, currency: str) -> dict:
         ])
     lines = []
     for i, c in enumerate(data["customers"], 1):
-        who = f"*{B.literal(c['name'] or c['customer_id'])}*"
-        if c["company"]:
-            who += f" ({B.literal(c['company'])})"
+        who = B.customer_label(c["name"], c["company"], c["customer_id"])
         bits = [fmt.money(c["value"], currency), fmt.plural(c["orders"], "order")]
         alive = alive_text(c.get("p_alive"), c.get("frequency"))
         if alive and "frequency" in c:

@@ -33,6 +33,19 @@ MAX_AMOUNT = 1e12
 
 # A Slack user id: U… (or W… in Enterprise Grid), upper-case letters and digits.
 SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]+$")
+# A mention as Slack writes it in text: <@U123>, or <@U123|maria> (with a label).
+SLACK_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|([^>]*))?>")
+
+
+def user_id_of(word: str) -> str | None:
+    """The Slack user id `word` is or mentions (`<@U123>`, `<@U123|maria>`,
+    `@U123`, `U123`), or None."""
+    word = word.strip()
+    m = SLACK_MENTION.fullmatch(word)
+    if m:
+        return m.group(1)
+    word = word.removeprefix("@")
+    return word if SLACK_USER_ID.match(word) else None
 
 
 def slack_user_id(raw: str) -> str:

@@ -38,8 +38,10 @@ def load_rep(db: Database, rep_id: str) -> dict | None:
     return dict(zip(("id", "name", "email", "tz", "manager_id", "active"), row, strict=True)) if row else None
 
 
-def load_reps(db: Database) -> pd.DataFrame:
-    return nulls_as_none(pd.read_sql_query("SELECT * FROM reps ORDER BY name", db.conn))
+def load_reps(db: Database) -> list[dict]:
+    """Every rep (id, name, email), by name."""
+    cur = db.execute("SELECT id, name, email FROM reps ORDER BY name")
+    return [dict(zip(("id", "name", "email"), row, strict=True)) for row in cur]
 
 
 def load_team(db: Database, user_id: str) -> tuple[bool, list[str]]:

@@ -54,10 +54,10 @@ def _user_ids(raw: str | list) -> list[str]:
     items = raw if isinstance(raw, list) else str(raw).replace(",", " ").split()
     out = []
     for item in items:
-        item = item.strip().removeprefix("<@").removesuffix(">").split("|")[0]
-        if not item.startswith(("U", "W")) or not item.isalnum():
-            raise F.FieldError(f"{item!r} is not a Slack user id", "use ids like U0123ABCD or @mentions")
-        out.append(item)
+        user_id = F.user_id_of(item)
+        if user_id is None:
+            raise F.FieldError(f"{item.strip()!r} is not a Slack user id", "use ids like U0123ABCD or @mentions")
+        out.append(user_id)
     return out
 
 

@@ -31,30 +31,19 @@ from slack_sdk.errors import SlackApiError
 from bot.jobs import post_requested_digest
 from bot.listeners.errors import report_error
 from bot.services import Services
-from commands import COMMANDS, Answer, Context, UsageError, answer
-from commands.core import Chart
-from commands.dispatch import MAX_TEXT, resolve_rep_name
-from commands.parse import parse
+from commands import COMMANDS, Answer, answer
+from commands.core import Chart, Request
+from commands.dispatch import read_request
 
 WORKING = ":hourglass_flowing_sand: Working on it… the answer will appear here in a few seconds."
-# Set by the ack listener for the lazy one: Bolt copies the request context to
-# lazy listeners after the ack listener has run (process_before_response=True).
+# Set by the ack listener for the lazy one: the Request it read (so the text
+# is parsed once), or True when it was too busy to read it. Bolt copies the
+# request context to lazy listeners after the ack listener has run
+# (process_before_response=True).
 SLOW = "retention_slow"
 INLINE_ANSWERS = 2
 # completeUploadExternal errors meaning "not this channel", not "not at all".
 UNREACHABLE = {"channel_not_found", "not_in_channel", "is_archived", "access_denied"}
-
-
-def is_slow(ctx: Context, text: str) -> bool:
-    """Parse exactly as `answer` will (same rep resolution); a usage problem
-    is answered at once."""
-    if len(text) > MAX_TEXT:
-        return False
-    try:
-        req = parse(text, resolve_rep=resolve_rep_name(ctx))
-    except UsageError:
-        return False
-    return COMMANDS[req.name].slow
 
 
 def reply(a: Answer) -> dict:
@@ -92,8 +81,8 @@ def _dm(client: WebClient, user_id: str) -> str:
 def register(app: App, services: Services) -> None:
     inline = threading.BoundedSemaphore(INLINE_ANSWERS)
 
-    def answer_later(ack, context) -> None:
-        context[SLOW] = True
+    def answer_later(ack, context, req: Request | bool = True) -> None:
+        context[SLOW] = req
         ack(text=WORKING, response_type="ephemeral")
 
     def ack_retention(ack, command, client, context, logger) -> None:
@@ -104,10 +93,11 @@ def register(app: App, services: Services) -> None:
         try:
             with services.db() as db:
                 ctx = services.context(db, client, command.get("user_id"))
-                if is_slow(ctx, text):
-                    answer_later(ack, context)
+                req = read_request(ctx, text)
+                if isinstance(req, Request) and COMMANDS[req.name].slow:
+                    answer_later(ack, context, req)
                     return
-                result = answer(ctx, text)
+                result = req if isinstance(req, Answer) else answer(ctx, req)
         except Exception as e:
             ack(**report_error(e, f"/retention {text}", logger))
             return
@@ -116,13 +106,14 @@ def register(app: App, services: Services) -> None:
         ack(**reply(result))
 
     def answer_slow_retention(command, client, respond, context, logger) -> None:
-        if not context.get(SLOW):
+        asked = context.get(SLOW)
+        if not asked:
             return
         text = command.get("text") or ""
         try:
             with services.db() as db:
                 ctx = services.context(db, client, command.get("user_id"))
-                result = answer(ctx, text)
+                result = answer(ctx, asked if isinstance(asked, Request) else text)
                 if result.ok and result.data.get("post"):
                     result = post_requested_digest(db, client, result, ctx.now)
         except Exception as e:

@@ -136,3 +136,32 @@ def test_as_of_is_a_read_only_look_at_another_day(store, slack, args):
         assert db.execute("SELECT value FROM settings WHERE key = 'timezone'").fetchone() is None
     finally:
         db.conn.close()
+
+
+@pytest.mark.parametrize("ask", [["ask", "--json", "digest preview #" + CHANNEL],
+                                 ["digest", "preview", "--json", "--channel", CHANNEL]], ids=["ask", "digest preview"])
+@pytest.mark.parametrize("channel_zone", ["America/Los_Angeles", "Etc/GMT+12"])
+def test_as_of_previews_that_days_digest_whenever_it_runs(store, ask, channel_zone):
+    """`--as-of D` shows the digest of D in the channel's zone, its "last 24
+    hours" ending at noon of D: not today's, and not moving with the clock."""
+    db = open_db(store)
+    upsert_setting(db, "timezone", "Asia/Tehran")  # the workspace's zone: +03:30
+    upsert_setting(db, "digest_channels", f"{CHANNEL} 09:00 {channel_zone} mon-fri")  # noon in Tehran is D-1 at -12
+    db.conn.close()
+    r = run(["--db", str(store), *AS_OF, *ask])
+    assert r.exit_code == 0, r.output
+    d = json.loads(r.output)
+    d = d[0] if isinstance(d, list) else d
+    assert d["date"] == "2026-11-23"
+    assert (d["since"], d["until"]) == ("2026-11-22T08:30:00Z", "2026-11-23T08:30:00Z")  # noon in Tehran
+
+
+def test_as_of_previews_that_days_reminders_in_every_reps_zone(store):
+    db = open_db(store)
+    upsert_setting(db, "timezone", "Asia/Tehran")
+    db.execute("UPDATE reps SET tz = 'Etc/GMT+12' WHERE id = ?", [REP])  # noon in Tehran is the day before there
+    db.conn.commit()
+    db.conn.close()
+    r = run(["--db", str(store), *AS_OF, "remind", "preview", "--json"])
+    assert r.exit_code == 0, r.output
+    assert {d["rep_id"]: d["date"] for d in json.loads(r.output)}[REP] == "2026-11-23"

@@ -56,3 +56,25 @@ def test_team_table(small):
 def test_unknown_rep(small):
     a = answer(Context(small, as_of=date(2026, 9, 30)), "rep @nobody")
     assert not a.ok and "no rep called `nobody`" in a.data["error"]
+
+
+def test_a_request_reads_the_reps_once_however_many_words_it_tries(small):
+    """`rep:` tries runs of the following words until one names a rep; the
+    reps are read once for all of them."""
+    statements: list[str] = []
+    small.conn.set_trace_callback(statements.append)
+    try:
+        d = _ask(small, "kpis rep:@uma reyes last-quarter share").data  # spans of 3, 2, then 1 word
+    finally:
+        small.conn.set_trace_callback(None)
+    assert d == _ask(small, "kpis rep:<@U0UMA001> last-quarter share").data
+    assert sum("FROM reps ORDER BY name" in s for s in statements) == 1
+
+
+@pytest.mark.parametrize("word, expected", [("<@U0UGO001>", "U0UGO001"), ("<@U0UGO001|ugo>", "U0UGO001"),
+                                            ("@Uma Reyes", "U0UMA001"), ("uma", "U0UMA001"), ("UGO", "U0UGO001"),
+                                            ("U0SOMEONE", "U0SOMEONE"), ("UMA2", None), ("@", None), ("", None)])
+def test_which_rep_a_word_names(small, word, expected):
+    from commands.rep_names import rep_named, rep_resolver
+
+    assert rep_named(word, rep_resolver(small)) == expected
