@@ -17,6 +17,7 @@ from rich.console import Console
 from bot.logs import LOG_FORMATS, configure_logging
 from storage import StoreError, open_db
 from storage.db import explain_sqlite_error
+from storage.formats import FORMATS
 
 err = Console(stderr=True, highlight=False)
 out = Console(highlight=False)
@@ -99,7 +100,7 @@ def main(ctx: click.Context, db_path: str, as_of: date | None, verbose: int, log
 @main.command("import")
 @click.argument("kind", type=click.Choice(["orders", "customers", "reps", "feedback", "fx"]))
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--format", "fmt", type=click.Choice(["csv", "cdnow", "shopify", "stripe"]),
+@click.option("--format", "fmt", type=click.Choice(FORMATS),
               help="File layout (default: guessed from the file).")
 @click.option("--map", "maps", multiple=True, metavar="COLUMN=FIELD",
               help="Read COLUMN as FIELD (repeatable), e.g. --map 'Order Date=ordered_at'.")

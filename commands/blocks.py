@@ -96,11 +96,7 @@ def actions(elements: list[Block], block_id: str | None = None) -> Block:
     return block
 
 
-def image(url: str, alt: str) -> Block:
-    return {"type": "image", "image_url": url, "alt_text": clip(alt, 2000)}
-
-
-def lines_section(lines: list[str], *, more_label: str = "more") -> list[Block]:
+def lines_section(lines: list[str]) -> list[Block]:
     """A list of lines packed into sections under the size limit."""
     blocks, chunk = [], ""
     for line in lines:
@@ -112,11 +108,6 @@ def lines_section(lines: list[str], *, more_label: str = "more") -> list[Block]:
     if chunk:
         blocks.append(section(chunk.rstrip("\n")))
     return blocks
-
-
-def truncate_list(items: list, limit: int) -> tuple[list, int]:
-    """Keep `limit` items; return them and how many were left out."""
-    return items[:limit], max(len(items) - limit, 0)
 
 
 def and_more(hidden: int, noun: str = "more") -> str:

@@ -8,7 +8,7 @@ message in a terminal, Slack sends it as it is.
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -75,9 +75,6 @@ class Context:
     def day_start(self, day: date) -> str:
         return day_start_utc(day, self.tz)
 
-    def window_start(self, days: int) -> str:
-        """Start of the `days`-day window ending with `as_of` (inclusive)."""
-        return day_start_utc(self.as_of - timedelta(days=days - 1), self.tz)
 
 
 @dataclass
@@ -119,7 +116,6 @@ class Command:
     usage: str
     summary: str
     slow: bool = False  # answers after the 3-second ack (charts, heavy work)
-    admin_only: bool = False
     aliases: tuple[str, ...] = ()
 
 
@@ -133,7 +129,7 @@ def command(name: str, *, usage: str, summary: str, slow: bool = False, aliases:
     def register(fn: Handler) -> Handler:
         if name in COMMANDS:
             raise ValueError(f"command {name!r} registered twice")
-        COMMANDS[name] = Command(name, fn, usage, summary, slow, False, aliases)
+        COMMANDS[name] = Command(name, fn, usage, summary, slow, aliases)
         for alias in aliases:
             ALIASES[alias] = name
         return fn

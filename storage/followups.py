@@ -11,7 +11,6 @@ from storage.schema import COUNTED_STATUS
 
 # `contacted` is not closed: the customer's next order still closes it as won
 # back (storage.followup_actions).
-CLOSED_STATES = ("dismissed", "won_back", "lost")
 
 
 def mark_won_back(db: Database, now: datetime, tz: tzinfo, *, touched: bool = False,

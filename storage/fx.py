@@ -133,11 +133,6 @@ def record_conversion(db: Database, what: str, base: str, changed: int, now: dat
     )
 
 
-def load_currencies(db: Database) -> list[tuple[str, int]]:
-    """The currencies orders were paid in, with how many orders each."""
-    return [(c, n) for c, n in db.execute("SELECT currency, COUNT(*) FROM orders GROUP BY currency ORDER BY 2 DESC")]
-
-
 def missing_text(missing: dict[str, tuple[int, str]], base: str) -> str:
     """"1,234 JPY orders from 2026-01-02 have no JPY→EUR rate" for an error."""
     return "; ".join(f"{n:,} {c} order{'s' if n != 1 else ''} from {first} {'has' if n == 1 else 'have'} no "

@@ -11,10 +11,10 @@ MIGRATION_SET = "retention-bot"
 
 migrations = Migrations(MIGRATION_SET)
 
-# Order statuses. Only COUNTED ones are purchases; the rest are kept for the
-# record (a refund is not a purchase, but it is not lost either).
+# Order statuses: paid, pending, refunded, cancelled, failed. Only COUNTED ones
+# are purchases; the rest are kept for the record (a refund is not a purchase,
+# but it is not lost either).
 COUNTED_STATUS = "paid"
-STATUSES = ("paid", "pending", "refunded", "cancelled", "failed")
 
 
 @migrations()

@@ -19,7 +19,6 @@ class Setting:
     default: Any
     parse: Callable[[str], Any]
     help: str
-    admin_only: bool = True
 
 
 def _int_range(lo: int, hi: int) -> Callable[[str], int]:
