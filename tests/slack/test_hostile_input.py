@@ -29,12 +29,10 @@ TEXTS = ["top " + "9" * 5000, "at-risk " + "9" * 5000, "trend ²", "cohorts ²",
 
 
 @pytest.mark.parametrize("text", TEXTS, ids=lambda t: f"{t[:12]}…{len(t)}")
-def test_odd_and_oversized_texts_get_a_usage_answer_fast(bot, text):
+def test_odd_and_oversized_texts_get_a_usage_answer(bot, text):
     db = open_db(bot.db_path)
     try:
-        start = time.perf_counter()
-        a = answer(Context(db, user_id=ADMIN, surface="slack"), text)
-        assert time.perf_counter() - start < 5  # linear, not stuck (a generous bound for a slow CI machine)
+        a = answer(Context(db, user_id=ADMIN, surface="slack"), text)  # timed in tests/reliability/test_latency.py
     finally:
         db.conn.close()
     assert not a.ok, a.message["text"]

@@ -1,16 +1,10 @@
 """Bad input: one clear message naming file, line and column; nothing written."""
 
-import os
-import signal
-import subprocess
-import sys
-import time
 
 import pytest
 
-from storage import open_db
 from storage.importer import ImportRejected, import_file
-from tests.support.stores import dump, orders_csv, read_position
+from tests.support.stores import dump, orders_csv
 
 
 def test_one_bad_row_rejects_whole_file(cdnow_db, tmp_path):
@@ -83,32 +77,6 @@ def test_map_option_and_bom(fresh_db, tmp_path):
     assert report.added == 1
     assert fresh_db.execute("SELECT id, customer_id, ordered_at, amount FROM orders").fetchone() == (
         "A1", "acme", "2026-02-03T08:00:00Z", 1250.0)
-
-
-def test_sigkill_midway_leaves_store_exactly_as_before(cdnow_path, tmp_path):
-    """A real subprocess import, killed while reading the file."""
-    big = tmp_path / "big.csv"
-    orders_csv(big, 400_000)
-    db = open_db(cdnow_path)
-    before = dump(db)
-    db.conn.close()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "--db", str(cdnow_path), "import", "orders", str(big)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )
-    size = big.stat().st_size
-    deadline = time.monotonic() + 60
-    killed_at = None
-    while time.monotonic() < deadline and proc.poll() is None:
-        pos = read_position(proc.pid, big)
-        if pos and pos > size // 3:
-            os.kill(proc.pid, signal.SIGKILL)
-            killed_at = pos
-            break
-    proc.wait()
-    assert killed_at, "the import finished before it could be killed midway"
-    db = open_db(cdnow_path)
-    assert dump(db) == before
 
 
 def test_wrong_format_is_named(fresh_db, tmp_path):

@@ -1,14 +1,16 @@
 """What the Slack tests share: the fake Slack with channel history (what the
 outbox reads back), one that can hold a post open, and the checks every
-message must pass."""
+message must pass, and a plausible invocation of each command."""
 
 import json
+import re
 import threading
 from collections import defaultdict
 
-from bench.slack_fake import Failure, FakeSlack
+from bench.slack_fake import REP, Failure, FakeSlack
 from bot.outbox import delivery_tag
 from commands import blocks as B
+from storage import open_db
 
 SOMETHING_WRONG = "something went wrong"
 
@@ -126,3 +128,28 @@ def assert_valid_message(msg: dict) -> None:
     assert msg.get("text", "").strip(), f"no text fallback: {msg}"
     assert B.limit_problems(msg) == [], B.limit_problems(msg)
     assert SOMETHING_WRONG not in msg["text"], msg["text"]
+
+
+def example_text(name: str, db_path) -> str:
+    """A plausible invocation of each known command; others are sent bare
+    (a usage answer is a valid answer too)."""
+    if name == "customer":
+        db = open_db(db_path)
+        try:
+            customer_id = db.execute("SELECT id FROM customers ORDER BY revenue DESC LIMIT 1").fetchone()[0]
+        finally:
+            db.conn.close()
+        return f"customer {customer_id}"
+    return {
+        "summary": "",
+        "rep": f"rep <@{REP}>",
+        "digest": "digest preview",
+        "followups": "followups all",
+        "kpis": "kpis last-quarter",
+        "crr": "crr last-quarter",
+        "churn": "churn last-quarter",
+    }.get(name, name)
+
+
+def channel_for(name: str) -> str:
+    return "C0" + re.sub(r"[^A-Z0-9]", "", name.upper())

@@ -146,12 +146,13 @@ def test_any_admin_config_value_is_applied_or_refused_many(small_demo, settings_
 
 # ---- signed HTTP requests to the real app -----------------------------------
 
-def check_http(sender, slack, text: str, tag: str) -> None:
-    """200 within Slack's 3 s, with an answer in the ack body, or "working
-    on it" and then an answer (never the error reply) at the response_url."""
+def check_http(sender, slack, text: str, tag: str, within: float | None = None) -> None:
+    """200 (within `within` seconds, in the slow run: Slack allows 3), with
+    an answer in the ack body, or "working on it" and then an answer (never
+    the error reply) at the response_url."""
     reply = sender.command(text, user_id=REP, response_tag=tag)
     assert reply.status == 200, (text, reply.status, reply.body[:300])
-    assert reply.seconds < 3.0, (text, reply.seconds)
+    assert within is None or reply.seconds < within, (text, reply.seconds)
     msg = reply.json
     assert msg["text"].strip() and SOMETHING_WRONG not in msg["text"], (text, msg)
     assert limit_problems(msg) == [], (text, limit_problems(msg))
@@ -189,7 +190,7 @@ def test_any_text_over_signed_http_is_answered(sender, slack, text):
 @given(text=texts)
 def test_any_text_over_signed_http_is_answered_many(sender, slack, text):
     tried("/retention text → signed HTTP request")
-    check_http(sender, slack, text, TAGS())
+    check_http(sender, slack, text, TAGS(), within=3.0)
 
 
 raw_bodies = st.one_of(st.binary(max_size=2000), st.text(max_size=500).map(str.encode),
