@@ -3,6 +3,7 @@ analytics and storage know nothing of each other (commands brings the data
 to the maths); only bot/ touches Slack or the scheduler; no import cycles."""
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -95,4 +96,24 @@ def test_tests_share_helpers_not_each_other():
             if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("tests."):
                 if not node.module.startswith("tests.support"):
                     problems.append(f"{path.relative_to(ROOT)}:{node.lineno} imports {node.module}")
+    assert not problems, "\n".join(problems)
+
+
+
+RUNS_SQL = {"execute", "executemany", "executescript", "read_sql", "read_sql_query"}
+SQL_TEXT = re.compile(r"\s*(SELECT|INSERT|UPDATE|DELETE|PRAGMA|WITH|CREATE)\s")
+
+
+@pytest.mark.parametrize("layer", ["bot", "commands", "analytics"])
+def test_storage_owns_every_sql_statement(layer):
+    """SQL outside storage/ spreads the schema across the layers, and a
+    fragment passed between modules cannot be checked where it runs."""
+    problems = []
+    for path in (ROOT / layer).rglob("*.py"):
+        tree = ast.parse(path.read_text(), filename=str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in RUNS_SQL:
+                problems.append(f"{path.relative_to(ROOT)}:{node.lineno} runs SQL (.{node.func.attr})")
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str) and SQL_TEXT.match(node.value):
+                problems.append(f"{path.relative_to(ROOT)}:{node.lineno} holds SQL text")
     assert not problems, "\n".join(problems)
