@@ -32,8 +32,9 @@ class Cohorts:
     def average(self, since: int) -> float | None:
         """Mean % ordering `since` months after the first, over the cohorts
         where that month is whole (a month cut short would pull it down)."""
-        cells = [row[since] for size, row in zip(self.sizes, self.active, strict=True)
-                 if size and len(row) > since and not (self.partial and len(row) == since + 1)]
+        cells = [cell for size, row in zip(self.sizes, self.active, strict=True)
+                 if size and len(row) > since and not (self.partial and len(row) == since + 1)
+                 and (cell := row[since]) is not None]  # None only in an empty cohort
         return sum(cells) / len(cells) if cells else None
 
 

@@ -8,6 +8,7 @@ trailing 12-month revenue and "going quiet" uses the order-gap rule only.
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -64,7 +65,7 @@ def fit_value_model(rfm: pd.DataFrame, as_of: date) -> ValueModel:
     customers = len(rfm)
     repeat = rfm[rfm["frequency"] > 0]
     buyers = len(repeat)
-    base = {"as_of": as_of, "customers": customers, "repeat_buyers": buyers}
+    base: dict[str, Any] = {"as_of": as_of, "customers": customers, "repeat_buyers": buyers}
     if buyers < MIN_REPEAT_BUYERS:
         return ValueModel(RULES, f"rules: only {buyers:,} repeat buyers, the model needs at least "
                           f"{MIN_REPEAT_BUYERS}; {RULES_EFFECT}", **base)
@@ -104,6 +105,7 @@ def predict_value(rfm: pd.DataFrame, model: ValueModel) -> pd.DataFrame:
             out[col] = nan
         out["value"] = rfm["revenue_12m"].to_numpy()
         return out
+    assert model.bgnbd is not None and model.gamma_gamma is not None  # the model is used only with both fits
     bg = model.bgnbd.params
     x = rfm["frequency"].to_numpy(dtype=np.float64)
     t_x = rfm["recency_days"].to_numpy(dtype=np.float64)

@@ -109,7 +109,9 @@ def create_app(settings: SlackSettings, db: Database, *, as_of: date | None = No
         name="retention-bot",
     )
     # After Bolt's own checks (signature, token): our workspace only, once per request.
-    guards.register(app, guards.Installed.from_auth_test(client.auth_test().data), services.db_path, clock)
+    auth = client.auth_test().data
+    assert isinstance(auth, dict)  # auth.test answers JSON; slack_sdk's `bytes` is for binary answers
+    guards.register(app, guards.Installed.from_auth_test(auth), services.db_path, clock)
     command.register(app, services)
     home.register(app, services)
     actions.register(app, services)

@@ -329,6 +329,7 @@ def run(state: State, port: int, host: str, mode: str):
         if settings.socket_mode:
             from bot.socket_mode import serve_socket_mode
 
+            assert settings.app_token is not None  # socket_mode means an app token is set
             try:
                 serve_socket_mode(app, settings.app_token,
                                   on_connected=lambda: click.echo("retention-bot: connected in Socket Mode", err=True))

@@ -80,7 +80,7 @@ class NotAUser(Exception):
     """A DM was asked for someone who is not a Slack user id."""
 
 
-def build_outbox_client(token: str, base_url: str, **handler_options: Any) -> WebClient:
+def build_outbox_client(token: str | None, base_url: str, **handler_options: Any) -> WebClient:
     return WebClient(token=token, base_url=base_url, timeout=TIMEOUT, retry_handlers=retry_handlers(**handler_options))
 
 
@@ -133,7 +133,8 @@ def find_posted(client: WebClient, delivery: Delivery) -> str | None:
     for _ in range(HISTORY_PAGES):
         page = client.conversations_history(channel=channel, oldest=f"{oldest:.6f}", limit=HISTORY_PAGE,
                                             include_all_metadata=True, cursor=cursor)
-        for message in page.get("messages", []):
+        messages: list[dict[str, Any]] = page.get("messages", [])
+        for message in messages:
             meta = message.get("metadata") or {}
             if meta.get("event_type") == EVENT_TYPE and (meta.get("event_payload") or {}).get("key") in tags:
                 return message["ts"]

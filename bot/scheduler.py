@@ -253,6 +253,7 @@ def catch_up(db_path: str, jobs: Jobs, now: datetime, *, grace: timedelta = MISF
                 due.append((schedule, fire, JOB_SCORE))
             continue
         local_date = fire.astimezone(ZoneInfo(schedule.tz)).date()
+        assert schedule.target is not None  # digest and remind schedules always name a channel or a rep
         key = (digest_key if schedule.kind == "digest" else remind_key)(local_date, schedule.target)
         row = load_delivery(db, key)
         if row is None or row.status in ("pending", "sending"):

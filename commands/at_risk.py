@@ -1,6 +1,8 @@
 """`/retention at-risk [n]`: high-value customers going quiet, most valuable
 first, each with the reason in figures and who owns the follow-up."""
 
+from typing import Any
+
 from analytics.value import value_label
 from commands import blocks as B
 from commands import format as fmt
@@ -34,7 +36,7 @@ def handle_at_risk(ctx: Context, req: Request) -> Answer:
     empty = load_last_order_at(ctx.db) is None
     if summary is None or empty:
         hint = EMPTY_STORE_HINT if empty else model_line(None)
-        data = {"as_of": None, "model": None, "total": 0, "shown": 0, "customers": []}
+        data: dict[str, Any] = {"as_of": None, "model": None, "total": 0, "shown": 0, "customers": []}
         return Answer("at-risk", data, B.message(f"{title}: {hint}", [B.header(title), B.section(hint)]))
     silenced = silence_start(ctx.now, ctx.settings["dismiss_days"])
     rows = load_scores(ctx.db, req.filters, quiet_only=True, limit=n, silenced_since=silenced)

@@ -110,6 +110,7 @@ def apply_button(ctx: Context, action_id: str, target: str | None, selected_user
         blocks = followup_blocks(item, ctx.currency, state_outcome(item)) if item else []
         return ButtonResult(False, f"Nothing changed: {e}.", blocks, {"followup": item})
     item = _current(ctx, followup_id)
+    assert item is not None  # loaded above and only changed since; follow-ups and customers are never deleted
     return ButtonResult(True, outcome, followup_blocks(item, ctx.currency, outcome),
                         {"action": action_id, "followup": item})
 

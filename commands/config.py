@@ -2,6 +2,7 @@
 them, or (admins) change one — validated, and audited by storage."""
 
 import difflib
+from typing import Any
 
 from commands import blocks as B
 from commands.core import AS_OF_READ_ONLY, Answer, Context, Request, UsageError, command
@@ -15,7 +16,7 @@ from storage.settings import SETTINGS, upsert_setting
 def handle_config(ctx: Context, req: Request) -> Answer:
     values = {key: ctx.settings[key] for key in SETTINGS}
     if not req.args:
-        data = {"settings": values}
+        data: dict[str, Any] = {"settings": values}
         return Answer("config", data, build_settings_message(values))
     key = read_key(req.args[0])
     if len(req.args) == 1:

@@ -37,23 +37,34 @@ def noon_of(day: date, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, time(12), tz).astimezone(UTC)
 
 
-@dataclass
+@dataclass(init=False)
 class Context:
     """Who asks, about which store, as of when. `as_of` is a local date in the
-    workspace time zone; nothing after it exists for the answer."""
+    workspace time zone; nothing after it exists for the answer.
+
+    The constructor is written out so that `as_of` may be left out (today in
+    the workspace zone) while the attribute is always a date."""
 
     db: Database
-    as_of: date | None = None
-    user_id: str | None = None
-    is_admin: bool = True
-    now: datetime = field(default_factory=lambda: datetime.now(UTC))
-    surface: str = "console"  # or "slack", "cli"
-    is_guest: bool = False  # a Slack guest account (restricted or ultra-restricted)
-    read_only: bool = False  # a look at another day (`--as-of`): nothing may be changed from it
+    as_of: date
+    user_id: str | None
+    is_admin: bool
+    now: datetime
+    surface: str  # "console", "slack" or "cli"
+    is_guest: bool  # a Slack guest account (restricted or ultra-restricted)
+    read_only: bool  # a look at another day (`--as-of`): nothing may be changed from it
 
-    def __post_init__(self) -> None:
-        if self.as_of is None:
-            self.as_of = self.now.astimezone(self.tz).date()
+    def __init__(self, db: Database, as_of: date | None = None, user_id: str | None = None, is_admin: bool = True,
+                 now: datetime | None = None, surface: str = "console", is_guest: bool = False,
+                 read_only: bool = False) -> None:
+        self.db = db
+        self.user_id = user_id
+        self.is_admin = is_admin
+        self.now = datetime.now(UTC) if now is None else now
+        self.surface = surface
+        self.is_guest = is_guest
+        self.read_only = read_only
+        self.as_of = self.now.astimezone(self.tz).date() if as_of is None else as_of
 
     @cached_property
     def settings(self) -> dict[str, Any]:
@@ -61,7 +72,7 @@ class Context:
 
     @cached_property
     def tz(self) -> ZoneInfo:
-        return ZoneInfo(load_settings(self.db)["timezone"])
+        return ZoneInfo(self.settings["timezone"])
 
     @property
     def currency(self) -> str:

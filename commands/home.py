@@ -23,7 +23,7 @@ SECTION_BLOCKS = 20
 
 def home_sections(ctx: Context) -> list[tuple[str, str]]:
     """(title, /retention text) for each section this user gets."""
-    is_rep = bool(ctx.user_id) and load_rep(ctx.db, ctx.user_id) is not None
+    is_rep = bool(ctx.user_id and load_rep(ctx.db, ctx.user_id) is not None)
     mine = f" rep:<@{ctx.user_id}>" if is_rep else ""
     if is_rep and "rep" in COMMANDS:
         sections = [("Your book", f"rep <@{ctx.user_id}>")]

@@ -44,6 +44,7 @@ def handle_rep(ctx: Context, req: Request) -> Answer:
     rep = load_rep(ctx.db, rep_id) or {"id": rep_id, "name": None}
     filters = Filters(segment=req.filters.segment, rep_id=rep_id, book=book)
     k = read_inputs(ctx, req, filters)
+    assert k.scope.keep is not None  # the rep_id filter is set, so the scope is that book
     data = {"rep": {"id": rep_id, "name": rep["name"]}, **book_numbers(book_basis(k), k.scope.keep),
             "activity_window": k.window}
     followups = load_followups(ctx.db, rep_id, Filters(segment=req.filters.segment, book=book))
@@ -124,6 +125,7 @@ def team_answer(ctx: Context, req: Request) -> Answer:
         if book is not None and r.id not in book:
             continue
         mine = Scope.build(k.frame, owned.get(r.id, np.zeros(0, np.int64)))
+        assert mine.keep is not None  # built from rowids, never "everyone"
         numbers = book_numbers(basis, mine.keep)
         rows.append({"id": r.id, "name": r.name, **numbers, "open_followups": int(r.open_followups)})
     data = {"crr_period": basis.period.to_dict(), "activity_window": k.window, "reps": rows}

@@ -4,6 +4,7 @@ score run fell back to rules), else by revenue to date; with a period, by
 revenue in that period."""
 
 from datetime import datetime
+from typing import Any
 
 import pandas as pd
 
@@ -39,7 +40,7 @@ def handle_top(ctx: Context, req: Request) -> Answer:
     summary = load_model_summary(ctx)
     if load_last_order_at(ctx.db) is None:
         title = f"Top customers{scope}"
-        data = {"basis": None, "period": None, "total": 0, "customers": []}
+        data: dict[str, Any] = {"basis": None, "period": None, "total": 0, "customers": []}
         return Answer("top", data, B.message(f"{title}: no orders yet", [B.header(title), B.section(EMPTY_STORE_HINT)]))
     if words:
         period = read_period(ctx, words, "top")

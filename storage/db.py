@@ -66,7 +66,8 @@ def open_db(path: str | os.PathLike, *, create: bool = True) -> Database:
         db.execute("PRAGMA synchronous = NORMAL")
         migrations.apply(db)
     except StoreError:
-        conn.close()
+        if conn is not None:
+            conn.close()
         raise
     except sqlite3.DatabaseError as e:
         if conn is not None:

@@ -99,7 +99,9 @@ def _transition(db: Database, followup_id: int, actor: str | None, now: datetime
                    [*changes.values(), before.id])
         write_audit(db, actor, action, f"followup:{before.id}",
                     {"customer_id": before.customer_id, "from": before.state, **changes, **(detail or {})}, at)
-    return load_followup(db, followup_id)
+    after = load_followup(db, followup_id)
+    assert after is not None  # it was there in the transaction, and follow-ups are never deleted
+    return after
 
 
 def mark_contacted(db: Database, followup_id: int, actor: str | None, now: datetime) -> Followup:

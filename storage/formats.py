@@ -15,7 +15,7 @@ import csv
 import io
 import itertools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from typing import BinaryIO
@@ -170,9 +170,9 @@ def header_mapping(
     mapping: dict[int, str] = {}
     for i, col in enumerate(header):
         key = _norm(col)
-        ours = wanted.get(key) or aliases.get(key)
-        if ours and ours not in mapping.values():
-            mapping[i] = ours
+        found = wanted.get(key) or aliases.get(key)
+        if found and found not in mapping.values():
+            mapping[i] = found
     missing = [f for f in REQUIRED[kind] if f not in mapping.values()]
     if missing:
         raise FileRejected(
@@ -252,7 +252,7 @@ def _export_header(fp: BinaryIO, kind: str, fmt: str) -> tuple[Iterator[tuple[in
     return rows, {_norm(c): i for i, c in enumerate(first[1])}
 
 
-def _cell(row: list[str], cols: dict[str, int | None], key: str) -> str:
+def _cell(row: list[str], cols: Mapping[str, int | None], key: str) -> str:
     i = cols.get(key)
     return row[i] if i is not None and i < len(row) else ""
 
@@ -391,7 +391,7 @@ def read_rates(fp: BinaryIO) -> Iterator[tuple[int, dict]]:
     first = next(rows, None)
     if first is None:
         raise FileRejected(None, "the file is empty", "write a header date,currency,rate and one row per rate")
-    cols = {_norm(c): i for i, c in enumerate(first[1])}
+    cols: dict[str, int | None] = {_norm(c): i for i, c in enumerate(first[1])}
     cols.setdefault("date", cols.get("day"))
     missing = [c for c in ("date", "currency", "rate") if cols.get(c) is None]
     if missing:

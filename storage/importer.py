@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from itertools import islice
 from pathlib import Path
+from typing import Any
 
 from sqlite_utils import Database
 
@@ -138,7 +139,7 @@ TABLE_COLUMNS = {
     "reps": ("id", "name", "email", "tz", "manager_id", "active"),
     "feedback": ("id", "customer_id", "kind", "score", "submitted_at", "comment"),
 }
-DEFAULTS = {"orders": {"status": "paid"}, "reps": {"active": 1}}  # orders' currency: the workspace's
+DEFAULTS: dict[str, dict] = {"orders": {"status": "paid"}, "reps": {"active": 1}}  # orders' currency: the workspace's
 # Staged beside the parsed columns: an order's amount as paid (`amount` is
 # then the reporting currency's).
 EXTRA_COLUMNS = {"orders": ("source_amount",)}
@@ -191,7 +192,7 @@ def _validated(
     derive_at = [cols.index(c) for c in derive] if derive else []
     for line, raw in rows:
         report.rows += 1
-        out = []
+        out: list[Any] = []
         try:
             for col, parse, default, required in plan:
                 value = raw.get(col)

@@ -80,7 +80,7 @@ def generate(n_customers: int, end: date, *, years: float = 2.0, seed: int = 7) 
 
     owner = np.repeat(np.arange(len(REPS)), 1)[rng.integers(0, len(REPS), size=n)]
     rep_ids = np.array([r[0] for r in REPS], dtype=object)
-    owner_id = np.where(rng.random(n) < 0.9, rep_ids[owner], None)
+    owner_id = np.where(rng.random(n) < 0.9, rep_ids[owner], None)  # type: ignore[call-overload]  # numpy's stubs refuse None
 
     aov = _SEG_AOV[seg] * rng.lognormal(0, 0.45, size=n) * np.where(arch_name == "vip", 4.0, 1.0)
 

@@ -23,6 +23,7 @@ shows the user an error and drops the answer.
 
 import logging
 import threading
+from typing import Any
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -62,7 +63,7 @@ def upload_charts(client: WebClient, charts: list[Chart], *, channel_id: str, us
     bot was never invited to)."""
     target = channel_id if shared else _dm(client, user_id)
     for chart in charts:
-        args = {"file": chart.png, "filename": chart.filename, "title": chart.title}
+        args: dict[str, Any] = {"file": chart.png, "filename": chart.filename, "title": chart.title}
         try:
             client.files_upload_v2(channel=target, **args)
         except SlackApiError as e:
