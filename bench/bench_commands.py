@@ -12,7 +12,7 @@ then every command is timed warm, as the bot answers after start-up.
 import argparse
 import sys
 import time
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import numpy as np
@@ -73,7 +73,7 @@ def run(store_path: str, runs: int = 20) -> list[dict]:
     top_customer = db.execute("SELECT id FROM customers ORDER BY revenue DESC LIMIT 1").fetchone()[0]
     texts = [SAMPLES.get(name, name).format(top_customer=top_customer) for name in sorted(COMMANDS)] + EXTRA
     for text in texts:
-        times, ok = _time(lambda: Context(db, as_of=as_of), text, runs)
+        times, ok = _time(lambda: Context(db, as_of=as_of, now=datetime.now(UTC)), text, runs)
         name = text.split()[0] if text else "summary"
         rows.append({
             "command": text or "(summary)",

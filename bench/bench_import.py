@@ -16,13 +16,14 @@ ROOT = Path(__file__).resolve().parent.parent
 
 _OURS = """
 import json, resource, sys, time
+from datetime import UTC, datetime
 sys.path.insert(0, {root!r})
 from storage import open_db
 from storage.importer import import_file
 db = open_db({db!r})
-import_file(db, "customers", {customers!r})
+import_file(db, "customers", {customers!r}, now=datetime.now(UTC))
 t = time.perf_counter()
-r = import_file(db, "orders", {orders!r})
+r = import_file(db, "orders", {orders!r}, now=datetime.now(UTC))
 print(json.dumps({{"seconds": time.perf_counter() - t, "rows": r.added,
                   "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
 """

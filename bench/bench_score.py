@@ -29,6 +29,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -222,7 +223,7 @@ def cdnow_master_store(directory: Path) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     source = Path(lifetimes.__file__).parent / "datasets" / "CDNOW_master.txt"
     db = open_db(store)
-    import_file(db, "orders", source, fmt="cdnow")
+    import_file(db, "orders", source, fmt="cdnow", now=datetime.now(UTC))
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     db.conn.close()
     return store

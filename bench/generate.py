@@ -11,7 +11,7 @@ Writes bench/data/<N>/{reps,customers,orders,feedback}.csv and, unless
 import argparse
 import sys
 import time
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -55,7 +55,7 @@ def build_store(n: int) -> Path:
     db = open_db(tmp)
     for kind in KINDS:
         t = time.perf_counter()
-        report = import_file(db, kind, out / f"{kind}.csv")
+        report = import_file(db, kind, out / f"{kind}.csv", now=datetime.now(UTC))
         print(f"  import {kind}: {report.added:,} rows in {time.perf_counter() - t:.1f} s")
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     db.conn.close()

@@ -19,10 +19,11 @@ from slack_sdk import WebClient
 from slack_sdk.signature import SignatureVerifier
 from sqlite_utils import Database
 
+from bot.clock import utc_now
 from bot.listeners import actions, command, errors, guards, home
 from bot.logs import REQUEST_ID, ContextExecutor, new_request_id
 from bot.retries import TIMEOUT, retry_handlers
-from bot.services import Services, utc_now
+from bot.services import Services
 from bot.settings import SlackSettings
 from commands.frames import load_order_frame
 from storage.db import store_path

@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
+from bot.clock import utc_now
 from bot.logs import LOG_FORMATS, configure_logging
 from storage import StoreError, open_db
 from storage.db import explain_sqlite_error
@@ -44,8 +45,10 @@ class State:
         return self._db
 
     def context(self, **kw):
+        """A Context on the store; `now` is the wall clock unless given (only bot/ reads it)."""
         from commands import Context
 
+        kw.setdefault("now", utc_now())
         return Context(self.db(), as_of=self.as_of, read_only=self.as_of is not None, **kw)
 
     def refuse_as_of(self, what: str) -> None:
@@ -149,7 +152,7 @@ def import_cmd(state: State, kind, file, fmt, maps, skip_invalid, dry_run, decim
         progress.start()
     try:
         report = import_file(db, kind, file, fmt=fmt, mapping=mapping, skip_invalid=skip_invalid,
-                             dry_run=dry_run, tz=tz, on_bytes=on_bytes, decimal=decimal)
+                             dry_run=dry_run, tz=tz, now=utc_now(), on_bytes=on_bytes, decimal=decimal)
     except ImportRejected as e:
         if progress:
             progress.stop()
@@ -182,7 +185,7 @@ def _import_rates(state: State, file: str, to_currency: str | None, dry_run: boo
     except FieldError as e:
         raise click.UsageError(f"--to {to_currency!r}: {e.problem} ({e.fix})") from None
     try:
-        report = import_rates(db, file, base=base, tz=ZoneInfo(settings["timezone"]), dry_run=dry_run)
+        report = import_rates(db, file, base=base, tz=ZoneInfo(settings["timezone"]), now=utc_now(), dry_run=dry_run)
     except ImportRejected as e:
         for line in e.report.lines():
             click.echo(line, err=True)
@@ -442,14 +445,13 @@ def model_fit(state: State, as_of: date | None, unit: str, as_json: bool):
 def _now(state: State):
     """The current time, or noon of --as-of in the workspace time zone (to
     preview or post a given day's digest and reminders)."""
-    from datetime import UTC, datetime
     from zoneinfo import ZoneInfo
 
     from commands.core import noon_of
     from storage.settings import load_settings
 
     if state.as_of is None:
-        return datetime.now(UTC)
+        return utc_now()
     return noon_of(state.as_of, ZoneInfo(load_settings(state.db())["timezone"]))
 
 

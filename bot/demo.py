@@ -18,6 +18,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
+from bot.clock import utc_now
 from commands import Context
 from commands.scoring import run_score
 from storage import StoreError, open_db
@@ -56,7 +57,7 @@ def refusal(path: Path, contents: dict) -> str | None:
 def ensure_demo_store(path: str, *, customers: int = 2000, rebuild: bool = False, today: date | None = None,
                       status: Callable[[str], None] = lambda m: None) -> tuple[Database, bool]:
     """Return (db, built). Never touches a store that is not a demo store."""
-    today = today or datetime.now(UTC).date()
+    today = today or utc_now().date()
     p = Path(path)
     wanted = {"version": DEMO_VERSION, "customers": customers, "end": today.isoformat()}
     if p.is_dir():

@@ -19,8 +19,9 @@ from zoneinfo import ZoneInfo
 from slack_sdk import WebClient
 from sqlite_utils import Database
 
+from bot.clock import utc_now
 from bot.outbox import build_outbox_client, deliver
-from bot.scheduler import Jobs, digest_key, remind_key, rep_timezone, utc_now
+from bot.scheduler import Jobs, digest_key, remind_key, rep_timezone
 from commands import Answer, Context
 from commands.digest import (
     build_digest_message,

@@ -29,6 +29,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlite_utils import Database
 
+from bot.clock import utc_now
 from bot.outbox import deliver, flush_outbox
 from storage.db import thread_db
 from storage.deliveries import Delivery, enqueue_delivery, load_delivery
@@ -49,10 +50,6 @@ SCORE_MARK = "score_ran_at"
 BuildPayload = Callable[[Database, str, date], dict[str, Any] | None]
 """Content of one post: (db, channel or rep id, local date) → message dict
 (`{"text", "blocks"}`), or None when there is nothing to send that day."""
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)

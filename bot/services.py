@@ -7,12 +7,13 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlite_utils import Database
 
+from bot.clock import utc_now
 from commands import Context
 from storage.db import thread_db
 from storage.settings import load_settings
@@ -20,10 +21,6 @@ from storage.settings import load_settings
 log = logging.getLogger(__name__)
 
 ADMIN_CACHE_SECONDS = 300
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class People:

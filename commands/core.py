@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
-from storage.fields import day_end_utc, day_start_utc
+from storage.fields import day_end_utc, day_start_utc, parse_utc
 from storage.queries import Filters
 from storage.settings import load_settings
 
@@ -42,8 +42,9 @@ class Context:
     """Who asks, about which store, as of when. `as_of` is a local date in the
     workspace time zone; nothing after it exists for the answer.
 
-    The constructor is written out so that `as_of` may be left out (today in
-    the workspace zone) while the attribute is always a date."""
+    Only bot/ reads the clock, so the caller passes `now` (then `as_of` is
+    its local day) or `as_of` (then `now` is the end of that day, `cutoff`:
+    nothing after it exists); the constructor is written out for that."""
 
     db: Database
     as_of: date
@@ -60,11 +61,15 @@ class Context:
         self.db = db
         self.user_id = user_id
         self.is_admin = is_admin
-        self.now = datetime.now(UTC) if now is None else now
         self.surface = surface
         self.is_guest = is_guest
         self.read_only = read_only
-        self.as_of = self.now.astimezone(self.tz).date() if as_of is None else as_of
+        if now is None:
+            if as_of is None:
+                raise TypeError("Context needs now= (the bot reads the clock) or as_of=")
+            now = parse_utc(day_end_utc(as_of, self.tz))
+        self.now = now
+        self.as_of = now.astimezone(self.tz).date() if as_of is None else as_of
 
     @cached_property
     def settings(self) -> dict[str, Any]:

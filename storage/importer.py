@@ -259,7 +259,7 @@ def import_file(
     skip_invalid: bool = False,
     dry_run: bool = False,
     tz: tzinfo = UTC,
-    now: datetime | None = None,
+    now: datetime,
     on_bytes: Callable[[int], None] | None = None,
     decimal: str = ".",
 ) -> ImportReport:
@@ -270,7 +270,6 @@ def import_file(
     if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r}; use one of {', '.join(KINDS)}")
     path = Path(path)
-    now = now or datetime.now(UTC)
     report = ImportReport(kind=kind, file=str(path), format=fmt or "?", dry_run=dry_run)
     if not path.is_file():
         report.errors.append(Rejection(None, None, "no such file", "check the path"))
@@ -443,14 +442,13 @@ class RatesReport:
         return text
 
 
-def import_rates(db: Database, path: str | os.PathLike, *, base: str, tz: tzinfo = UTC, now: datetime | None = None,
+def import_rates(db: Database, path: str | os.PathLike, *, base: str, tz: tzinfo = UTC, now: datetime,
                  dry_run: bool = False) -> RatesReport:
     """Import exchange rates into `base` (1 unit of `currency` = `rate`
     units of `base` from `date` on) and convert the orders in those
     currencies with them, in one transaction. A file with any bad row
     changes nothing (ImportRejected, FILE:LINE: column: problem)."""
     path = Path(path)
-    now = now or datetime.now(UTC)
     report = ImportReport(kind="fx", file=str(path), format="csv", dry_run=dry_run)
     if not path.is_file():
         report.errors.append(Rejection(None, None, "no such file", "check the path"))

@@ -3,7 +3,7 @@
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlite_utils import Database
@@ -94,12 +94,12 @@ def load_settings(db: Database) -> dict[str, Any]:
     return values
 
 
-def upsert_setting(db: Database, key: str, raw: Any, *, actor: str | None = None, now: datetime | None = None) -> Any:
+def upsert_setting(db: Database, key: str, raw: Any, *, actor: str | None = None, now: datetime) -> Any:
     """Validate and store one setting, with an audit record. Returns the value."""
     if key not in SETTINGS:
         raise KeyError(key)
     value = SETTINGS[key].parse(raw)
-    at = F.format_utc(now or datetime.now(UTC))
+    at = F.format_utc(now)
     with transaction(db):
         old = db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
         db.execute(

@@ -8,7 +8,7 @@ import pytest
 from storage import open_db
 from storage.db import close_thread_dbs
 from storage.importer import import_file
-from tests.support.stores import CDNOW
+from tests.support.stores import CDNOW, IMPORTED_AT
 
 pytest_plugins = ["tests.support.slack_app"]
 
@@ -29,7 +29,7 @@ def fresh_db(db_path):
 def _cdnow_template(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("cdnow") / "cdnow.db"
     db = open_db(path)
-    import_file(db, "orders", CDNOW)
+    import_file(db, "orders", CDNOW, now=IMPORTED_AT)
     db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     db.conn.close()
     return path

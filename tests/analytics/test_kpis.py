@@ -21,7 +21,7 @@ from analytics.periods import parse_period
 from commands.frames import load_order_frame
 from storage.queries import Filters, load_feedback, load_filter_rowids
 from storage.settings import upsert_setting
-from tests.support.stores import CUSTOMERS, FEEDBACK, ORDERS, build_store
+from tests.support.stores import CUSTOMERS, FEEDBACK, ORDERS, SET_AT, build_store
 
 UTC_TZ = ZoneInfo("UTC")
 AS_OF = date(2026, 6, 30)
@@ -72,7 +72,7 @@ def test_filters_segment_and_rep(small):
 
 def test_boundaries_follow_the_workspace_time_zone(small):
     """In New York, h's order at 02:00 UTC on Jul 1 is on Jun 30: in Q2."""
-    upsert_setting(small, "timezone", "America/New_York")
+    upsert_setting(small, "timezone", "America/New_York", now=SET_AT)
     frame = load_order_frame(small)
     r = compute_period_retention(frame, Scope(), Q2, 90, ZoneInfo("America/New_York"))
     assert (r.S, r.E, r.N, r.retained, r.reactivated) == (3, 5, 3, 1, 1)

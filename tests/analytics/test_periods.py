@@ -7,6 +7,7 @@ import pytest
 
 from analytics.kpis import Bounds, day_bound
 from analytics.periods import DEFAULT_PERIOD, PeriodError, parse_period
+from tests.support.stores import SET_AT
 
 D = date.fromisoformat
 
@@ -133,7 +134,7 @@ def test_as_of_is_a_local_date(fresh_db):
     from commands.core import Context
     from storage.settings import upsert_setting
 
-    upsert_setting(fresh_db, "timezone", "America/Los_Angeles")
+    upsert_setting(fresh_db, "timezone", "America/Los_Angeles", now=SET_AT)
     ctx = Context(fresh_db, now=datetime(2026, 11, 1, 2, tzinfo=UTC))
     assert ctx.as_of == D("2026-10-31")
     assert parse_period("this-month", ctx.as_of).label == "2026-10"

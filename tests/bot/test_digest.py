@@ -17,6 +17,7 @@ from storage.fields import format_utc
 from storage.importer import import_file
 from storage.settings import upsert_setting
 from tests.support.followups import CHANNEL, REP, make_store, outbox_client, utc
+from tests.support.stores import SET_AT
 
 TZ = "America/Los_Angeles"
 DAY1 = utc(2026, 11, 23, 17)  # Monday 09:00 in Los Angeles
@@ -25,7 +26,7 @@ DAY1 = utc(2026, 11, 23, 17)  # Monday 09:00 in Los Angeles
 @pytest.fixture
 def store(db_path):
     db = make_store(db_path)
-    upsert_setting(db, "digest_channels", f"{CHANNEL} 09:00 {TZ} mon-sun")
+    upsert_setting(db, "digest_channels", f"{CHANNEL} 09:00 {TZ} mon-sun", now=SET_AT)
     yield db
     db.conn.close()
 

@@ -14,6 +14,7 @@ from storage import open_db
 from storage.deliveries import claim_delivery, enqueue_delivery
 from storage.settings import upsert_setting
 from tests.support.followups import CHANNEL, REP, make_store
+from tests.support.stores import SET_AT
 
 AS_OF = ["--as-of", "2026-11-23"]  # previews only: --as-of changes nothing, so posting runs on today
 TZ = "America/Los_Angeles"  # the digest channel's zone
@@ -26,7 +27,7 @@ def today(zone: str) -> str:
 @pytest.fixture
 def store(db_path):
     db = make_store(db_path)
-    upsert_setting(db, "digest_channels", f"{CHANNEL} 09:00 America/Los_Angeles mon-fri")
+    upsert_setting(db, "digest_channels", f"{CHANNEL} 09:00 America/Los_Angeles mon-fri", now=SET_AT)
     db.conn.close()
     return db_path
 
@@ -145,8 +146,9 @@ def test_as_of_previews_that_days_digest_whenever_it_runs(store, ask, channel_zo
     """`--as-of D` shows the digest of D in the channel's zone, its "last 24
     hours" ending at noon of D: not today's, and not moving with the clock."""
     db = open_db(store)
-    upsert_setting(db, "timezone", "Asia/Tehran")  # the workspace's zone: +03:30
-    upsert_setting(db, "digest_channels", f"{CHANNEL} 09:00 {channel_zone} mon-fri")  # noon in Tehran is D-1 at -12
+    upsert_setting(db, "timezone", "Asia/Tehran", now=SET_AT)  # the workspace's zone: +03:30
+    upsert_setting(db, "digest_channels", f"{CHANNEL} 09:00 {channel_zone} mon-fri",
+                   now=SET_AT)  # noon in Tehran is D-1 at -12
     db.conn.close()
     r = run(["--db", str(store), *AS_OF, *ask])
     assert r.exit_code == 0, r.output
@@ -158,7 +160,7 @@ def test_as_of_previews_that_days_digest_whenever_it_runs(store, ask, channel_zo
 
 def test_as_of_previews_that_days_reminders_in_every_reps_zone(store):
     db = open_db(store)
-    upsert_setting(db, "timezone", "Asia/Tehran")
+    upsert_setting(db, "timezone", "Asia/Tehran", now=SET_AT)
     db.execute("UPDATE reps SET tz = 'Etc/GMT+12' WHERE id = ?", [REP])  # noon in Tehran is the day before there
     db.conn.commit()
     db.conn.close()

@@ -61,8 +61,8 @@ def store(db_path):
                    "VALUES (?, '2026-11-02', 20000, 9000, 1, 'last order 93 days ago')", [cid])
         db.execute("INSERT INTO followups (customer_id, state, opened_at, value_at_open) "
                    "VALUES (?, 'open', '2026-11-23T08:00:00Z', 20000)", [cid])
-    upsert_setting(db, "digest_channels", f"{CHANNEL} 09:00 UTC mon-sun")
-    upsert_setting(db, "admins", MGR)
+    upsert_setting(db, "digest_channels", f"{CHANNEL} 09:00 UTC mon-sun", now=NOW)
+    upsert_setting(db, "admins", MGR, now=NOW)
     yield db
     db.conn.close()
 

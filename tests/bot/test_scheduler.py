@@ -28,6 +28,7 @@ from storage import open_db
 from storage.deliveries import load_delivery
 from storage.settings import upsert_setting
 from tests.support.slack import tag_of
+from tests.support.stores import SET_AT
 
 CHANNEL = "C0SALES"
 
@@ -54,7 +55,7 @@ def jobs(slack):
 
 def store(db_path, digest: str, reps=()):
     db = open_db(db_path)
-    upsert_setting(db, "digest_channels", digest)
+    upsert_setting(db, "digest_channels", digest, now=SET_AT)
     for rep, tz in reps:
         db.execute("INSERT INTO reps (id, name, tz) VALUES (?, ?, ?)", [rep, rep, tz])
     db.conn.close()

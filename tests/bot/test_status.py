@@ -35,7 +35,7 @@ def test_status_of_a_working_store(cdnow_path):
     db = open_db(cdnow_path)
     run_score(Context(db, as_of=date(1997, 9, 30), now=NOW))
     upsert_meta(db, SCORE_MARK, "2026-11-23T02:00:00Z")
-    upsert_setting(db, "digest_channels", "C0SALES 09:00; C0NEW 08:30")
+    upsert_setting(db, "digest_channels", "C0SALES 09:00; C0NEW 08:30", now=NOW)
     for key, channel, outcome in (("digest:2026-11-22:C0SALES", "C0SALES", "sent"),
                                   ("digest:2026-11-23:C0SALES", "C0SALES", "sent"),
                                   ("digest:2026-11-23:C0GONE", "C0GONE", "failed"),

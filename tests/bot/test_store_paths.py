@@ -17,7 +17,7 @@ from bot.cli import main
 from bot.demo import ensure_demo_store
 from storage import open_db
 from storage.settings import upsert_setting
-from tests.support.stores import CDNOW
+from tests.support.stores import CDNOW, SET_AT
 
 DAY = date(2026, 11, 20)
 NO_STORE = [
@@ -80,7 +80,7 @@ def _with(kind: str, path):
     if kind == "reps":
         db.execute("INSERT INTO reps (id, name) VALUES ('U0ANNA', 'Anna')")
     elif kind == "settings":
-        upsert_setting(db, "timezone", "Asia/Yerevan")
+        upsert_setting(db, "timezone", "Asia/Yerevan", now=SET_AT)
         db.execute("DELETE FROM audit_log")
     elif kind == "audit":
         db.execute("INSERT INTO audit_log (at, action) VALUES ('2026-01-01T00:00:00Z', 'config.set')")

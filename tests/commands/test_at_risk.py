@@ -30,7 +30,7 @@ def scored(cdnow_db, tmp_path):
         f'{top[0]},"{HOSTILE}",evil@example.com,<@U999> Inc,Enterprise,U0MARIA01\n'
         f"{top[1]},Jane Doe,jane@example.com,Doe Bakery,SMB,U0SAM0001\n"
     )
-    import_file(cdnow_db, "customers", path)
+    import_file(cdnow_db, "customers", path, now=NOW)
     return cdnow_db, top
 
 

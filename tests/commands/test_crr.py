@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from bot.cli import main
 from commands import Context, answer
 from commands.blocks import limit_problems
-from tests.support.stores import CDNOW, build_store, import_rows
+from tests.support.stores import CDNOW, IMPORTED_AT, build_store, import_rows
 
 QUARTERS = [f"{y}-Q{q}" for y in (1997, 1998) for q in (1, 2, 3, 4)]
 
@@ -123,7 +123,7 @@ def cdnow_master(tmp_path_factory):
     from tests.support.stores import DATA
 
     db = open_db(tmp_path_factory.mktemp("master") / "master.db")
-    import_file(db, "orders", DATA / "CDNOW_master.txt")
+    import_file(db, "orders", DATA / "CDNOW_master.txt", now=IMPORTED_AT)
     yield db
     db.conn.close()
 

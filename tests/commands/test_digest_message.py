@@ -124,7 +124,7 @@ def test_sent_outcomes_read_well():
 @pytest.fixture
 def store(db_path):
     db = make_store(db_path)
-    upsert_setting(db, "digest_channels", "C0SALES 09:00 America/Los_Angeles")
+    upsert_setting(db, "digest_channels", "C0SALES 09:00 America/Los_Angeles", now=NOW)
     yield db
     db.conn.close()
 

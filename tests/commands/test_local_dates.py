@@ -12,7 +12,7 @@ from commands import Context, answer
 from commands.scoring import run_score
 from storage.importer import import_file
 from storage.settings import upsert_setting
-from tests.support.stores import ZONES
+from tests.support.stores import IMPORTED_AT, SET_AT, ZONES
 
 DAY = date(2026, 3, 8)  # the Sunday US daylight saving starts
 
@@ -24,14 +24,14 @@ def local(zone: str, day: date, hh: int, mm: int) -> str:
 @pytest.fixture(params=ZONES)
 def store(request, fresh_db, tmp_path):
     zone = request.param
-    upsert_setting(fresh_db, "timezone", zone)
+    upsert_setting(fresh_db, "timezone", zone, now=SET_AT)
     rows = ["id,customer_id,ordered_at,amount,customer_name",
             f"o1,late,{local(zone, date(2026, 1, 4), 0, 1)},50,Late Lou",
             f"o2,late,{local(zone, DAY, 23, 59)},70,Late Lou",
             f"o3,early,{local(zone, date(2026, 2, 1), 0, 0)},40,Early Eve"]
     path = tmp_path / "orders.csv"
     path.write_text("\n".join(rows) + "\n")
-    import_file(fresh_db, "orders", path, tz=ZoneInfo(zone))
+    import_file(fresh_db, "orders", path, tz=ZoneInfo(zone), now=IMPORTED_AT)
     return fresh_db, zone
 
 
@@ -75,7 +75,7 @@ def test_period_boundaries_are_the_workspaces_midnights(store, tmp_path):
     path.write_text("id,customer_id,ordered_at,amount\n"
                     f"q1,edge,{local(zone, date(2026, 3, 31), 23, 59)},11\n"
                     f"q2,edge,{local(zone, date(2026, 4, 1), 0, 1)},13\n")
-    import_file(db, "orders", path, tz=ZoneInfo(zone))
+    import_file(db, "orders", path, tz=ZoneInfo(zone), now=IMPORTED_AT)
     ctx = lambda: Context(db, as_of=date(2026, 6, 30))  # noqa: E731
     q1, q2 = answer(ctx(), "kpis 2026-Q1").data, answer(ctx(), "kpis 2026-Q2").data
     assert (q1["orders"], q1["revenue"]) == (4, 50 + 70 + 40 + 11)

@@ -134,7 +134,7 @@ def _small_store(db, tmp_path, repeat_buyers=50, customers=300):
             lines.append(f"o{i}b,c{i},2026-03-{1 + i % 28:02d},{30 + i % 40}.00")
     path = tmp_path / "orders.csv"
     path.write_text("\n".join(lines) + "\n")
-    import_file(db, "orders", path)
+    import_file(db, "orders", path, now=NOW)
 
 
 def test_a_store_with_50_repeat_buyers_uses_rules_and_says_so(fresh_db, db_path, tmp_path):
@@ -155,7 +155,7 @@ def test_an_empty_store_gets_friendly_answers(fresh_db, db_path):
     out = cli("--db", db_path, "score")
     assert "nothing to score" in out and "import orders" in out
     for text in ("at-risk", "top", "customer acme"):
-        a = answer(Context(fresh_db), text)
+        a = answer(Context(fresh_db, now=NOW), text)
         assert "No orders yet" in json.dumps(a.message), text
         assert limit_problems(a.message) == []
     fit = json.loads(cli("--db", db_path, "model", "fit", "--json"))

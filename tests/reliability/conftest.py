@@ -10,6 +10,7 @@ from bench.slack_fake import slack_env
 from storage.settings import upsert_setting
 from tests.support.followups import CHANNELS, make_store
 from tests.support.slack import HoldingSlack
+from tests.support.stores import SET_AT
 
 DEMO_DAY = date(2026, 11, 20)
 
@@ -33,7 +34,8 @@ def digest_store(db_path) -> Path:
     """Reps with overdue follow-ups (so reminders and escalations exist) and
     a digest in each of CHANNELS."""
     db = make_store(db_path)
-    upsert_setting(db, "digest_channels", "; ".join(f"{c} 09:00 America/New_York mon-sun" for c in CHANNELS))
+    upsert_setting(db, "digest_channels", "; ".join(f"{c} 09:00 America/New_York mon-sun" for c in CHANNELS),
+                   now=SET_AT)
     db.conn.close()
     return db_path
 

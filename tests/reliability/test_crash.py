@@ -28,7 +28,7 @@ from tests.support.procs import (
     wait_until,
     write_lock_probe,
 )
-from tests.support.stores import orders_csv, read_position
+from tests.support.stores import IMPORTED_AT, orders_csv, read_position
 
 pytestmark = pytest.mark.slow
 
@@ -55,7 +55,7 @@ def test_import_killed_at_random_points_then_rerun_holds_each_row_once(cdnow_pat
     reference = tmp_path / "reference.db"
     shutil.copy(cdnow_path, reference)
     db = open_db(reference)
-    import_file(db, "orders", big)
+    import_file(db, "orders", big, now=IMPORTED_AT)
     db.conn.close()
     done = snapshot(reference)
 

@@ -21,6 +21,7 @@ from commands.dispatch import MAX_TEXT
 from commands.remind import ACTION_SNOOZE
 from storage import open_db
 from storage.importer import ImportRejected, import_file
+from tests.support.stores import IMPORTED_AT
 
 FORM = "application/x-www-form-urlencoded"
 TEXTS = ["top " + "9" * 5000, "at-risk " + "9" * 5000, "trend ²", "cohorts ²", "cohorts " + "9" * 5000,
@@ -31,8 +32,8 @@ TEXTS = ["top " + "9" * 5000, "at-risk " + "9" * 5000, "trend ²", "cohorts ²",
 @pytest.mark.parametrize("text", TEXTS, ids=lambda t: f"{t[:12]}…{len(t)}")
 def test_odd_and_oversized_texts_get_a_usage_answer(bot, text):
     db = open_db(bot.db_path)
-    try:
-        a = answer(Context(db, user_id=ADMIN, surface="slack"), text)  # timed in tests/reliability/test_latency.py
+    try:  # timed in tests/reliability/test_latency.py
+        a = answer(Context(db, user_id=ADMIN, surface="slack", now=bot.clock()), text)
     finally:
         db.conn.close()
     assert not a.ok, a.message["text"]
@@ -90,7 +91,7 @@ def test_names_thousands_of_characters_long_make_valid_block_kit(bot):
         db.execute("UPDATE customers SET name = ?, company = ? WHERE id IN (" + ",".join("?" * len(top)) + ")",
                    ["N" * 3500, "Co " * 1200, *[r[0] for r in top]])
         db.execute("UPDATE reps SET name = ?", ["R" * 3200])
-        ctx = Context(db, user_id=ADMIN, surface="slack")
+        ctx = Context(db, user_id=ADMIN, surface="slack", now=bot.clock())
         for text in {*COMMANDS, "at-risk 50", "top 50", "rep", "followups all", f"customer {top[0][0]}",
                      "churn last-quarter"}:
             a = answer(ctx, text)
@@ -124,7 +125,7 @@ def test_an_absurd_amount_is_refused_at_import_with_its_line(fresh_db, tmp_path)
     path = tmp_path / "orders.csv"
     path.write_text("id,customer_id,ordered_at,amount\nO1,C1,2026-01-02,12.50\nO2,C1,2026-01-03,5000000000000\n")
     with pytest.raises(ImportRejected) as e:
-        import_file(fresh_db, "orders", path)
+        import_file(fresh_db, "orders", path, now=IMPORTED_AT)
     (line,) = e.value.report.lines()
     assert line.startswith(f"{path}:3: amount: amount '5000000000000' is beyond a trillion")
     assert fresh_db.execute("SELECT COUNT(*) FROM orders").fetchone()[0] == 0
@@ -134,7 +135,7 @@ def test_rep_ids_must_be_slack_user_ids(fresh_db, tmp_path):
     path = tmp_path / "reps.csv"
     path.write_text("id,name,manager_id\nmaria,Maria,\nU0SAM01,Sam,dana@example.com\nC0SALES,Channel,\n")
     with pytest.raises(ImportRejected) as e:
-        import_file(fresh_db, "reps", path)
+        import_file(fresh_db, "reps", path, now=IMPORTED_AT)
     lines = e.value.report.lines()
     assert lines[0].startswith(f"{path}:2: id: 'maria' is not a Slack user id (use the member id")
     assert lines[1].startswith(f"{path}:3: manager_id: 'dana@example.com' is not a Slack user id")

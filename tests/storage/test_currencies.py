@@ -15,6 +15,7 @@ from bot.cli import main
 from commands import Context, answer
 from storage import open_db
 from storage.importer import ImportRejected, import_file, import_rates
+from tests.support.stores import IMPORTED_AT
 
 
 def write(path: Path, header: list[str], rows: list[tuple]) -> Path:
@@ -40,7 +41,7 @@ def stored(db) -> dict:
 
 def test_an_order_in_a_currency_without_a_rate_is_refused_naming_it(fresh_db, tmp_path):
     with pytest.raises(ImportRejected) as e:
-        import_file(fresh_db, "orders", orders_file(tmp_path))
+        import_file(fresh_db, "orders", orders_file(tmp_path), now=IMPORTED_AT)
     (line,) = e.value.report.lines()
     assert line.startswith(f"{tmp_path / 'orders.csv'}:3: currency: no rate for JPY into USD on or before 2026-02-10")
     assert "retention-bot import fx FILE" in line and "1 JPY = rate USD" in line
@@ -48,9 +49,9 @@ def test_an_order_in_a_currency_without_a_rate_is_refused_naming_it(fresh_db, tm
 
 
 def test_rates_convert_orders_by_the_latest_rate_on_or_before_their_day(fresh_db, tmp_path):
-    report = import_rates(fresh_db, rates_file(tmp_path), base="USD")
+    report = import_rates(fresh_db, rates_file(tmp_path), base="USD", now=IMPORTED_AT)
     assert (report.rates, report.changed, report.currencies) == (2, 2, ["JPY"])
-    import_file(fresh_db, "orders", orders_file(tmp_path))
+    import_file(fresh_db, "orders", orders_file(tmp_path), now=IMPORTED_AT)
     assert stored(fresh_db) == {"u1": (100.0, "USD", 100.0), "j1": (67.0, "JPY", 10000.0)}  # Feb's rate
     revenue = answer(Context(fresh_db, as_of=date(2026, 3, 31)), "kpis 2026-Q1").data["revenue"]
     assert revenue == 167.0  # not $10,100
@@ -58,10 +59,10 @@ def test_rates_convert_orders_by_the_latest_rate_on_or_before_their_day(fresh_db
 
 
 def test_new_rates_reconvert_the_orders_they_cover(fresh_db, tmp_path):
-    import_rates(fresh_db, rates_file(tmp_path), base="USD")
-    import_file(fresh_db, "orders", orders_file(tmp_path))
+    import_rates(fresh_db, rates_file(tmp_path), base="USD", now=IMPORTED_AT)
+    import_file(fresh_db, "orders", orders_file(tmp_path), now=IMPORTED_AT)
     better = rates_file(tmp_path, [("2026-02-10", "JPY", "0.0070")])
-    report = import_rates(fresh_db, better, base="USD")
+    report = import_rates(fresh_db, better, base="USD", now=IMPORTED_AT)
     assert report.orders_converted == 1
     assert stored(fresh_db)["j1"] == (70.0, "JPY", 10000.0)
     assert fresh_db.execute("SELECT revenue FROM customers WHERE id = 'ken'").fetchone()[0] == 70.0
@@ -101,7 +102,7 @@ def test_stripes_converted_amount_is_used_when_it_is_in_our_currency(fresh_db, t
                   "Converted Amount", "Converted Amount Refunded", "Converted Currency", "Status", "Customer ID"],
                  [("ch_e", "2026-01-05 10:00:00", "100.00", "10.00", "eur", "true", "108.00", "10.80", "usd", "Paid",
                    "cus_E")])
-    import_file(fresh_db, "orders", path)
+    import_file(fresh_db, "orders", path, now=IMPORTED_AT)
     assert stored(fresh_db) == {"ch_e": (97.2, "EUR", 90.0)}  # no EUR rate needed: Stripe converted it
 
 
@@ -110,7 +111,7 @@ def test_a_bad_rates_file_names_file_line_and_column_and_changes_nothing(fresh_d
                  [("2026-01-01", "JPY", "0.0068"), ("2026-13-01", "JPY", "0.007"), ("2026-01-02", "yen!", "1"),
                   ("2026-01-03", "EUR", "-1"), ("2026-01-04", "USD", "1")])
     with pytest.raises(ImportRejected) as e:
-        import_rates(fresh_db, path, base="USD")
+        import_rates(fresh_db, path, base="USD", now=IMPORTED_AT)
     lines = e.value.report.lines()
     assert lines[0].startswith(f"{path}:3: date: '2026-13-01' is not a date")
     assert lines[1].startswith(f"{path}:4: currency: 'yen!' is not a currency code")

@@ -3,7 +3,7 @@
 from decimal import Decimal
 
 from storage.importer import import_file
-from tests.support.stores import CDNOW, dump
+from tests.support.stores import CDNOW, IMPORTED_AT, dump
 
 
 def _file_dollar_total() -> Decimal:
@@ -27,7 +27,7 @@ def test_cdnow_sample_imports_exactly(cdnow_db):
 
 def test_reimport_changes_nothing_and_says_so(cdnow_db):
     before = dump(cdnow_db)
-    report = import_file(cdnow_db, "orders", CDNOW)
+    report = import_file(cdnow_db, "orders", CDNOW, now=IMPORTED_AT)
     assert (report.added, report.updated, report.unchanged, report.rejected) == (0, 0, 6919, 0)
     assert "No changes" in report.summary()
     after = dump(cdnow_db)
@@ -46,6 +46,6 @@ def test_import_is_recorded_with_hash(cdnow_db):
 def test_master_layout_with_header(fresh_db, tmp_path):
     path = tmp_path / "CDNOW_master.txt"
     path.write_text("customer_id date number_of_cds dollar_value\n1 19970101 1 11.77\n2 19970112 1 12.00\n2 19970112 5 77.00\n")
-    report = import_file(fresh_db, "orders", path, fmt="cdnow")
+    report = import_file(fresh_db, "orders", path, fmt="cdnow", now=IMPORTED_AT)
     assert (report.added, report.customers_created) == (3, 2)
     assert fresh_db.execute("SELECT revenue FROM customers WHERE id = '2'").fetchone()[0] == 89.0

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from bot.cli import main
 from storage.importer import ImportRejected, import_file
 from storage.settings import upsert_setting
+from tests.support.stores import IMPORTED_AT, SET_AT
 
 
 def orders(db) -> dict:
@@ -25,7 +26,7 @@ def test_any_common_separator_is_read_from_the_header(fresh_db, tmp_path, sep):
     path.write_text(sep.join(["id", "customer_id", "ordered_at", "amount"]) + "\n"
                     + sep.join(["o1", "c1", "2026-01-02", "12.50"]) + "\n"
                     + sep.join(["o2", '"c2; the second"' if sep == ";" else "c2", "2026-01-03", "7"]) + "\n")
-    report = import_file(fresh_db, "orders", path)
+    report = import_file(fresh_db, "orders", path, now=IMPORTED_AT)
     assert report.added == 2
     assert orders(fresh_db)["o1"] == ("c1", "2026-01-02T00:00:00Z", 12.5, "paid")
 
@@ -88,7 +89,7 @@ def test_shopify_partly_paid_orders_count_what_was_paid_and_email_less_ones_are_
         {"Name": "#3", "Email": "", "Financial Status": "paid", "Total": "30.00", "Shipping Name": "Sam Ship"},
         {"Name": "#4", "Email": "", "Financial Status": "paid", "Total": "5.00", "Phone": "+1 555 0100"},
     ])
-    report = import_file(fresh_db, "orders", path, fmt="shopify")
+    report = import_file(fresh_db, "orders", path, fmt="shopify", now=IMPORTED_AT)
     got = orders(fresh_db)
     assert got["#1"][2:] == (60.0, "paid")
     assert (got["#2"][0], got["#3"][0], got["#4"][0]) == ("Walk-in Wendy", "Sam Ship", "+1 555 0100")
@@ -118,7 +119,7 @@ def test_stripe_statuses_in_any_case_and_unknown_ones_skipped_not_fatal(fresh_db
         ("ch_5", "2026-01-05 10:00:00", "50.00", "0.00", "usd", "true", "Disputed-ish", "cus_C", ""),
         ("ch_6", "2026-01-05 10:00:00", "50.00", "0.00", "usd", "true", "Canceled", "", "pay@c.io"),
     ])
-    report = import_file(fresh_db, "orders", path)
+    report = import_file(fresh_db, "orders", path, now=IMPORTED_AT)
     got = orders(fresh_db)
     assert got["ch_1"][2:] == (50.0, "paid") and got["ch_2"][2:] == (50.0, "paid")
     assert got["ch_3"][3] == "pending" and got["ch_4"][3] == "refunded" and got["ch_6"][:1] == ("pay@c.io",)
@@ -129,9 +130,9 @@ def test_stripe_statuses_in_any_case_and_unknown_ones_skipped_not_fatal(fresh_db
 
 
 def test_stripe_utc_dates_stay_utc_in_a_los_angeles_workspace(fresh_db, tmp_path):
-    upsert_setting(fresh_db, "timezone", "America/Los_Angeles")
+    upsert_setting(fresh_db, "timezone", "America/Los_Angeles", now=SET_AT)
     path = stripe(tmp_path, [("ch_q", "2026-04-01 02:00:00", "10.00", "0.00", "usd", "true", "Paid", "cus_A", "")])
-    import_file(fresh_db, "orders", path, tz=ZoneInfo("America/Los_Angeles"))
+    import_file(fresh_db, "orders", path, tz=ZoneInfo("America/Los_Angeles"), now=IMPORTED_AT)
     assert orders(fresh_db)["ch_q"][1] == "2026-04-01T02:00:00Z"  # 19:00 on 31 March in Los Angeles: Q1
     from datetime import date
 
@@ -145,5 +146,5 @@ def test_a_rejected_file_still_leaves_the_store_as_it_was(fresh_db, tmp_path):
     path = tmp_path / "o.csv"
     path.write_text("id;customer_id;ordered_at;amount\no1;c1;2026-01-02;12,50\n")
     with pytest.raises(ImportRejected):
-        import_file(fresh_db, "orders", path)
+        import_file(fresh_db, "orders", path, now=IMPORTED_AT)
     assert orders(fresh_db) == {}

@@ -5,6 +5,7 @@ import numpy as np
 
 from storage.importer import import_file
 from storage.scores import _load_scoring_orders_rows, load_scoring_orders
+from tests.support.stores import IMPORTED_AT
 
 
 def _same(a, b):
@@ -30,7 +31,7 @@ def test_refunds_and_later_orders_are_left_out_and_odd_ids_survive(fresh_db, tmp
         "3,c,2026-01-03T10:00:00Z,7,paid\n"
         "4,c,2026-02-03T10:00:00Z,9,paid\n"
     )
-    import_file(fresh_db, "orders", path)
+    import_file(fresh_db, "orders", path, now=IMPORTED_AT)
     got = load_scoring_orders(fresh_db, "2026-02-01T00:00:00Z")
     assert got.ids.tolist() == ["a\x1eb", "c"]
     assert got.codes.tolist() == [0, 1] and got.amounts.tolist() == [10.123456, 7.0]

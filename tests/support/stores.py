@@ -11,7 +11,10 @@ from storage.importer import import_file
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 CDNOW = DATA / "CDNOW_sample.txt"
+# Fixed stamps for a test store's imports and settings changes (storage takes
+# `now`; only bot/ reads the clock).
 IMPORTED_AT = datetime(2026, 1, 1, tzinfo=UTC)
+SET_AT = IMPORTED_AT
 
 # The zones every time-touching suite runs in: UTC, a DST zone, half-hour
 # and quarter-hour offsets, and Lord Howe's half-hour daylight saving.

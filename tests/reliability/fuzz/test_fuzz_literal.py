@@ -67,7 +67,8 @@ WORST = {"name": "<!channel> *Qx1name* <@U0EVIL01|boss> & <http://evil.example|x
 @pytest.fixture(scope="module")
 def store(small_demo):
     db = small_demo
-    upsert_setting(db, "access", "everyone")  # what a visitor sees too (who may ask: tests/slack/test_access.py)
+    # what a visitor sees too (who may ask: tests/slack/test_access.py)
+    upsert_setting(db, "access", "everyone", now=NOW)
     quiet = [r[0] for r in db.execute(
         "SELECT customer_id FROM customer_scores WHERE quiet = 1 ORDER BY predicted_clv_12m DESC LIMIT 3")]
     followups = [r[0] for r in db.execute("SELECT id FROM followups WHERE closed_at IS NULL ORDER BY id LIMIT 3")]
@@ -182,7 +183,7 @@ def test_hostile_ids_from_imported_files_never_become_mentions(tmp_path):
     # What a store written by an earlier release (which took any id) may hold.
     db.execute("INSERT INTO reps (id, name, tz) VALUES (?, 'Evil Rep', 'UTC')", [rep])
     db.execute("UPDATE customers SET owner_rep_id = ? WHERE id = ?", [rep, customer])
-    upsert_setting(db, "high_value_pct", "50")  # two customers: Ann must count as high value
+    upsert_setting(db, "high_value_pct", "50", now=NOW)  # two customers: Ann must count as high value
     run_score(Context(db, as_of=DEMO_DAY, now=NOW))
     assert db.execute("SELECT rep_id FROM followups WHERE closed_at IS NULL").fetchall() == [(rep,)]
     shown = {text: answer(Context(db, as_of=DEMO_DAY, now=NOW, user_id="U0VISITOR", is_admin=False), text).message
