@@ -145,7 +145,7 @@ def fit_bgnbd(x, t_x, T, weights=None) -> BGNBDFit:
     message = fit.message if not fit.at_bound.any() else "a parameter ran to its bound"
     return BGNBDFit(
         BGNBDParams(r, alpha, a, b), -fit.neg_mean_ll * d.n, converged, fit.iterations, message,
-        int(round(d.n)), d.sum_x,
+        round(d.n), d.sum_x,
     )
 
 

@@ -166,7 +166,7 @@ def compute_order_kpis(frame: OrderFrame, scope: Scope, lo: int, hi: int) -> Ord
         cust, amount, first = cust[kept], amount[kept], first[kept]
     counts = np.bincount(cust, minlength=frame.n_customers)
     buyers = counts > 0
-    n_buyers, n_orders = int(buyers.sum()), int(len(cust))
+    n_buyers, n_orders = int(buyers.sum()), len(cust)
     revenue = float(amount.sum())
     new = first_between(frame, scope, lo, hi)
     repeaters = buyers & ((frame.first_ts < lo) | (counts >= 2))
@@ -275,4 +275,4 @@ def rank_by_revenue(frame: OrderFrame, scope: Scope, lo: int, hi: int, n: int) -
     last = np.zeros(frame.n_customers, dtype=np.int64)
     picked = np.isin(cust, best)
     last[cust[picked]] = ts[picked]  # orders are time-ascending: the last write is the newest
-    return RevenueRanking(best, revenue[best], orders[best], last[best], int(len(candidates)))
+    return RevenueRanking(best, revenue[best], orders[best], last[best], len(candidates))

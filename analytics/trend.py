@@ -52,6 +52,6 @@ def compute_trend(frame: OrderFrame, scope: Scope, as_of: date, months: int, win
         points.append(TrendPoint(
             month=p.label.split(" ")[0], start=p.start.isoformat(), end=p.end.isoformat(),
             S=r.S, E=r.E, N=r.N, N_active=r.N_active, crr=r.crr, churn_rate=r.churn_rate,
-            revenue=round(float(amount.sum()), 2), orders=int(len(amount)), to_date=p.to_date,
+            revenue=round(float(amount.sum()), 2), orders=len(amount), to_date=p.to_date,
         ))
     return points

@@ -19,10 +19,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from commands import COMMANDS, Context, answer  # noqa: E402
+from commands import COMMANDS, Context, answer
 from commands.frames import forget_order_frames
-from storage import open_db  # noqa: E402
-from storage.queries import load_order_frame  # noqa: E402
+from storage import open_db
+from storage.queries import load_order_frame
 
 # Sample arguments per command; a registered command not listed runs bare.
 SAMPLES = {
@@ -46,7 +46,7 @@ EXTRA = ["crr 2026-Q3 segment:Enterprise", "kpis ytd", "rep @maria"]
 
 def _last_order_day(db) -> date:
     last = db.execute("SELECT MAX(ordered_at) FROM orders").fetchone()[0]
-    return date.fromisoformat(last[:10]) if last else date.today()
+    return date.fromisoformat(last[:10]) if last else datetime.now(UTC).date()
 
 
 def _time(ctx_factory, text: str, runs: int) -> tuple[list[float], bool]:

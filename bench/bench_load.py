@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT.parent))
 
 from bench.slack_fake import (  # noqa: E402  # noqa: E402
-    SIGNING_SECRET,  # noqa: E402
+    SIGNING_SECRET,
     FakeSlack,
     SlackSender,
     StderrLines,

@@ -44,10 +44,7 @@ def main() -> None:
                 print(f"\n## {suite} @ {size:,} customers: skipped ({e})")
                 continue
             print(f"\n## {suite} @ {size:,} customers\n")
-            if suite == "import":
-                rows = module.run(data)
-            else:
-                rows = module.run(str(build_store(size)))
+            rows = module.run(data) if suite == "import" else module.run(str(build_store(size)))
             print(table(rows), flush=True)
 
 

@@ -7,6 +7,7 @@ takes `press <button> <customer> [rep]` to click a reminder or digest button
 without Slack (commands.buttons: the same transitions as the real clicks).
 """
 
+import contextlib
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -80,10 +81,8 @@ def _history() -> None:
     except ImportError:
         return
     path = Path.home() / ".retention_bot_history"
-    try:
+    with contextlib.suppress(OSError):
         readline.read_history_file(path)
-    except OSError:
-        pass
     import atexit
 
     atexit.register(lambda: _save_history(readline, path))

@@ -71,7 +71,7 @@ class RetryAfterHandler(RateLimitErrorRetryHandler):
         if response is None:
             raise error  # type: ignore[misc]
         state.next_attempt_requested = True
-        self.sleep(retry_after(response) + random.random())  # noqa: S311  (jitter, not a secret)
+        self.sleep(retry_after(response) + random.random())
         state.increment_current_attempt()
 
 

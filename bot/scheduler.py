@@ -207,9 +207,8 @@ def sync_jobs(scheduler: BackgroundScheduler, db_path: str, jobs: Jobs) -> None:
     schedules = _wanted(load_schedules(db, jobs.client), jobs)
     wanted = {s.job_id for s in schedules}
     for job in scheduler.get_jobs():
-        if job.id.startswith(("digest:", "remind:")) or job.id == JOB_SCORE:
-            if job.id not in wanted:
-                scheduler.remove_job(job.id)
+        if (job.id.startswith(("digest:", "remind:")) or job.id == JOB_SCORE) and job.id not in wanted:
+            scheduler.remove_job(job.id)
     for schedule in schedules:
         existing = scheduler.get_job(schedule.job_id)
         if existing is not None and existing.name == schedule.signature:

@@ -30,8 +30,8 @@ def handle_followups(ctx: Context, req: Request) -> Answer:
     data = {
         "scope": scope,
         "rep_id": rep_id or req.filters.rep_id,
-        "open": int(len(open_rows)),
-        "shown": min(shown, int(len(open_rows))),
+        "open": len(open_rows),
+        "shown": min(shown, len(open_rows)),
         "followups": [_row(r) for r in open_rows.to_dict("records")],
         f"closed_last_{CLOSED_DAYS}_days": {str(k): int(v) for k, v in closed["state"].value_counts().items()},
     }
@@ -43,7 +43,7 @@ def read_shown(req: Request) -> tuple[int, list[str]]:
     words, shown = [], SHOWN
     for word in req.args:
         n = whole_number(word) if word.isdecimal() else None
-        if word.isdecimal() and (n is None or not 1 <= n):
+        if word.isdecimal() and (n is None or n < 1):
             raise UsageError(f"`{B.clip(word, 20)}`: ask for 1 to {MAX_SHOWN} follow-ups", command="followups")
         if n is not None:
             shown = min(n, MAX_SHOWN)

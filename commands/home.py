@@ -56,7 +56,7 @@ def _section_blocks(ctx: Context, title: str, text: str) -> list[dict]:
         return [B.context(f":warning: Could not load this section just now; try `/retention {text}`.")]
     body = [b for b in result.message["blocks"] if b.get("type") != "header"]
     if len(body) > SECTION_BLOCKS:
-        body = body[: SECTION_BLOCKS - 1] + [B.context(f"…more with `/retention {text}`")]
+        body = [*body[:SECTION_BLOCKS - 1], B.context(f"…more with `/retention {text}`")]
     return body
 
 

@@ -48,7 +48,7 @@ def handle_rep(ctx: Context, req: Request) -> Answer:
     data = {"rep": {"id": rep_id, "name": rep["name"]}, **book_numbers(book_basis(k), k.scope.keep),
             "activity_window": k.window}
     followups = load_followups(ctx.db, rep_id, Filters(segment=req.filters.segment, book=book))
-    data["open_followups"] = int(len(followups))
+    data["open_followups"] = len(followups)
     data["followups"] = followups.head(FOLLOWUPS_SHOWN)[
         ["customer_id", "customer_name", "state", "opened_at", "value_at_open"]
     ].to_dict("records")

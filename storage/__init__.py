@@ -2,4 +2,4 @@
 
 from storage.db import StoreError, open_db
 
-__all__ = ["open_db", "StoreError"]
+__all__ = ["StoreError", "open_db"]

@@ -222,7 +222,7 @@ def timestamp(raw: str, tz: tzinfo = UTC) -> str:
             pass
     try:
         if _COMPACT_DATE.match(s):
-            moment = datetime(int(s[:4]), int(s[4:6]), int(s[6:8]))
+            moment = datetime(int(s[:4]), int(s[4:6]), int(s[6:8]), tzinfo=tz)
         else:
             s2 = s.replace(" UTC", "+00:00")
             if len(s2) > 19 and s2[-6] == " " and s2[-5] in "+-":

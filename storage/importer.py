@@ -196,7 +196,7 @@ def _validated(
         try:
             for col, parse, default, required in plan:
                 value = raw.get(col)
-                if not value or (value[0] == " " or value[-1] == " ") and not value.strip():
+                if not value or ((value[0] == " " or value[-1] == " ") and not value.strip()):
                     if default is None and required:
                         raise F.FieldError("missing value", f"fill in {col}")
                     out.append(default)

@@ -20,6 +20,7 @@ import logging
 import os
 import sqlite3
 import threading
+from contextlib import suppress
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -60,10 +61,10 @@ def _connect(path: Path) -> sqlite3.Connection:
     if not path.exists():
         os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
     conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
-    try:
-        conn.execute("PRAGMA journal_mode = WAL")  # kept by the file: one connection setting it is enough
-    except sqlite3.OperationalError:
-        pass  # another thread is switching it right now (the switch does not wait for a lock)
+    # WAL is kept by the file, so one connection setting it is enough; the
+    # error means another thread is switching it right now (no lock waited on)
+    with suppress(sqlite3.OperationalError):
+        conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("CREATE TABLE IF NOT EXISTS seen (key TEXT PRIMARY KEY, seen_at REAL NOT NULL)")
     conn.execute("CREATE INDEX IF NOT EXISTS seen_at ON seen(seen_at)")

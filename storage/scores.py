@@ -59,7 +59,7 @@ def load_scoring_orders(db: Database, cutoff: str) -> ScoringOrders:
             empty = np.zeros(0, dtype=np.int64)
             return ScoringOrders(empty, np.array([], dtype=object), empty, np.zeros(0))
         secs_text, amounts_text = db.execute(
-            "SELECT group_concat(unixepoch(ordered_at)), "  # noqa: S608
+            "SELECT group_concat(unixepoch(ordered_at)), "
             f"group_concat(CAST(round(amount * 1000000) AS INTEGER)) {where}", args,
         ).fetchone()
     ids = np.array(ids_text.split(_SEP), dtype=object)
@@ -182,7 +182,7 @@ def load_scores(
     if silenced_since:
         where += f" AND s.customer_id NOT IN ({silenced_customers_sql()})"
         args = [*args, silenced_since]
-    sql = _SCORE_SELECT + f"WHERE {where} ORDER BY value DESC, s.customer_id"  # noqa: S608
+    sql = _SCORE_SELECT + f"WHERE {where} ORDER BY value DESC, s.customer_id"
     if limit is not None:
         sql += " LIMIT ?"
         args = [*args, int(limit)]

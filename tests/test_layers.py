@@ -93,9 +93,9 @@ def test_tests_share_helpers_not_each_other():
     for path in [*(ROOT / "tests").rglob("*.py"), *(ROOT / "bench").rglob("*.py")]:
         tree = ast.parse(path.read_text(), filename=str(path))
         for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("tests."):
-                if not node.module.startswith("tests.support"):
-                    problems.append(f"{path.relative_to(ROOT)}:{node.lineno} imports {node.module}")
+            module = node.module if isinstance(node, ast.ImportFrom) else None
+            if module and module.startswith("tests.") and not module.startswith("tests.support"):
+                problems.append(f"{path.relative_to(ROOT)}:{node.lineno} imports {node.module}")
     assert not problems, "\n".join(problems)
 
 

@@ -71,7 +71,7 @@ TABLE = [
 ]
 
 
-@pytest.mark.parametrize("as_of, text, start, end, label, pstart, pend, plabel", TABLE,
+@pytest.mark.parametrize(("as_of", "text", "start", "end", "label", "pstart", "pend", "plabel"), TABLE,
                          ids=[f"{r[1]}@{r[0]}" for r in TABLE])
 def test_period_forms(as_of, text, start, end, label, pstart, pend, plabel):
     p = parse_period(text, D(as_of))
@@ -91,7 +91,7 @@ def test_default_is_last_quarter_and_words_list_works():
     assert parse_period(["LAST-QUARTER"], D("2026-11-22")).label == "2026-Q3"
 
 
-@pytest.mark.parametrize("text, message", [
+@pytest.mark.parametrize(("text", "message"), [
     ("2027-Q1", "starts after 2026-11-22"),
     ("2026-12", "starts after"),
     ("since 2026-12-01", "starts after"),

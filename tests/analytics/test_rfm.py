@@ -80,7 +80,7 @@ def test_no_orders_gives_an_empty_summary():
     assert rfm.empty
 
 
-@pytest.mark.parametrize("unit,scale", [("days", 1), ("weeks", 7)])
+@pytest.mark.parametrize(("unit", "scale"), [("days", 1), ("weeks", 7)])
 def test_in_unit_scales_recency_and_t(unit, scale):
     rfm = compute_rfm(_orders([("a", "2026-01-01T10:00:00Z", 1.0), ("a", "2026-01-15T10:00:00Z", 1.0)]),
                       date(2026, 1, 29))

@@ -25,7 +25,7 @@ PERSONAL = ("anna@bücher.de", "用户@例子.中国", "jürgen.müller@firma.de
             "müller", "1234567")
 
 
-@pytest.mark.parametrize("text, masked", [
+@pytest.mark.parametrize(("text", "masked"), [
     ("anna@bücher.de", "a•••@bücher.de"),
     ("jürgen.müller@firma.de", "j•••@firma.de"),
     ("用户@例子.中国", "用•••@例子.中国"),

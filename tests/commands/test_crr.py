@@ -99,7 +99,7 @@ def test_new_orders_after_an_import_are_seen_at_once(tmp_path):
     assert answer(ctx(), "crr 2026-Q2").data["E"] == 1
 
 
-@pytest.mark.parametrize("text, says", [
+@pytest.mark.parametrize(("text", "says"), [
     ("crr lsat-quarter", "Did you mean `last-quarter`?"),
     ("crr lastquarter", "Did you mean `last-quarter`?"),
     ("crr 30days", "Did you mean `30d`?"),

@@ -62,7 +62,7 @@ def test_a_follow_up_and_its_won_back_note_are_dated_locally(store, tmp_path):
 
 
 def test_the_score_counts_purchase_days_locally(store):
-    db, zone = store
+    db, _zone = store
     run = run_score(Context(db, as_of=DAY, now=datetime(2026, 3, 9, 12, tzinfo=UTC)))
     assert run.customers == 2
     recency = dict(db.execute("SELECT customer_id, recency_days FROM customer_scores"))

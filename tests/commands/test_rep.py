@@ -29,7 +29,7 @@ def _ask(db, text, user_id=None):
     return a
 
 
-@pytest.mark.parametrize("text, user", [("rep @uma", None), ("rep <@U0UMA001>", None), ("rep uma", None),
+@pytest.mark.parametrize(("text", "user"), [("rep @uma", None), ("rep <@U0UMA001>", None), ("rep uma", None),
                                         ("rep rep:@uma", None), ("rep", "U0UMA001")])
 def test_one_book(small, text, user):
     d = _ask(small, text, user).data
@@ -71,7 +71,7 @@ def test_a_request_reads_the_reps_once_however_many_words_it_tries(small):
     assert sum("FROM reps ORDER BY name" in s for s in statements) == 1
 
 
-@pytest.mark.parametrize("word, expected", [("<@U0UGO001>", "U0UGO001"), ("<@U0UGO001|ugo>", "U0UGO001"),
+@pytest.mark.parametrize(("word", "expected"), [("<@U0UGO001>", "U0UGO001"), ("<@U0UGO001|ugo>", "U0UGO001"),
                                             ("@Uma Reyes", "U0UMA001"), ("uma", "U0UMA001"), ("UGO", "U0UGO001"),
                                             ("U0SOMEONE", "U0SOMEONE"), ("UMA2", None), ("@", None), ("", None)])
 def test_which_rep_a_word_names(small, word, expected):

@@ -8,7 +8,7 @@ import random
 import shutil
 import signal
 import subprocess
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import pytest
@@ -60,7 +60,7 @@ def test_import_killed_at_random_points_then_rerun_holds_each_row_once(cdnow_pat
     done = snapshot(reference)
 
     rng = random.Random(SEED)
-    points = sorted(rng.uniform(0.05, 0.95) for _ in range(3)) + [1.0]  # 1.0: read, now merging
+    points = [*sorted(rng.uniform(0.05, 0.95) for _ in range(3)), 1.0]  # 1.0: read, now merging
     committed = 0
     for point in points:
         proc = start_cli(cdnow_path, "import", "orders", str(big))
@@ -120,10 +120,8 @@ def kill_digest_now(store: Path, channel: str, slack, env: dict, moment: str, rn
     slack.arm(None if moment == "random" else moment)
     proc = start_cli(store, "digest", "now", "--channel", channel, env=env)
     if moment == "random":
-        try:
+        with suppress(subprocess.TimeoutExpired):
             proc.wait(timeout=rng.uniform(0.2, 3.0))
-        except subprocess.TimeoutExpired:
-            pass
     else:
         wait_until(slack.holding.is_set, 60, f"the post to be held {moment} it lands", proc)
     sigkill(proc)

@@ -105,7 +105,7 @@ def test_slow_answer_acks_then_responds_then_uploads_privately(test_command, sen
     name = test_command("test-chart", chart_answer, slow=True)
     reply = sender.command(name, user_id=REP, channel_id="C0CHARTS")
     assert reply.status == 200 and "Working on it" in reply.json["text"]
-    (complete,) = slack.wait_for("files.completeUploadExternal")
+    (_complete,) = slack.wait_for("files.completeUploadExternal")
     assert slack.methods() == ["response_url", "conversations.open", "files.getUploadURLExternal", "upload",
                                "files.completeUploadExternal"]
     msg = slack.calls("response_url")[0].json

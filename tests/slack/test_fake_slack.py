@@ -69,7 +69,7 @@ def test_injected_failures_are_served_in_order(client, slack):
 
 
 def test_wait_for_is_bounded(slack):
-    with pytest.raises(AssertionError, match="waited 0.1s for 1 views.publish"):
+    with pytest.raises(AssertionError, match=r"waited 0\.1s for 1 views\.publish"):
         slack.wait_for("views.publish", timeout=0.1)
 
 

@@ -125,7 +125,7 @@ def test_a_replay_to_the_other_instance_is_not_applied_either(bot, sender, slack
         db.conn.close()
 
 
-@pytest.mark.parametrize("field, value", [("team_id", "T0OTHER"), ("api_app_id", "A0OTHER")])
+@pytest.mark.parametrize(("field", "value"), [("team_id", "T0OTHER"), ("api_app_id", "A0OTHER")])
 def test_a_request_from_another_workspace_or_app_is_refused(bot, sender, slack, field, value):
     params = dict(urllib.parse.parse_qsl(sender.command_body("config dismiss_days 79", user_id=ADMIN)))
     params[field] = value

@@ -24,7 +24,7 @@ def broken(ctx, req):
 
 
 @pytest.mark.parametrize("slow", [False, True], ids=["fast", "slow"])
-def test_an_error_reply_quotes_the_request_id_of_its_request(slow, test_command, sender, slack):  # noqa: F811
+def test_an_error_reply_quotes_the_request_id_of_its_request(slow, test_command, sender, slack):
     name = test_command("test-broken-ids", broken, slow=slow)
     reply = sender.command(name, user_id=REP, response_tag="broken")
     request_id = reply.headers["x-request-id"]

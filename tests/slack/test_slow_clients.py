@@ -2,6 +2,7 @@
 request one byte at a time (a slowloris) leave `/healthz` and Slack's
 requests answered, and the server's limits are the deliberate ones."""
 
+import contextlib
 import json
 import socket
 import threading
@@ -25,10 +26,8 @@ def test_trickling_connections_do_not_stop_health_checks_or_slack(bot, sender, s
     def trickle() -> None:
         while not stop.wait(0.2):
             for s in socks:
-                try:
+                with contextlib.suppress(OSError):
                     s.sendall(b"a")
-                except OSError:
-                    pass
 
     thread = threading.Thread(target=trickle, daemon=True)
     thread.start()

@@ -34,7 +34,7 @@ def test_newer_schema_is_refused(db_path):
     db["_sqlite_migrations"].insert({"migration_set": "retention-bot", "name": "m999_future",
                                      "applied_at": "2030-01-01"})
     db.conn.close()
-    with pytest.raises(StoreError, match="newer retention-bot.*m999_future"):
+    with pytest.raises(StoreError, match=r"newer retention-bot.*m999_future"):
         open_db(db_path)
 
 
@@ -70,7 +70,7 @@ def test_read_only_directory_gives_clear_error(tmp_path):
 
 
 def test_missing_directory_gives_clear_error_and_creates_nothing(tmp_path):
-    with pytest.raises(StoreError, match="directory .*nowhere does not exist"):
+    with pytest.raises(StoreError, match=r"directory .*nowhere does not exist"):
         open_db(tmp_path / "nowhere" / "x.db")
     assert not (tmp_path / "nowhere").exists()
 

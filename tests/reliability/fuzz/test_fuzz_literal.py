@@ -176,7 +176,7 @@ def test_hostile_ids_from_imported_files_never_become_mentions(tmp_path):
     (tmp_path / "customers.csv").write_text(
         f'id,name,company,owner_rep_id\n"{customer}",Ann,Co,\nC2,Bob,Co,U0GOOD001\n')
     days = [f"2026-{m:02d}-{d:02d}" for m in range(1, 7) for d in (1, 11, 21)]
-    rows = [f'"{customer}",{day},900' for day in days] + [f"C2,{day},10" for day in days + ["2026-11-01"]]
+    rows = [f'"{customer}",{day},900' for day in days] + [f"C2,{day},10" for day in [*days, "2026-11-01"]]
     (tmp_path / "orders.csv").write_text("customer_id,ordered_at,amount\n" + "\n".join(rows) + "\n")
     for kind in ("reps", "customers", "orders"):
         import_file(db, kind, tmp_path / f"{kind}.csv", now=NOW)
