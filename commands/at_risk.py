@@ -41,7 +41,7 @@ def handle_at_risk(ctx: Context, req: Request) -> Answer:
     silenced = silence_start(ctx.now, ctx.settings["dismiss_days"])
     rows = load_scores(ctx.db, req.filters, quiet_only=True, limit=n, silenced_since=silenced)
     counts = count_scores(ctx.db, req.filters, silenced_since=silenced)
-    customers = [customer_entry(r) for r in rows.to_dict("records")]
+    customers = [customer_entry(r) for r in rows]
     data = {"as_of": summary["as_of"], "model": summary, "total": counts["quiet"], "shown": len(customers),
             "scored": counts["scored"], "customers": customers, "capped": capped_note(req, MAX_SHOWN) or None}
     return Answer("at-risk", data, build_at_risk_message(data, title, ctx.currency))

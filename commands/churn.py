@@ -43,10 +43,10 @@ def lost_customers(k: KpiInputs, lost: np.ndarray, hi: int) -> list[dict]:
     j = k.frame.upto(hi)
     mine = np.isin(k.frame.cust[:j], top)
     ts, cust = k.frame.ts[:j][mine], k.frame.cust[:j][mine]
-    names = load_customers_by_rowid(k.ctx.db, k.frame.rowid[top]).set_index("rowid")
+    names = load_customers_by_rowid(k.ctx.db, k.frame.rowid[top])
     out = []
     for pos in top:
-        row = names.loc[int(k.frame.rowid[pos])]
+        row = names[int(k.frame.rowid[pos])]
         last = datetime.fromtimestamp(int(ts[cust == pos].max()), UTC).astimezone(k.tz).date()
         out.append({
             "id": row["id"], "name": row["name"], "company": row["company"],

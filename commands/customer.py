@@ -29,7 +29,7 @@ def handle_customer(ctx: Context, req: Request) -> Answer:
         raise UsageError("say which customer, e.g. `customer jane@example.com` or `customer Acme`", command="customer")
     found = find_customers(ctx.db, query, req.filters, limit=PICK_LIST + 1)
     scope = filter_label(req)
-    if found.empty:
+    if not found:
         data = {"query": query, "matches": []}
         text = f"No customer matches “{B.escape(B.clip(query, 100))}”{scope}."
         hint = ("Try part of a name, company or email, or the customer id."
@@ -37,7 +37,7 @@ def handle_customer(ctx: Context, req: Request) -> Answer:
         return Answer("customer", data, B.message(text, [B.section(f"{text}\n{hint}")]), ok=False)
     if len(found) > 1:
         return Answer("customer", *_pick_list(query, found, scope))
-    row = found.iloc[0].to_dict()
+    row = found[0]
     orders = load_customer_orders(ctx.db, row["id"], ctx.cutoff)
     rfm = compute_rfm(orders, ctx.as_of, str(ctx.tz))
     score = load_score(ctx.db, row["id"])
@@ -46,10 +46,9 @@ def handle_customer(ctx: Context, req: Request) -> Answer:
     return Answer("customer", data, build_customer_message(data, ctx.currency))
 
 
-def _pick_list(query: str, found, scope: str) -> tuple[dict, dict]:
-    shown = found.head(PICK_LIST)
+def _pick_list(query: str, found: list[dict], scope: str) -> tuple[dict, dict]:
     matches = [{"customer_id": r["id"], "name": r["name"], "company": r["company"], "email": r["email"]}
-               for r in shown.to_dict("records")]
+               for r in found[:PICK_LIST]]
     lines = []
     for m in matches:
         label = B.literal(m["name"] or m["customer_id"])

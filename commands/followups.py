@@ -1,6 +1,7 @@
 """`/retention followups [mine|all]`: the follow-ups still open — whose
 customer, since when, what is at stake — and how recent ones ended."""
 
+from collections import Counter
 from datetime import timedelta, tzinfo
 
 from commands import blocks as B
@@ -25,15 +26,15 @@ def handle_followups(ctx: Context, req: Request) -> Answer:
     rep_id = ctx.user_id if scope == "mine" else None
     since = format_utc(ctx.now - timedelta(days=CLOSED_DAYS))
     rows = load_followups(ctx.db, rep_id or req.filters.rep_id, req.filters, closed_since=since)
-    open_rows = rows[rows["closed_at"].isna()]
-    closed = rows[rows["closed_at"].notna()]
+    open_rows = [r for r in rows if r["closed_at"] is None]
+    closed = Counter(r["state"] for r in rows if r["closed_at"] is not None)
     data = {
         "scope": scope,
         "rep_id": rep_id or req.filters.rep_id,
         "open": len(open_rows),
         "shown": min(shown, len(open_rows)),
-        "followups": [_row(r) for r in open_rows.to_dict("records")],
-        f"closed_last_{CLOSED_DAYS}_days": {str(k): int(v) for k, v in closed["state"].value_counts().items()},
+        "followups": open_rows,
+        f"closed_last_{CLOSED_DAYS}_days": dict(closed.most_common()),
     }
     return Answer("followups", data, build_followups_message(data, ctx.currency, ctx.as_of.isoformat(), ctx.tz))
 
@@ -63,10 +64,6 @@ def read_scope(ctx: Context, req: Request) -> str:
         raise UsageError("I don't know who you are here, so I can't find yours; try `followups all`",
                          command="followups")
     return word
-
-
-def _row(r: dict) -> dict:
-    return {**r, "reminder_count": int(r["reminder_count"] or 0)}
 
 
 def build_followups_message(d: dict, currency: str, as_of: str, tz: tzinfo) -> dict:

@@ -49,9 +49,8 @@ def handle_rep(ctx: Context, req: Request) -> Answer:
             "activity_window": k.window}
     followups = load_followups(ctx.db, rep_id, Filters(segment=req.filters.segment, book=book))
     data["open_followups"] = len(followups)
-    data["followups"] = followups.head(FOLLOWUPS_SHOWN)[
-        ["customer_id", "customer_name", "state", "opened_at", "value_at_open"]
-    ].to_dict("records")
+    data["followups"] = [{k: f[k] for k in ("customer_id", "customer_name", "state", "opened_at", "value_at_open")}
+                         for f in followups[:FOLLOWUPS_SHOWN]]
     title = f"Book of {B.escape(rep['name'] or rep_id)}"
     if not k.has_orders:
         return Answer("rep", data, empty_store_message(title))
@@ -121,13 +120,13 @@ def team_answer(ctx: Context, req: Request) -> Answer:
     basis = book_basis(k)
     owned = load_books(ctx.db, filters)
     rows = []
-    for r in load_rep_books(ctx.db, filters).itertuples():
-        if book is not None and r.id not in book:
+    for r in load_rep_books(ctx.db, filters):
+        if book is not None and r["id"] not in book:
             continue
-        mine = Scope.build(k.frame, owned.get(r.id, np.zeros(0, np.int64)))
+        mine = Scope.build(k.frame, owned.get(r["id"], np.zeros(0, np.int64)))
         assert mine.keep is not None  # built from rowids, never "everyone"
         numbers = book_numbers(basis, mine.keep)
-        rows.append({"id": r.id, "name": r.name, **numbers, "open_followups": int(r.open_followups)})
+        rows.append({"id": r["id"], "name": r["name"], **numbers, "open_followups": r["open_followups"]})
     data = {"crr_period": basis.period.to_dict(), "activity_window": k.window, "reps": rows}
     title = "Team books"
     if not k.has_orders:

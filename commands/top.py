@@ -6,8 +6,6 @@ revenue in that period."""
 from datetime import datetime
 from typing import Any
 
-import pandas as pd
-
 from analytics.kpis import rank_by_revenue
 from analytics.quiet import alive_text
 from analytics.value import value_label
@@ -47,7 +45,7 @@ def handle_top(ctx: Context, req: Request) -> Answer:
         start, end = period_utc(period, ctx.tz)
         rows, total = _top_revenue(ctx, req, start, min(end, ctx.cutoff), n)
         data = {"basis": "revenue", "period": period.to_dict(), "total": total,
-                "customers": [_revenue_entry(r) for r in rows.to_dict("records")]}
+                "customers": [_revenue_entry(r) for r in rows]}
         title = f"Top customers by revenue, {period.label}{scope}"
         note = f"{period.start.isoformat()} to {period.end.isoformat()}"
     elif summary is not None:
@@ -55,13 +53,13 @@ def handle_top(ctx: Context, req: Request) -> Answer:
         basis = "predicted_clv_12m" if summary["model"] != "rules" else "revenue_12m"
         data = {"basis": basis, "period": None, "total": count_scores(ctx.db, req.filters)["scored"],
                 "as_of": summary["as_of"], "model": summary,
-                "customers": [_score_entry(r) for r in rows.to_dict("records")]}
+                "customers": [_score_entry(r) for r in rows]}
         title = f"Top customers by {value_label(basis != 'revenue_12m')}{scope}"
         note = f"{B.escape(model_line(summary))} · scores as of {summary['as_of']}"
     else:
         rows, total = _top_revenue(ctx, req, None, ctx.cutoff, n)
         data = {"basis": "revenue", "period": None, "total": total,
-                "customers": [_revenue_entry(r) for r in rows.to_dict("records")]}
+                "customers": [_revenue_entry(r) for r in rows]}
         title = f"Top customers by revenue to date{scope}"
         note = B.escape(model_line(None))
     capped = capped_note(req, MAX_SHOWN)
@@ -71,18 +69,18 @@ def handle_top(ctx: Context, req: Request) -> Answer:
     return Answer("top", data, build_top_message(data, title, note, ctx.currency))
 
 
-def _top_revenue(ctx: Context, req: Request, start: str | None, end: str, n: int) -> tuple[pd.DataFrame, int]:
+def _top_revenue(ctx: Context, req: Request, start: str | None, end: str, n: int) -> tuple[list[dict], int]:
     """Customers by counted revenue in [start, end) (all time without
     `start`), best first, and how many customers in scope bought then."""
     inputs = read_inputs(ctx, req)
     frame = inputs.frame
     lo = int(parse_utc(start).timestamp()) if start else 0
     ranked = rank_by_revenue(frame, inputs.scope, lo, int(parse_utc(end).timestamp()), n)
-    who = load_customers_by_rowid(ctx.db, frame.rowid[ranked.positions]).set_index("rowid")
-    rows = who.loc[frame.rowid[ranked.positions]].reset_index(drop=True).rename(columns={"id": "customer_id"})
-    rows["revenue"] = ranked.revenue
-    rows["orders"] = ranked.orders
-    rows["last_order"] = [datetime.fromtimestamp(t, ctx.tz).date().isoformat() for t in ranked.last_ts]
+    rowids = frame.rowid[ranked.positions]
+    who = load_customers_by_rowid(ctx.db, rowids)
+    rows = [{**who[int(rowid)], "customer_id": who[int(rowid)]["id"], "revenue": float(revenue), "orders": int(orders),
+             "last_order": datetime.fromtimestamp(int(t), ctx.tz).date().isoformat()}
+            for rowid, revenue, orders, t in zip(rowids, ranked.revenue, ranked.orders, ranked.last_ts, strict=True)]
     return rows, ranked.buyers
 
 

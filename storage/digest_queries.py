@@ -8,7 +8,6 @@ went out does not hide what it would have said). Lists come back as plain
 dicts (NULL as None), most valuable first, with the total beside them.
 """
 
-from typing import Any
 
 from sqlite_utils import Database
 
@@ -22,11 +21,6 @@ _ITEM_SELECT = (
     "FROM followups f JOIN customers c ON c.id = f.customer_id "
     "LEFT JOIN customer_scores s ON s.customer_id = f.customer_id "
 )
-
-
-def _dicts(cursor) -> list[dict[str, Any]]:
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def previous_digest_at(db: Database, channel: str, local_date: str) -> str | None:
@@ -49,7 +43,7 @@ def load_due_items(db: Database, rep_id: str, now: str, silence_start: str, limi
              f"AND f.customer_id NOT IN ({silenced_customers_sql()})")
     args = [rep_id, now, silence_start]
     total = db.execute(f"SELECT COUNT(*) FROM followups f {where}", args).fetchone()[0]  # noqa: S608
-    rows = _dicts(db.execute(_ITEM_SELECT + where + " ORDER BY value DESC, f.id LIMIT ?", [*args, int(limit)]))
+    rows = list(db.query(_ITEM_SELECT + where + " ORDER BY value DESC, f.id LIMIT ?", [*args, int(limit)]))
     return rows, total
 
 
@@ -58,14 +52,14 @@ def load_items(db: Database, followup_ids: list[int]) -> list[dict]:
     if not followup_ids:
         return []
     marks = ", ".join("?" * len(followup_ids))
-    rows = {r["followup_id"]: r for r in _dicts(db.execute(
-        _ITEM_SELECT + f"WHERE f.id IN ({marks})", [int(i) for i in followup_ids]))}
+    rows = {r["followup_id"]: r for r in db.query(
+        _ITEM_SELECT + f"WHERE f.id IN ({marks})", [int(i) for i in followup_ids])}
     return [rows[i] for i in followup_ids if i in rows]
 
 
 def load_customer_item(db: Database, customer_id: str) -> dict | None:
     """The customer's current (else latest) follow-up as a message item."""
-    rows = _dicts(db.execute(
+    rows = list(db.query(
         _ITEM_SELECT + "WHERE f.customer_id = ? ORDER BY f.closed_at IS NOT NULL, f.opened_at DESC LIMIT 1",
         [customer_id]))
     return rows[0] if rows else None
@@ -79,7 +73,7 @@ def load_went_quiet(db: Database, since: str, until: str, silence_start: str, li
              f"AND f.customer_id NOT IN ({silenced_customers_sql()})")
     args = [since, until, silence_start]
     total = db.execute(f"SELECT COUNT(*) FROM followups f {where}", args).fetchone()[0]  # noqa: S608
-    rows = _dicts(db.execute(_ITEM_SELECT + where + " ORDER BY value DESC, f.id LIMIT ?", [*args, int(limit)]))
+    rows = list(db.query(_ITEM_SELECT + where + " ORDER BY value DESC, f.id LIMIT ?", [*args, int(limit)]))
     return rows, total
 
 
@@ -87,7 +81,7 @@ def load_won_back(db: Database, since: str, until: str, limit: int) -> tuple[lis
     """Follow-ups closed as won back in [since, until), with the credited rep."""
     where = "WHERE f.state = 'won_back' AND f.closed_at >= ? AND f.closed_at < ?"
     total = db.execute(f"SELECT COUNT(*) FROM followups f {where}", [since, until]).fetchone()[0]  # noqa: S608
-    rows = _dicts(db.execute(_ITEM_SELECT + where + " ORDER BY f.value_at_open DESC, f.id LIMIT ?",
+    rows = list(db.query(_ITEM_SELECT + where + " ORDER BY f.value_at_open DESC, f.id LIMIT ?",
                              [since, until, int(limit)]))
     return rows, total
 

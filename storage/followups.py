@@ -2,11 +2,10 @@
 
 from datetime import datetime, tzinfo
 
-import pandas as pd
 from sqlite_utils import Database
 
 from storage.fields import format_utc, local_day
-from storage.queries import Filters, nulls_as_none
+from storage.queries import Filters
 from storage.schema import COUNTED_STATUS
 
 # `contacted` is not closed: the customer's next order still closes it as won
@@ -33,7 +32,7 @@ def mark_won_back(db: Database, now: datetime, tz: tzinfo, *, touched: bool = Fa
     return len(closed)
 
 
-def load_followups(db: Database, rep_id: str | None, filters: Filters, *, closed_since: str | None = None) -> pd.DataFrame:
+def load_followups(db: Database, rep_id: str | None, filters: Filters, *, closed_since: str | None = None) -> list[dict]:
     """Follow-ups not yet closed (and, with `closed_since`, those closed since
     then), with the customer's name; `rep_id` limits them to one rep."""
     where, args = filters.where()
@@ -47,12 +46,10 @@ def load_followups(db: Database, rep_id: str | None, filters: Filters, *, closed
         params.append(closed_since)
     else:
         cond.append("f.closed_at IS NULL")
-    df = pd.read_sql_query(
+    return list(db.query(
         "SELECT f.id, f.customer_id, c.name AS customer_name, c.company, f.rep_id, f.state, "  # noqa: S608
         "f.opened_at, f.snooze_until, f.reminded_at, f.reminder_count, f.escalated_at, f.closed_at, "
         "f.value_at_open, f.note FROM followups f JOIN customers c ON c.id = f.customer_id "
         f"WHERE {' AND '.join(cond)} ORDER BY f.closed_at IS NOT NULL, f.value_at_open DESC, f.opened_at",
-        db.conn,
-        params=params,
-    )
-    return nulls_as_none(df, numbers=True)
+        params,
+    ))

@@ -3,7 +3,7 @@
 import pandas as pd
 from sqlite_utils import Database
 
-from storage.queries import NO_FILTERS, Filters, nulls_as_none
+from storage.queries import NO_FILTERS, Filters
 from storage.schema import COUNTED_STATUS
 
 _CUSTOMER_COLS = "c.id, c.name, c.email, c.company, c.segment, c.owner_rep_id, c.created_at, c.churned_at"
@@ -22,25 +22,25 @@ def find_customer_id(db: Database, text: str) -> str | None:
     return named[0][0] if len(named) == 1 else None
 
 
-def find_customers(db: Database, query: str, filters: Filters = NO_FILTERS, limit: int = 10) -> pd.DataFrame:
+def find_customers(db: Database, query: str, filters: Filters = NO_FILTERS, limit: int = 10) -> list[dict]:
     """Customers matching `query`: an exact id or email wins outright;
     otherwise every name, company or email containing it (case-insensitive),
     the biggest spenders first. At most `limit` rows."""
     where, args = filters.where()
     q = query.strip()
-    exact = nulls_as_none(pd.read_sql_query(
+    exact = list(db.query(
         f"SELECT {_CUSTOMER_COLS} FROM customers c WHERE {where} AND (c.id = ? OR c.email = ? COLLATE NOCASE) "  # noqa: S608
         "ORDER BY c.id = ? DESC LIMIT 1",
-        db.conn, params=[*args, q, q, q],
+        [*args, q, q, q],
     ))
-    if len(exact):
+    if exact:
         return exact
     like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    return nulls_as_none(pd.read_sql_query(
+    return list(db.query(
         f"SELECT {_CUSTOMER_COLS} FROM customers c WHERE {where} AND ("  # noqa: S608
         "c.name LIKE ? ESCAPE '\\' OR c.company LIKE ? ESCAPE '\\' OR c.email LIKE ? ESCAPE '\\') "
         "ORDER BY c.revenue DESC, c.id LIMIT ?",
-        db.conn, params=[*args, like, like, like, int(limit)],
+        [*args, like, like, like, int(limit)],
     ))
 
 

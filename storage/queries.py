@@ -42,17 +42,6 @@ class Filters:
 NO_FILTERS = Filters()
 
 
-def nulls_as_none(df: pd.DataFrame, *, numbers: bool = False) -> pd.DataFrame:
-    """NULL stays None in text columns (and, with `numbers`, in every column
-    of rows headed for JSON), never NaN: pandas 3 reads SQL text as `str`
-    columns whose missing value is NaN, which a message would show as "nan"
-    and which is truthy where code asks `if row["company"]`."""
-    for col in df.columns:
-        if numbers or pd.api.types.is_object_dtype(df[col]) or pd.api.types.is_string_dtype(df[col]):
-            df[col] = df[col].astype(object).where(df[col].notna(), None)
-    return df
-
-
 def load_last_order_at(db: Database) -> str | None:
     """Newest counted-or-not order time in the store (index lookup)."""
     return db.execute("SELECT MAX(ordered_at) FROM orders").fetchone()[0]
@@ -169,19 +158,19 @@ def count_customers_without_orders(db: Database, cutoff: str, filters: Filters) 
     ).fetchone()[0]
 
 
-def load_customers_by_rowid(db: Database, rowids) -> pd.DataFrame:
-    """Names and owners of a few customers, for lists in messages."""
+def load_customers_by_rowid(db: Database, rowids) -> dict[int, dict]:
+    """Names and owners of a few customers, for lists in messages, by
+    customers.rowid (the order frame's customer key)."""
     rowids = [int(r) for r in rowids]
     if not rowids:
-        return pd.DataFrame(columns=["rowid", "id", "name", "email", "company", "segment", "owner_rep_id"])
+        return {}
     marks = ",".join("?" * len(rowids))
-    df = pd.read_sql_query(
+    rows = db.query(
         f"SELECT rowid AS rowid, id, name, email, company, segment, owner_rep_id FROM customers "  # noqa: S608
         f"WHERE rowid IN ({marks})",
-        db.conn,
-        params=rowids,
+        rowids,
     )
-    return nulls_as_none(df, numbers=True)
+    return {row["rowid"]: row for row in rows}
 
 
 def load_feedback(db: Database, start: str, end: str, filters: Filters) -> pd.DataFrame:

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 from sqlite_utils import Database
 
-from storage.queries import Filters, nulls_as_none
+from storage.queries import Filters
 
 
 def load_books(db: Database, filters: Filters) -> dict[str, np.ndarray]:
@@ -20,16 +20,15 @@ def load_books(db: Database, filters: Filters) -> dict[str, np.ndarray]:
     return {rep: group.to_numpy(np.int64) for rep, group in owners.groupby("rep")["rowid"]}
 
 
-def load_rep_books(db: Database, filters: Filters) -> pd.DataFrame:
+def load_rep_books(db: Database, filters: Filters) -> list[dict]:
     """Per rep: customers owned and open follow-ups (customers of no rep left out)."""
     where, args = filters.where()
-    return nulls_as_none(pd.read_sql_query(
+    return list(db.query(
         "SELECT r.id, r.name, r.email, r.active, "  # noqa: S608
         f"(SELECT COUNT(*) FROM customers c WHERE c.owner_rep_id = r.id AND {where}) AS customers, "
         "(SELECT COUNT(*) FROM followups f WHERE f.rep_id = r.id AND f.closed_at IS NULL) AS open_followups "
         "FROM reps r ORDER BY r.name, r.id",
-        db.conn,
-        params=args,
+        args,
     ))
 
 

@@ -18,7 +18,7 @@ from sqlite_utils import Database
 
 from storage.db import transaction
 from storage.followup_actions import silenced_customers_sql
-from storage.queries import NO_FILTERS, Filters, nulls_as_none
+from storage.queries import NO_FILTERS, Filters
 from storage.schema import COUNTED_STATUS
 
 SCORE_COLUMNS = (
@@ -171,7 +171,7 @@ _SCORE_SELECT = (
 def load_scores(
     db: Database, filters: Filters = NO_FILTERS, *, quiet_only: bool = False, limit: int | None = None,
     silenced_since: str | None = None,
-) -> pd.DataFrame:
+) -> list[dict]:
     """Stored scores with the customer's name, segment and owner and any open
     follow-up, highest value first (value = predicted 12-month value, or
     trailing 12-month revenue when the run used rules). With `silenced_since`,
@@ -186,7 +186,7 @@ def load_scores(
     if limit is not None:
         sql += " LIMIT ?"
         args = [*args, int(limit)]
-    return nulls_as_none(pd.read_sql_query(sql, db.conn, params=args))
+    return list(db.query(sql, args))
 
 
 
@@ -206,5 +206,4 @@ def count_scores(db: Database, filters: Filters = NO_FILTERS, *, silenced_since:
 
 
 def load_score(db: Database, customer_id: str) -> dict | None:
-    df = nulls_as_none(pd.read_sql_query(_SCORE_SELECT + "WHERE s.customer_id = ?", db.conn, params=[customer_id]))
-    return None if df.empty else df.iloc[0].to_dict()
+    return next(db.query(_SCORE_SELECT + "WHERE s.customer_id = ?", [customer_id]), None)

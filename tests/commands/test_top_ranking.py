@@ -44,10 +44,10 @@ def test_frame_ranking_matches_sql(demo, filters, start):
     ours, buyers = _top_revenue(ctx, Request("top", filters=filters), start, end, 15)
     expected, expected_buyers = _sql_top(demo, start, end, filters, 15)
     assert buyers == expected_buyers > 15
-    assert list(ours.customer_id) == [r[0] for r in expected]
-    assert list(ours.revenue) == pytest.approx([r[1] for r in expected])
-    assert list(ours.orders) == [r[2] for r in expected]
-    assert list(ours.last_order) == [r[3][:10] for r in expected]  # a UTC workspace: the UTC day
+    assert [r["customer_id"] for r in ours] == [r[0] for r in expected]
+    assert [r["revenue"] for r in ours] == pytest.approx([r[1] for r in expected])
+    assert [r["orders"] for r in ours] == [r[2] for r in expected]
+    assert [r["last_order"] for r in ours] == [r[3][:10] for r in expected]  # a UTC workspace: the UTC day
 
 
 def test_top_command_by_period_reports_numbers(demo):
