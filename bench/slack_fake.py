@@ -87,8 +87,9 @@ class Failure:
 
 
 class FakeSlack:
-    def __init__(self, *, token: str = BOT_TOKEN, app_token: str = APP_TOKEN, scopes=SCOPES):
+    def __init__(self, *, token: str = BOT_TOKEN, app_token: str = APP_TOKEN, scopes=SCOPES, clock=time.time):
         self.token = token
+        self.clock = clock  # epoch seconds for message ts: Slack's clock, real unless a test fixes it
         self.app_token = app_token
         self.scopes = list(scopes)
         self.users: dict[str, dict] = {}  # users.info overrides, by user id
@@ -218,7 +219,7 @@ class FakeSlack:
         return handler(params)
 
     def _ts(self) -> str:
-        return f"{time.time():.6f}"
+        return f"{self.clock():.6f}"
 
     def _api_auth_test(self, params):
         return (

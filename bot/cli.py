@@ -7,8 +7,9 @@ import math
 import os
 import sqlite3
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import click
@@ -30,6 +31,7 @@ class State:
     as_of: date | None
     verbose: int
     db_explicit: bool
+    clock: Callable[[], datetime] = utc_now
     _db: object = field(default=None, repr=False)
 
     def db(self, *, create: bool = False):
@@ -45,10 +47,10 @@ class State:
         return self._db
 
     def context(self, **kw):
-        """A Context on the store; `now` is the wall clock unless given (only bot/ reads it)."""
+        """A Context on the store; `now` is the clock's unless given (only bot/ reads it)."""
         from commands import Context
 
-        kw.setdefault("now", utc_now())
+        kw.setdefault("now", self.clock())
         return Context(self.db(), as_of=self.as_of, read_only=self.as_of is not None, **kw)
 
     def refuse_as_of(self, what: str) -> None:
@@ -97,7 +99,9 @@ def main(ctx: click.Context, db_path: str, as_of: date | None, verbose: int, log
     sales and account teams, in Slack or in this console."""
     configure_logging(verbose, log_format)
     explicit = ctx.get_parameter_source("db_path") != click.core.ParameterSource.DEFAULT
-    ctx.obj = State(db_path=db_path, as_of=as_of, verbose=verbose, db_explicit=explicit)
+    # a clock handed in as the context object (tests: `invoke(main, args, obj=clock)`) replaces the wall clock
+    clock = ctx.obj if callable(ctx.obj) else utc_now
+    ctx.obj = State(db_path=db_path, as_of=as_of, verbose=verbose, db_explicit=explicit, clock=clock)
 
 
 @main.command("import")
@@ -152,7 +156,7 @@ def import_cmd(state: State, kind, file, fmt, maps, skip_invalid, dry_run, decim
         progress.start()
     try:
         report = import_file(db, kind, file, fmt=fmt, mapping=mapping, skip_invalid=skip_invalid,
-                             dry_run=dry_run, tz=tz, now=utc_now(), on_bytes=on_bytes, decimal=decimal)
+                             dry_run=dry_run, tz=tz, now=state.clock(), on_bytes=on_bytes, decimal=decimal)
     except ImportRejected as e:
         if progress:
             progress.stop()
@@ -185,7 +189,7 @@ def _import_rates(state: State, file: str, to_currency: str | None, dry_run: boo
     except FieldError as e:
         raise click.UsageError(f"--to {to_currency!r}: {e.problem} ({e.fix})") from None
     try:
-        report = import_rates(db, file, base=base, tz=ZoneInfo(settings["timezone"]), now=utc_now(), dry_run=dry_run)
+        report = import_rates(db, file, base=base, tz=ZoneInfo(settings["timezone"]), now=state.clock(), dry_run=dry_run)
     except ImportRejected as e:
         for line in e.report.lines():
             click.echo(line, err=True)
@@ -451,7 +455,7 @@ def _now(state: State):
     from storage.settings import load_settings
 
     if state.as_of is None:
-        return utc_now()
+        return state.clock()
     return noon_of(state.as_of, ZoneInfo(load_settings(state.db())["timezone"]))
 
 

@@ -3,8 +3,7 @@ through the fake Slack when SLACK_BOT_TOKEN is set, printing otherwise,
 and never posting a channel's digest twice on one local day by accident."""
 
 import json
-from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 import pytest
 from click.testing import CliRunner
@@ -14,14 +13,12 @@ from storage import open_db
 from storage.deliveries import claim_delivery, enqueue_delivery
 from storage.settings import upsert_setting
 from tests.support.followups import CHANNEL, REP, make_store
+from tests.support.slack import SLACK_START
 from tests.support.stores import SET_AT
 
-AS_OF = ["--as-of", "2026-11-23"]  # previews only: --as-of changes nothing, so posting runs on today
-TZ = "America/Los_Angeles"  # the digest channel's zone
-
-
-def today(zone: str) -> str:
-    return datetime.now(ZoneInfo(zone)).date().isoformat()
+AS_OF = ["--as-of", "2026-11-23"]  # previews only: --as-of changes nothing, so posting runs on "now"
+NOW = SLACK_START  # the CLI's clock: Tue 09:30 in the digest channel's zone
+DAY = "2026-11-24"  # its local day there (America/Los_Angeles)
 
 
 @pytest.fixture
@@ -34,7 +31,7 @@ def store(db_path):
 
 def run(args, slack=None):
     env = {"SLACK_BOT_TOKEN": slack.token, "SLACK_API_URL": slack.api_url} if slack else {"SLACK_BOT_TOKEN": None}
-    return CliRunner().invoke(main, args, env=env, catch_exceptions=False)
+    return CliRunner().invoke(main, args, env=env, catch_exceptions=False, obj=lambda: NOW)
 
 
 def deliveries(path) -> list[tuple]:
@@ -55,7 +52,7 @@ def test_digest_now_twice_says_already_sent_and_posts_once_then_force_posts_agai
     forced = run(["--db", str(store), "digest", "now", "--force"], slack)
     assert forced.exit_code == 0 and "sent" in forced.output
     assert len(slack.posted()) == 2
-    assert deliveries(store) == [(f"digest:{today(TZ)}:{CHANNEL}", "sent"), (f"digest:{today(TZ)}:{CHANNEL}:r2", "sent")]
+    assert deliveries(store) == [(f"digest:{DAY}:{CHANNEL}", "sent"), (f"digest:{DAY}:{CHANNEL}:r2", "sent")]
 
 
 def test_without_a_token_now_prints_and_posts_nothing(store):
@@ -97,11 +94,11 @@ def test_slack_posts_then_fails_and_the_second_digest_now_records_it_without_pos
     first = run(["--db", str(store), "digest", "now"], slack)
     assert first.exit_code == 1
     assert "posted, but Slack did not confirm it" in first.output and "looks for it in the channel" in first.output
-    assert deliveries(store) == [(f"digest:{today(TZ)}:{CHANNEL}", "pending")]
+    assert deliveries(store) == [(f"digest:{DAY}:{CHANNEL}", "pending")]
     second = run(["--db", str(store), "digest", "now"], slack)
     assert second.exit_code == 0, second.output
     assert "sent — the earlier attempt's post is in the channel" in second.output
-    assert deliveries(store) == [(f"digest:{today(TZ)}:{CHANNEL}", "sent")]
+    assert deliveries(store) == [(f"digest:{DAY}:{CHANNEL}", "sent")]
     assert len(slack.posted()) == 1 and len(slack.calls("chat.postMessage")) == 1
     third = run(["--db", str(store), "digest", "now"], slack)
     assert "already sent today" in third.output and len(slack.calls("chat.postMessage")) == 1
@@ -109,9 +106,9 @@ def test_slack_posts_then_fails_and_the_second_digest_now_records_it_without_pos
 
 def test_digest_now_while_another_process_sends_it_says_so_and_posts_nothing(store, slack):
     db = open_db(store)
-    key = f"digest:{today(TZ)}:{CHANNEL}"
-    enqueue_delivery(db, key, "digest", CHANNEL, {"text": "x"}, datetime.now(UTC))
-    claim_delivery(db, key, datetime.now(UTC), timedelta(minutes=15))
+    key = f"digest:{DAY}:{CHANNEL}"
+    enqueue_delivery(db, key, "digest", CHANNEL, {"text": "x"}, NOW)
+    claim_delivery(db, key, NOW, timedelta(minutes=15))
     db.conn.close()
     r = run(["--db", str(store), "digest", "now"], slack)
     assert r.exit_code == 1

@@ -4,7 +4,7 @@ happens to Slack or to the process."""
 import logging
 import socket
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from slack_sdk import WebClient
@@ -21,11 +21,11 @@ from bot.outbox import (
 from storage import open_db
 from storage.deliveries import claim_delivery, enqueue_delivery, load_delivery
 from storage.settings import upsert_setting
-from tests.support.slack import HistorySlack, tag_of
+from tests.support.slack import SLACK_START, HistorySlack, tag_of
 
-# Real time as the base: the fake stamps messages with real time, and the
-# history check looks from the delivery's creation onwards.
-NOW = datetime.now(UTC).replace(microsecond=0)
+# The fake stamps messages from SLACK_START on, and the history check looks
+# from the delivery's creation onwards.
+NOW = SLACK_START
 MSG = {"text": "Churn digest", "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "All quiet."}}]}
 
 

@@ -5,7 +5,10 @@ message must pass, and a plausible invocation of each command."""
 import json
 import re
 import threading
+import time
 from collections import defaultdict
+from collections.abc import Callable
+from datetime import UTC, datetime
 
 from bench.slack_fake import REP, Failure, FakeSlack
 from bot.outbox import delivery_tag
@@ -13,6 +16,17 @@ from commands import blocks as B
 from storage import open_db
 
 SOMETHING_WRONG = "something went wrong"
+
+# When a test's Slack starts: Tue 24 Nov 2026, 09:30 in Los Angeles. The
+# outbox tests' `now` and the fake's message stamps both run from it.
+SLACK_START = datetime(2026, 11, 24, 17, 30, tzinfo=UTC)
+
+
+def slack_clock(origin: datetime = SLACK_START) -> Callable[[], float]:
+    """Epoch seconds from `origin` at real speed: later posts get later ts,
+    and nothing depends on the day the suite runs."""
+    start = time.monotonic()
+    return lambda: origin.timestamp() + (time.monotonic() - start)
 
 # The worked example of "Verifying requests from Slack" (docs.slack.dev /
 # api.slack.com). Note: the issue quoted the body with token=
