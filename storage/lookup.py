@@ -29,18 +29,18 @@ def find_customers(db: Database, query: str, filters: Filters = NO_FILTERS, limi
     where, args = filters.where()
     q = query.strip()
     exact = nulls_as_none(pd.read_sql_query(
-        f"SELECT {_CUSTOMER_COLS} FROM customers c WHERE {where} AND (c.id = ? OR c.email = ? COLLATE NOCASE) "  # noqa: S608
-        "ORDER BY c.id = ? DESC LIMIT 1",
-        db.conn, params=[*args, q, q, q],
+        f"SELECT {_CUSTOMER_COLS} FROM customers c WHERE {where} AND (c.id = :q OR c.email = :q COLLATE NOCASE) "  # noqa: S608
+        "ORDER BY c.id = :q DESC LIMIT 1",
+        db.conn, params={**args, "q": q},
     ))
     if len(exact):
         return exact
     like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     return nulls_as_none(pd.read_sql_query(
         f"SELECT {_CUSTOMER_COLS} FROM customers c WHERE {where} AND ("  # noqa: S608
-        "c.name LIKE ? ESCAPE '\\' OR c.company LIKE ? ESCAPE '\\' OR c.email LIKE ? ESCAPE '\\') "
-        "ORDER BY c.revenue DESC, c.id LIMIT ?",
-        db.conn, params=[*args, like, like, like, int(limit)],
+        "c.name LIKE :like ESCAPE '\\' OR c.company LIKE :like ESCAPE '\\' OR c.email LIKE :like ESCAPE '\\') "
+        "ORDER BY c.revenue DESC, c.id LIMIT :limit",
+        db.conn, params={**args, "like": like, "limit": int(limit)},
     ))
 
 
