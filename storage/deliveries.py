@@ -104,20 +104,21 @@ def claim_delivery(db: Database, key: str, now: datetime, stale_after: timedelta
     return _row(claimed, token, stale)
 
 
-def _settle(db: Database, claim: Delivery, sets: str, params: list[Any]) -> bool:
-    """Apply `sets` to the claimed row if the claim is still this one's."""
+def _settle(db: Database, claim: Delivery, sets: str, params: dict[str, Any]) -> bool:
+    """Apply `sets` (named parameters, in `params`) to the claimed row if the
+    claim is still this one's."""
     cur = db.execute(
         f"UPDATE deliveries SET {sets}, claim_token = NULL "  # noqa: S608  (sets: fixed strings below)
-        "WHERE key = ? AND status = 'sending' AND claim_token = ?",
-        [*params, claim.key, claim.token],
+        "WHERE key = :key AND status = 'sending' AND claim_token = :token",
+        {**params, "key": claim.key, "token": claim.token},
     )
     return cur.rowcount == 1
 
 
 def mark_sent(db: Database, claim: Delivery, ts: str, now: datetime) -> bool:
     """Record Slack's ts; False if the claim was no longer ours (taken over)."""
-    return _settle(db, claim, "status = 'sent', sent_at = ?, slack_ts = ?, last_error = NULL, uncertain = 0",
-                   [format_utc(now), ts])
+    return _settle(db, claim, "status = 'sent', sent_at = :sent_at, slack_ts = :ts, last_error = NULL, uncertain = 0",
+                   {"sent_at": format_utc(now), "ts": ts})
 
 
 def mark_failed(db: Database, claim: Delivery, error: str, permanent: bool, now: datetime) -> bool:
@@ -126,9 +127,9 @@ def mark_failed(db: Database, claim: Delivery, error: str, permanent: bool, now:
     audit log, since someone has to act on it). An `uncertain` flag stays:
     only finding or making the post clears it."""
     if not permanent:
-        return _settle(db, claim, "status = 'pending', last_error = ?, claimed_at = NULL", [error])
+        return _settle(db, claim, "status = 'pending', last_error = :error, claimed_at = NULL", {"error": error})
     with transaction(db):
-        done = _settle(db, claim, "status = 'failed', last_error = ?", [error])
+        done = _settle(db, claim, "status = 'failed', last_error = :error", {"error": error})
         if done:
             write_audit(db, None, "delivery.failed", claim.key, {"error": error}, format_utc(now))
     return done
@@ -139,7 +140,8 @@ def mark_uncertain(db: Database, claim: Delivery, error: str) -> bool:
     it was sent): back to `pending` at once, flagged, so the next attempt —
     the next flush or `digest now`, not one 15 minutes later — looks for the
     post in the channel before it posts."""
-    return _settle(db, claim, "status = 'pending', last_error = ?, claimed_at = NULL, uncertain = 1", [error])
+    return _settle(db, claim, "status = 'pending', last_error = :error, claimed_at = NULL, uncertain = 1",
+                   {"error": error})
 
 
 def load_delivery(db: Database, key: str) -> Delivery | None:

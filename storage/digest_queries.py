@@ -39,11 +39,12 @@ def previous_digest_at(db: Database, channel: str, local_date: str) -> str | Non
 def load_due_items(db: Database, rep_id: str, now: str, silence_start: str, limit: int) -> tuple[list[dict], int]:
     """A rep's follow-ups waiting for them (open, or back from a snooze),
     not silenced, highest value at risk first; and how many there are."""
-    where = (f"WHERE f.rep_id = ? AND {due_condition()} "
+    where = (f"WHERE f.rep_id = :rep_id AND {due_condition()} "
              f"AND f.customer_id NOT IN ({silenced_customers_sql()})")
-    args = [rep_id, now, silence_start]
+    args = {"rep_id": rep_id, "now": now, "silence_start": silence_start}
     total = db.execute(f"SELECT COUNT(*) FROM followups f {where}", args).fetchone()[0]  # noqa: S608
-    rows = list(db.query(_ITEM_SELECT + where + " ORDER BY value DESC, f.id LIMIT ?", [*args, int(limit)]))
+    rows = list(db.query(_ITEM_SELECT + where + " ORDER BY value DESC, f.id LIMIT :limit",
+                             {**args, "limit": int(limit)}))
     return rows, total
 
 
@@ -69,20 +70,22 @@ def load_went_quiet(db: Database, since: str, until: str, silence_start: str, li
     """Customers flagged as going quiet in [since, until) — the score run
     opens a follow-up the day a customer becomes quiet — still unresolved
     and not silenced."""
-    where = ("WHERE f.opened_at >= ? AND f.opened_at < ? AND f.closed_at IS NULL "
+    where = ("WHERE f.opened_at >= :since AND f.opened_at < :until AND f.closed_at IS NULL "
              f"AND f.customer_id NOT IN ({silenced_customers_sql()})")
-    args = [since, until, silence_start]
+    args = {"since": since, "until": until, "silence_start": silence_start}
     total = db.execute(f"SELECT COUNT(*) FROM followups f {where}", args).fetchone()[0]  # noqa: S608
-    rows = list(db.query(_ITEM_SELECT + where + " ORDER BY value DESC, f.id LIMIT ?", [*args, int(limit)]))
+    rows = list(db.query(_ITEM_SELECT + where + " ORDER BY value DESC, f.id LIMIT :limit",
+                             {**args, "limit": int(limit)}))
     return rows, total
 
 
 def load_won_back(db: Database, since: str, until: str, limit: int) -> tuple[list[dict], int]:
     """Follow-ups closed as won back in [since, until), with the credited rep."""
-    where = "WHERE f.state = 'won_back' AND f.closed_at >= ? AND f.closed_at < ?"
-    total = db.execute(f"SELECT COUNT(*) FROM followups f {where}", [since, until]).fetchone()[0]  # noqa: S608
-    rows = list(db.query(_ITEM_SELECT + where + " ORDER BY f.value_at_open DESC, f.id LIMIT ?",
-                             [since, until, int(limit)]))
+    where = "WHERE f.state = 'won_back' AND f.closed_at >= :since AND f.closed_at < :until"
+    args = {"since": since, "until": until}
+    total = db.execute(f"SELECT COUNT(*) FROM followups f {where}", args).fetchone()[0]  # noqa: S608
+    rows = list(db.query(_ITEM_SELECT + where + " ORDER BY f.value_at_open DESC, f.id LIMIT :limit",
+                             {**args, "limit": int(limit)}))
     return rows, total
 
 
@@ -90,13 +93,12 @@ def load_overdue(db: Database, now: str, overdue_before: str, newly_after: str, 
     """Follow-ups due since before `overdue_before` (now − escalate_after_days):
     how many, how many became overdue after `newly_after`, and per rep."""
     due_since = "COALESCE(f.snooze_until, f.opened_at)"
-    where = (f"WHERE {due_condition()} AND {due_since} <= ? "
+    where = (f"WHERE {due_condition()} AND {due_since} <= :overdue_before "
              f"AND f.customer_id NOT IN ({silenced_customers_sql()})")
-    args = [now, overdue_before, silence_start]
     rows = db.execute(
-        f"SELECT f.rep_id, COUNT(*), SUM({due_since} > ?) FROM followups f {where} "  # noqa: S608
+        f"SELECT f.rep_id, COUNT(*), SUM({due_since} > :newly_after) FROM followups f {where} "  # noqa: S608
         "GROUP BY f.rep_id ORDER BY COUNT(*) DESC, f.rep_id",
-        [newly_after, *args],
+        {"now": now, "overdue_before": overdue_before, "newly_after": newly_after, "silence_start": silence_start},
     ).fetchall()
     return {
         "count": sum(r[1] for r in rows),

@@ -94,9 +94,9 @@ def _transition(db: Database, followup_id: int, actor: str | None, now: datetime
             raise FollowupError(f"there is no follow-up #{followup_id}")
         if before.closed_at is not None:
             raise FollowupError(f"this follow-up is already closed ({before.state.replace('_', ' ')})")
-        sets = ", ".join(f"{column} = ?" for column in changes)
-        db.execute(f"UPDATE followups SET {sets} WHERE id = ?",  # noqa: S608
-                   [*changes.values(), before.id])
+        sets = ", ".join(f"{column} = :{column}" for column in changes)
+        db.execute(f"UPDATE followups SET {sets} WHERE id = :followup_id",  # noqa: S608
+                   {**changes, "followup_id": before.id})
         write_audit(db, actor, action, f"followup:{before.id}",
                     {"customer_id": before.customer_id, "from": before.state, **changes, **(detail or {})}, at)
     after = load_followup(db, followup_id)
@@ -164,8 +164,9 @@ def claim_customer(db: Database, customer_id: str, actor: str, now: datetime) ->
         followup = load_open_followup(db, customer_id)
         if followup is not None and followup.rep_id != actor:
             changes = _handover(actor, now)
-            sets = ", ".join(f"{column} = ?" for column in changes)
-            db.execute(f"UPDATE followups SET {sets} WHERE id = ?", [*changes.values(), followup.id])  # noqa: S608
+            sets = ", ".join(f"{column} = :{column}" for column in changes)
+            db.execute(f"UPDATE followups SET {sets} WHERE id = :followup_id",  # noqa: S608
+                       {**changes, "followup_id": followup.id})
         write_audit(db, actor, "customer.claimed", f"customer:{customer_id}",
                     {"previous_owner": row[0], "followup_id": followup.id if followup else None}, at)
     return Claim(customer_id, row[0], load_open_followup(db, customer_id))
@@ -173,13 +174,13 @@ def claim_customer(db: Database, customer_id: str, actor: str, now: datetime) ->
 
 def silenced_customers_sql() -> str:
     """SELECT of customers marked "not at risk" within the silence window
-    (one `?`: its start, now − dismiss_days) whose value has not changed
+    (`:silence_start`: its start, now − dismiss_days) whose value has not changed
     markedly since they were flagged. Not correlated, so SQLite evaluates it
     once per query, however many rows it filters."""
     value = "COALESCE(s.predicted_clv_12m, s.revenue_12m)"
     return (
         "SELECT d.customer_id FROM followups d LEFT JOIN customer_scores s ON s.customer_id = d.customer_id "  # noqa: S608
-        "WHERE d.state = 'dismissed' AND d.closed_at > ? AND NOT (d.value_at_open > 0 "
+        "WHERE d.state = 'dismissed' AND d.closed_at > :silence_start AND NOT (d.value_at_open > 0 "
         f"AND {value} IS NOT NULL AND ABS({value} - d.value_at_open) > {MARKED_CHANGE} * d.value_at_open)"
     )
 
@@ -190,9 +191,9 @@ def silence_start(now: datetime, dismiss_days: int) -> str:
 
 def due_condition(alias: str = "f") -> str:
     """Unclosed and waiting for the rep: open, or snoozed until a time that
-    has passed (one `?`: now)."""
+    has passed (`:now`)."""
     return (f"{alias}.closed_at IS NULL AND ({alias}.state = 'open' "
-            f"OR ({alias}.state = 'snoozed' AND {alias}.snooze_until <= ?))")
+            f"OR ({alias}.state = 'snoozed' AND {alias}.snooze_until <= :now))")
 
 
 def record_reminded(db: Database, rep_id: str, followup_ids: list[int], now: datetime) -> int:
@@ -223,11 +224,12 @@ def escalation_due_ids(db: Database, rep_id: str, now: datetime, after_days: int
     due_since = "COALESCE(f.snooze_until, f.opened_at)"
     rows = db.execute(
         "SELECT f.id FROM followups f JOIN reps r ON r.id = f.rep_id "  # noqa: S608
-        f"WHERE f.rep_id = ? AND {due_condition()} AND f.escalated_at IS NULL "
+        f"WHERE f.rep_id = :rep_id AND {due_condition()} AND f.escalated_at IS NULL "
         "AND r.manager_id IS NOT NULL AND r.manager_id != r.id "
-        f"AND f.reminded_at IS NOT NULL AND f.reminded_at >= {due_since} AND {due_since} <= ? "
+        f"AND f.reminded_at IS NOT NULL AND f.reminded_at >= {due_since} AND {due_since} <= :ignored_since "
         f"AND f.customer_id NOT IN ({silenced_customers_sql()}) ORDER BY f.value_at_open DESC, f.id",
-        [rep_id, format_utc(now), format_utc(now - timedelta(days=after_days)), silence_start(now, dismiss_days)],
+        {"rep_id": rep_id, "now": format_utc(now), "ignored_since": format_utc(now - timedelta(days=after_days)),
+         "silence_start": silence_start(now, dismiss_days)},
     ).fetchall()
     return [r[0] for r in rows]
 

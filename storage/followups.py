@@ -37,13 +37,13 @@ def load_followups(db: Database, rep_id: str | None, filters: Filters, *, closed
     then), with the customer's name; `rep_id` limits them to one rep."""
     where, args = filters.where()
     cond = [where]
-    params = list(args)
+    params = dict(args)
     if rep_id:
-        cond.append("f.rep_id = ?")
-        params.append(rep_id)
+        cond.append("f.rep_id = :followup_rep_id")  # not :rep_id, the filter's own
+        params["followup_rep_id"] = rep_id
     if closed_since:
-        cond.append("(f.closed_at IS NULL OR f.closed_at >= ?)")
-        params.append(closed_since)
+        cond.append("(f.closed_at IS NULL OR f.closed_at >= :closed_since)")
+        params["closed_since"] = closed_since
     else:
         cond.append("f.closed_at IS NULL")
     return list(db.query(

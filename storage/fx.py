@@ -72,13 +72,14 @@ def upsert_rates(db: Database, base: str, rows: list[tuple[str, str, float]]) ->
 def _foreign_orders(db: Database, base: str, currencies: set[str] | None) -> Iterator[pd.DataFrame]:
     """Orders not in `base`, or whose amount is not their source amount
     (converted before), in chunks; only `currencies` when given."""
-    only, params = "", [base]
+    only, params = "", {"base": base}
     if currencies is not None:
-        only = f" AND currency IN ({', '.join('?' * len(currencies))})"
-        params += sorted(currencies)
+        listed = {f"currency_{i}": c for i, c in enumerate(sorted(currencies))}
+        only = f" AND currency IN ({', '.join(':' + name for name in listed)})"
+        params.update(listed)
     yield from pd.read_sql_query(
         "SELECT rowid AS rowid, customer_id, ordered_at, currency, source_amount, amount FROM orders "  # noqa: S608
-        f"WHERE (currency != ? OR amount IS NOT source_amount){only}",
+        f"WHERE (currency != :base OR amount IS NOT source_amount){only}",
         db.conn, params=params, chunksize=CHUNK,
     )
 

@@ -29,18 +29,18 @@ def find_customers(db: Database, query: str, filters: Filters = NO_FILTERS, limi
     where, args = filters.where()
     q = query.strip()
     exact = list(db.query(
-        f"SELECT {_CUSTOMER_COLS} FROM customers c WHERE {where} AND (c.id = ? OR c.email = ? COLLATE NOCASE) "  # noqa: S608
-        "ORDER BY c.id = ? DESC LIMIT 1",
-        [*args, q, q, q],
+        f"SELECT {_CUSTOMER_COLS} FROM customers c WHERE {where} AND (c.id = :q OR c.email = :q COLLATE NOCASE) "  # noqa: S608
+        "ORDER BY c.id = :q DESC LIMIT 1",
+        {**args, "q": q},
     ))
     if exact:
         return exact
     like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     return list(db.query(
         f"SELECT {_CUSTOMER_COLS} FROM customers c WHERE {where} AND ("  # noqa: S608
-        "c.name LIKE ? ESCAPE '\\' OR c.company LIKE ? ESCAPE '\\' OR c.email LIKE ? ESCAPE '\\') "
-        "ORDER BY c.revenue DESC, c.id LIMIT ?",
-        [*args, like, like, like, int(limit)],
+        "c.name LIKE :like ESCAPE '\\' OR c.company LIKE :like ESCAPE '\\' OR c.email LIKE :like ESCAPE '\\') "
+        "ORDER BY c.revenue DESC, c.id LIMIT :limit",
+        {**args, "like": like, "limit": int(limit)},
     ))
 
 

@@ -21,17 +21,20 @@ class Filters:
     rep_id: str | None = None
     book: tuple[str, ...] | None = None
 
-    def where(self) -> tuple[str, list]:
-        parts, args = ["1"], []
+    def where(self) -> tuple[str, dict[str, str]]:
+        """The condition and its named parameters (`:segment`, `:rep_id`,
+        `:book_0`, `:book_1`…), for the caller to merge with its own."""
+        parts, args = ["1"], {}
         if self.segment:
-            parts.append("c.segment = ? COLLATE NOCASE")
-            args.append(self.segment)
+            parts.append("c.segment = :segment COLLATE NOCASE")
+            args["segment"] = self.segment
         if self.rep_id:
-            parts.append("c.owner_rep_id = ?")
-            args.append(self.rep_id)
+            parts.append("c.owner_rep_id = :rep_id")
+            args["rep_id"] = self.rep_id
         if self.book is not None:
-            parts.append(f"c.owner_rep_id IN ({', '.join('?' * len(self.book)) or 'NULL'})")
-            args.extend(self.book)
+            book = {f"book_{i}": rep for i, rep in enumerate(self.book)}
+            parts.append(f"c.owner_rep_id IN ({', '.join(':' + name for name in book) or 'NULL'})")
+            args.update(book)
         return " AND ".join(parts), args
 
     @property
@@ -47,7 +50,7 @@ def load_last_order_at(db: Database) -> str | None:
     return db.execute("SELECT MAX(ordered_at) FROM orders").fetchone()[0]
 
 
-def _customer_rows(cutoff: str, filters: Filters) -> tuple[str, list]:
+def _customer_rows(cutoff: str, filters: Filters) -> tuple[str, dict]:
     """SQL for one row per customer known before `cutoff`, with counted-order
     aggregates as of `cutoff`, and its parameters.
 
@@ -59,12 +62,12 @@ def _customer_rows(cutoff: str, filters: Filters) -> tuple[str, list]:
     cols = "c.id, c.name, c.email, c.company, c.segment, c.owner_rep_id, c.created_at, c.churned_at"
     sql = (
         f"SELECT {cols}, c.first_order_at, c.last_order_at, c.order_count, c.revenue "  # noqa: S608
-        f"FROM customers c WHERE {where} AND COALESCE(c.created_at, c.first_order_at, '') < ?"
+        f"FROM customers c WHERE {where} AND COALESCE(c.created_at, c.first_order_at, '') < :cutoff"
     )
-    return sql, [*args, cutoff]
+    return sql, {**args, "cutoff": cutoff}
 
 
-def _customer_rows_before(cutoff: str, filters: Filters) -> tuple[str, list]:
+def _customer_rows_before(cutoff: str, filters: Filters) -> tuple[str, dict]:
     where, args = filters.where()
     cols = "c.id, c.name, c.email, c.company, c.segment, c.owner_rep_id, c.created_at, c.churned_at"
     sql = (
@@ -72,14 +75,14 @@ def _customer_rows_before(cutoff: str, filters: Filters) -> tuple[str, list]:
         "COALESCE(a.n, 0) AS order_count, COALESCE(a.total, 0) AS revenue "
         "FROM customers c LEFT JOIN (SELECT customer_id, MIN(ordered_at) AS first_at, "
         "MAX(ordered_at) AS last_at, COUNT(*) AS n, SUM(amount) AS total FROM orders "
-        "WHERE status = ? AND ordered_at < ? GROUP BY customer_id) a ON a.customer_id = c.id "
-        f"WHERE {where} AND COALESCE(a.first_at, c.created_at, '') < ? "
-        "AND (a.first_at IS NOT NULL OR COALESCE(c.created_at, '') < ?)"
+        "WHERE status = :counted AND ordered_at < :cutoff GROUP BY customer_id) a ON a.customer_id = c.id "
+        f"WHERE {where} AND COALESCE(a.first_at, c.created_at, '') < :cutoff "
+        "AND (a.first_at IS NOT NULL OR COALESCE(c.created_at, '') < :cutoff)"
     )
-    return sql, [COUNTED_STATUS, cutoff, *args, cutoff, cutoff]
+    return sql, {**args, "counted": COUNTED_STATUS, "cutoff": cutoff}
 
 
-def _customers_as_of(db: Database, cutoff: str, filters: Filters) -> tuple[str, list]:
+def _customers_as_of(db: Database, cutoff: str, filters: Filters) -> tuple[str, dict]:
     newest = load_last_order_at(db)
     if newest is None or newest < cutoff:
         return _customer_rows(cutoff, filters)
@@ -111,19 +114,19 @@ def load_orders(
 ) -> pd.DataFrame:
     """Orders in [start, cutoff) with customer_id, ordered_at (datetime64 UTC), amount."""
     where, args = filters.where()
-    cond = ["o.ordered_at < ?"]
-    params: list = [cutoff]
+    cond = ["o.ordered_at < :cutoff"]
+    params: dict[str, str] = {"cutoff": cutoff}
     if start:
-        cond.append("o.ordered_at >= ?")
-        params.append(start)
+        cond.append("o.ordered_at >= :start")
+        params["start"] = start
     if counted_only:
-        cond.append("o.status = ?")
-        params.append(COUNTED_STATUS)
+        cond.append("o.status = :counted")
+        params["counted"] = COUNTED_STATUS
     join = ""
     if filters.active:
         join = "JOIN customers c ON c.id = o.customer_id"
         cond.append(where)
-        params += args
+        params.update(args)
     sql = (
         f"SELECT o.id, o.customer_id, o.ordered_at, o.amount, o.status FROM orders o {join} "  # noqa: S608
         f"WHERE {' AND '.join(cond)}"
@@ -150,11 +153,11 @@ def count_customers_without_orders(db: Database, cutoff: str, filters: Filters) 
     """Customers known before `cutoff` with no counted order before it (the
     rest are in the order frame); two lookups on the first-order index."""
     where, args = filters.where()
-    known = "COALESCE(c.created_at, '') < ?"
+    known = "COALESCE(c.created_at, '') < :cutoff"
     return db.execute(
         f"SELECT (SELECT COUNT(*) FROM customers c WHERE {where} AND c.first_order_at IS NULL AND {known}) "  # noqa: S608
-        f"+ (SELECT COUNT(*) FROM customers c WHERE {where} AND c.first_order_at >= ? AND {known})",
-        [*args, cutoff, *args, cutoff, cutoff],
+        f"+ (SELECT COUNT(*) FROM customers c WHERE {where} AND c.first_order_at >= :cutoff AND {known})",
+        {**args, "cutoff": cutoff},
     ).fetchone()[0]
 
 
@@ -176,11 +179,11 @@ def load_customers_by_rowid(db: Database, rowids) -> dict[int, dict]:
 def load_feedback(db: Database, start: str, end: str, filters: Filters) -> pd.DataFrame:
     """Survey answers submitted in [start, end), counted per kind and score
     (`kind`, `score`, `answers`): a few rows whatever the volume."""
-    cond, params = "f.submitted_at >= ? AND f.submitted_at < ?", [start, end]
+    cond, params = "f.submitted_at >= :start AND f.submitted_at < :end", {"start": start, "end": end}
     if filters.active:
         where, args = filters.where()
         cond += f" AND f.customer_id IN (SELECT c.id FROM customers c WHERE {where})"  # noqa: S608
-        params += args
+        params.update(args)
     return pd.read_sql_query(
         f"SELECT f.kind, f.score, COUNT(*) AS answers FROM feedback f WHERE {cond} GROUP BY f.kind, f.score",  # noqa: S608
         db.conn,

@@ -48,8 +48,8 @@ def load_scoring_orders(db: Database, cutoff: str) -> ScoringOrders:
     rows in its order, in one read snapshot: the customers with their order
     counts, then every order's time and amount, flat (grouping the times per
     customer in SQL costs twice as much)."""
-    where = "FROM orders INDEXED BY orders_customer_time WHERE status = ? AND ordered_at < ?"
-    args = [COUNTED_STATUS, cutoff]
+    where = "FROM orders INDEXED BY orders_customer_time WHERE status = :counted AND ordered_at < :cutoff"
+    args = {"counted": COUNTED_STATUS, "cutoff": cutoff}
     with transaction(db, write=False):
         customers, ids_text, counts_text = db.execute(
             "SELECT count(*), group_concat(cid, char(30)), group_concat(n) "  # noqa: S608
@@ -136,10 +136,10 @@ def open_followups(db: Database, quiet: Iterable[tuple[str, float]], opened_at: 
     db.conn.executemany("INSERT INTO temp.due_followups VALUES (?, ?)", quiet)
     return db.execute(
         "INSERT OR IGNORE INTO followups (customer_id, rep_id, state, opened_at, value_at_open) "  # noqa: S608
-        "SELECT c.id, c.owner_rep_id, 'open', ?, d.value FROM temp.due_followups d "
+        "SELECT c.id, c.owner_rep_id, 'open', :opened_at, d.value FROM temp.due_followups d "
         f"JOIN customers c ON c.id = d.customer_id WHERE c.id NOT IN ({silenced_customers_sql()}) "
         "ORDER BY d.rowid",
-        [opened_at, silenced_since],
+        {"opened_at": opened_at, "silence_start": silenced_since},
     ).rowcount
 
 
@@ -176,16 +176,17 @@ def load_scores(
     follow-up, highest value first (value = predicted 12-month value, or
     trailing 12-month revenue when the run used rules). With `silenced_since`,
     customers a rep marked "not at risk" since then are left out."""
-    where, args = filters.where()
+    where, filter_args = filters.where()
+    args: dict[str, str | int] = dict(filter_args)
     if quiet_only:
         where += " AND s.quiet = 1"
     if silenced_since:
         where += f" AND s.customer_id NOT IN ({silenced_customers_sql()})"
-        args = [*args, silenced_since]
+        args["silence_start"] = silenced_since
     sql = _SCORE_SELECT + f"WHERE {where} ORDER BY value DESC, s.customer_id"
     if limit is not None:
-        sql += " LIMIT ?"
-        args = [*args, int(limit)]
+        sql += " LIMIT :limit"
+        args["limit"] = int(limit)
     return list(db.query(sql, args))
 
 
@@ -196,7 +197,7 @@ def count_scores(db: Database, filters: Filters = NO_FILTERS, *, silenced_since:
     silenced = "0"
     if silenced_since:
         silenced = f"s.customer_id IN ({silenced_customers_sql()})"
-        args = [silenced_since, *args]
+        args = {**args, "silence_start": silenced_since}
     row = db.execute(
         f"SELECT COUNT(*), COALESCE(SUM(s.quiet AND NOT {silenced}), 0) FROM customer_scores s "  # noqa: S608
         f"JOIN customers c ON c.id = s.customer_id WHERE {where}",

@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from storage.followup_actions import due_condition, silenced_customers_sql
+from storage.queries import Filters
+
 ROOT = Path(__file__).resolve().parent.parent
 LAYERS = ["bot", "commands", "analytics", "storage"]
 ALLOWED = {
@@ -117,3 +120,12 @@ def test_storage_owns_every_sql_statement(layer):
             elif isinstance(node, ast.Constant) and isinstance(node.value, str) and SQL_TEXT.match(node.value):
                 problems.append(f"{path.relative_to(ROOT)}:{node.lineno} holds SQL text")
     assert not problems, "\n".join(problems)
+
+
+def test_shared_sql_fragments_name_their_parameters():
+    """Fragments embedded in other statements carry named parameters only:
+    a positional `?` would make every caller count and order them."""
+    where, args = Filters(segment="SMB", rep_id="U1", book=("U1", "U2")).where()
+    assert set(args) == {"segment", "rep_id", "book_0", "book_1"}
+    for fragment in (where, Filters(book=()).where()[0], silenced_customers_sql(), due_condition()):
+        assert "?" not in fragment, fragment

@@ -14,17 +14,17 @@ from storage.queries import Filters
 
 def _sql_top(db, start, end, filters, n):
     where, args = filters.where()
-    cond, params = "o.status = 'paid' AND o.ordered_at < ?", [end]
+    cond, params = "o.status = 'paid' AND o.ordered_at < :end", {**args, "end": end}
     if start:
-        cond += " AND o.ordered_at >= ?"
-        params.append(start)
+        cond += " AND o.ordered_at >= :start"
+        params["start"] = start
     rows = db.execute(
         "SELECT c.id, SUM(o.amount) AS revenue, COUNT(*), MAX(o.ordered_at) FROM orders o "
         f"JOIN customers c ON c.id = o.customer_id WHERE {cond} AND {where} "
-        "GROUP BY c.id ORDER BY revenue DESC, c.rowid LIMIT ?", [*params, *args, n]).fetchall()
+        "GROUP BY c.id ORDER BY revenue DESC, c.rowid LIMIT :n", {**params, "n": n}).fetchall()
     buyers = db.execute(
         f"SELECT COUNT(DISTINCT o.customer_id) FROM orders o JOIN customers c ON c.id = o.customer_id "
-        f"WHERE {cond} AND {where}", [*params, *args]).fetchone()[0]
+        f"WHERE {cond} AND {where}", params).fetchone()[0]
     return rows, buyers
 
 
