@@ -32,8 +32,7 @@ def verdict(report_text: str | None) -> tuple[int, list[str]]:
         report = json.loads(report_text or "")
         deps = report["dependencies"]
     except (ValueError, KeyError, TypeError):
-        return 0, ["warning: pip-audit produced no report (index or vulnerability service unreachable?); "
-                   "audit skipped"]
+        return 0, ["warning: pip-audit produced no report (index or vulnerability service unreachable?); audit skipped"]
     audited = [d for d in deps if "skip_reason" not in d]
     vulnerable = [d for d in audited if d.get("vulns")]
     if vulnerable:
@@ -44,16 +43,23 @@ def verdict(report_text: str | None) -> tuple[int, list[str]]:
                 lines.append(f"  {d['name']} {d['version']}: {v['id']} (fixed in: {fix})")
         return 1, lines
     if not audited:
-        return 0, [f"warning: the index answered but had vulnerability data for none of the {len(deps)} "
-                   "packages (a mirror without the JSON API?); audit skipped"]
+        return 0, [
+            f"warning: the index answered but had vulnerability data for none of the {len(deps)} "
+            "packages (a mirror without the JSON API?); audit skipped"
+        ]
     skipped = len(deps) - len(audited)
     note = f"; {skipped} not found on the index (local or private packages)" if skipped else ""
     return 0, [f"pip-audit: no known vulnerabilities in {len(audited)} packages{note}"]
 
 
 def _frozen_requirements() -> str:
-    out = subprocess.run([sys.executable, "-m", "pip", "freeze", "--exclude-editable"], check=True,
-                         capture_output=True, text=True, timeout=INSTALL_TIMEOUT).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "pip", "freeze", "--exclude-editable"],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=INSTALL_TIMEOUT,
+    ).stdout
     return "\n".join(line for line in out.splitlines() if "==" in line) + "\n"
 
 
@@ -63,8 +69,11 @@ def run_audit(work: Path) -> str | None:
     venv.create(tool, with_pip=True)
     pip_audit = tool / "bin" / "pip-audit"
     try:
-        subprocess.run([str(tool / "bin" / "python"), "-m", "pip", "install", "--quiet", "pip-audit"],
-                       check=True, timeout=INSTALL_TIMEOUT)
+        subprocess.run(
+            [str(tool / "bin" / "python"), "-m", "pip", "install", "--quiet", "pip-audit"],
+            check=True,
+            timeout=INSTALL_TIMEOUT,
+        )
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as e:
         print(f"warning: could not install pip-audit ({e}); audit skipped", file=sys.stderr)
         return None
@@ -72,9 +81,24 @@ def run_audit(work: Path) -> str | None:
     requirements.write_text(_frozen_requirements())
     report = work / "audit.json"
     try:
-        done = subprocess.run([str(pip_audit), "--progress-spinner", "off", "--requirement", str(requirements),
-                               "--no-deps", "--disable-pip", "--format", "json", "--output", str(report)],
-                              timeout=AUDIT_TIMEOUT, stderr=subprocess.PIPE, text=True)
+        done = subprocess.run(
+            [
+                str(pip_audit),
+                "--progress-spinner",
+                "off",
+                "--requirement",
+                str(requirements),
+                "--no-deps",
+                "--disable-pip",
+                "--format",
+                "json",
+                "--output",
+                str(report),
+            ],
+            timeout=AUDIT_TIMEOUT,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
     except subprocess.TimeoutExpired:
         print(f"warning: pip-audit did not finish in {AUDIT_TIMEOUT} s", file=sys.stderr)
         return None

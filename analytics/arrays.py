@@ -67,7 +67,12 @@ def fit_log_params(fun, theta0: np.ndarray, data, bounds: list[tuple[float, floa
     exploring), and the same iterations as L-BFGS-B here without its BLAS
     calls, which crawl when the machine is busy."""
     res = minimize(
-        fun, theta0, args=(data,), jac=True, method="SLSQP", bounds=bounds,
+        fun,
+        theta0,
+        args=(data,),
+        jac=True,
+        method="SLSQP",
+        bounds=bounds,
         options={"maxiter": 500, "ftol": 1e-14},
     )
     lo, hi = np.array(bounds, dtype=np.float64).T

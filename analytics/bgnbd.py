@@ -49,7 +49,11 @@ class BGNBDFit:
         return BGNBDFit(
             self.params.rescaled(factor),
             self.log_likelihood + self.repeat_purchases * float(np.log(factor)),
-            self.converged, self.iterations, self.message, self.customers, self.repeat_purchases,
+            self.converged,
+            self.iterations,
+            self.message,
+            self.customers,
+            self.repeat_purchases,
         )
 
 
@@ -144,8 +148,13 @@ def fit_bgnbd(x, t_x, T, weights=None) -> BGNBDFit:
     converged = fit.success and not fit.at_bound.any()
     message = fit.message if not fit.at_bound.any() else "a parameter ran to its bound"
     return BGNBDFit(
-        BGNBDParams(r, alpha, a, b), -fit.neg_mean_ll * d.n, converged, fit.iterations, message,
-        round(d.n), d.sum_x,
+        BGNBDParams(r, alpha, a, b),
+        -fit.neg_mean_ll * d.n,
+        converged,
+        fit.iterations,
+        message,
+        round(d.n),
+        d.sum_x,
     )
 
 

@@ -32,9 +32,14 @@ class Cohorts:
     def average(self, since: int) -> float | None:
         """Mean % ordering `since` months after the first, over the cohorts
         where that month is whole (a month cut short would pull it down)."""
-        cells = [cell for size, row in zip(self.sizes, self.active, strict=True)
-                 if size and len(row) > since and not (self.partial and len(row) == since + 1)
-                 and (cell := row[since]) is not None]  # None only in an empty cohort
+        cells = [
+            cell
+            for size, row in zip(self.sizes, self.active, strict=True)
+            if size
+            and len(row) > since
+            and not (self.partial and len(row) == since + 1)
+            and (cell := row[since]) is not None
+        ]  # None only in an empty cohort
         return sum(cells) / len(cells) if cells else None
 
 
@@ -43,8 +48,9 @@ def month_label(index: int) -> str:
     return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
-def compute_cohorts(frame: OrderFrame, scope: Scope, tz_name: str, cutoff: int, last_month: int,
-                    count: int, partial: bool = False) -> Cohorts:
+def compute_cohorts(
+    frame: OrderFrame, scope: Scope, tz_name: str, cutoff: int, last_month: int, count: int, partial: bool = False
+) -> Cohorts:
     """The `count` monthly cohorts ending with `last_month` (year*12 + month-1,
     the as-of month), from counted orders before `cutoff`; `partial` when the
     as-of day is not that month's last."""

@@ -74,9 +74,13 @@ def build_order_frame(orders: pd.DataFrame, customers: pd.DataFrame) -> OrderFra
     cust = ids.get_indexer(orders["customer_id"].to_numpy(object))
     if (cust < 0).any():
         raise ValueError("orders refer to customers that are not in the customers table")
-    return frame_from_columns(orders["ts"].to_numpy(np.int64), cust.astype(np.int32),
-                  orders["amount"].to_numpy(np.float64), customers["rowid"].to_numpy(np.int64),
-                  contract_ends(customers.get("churned_ts")))
+    return frame_from_columns(
+        orders["ts"].to_numpy(np.int64),
+        cust.astype(np.int32),
+        orders["amount"].to_numpy(np.float64),
+        customers["rowid"].to_numpy(np.int64),
+        contract_ends(customers.get("churned_ts")),
+    )
 
 
 def contract_ends(values: pd.Series | None) -> np.ndarray | None:
@@ -86,8 +90,9 @@ def contract_ends(values: pd.Series | None) -> np.ndarray | None:
     return values.astype("Int64").fillna(NO_ORDER).to_numpy(np.int64)
 
 
-def frame_from_columns(ts: np.ndarray, cust: np.ndarray, amount: np.ndarray, rowid: np.ndarray,
-                       churned_ts: np.ndarray | None) -> OrderFrame:
+def frame_from_columns(
+    ts: np.ndarray, cust: np.ndarray, amount: np.ndarray, rowid: np.ndarray, churned_ts: np.ndarray | None
+) -> OrderFrame:
     """`ts` must be ascending. A customer's first order is the earliest; of
     several at that instant, the smallest amount (any, if amounts tie too)."""
     first = np.zeros(len(ts), dtype=bool)

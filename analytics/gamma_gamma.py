@@ -58,8 +58,11 @@ def _neg_ll_and_grad(theta: np.ndarray, d: _Data) -> tuple[float, np.ndarray]:
     log_gmx = np.log(g + d.mx)
     # lnΓ(pk+q) − lnΓ(pk) − lnΓ(q) = −ln B(pk, q): betaln stays exact when p is huge.
     ll = float(
-        -dot(d.wx, betaln(p * k, q)) + d.n * q * np.log(g)
-        + p * d.sum_x_log_m - d.sum_log_m + p * d.x_log_x
+        -dot(d.wx, betaln(p * k, q))
+        + d.n * q * np.log(g)
+        + p * d.sum_x_log_m
+        - d.sum_log_m
+        + p * d.x_log_x
         - dot(p * d.x + q, log_gmx)
     )
     psi_pkq = digamma(p * k + q)
@@ -89,8 +92,9 @@ def fit_gamma_gamma(x, monetary) -> GammaGammaFit:
     other_bound = bool(fit.at_bound[1:].any())
     converged = fit.success and not other_bound
     message = fit.message if not other_bound else "a parameter ran to its bound"
-    return GammaGammaFit(GammaGammaParams(p, q, g), -fit.neg_mean_ll * d.n, converged, fit.iterations,
-                         message, int(d.n), p_limit)
+    return GammaGammaFit(
+        GammaGammaParams(p, q, g), -fit.neg_mean_ll * d.n, converged, fit.iterations, message, int(d.n), p_limit
+    )
 
 
 def expected_value(params: GammaGammaParams, x, monetary) -> np.ndarray:

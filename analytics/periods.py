@@ -58,8 +58,12 @@ class Period:
         return Period(start, end, f"{start.isoformat()}..{end.isoformat()}")
 
     def to_dict(self) -> dict:
-        return {"start": self.start.isoformat(), "end": self.end.isoformat(), "label": self.label,
-                "to_date": self.to_date}
+        return {
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "label": self.label,
+            "to_date": self.to_date,
+        }
 
 
 def parse_period(words: list[str] | str | None, as_of: date) -> Period:

@@ -29,8 +29,9 @@ class QuietRules:
 
     @classmethod
     def from_settings(cls, settings: dict[str, Any]) -> "QuietRules":
-        return cls(float(settings["high_value_pct"]), float(settings["quiet_p_alive"]),
-                   float(settings["quiet_gap_factor"]))
+        return cls(
+            float(settings["high_value_pct"]), float(settings["quiet_p_alive"]), float(settings["quiet_gap_factor"])
+        )
 
 
 def value_percentile(value: np.ndarray) -> np.ndarray:
@@ -44,7 +45,11 @@ def value_percentile(value: np.ndarray) -> np.ndarray:
 
 
 def compute_quiet(
-    rfm: pd.DataFrame, predicted: pd.DataFrame, rules: QuietRules, *, uses_model: bool,
+    rfm: pd.DataFrame,
+    predicted: pd.DataFrame,
+    rules: QuietRules,
+    *,
+    uses_model: bool,
     money: Callable[[float], str],
 ) -> pd.DataFrame:
     """Per customer: value_pct, high_value, gap_ratio, quiet and, for the quiet
@@ -61,16 +66,21 @@ def compute_quiet(
     alive = predicted["p_alive"].to_numpy(dtype=np.float64)
     fading = (alive < rules.quiet_p_alive) if uses_model else np.zeros(value.size, dtype=bool)
     quiet = high & (late | fading)
-    out = pd.DataFrame(
-        {"value_pct": pct, "high_value": high, "gap_ratio": ratio, "quiet": quiet}, index=rfm.index
-    )
+    out = pd.DataFrame({"value_pct": pct, "high_value": high, "gap_ratio": ratio, "quiet": quiet}, index=rfm.index)
     reasons = np.full(value.size, None, dtype=object)
     own = rfm["own_gap"].to_numpy()
     frequency = rfm["frequency"].to_numpy()
     for i in np.flatnonzero(quiet):
         reasons[i] = explain(
-            typical_gap=gap[i], own_gap=bool(own[i]), days_since_last=since[i], p_alive=alive[i],
-            value=value[i], value_pct=pct[i], uses_model=uses_model, money=money, frequency=int(frequency[i]),
+            typical_gap=gap[i],
+            own_gap=bool(own[i]),
+            days_since_last=since[i],
+            p_alive=alive[i],
+            value=value[i],
+            value_pct=pct[i],
+            uses_model=uses_model,
+            money=money,
+            frequency=int(frequency[i]),
         )
     out["reason"] = reasons
     return out
@@ -88,10 +98,18 @@ def alive_text(p_alive: float | None, frequency: int | None) -> str | None:
 
 
 def explain(
-    *, typical_gap: float, own_gap: bool, days_since_last: float, p_alive: float | None, value: float,
-    value_pct: float, uses_model: bool, money: Callable[[float], str], frequency: int | None = None,
+    *,
+    typical_gap: float,
+    own_gap: bool,
+    days_since_last: float,
+    p_alive: float | None,
+    value: float,
+    value_pct: float,
+    uses_model: bool,
+    money: Callable[[float], str],
+    frequency: int | None = None,
 ) -> str:
-    """"orders every ~18 days; last order 52 days ago (2.9×); P(alive) 31%;
+    """ "orders every ~18 days; last order 52 days ago (2.9×); P(alive) 31%;
     expected 12-month value $4,200; top 5%"."""
     parts = []
     has_gap = typical_gap is not None and not math.isnan(typical_gap) and typical_gap > 0
@@ -114,5 +132,5 @@ def explain(
 
 
 def top_percent(value_pct: float) -> int:
-    """"top 5%" reads better than "top 4.37%"; never "top 0%"."""
+    """ "top 5%" reads better than "top 4.37%"; never "top 0%"."""
     return max(1, math.ceil(value_pct - 1e-9))

@@ -27,9 +27,19 @@ TRAILING_DAYS = 365
 OWN_GAP_MIN_PURCHASES = 3  # fewer purchase days: the population's typical gap stands in
 
 RFM_COLUMNS = (
-    "orders", "revenue", "revenue_12m", "purchase_days", "frequency", "recency_days",
-    "tenure_days", "monetary", "first_day", "last_day", "days_since_last",
-    "typical_gap_days", "own_gap",
+    "orders",
+    "revenue",
+    "revenue_12m",
+    "purchase_days",
+    "frequency",
+    "recency_days",
+    "tenure_days",
+    "monetary",
+    "first_day",
+    "last_day",
+    "days_since_last",
+    "typical_gap_days",
+    "own_gap",
 )
 
 

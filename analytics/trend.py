@@ -39,8 +39,9 @@ def month_periods(as_of: date, months: int) -> list[Period]:
     return periods[::-1]
 
 
-def compute_trend(frame: OrderFrame, scope: Scope, as_of: date, months: int, window: int,
-                  tz: tzinfo) -> list[TrendPoint]:
+def compute_trend(
+    frame: OrderFrame, scope: Scope, as_of: date, months: int, window: int, tz: tzinfo
+) -> list[TrendPoint]:
     points = []
     for p in month_periods(as_of, months):
         b = Bounds.of(p, window, tz)
@@ -49,9 +50,20 @@ def compute_trend(frame: OrderFrame, scope: Scope, as_of: date, months: int, win
         amount = frame.amount[sl]
         if scope.keep is not None:
             amount = amount[scope.keep[frame.cust[sl]]]
-        points.append(TrendPoint(
-            month=p.label.split(" ")[0], start=p.start.isoformat(), end=p.end.isoformat(),
-            S=r.S, E=r.E, N=r.N, N_active=r.N_active, crr=r.crr, churn_rate=r.churn_rate,
-            revenue=round(float(amount.sum()), 2), orders=len(amount), to_date=p.to_date,
-        ))
+        points.append(
+            TrendPoint(
+                month=p.label.split(" ")[0],
+                start=p.start.isoformat(),
+                end=p.end.isoformat(),
+                S=r.S,
+                E=r.E,
+                N=r.N,
+                N_active=r.N_active,
+                crr=r.crr,
+                churn_rate=r.churn_rate,
+                revenue=round(float(amount.sum()), 2),
+                orders=len(amount),
+                to_date=p.to_date,
+            )
+        )
     return points

@@ -47,16 +47,34 @@ class ValueModel:
         bg = gg = None
         if self.bgnbd:
             f = self.bgnbd.rescaled(UNIT_DAYS[unit])
-            bg = {"r": f.params.r, "alpha": f.params.alpha, "a": f.params.a, "b": f.params.b,
-                  "log_likelihood": f.log_likelihood, "converged": f.converged, "iterations": f.iterations}
+            bg = {
+                "r": f.params.r,
+                "alpha": f.params.alpha,
+                "a": f.params.a,
+                "b": f.params.b,
+                "log_likelihood": f.log_likelihood,
+                "converged": f.converged,
+                "iterations": f.iterations,
+            }
         if self.gamma_gamma:
             g = self.gamma_gamma
-            gg = {"p": g.params.p, "q": g.params.q, "gamma": g.params.gamma,
-                  "log_likelihood": g.log_likelihood, "converged": g.converged, "customers": g.customers}
+            gg = {
+                "p": g.params.p,
+                "q": g.params.q,
+                "gamma": g.params.gamma,
+                "log_likelihood": g.log_likelihood,
+                "converged": g.converged,
+                "customers": g.customers,
+            }
         return {
-            "model": self.model, "reason": self.reason, "as_of": self.as_of.isoformat(),
-            "customers": self.customers, "repeat_buyers": self.repeat_buyers,
-            "bgnbd": bg, "gamma_gamma": gg, "time_unit": unit,
+            "model": self.model,
+            "reason": self.reason,
+            "as_of": self.as_of.isoformat(),
+            "customers": self.customers,
+            "repeat_buyers": self.repeat_buyers,
+            "bgnbd": bg,
+            "gamma_gamma": gg,
+            "time_unit": unit,
         }
 
 
@@ -67,20 +85,26 @@ def fit_value_model(rfm: pd.DataFrame, as_of: date) -> ValueModel:
     buyers = len(repeat)
     base: dict[str, Any] = {"as_of": as_of, "customers": customers, "repeat_buyers": buyers}
     if buyers < MIN_REPEAT_BUYERS:
-        return ValueModel(RULES, f"rules: only {buyers:,} repeat buyers, the model needs at least "
-                          f"{MIN_REPEAT_BUYERS}; {RULES_EFFECT}", **base)
+        return ValueModel(
+            RULES,
+            f"rules: only {buyers:,} repeat buyers, the model needs at least {MIN_REPEAT_BUYERS}; {RULES_EFFECT}",
+            **base,
+        )
     bg = fit_bgnbd(rfm["frequency"].to_numpy(), rfm["recency_days"].to_numpy(), rfm["tenure_days"].to_numpy())
     if not bg.converged:
-        return ValueModel(RULES, f"rules: the BG/NBD fit did not converge ({bg.message}); {RULES_EFFECT}",
-                          bgnbd=bg, **base)
+        return ValueModel(
+            RULES, f"rules: the BG/NBD fit did not converge ({bg.message}); {RULES_EFFECT}", bgnbd=bg, **base
+        )
     spenders = repeat[repeat["monetary"] > 0]
     gg = fit_gamma_gamma(spenders["frequency"].to_numpy(), spenders["monetary"].to_numpy())
     if not gg.converged or gg.params.q <= 1:
         why = gg.message if not gg.converged else f"q = {gg.params.q:.2f} ≤ 1 leaves the mean spend undefined"
-        return ValueModel(RULES, f"rules: the Gamma-Gamma fit failed ({why}); {RULES_EFFECT}",
-                          bgnbd=bg, gamma_gamma=gg, **base)
-    reason = (f"BG/NBD + Gamma-Gamma fitted on {customers:,} customers "
-              f"({buyers:,} repeat buyers) as of {as_of.isoformat()}")
+        return ValueModel(
+            RULES, f"rules: the Gamma-Gamma fit failed ({why}); {RULES_EFFECT}", bgnbd=bg, gamma_gamma=gg, **base
+        )
+    reason = (
+        f"BG/NBD + Gamma-Gamma fitted on {customers:,} customers ({buyers:,} repeat buyers) as of {as_of.isoformat()}"
+    )
     if gg.spend_constant:
         reason += "; expected spend per order = each customer's own average (Gamma-Gamma at its p → ∞ limit)"
     return ValueModel(MODEL, reason, bgnbd=bg, gamma_gamma=gg, **base)
@@ -101,7 +125,13 @@ def predict_value(rfm: pd.DataFrame, model: ValueModel) -> pd.DataFrame:
     out = pd.DataFrame(index=rfm.index)
     if not model.uses_model:
         nan = np.full(n, np.nan)
-        for col in ("p_alive", "expected_orders_90d", "expected_orders_12m", "expected_order_value", "predicted_clv_12m"):
+        for col in (
+            "p_alive",
+            "expected_orders_90d",
+            "expected_orders_12m",
+            "expected_order_value",
+            "predicted_clv_12m",
+        ):
             out[col] = nan
         out["value"] = rfm["revenue_12m"].to_numpy()
         return out

@@ -67,21 +67,30 @@ def run(store_path: str, runs: int = 20) -> list[dict]:
     t = time.perf_counter()
     frame = load_order_frame(db)
     cold = (time.perf_counter() - t) * 1000
-    rows = [{"command": f"order frame (cold, {len(frame.ts):,} orders)", "p50_ms": round(cold, 1),
-             "p95_ms": round(cold, 1), "slow": "", "ok": True}]
+    rows = [
+        {
+            "command": f"order frame (cold, {len(frame.ts):,} orders)",
+            "p50_ms": round(cold, 1),
+            "p95_ms": round(cold, 1),
+            "slow": "",
+            "ok": True,
+        }
+    ]
     # The best customer exists at every size (generated ids widen with the count).
     top_customer = db.execute("SELECT id FROM customers ORDER BY revenue DESC LIMIT 1").fetchone()[0]
     texts = [SAMPLES.get(name, name).format(top_customer=top_customer) for name in sorted(COMMANDS)] + EXTRA
     for text in texts:
         times, ok = _time(lambda: Context(db, as_of=as_of, now=datetime.now(UTC)), text, runs)
         name = text.split()[0] if text else "summary"
-        rows.append({
-            "command": text or "(summary)",
-            "p50_ms": round(float(np.percentile(times, 50)), 1),
-            "p95_ms": round(float(np.percentile(times, 95)), 1),
-            "slow": "chart" if COMMANDS.get(name) and COMMANDS[name].slow else "",
-            "ok": ok,
-        })
+        rows.append(
+            {
+                "command": text or "(summary)",
+                "p50_ms": round(float(np.percentile(times, 50)), 1),
+                "p95_ms": round(float(np.percentile(times, 95)), 1),
+                "slow": "chart" if COMMANDS.get(name) and COMMANDS[name].slow else "",
+                "ok": ok,
+            }
+        )
     db.conn.close()
     return rows
 
@@ -92,8 +101,10 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=20)
     args = ap.parse_args()
     for row in run(args.store, args.runs):
-        print(f"{row['command']:<45} p50 {row['p50_ms']:>9.1f} ms   p95 {row['p95_ms']:>9.1f} ms  {row['slow']}"
-              f"{'' if row['ok'] else '  (not ok)'}")
+        print(
+            f"{row['command']:<45} p50 {row['p50_ms']:>9.1f} ms   p95 {row['p95_ms']:>9.1f} ms  {row['slow']}"
+            f"{'' if row['ok'] else '  (not ok)'}"
+        )
 
 
 if __name__ == "__main__":

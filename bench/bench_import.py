@@ -58,13 +58,22 @@ def _child(code: str) -> dict:
 def run(data_dir: Path) -> list[dict]:
     rows = []
     with tempfile.TemporaryDirectory(dir=data_dir) as tmp:
-        paths = {"root": str(ROOT), "customers": str(data_dir / "customers.csv"), "orders": str(data_dir / "orders.csv")}
+        paths = {
+            "root": str(ROOT),
+            "customers": str(data_dir / "customers.csv"),
+            "orders": str(data_dir / "orders.csv"),
+        }
         ours = _child(_OURS.format(db=str(Path(tmp) / "ours.db"), **paths))
         base = _child(_BASELINE.format(db=str(Path(tmp) / "base.db"), **paths))
     for name, r in (("retention-bot import", ours), ("baseline executemany", base)):
-        rows.append({
-            "what": name, "orders": r["rows"], "seconds": round(r["seconds"], 2),
-            "rows_per_s": int(r["rows"] / r["seconds"]), "peak_rss_mb": round(r["rss_mb"]),
-            "vs_baseline": round(r["seconds"] / base["seconds"], 2),
-        })
+        rows.append(
+            {
+                "what": name,
+                "orders": r["rows"],
+                "seconds": round(r["seconds"], 2),
+                "rows_per_s": int(r["rows"] / r["seconds"]),
+                "peak_rss_mb": round(r["rss_mb"]),
+                "vs_baseline": round(r["seconds"] / base["seconds"], 2),
+            }
+        )
     return rows

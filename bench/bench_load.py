@@ -58,10 +58,21 @@ FAILED = "something went wrong"  # the error-id answer (bot/listeners/errors.py)
 # (answered after the ack), one usage mistake (a normal answer, not an error).
 # `{customer}` is a customer of the store under test.
 MIX = (
-    ("", 3), ("crr last-quarter", 3), ("at-risk 10", 3), ("kpis last-quarter", 2),
-    ("churn last-quarter", 2), ("top 10 last-quarter", 2), ("customer {customer}", 2), ("rep", 2),
-    ("followups all", 1), ("nps last-quarter", 1), ("crr 2026-Q3 segment:Enterprise", 1), ("help", 1),
-    ("trend 12", 1), ("cohorts 12", 1), ("crr nonsense-period", 1),
+    ("", 3),
+    ("crr last-quarter", 3),
+    ("at-risk 10", 3),
+    ("kpis last-quarter", 2),
+    ("churn last-quarter", 2),
+    ("top 10 last-quarter", 2),
+    ("customer {customer}", 2),
+    ("rep", 2),
+    ("followups all", 1),
+    ("nps last-quarter", 1),
+    ("crr 2026-Q3 segment:Enterprise", 1),
+    ("help", 1),
+    ("trend 12", 1),
+    ("cohorts 12", 1),
+    ("crr nonsense-period", 1),
 )
 
 
@@ -96,12 +107,20 @@ class LoadResult:
         ack = _percentiles([a * 1000 for a in acks])
         answers = _percentiles([r.answer for r in self.requests if r.answer is not None])
         return {
-            "instances": self.instances, "customers": f"{self.customers:,}", "requests": len(self.requests),
-            "concurrency": self.concurrency, "ack p50 ms": round(ack[50]), "ack p95 ms": round(ack[95]),
-            "ack p99 ms": round(ack[99]), "ack max ms": round(ack[100]),
-            "acks/s": round(len(self.requests) / self.seconds, 1), "acks > 3 s": sum(a > ACK_LIMIT for a in acks),
-            "errors": len(self.errors), "answered in ack": sum(not r.later for r in self.requests if r.ack),
-            "answer p50 s": round(answers[50], 1), "answer p95 s": round(answers[95], 1),
+            "instances": self.instances,
+            "customers": f"{self.customers:,}",
+            "requests": len(self.requests),
+            "concurrency": self.concurrency,
+            "ack p50 ms": round(ack[50]),
+            "ack p95 ms": round(ack[95]),
+            "ack p99 ms": round(ack[99]),
+            "ack max ms": round(ack[100]),
+            "acks/s": round(len(self.requests) / self.seconds, 1),
+            "acks > 3 s": sum(a > ACK_LIMIT for a in acks),
+            "errors": len(self.errors),
+            "answered in ack": sum(not r.later for r in self.requests if r.ack),
+            "answer p50 s": round(answers[50], 1),
+            "answer p95 s": round(answers[95], 1),
             "answer max s": round(answers[100], 1),
         }
 
@@ -131,7 +150,9 @@ def store_facts(store: Path) -> tuple[str, int, str]:
     customer's id to look up."""
     conn = sqlite3.connect(f"file:{store}?mode=ro", uri=True)
     try:
-        last, customers = conn.execute("SELECT MAX(ordered_at), (SELECT COUNT(*) FROM customers) FROM orders").fetchone()
+        last, customers = conn.execute(
+            "SELECT MAX(ordered_at), (SELECT COUNT(*) FROM customers) FROM orders"
+        ).fetchone()
         one = conn.execute("SELECT id FROM customers ORDER BY rowid LIMIT 1 OFFSET 41").fetchone()
     finally:
         conn.close()
@@ -150,10 +171,25 @@ class Instance:
     """One `retention-bot run` process in HTTP mode on 127.0.0.1."""
 
     def __init__(self, store: Path, as_of: str, slack: FakeSlack):
-        cmd = [sys.executable, "-m", "bot.cli", "--db", str(store), "--as-of", as_of,
-               "run", "--mode", "http", "--host", "127.0.0.1", "--port", "0"]
-        self.proc = subprocess.Popen(cmd, cwd=ROOT.parent, env=slack_env(slack), stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE, text=True)
+        cmd = [
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "--db",
+            str(store),
+            "--as-of",
+            as_of,
+            "run",
+            "--mode",
+            "http",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+        ]
+        self.proc = subprocess.Popen(
+            cmd, cwd=ROOT.parent, env=slack_env(slack), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        )
         self.stderr = StderrLines(self.proc)
         self.url = ""
 
@@ -222,8 +258,9 @@ def later_answers(slack: FakeSlack, requests: list[Request], deadline: float) ->
     return problems
 
 
-def run_load(store: Path, *, instances: int = 1, requests: int = 2000, concurrency: int = 50,
-             seed: int = 7, mix=MIX, log=print) -> LoadResult:
+def run_load(
+    store: Path, *, instances: int = 1, requests: int = 2000, concurrency: int = 50, seed: int = 7, mix=MIX, log=print
+) -> LoadResult:
     """Serve a private copy of `store` with `instances` processes and send
     the load; returns the timings and every error found."""
     as_of, customers, customer = store_facts(store)
@@ -247,12 +284,15 @@ def run_load(store: Path, *, instances: int = 1, requests: int = 2000, concurren
         finally:
             logs = [server.stop() for server in servers]
     errors = [r.error for r in todo if r.error] + problems
-    errors += [line.strip() for text in logs for line in text.splitlines() if re.search(r"\berror E[0-9A-F]{6}\b", line)]
+    errors += [
+        line.strip() for text in logs for line in text.splitlines() if re.search(r"\berror E[0-9A-F]{6}\b", line)
+    ]
     return LoadResult(instances, concurrency, customers, todo, seconds, errors)
 
 
-def run(store_path: str, *, instance_counts=(1, 2), requests: int = 2000, concurrency: int = 50,
-        log=print) -> list[dict]:
+def run(
+    store_path: str, *, instance_counts=(1, 2), requests: int = 2000, concurrency: int = 50, log=print
+) -> list[dict]:
     """bench/run.py's entry point: one table row per instance count."""
     rows = []
     for n in instance_counts:

@@ -38,8 +38,18 @@ sys.path.insert(0, str(ROOT))
 SYNTHETIC_END = "2026-11-22"
 CDNOW_END = "1998-06-30"
 PARAMS = ("r", "alpha", "a", "b", "p", "q", "gamma")
-COLUMNS = ("data", "run", "customers", "seconds", "speedup", "same_params_3sig", "peak_rss_mb", "stages",
-           "params", "note")
+COLUMNS = (
+    "data",
+    "run",
+    "customers",
+    "seconds",
+    "speedup",
+    "same_params_3sig",
+    "peak_rss_mb",
+    "stages",
+    "params",
+    "note",
+)
 
 _OURS_SCORE = """
 import json, resource, sys, time
@@ -76,7 +86,9 @@ orders["ordered_at"] = orders["ordered_at"].dt.tz_localize(None)
 stages = {{"load_orders": time.perf_counter() - t0}}
 """
 
-_OURS_MEMORY = _LOAD + """
+_OURS_MEMORY = (
+    _LOAD
+    + """
 from analytics.rfm import compute_rfm
 from analytics.value import fit_value_model, predict_value
 t = time.perf_counter()
@@ -93,8 +105,11 @@ print(json.dumps({{"seconds": sum(stages.values()), "stages": stages, "customers
                   "model": model.model, "reason": model.reason,
                   "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
 """
+)
 
-_LIFETIMES = _LOAD + """
+_LIFETIMES = (
+    _LOAD
+    + """
 import warnings
 warnings.simplefilter("ignore")
 from lifetimes import BetaGeoFitter, GammaGammaFitter
@@ -133,6 +148,7 @@ if ggf is not None:
 print(json.dumps({{"seconds": sum(stages.values()), "stages": stages, "customers": len(s), "params": params,
                   "note": note, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
 """
+)
 
 
 def _child(code: str, timeout: float) -> dict:
@@ -171,8 +187,15 @@ def _ours_score(store: str, as_of: str) -> dict:
         return _child(_OURS_SCORE.format(root=str(ROOT), db=str(copy), as_of=as_of), 3600)
 
 
-def run(store: str, as_of: str | None = None, *, label: str | None = None, lifetimes: bool = True,
-        lifetimes_timeout: float = 1800, repeat: int = 1) -> list[dict]:
+def run(
+    store: str,
+    as_of: str | None = None,
+    *,
+    label: str | None = None,
+    lifetimes: bool = True,
+    lifetimes_timeout: float = 1800,
+    repeat: int = 1,
+) -> list[dict]:
     """Benchmark score on `store` (a path; not modified: ours runs on a copy).
     With `repeat`, each side runs that many times, alternating, and the
     median run is reported."""
@@ -183,8 +206,11 @@ def run(store: str, as_of: str | None = None, *, label: str | None = None, lifet
     for _ in range(repeat):
         runs["ours"].append(_ours_score(store, as_of))
         runs["memory"].append(_child(_OURS_MEMORY.format(root=str(ROOT), db=store, as_of=as_of), 3600))
-        runs["theirs"].append(_child(_LIFETIMES.format(root=str(ROOT), db=store, as_of=as_of), lifetimes_timeout)
-                              if lifetimes else {"error": "not run"})
+        runs["theirs"].append(
+            _child(_LIFETIMES.format(root=str(ROOT), db=store, as_of=as_of), lifetimes_timeout)
+            if lifetimes
+            else {"error": "not run"}
+        )
     ours, memory, theirs = (_median(runs[k]) for k in ("ours", "memory", "theirs"))
     for name, r in (("ours score", ours), ("ours in-memory", memory), ("lifetimes", theirs)):
         row = dict.fromkeys(COLUMNS, "")
@@ -192,10 +218,16 @@ def run(store: str, as_of: str | None = None, *, label: str | None = None, lifet
         if "error" in r:
             row.update({"seconds": "—", "note": r["error"]})
         else:
-            row.update({"customers": r["customers"], "seconds": round(r["seconds"], 2),
-                        "stages": " ".join(f"{k}={v:.2f}" for k, v in r["stages"].items()),
-                        "peak_rss_mb": round(r["rss_mb"]), "params": _fmt_params(r["params"]),
-                        "note": r.get("note", "") or r.get("model", "")})
+            row.update(
+                {
+                    "customers": r["customers"],
+                    "seconds": round(r["seconds"], 2),
+                    "stages": " ".join(f"{k}={v:.2f}" for k, v in r["stages"].items()),
+                    "peak_rss_mb": round(r["rss_mb"]),
+                    "params": _fmt_params(r["params"]),
+                    "note": r.get("note", "") or r.get("model", ""),
+                }
+            )
         rows.append(row)
     if "error" not in theirs:
         # ours score vs lifetimes: store to predictions, both. In memory: the
@@ -245,8 +277,9 @@ def main() -> None:
 
     jobs = []
     if args.cdnow_master:
-        jobs.append((str(cdnow_master_store(ROOT / "bench" / "data" / "cdnow_master")), args.as_of or CDNOW_END,
-                     "CDNOW master"))
+        jobs.append(
+            (str(cdnow_master_store(ROOT / "bench" / "data" / "cdnow_master")), args.as_of or CDNOW_END, "CDNOW master")
+        )
     for n in args.customers:
         from generate import build_store, write
 
@@ -257,8 +290,14 @@ def main() -> None:
         jobs.append((store, args.as_of or SYNTHETIC_END, label))
     rows = []
     for store, as_of, label in jobs:
-        rows += run(store, as_of, label=label, lifetimes=not args.no_lifetimes,
-                    lifetimes_timeout=args.lifetimes_timeout, repeat=args.repeat)
+        rows += run(
+            store,
+            as_of,
+            label=label,
+            lifetimes=not args.no_lifetimes,
+            lifetimes_timeout=args.lifetimes_timeout,
+            repeat=args.repeat,
+        )
         print(table(rows[-3:]), flush=True)
     if len(jobs) > 1:
         print("\n" + table(rows))

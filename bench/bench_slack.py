@@ -40,8 +40,7 @@ def run(store_path: str, n: int = 200, text: str | None = None) -> list[dict]:
     db = open_db(store_path, create=False)
     customers = db.execute("SELECT COUNT(*) FROM customers").fetchone()[0]
     with FakeSlack() as slack:
-        app = create_app(SlackSettings(bot_token=slack.token, signing_secret=SIGNING_SECRET,
-                                       api_url=slack.api_url), db)
+        app = create_app(SlackSettings(bot_token=slack.token, signing_secret=SIGNING_SECRET, api_url=slack.api_url), db)
         url, stop = serve_in_thread(app, store_path)
         try:
             sender = SlackSender(url + "/slack/events", SIGNING_SECRET, slack)
@@ -52,14 +51,18 @@ def run(store_path: str, n: int = 200, text: str | None = None) -> list[dict]:
             stop()
             db.conn.close()
     ms = sorted(t * 1000 for t in times[WARMUP:])
-    return [{
-        "command": f"/retention {text}".strip(), "customers": f"{customers:,}", "requests": n,
-        "answer in": "response_url" if slow else "ack body",
-        "first ms": round(times[0] * 1000, 1),
-        "p50 ms": round(statistics.median(ms), 1),
-        "p95 ms": round(statistics.quantiles(ms, n=20)[18], 1),
-        "max ms": round(ms[-1], 1),
-    }]
+    return [
+        {
+            "command": f"/retention {text}".strip(),
+            "customers": f"{customers:,}",
+            "requests": n,
+            "answer in": "response_url" if slow else "ack body",
+            "first ms": round(times[0] * 1000, 1),
+            "p50 ms": round(statistics.median(ms), 1),
+            "p95 ms": round(statistics.quantiles(ms, n=20)[18], 1),
+            "max ms": round(ms[-1], 1),
+        }
+    ]
 
 
 def _round_trip(sender: SlackSender, slack: FakeSlack, text: str, slow: bool, i: int) -> float:

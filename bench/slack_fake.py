@@ -56,8 +56,16 @@ from bot.server import make_server
 
 BOT_TOKEN = "xoxb-fake-bot-token"
 APP_TOKEN = "xapp-fake-app-token"
-SCOPES = ("commands", "chat:write", "im:write", "users:read", "files:write",
-          "channels:history", "groups:history", "im:history")
+SCOPES = (
+    "commands",
+    "chat:write",
+    "im:write",
+    "users:read",
+    "files:write",
+    "channels:history",
+    "groups:history",
+    "im:history",
+)
 TEAM_ID = "T0FAKE"
 BOT_USER_ID = "U0BOT"
 APP_ID = "A0FAKE"
@@ -102,8 +110,9 @@ class FakeSlack:
         self._ids = itertools.count(1)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="fake-slack", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-slack", daemon=True
+        )
 
     # ---- lifecycle -------------------------------------------------------
     def start(self) -> "FakeSlack":
@@ -168,8 +177,16 @@ class FakeSlack:
             self.uploads.clear()
             self.scopes = list(SCOPES)
 
-    def fail_next(self, method: str, *, error: str | None = None, status: int = 200,
-                  headers: dict[str, str] | None = None, body: dict | None = None, times: int = 1) -> None:
+    def fail_next(
+        self,
+        method: str,
+        *,
+        error: str | None = None,
+        status: int = 200,
+        headers: dict[str, str] | None = None,
+        body: dict | None = None,
+        times: int = 1,
+    ) -> None:
         """The next `times` calls of `method` fail: `error` gives Slack's
         `{"ok": false, "error": ...}` with HTTP `status` (200 like Slack);
         `status=429` defaults to error "ratelimited" (add Retry-After in
@@ -223,9 +240,17 @@ class FakeSlack:
 
     def _api_auth_test(self, params):
         return (
-            {"ok": True, "url": "https://fake-team.slack.com/", "team": "Fake Team", "user": "retention-bot",
-             "team_id": TEAM_ID, "user_id": BOT_USER_ID, "bot_id": "B0BOT", "app_id": APP_ID,
-             "is_enterprise_install": False},
+            {
+                "ok": True,
+                "url": "https://fake-team.slack.com/",
+                "team": "Fake Team",
+                "user": "retention-bot",
+                "team_id": TEAM_ID,
+                "user_id": BOT_USER_ID,
+                "bot_id": "B0BOT",
+                "app_id": APP_ID,
+                "is_enterprise_install": False,
+            },
             {"x-oauth-scopes": ",".join(self.scopes)},
         )
 
@@ -233,8 +258,12 @@ class FakeSlack:
         channel = params.get("channel")
         if channel in self.channels and not self.channels[channel].get("is_member", True):
             return {"ok": False, "error": "not_in_channel"}, {}
-        return {"ok": True, "channel": channel, "ts": self._ts(),
-                "message": {"text": params.get("text"), "user": BOT_USER_ID}}, {}
+        return {
+            "ok": True,
+            "channel": channel,
+            "ts": self._ts(),
+            "message": {"text": params.get("text"), "user": BOT_USER_ID},
+        }, {}
 
     def _api_chat_postEphemeral(self, params):
         return {"ok": True, "message_ts": self._ts()}, {}
@@ -249,8 +278,17 @@ class FakeSlack:
 
     def _api_users_info(self, params):
         user_id = params.get("user", "")
-        user = {"id": user_id, "team_id": TEAM_ID, "name": user_id.lower(), "real_name": user_id,
-                "tz": "UTC", "is_admin": False, "is_owner": False, "is_primary_owner": False, "deleted": False}
+        user = {
+            "id": user_id,
+            "team_id": TEAM_ID,
+            "name": user_id.lower(),
+            "real_name": user_id,
+            "tz": "UTC",
+            "is_admin": False,
+            "is_owner": False,
+            "is_primary_owner": False,
+            "deleted": False,
+        }
         user.update(self.users.get(user_id, {}))
         return {"ok": True, "user": user}, {}
 
@@ -273,8 +311,10 @@ class FakeSlack:
         missing = [f["id"] for f in files if f["id"] not in self.uploads]
         if not files or missing:
             return {"ok": False, "error": "invalid_arguments", "missing_uploads": missing}, {}
-        return {"ok": True, "files": [{"id": f["id"], "title": f.get("title"), "size": len(self.uploads[f["id"]])}
-                                      for f in files]}, {}
+        return {
+            "ok": True,
+            "files": [{"id": f["id"], "title": f.get("title"), "size": len(self.uploads[f["id"]])} for f in files],
+        }, {}
 
 
 def _parse_params(query: str, headers: dict[str, str], body: bytes) -> dict[str, Any]:
@@ -305,7 +345,7 @@ def _handler(fake: FakeSlack):
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             headers = {k.lower(): v for k, v in self.headers.items()}
             if path.startswith("/api/"):
-                method = path[len("/api/"):]
+                method = path[len("/api/") :]
                 params = _parse_params(query, headers, body)
             elif path.startswith("/upload/"):
                 method, params = "upload", {"file_id": path.rsplit("/", 1)[1]}
@@ -358,6 +398,7 @@ def _handler(fake: FakeSlack):
 
 # ---- Slack's side: signed requests to the app ----------------------------
 
+
 def slack_signature(secret: str, timestamp: str | int, body: str | bytes) -> str:
     """`v0=` + HMAC-SHA256(secret, "v0:{timestamp}:{body}"), as Slack signs.
     Written out here, independently of slack_sdk, so the app's verifier is
@@ -389,8 +430,15 @@ class SlackSender:
         self.slack = slack
         self.clock = clock  # signing time; pass an old one to test the replay window
 
-    def post(self, body: str, content_type: str, *, timestamp: int | None = None,
-             signature: str | None = None, extra_headers: dict | None = None) -> Reply:
+    def post(
+        self,
+        body: str,
+        content_type: str,
+        *,
+        timestamp: int | None = None,
+        signature: str | None = None,
+        extra_headers: dict | None = None,
+    ) -> Reply:
         ts = str(int(self.clock()) if timestamp is None else timestamp)
         headers = {
             "Content-Type": content_type,
@@ -412,38 +460,60 @@ class SlackSender:
         one second are two requests, not a replay)."""
         return f"{next(self.slack._ids)}.{int(self.clock())}.trigger"
 
-    def command_body(self, text: str, *, user_id: str, channel_id: str = "C0GENERAL",
-                     response_tag: str = "") -> str:
-        return urllib.parse.urlencode({
-            "token": "legacy-verification-token", "team_id": TEAM_ID, "team_domain": "fake-team",
-            "channel_id": channel_id, "channel_name": "general", "user_id": user_id,
-            "user_name": user_id.lower(), "command": "/retention", "text": text, "api_app_id": "A0FAKE",
-            "is_enterprise_install": "false", "response_url": self.slack.response_url(response_tag),
-            "trigger_id": self.trigger_id(),
-        })
+    def command_body(self, text: str, *, user_id: str, channel_id: str = "C0GENERAL", response_tag: str = "") -> str:
+        return urllib.parse.urlencode(
+            {
+                "token": "legacy-verification-token",
+                "team_id": TEAM_ID,
+                "team_domain": "fake-team",
+                "channel_id": channel_id,
+                "channel_name": "general",
+                "user_id": user_id,
+                "user_name": user_id.lower(),
+                "command": "/retention",
+                "text": text,
+                "api_app_id": "A0FAKE",
+                "is_enterprise_install": "false",
+                "response_url": self.slack.response_url(response_tag),
+                "trigger_id": self.trigger_id(),
+            }
+        )
 
-    def command(self, text: str, *, user_id: str, channel_id: str = "C0GENERAL", response_tag: str = "",
-                **kw) -> Reply:
+    def command(self, text: str, *, user_id: str, channel_id: str = "C0GENERAL", response_tag: str = "", **kw) -> Reply:
         body = self.command_body(text, user_id=user_id, channel_id=channel_id, response_tag=response_tag)
         return self.post(body, "application/x-www-form-urlencoded", **kw)
 
     def event(self, event: dict, **kw) -> Reply:
-        body = json.dumps({
-            "token": "legacy-verification-token", "team_id": TEAM_ID, "api_app_id": "A0FAKE",
-            "event": event, "type": "event_callback", "event_id": f"Ev{next(self.slack._ids):08d}",
-            "event_time": int(self.clock()), "authorizations": [
-                {"team_id": TEAM_ID, "user_id": BOT_USER_ID, "is_bot": True, "is_enterprise_install": False}],
-        })
+        body = json.dumps(
+            {
+                "token": "legacy-verification-token",
+                "team_id": TEAM_ID,
+                "api_app_id": "A0FAKE",
+                "event": event,
+                "type": "event_callback",
+                "event_id": f"Ev{next(self.slack._ids):08d}",
+                "event_time": int(self.clock()),
+                "authorizations": [
+                    {"team_id": TEAM_ID, "user_id": BOT_USER_ID, "is_bot": True, "is_enterprise_install": False}
+                ],
+            }
+        )
         return self.post(body, "application/json", **kw)
 
     def action(self, action_id: str, *, user_id: str, value: str = "", response_tag: str = "", **kw) -> Reply:
         payload = {
-            "type": "block_actions", "team": {"id": TEAM_ID}, "user": {"id": user_id},
-            "api_app_id": "A0FAKE", "token": "legacy-verification-token", "trigger_id": self.trigger_id(),
+            "type": "block_actions",
+            "team": {"id": TEAM_ID},
+            "user": {"id": user_id},
+            "api_app_id": "A0FAKE",
+            "token": "legacy-verification-token",
+            "trigger_id": self.trigger_id(),
             "container": {"type": "message", "channel_id": "C0GENERAL", "message_ts": "1.000001"},
-            "channel": {"id": "C0GENERAL"}, "response_url": self.slack.response_url(response_tag),
-            "actions": [{"type": "button", "action_id": action_id, "block_id": "b1", "value": value,
-                         "action_ts": "1.000002"}],
+            "channel": {"id": "C0GENERAL"},
+            "response_url": self.slack.response_url(response_tag),
+            "actions": [
+                {"type": "button", "action_id": action_id, "block_id": "b1", "value": value, "action_ts": "1.000002"}
+            ],
         }
         body = urllib.parse.urlencode({"payload": json.dumps(payload)})
         return self.post(body, "application/x-www-form-urlencoded", **kw)

@@ -40,8 +40,9 @@ def build_client(settings: SlackSettings) -> WebClient:
     """The Web API client: `SLACK_API_URL` as base URL, and the bot's retry
     policy (bot.retries: 429 after Retry-After; 5xx and dropped connections
     only for calls that are safe to repeat, never for a post)."""
-    return WebClient(token=settings.bot_token, base_url=settings.api_url, timeout=TIMEOUT,
-                     retry_handlers=retry_handlers())
+    return WebClient(
+        token=settings.bot_token, base_url=settings.api_url, timeout=TIMEOUT, retry_handlers=retry_handlers()
+    )
 
 
 def db_file(db: Database) -> str:
@@ -77,8 +78,9 @@ class RetentionApp(App):
             return values[0] if values else None
 
         try:
-            return self._verifier.is_valid(body=req.raw_body, timestamp=first("x-slack-request-timestamp"),
-                                           signature=first("x-slack-signature"))
+            return self._verifier.is_valid(
+                body=req.raw_body, timestamp=first("x-slack-request-timestamp"), signature=first("x-slack-signature")
+            )
         except (TypeError, ValueError):  # a timestamp that is not a number
             return False
 
@@ -87,8 +89,9 @@ class RetentionApp(App):
         return SignatureVerifier(self._signing_secret)
 
 
-def create_app(settings: SlackSettings, db: Database, *, as_of: date | None = None,
-               clock: Callable[[], datetime] = utc_now) -> App:
+def create_app(
+    settings: SlackSettings, db: Database, *, as_of: date | None = None, clock: Callable[[], datetime] = utc_now
+) -> App:
     """A Bolt App answering `/retention`, the Home tab and buttons (the
     follow-up and digest buttons, then the fallback for unknown ones).
 

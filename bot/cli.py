@@ -86,13 +86,30 @@ class Main(click.Group):
 
 
 @click.group(cls=Main, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--db", "db_path", envvar="RETENTION_DB", default="retention.db", show_default=True,
-              help="SQLite store (or $RETENTION_DB).")
-@click.option("--as-of", "as_of", callback=_parse_date, metavar="DATE",
-              help="Pretend today is DATE (YYYY-MM-DD): data after it is ignored.")
+@click.option(
+    "--db",
+    "db_path",
+    envvar="RETENTION_DB",
+    default="retention.db",
+    show_default=True,
+    help="SQLite store (or $RETENTION_DB).",
+)
+@click.option(
+    "--as-of",
+    "as_of",
+    callback=_parse_date,
+    metavar="DATE",
+    help="Pretend today is DATE (YYYY-MM-DD): data after it is ignored.",
+)
 @click.option("-v", "--verbose", count=True, help="More logging (-vv for debug).")
-@click.option("--log-format", type=click.Choice(LOG_FORMATS), envvar="RETENTION_LOG_FORMAT", default="text",
-              show_default=True, help="Log lines as text, or as one JSON object each (or $RETENTION_LOG_FORMAT).")
+@click.option(
+    "--log-format",
+    type=click.Choice(LOG_FORMATS),
+    envvar="RETENTION_LOG_FORMAT",
+    default="text",
+    show_default=True,
+    help="Log lines as text, or as one JSON object each (or $RETENTION_LOG_FORMAT).",
+)
 @click.pass_context
 def main(ctx: click.Context, db_path: str, as_of: date | None, verbose: int, log_format: str) -> None:
     """retention-bot: retention KPIs, churn digests and follow-up reminders for
@@ -107,16 +124,29 @@ def main(ctx: click.Context, db_path: str, as_of: date | None, verbose: int, log
 @main.command("import")
 @click.argument("kind", type=click.Choice(["orders", "customers", "reps", "feedback", "fx"]))
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--format", "fmt", type=click.Choice(FORMATS),
-              help="File layout (default: guessed from the file).")
-@click.option("--map", "maps", multiple=True, metavar="COLUMN=FIELD",
-              help="Read COLUMN as FIELD (repeatable), e.g. --map 'Order Date=ordered_at'.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), help="File layout (default: guessed from the file).")
+@click.option(
+    "--map",
+    "maps",
+    multiple=True,
+    metavar="COLUMN=FIELD",
+    help="Read COLUMN as FIELD (repeatable), e.g. --map 'Order Date=ordered_at'.",
+)
 @click.option("--skip-invalid", is_flag=True, help="Import the valid rows and report the rest.")
 @click.option("--dry-run", is_flag=True, help="Check and count, write nothing.")
-@click.option("--decimal", type=click.Choice([".", ","]), default=".", show_default=True,
-              help="Decimal mark of the amounts: , for files written 1.234,50 (European Excel).")
-@click.option("--to", "to_currency", metavar="CUR",
-              help="With fx: the currency the rates are into (default: the workspace currency).")
+@click.option(
+    "--decimal",
+    type=click.Choice([".", ","]),
+    default=".",
+    show_default=True,
+    help="Decimal mark of the amounts: , for files written 1.234,50 (European Excel).",
+)
+@click.option(
+    "--to",
+    "to_currency",
+    metavar="CUR",
+    help="With fx: the currency the rates are into (default: the workspace currency).",
+)
 @click.pass_obj
 def import_cmd(state: State, kind, file, fmt, maps, skip_invalid, dry_run, decimal, to_currency):
     """Import KIND (orders|customers|reps|feedback) from FILE (CSV, CDNOW,
@@ -149,14 +179,31 @@ def import_cmd(state: State, kind, file, fmt, maps, skip_invalid, dry_run, decim
     if err.is_terminal and Path(file).is_file():
         from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
-        progress = Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
-                            TimeRemainingColumn(), console=err, transient=True)
+        progress = Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            DownloadColumn(),
+            TimeRemainingColumn(),
+            console=err,
+            transient=True,
+        )
         task = progress.add_task(f"importing {Path(file).name}", total=Path(file).stat().st_size)
         on_bytes = lambda n: progress.advance(task, n)  # noqa: E731
         progress.start()
     try:
-        report = import_file(db, kind, file, fmt=fmt, mapping=mapping, skip_invalid=skip_invalid,
-                             dry_run=dry_run, tz=tz, now=state.clock(), on_bytes=on_bytes, decimal=decimal)
+        report = import_file(
+            db,
+            kind,
+            file,
+            fmt=fmt,
+            mapping=mapping,
+            skip_invalid=skip_invalid,
+            dry_run=dry_run,
+            tz=tz,
+            now=state.clock(),
+            on_bytes=on_bytes,
+            decimal=decimal,
+        )
     except ImportRejected as e:
         if progress:
             progress.stop()
@@ -166,7 +213,9 @@ def import_cmd(state: State, kind, file, fmt, maps, skip_invalid, dry_run, decim
         if e.report.usage:
             sys.exit(2)
         if e.report.rejected:
-            click.echo(f"{e.report.rejected} invalid row(s). Fix them, or use --skip-invalid to import the rest.", err=True)
+            click.echo(
+                f"{e.report.rejected} invalid row(s). Fix them, or use --skip-invalid to import the rest.", err=True
+            )
         sys.exit(1)
     if progress:
         progress.stop()
@@ -189,7 +238,9 @@ def _import_rates(state: State, file: str, to_currency: str | None, dry_run: boo
     except FieldError as e:
         raise click.UsageError(f"--to {to_currency!r}: {e.problem} ({e.fix})") from None
     try:
-        report = import_rates(db, file, base=base, tz=ZoneInfo(settings["timezone"]), now=state.clock(), dry_run=dry_run)
+        report = import_rates(
+            db, file, base=base, tz=ZoneInfo(settings["timezone"]), now=state.clock(), dry_run=dry_run
+        )
     except ImportRejected as e:
         for line in e.report.lines():
             click.echo(line, err=True)
@@ -275,8 +326,9 @@ def demo(state: State, customers: int, rebuild: bool):
     path = state.db_path if state.db_explicit else os.environ.get("RETENTION_DEMO_DB", "retention-demo.db")
     state.db_path = path
     try:
-        db, built = ensure_demo_store(path, customers=customers, rebuild=rebuild, today=state.as_of,
-                                      status=lambda m: err.print(m, style="dim"))
+        db, built = ensure_demo_store(
+            path, customers=customers, rebuild=rebuild, today=state.as_of, status=lambda m: err.print(m, style="dim")
+        )
     except (DemoRefused, StoreError) as e:
         click.echo(f"error: {e}", err=True)
         sys.exit(1)
@@ -289,8 +341,13 @@ def demo(state: State, customers: int, rebuild: bool):
 @main.command()
 @click.option("--port", type=int, envvar="PORT", default=3000, show_default=True, help="HTTP port (or $PORT).")
 @click.option("--host", default="0.0.0.0", show_default=True, help="HTTP interface to listen on.")
-@click.option("--mode", type=click.Choice(["auto", "http", "socket"]), default="auto", show_default=True,
-              help="auto: Socket Mode when SLACK_APP_TOKEN is set, else HTTP.")
+@click.option(
+    "--mode",
+    type=click.Choice(["auto", "http", "socket"]),
+    default="auto",
+    show_default=True,
+    help="auto: Socket Mode when SLACK_APP_TOKEN is set, else HTTP.",
+)
 @click.pass_obj
 def run(state: State, port: int, host: str, mode: str):
     """Run the Slack bot until SIGTERM or Ctrl-C.
@@ -317,8 +374,9 @@ def run(state: State, port: int, host: str, mode: str):
     try:
         app = create_app(settings, db, as_of=state.as_of)
     except BoltError as e:
-        click.echo(f"error: Slack rejected SLACK_BOT_TOKEN ({e}). Copy it again from {WHERE['SLACK_BOT_TOKEN']}.",
-                   err=True)
+        click.echo(
+            f"error: Slack rejected SLACK_BOT_TOKEN ({e}). Copy it again from {WHERE['SLACK_BOT_TOKEN']}.", err=True
+        )
         sys.exit(2)
     except OSError as e:
         click.echo(f"error: cannot reach the Slack API at {settings.api_url}: {e}", err=True)
@@ -338,25 +396,39 @@ def run(state: State, port: int, host: str, mode: str):
 
             assert settings.app_token is not None  # socket_mode means an app token is set
             try:
-                serve_socket_mode(app, settings.app_token,
-                                  on_connected=lambda: click.echo("retention-bot: connected in Socket Mode", err=True))
+                serve_socket_mode(
+                    app,
+                    settings.app_token,
+                    on_connected=lambda: click.echo("retention-bot: connected in Socket Mode", err=True),
+                )
             except SlackApiError as e:
-                click.echo(f"error: Slack rejected SLACK_APP_TOKEN ({e.response.get('error')}). "
-                           f"Copy it again from {WHERE['SLACK_APP_TOKEN']}.", err=True)
+                click.echo(
+                    f"error: Slack rejected SLACK_APP_TOKEN ({e.response.get('error')}). "
+                    f"Copy it again from {WHERE['SLACK_APP_TOKEN']}.",
+                    err=True,
+                )
                 sys.exit(2)
         else:
             from bot.server import serve_http
 
-            serve_http(app, db_file(db), host=host, port=port, on_listening=lambda h, p: click.echo(
-                f"retention-bot: HTTP mode, listening on http://{h}:{p}/slack/events (health: /healthz)", err=True))
+            serve_http(
+                app,
+                db_file(db),
+                host=host,
+                port=port,
+                on_listening=lambda h, p: click.echo(
+                    f"retention-bot: HTTP mode, listening on http://{h}:{p}/slack/events (health: /healthz)", err=True
+                ),
+            )
     finally:  # also on the SystemExit that stops the HTTP server
         scheduler.shutdown(wait=True)
         click.echo("retention-bot: stopped", err=True)
 
 
 @main.command()
-@click.option("--url", metavar="URL",
-              help="Public base URL for HTTP mode, e.g. https://bot.example.com (default: Socket Mode).")
+@click.option(
+    "--url", metavar="URL", help="Public base URL for HTTP mode, e.g. https://bot.example.com (default: Socket Mode)."
+)
 @click.option("--name", default="Retention Bot", show_default=True, help="App name shown in Slack.")
 def manifest(url: str | None, name: str):
     """Print the Slack app manifest (YAML) for api.slack.com/apps → Create New
@@ -401,15 +473,18 @@ def score(state: State, as_json: bool, dry_run: bool):
         click.echo(to_json(result.to_dict()))
         return
     if result.customers == 0:
-        click.echo(f"No orders up to {result.as_of}: nothing to score. "
-                   "Import orders first: retention-bot import orders FILE")
+        click.echo(
+            f"No orders up to {result.as_of}: nothing to score. Import orders first: retention-bot import orders FILE"
+        )
         return
     took = sum(result.seconds.values())
     verb, opened = ("Would score", "would be opened") if dry_run else ("Scored", "opened")
     click.echo(f"{verb} {result.customers:,} customers as of {result.as_of} in {took:.1f} s.")
     click.echo(f"Model: {result.model['reason']}")
-    click.echo(f"{result.high_value:,} high value, {result.quiet:,} going quiet ({result.newly_quiet:,} newly); "
-               f"{result.followups_opened:,} follow-ups {opened}, {result.won_back:,} won back.")
+    click.echo(
+        f"{result.high_value:,} high value, {result.quiet:,} going quiet ({result.newly_quiet:,} newly); "
+        f"{result.followups_opened:,} follow-ups {opened}, {result.won_back:,} won back."
+    )
     if dry_run:
         click.echo("Dry run: nothing was written.")
 
@@ -421,8 +496,13 @@ def model():
 
 @model.command("fit")
 @click.option("--as-of", "as_of", callback=_parse_date, metavar="DATE", help="Fit on data up to DATE.")
-@click.option("--unit", type=click.Choice(["days", "weeks"]), default="days", show_default=True,
-              help="Time unit of the reported parameters (α and the log-likelihood depend on it).")
+@click.option(
+    "--unit",
+    type=click.Choice(["days", "weeks"]),
+    default="days",
+    show_default=True,
+    help="Time unit of the reported parameters (α and the log-likelihood depend on it).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the fit as JSON (numbers, not text).")
 @click.pass_obj
 def model_fit(state: State, as_of: date | None, unit: str, as_json: bool):
@@ -439,8 +519,10 @@ def model_fit(state: State, as_of: date | None, unit: str, as_json: bool):
     click.echo(f"{fit['customers']:,} customers, {fit['repeat_buyers']:,} repeat buyers, as of {fit['as_of']}")
     if fit["bgnbd"]:
         bg = fit["bgnbd"]
-        click.echo(f"BG/NBD ({unit}): r = {bg['r']:.4f}, alpha = {bg['alpha']:.4f}, a = {bg['a']:.4f}, "
-                   f"b = {bg['b']:.4f}, log-likelihood {bg['log_likelihood']:.2f}")
+        click.echo(
+            f"BG/NBD ({unit}): r = {bg['r']:.4f}, alpha = {bg['alpha']:.4f}, a = {bg['a']:.4f}, "
+            f"b = {bg['b']:.4f}, log-likelihood {bg['log_likelihood']:.2f}"
+        )
     if fit["gamma_gamma"]:
         gg = fit["gamma_gamma"]
         click.echo(f"Gamma-Gamma: p = {gg['p']:.4f}, q = {gg['q']:.4f}, gamma = {gg['gamma']:.4f}")
@@ -476,8 +558,10 @@ def _report(kind: str, target: str, result: dict) -> bool:
     where = f"#{target}" if kind == "digest" else target
     status, key = result["status"], result["key"]
     if status == "sent" and result["found"]:
-        click.echo(f"{kind} for {where}: sent — the earlier attempt's post is in the channel (ts {result['ts']}); "
-                   f"recorded, not posted again (key {key})")
+        click.echo(
+            f"{kind} for {where}: sent — the earlier attempt's post is in the channel (ts {result['ts']}); "
+            f"recorded, not posted again (key {key})"
+        )
     elif status == "sent":
         click.echo(f"{kind} for {where}: sent (ts {result['ts']}, key {key})")
     elif status == "already sent":
@@ -486,15 +570,23 @@ def _report(kind: str, target: str, result: dict) -> bool:
     elif status == "nothing":
         click.echo(f"{kind} for {where}: nothing to send today")
     elif status == "sending elsewhere":
-        click.echo(f"{kind} for {where}: being sent by another process right now (key {key}); nothing posted "
-                   "here. `retention-bot status` shows how it ends.", err=True)
+        click.echo(
+            f"{kind} for {where}: being sent by another process right now (key {key}); nothing posted "
+            "here. `retention-bot status` shows how it ends.",
+            err=True,
+        )
     elif status == "unconfirmed":
-        click.echo(f"{kind} for {where}: posted, but Slack did not confirm it ({result['error']}); the next "
-                   f"attempt looks for it in the channel before posting again (key {key}). Run this again, "
-                   "or let the running bot do it.", err=True)
+        click.echo(
+            f"{kind} for {where}: posted, but Slack did not confirm it ({result['error']}); the next "
+            f"attempt looks for it in the channel before posting again (key {key}). Run this again, "
+            "or let the running bot do it.",
+            err=True,
+        )
     elif status == "pending":
-        click.echo(f"{kind} for {where}: not delivered yet ({result['error']}); the running bot retries it "
-                   f"(key {key})", err=True)
+        click.echo(
+            f"{kind} for {where}: not delivered yet ({result['error']}); the running bot retries it (key {key})",
+            err=True,
+        )
     else:
         click.echo(f"{kind} for {where}: failed ({result['error']}); not retried (key {key})", err=True)
     return status in ("sent", "already sent", "nothing")
@@ -526,8 +618,10 @@ def digest(state: State, mode: str, channel: str | None, force: bool, as_json: b
     channels = [channel.lstrip("#")] if channel else [e["channel"] for e in load_settings(db)["digest_channels"]]
     client = _outbox_client() if mode == "now" else None
     if client is not None and not channels:
-        raise click.UsageError("no digest channel: pass --channel C0123, or set one with "
-                               "`retention-bot ask \"config digest_channels C0123 09:00 America/New_York\"`")
+        raise click.UsageError(
+            "no digest channel: pass --channel C0123, or set one with "
+            '`retention-bot ask "config digest_channels C0123 09:00 America/New_York"`'
+        )
     if client is None:
         if mode == "now":
             click.echo("SLACK_BOT_TOKEN is not set: printing the digest instead of posting it.", err=True)

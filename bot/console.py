@@ -23,8 +23,6 @@ PROMPT = "retention> "
 QUIT = {"quit", "exit", ":q", "\\q"}
 
 
-
-
 def print_answer(console: Console, db, a: Answer, chart_dir: Path | None = None) -> None:
     console.print(render_message(a.message, rep_names(db)))
     for chart in a.charts:
@@ -41,8 +39,7 @@ def respond(ctx: Context, text: str) -> Answer:
     return answer(ctx, text)
 
 
-def run_console(make_context: Callable[[], Context], console: Console, *, intro: str | None = None,
-                stdin=None) -> None:
+def run_console(make_context: Callable[[], Context], console: Console, *, intro: str | None = None, stdin=None) -> None:
     stdin = stdin or sys.stdin
     interactive = stdin.isatty() and console.is_terminal
     if intro:
@@ -50,8 +47,10 @@ def run_console(make_context: Callable[[], Context], console: Console, *, intro:
         print_answer(console, ctx.db, answer(ctx, intro))
     if interactive:
         _history()
-        console.print("[dim]Type a command like `crr last-quarter` or `help`; `press snooze C0042` clicks a "
-                      "follow-up button; `quit` to leave.[/dim]")
+        console.print(
+            "[dim]Type a command like `crr last-quarter` or `help`; `press snooze C0042` clicks a "
+            "follow-up button; `quit` to leave.[/dim]"
+        )
     while True:
         try:
             line = console.input(PROMPT) if interactive else stdin.readline()

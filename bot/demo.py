@@ -40,22 +40,42 @@ def refusal(path: Path, contents: dict) -> str | None:
     """Why `demo` may not build into this existing store, or None."""
     marker = contents["demo"]
     if marker is None:
-        held = [f"{contents[k]:,} {label}" for k, label in (
-            ("customers", "customers"), ("orders", "orders"), ("reps", "reps"), ("settings", "settings"),
-            ("audit_log", "audit entries"), ("deliveries", "deliveries"), ("imports", "imports"),
-            ("feedback", "survey answers")) if contents[k]]
+        held = [
+            f"{contents[k]:,} {label}"
+            for k, label in (
+                ("customers", "customers"),
+                ("orders", "orders"),
+                ("reps", "reps"),
+                ("settings", "settings"),
+                ("audit_log", "audit entries"),
+                ("deliveries", "deliveries"),
+                ("imports", "imports"),
+                ("feedback", "survey answers"),
+            )
+            if contents[k]
+        ]
         if not held:
             return None
-        return (f"{path} is not a demo store: it holds {', '.join(held)}. Refusing to touch it. "
-                f"Run the demo on its own file: retention-bot --db demo.db demo")
+        return (
+            f"{path} is not a demo store: it holds {', '.join(held)}. Refusing to touch it. "
+            f"Run the demo on its own file: retention-bot --db demo.db demo"
+        )
     if contents["imports"] > marker.get("imports", 4):
-        return (f"{path} is a demo store with data imported into it since it was built. Refusing to "
-                "rebuild it; run the demo on a new file: retention-bot --db demo.db demo")
+        return (
+            f"{path} is a demo store with data imported into it since it was built. Refusing to "
+            "rebuild it; run the demo on a new file: retention-bot --db demo.db demo"
+        )
     return None
 
 
-def ensure_demo_store(path: str, *, customers: int = 2000, rebuild: bool = False, today: date | None = None,
-                      status: Callable[[str], None] = lambda m: None) -> tuple[Database, bool]:
+def ensure_demo_store(
+    path: str,
+    *,
+    customers: int = 2000,
+    rebuild: bool = False,
+    today: date | None = None,
+    status: Callable[[str], None] = lambda m: None,
+) -> tuple[Database, bool]:
     """Return (db, built). Never touches a store that is not a demo store."""
     today = today or utc_now().date()
     p = Path(path)

@@ -22,12 +22,12 @@ from storage.status import count_customers
 
 AUTH_FIXES = {
     "invalid_auth": "the token is wrong or was revoked. Copy the Bot User OAuth Token again from "
-                    f"{APPS_PAGE} → your app → OAuth & Permissions",
+    f"{APPS_PAGE} → your app → OAuth & Permissions",
     "not_authed": "no token was sent. Set SLACK_BOT_TOKEN",
     "account_inactive": "the app was uninstalled or its bot user deactivated. Reinstall the app "
-                        f"({APPS_PAGE} → your app → Install App)",
+    f"({APPS_PAGE} → your app → Install App)",
     "token_revoked": f"the token was revoked. Reinstall the app ({APPS_PAGE} → your app → Install App) "
-                     "and copy the new Bot User OAuth Token",
+    "and copy the new Bot User OAuth Token",
 }
 
 
@@ -75,8 +75,9 @@ def check_variables(env: Mapping[str, str]) -> list[Check]:
         checks.append(Check("SLACK_SIGNING_SECRET", not secret, detail, fix))
     if env.get("SLACK_API_URL"):
         problem = api_url_problem(env["SLACK_API_URL"])
-        checks.append(Check("SLACK_API_URL", not problem, env["SLACK_API_URL"] if not problem else "malformed",
-                            problem or ""))
+        checks.append(
+            Check("SLACK_API_URL", not problem, env["SLACK_API_URL"] if not problem else "malformed", problem or "")
+        )
     return checks
 
 
@@ -94,14 +95,19 @@ def check_slack(client: WebClient, settings: Mapping) -> list[Check]:
     else:
         granted = {s.strip() for s in header.split(",") if s.strip()}
         missing = [s for s in BOT_SCOPES if s not in granted]
-        checks.append(Check(
-            "scopes", not missing,
-            "all granted: " + " ".join(BOT_SCOPES) if not missing else "missing " + " ".join(missing),
-            "" if not missing else (
-                f"add {', '.join(missing)} under {APPS_PAGE} → your app → OAuth & Permissions → Bot Token "
-                "Scopes (or paste `retention-bot manifest` into App Manifest), then reinstall the app"
-            ),
-        ))
+        checks.append(
+            Check(
+                "scopes",
+                not missing,
+                "all granted: " + " ".join(BOT_SCOPES) if not missing else "missing " + " ".join(missing),
+                ""
+                if not missing
+                else (
+                    f"add {', '.join(missing)} under {APPS_PAGE} → your app → OAuth & Permissions → Bot Token "
+                    "Scopes (or paste `retention-bot manifest` into App Manifest), then reinstall the app"
+                ),
+            )
+        )
     for channel in digest_channels(settings):
         checks.append(check_channel(client, channel))
     return checks
@@ -115,11 +121,16 @@ def check_channel(client: WebClient, channel: str) -> Check:
     except SlackApiError as e:
         error = e.response.get("error", "unknown")
         if error == "missing_scope":
-            return Check(name, False, "cannot check membership without channels:read", f"make sure of it: {invite}",
-                         warning=True)
+            return Check(
+                name, False, "cannot check membership without channels:read", f"make sure of it: {invite}", warning=True
+            )
         if error == "channel_not_found":
-            return Check(name, False, "not found (deleted, or private without the bot)",
-                         f"{invite}, or set another digest channel")
+            return Check(
+                name,
+                False,
+                "not found (deleted, or private without the bot)",
+                f"{invite}, or set another digest channel",
+            )
         return Check(name, False, f"cannot check ({error})", invite)
     if info.get("is_archived"):
         return Check(name, False, "archived", "unarchive it or set another digest channel")
@@ -141,8 +152,13 @@ def open_store(db_path: str) -> tuple[Check, dict]:
         db.conn.close()
     if customers:
         return Check("store", True, f"{db_path}: {customers:,} customers"), settings
-    return Check("store", False, f"{db_path}: no customers yet",
-                 "retention-bot import orders FILE (or try retention-bot demo)", warning=True), settings
+    return Check(
+        "store",
+        False,
+        f"{db_path}: no customers yet",
+        "retention-bot import orders FILE (or try retention-bot demo)",
+        warning=True,
+    ), settings
 
 
 def run_doctor(env: Mapping[str, str], db_path: str) -> list[Check]:

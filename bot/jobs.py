@@ -57,8 +57,14 @@ def escalate_key(local_date: date, rep: str) -> str:
 def score_store(db: Database, now: datetime) -> None:
     """The nightly score: the value model's own entry point, as of `now`."""
     run = run_score(Context(db, now=now))
-    log.info("scored %s customers as of %s: %s going quiet, %s follow-ups opened, %s won back",
-             run.customers, run.as_of, run.quiet, run.followups_opened, run.won_back)
+    log.info(
+        "scored %s customers as of %s: %s going quiet, %s follow-ups opened, %s won back",
+        run.customers,
+        run.as_of,
+        run.quiet,
+        run.followups_opened,
+        run.won_back,
+    )
 
 
 def digest_payload(db: Database, channel: str, local_date: date, now: datetime) -> dict[str, Any]:
@@ -92,8 +98,9 @@ def escalate(db: Database, client: WebClient | None, rep: str, local_date: date,
     return deliver(db, client, key, now) if client is not None else load_delivery(db, key)
 
 
-def reminder_payload(db: Database, client: WebClient | None, rep: str, local_date: date,
-                     now: datetime) -> dict[str, Any] | None:
+def reminder_payload(
+    db: Database, client: WebClient | None, rep: str, local_date: date, now: datetime
+) -> dict[str, Any] | None:
     """Escalate what the rep ignored, then their reminder (None when nothing
     is due: no empty DMs). The listed follow-ups are counted as reminded
     here, as the message is handed to the outbox."""
@@ -115,14 +122,19 @@ def build_jobs(client: WebClient, *, clock: Callable[[], datetime] = utc_now) ->
     def build_reminder(db: Database, rep: str, local_date: date) -> dict[str, Any] | None:
         return reminder_payload(db, client, rep, local_date, clock())
 
-    return Jobs(client=client, build_digest=build_digest, build_reminder=build_reminder, score=score_store,
-                clock=clock)
+    return Jobs(client=client, build_digest=build_digest, build_reminder=build_reminder, score=score_store, clock=clock)
 
 
 # What a delivery attempt did, in the words `digest now` / `remind now` and
 # Slack's `/retention digest now` answer with (see bot.outbox.deliver).
-WORDS = {"posted": "sent", "found": "sent", "busy": "sending elsewhere", "uncertain": "unconfirmed",
-         "retry": "pending", "failed": "failed"}
+WORDS = {
+    "posted": "sent",
+    "found": "sent",
+    "busy": "sending elsewhere",
+    "uncertain": "unconfirmed",
+    "retry": "pending",
+    "failed": "failed",
+}
 
 
 def outcome(row: Delivery | None, key: str, target: str) -> dict[str, Any]:
@@ -132,10 +144,19 @@ def outcome(row: Delivery | None, key: str, target: str) -> dict[str, Any]:
     first), pending (will be retried), failed, or nothing (nothing to send)."""
     if row is None:
         return {"status": "nothing", "key": key, "channel": target, "ts": None, "error": None, "found": False}
-    word = WORDS.get(row.outcome or "") or {"sent": "already sent", "failed": "failed",
-                                            "sending": "sending elsewhere"}.get(row.status, "pending")
-    return {"status": word, "key": key, "channel": target, "ts": row.slack_ts, "error": row.last_error,
-            "found": row.outcome == "found"}
+    word = WORDS.get(row.outcome or "") or {
+        "sent": "already sent",
+        "failed": "failed",
+        "sending": "sending elsewhere",
+    }.get(row.status, "pending")
+    return {
+        "status": word,
+        "key": key,
+        "channel": target,
+        "ts": row.slack_ts,
+        "error": row.last_error,
+        "found": row.outcome == "found",
+    }
 
 
 def resend_key(db: Database, key: str) -> str:
@@ -146,8 +167,16 @@ def resend_key(db: Database, key: str) -> str:
     return f"{key}:r{n}"
 
 
-def _post(db: Database, client: WebClient, key: str, kind: str, target: str, now: datetime,
-          build: Callable[[], dict[str, Any] | None], force: bool) -> dict[str, Any]:
+def _post(
+    db: Database,
+    client: WebClient,
+    key: str,
+    kind: str,
+    target: str,
+    now: datetime,
+    build: Callable[[], dict[str, Any] | None],
+    force: bool,
+) -> dict[str, Any]:
     existing = load_delivery(db, key)
     if existing is not None and not force:
         if existing.status in ("sent", "failed"):
@@ -166,15 +195,31 @@ def send_digest(db: Database, client: WebClient, channel: str, now: datetime, *,
     """Post today's digest for `channel` now, unless it was already sent
     today (then nothing is posted); `force` posts it again under a new key."""
     local_date = now.astimezone(channel_zone(load_settings(db), channel)).date()
-    return _post(db, client, digest_key(local_date, channel), "digest", channel, now,
-                 lambda: digest_payload(db, channel, local_date, now), force)
+    return _post(
+        db,
+        client,
+        digest_key(local_date, channel),
+        "digest",
+        channel,
+        now,
+        lambda: digest_payload(db, channel, local_date, now),
+        force,
+    )
 
 
 def send_reminder(db: Database, client: WebClient, rep: str, now: datetime) -> dict:
     """DM the rep today's reminder now, unless it was already sent today."""
     local_date = now.astimezone(ZoneInfo(rep_zone(db, client, rep))).date()
-    return _post(db, client, remind_key(local_date, rep), "remind", rep, now,
-                 lambda: reminder_payload(db, client, rep, local_date, now), False)
+    return _post(
+        db,
+        client,
+        remind_key(local_date, rep),
+        "remind",
+        rep,
+        now,
+        lambda: reminder_payload(db, client, rep, local_date, now),
+        False,
+    )
 
 
 def rep_zone(db: Database, client: WebClient | None, rep: str) -> str:
@@ -189,5 +234,9 @@ def post_requested_digest(db: Database, client: WebClient, request: Answer, now:
     post = request.data["post"]
     outbox = build_outbox_client(client.token, client.base_url)
     result = send_digest(db, outbox, post["channel"], now, force=bool(post.get("force")))
-    return Answer("digest", {"mode": "now", **result}, build_digest_sent_message(result),
-                  ok=result["status"] in ("sent", "already sent"))
+    return Answer(
+        "digest",
+        {"mode": "now", **result},
+        build_digest_sent_message(result),
+        ok=result["status"] in ("sent", "already sent"),
+    )

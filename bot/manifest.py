@@ -15,10 +15,18 @@ from bot.settings import EVENTS_PATH
 COMMAND = "/retention"
 USAGE_HINT = "[help | crr last-quarter | at-risk | customer NAME | cohorts] [segment:NAME] [rep:@user] [share]"
 DESCRIPTION = "Retention KPIs, at-risk customers and follow-ups"
-BOT_SCOPES = ("commands", "chat:write", "im:write", "users:read", "files:write",
-              # Read back our own posts (by their message metadata) before any
-              # resend after a crash, so a digest or reminder is never posted twice.
-              "channels:history", "groups:history", "im:history")
+BOT_SCOPES = (
+    "commands",
+    "chat:write",
+    "im:write",
+    "users:read",
+    "files:write",
+    # Read back our own posts (by their message metadata) before any
+    # resend after a crash, so a digest or reminder is never posted twice.
+    "channels:history",
+    "groups:history",
+    "im:history",
+)
 BOT_EVENTS = ("app_home_opened",)
 
 

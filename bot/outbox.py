@@ -58,8 +58,7 @@ HISTORY_SKEW = timedelta(hours=1)
 HISTORY_PAGE = 200
 HISTORY_PAGES = 5
 
-TRANSIENT_ERRORS = frozenset({"ratelimited", "internal_error", "fatal_error", "service_unavailable",
-                              "request_timeout"})
+TRANSIENT_ERRORS = frozenset({"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"})
 # Every other Slack error is permanent (retrying cannot fix it); these get a
 # hint in the log line and the admin notice.
 HINTS = {
@@ -69,7 +68,7 @@ HINTS = {
     "account_inactive": "the recipient or the bot's account is deactivated",
     "invalid_auth": "the bot token is not valid; reinstall the app and update SLACK_BOT_TOKEN",
     "missing_scope": "the app lacks a scope (e.g. channels:history, groups:history, im:history to "
-                     "check for an earlier post); add it and reinstall",
+    "check for an earlier post); add it and reinstall",
     "not_a_user": "a DM goes to a Slack user id (U… or W…); fix the rep or admin id",
 }
 _PASS_THROUGH = ("text", "blocks", "attachments", "unfurl_links", "unfurl_media", "thread_ts")
@@ -131,8 +130,9 @@ def find_posted(client: WebClient, delivery: Delivery) -> str | None:
     oldest = (parse_utc(delivery.created_at) - HISTORY_SKEW).timestamp()
     cursor = None
     for _ in range(HISTORY_PAGES):
-        page = client.conversations_history(channel=channel, oldest=f"{oldest:.6f}", limit=HISTORY_PAGE,
-                                            include_all_metadata=True, cursor=cursor)
+        page = client.conversations_history(
+            channel=channel, oldest=f"{oldest:.6f}", limit=HISTORY_PAGE, include_all_metadata=True, cursor=cursor
+        )
         messages: list[dict[str, Any]] = page.get("messages", [])
         for message in messages:
             meta = message.get("metadata") or {}
@@ -159,8 +159,9 @@ def is_transient(e: SlackApiError) -> bool:
     return status == 429 or status >= 500 or slack_error(e) in TRANSIENT_ERRORS
 
 
-def deliver(db: Database, client: WebClient, key: str, now: datetime, *,
-            stale_after: timedelta = STALE_AFTER) -> Delivery | None:
+def deliver(
+    db: Database, client: WebClient, key: str, now: datetime, *, stale_after: timedelta = STALE_AFTER
+) -> Delivery | None:
     """Send one enqueued delivery if this process wins its claim; returns the
     row as it stands afterwards (None for an unknown key), with `outcome`
     saying what this call did: posted, found (an earlier post, recorded),
@@ -192,8 +193,7 @@ def deliver(db: Database, client: WebClient, key: str, now: datetime, *,
     except (OSError, HTTPException) as e:
         return _unsettled(db, claimed, f"{type(e).__name__}: {e}", now, uncertain=posting or claimed.check_first)
     if not mark_sent(db, claimed, ts, now):
-        log.warning("delivery %s: the claim was taken over while posting (ts %s); left to its new holder",
-                    key, ts)
+        log.warning("delivery %s: the claim was taken over while posting (ts %s); left to its new holder", key, ts)
     return _after(db, key, outcome)
 
 
@@ -202,12 +202,21 @@ def _unsettled(db: Database, claimed: Delivery, error: str, now: datetime, *, un
     in Slack (a post went unanswered, or a post that may have been made
     before could not be looked for), so that attempt looks first."""
     if uncertain:
-        log.warning("delivery %s to %s: Slack did not settle it (%s) and it may be there already; the next "
-                    "attempt looks for it before posting", claimed.key, claimed.channel, error)
+        log.warning(
+            "delivery %s to %s: Slack did not settle it (%s) and it may be there already; the next "
+            "attempt looks for it before posting",
+            claimed.key,
+            claimed.channel,
+            error,
+        )
         mark_uncertain(db, claimed, error)
         return _after(db, claimed.key, "uncertain")
-    log.warning("delivery %s to %s: Slack did not take it (%s); will retry on the next flush",
-                claimed.key, claimed.channel, error)
+    log.warning(
+        "delivery %s to %s: Slack did not take it (%s); will retry on the next flush",
+        claimed.key,
+        claimed.channel,
+        error,
+    )
     mark_failed(db, claimed, error, permanent=False, now=now)
     return _after(db, claimed.key, "retry")
 
@@ -217,32 +226,40 @@ def _after(db: Database, key: str, outcome: str) -> Delivery | None:
     return replace(row, outcome=outcome) if row else None
 
 
-def fail_permanently(db: Database, client: WebClient, delivery: Delivery, error: str, now: datetime, *,
-                     detail: str | None = None) -> None:
+def fail_permanently(
+    db: Database, client: WebClient, delivery: Delivery, error: str, now: datetime, *, detail: str | None = None
+) -> None:
     """No retry can fix this: mark it failed, say so in the log, and tell
     each admin once (a notice about a notice is not sent: no cascades)."""
     if not mark_failed(db, delivery, error, permanent=True, now=now):
         return  # the claim was taken over: its new holder settles it
     hint = detail or HINTS.get(error, "Slack refused the message")
-    log.error("delivery %s to %s failed permanently: %s (%s); not retrying", delivery.key, delivery.channel,
-              error, hint)
+    log.error(
+        "delivery %s to %s failed permanently: %s (%s); not retrying", delivery.key, delivery.channel, error, hint
+    )
     if delivery.kind == "notice":
         return
     admins = load_settings(db)["admins"]
     if not admins:
         log.error("no admins configured (setting `admins`) to notify about %s", delivery.key)
-    where = (f"<#{delivery.channel}>" if delivery.kind == "digest"
-             else f"<@{delivery.channel}>" if is_user_id(delivery.channel) else f"`{delivery.channel}`")
-    text = (f":warning: Could not post the {delivery.kind} `{delivery.key}` to {where}: `{error}` — {hint}. "
-            "It will not be retried automatically.")
+    where = (
+        f"<#{delivery.channel}>"
+        if delivery.kind == "digest"
+        else f"<@{delivery.channel}>"
+        if is_user_id(delivery.channel)
+        else f"`{delivery.channel}`"
+    )
+    text = (
+        f":warning: Could not post the {delivery.kind} `{delivery.key}` to {where}: `{error}` — {hint}. "
+        "It will not be retried automatically."
+    )
     for admin in admins:
         notice_key = f"notice:{delivery.key}:{admin}"
         enqueue_delivery(db, notice_key, "notice", admin, {"text": text}, now)
         deliver(db, client, notice_key, now)
 
 
-def flush_outbox(db: Database, client: WebClient, now: datetime, *,
-                 stale_after: timedelta = STALE_AFTER) -> Counter:
+def flush_outbox(db: Database, client: WebClient, now: datetime, *, stale_after: timedelta = STALE_AFTER) -> Counter:
     """Try every unsettled delivery once (at start and on a schedule): what
     Slack refused while it was down goes out when it is back. Returns how
     many ended in each status."""

@@ -29,16 +29,20 @@ def problem(root: Path, origins: dict[str, str | None], record: dict[str, str] |
         origin = origins.get(name)
         if origin is None or Path(origin) != expected:
             where = origin or "nowhere"
-            return (f"retention-bot: the package `{name}` resolves to {where}, not to retention-bot's "
-                    f"{expected.parent}: rename or remove it, or {FIX}")
+            return (
+                f"retention-bot: the package `{name}` resolves to {where}, not to retention-bot's "
+                f"{expected.parent}: rename or remove it, or {FIX}"
+            )
     if record is None:
         return None
     for name in PACKAGES:
         entry = f"{name}/__init__.py"
         digest = base64.urlsafe_b64encode(hashlib.sha256((root / entry).read_bytes()).digest()).rstrip(b"=")
         if record.get(entry) != f"sha256={digest.decode()}":
-            return (f"retention-bot: {root / entry} is not the file retention-bot installed (another package "
-                    f"named `{name}` was installed over it): {FIX}")
+            return (
+                f"retention-bot: {root / entry} is not the file retention-bot installed (another package "
+                f"named `{name}` was installed over it): {FIX}"
+            )
     return None
 
 

@@ -35,10 +35,17 @@ MAX_RETRY_AFTER = 30.0  # seconds; two such waits plus three 10 s calls stay far
 TIMEOUT = 10  # seconds per Web API call (slack_sdk's default is 30)
 SERVER_ERRORS = frozenset({500, 502, 503, 504})
 # Calls whose repetition is visible to people: each one posts or shares.
-NOT_IDEMPOTENT = frozenset({
-    "chat.postMessage", "chat.postEphemeral", "chat.scheduleMessage", "chat.meMessage",
-    "files.completeUploadExternal", "files.upload", "files.share",
-})
+NOT_IDEMPOTENT = frozenset(
+    {
+        "chat.postMessage",
+        "chat.postEphemeral",
+        "chat.scheduleMessage",
+        "chat.meMessage",
+        "files.completeUploadExternal",
+        "files.upload",
+        "files.share",
+    }
+)
 
 
 def api_method(request: HttpRequest) -> str:
@@ -55,19 +62,39 @@ class RetryAfterHandler(RateLimitErrorRetryHandler):
     tests check the wait without spending it; a wait longer than
     `max_wait` is not taken (the call fails as rate limited)."""
 
-    def __init__(self, max_retry_count: int = MAX_RETRIES, *, sleep: Callable[[float], None] = time.sleep,
-                 max_wait: float = MAX_RETRY_AFTER):
+    def __init__(
+        self,
+        max_retry_count: int = MAX_RETRIES,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        max_wait: float = MAX_RETRY_AFTER,
+    ):
         super().__init__(max_retry_count=max_retry_count)
         self.sleep = sleep
         self.max_wait = max_wait
 
-    def _can_retry(self, *, state: RetryState, request: HttpRequest, response: HttpResponse | None = None,
-                   error: Exception | None = None) -> bool:
-        return (super()._can_retry(state=state, request=request, response=response, error=error)
-                and response is not None and retry_after(response) <= self.max_wait)
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        return (
+            super()._can_retry(state=state, request=request, response=response, error=error)
+            and response is not None
+            and retry_after(response) <= self.max_wait
+        )
 
-    def prepare_for_next_attempt(self, *, state: RetryState, request: HttpRequest,
-                                 response: HttpResponse | None = None, error: Exception | None = None) -> None:
+    def prepare_for_next_attempt(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
         if response is None:
             raise error  # type: ignore[misc]
         state.next_attempt_requested = True
@@ -86,23 +113,38 @@ def retry_after(response: HttpResponse) -> float:
 class ServerErrorRetry(ServerErrorRetryHandler):
     """500, 502, 503 and 504, with backoff, for calls that may be repeated."""
 
-    def _can_retry(self, *, state: RetryState, request: HttpRequest, response: HttpResponse | None = None,
-                   error: Exception | None = None) -> bool:
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
         return response is not None and response.status_code in SERVER_ERRORS and repeatable(request)
 
 
 class ConnectionErrorRetry(ConnectionErrorRetryHandler):
     """A dropped or refused connection, for calls that may be repeated."""
 
-    def _can_retry(self, *, state: RetryState, request: HttpRequest, response: HttpResponse | None = None,
-                   error: Exception | None = None) -> bool:
-        return repeatable(request) and super()._can_retry(state=state, request=request, response=response,
-                                                          error=error)
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        return repeatable(request) and super()._can_retry(state=state, request=request, response=response, error=error)
 
 
-def retry_handlers(*, sleep: Callable[[float], None] = time.sleep,
-                   interval: RetryIntervalCalculator = default_interval_calculator,
-                   max_retries: int = MAX_RETRIES, max_wait: float = MAX_RETRY_AFTER) -> list[RetryHandler]:
+def retry_handlers(
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    interval: RetryIntervalCalculator = default_interval_calculator,
+    max_retries: int = MAX_RETRIES,
+    max_wait: float = MAX_RETRY_AFTER,
+) -> list[RetryHandler]:
     """The handlers every WebClient of the bot gets."""
     return [
         RetryAfterHandler(max_retries, sleep=sleep, max_wait=max_wait),

@@ -125,19 +125,34 @@ def load_schedules(db: Database, client: WebClient | None = None) -> list[Schedu
     settings = load_settings(db)
     workspace = settings["timezone"]
     out = [
-        Schedule(f"digest:{d['channel']}", "digest", d["channel"], d["time"], d.get("tz") or workspace,
-                 d["weekdays"])
+        Schedule(f"digest:{d['channel']}", "digest", d["channel"], d["time"], d.get("tz") or workspace, d["weekdays"])
         for d in settings["digest_channels"]
     ]
     for rep, tz in load_active_reps(db):
-        out.append(Schedule(f"remind:{rep}", "remind", rep, settings["reminder_time"],
-                            rep_timezone(client, rep, tz, workspace), settings["reminder_weekdays"]))
+        out.append(
+            Schedule(
+                f"remind:{rep}",
+                "remind",
+                rep,
+                settings["reminder_time"],
+                rep_timezone(client, rep, tz, workspace),
+                settings["reminder_weekdays"],
+            )
+        )
     out.append(Schedule(JOB_SCORE, "score", None, settings["score_time"], workspace, "mon-sun"))
     return out
 
 
-def _post_once(db_path: str, kind: str, key: str, target: str, local_date: date, now: datetime,
-               client: WebClient, build_payload: BuildPayload) -> Delivery | None:
+def _post_once(
+    db_path: str,
+    kind: str,
+    key: str,
+    target: str,
+    local_date: date,
+    now: datetime,
+    client: WebClient,
+    build_payload: BuildPayload,
+) -> Delivery | None:
     db = thread_db(db_path)
     if load_delivery(db, key) is None:
         payload = build_payload(db, target, local_date)
@@ -148,21 +163,37 @@ def _post_once(db_path: str, kind: str, key: str, target: str, local_date: date,
     return deliver(db, client, key, now)
 
 
-def run_digest_job(db_path: str, channel: str, now: datetime, *, tz: str, client: WebClient,
-                   build_payload: BuildPayload, scheduled_for: datetime | None = None) -> Delivery | None:
+def run_digest_job(
+    db_path: str,
+    channel: str,
+    now: datetime,
+    *,
+    tz: str,
+    client: WebClient,
+    build_payload: BuildPayload,
+    scheduled_for: datetime | None = None,
+) -> Delivery | None:
     """Post the digest for the local date of the scheduled run (`now` unless
     catching up), once: its key makes any rerun a no-op."""
     local_date = (scheduled_for or now).astimezone(ZoneInfo(tz)).date()
-    return _post_once(db_path, "digest", digest_key(local_date, channel), channel, local_date, now,
-                      client, build_payload)
+    return _post_once(
+        db_path, "digest", digest_key(local_date, channel), channel, local_date, now, client, build_payload
+    )
 
 
-def run_reminders_job(db_path: str, rep: str, now: datetime, *, tz: str, client: WebClient,
-                      build_payload: BuildPayload, scheduled_for: datetime | None = None) -> Delivery | None:
+def run_reminders_job(
+    db_path: str,
+    rep: str,
+    now: datetime,
+    *,
+    tz: str,
+    client: WebClient,
+    build_payload: BuildPayload,
+    scheduled_for: datetime | None = None,
+) -> Delivery | None:
     """DM one rep their batched reminder for the local date, at most once."""
     local_date = (scheduled_for or now).astimezone(ZoneInfo(tz)).date()
-    return _post_once(db_path, "remind", remind_key(local_date, rep), rep, local_date, now,
-                      client, build_payload)
+    return _post_once(db_path, "remind", remind_key(local_date, rep), rep, local_date, now, client, build_payload)
 
 
 def run_score_job(db_path: str, now: datetime, *, score: Callable[[Database, datetime], Any]) -> None:
@@ -187,11 +218,17 @@ def _at_clock(clock: Callable[[], datetime], job: Callable, *args: Any, **kwargs
 
 def _job_call(schedule: Schedule, db_path: str, jobs: Jobs) -> tuple[Callable, list, dict]:
     if schedule.kind == "digest":
-        return run_digest_job, [db_path, schedule.target], {
-            "tz": schedule.tz, "client": jobs.client, "build_payload": jobs.build_digest}
+        return (
+            run_digest_job,
+            [db_path, schedule.target],
+            {"tz": schedule.tz, "client": jobs.client, "build_payload": jobs.build_digest},
+        )
     if schedule.kind == "remind":
-        return run_reminders_job, [db_path, schedule.target], {
-            "tz": schedule.tz, "client": jobs.client, "build_payload": jobs.build_reminder}
+        return (
+            run_reminders_job,
+            [db_path, schedule.target],
+            {"tz": schedule.tz, "client": jobs.client, "build_payload": jobs.build_reminder},
+        )
     return run_score_job, [db_path], {"score": jobs.score}
 
 
@@ -214,21 +251,43 @@ def sync_jobs(scheduler: BackgroundScheduler, db_path: str, jobs: Jobs) -> None:
         if existing is not None and existing.name == schedule.signature:
             continue
         func, args, kwargs = _job_call(schedule, db_path, jobs)
-        scheduler.add_job(_at_clock, schedule.trigger(), args=[jobs.clock, func, *args], kwargs=kwargs,
-                          id=schedule.job_id, name=schedule.signature, replace_existing=True)
+        scheduler.add_job(
+            _at_clock,
+            schedule.trigger(),
+            args=[jobs.clock, func, *args],
+            kwargs=kwargs,
+            id=schedule.job_id,
+            name=schedule.signature,
+            replace_existing=True,
+        )
 
 
-def build_scheduler(db_path: str, jobs: Jobs, *, grace: timedelta = MISFIRE_GRACE,
-                    flush_every: timedelta = FLUSH_EVERY) -> BackgroundScheduler:
+def build_scheduler(
+    db_path: str, jobs: Jobs, *, grace: timedelta = MISFIRE_GRACE, flush_every: timedelta = FLUSH_EVERY
+) -> BackgroundScheduler:
     """The scheduler with every job added, not started (see start_scheduler)."""
-    scheduler = BackgroundScheduler(timezone=UTC, job_defaults={
-        "coalesce": True, "max_instances": 1, "misfire_grace_time": int(grace.total_seconds())})
+    scheduler = BackgroundScheduler(
+        timezone=UTC,
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": int(grace.total_seconds())},
+    )
     sync_jobs(scheduler, db_path, jobs)
-    scheduler.add_job(_at_clock, IntervalTrigger(seconds=flush_every.total_seconds()),
-                      args=[jobs.clock, run_flush_job, db_path], kwargs={"client": jobs.client},
-                      id=JOB_FLUSH, name="outbox flush", replace_existing=True)
-    scheduler.add_job(sync_jobs, IntervalTrigger(seconds=SYNC_EVERY.total_seconds()),
-                      args=[scheduler, db_path, jobs], id=JOB_SYNC, name="schedule sync", replace_existing=True)
+    scheduler.add_job(
+        _at_clock,
+        IntervalTrigger(seconds=flush_every.total_seconds()),
+        args=[jobs.clock, run_flush_job, db_path],
+        kwargs={"client": jobs.client},
+        id=JOB_FLUSH,
+        name="outbox flush",
+        replace_existing=True,
+    )
+    scheduler.add_job(
+        sync_jobs,
+        IntervalTrigger(seconds=SYNC_EVERY.total_seconds()),
+        args=[scheduler, db_path, jobs],
+        id=JOB_SYNC,
+        name="schedule sync",
+        replace_existing=True,
+    )
     return scheduler
 
 

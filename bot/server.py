@@ -60,8 +60,10 @@ def build_wsgi_app(app: App, db_path: str) -> Callable:
             if not ok:
                 log.error("health check failed: %s", detail)
             body = json.dumps({"ok": ok, "detail": detail}).encode()
-            start_response("200 OK" if ok else "503 Service Unavailable",
-                           [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+            start_response(
+                "200 OK" if ok else "503 Service Unavailable",
+                [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],
+            )
             return [body]
         request_id = new_request_id()
         token = REQUEST_ID.set(request_id)
@@ -98,8 +100,9 @@ def make_server(app: App, db_path: str, *, host: str, port: int, **adjustments):
     for key, value in LIMITS.items():
         adjustments.setdefault(key, value)
     _allow_descriptors(LIMITS["connection_limit"] + 100)
-    return create_server(build_wsgi_app(app, db_path), host=host, port=port, threads=SERVER_THREADS,
-                         ident="retention-bot", **adjustments)
+    return create_server(
+        build_wsgi_app(app, db_path), host=host, port=port, threads=SERVER_THREADS, ident="retention-bot", **adjustments
+    )
 
 
 def _allow_descriptors(wanted: int) -> None:
@@ -111,8 +114,7 @@ def _allow_descriptors(wanted: int) -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
 
 
-def serve_http(app: App, db_path: str, *, host: str, port: int,
-               on_listening: Callable[[str, int], None]) -> None:
+def serve_http(app: App, db_path: str, *, host: str, port: int, on_listening: Callable[[str, int], None]) -> None:
     """Serve until SIGTERM or Ctrl-C, then stop gracefully: waitress finishes
     the requests it is serving (SystemExit is its documented stop signal),
     and lazy listeners finish their Slack calls before the process exits."""

@@ -44,8 +44,9 @@ class People:
         try:
             user = client.users_info(user=user_id)["user"]
         except SlackApiError as e:
-            log.warning("users.info for %s failed (%s); treating as a member, not an admin", user_id,
-                        e.response.get("error"))
+            log.warning(
+                "users.info for %s failed (%s); treating as a member, not an admin", user_id, e.response.get("error")
+            )
             return {}
         with self._lock:
             self._cache[user_id] = (now, user)
@@ -79,7 +80,13 @@ class Services:
         yield thread_db(self.db_path)
 
     def context(self, db: Database, client: WebClient, user_id: str | None) -> Context:
-        return Context(db, as_of=self.as_of, user_id=user_id, surface="slack", now=self.clock(),
-                       read_only=self.as_of is not None,
-                       is_admin=self.people.is_admin(db, client, user_id),
-                       is_guest=self.people.is_guest(client, user_id))
+        return Context(
+            db,
+            as_of=self.as_of,
+            user_id=user_id,
+            surface="slack",
+            now=self.clock(),
+            read_only=self.as_of is not None,
+            is_admin=self.people.is_admin(db, client, user_id),
+            is_guest=self.people.is_guest(client, user_id),
+        )

@@ -19,12 +19,10 @@ DEFAULT_API_URL = "https://slack.com/api/"
 
 WHERE = {
     "SLACK_BOT_TOKEN": (
-        f"{APPS_PAGE} → your app → OAuth & Permissions → Bot User OAuth Token "
-        "(install the app to your workspace first)"
+        f"{APPS_PAGE} → your app → OAuth & Permissions → Bot User OAuth Token (install the app to your workspace first)"
     ),
     "SLACK_APP_TOKEN": (
-        f"{APPS_PAGE} → your app → Basic Information → App-Level Tokens "
-        "(generate one with the connections:write scope)"
+        f"{APPS_PAGE} → your app → Basic Information → App-Level Tokens (generate one with the connections:write scope)"
     ),
     "SLACK_SIGNING_SECRET": f"{APPS_PAGE} → your app → Basic Information → App Credentials → Signing Secret",
 }

@@ -40,14 +40,21 @@ def access_for(ctx: Context) -> Access:
     if ctx.surface != "slack":
         return Access(True, mode, manager=True)
     if ctx.is_guest and not ctx.settings["allow_guests"]:
-        return Access(False, mode, refusal="Guest accounts cannot use /retention here; ask an admin if you need "
-                                           "to (setting `allow_guests`).")
+        return Access(
+            False,
+            mode,
+            refusal="Guest accounts cannot use /retention here; ask an admin if you need to (setting `allow_guests`).",
+        )
     if mode == "everyone" or ctx.is_admin:
         return Access(True, mode, manager=True)
     is_rep, reports = load_team(ctx.db, ctx.user_id or "")
     if not is_rep and not reports:
-        return Access(False, mode, refusal="/retention answers the sales team here: reps, their managers and "
-                                           "admins. Ask an admin to add you as a rep.")
+        return Access(
+            False,
+            mode,
+            refusal="/retention answers the sales team here: reps, their managers and "
+            "admins. Ask an admin to add you as a rep.",
+        )
     book = tuple(sorted({*reports, *([ctx.user_id] if is_rep and ctx.user_id else [])}))
     return Access(True, mode, book=book, manager=bool(reports))
 

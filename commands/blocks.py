@@ -120,7 +120,7 @@ def message(text: str, blocks: list[Block]) -> dict:
     blocks = [b for b in blocks if b]
     if len(blocks) > MAX_BLOCKS:
         cut = len(blocks) - (MAX_BLOCKS - 1)
-        blocks = [*blocks[:MAX_BLOCKS - 1], context(f"…{cut} more blocks not shown; use `--json` or narrow the query")]
+        blocks = [*blocks[: MAX_BLOCKS - 1], context(f"…{cut} more blocks not shown; use `--json` or narrow the query")]
     return {"text": clip(text, MAX_TEXT), "blocks": blocks}
 
 

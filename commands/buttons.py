@@ -50,11 +50,14 @@ from storage.lookup import find_customer_id
 
 # Words for `press` in the console, and the action each stands for.
 PRESS = {
-    "contacted": ACTION_CONTACTED, "snooze": ACTION_SNOOZE, "reassign": ACTION_REASSIGN,
-    "not-at-risk": ACTION_DISMISS, "dismiss": ACTION_DISMISS, "claim": ACTION_CLAIM,
+    "contacted": ACTION_CONTACTED,
+    "snooze": ACTION_SNOOZE,
+    "reassign": ACTION_REASSIGN,
+    "not-at-risk": ACTION_DISMISS,
+    "dismiss": ACTION_DISMISS,
+    "claim": ACTION_CLAIM,
 }
-PRESS_USAGE = ("press contacted|snooze|not-at-risk CUSTOMER · press reassign CUSTOMER REP · "
-               "press claim CUSTOMER REP")
+PRESS_USAGE = "press contacted|snooze|not-at-risk CUSTOMER · press reassign CUSTOMER REP · press claim CUSTOMER REP"
 
 
 @dataclass
@@ -101,8 +104,12 @@ def apply_button(ctx: Context, action_id: str, target: str | None, selected_user
     actor = actor_of(ctx)
     if not may_act(ctx, f):
         item = _current(ctx, followup_id)
-        return ButtonResult(False, f"This follow-up belongs to {owner_text(f.rep_id)}; only they, their manager "
-                                   "or an admin can change it.", [], {"followup": item})
+        return ButtonResult(
+            False,
+            f"This follow-up belongs to {owner_text(f.rep_id)}; only they, their manager or an admin can change it.",
+            [],
+            {"followup": item},
+        )
     try:
         outcome = _transition(ctx, f, action_id, actor, selected_user)
     except FollowupError as e:
@@ -111,20 +118,23 @@ def apply_button(ctx: Context, action_id: str, target: str | None, selected_user
         return ButtonResult(False, f"Nothing changed: {e}.", blocks, {"followup": item})
     item = _current(ctx, followup_id)
     assert item is not None  # loaded above and only changed since; follow-ups and customers are never deleted
-    return ButtonResult(True, outcome, followup_blocks(item, ctx.currency, outcome),
-                        {"action": action_id, "followup": item})
+    return ButtonResult(
+        True, outcome, followup_blocks(item, ctx.currency, outcome), {"action": action_id, "followup": item}
+    )
 
 
 def _transition(ctx: Context, f: Followup, action_id: str, actor: str, selected_user: str | None) -> str:
     """Make the change; returns the line that replaces the buttons."""
     if action_id == ACTION_CONTACTED:
         mark_contacted(ctx.db, f.id, actor, ctx.now)
-        return (f":white_check_mark: Contacted{by(actor)} — their next order counts as won back for "
-                f"{owner_text(f.rep_id)}")
+        return (
+            f":white_check_mark: Contacted{by(actor)} — their next order counts as won back for {owner_text(f.rep_id)}"
+        )
     if action_id == ACTION_SNOOZE:
         after = snooze(ctx.db, f.id, actor, ctx.now)
-        return (f":zzz: Snoozed{by(actor)} until {fmt.day(after.snooze_until, ctx.tz)}; it comes back in the "
-                "reminders then")
+        return (
+            f":zzz: Snoozed{by(actor)} until {fmt.day(after.snooze_until, ctx.tz)}; it comes back in the reminders then"
+        )
     if action_id == ACTION_REASSIGN:
         if not selected_user:
             raise FollowupError("pick someone to reassign it to")
@@ -157,9 +167,18 @@ def _claim(ctx: Context, customer_id: str, actor: str) -> ButtonResult:
     row = load_customer_item(ctx.db, customer_id)
     item = item_entry(row, ctx.tz) if row else None
     blocks = [quiet_block(item, ctx.currency, claimed_by=actor)] if item else []
-    return ButtonResult(True, f":raising_hand: {owner_text(actor)} claimed {B.literal(customer_id)}", blocks,
-                        {"action": ACTION_CLAIM, "customer_id": customer_id, "owner_rep_id": actor,
-                         "previous_owner": claim.previous_owner, "followup": item})
+    return ButtonResult(
+        True,
+        f":raising_hand: {owner_text(actor)} claimed {B.literal(customer_id)}",
+        blocks,
+        {
+            "action": ACTION_CLAIM,
+            "customer_id": customer_id,
+            "owner_rep_id": actor,
+            "previous_owner": claim.previous_owner,
+            "followup": item,
+        },
+    )
 
 
 def press(ctx: Context, words: list[str]) -> Answer:
@@ -176,12 +195,20 @@ def press(ctx: Context, words: list[str]) -> Answer:
     rep = None
     if action in (ACTION_REASSIGN, ACTION_CLAIM):
         if len(rest) < 2:
-            return _press_answer(ButtonResult(False, f"`press {button}` needs a rep id: press {button} "
-                                                     f"{' '.join(rest) or 'CUSTOMER'} U0123"), words)
+            return _press_answer(
+                ButtonResult(
+                    False, f"`press {button}` needs a rep id: press {button} {' '.join(rest) or 'CUSTOMER'} U0123"
+                ),
+                words,
+            )
         rep = user_id_of(rest[-1])
         if rep is None:
-            return _press_answer(ButtonResult(False, f"`{B.literal(rest[-1])}` is not a Slack user id: press "
-                                                     f"{button} {' '.join(rest[:-1])} U0123"), words)
+            return _press_answer(
+                ButtonResult(
+                    False, f"`{B.literal(rest[-1])}` is not a Slack user id: press {button} {' '.join(rest[:-1])} U0123"
+                ),
+                words,
+            )
         rest = rest[:-1]
     named = " ".join(rest)
     customer_id = find_customer_id(ctx.db, named) or named

@@ -56,8 +56,7 @@ def cohort_heatmap_png(months: list[str], sizes: list[int], active: list[list[fl
             if np.isnan(v):
                 continue
             dark = j > 0 and v > 0.6 * vmax
-            ax.text(j, i, f"{v:.0f}", ha="center", va="center", fontsize=8,
-                    color="white" if dark else "#1f2933")
+            ax.text(j, i, f"{v:.0f}", ha="center", va="center", fontsize=8, color="white" if dark else "#1f2933")
     ax.set_xticks(range(n), [str(j) for j in range(n)], fontsize=8)
     ax.set_yticks(range(n), [f"{m}  ({s:,})" for m, s in zip(months, sizes, strict=True)], fontsize=8)
     ax.set_xlabel("months since first order")
@@ -68,8 +67,14 @@ def cohort_heatmap_png(months: list[str], sizes: list[int], active: list[list[fl
     return _png(fig)
 
 
-def trend_png(months: list[str], crr: list[float | None], churn: list[float | None], revenue: list[float],
-              title: str, currency: str) -> bytes:
+def trend_png(
+    months: list[str],
+    crr: list[float | None],
+    churn: list[float | None],
+    revenue: list[float],
+    title: str,
+    currency: str,
+) -> bytes:
     """CRR and churn rate (lines, %) over revenue (bars, right axis)."""
     x = np.arange(len(months))
     fig = _figure(9.0, 4.6, left=0.6, right=0.9, top=0.4, bottom=1.35)
@@ -92,7 +97,14 @@ def trend_png(months: list[str], crr: list[float | None], churn: list[float | No
     ax.grid(axis="y", alpha=0.3)
     handles = ax.get_legend_handles_labels()
     extra = bars.get_legend_handles_labels()
-    ax.legend(handles[0] + extra[0], handles[1] + extra[1], fontsize=8, loc="upper center",
-              bbox_to_anchor=(0.5, -0.3), ncol=3, frameon=False)
+    ax.legend(
+        handles[0] + extra[0],
+        handles[1] + extra[1],
+        fontsize=8,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.3),
+        ncol=3,
+        frameon=False,
+    )
     ax.set_title(title, fontsize=10, loc="left")
     return _png(fig)

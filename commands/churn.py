@@ -48,11 +48,16 @@ def lost_customers(k: KpiInputs, lost: np.ndarray, hi: int) -> list[dict]:
     for pos in top:
         row = names[int(k.frame.rowid[pos])]
         last = datetime.fromtimestamp(int(ts[cust == pos].max()), UTC).astimezone(k.tz).date()
-        out.append({
-            "id": row["id"], "name": row["name"], "company": row["company"],
-            "owner_rep_id": row["owner_rep_id"], "revenue": round(float(revenue[pos]), 2),
-            "last_order": last.isoformat(),
-        })
+        out.append(
+            {
+                "id": row["id"],
+                "name": row["name"],
+                "company": row["company"],
+                "owner_rep_id": row["owner_rep_id"],
+                "revenue": round(float(revenue[pos]), 2),
+                "last_order": last.isoformat(),
+            }
+        )
     return out
 
 
@@ -63,9 +68,7 @@ def build_churn_message(d: dict, title: str, currency: str, scope: str, freshnes
     if change:
         headline += f"  {change}"
     if d["S"]:
-        formula = (
-            f"Churn = (S − retained)/S = ({d['S']:,} − {d['retained']:,})/{d['S']:,} = {fmt.pct(d['churn_rate'])}"
-        )
+        formula = f"Churn = (S − retained)/S = ({d['S']:,} − {d['retained']:,})/{d['S']:,} = {fmt.pct(d['churn_rate'])}"
     else:
         formula = "Churn = (S − retained)/S needs customers active at the start of the period; S = 0 here."
     pairs = [
@@ -73,8 +76,10 @@ def build_churn_message(d: dict, title: str, currency: str, scope: str, freshnes
         ("Retained", fmt.count(d["retained"])),
         ("Lost", fmt.count(d["churned"])),
         ("Reactivated", fmt.count(d["reactivated"])),
-        ("New in period (N)", fmt.count(d["N"]) + (f" ({d['N_active']:,} still active)"
-                                                    if d["N_active"] != d["N"] else "")),
+        (
+            "New in period (N)",
+            fmt.count(d["N"]) + (f" ({d['N_active']:,} still active)" if d["N_active"] != d["N"] else ""),
+        ),
         ("CRR", fmt.pct(d["crr"])),
     ]
     blocks = [B.header(title), B.section(headline), *B.fields(pairs), B.section(formula)]
@@ -88,8 +93,9 @@ def build_churn_message(d: dict, title: str, currency: str, scope: str, freshnes
         hidden = d["churned"] - len(d["lost"])
         if hidden > 0:
             lines.append(B.and_more(hidden, "more lost"))
-        blocks.append(B.section("*Biggest customers lost* (no paid order in the last "
-                                f"{d['activity_window']} days of the period)"))
+        blocks.append(
+            B.section(f"*Biggest customers lost* (no paid order in the last {d['activity_window']} days of the period)")
+        )
         blocks += B.lines_section(lines)
     blocks.append(B.context(window_note(d, scope), freshness))
     text = (

@@ -15,8 +15,13 @@ DEFAULT_MONTHS = 12
 MAX_MONTHS = 18  # the widest table that fits one Slack section
 
 
-@command("cohorts", usage="cohorts [months]", summary="Monthly cohorts heatmap: who keeps ordering (chart)",
-         slow=True, aliases=("cohort",))
+@command(
+    "cohorts",
+    usage="cohorts [months]",
+    summary="Monthly cohorts heatmap: who keeps ordering (chart)",
+    slow=True,
+    aliases=("cohort",),
+)
 def handle_cohorts(ctx: Context, req: Request) -> Answer:
     count = read_months(req.args, "cohorts")
     k = read_inputs(ctx, req)
@@ -41,8 +46,9 @@ def read_months(args: list[str], command: str) -> int:
     months = whole_number(word, max_digits=3)
     if len(args) > 1 or months is None or not 2 <= months <= MAX_MONTHS:
         shown = B.clip(" ".join(args), 40)
-        raise UsageError(f"`{shown}`: give a number of months from 2 to {MAX_MONTHS}, e.g. "
-                         f"`/retention {command} 6`", command=command)
+        raise UsageError(
+            f"`{shown}`: give a number of months from 2 to {MAX_MONTHS}, e.g. `/retention {command} 6`", command=command
+        )
     return months
 
 
@@ -63,9 +69,11 @@ def build_cohorts_message(d: dict, title: str, scope: str, freshness: str) -> di
         summary = f"On average {d['m1_average']:.1f}% of a cohort orders again in its second month (M1)."
         if partial:
             summary += f" {partial} is not over yet: its cells (~) count the days so far and are left out."
-    text = f"{title}: " + "; ".join(
-        f"{r['cohort']} {fmt.plural(r['size'], 'customer')}" for r in rows[-3:]
-    ) + (f". {summary}" if summary else "")
+    text = (
+        f"{title}: "
+        + "; ".join(f"{r['cohort']} {fmt.plural(r['size'], 'customer')}" for r in rows[-3:])
+        + (f". {summary}" if summary else "")
+    )
     blocks = [B.header(title)]
     if summary:
         blocks.append(B.section(summary))
@@ -73,8 +81,11 @@ def build_cohorts_message(d: dict, title: str, scope: str, freshness: str) -> di
         longer = f" Try `/retention cohorts {MAX_MONTHS}`." if n < MAX_MONTHS else ""
         blocks.append(B.section(f"No customer placed a first order in these {n} months.{longer}"))
     blocks.append(B.section(table))
-    blocks.append(B.context(
-        "Rows: month of first paid order (cohort size). Columns: months since. Cells: % of the cohort "
-        f"with a paid order that month{scope}", freshness,
-    ))
+    blocks.append(
+        B.context(
+            "Rows: month of first paid order (cohort size). Columns: months since. Cells: % of the cohort "
+            f"with a paid order that month{scope}",
+            freshness,
+        )
+    )
     return B.message(text, blocks)

@@ -11,8 +11,9 @@ from storage.fx import CurrencyError, switch_currency
 from storage.settings import SETTINGS, upsert_setting
 
 
-@command("config", usage="config [key [value]]", summary="Workspace settings (admins change them)",
-         aliases=("settings",))
+@command(
+    "config", usage="config [key [value]]", summary="Workspace settings (admins change them)", aliases=("settings",)
+)
 def handle_config(ctx: Context, req: Request) -> Answer:
     values = {key: ctx.settings[key] for key in SETTINGS}
     if not req.args:
@@ -39,10 +40,17 @@ def handle_config(ctx: Context, req: Request) -> Answer:
         return Answer("config", {"key": key, "error": f"{e.problem} ({e.fix})"}, _notice(problem), ok=False)
     data = {"key": key, "value": new, "old": values[key], "updated": True}
     text = f"{key} set to {show(key, new)} (was {show(key, values[key])})"
-    return Answer("config", data, B.message(text, [
-        B.section(f":white_check_mark: `{key}` is now *{show(key, new)}* (was {show(key, values[key])})"),
-        B.context(B.escape(SETTINGS[key].help)),
-    ]))
+    return Answer(
+        "config",
+        data,
+        B.message(
+            text,
+            [
+                B.section(f":white_check_mark: `{key}` is now *{show(key, new)}* (was {show(key, values[key])})"),
+                B.context(B.escape(SETTINGS[key].help)),
+            ],
+        ),
+    )
 
 
 def change_currency(ctx: Context, raw: str, old: str, actor: str) -> Answer:
@@ -52,16 +60,27 @@ def change_currency(ctx: Context, raw: str, old: str, actor: str) -> Answer:
     try:
         conversion = switch_currency(ctx.db, new, ctx.tz, actor=actor, now=ctx.now)
     except CurrencyError as e:
-        problem = (f"`currency` stays {old}: {e}. Import rates into {new} first "
-                   f"(`retention-bot import fx FILE --to {new}`, a CSV of date,currency,rate), then set it again.")
+        problem = (
+            f"`currency` stays {old}: {e}. Import rates into {new} first "
+            f"(`retention-bot import fx FILE --to {new}`, a CSV of date,currency,rate), then set it again."
+        )
         return Answer("config", {"key": "currency", "error": problem}, _notice(problem), ok=False)
     data = {"key": "currency", "value": new, "old": old, "updated": True, "orders_converted": conversion.changed}
     text = f"currency set to {new} (was {old}); {conversion.changed:,} orders converted at the imported rates"
-    return Answer("config", data, B.message(text, [
-        B.section(f":white_check_mark: `currency` is now *{new}* (was {old}); {conversion.changed:,} orders "
-                  "converted at the imported rates"),
-        B.context(B.escape(SETTINGS["currency"].help)),
-    ]))
+    return Answer(
+        "config",
+        data,
+        B.message(
+            text,
+            [
+                B.section(
+                    f":white_check_mark: `currency` is now *{new}* (was {old}); {conversion.changed:,} orders "
+                    "converted at the imported rates"
+                ),
+                B.context(B.escape(SETTINGS["currency"].help)),
+            ],
+        ),
+    )
 
 
 def read_key(word: str) -> str:
@@ -85,13 +104,17 @@ def _notice(problem: str) -> dict:
 
 def build_settings_message(values: dict) -> dict:
     lines = [
-        f"• `{key}` = *{show(key, value)}*" + ("" if value != SETTINGS[key].default else " _(default)_")
+        f"• `{key}` = *{show(key, value)}*"
+        + ("" if value != SETTINGS[key].default else " _(default)_")
         + f"\n   {B.escape(SETTINGS[key].help)}"
         for key, value in values.items()
     ]
     title = "Settings" if len(values) > 1 else f"Setting {next(iter(values))}"
     return B.message(
         f"{title}: " + ", ".join(f"{k}={show(k, v)}" for k, v in values.items()),
-        [B.header(title), *B.lines_section(lines),
-         B.context("Change one with `/retention config KEY VALUE` (admins only).")],
+        [
+            B.header(title),
+            *B.lines_section(lines),
+            B.context("Change one with `/retention config KEY VALUE` (admins only)."),
+        ],
     )

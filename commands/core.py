@@ -19,8 +19,10 @@ from storage.fields import day_end_utc, day_start_utc, parse_utc
 from storage.queries import Filters
 from storage.settings import load_settings
 
-AS_OF_READ_ONLY = ("--as-of looks at another day and changes nothing; drop it to make changes "
-                   "(`score` is the one exception, for a day between the last score and today).")
+AS_OF_READ_ONLY = (
+    "--as-of looks at another day and changes nothing; drop it to make changes "
+    "(`score` is the one exception, for a day between the last score and today)."
+)
 
 
 class UsageError(Exception):
@@ -55,9 +57,17 @@ class Context:
     is_guest: bool  # a Slack guest account (restricted or ultra-restricted)
     read_only: bool  # a look at another day (`--as-of`): nothing may be changed from it
 
-    def __init__(self, db: Database, as_of: date | None = None, user_id: str | None = None, is_admin: bool = True,
-                 now: datetime | None = None, surface: str = "console", is_guest: bool = False,
-                 read_only: bool = False) -> None:
+    def __init__(
+        self,
+        db: Database,
+        as_of: date | None = None,
+        user_id: str | None = None,
+        is_admin: bool = True,
+        now: datetime | None = None,
+        surface: str = "console",
+        is_guest: bool = False,
+        read_only: bool = False,
+    ) -> None:
         self.db = db
         self.user_id = user_id
         self.is_admin = is_admin
@@ -90,7 +100,6 @@ class Context:
 
     def day_start(self, day: date) -> str:
         return day_start_utc(day, self.tz)
-
 
 
 @dataclass

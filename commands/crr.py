@@ -15,8 +15,11 @@ def handle_crr(ctx: Context, req: Request) -> Answer:
     k = read_inputs(ctx, req)
     previous = period.previous()
     data = retention_data(
-        period, compute_period_retention(k.frame, k.scope, period, k.window, k.tz),
-        previous, compute_period_retention(k.frame, k.scope, previous, k.window, k.tz), k.window,
+        period,
+        compute_period_retention(k.frame, k.scope, period, k.window, k.tz),
+        previous,
+        compute_period_retention(k.frame, k.scope, previous, k.window, k.tz),
+        k.window,
     )
     title = f"Customer retention · {period.label}"
     if not k.has_orders:
@@ -58,17 +61,16 @@ def new_note(d: dict) -> str:
     lapsed = d["N"] - d["N_active"]
     if lapsed <= 0:
         return ""
-    return (f"{fmt.plural(d['N'], 'new customer')} in the period; {lapsed:,} of them lapsed again before "
-            f"its end, so E does not count {'that one' if lapsed == 1 else 'them'} and the formula subtracts "
-            f"only the {d['N_active']:,} still active")
+    return (
+        f"{fmt.plural(d['N'], 'new customer')} in the period; {lapsed:,} of them lapsed again before "
+        f"its end, so E does not count {'that one' if lapsed == 1 else 'them'} and the formula subtracts "
+        f"only the {d['N_active']:,} still active"
+    )
 
 
 def window_note(d: dict, scope: str) -> str:
     p = d["period"]
-    return (
-        f"{p['start']} → {p['end']} · active = a paid order in the {d['activity_window']} days "
-        f"before{scope}"
-    )
+    return f"{p['start']} → {p['end']} · active = a paid order in the {d['activity_window']} days before{scope}"
 
 
 def build_crr_message(d: dict, title: str, scope: str, freshness: str) -> dict:
@@ -81,8 +83,10 @@ def build_crr_message(d: dict, title: str, scope: str, freshness: str) -> dict:
     pairs = [
         ("Active at start (S)", fmt.count(d["S"])),
         ("Active at end (E)", fmt.count(d["E"])),
-        ("New in period (N)", fmt.count(d["N"]) + (f" ({d['N_active']:,} still active)"
-                                                    if d["N_active"] != d["N"] else "")),
+        (
+            "New in period (N)",
+            fmt.count(d["N"]) + (f" ({d['N_active']:,} still active)" if d["N_active"] != d["N"] else ""),
+        ),
         ("Retained (S ∩ E)", f"{fmt.count(d['retained'])} ({retained_share} of S)"),
         ("Reactivated", fmt.count(d["reactivated"])),
         ("Churn rate", fmt.pct(d["churn_rate"])),
@@ -99,10 +103,13 @@ def build_crr_message(d: dict, title: str, scope: str, freshness: str) -> dict:
         f"{title}: CRR {crr_equation(d)}; "
         f"retained {d['retained']:,}, reactivated {d['reactivated']:,}, churn {fmt.pct(d['churn_rate'])}"
     )
-    return B.message(text, [
-        B.header(title),
-        B.section(headline),
-        *B.fields(pairs),
-        B.section(crr_formula(d) + why),
-        B.context(window_note(d, scope), freshness),
-    ])
+    return B.message(
+        text,
+        [
+            B.header(title),
+            B.section(headline),
+            *B.fields(pairs),
+            B.section(crr_formula(d) + why),
+            B.context(window_note(d, scope), freshness),
+        ],
+    )

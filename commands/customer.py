@@ -21,8 +21,12 @@ PICK_LIST = 8
 RECENT_ORDERS = 5
 
 
-@command("customer", usage="customer <name|email|id>", summary="One customer: history, value, P(alive), reason",
-         aliases=("cust", "who"))
+@command(
+    "customer",
+    usage="customer <name|email|id>",
+    summary="One customer: history, value, P(alive), reason",
+    aliases=("cust", "who"),
+)
 def handle_customer(ctx: Context, req: Request) -> Answer:
     query = " ".join(req.args).strip()
     if not query:
@@ -32,8 +36,11 @@ def handle_customer(ctx: Context, req: Request) -> Answer:
     if not found:
         data = {"query": query, "matches": []}
         text = f"No customer matches “{B.escape(B.clip(query, 100))}”{scope}."
-        hint = ("Try part of a name, company or email, or the customer id."
-                if load_last_order_at(ctx.db) is not None else EMPTY_STORE_HINT)
+        hint = (
+            "Try part of a name, company or email, or the customer id."
+            if load_last_order_at(ctx.db) is not None
+            else EMPTY_STORE_HINT
+        )
         return Answer("customer", data, B.message(text, [B.section(f"{text}\n{hint}")]), ok=False)
     if len(found) > 1:
         return Answer("customer", *_pick_list(query, found, scope))
@@ -47,8 +54,10 @@ def handle_customer(ctx: Context, req: Request) -> Answer:
 
 
 def _pick_list(query: str, found: list[dict], scope: str) -> tuple[dict, dict]:
-    matches = [{"customer_id": r["id"], "name": r["name"], "company": r["company"], "email": r["email"]}
-               for r in found[:PICK_LIST]]
+    matches = [
+        {"customer_id": r["id"], "name": r["name"], "company": r["company"], "email": r["email"]}
+        for r in found[:PICK_LIST]
+    ]
     lines = []
     for m in matches:
         label = B.literal(m["name"] or m["customer_id"])
@@ -58,47 +67,77 @@ def _pick_list(query: str, found: list[dict], scope: str) -> tuple[dict, dict]:
         lines.append("_…and more: type more of the name, or the email or id_")
     text = f"{len(matches)}{'+' if len(found) > PICK_LIST else ''} customers match “{B.escape(query)}”{scope}"
     data = {"query": query, "matches": matches, "more": bool(len(found) > PICK_LIST)}
-    return data, B.message(text, [
-        B.section(f"{text}. Which one?"), *B.lines_section(lines),
-        B.context("Ask again with the email or id, e.g. `/retention customer " + B.escape(matches[0]["customer_id"]) + "`"),
-    ])
+    return data, B.message(
+        text,
+        [
+            B.section(f"{text}. Which one?"),
+            *B.lines_section(lines),
+            B.context(
+                "Ask again with the email or id, e.g. `/retention customer " + B.escape(matches[0]["customer_id"]) + "`"
+            ),
+        ],
+    )
 
 
 def customer_data(row: dict, orders, rfm, score: dict | None, summary: dict | None, tz: tzinfo) -> dict:
     """Dates are the workspace's local days (`tz`), like every day the
     numbers were counted in."""
     local = [d.isoformat() for d in orders["ordered_at"].dt.tz_convert(tz).dt.date]
-    stats = {"orders": 0, "revenue": 0.0, "first_order": None, "last_order": None,
-             "purchase_days": 0, "typical_gap_days": None, "days_since_last": None}
+    stats = {
+        "orders": 0,
+        "revenue": 0.0,
+        "first_order": None,
+        "last_order": None,
+        "purchase_days": 0,
+        "typical_gap_days": None,
+        "days_since_last": None,
+    }
     if len(rfm):
         s = rfm.iloc[0]
         gap = number(s["typical_gap_days"]) if bool(s["own_gap"]) else None
         if gap is None and score is not None:
             gap = number(score["typical_gap_days"])
         stats = {
-            "orders": int(s["orders"]), "revenue": round(float(s["revenue"]), 2),
+            "orders": int(s["orders"]),
+            "revenue": round(float(s["revenue"]), 2),
             "first_order": local[0],
             "last_order": local[-1],
-            "purchase_days": int(s["purchase_days"]), "typical_gap_days": gap,
-            "own_gap": bool(s["own_gap"]), "days_since_last": int(s["days_since_last"]),
+            "purchase_days": int(s["purchase_days"]),
+            "typical_gap_days": gap,
+            "own_gap": bool(s["own_gap"]),
+            "days_since_last": int(s["days_since_last"]),
         }
     recent = orders.assign(day=local).tail(RECENT_ORDERS).iloc[::-1]
     scored = None
     if score is not None:
         scored = {
-            "as_of": score["as_of"], "value": number(score["value"]),
-            "predicted_clv_12m": number(score["predicted_clv_12m"]), "revenue_12m": number(score["revenue_12m"]),
-            "p_alive": number(score["p_alive"]), "expected_orders_90d": number(score["expected_orders_90d"]),
+            "as_of": score["as_of"],
+            "value": number(score["value"]),
+            "predicted_clv_12m": number(score["predicted_clv_12m"]),
+            "revenue_12m": number(score["revenue_12m"]),
+            "p_alive": number(score["p_alive"]),
+            "expected_orders_90d": number(score["expected_orders_90d"]),
             "frequency": None if number(score["frequency"]) is None else int(score["frequency"]),
-            "value_pct": number(score["value_pct"]), "quiet": bool(score["quiet"]),
-            "reason": score["reason"], "followup_state": score["followup_state"],
+            "value_pct": number(score["value_pct"]),
+            "quiet": bool(score["quiet"]),
+            "reason": score["reason"],
+            "followup_state": score["followup_state"],
         }
     return {
         "customer": {k: row[k] for k in ("id", "name", "email", "company", "segment", "owner_rep_id")},
         "stats": stats,
-        "recent_orders": [{"id": r["id"], "day": r["day"], "amount": float(r["amount"]), "currency": r["currency"],
-                           "paid": number(r["source_amount"])} for r in recent.to_dict("records")],
-        "score": scored, "model": summary,
+        "recent_orders": [
+            {
+                "id": r["id"],
+                "day": r["day"],
+                "amount": float(r["amount"]),
+                "currency": r["currency"],
+                "paid": number(r["source_amount"]),
+            }
+            for r in recent.to_dict("records")
+        ],
+        "score": scored,
+        "model": summary,
     }
 
 
@@ -112,7 +151,11 @@ def build_customer_message(data: dict, currency: str) -> dict:
         ("Orders", fmt.count(s["orders"])),
         ("Revenue", fmt.money(s["revenue"], currency)),
         ("First order", s["first_order"] or "—"),
-        ("Last order", (s["last_order"] or "—") + (f" ({fmt.plural(s['days_since_last'], 'day')} ago)" if s["days_since_last"] is not None else "")),
+        (
+            "Last order",
+            (s["last_order"] or "—")
+            + (f" ({fmt.plural(s['days_since_last'], 'day')} ago)" if s["days_since_last"] is not None else ""),
+        ),
         ("Usual gap", gap_text),
         ("Owner", owner_text(c["owner_rep_id"])),
     ]
@@ -127,27 +170,48 @@ def build_customer_message(data: dict, currency: str) -> dict:
             ("Rank", f"top {top_percent(sc['value_pct'] or 100.0)}%"),
         ]
         if uses_model:
-            value_pairs += [("P(alive)", alive_text(sc["p_alive"], sc["frequency"]) or "—"),
-                            ("Expected orders, 90 days", f"{sc['expected_orders_90d']:.1f}")]
+            value_pairs += [
+                ("P(alive)", alive_text(sc["p_alive"], sc["frequency"]) or "—"),
+                ("Expected orders, 90 days", f"{sc['expected_orders_90d']:.1f}"),
+            ]
         blocks += B.fields(value_pairs)
         if sc["quiet"]:
             state = f" Follow-up {sc['followup_state']}." if sc["followup_state"] else ""
             blocks.append(B.section(f":warning: *Going quiet*: {B.escape(sc['reason'] or '')}.{state}"))
         elif s["days_since_last"] is not None:
-            blocks.append(B.section(B.escape(explain(
-                typical_gap=gap if gap is not None else float("nan"), own_gap=bool(s.get("own_gap")),
-                days_since_last=s["days_since_last"], p_alive=sc["p_alive"], value=sc["value"] or 0.0,
-                value_pct=sc["value_pct"] or 100.0, uses_model=uses_model, frequency=sc["frequency"],
-                money=lambda v: fmt.money(v, currency)))))
+            blocks.append(
+                B.section(
+                    B.escape(
+                        explain(
+                            typical_gap=gap if gap is not None else float("nan"),
+                            own_gap=bool(s.get("own_gap")),
+                            days_since_last=s["days_since_last"],
+                            p_alive=sc["p_alive"],
+                            value=sc["value"] or 0.0,
+                            value_pct=sc["value_pct"] or 100.0,
+                            uses_model=uses_model,
+                            frequency=sc["frequency"],
+                            money=lambda v: fmt.money(v, currency),
+                        )
+                    )
+                )
+            )
     if data["recent_orders"]:
-        lines = [f"{o['day']} · {fmt.money(o['amount'], currency, cents=True)}"
-                 + (f" (paid {fmt.money(o['paid'], o['currency'], cents=True)})"
-                    if o["currency"] != currency and o["paid"] else "")
-                 for o in data["recent_orders"]]
+        lines = [
+            f"{o['day']} · {fmt.money(o['amount'], currency, cents=True)}"
+            + (
+                f" (paid {fmt.money(o['paid'], o['currency'], cents=True)})"
+                if o["currency"] != currency and o["paid"]
+                else ""
+            )
+            for o in data["recent_orders"]
+        ]
         blocks.append(B.section("*Recent orders*\n" + "\n".join(lines)))
     blocks.append(B.context(B.escape(model_line(summary)) + (f" · scores as of {sc['as_of']}" if sc else "")))
-    text = (f"{B.escape(title)}: {fmt.plural(s['orders'], 'order')}, {fmt.money(s['revenue'], currency)}, "
-            f"last order {s['last_order'] or '—'}")
+    text = (
+        f"{B.escape(title)}: {fmt.plural(s['orders'], 'order')}, {fmt.money(s['revenue'], currency)}, "
+        f"last order {s['last_order'] or '—'}"
+    )
     if sc is not None and sc["quiet"]:
         text += " — going quiet"
     return B.message(text, blocks)

@@ -50,8 +50,12 @@ MODES = ("preview", "now")
 _CHANNEL = re.compile(r"^<?#?([CG][A-Z0-9]{2,})(?:\|[^>]*)?>?$")
 
 
-@command("digest", usage="digest preview|now [#channel] [force]", slow=True,
-         summary="The daily churn digest: preview it, or (admins) post it now")
+@command(
+    "digest",
+    usage="digest preview|now [#channel] [force]",
+    slow=True,
+    summary="The daily churn digest: preview it, or (admins) post it now",
+)
 def handle_digest(ctx: Context, req: Request) -> Answer:
     mode, channel, force = read_digest_args(ctx, req)
     if mode == "now" and ctx.read_only:
@@ -59,18 +63,27 @@ def handle_digest(ctx: Context, req: Request) -> Answer:
     if mode == "now" and not ctx.is_admin:
         admins = " ".join(f"<@{a}>" for a in ctx.settings["admins"]) or "a workspace admin"
         problem = f"Only admins can post the digest; ask {admins}, or use `digest preview`."
-        return Answer("digest", {"mode": mode, "error": problem}, B.message(problem, [B.section(f":warning: {problem}")]),
-                      ok=False)
+        return Answer(
+            "digest",
+            {"mode": mode, "error": problem},
+            B.message(problem, [B.section(f":warning: {problem}")]),
+            ok=False,
+        )
     if mode == "now" and ctx.surface == "slack":
         text = f"Posting the digest to <#{channel}>…"
-        return Answer("digest", {"mode": mode, "channel": channel, "post": {"channel": channel, "force": force}},
-                      B.message(text, [B.section(text)]))
+        return Answer(
+            "digest",
+            {"mode": mode, "channel": channel, "post": {"channel": channel, "force": force}},
+            B.message(text, [B.section(text)]),
+        )
     data = {"mode": mode, **compute_digest(digest_context(ctx, channel), channel)}
     message = build_digest_message(data, ctx.currency)
     if mode == "preview":
         return Answer("digest", data, message)
-    note = ("Not posted: the console has no Slack connection. `retention-bot digest now` posts it "
-            "when SLACK_BOT_TOKEN is set.")
+    note = (
+        "Not posted: the console has no Slack connection. `retention-bot digest now` posts it "
+        "when SLACK_BOT_TOKEN is set."
+    )
     return Answer("digest", {**data, "posted": False}, {**message, "blocks": [*message["blocks"], B.context(note)]})
 
 
@@ -87,15 +100,18 @@ def read_digest_args(ctx: Context, req: Request) -> tuple[str, str | None, bool]
         elif m:
             channel = m.group(1)
         else:
-            raise UsageError(f"`{word}` is not a channel; say e.g. `digest {mode} #sales` (or `<#C0123>`)",
-                             command="digest")
+            raise UsageError(
+                f"`{word}` is not a channel; say e.g. `digest {mode} #sales` (or `<#C0123>`)", command="digest"
+            )
     if channel is None:
         configured = ctx.settings["digest_channels"]
         channel = configured[0]["channel"] if configured else None
     if channel is None and mode == "now":
-        raise UsageError("no digest channel is configured: name one (`digest now #sales`) or set "
-                         "`/retention config digest_channels C0123 09:00 America/New_York mon-fri`",
-                         command="digest")
+        raise UsageError(
+            "no digest channel is configured: name one (`digest now #sales`) or set "
+            "`/retention config digest_channels C0123 09:00 America/New_York mon-fri`",
+            command="digest",
+        )
     return mode, channel, force
 
 
@@ -114,8 +130,15 @@ def digest_context(ctx: Context, channel: str | None) -> Context:
         local_date, now = ctx.as_of, noon_of(ctx.as_of, ctx.tz)
     else:
         local_date, now = ctx.now.astimezone(channel_zone(ctx.settings, channel)).date(), ctx.now
-    return Context(ctx.db, as_of=local_date, user_id=ctx.user_id, is_admin=ctx.is_admin, now=now,
-                   surface=ctx.surface, read_only=ctx.read_only)
+    return Context(
+        ctx.db,
+        as_of=local_date,
+        user_id=ctx.user_id,
+        is_admin=ctx.is_admin,
+        now=now,
+        surface=ctx.surface,
+        read_only=ctx.read_only,
+    )
 
 
 def _epoch(stored: str) -> int:
@@ -134,8 +157,13 @@ def compute_digest(ctx: Context, channel: str | None) -> dict:
     k = read_inputs(ctx, Request("digest"), NO_FILTERS)
     period, basis = headline_period(ctx.as_of)
     last = period.previous()
-    retention = retention_data(period, compute_period_retention(k.frame, k.scope, period, k.window, k.tz),
-                               last, compute_period_retention(k.frame, k.scope, last, k.window, k.tz), k.window)
+    retention = retention_data(
+        period,
+        compute_period_retention(k.frame, k.scope, period, k.window, k.tz),
+        last,
+        compute_period_retention(k.frame, k.scope, last, k.window, k.tz),
+        k.window,
+    )
     retention["basis"] = basis
     retention["month_days_so_far"] = ctx.as_of.day
 
@@ -151,12 +179,23 @@ def compute_digest(ctx: Context, channel: str | None) -> dict:
 
     cur = compute_feedback(load_feedback(db, *period_utc(period, k.tz), NO_FILTERS))
     prev = compute_feedback(load_feedback(db, *period_utc(last, k.tz), NO_FILTERS))
-    nps = {"nps": cur.nps, "responses": cur.nps_responses, "previous_nps": prev.nps,
-           "previous_responses": prev.nps_responses, "new_answers": count_feedback_between(db, "nps", since, until)}
+    nps = {
+        "nps": cur.nps,
+        "responses": cur.nps_responses,
+        "previous_nps": prev.nps,
+        "previous_responses": prev.nps_responses,
+        "new_answers": count_feedback_between(db, "nps", since, until),
+    }
 
     data = {
-        "channel": channel, "date": ctx.as_of.isoformat(), "timezone": str(ctx.tz), "since": since, "until": until,
-        "first": previous is None, "retention": retention, "churned": churned,
+        "channel": channel,
+        "date": ctx.as_of.isoformat(),
+        "timezone": str(ctx.tz),
+        "since": since,
+        "until": until,
+        "first": previous is None,
+        "retention": retention,
+        "churned": churned,
         "went_quiet": {"count": int(quiet_total), "customers": [item_entry(r, ctx.tz) for r in quiet_rows]},
         "won_back": {"count": int(won_total), "customers": [item_entry(r, ctx.tz) for r in won_rows]},
         "overdue": {**overdue, "after_days": settings["escalate_after_days"]},
@@ -182,8 +221,10 @@ def headline_words(r: dict) -> tuple[str, str]:
     """How the digest names its period and the one it is compared with."""
     if r.get("basis") == "last_full_month":
         days = fmt.plural(r["month_days_so_far"], "day")
-        return (f"in {r['period']['label']} (the last full month; this one has {days} so far)",
-                r["previous"]["period"]["label"])
+        return (
+            f"in {r['period']['label']} (the last full month; this one has {days} so far)",
+            r["previous"]["period"]["label"],
+        )
     if r["period"].get("to_date"):
         return "this month so far", "the same days of last month"
     return "this month", "last month"
@@ -219,14 +260,14 @@ def retention_line(r: dict) -> str:
     now_words, then_words = headline_words(r)
     crr_change = vs(r["crr"], prev["crr"], then_words, fmt.pct(prev["crr"]))
     churn_change = vs(r["churn_rate"], prev["churn_rate"], then_words, fmt.pct(prev["churn_rate"]))
-    return (f"*CRR {fmt.pct(r['crr'])}* {now_words}{'  ' + crr_change if crr_change else ''}\n"
-            f"*Churn {fmt.pct(r['churn_rate'])}*{'  ' + churn_change if churn_change else ''}")
+    return (
+        f"*CRR {fmt.pct(r['crr'])}* {now_words}{'  ' + crr_change if crr_change else ''}\n"
+        f"*Churn {fmt.pct(r['churn_rate'])}*{'  ' + churn_change if churn_change else ''}"
+    )
 
 
 def span(period: dict) -> str:
     return f"{period['start']} → {period['end']}"
-
-
 
 
 def build_digest_message(d: dict, currency: str) -> dict:
@@ -234,42 +275,57 @@ def build_digest_message(d: dict, currency: str) -> dict:
     title = f"Churn digest · {day:%a %d %b %Y}"
     r = d["retention"]
     at_risk = B.actions([B.button("Open the at-risk list", ACTION_AT_RISK, "at-risk")], block_id="digest:actions")
-    crr_text = f"CRR {fmt.pct(r['crr'])} (E {r['E']:,}, N {r['N_active']:,}, S {r['S']:,}), churn {fmt.pct(r['churn_rate'])}"
+    crr_text = (
+        f"CRR {fmt.pct(r['crr'])} (E {r['E']:,}, N {r['N_active']:,}, S {r['S']:,}), churn {fmt.pct(r['churn_rate'])}"
+    )
     if d["all_quiet"]:
         text = f"{title}: all quiet {since_label(d)}. {crr_text} {headline_words(r)[0]}."
-        return B.message(text, [
-            B.header(title),
-            B.section(f":zzz: *All quiet {since_label(d)}* — nobody churned or went quiet, no wins, "
-                      "nothing newly overdue."),
-            B.context(f"{headline_words(r)[0].capitalize()}: {crr_equation(r)} · churn {fmt.pct(r['churn_rate'])}"),
-            at_risk,
-        ])
+        return B.message(
+            text,
+            [
+                B.header(title),
+                B.section(
+                    f":zzz: *All quiet {since_label(d)}* — nobody churned or went quiet, no wins, "
+                    "nothing newly overdue."
+                ),
+                B.context(f"{headline_words(r)[0].capitalize()}: {crr_equation(r)} · churn {fmt.pct(r['churn_rate'])}"),
+                at_risk,
+            ],
+        )
     prev = r["previous"]
     blocks = [
         B.header(title),
         B.section(retention_line(r)),
-        *B.fields([
-            (f"{r['period']['label']} ({span(r['period'])})", crr_equation(r)),
-            (f"{prev['period']['label']} ({span(prev['period'])})", crr_equation(prev)),
-        ]),
+        *B.fields(
+            [
+                (f"{r['period']['label']} ({span(r['period'])})", crr_equation(r)),
+                (f"{prev['period']['label']} ({span(prev['period'])})", crr_equation(prev)),
+            ]
+        ),
         B.context(f"What changed {since_label(d)}:"),
     ]
     parts = [crr_text]
     churned = d["churned"]
     if churned["count"]:
-        lines = [f"• {B.customer_label(c['name'], c.get('company'), c['id'])} — {fmt.money(c['revenue'], currency)} · last order {c['last_order']}"
-                 + (f" · {owner_text(c['owner_rep_id'])}" if c["owner_rep_id"] else "")
-                 for c in churned["customers"]]
+        lines = [
+            f"• {B.customer_label(c['name'], c.get('company'), c['id'])} — {fmt.money(c['revenue'], currency)} · last order {c['last_order']}"
+            + (f" · {owner_text(c['owner_rep_id'])}" if c["owner_rep_id"] else "")
+            for c in churned["customers"]
+        ]
         more = churned["count"] - len(churned["customers"])
         if more > 0:
             lines.append(B.and_more(more, "more"))
-        blocks += B.lines_section([f":wave: *{churned['count']:,} churned* (no paid order in the last "
-                                   f"{r['activity_window']} days)", *lines])
+        blocks += B.lines_section(
+            [f":wave: *{churned['count']:,} churned* (no paid order in the last {r['activity_window']} days)", *lines]
+        )
         parts.append(f"{churned['count']:,} churned")
     quiet = d["went_quiet"]
     if quiet["count"]:
-        blocks.append(B.section(f":warning: *{quiet['count']:,} high-value customer{'s' if quiet['count'] != 1 else ''} "
-                                "went quiet*"))
+        blocks.append(
+            B.section(
+                f":warning: *{quiet['count']:,} high-value customer{'s' if quiet['count'] != 1 else ''} went quiet*"
+            )
+        )
         blocks += [quiet_block(c, currency) for c in quiet["customers"]]
         more = quiet["count"] - len(quiet["customers"])
         if more > 0:
@@ -277,9 +333,11 @@ def build_digest_message(d: dict, currency: str) -> dict:
         parts.append(f"{quiet['count']:,} went quiet")
     won = d["won_back"]
     if won["count"]:
-        lines = [f"• {B.customer_label(c['name'], c.get('company'), c['customer_id'])} — credited to {owner_text(c['rep_id'])} · "
-                 f"{fmt.money(c['value_at_open'], currency)} at stake · {B.escape(c['note'] or 'ordered again')}"
-                 for c in won["customers"]]
+        lines = [
+            f"• {B.customer_label(c['name'], c.get('company'), c['customer_id'])} — credited to {owner_text(c['rep_id'])} · "
+            f"{fmt.money(c['value_at_open'], currency)} at stake · {B.escape(c['note'] or 'ordered again')}"
+            for c in won["customers"]
+        ]
         more = won["count"] - len(won["customers"])
         if more > 0:
             lines.append(B.and_more(more, "more"))
@@ -288,17 +346,29 @@ def build_digest_message(d: dict, currency: str) -> dict:
     overdue = d["overdue"]
     if overdue["count"]:
         reps = " · ".join(f"{owner_text(x['rep_id'])} {x['count']:,}" for x in overdue["by_rep"][:10])
-        blocks.append(B.section(
-            f":alarm_clock: *{overdue['count']:,} follow-up{'s' if overdue['count'] != 1 else ''} overdue* "
-            f"(no action for {overdue['after_days']}+ days; {overdue['new']:,} new): {reps}"))
+        blocks.append(
+            B.section(
+                f":alarm_clock: *{overdue['count']:,} follow-up{'s' if overdue['count'] != 1 else ''} overdue* "
+                f"(no action for {overdue['after_days']}+ days; {overdue['new']:,} new): {reps}"
+            )
+        )
         parts.append(f"{overdue['count']:,} overdue")
     nps = d["nps"]
     if nps["new_answers"]:
         shown = "—" if nps["nps"] is None else f"{nps['nps']:.1f}"
-        change = vs(nps["nps"], nps["previous_nps"], headline_words(r)[1],
-                    "—" if nps["previous_nps"] is None else f"{nps['previous_nps']:.1f}", unit="")
-        blocks.append(B.section(f":speech_balloon: *NPS {shown}* {headline_words(r)[0]}{'  ' + change if change else ''} · "
-                                f"{nps['new_answers']:,} new answer{'s' if nps['new_answers'] != 1 else ''}"))
+        change = vs(
+            nps["nps"],
+            nps["previous_nps"],
+            headline_words(r)[1],
+            "—" if nps["previous_nps"] is None else f"{nps['previous_nps']:.1f}",
+            unit="",
+        )
+        blocks.append(
+            B.section(
+                f":speech_balloon: *NPS {shown}* {headline_words(r)[0]}{'  ' + change if change else ''} · "
+                f"{nps['new_answers']:,} new answer{'s' if nps['new_answers'] != 1 else ''}"
+            )
+        )
         parts.append(f"NPS {shown}")
     blocks.append(at_risk)
     return B.message(f"{title}: " + "; ".join(parts), blocks)
@@ -313,13 +383,14 @@ def build_digest_sent_message(outcome: dict) -> dict:
     if status == "sent":
         text = f":white_check_mark: Digest posted to {where}."
     elif status == "already sent":
-        text = (f"Today's digest was already sent to {where}; nothing was posted. "
-                "Add `force` to post it again.")
+        text = f"Today's digest was already sent to {where}; nothing was posted. Add `force` to post it again."
     elif status == "sending elsewhere":
         text = f":hourglass_flowing_sand: The digest for {where} is being posted right now by another instance."
     elif status == "unconfirmed":
-        text = (f":hourglass_flowing_sand: Slack did not confirm the digest for {where}; the next try checks the "
-                "channel first, so it is never posted twice.")
+        text = (
+            f":hourglass_flowing_sand: Slack did not confirm the digest for {where}; the next try checks the "
+            "channel first, so it is never posted twice."
+        )
     elif status == "pending":
         text = f":hourglass_flowing_sand: Slack did not take the digest for {where} yet; it will be retried."
     else:

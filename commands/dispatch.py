@@ -58,8 +58,12 @@ def answer(ctx: Context, asked: str | Request) -> Answer:
 
 
 def refused(problem: str) -> Answer:
-    return Answer("refused", {"error": problem, "refused": True},
-                  B.message(problem, [B.section(f":lock: {B.escape(problem)}")]), ok=False)
+    return Answer(
+        "refused",
+        {"error": problem, "refused": True},
+        B.message(problem, [B.section(f":lock: {B.escape(problem)}")]),
+        ok=False,
+    )
 
 
 def usage_answer(problem: str, command: str | None = None) -> Answer:

@@ -18,8 +18,12 @@ CLOSED_DAYS = 30
 SCOPES = ("mine", "all")
 
 
-@command("followups", usage="followups [mine|all] [n]", summary="Open follow-ups: yours, or everyone's",
-         aliases=("followup", "follow-ups"))
+@command(
+    "followups",
+    usage="followups [mine|all] [n]",
+    summary="Open follow-ups: yours, or everyone's",
+    aliases=("followup", "follow-ups"),
+)
 def handle_followups(ctx: Context, req: Request) -> Answer:
     shown, words = read_shown(req)
     scope = read_scope(ctx, Request(req.name, words, req.filters))
@@ -61,14 +65,15 @@ def read_scope(ctx: Context, req: Request) -> str:
         hint = suggest_period(word, list(SCOPES))
         raise UsageError(f"`{' '.join(req.args)}`: say `mine` or `all`.{hint}", command="followups")
     if word == "mine" and not ctx.user_id:
-        raise UsageError("I don't know who you are here, so I can't find yours; try `followups all`",
-                         command="followups")
+        raise UsageError(
+            "I don't know who you are here, so I can't find yours; try `followups all`", command="followups"
+        )
     return word
 
 
 def build_followups_message(d: dict, currency: str, as_of: str, tz: tzinfo) -> dict:
     title = "Your follow-ups" if d["scope"] == "mine" else "Open follow-ups"
-    shown = d["followups"][:d["shown"]]
+    shown = d["followups"][: d["shown"]]
     lines = []
     for f in shown:
         line = f"• {B.customer_label(f['customer_name'], f['company'], f['customer_id'])}"
@@ -84,18 +89,27 @@ def build_followups_message(d: dict, currency: str, as_of: str, tz: tzinfo) -> d
         lines.append(line)
     if d["open"] > len(shown):
         more = d["open"] - len(shown)
-        lines.append(B.and_more(more, f"more: `/retention followups {d['scope']} {min(d['open'], MAX_SHOWN)}`"
-                                      + (" lists them" if d["open"] <= MAX_SHOWN else f" lists {MAX_SHOWN}")))
+        lines.append(
+            B.and_more(
+                more,
+                f"more: `/retention followups {d['scope']} {min(d['open'], MAX_SHOWN)}`"
+                + (" lists them" if d["open"] <= MAX_SHOWN else f" lists {MAX_SHOWN}"),
+            )
+        )
     if not lines:
         lines = ["Nothing open. Follow-ups appear here when a high-value customer goes quiet."]
     closed = d[f"closed_last_{CLOSED_DAYS}_days"]
     closed_text = " · ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in sorted(closed.items())) or "none"
     text = f"{title}: {d['open']:,} open" + (
         "; " + "; ".join(f"{B.escape(f['customer_name'] or f['customer_id'])} ({f['state']})" for f in shown[:5])
-        if shown else ""
+        if shown
+        else ""
     )
-    return B.message(text, [
-        B.header(title),
-        *B.lines_section(lines),
-        B.context(f"Closed in the last {CLOSED_DAYS} days: {closed_text}", f"as of {as_of}"),
-    ])
+    return B.message(
+        text,
+        [
+            B.header(title),
+            *B.lines_section(lines),
+            B.context(f"Closed in the last {CLOSED_DAYS} days: {closed_text}", f"as of {as_of}"),
+        ],
+    )

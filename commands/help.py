@@ -15,8 +15,10 @@ FILTER_HELP = (
 def handle_help(ctx: Context, req: Request) -> Answer:
     entries = [c for name, c in sorted(COMMANDS.items()) if name not in ("help",)]
     access = access_for(ctx)
-    data = {"commands": [{"name": c.name, "usage": f"/retention {c.usage}".strip(), "summary": c.summary}
-                         for c in entries], "access": access.mode}
+    data = {
+        "commands": [{"name": c.name, "usage": f"/retention {c.usage}".strip(), "summary": c.summary} for c in entries],
+        "access": access.mode,
+    }
     return Answer("help", data, build_help_message(entries, describe(access)))
 
 

@@ -56,15 +56,17 @@ def _section_blocks(ctx: Context, title: str, text: str) -> list[dict]:
         return [B.context(f":warning: Could not load this section just now; try `/retention {text}`.")]
     body = [b for b in result.message["blocks"] if b.get("type") != "header"]
     if len(body) > SECTION_BLOCKS:
-        body = [*body[:SECTION_BLOCKS - 1], B.context(f"…more with `/retention {text}`")]
+        body = [*body[: SECTION_BLOCKS - 1], B.context(f"…more with `/retention {text}`")]
     return body
 
 
 def _how_to_use() -> list[dict]:
     examples = [f"`{f'/retention {c.usage}'.strip()}` — {c.summary}" for _, c in sorted(COMMANDS.items())]
     return [
-        B.section("*How to use*\nType `/retention` in any channel or DM. Answers are only visible to you "
-                  "unless you add `share`."),
+        B.section(
+            "*How to use*\nType `/retention` in any channel or DM. Answers are only visible to you "
+            "unless you add `share`."
+        ),
         *B.lines_section(examples[:30]),
         B.context("Filters anywhere: `segment:NAME`, `rep:@user`. `/retention help` lists everything."),
     ]

@@ -70,8 +70,16 @@ def read_inputs(ctx: Context, req: Request, filters: Filters | None = None) -> K
     filters = filters or req.filters
     frame = load_order_frame(ctx.db)
     scope = Scope.build(frame, load_filter_rowids(ctx.db, filters))
-    return KpiInputs(ctx, req, filters, frame, scope, int(ctx.settings["activity_window"]), ctx.tz,
-                     day_bound(ctx.as_of + timedelta(days=1), ctx.tz))
+    return KpiInputs(
+        ctx,
+        req,
+        filters,
+        frame,
+        scope,
+        int(ctx.settings["activity_window"]),
+        ctx.tz,
+        day_bound(ctx.as_of + timedelta(days=1), ctx.tz),
+    )
 
 
 def period_utc(period: Period, tz: tzinfo) -> tuple[str, str]:
@@ -83,9 +91,10 @@ def empty_store_message(title: str) -> dict:
     return B.message(f"{title}: no orders yet", [B.header(title), B.section(EMPTY_STORE_HINT)])
 
 
-def vs(now: float | None, before: float | None, label: str, shown: str, *, unit: str = " pts",
-       decimals: int = 1) -> str:
-    """"▲ 2.3 pts vs 2026-Q2 (76.2%)", or "" when either side is unknown."""
+def vs(
+    now: float | None, before: float | None, label: str, shown: str, *, unit: str = " pts", decimals: int = 1
+) -> str:
+    """ "▲ 2.3 pts vs 2026-Q2 (76.2%)", or "" when either side is unknown."""
     d = fmt.delta(now, before, unit=unit, decimals=decimals)
     return f"{d} vs {label} ({shown})" if d else ""
 

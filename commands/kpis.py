@@ -25,14 +25,22 @@ from commands.kpi_inputs import (
 from storage.queries import load_feedback
 
 
-@command("kpis", usage="kpis [period]", summary="All retention KPIs for a period, with change vs the previous one",
-         aliases=("kpi",))
+@command(
+    "kpis",
+    usage="kpis [period]",
+    summary="All retention KPIs for a period, with change vs the previous one",
+    aliases=("kpi",),
+)
 def handle_kpis(ctx: Context, req: Request) -> Answer:
     period = read_period(ctx, req.args, "kpis")
     k = read_inputs(ctx, req)
     previous = period.previous()
-    data = {"period": period.to_dict(), **period_kpis(k, period), "activity_window": k.window,
-            "previous": {"period": previous.to_dict(), **period_kpis(k, previous)}}
+    data = {
+        "period": period.to_dict(),
+        **period_kpis(k, period),
+        "activity_window": k.window,
+        "previous": {"period": previous.to_dict(), **period_kpis(k, previous)},
+    }
     title = f"Retention KPIs · {period.label}"
     if not k.has_orders:
         return Answer("kpis", data, empty_store_message(title))
@@ -45,11 +53,21 @@ def period_kpis(k: KpiInputs, period: Period) -> dict:
     o = compute_order_kpis(k.frame, k.scope, b.s_hi, b.e_hi)
     f = compute_feedback(load_feedback(k.ctx.db, *period_utc(period, k.tz), k.filters))
     return {
-        "S": r.S, "E": r.E, "N": r.N, "N_active": r.N_active, "crr": r.crr, "retained": r.retained,
+        "S": r.S,
+        "E": r.E,
+        "N": r.N,
+        "N_active": r.N_active,
+        "crr": r.crr,
+        "retained": r.retained,
         "reactivated": r.reactivated,
-        "churn_rate": r.churn_rate, **o.to_dict(),
-        "nps": f.nps, "nps_responses": f.nps_responses, "csat": f.csat, "csat_responses": f.csat_responses,
-        "ces": f.ces, "ces_responses": f.ces_responses,
+        "churn_rate": r.churn_rate,
+        **o.to_dict(),
+        "nps": f.nps,
+        "nps_responses": f.nps_responses,
+        "csat": f.csat,
+        "csat_responses": f.csat_responses,
+        "ces": f.ces,
+        "ces_responses": f.ces_responses,
     }
 
 
@@ -65,18 +83,30 @@ def _rows(currency: str):
         ("New customers (N)", "new_customers", fmt.count, lambda a, b: fmt.delta(a, b, unit="", decimals=0)),
         ("Orders", "orders", fmt.count, lambda a, b: fmt.delta(a, b, unit="", decimals=0)),
         ("Revenue", "revenue", m, lambda a, b: money_delta(a, b, currency)),
-        ("Average order value", "aov", lambda v: fmt.money(v, currency, cents=True),
-         lambda a, b: money_delta(a, b, currency, cents=True)),
-        ("Purchase frequency", "purchase_frequency", lambda v: "—" if v is None else f"{v:.2f} orders/customer",
-         lambda a, b: fmt.delta(a, b, unit="", decimals=2)),
+        (
+            "Average order value",
+            "aov",
+            lambda v: fmt.money(v, currency, cents=True),
+            lambda a, b: money_delta(a, b, currency, cents=True),
+        ),
+        (
+            "Purchase frequency",
+            "purchase_frequency",
+            lambda v: "—" if v is None else f"{v:.2f} orders/customer",
+            lambda a, b: fmt.delta(a, b, unit="", decimals=2),
+        ),
         ("Repeat purchase rate", "repeat_purchase_rate", p, pts),
         ("Repeat revenue share", "repeat_revenue_share", p, pts),
         ("Pareto share (top 20%)", "pareto_share", p, pts),
         ("Historical CLV", "historical_clv", m, lambda a, b: money_delta(a, b, currency)),
         ("NPS", "nps", lambda v: "—" if v is None else f"{v:.1f}", lambda a, b: fmt.delta(a, b, unit="")),
         ("CSAT", "csat", p, pts),
-        ("CES (mean effort)", "ces", lambda v: "—" if v is None else f"{v:.2f}",
-         lambda a, b: fmt.delta(a, b, unit="", decimals=2)),
+        (
+            "CES (mean effort)",
+            "ces",
+            lambda v: "—" if v is None else f"{v:.2f}",
+            lambda a, b: fmt.delta(a, b, unit="", decimals=2),
+        ),
     ]
 
 
@@ -99,9 +129,12 @@ def build_kpis_message(d: dict, title: str, currency: str, scope: str, freshness
         f"repeat purchase rate {fmt.pct(d['repeat_purchase_rate'])}"
     )
     p = d["period"]
-    return B.message(text, [
-        B.header(title),
-        *B.fields(pairs),
-        B.context(explain),
-        B.context(f"{p['start']} → {p['end']} · changes vs {prev['period']['label']}{scope}", freshness),
-    ])
+    return B.message(
+        text,
+        [
+            B.header(title),
+            *B.fields(pairs),
+            B.context(explain),
+            B.context(f"{p['start']} → {p['end']} · changes vs {prev['period']['label']}{scope}", freshness),
+        ],
+    )

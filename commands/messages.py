@@ -4,10 +4,7 @@ from commands import blocks as B
 from commands import format as fmt
 from commands.core import Context, Request
 
-EMPTY_STORE_HINT = (
-    "No orders yet — import with `retention-bot import orders FILE` "
-    "(or try `retention-bot demo`)."
-)
+EMPTY_STORE_HINT = "No orders yet — import with `retention-bot import orders FILE` (or try `retention-bot demo`)."
 
 
 def filter_label(req: Request) -> str:
@@ -20,6 +17,6 @@ def filter_label(req: Request) -> str:
 
 
 def freshness(ctx: Context, last_order: str | None, customers: int) -> str:
-    """"data to 1998-06-30 · 23,570 customers · as of …"."""
+    """ "data to 1998-06-30 · 23,570 customers · as of …"."""
     parts = [f"data to {last_order or '—'}", fmt.plural(customers, "customer"), f"as of {ctx.as_of.isoformat()}"]
     return " · ".join(parts)

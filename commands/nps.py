@@ -18,8 +18,7 @@ def handle_nps(ctx: Context, req: Request) -> Answer:
     previous = period.previous()
     cur = compute_feedback(load_feedback(ctx.db, *period_utc(period, k.tz), k.filters))
     prev = compute_feedback(load_feedback(ctx.db, *period_utc(previous, k.tz), k.filters))
-    data = {"period": period.to_dict(), **cur.to_dict(),
-            "previous": {"period": previous.to_dict(), **prev.to_dict()}}
+    data = {"period": period.to_dict(), **cur.to_dict(), "previous": {"period": previous.to_dict(), **prev.to_dict()}}
     title = f"Customer feedback · {period.label}"
     if not k.has_orders and not (cur.nps_responses + cur.csat_responses + cur.ces_responses):
         return Answer("nps", data, empty_store_message(title))
@@ -41,35 +40,56 @@ def build_nps_message(d: dict, title: str, scope: str, freshness: str) -> dict:
     if d["nps_responses"]:
         n = d["nps_responses"]
         headline = f"*NPS {d['nps']:.1f}*"
-        change = vs(d["nps"], prev["nps"], prev["period"]["label"],
-                    "—" if prev["nps"] is None else f"{prev['nps']:.1f}", unit="")
+        change = vs(
+            d["nps"],
+            prev["nps"],
+            prev["period"]["label"],
+            "—" if prev["nps"] is None else f"{prev['nps']:.1f}",
+            unit="",
+        )
         if change:
             headline += f"  {change}"
         # Counts, not rounded shares, so the line adds up as written.
-        blocks.append(B.section(
-            f"{headline}\nNPS = (promoters − detractors)/answers × 100 = ({d['promoters']:,} − "
-            f"{d['detractors']:,})/{n:,} × 100 = {d['nps']:.1f}"
-        ))
-        blocks += B.fields([
-            ("Promoters (9–10)", f"{d['promoters']:,} ({_share(d['promoters'], n)})"),
-            ("Passives (7–8)", f"{d['passives']:,} ({_share(d['passives'], n)})"),
-            ("Detractors (0–6)", f"{d['detractors']:,} ({_share(d['detractors'], n)})"),
-            ("Answers", f"{n:,}"),
-        ])
+        blocks.append(
+            B.section(
+                f"{headline}\nNPS = (promoters − detractors)/answers × 100 = ({d['promoters']:,} − "
+                f"{d['detractors']:,})/{n:,} × 100 = {d['nps']:.1f}"
+            )
+        )
+        blocks += B.fields(
+            [
+                ("Promoters (9–10)", f"{d['promoters']:,} ({_share(d['promoters'], n)})"),
+                ("Passives (7–8)", f"{d['passives']:,} ({_share(d['passives'], n)})"),
+                ("Detractors (0–6)", f"{d['detractors']:,} ({_share(d['detractors'], n)})"),
+                ("Answers", f"{n:,}"),
+            ]
+        )
     else:
         blocks.append(B.section("No NPS answers in this period."))
     more = []
     if d["csat_responses"]:
         change = fmt.delta(d["csat"], prev["csat"])
-        more.append(("CSAT (% answering 4–5 of 5)",
-                     f"{fmt.pct(d['csat'])} of {d['csat_responses']:,}" + (f"  {change}" if change else "")))
+        more.append(
+            (
+                "CSAT (% answering 4–5 of 5)",
+                f"{fmt.pct(d['csat'])} of {d['csat_responses']:,}" + (f"  {change}" if change else ""),
+            )
+        )
     if d["ces_responses"]:
         change = fmt.delta(d["ces"], prev["ces"], unit="", decimals=2)
-        more.append(("CES (mean effort, lower is easier)",
-                     f"{d['ces']:.2f} from {d['ces_responses']:,}" + (f"  {change}" if change else "")))
+        more.append(
+            (
+                "CES (mean effort, lower is easier)",
+                f"{d['ces']:.2f} from {d['ces_responses']:,}" + (f"  {change}" if change else ""),
+            )
+        )
     blocks += B.fields(more)
     blocks.append(note)
-    nps_text = f"NPS {d['nps']:.1f} from {fmt.plural(d['nps_responses'], 'answer')}" if d["nps_responses"] else "no NPS answers"
+    nps_text = (
+        f"NPS {d['nps']:.1f} from {fmt.plural(d['nps_responses'], 'answer')}"
+        if d["nps_responses"]
+        else "no NPS answers"
+    )
     ces = "—" if d["ces"] is None else f"{d['ces']:.2f}"
     text = f"{title}: {nps_text}; CSAT {fmt.pct(d['csat'])}; CES {ces}"
     return B.message(text, blocks)

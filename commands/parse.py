@@ -15,7 +15,7 @@ def parse(text: str, *, resolve_rep: Resolver | None = None) -> Request:
     """`resolve_rep(name) -> rep id or None` turns `rep:maria` into an id."""
     raw = (text or "").strip()
     if raw.startswith("/retention"):
-        raw = raw[len("/retention"):].strip()
+        raw = raw[len("/retention") :].strip()
     try:
         words = shlex.split(raw)
     except ValueError:
@@ -36,7 +36,7 @@ def parse(text: str, *, resolve_rep: Resolver | None = None) -> Request:
             rep_raw = w.split(":", 1)[1].strip()
             # `rep:@Sam Okafor`: the longest run of following words that names a rep.
             for extra in range(min(MAX_NAME_WORDS, len(words) - i), 0, -1):
-                longer = " ".join([rep_raw, *words[i:i + extra]])
+                longer = " ".join([rep_raw, *words[i : i + extra]])
                 if resolve_rep and resolve_rep(longer.lstrip("@")):
                     rep_raw, i = longer, i + extra
                     break
@@ -50,7 +50,10 @@ def parse(text: str, *, resolve_rep: Resolver | None = None) -> Request:
     if name not in COMMANDS:
         raise UsageError(_unknown(name), command="help")
     return Request(
-        name=name, args=rest[1:], filters=Filters(segment=segment, rep_id=rep), share=share,
+        name=name,
+        args=rest[1:],
+        filters=Filters(segment=segment, rep_id=rep),
+        share=share,
         text=raw,
     )
 

@@ -43,19 +43,33 @@ def followup_id_from_block(block_id: str | None) -> int | None:
 def item_entry(row: dict, tz: tzinfo) -> dict:
     """A follow-up row as JSON: numbers as numbers, instants as stored (UTC)
     and, for people, their local days in `tz` (`*_on`)."""
-    return {**_entry(row), **{f"{key.removesuffix('_at').removesuffix('_until')}_on": fmt.day(row[key], tz)
-                              for key in ("opened_at", "snooze_until", "closed_at")}}
+    return {
+        **_entry(row),
+        **{
+            f"{key.removesuffix('_at').removesuffix('_until')}_on": fmt.day(row[key], tz)
+            for key in ("opened_at", "snooze_until", "closed_at")
+        },
+    }
 
 
 def _entry(row: dict) -> dict:
     return {
-        "followup_id": int(row["followup_id"]), "customer_id": row["customer_id"], "name": row["name"],
-        "company": row["company"], "rep_id": row["rep_id"], "state": row["state"],
-        "opened_at": row["opened_at"], "snooze_until": row["snooze_until"],
-        "reminder_count": int(row["reminder_count"] or 0), "escalated_at": row["escalated_at"],
-        "closed_at": row["closed_at"], "value": number(row["value"]), "value_at_open": number(row["value_at_open"]),
+        "followup_id": int(row["followup_id"]),
+        "customer_id": row["customer_id"],
+        "name": row["name"],
+        "company": row["company"],
+        "rep_id": row["rep_id"],
+        "state": row["state"],
+        "opened_at": row["opened_at"],
+        "snooze_until": row["snooze_until"],
+        "reminder_count": int(row["reminder_count"] or 0),
+        "escalated_at": row["escalated_at"],
+        "closed_at": row["closed_at"],
+        "value": number(row["value"]),
+        "value_at_open": number(row["value_at_open"]),
         "reason": row["reason"],
-        "last_order_at": row["last_order_at"], "note": row["note"],
+        "last_order_at": row["last_order_at"],
+        "note": row["note"],
     }
 
 
@@ -70,13 +84,19 @@ def item_text(item: dict, currency: str) -> str:
 
 def followup_buttons(followup_id: int) -> dict:
     value = str(followup_id)
-    return B.actions([
-        B.button("Contacted", ACTION_CONTACTED, value, style="primary"),
-        B.button(f"Snooze {SNOOZE_DAYS} days", ACTION_SNOOZE, value),
-        {"type": "users_select", "action_id": ACTION_REASSIGN,
-         "placeholder": {"type": "plain_text", "text": "Reassign…"}},
-        B.button("Not at risk", ACTION_DISMISS, value, style="danger"),
-    ], block_id=item_block_ids(followup_id)[1])
+    return B.actions(
+        [
+            B.button("Contacted", ACTION_CONTACTED, value, style="primary"),
+            B.button(f"Snooze {SNOOZE_DAYS} days", ACTION_SNOOZE, value),
+            {
+                "type": "users_select",
+                "action_id": ACTION_REASSIGN,
+                "placeholder": {"type": "plain_text", "text": "Reassign…"},
+            },
+            B.button("Not at risk", ACTION_DISMISS, value, style="danger"),
+        ],
+        block_id=item_block_ids(followup_id)[1],
+    )
 
 
 def followup_blocks(item: dict, currency: str, outcome: str | None = None) -> list[dict]:
@@ -101,14 +121,18 @@ def state_outcome(item: dict, actor: str | None = None) -> str | None:
     None while it is still waiting for the rep."""
     state = item["state"]
     if state == "contacted":
-        return (f":white_check_mark: Contacted{by(actor)} — their next order counts as won back for "
-                f"{owner_text(item['rep_id'])}")
+        return (
+            f":white_check_mark: Contacted{by(actor)} — their next order counts as won back for "
+            f"{owner_text(item['rep_id'])}"
+        )
     if state == "snoozed":
         return f":zzz: Snoozed{by(actor)} until {item['snooze_on']}"
     if state == "dismissed":
         return f":no_bell: Marked not at risk{by(actor)} on {item['closed_on']}"
     if state == "won_back":
-        return f":trophy: Won back ({B.escape(item['note'] or 'ordered again')}), credited to {owner_text(item['rep_id'])}"
+        return (
+            f":trophy: Won back ({B.escape(item['note'] or 'ordered again')}), credited to {owner_text(item['rep_id'])}"
+        )
     if state == "lost":
         return ":x: Closed as lost"
     return None
@@ -118,8 +142,14 @@ def compute_reminder(db, rep_id: str, local_date: date, now: datetime, settings:
     """A rep's reminder as JSON: the most valuable due follow-ups and the total."""
     rows, total = load_due_items(db, rep_id, format_utc(now), silence_start(now, settings["dismiss_days"]), SHOWN)
     items = [item_entry(r, ZoneInfo(settings["timezone"])) for r in rows]
-    return {"rep_id": rep_id, "date": local_date.isoformat(), "total": int(total), "shown": len(items),
-            "items": items, "dismiss_days": settings["dismiss_days"]}
+    return {
+        "rep_id": rep_id,
+        "date": local_date.isoformat(),
+        "total": int(total),
+        "shown": len(items),
+        "items": items,
+        "dismiss_days": settings["dismiss_days"],
+    }
 
 
 def build_reminder_message(d: dict, currency: str) -> dict:
@@ -127,30 +157,50 @@ def build_reminder_message(d: dict, currency: str) -> dict:
     title = f"Follow-ups for {d['date']}: {n:,} valuable customer{'s' if n != 1 else ''} going quiet"
     blocks = [
         B.header(title),
-        B.section(f"{owner_text(d['rep_id'])}, these customers are worth the most to you and have gone quiet. "
-                  "Each button updates the follow-up right here."),
+        B.section(
+            f"{owner_text(d['rep_id'])}, these customers are worth the most to you and have gone quiet. "
+            "Each button updates the follow-up right here."
+        ),
     ]
     for item in d["items"]:
         blocks += followup_blocks(item, currency)
     if n > d["shown"]:
         listed = min(n, FOLLOWUPS_LISTED)
-        blocks.append(B.section(B.and_more(n - d["shown"], f"more: `/retention followups mine {listed}` lists "
-                                           + ("them all" if n <= FOLLOWUPS_LISTED else f"the first {listed}"))))
-    blocks.append(B.context(
-        "*Contacted* stops the reminders; their next order counts as won back for you · "
-        f"*Snooze* brings it back in {SNOOZE_DAYS} days · *Not at risk* silences the customer for "
-        f"{d['dismiss_days']} days unless their value changes markedly"))
-    names = "; ".join(f"{B.escape(i['name'] or i['customer_id'])} ({fmt.money(i['value'], currency)})"
-                      for i in d["items"][:5])
+        blocks.append(
+            B.section(
+                B.and_more(
+                    n - d["shown"],
+                    f"more: `/retention followups mine {listed}` lists "
+                    + ("them all" if n <= FOLLOWUPS_LISTED else f"the first {listed}"),
+                )
+            )
+        )
+    blocks.append(
+        B.context(
+            "*Contacted* stops the reminders; their next order counts as won back for you · "
+            f"*Snooze* brings it back in {SNOOZE_DAYS} days · *Not at risk* silences the customer for "
+            f"{d['dismiss_days']} days unless their value changes markedly"
+        )
+    )
+    names = "; ".join(
+        f"{B.escape(i['name'] or i['customer_id'])} ({fmt.money(i['value'], currency)})" for i in d["items"][:5]
+    )
     return B.message(f"{title}: {names}" if names else title, blocks)
 
 
-def compute_escalation(db, rep_id: str, manager_id: str, followup_ids: list[int], local_date: date,
-                       after_days: int, tz: tzinfo) -> dict:
+def compute_escalation(
+    db, rep_id: str, manager_id: str, followup_ids: list[int], local_date: date, after_days: int, tz: tzinfo
+) -> dict:
     items = [item_entry(r, tz) for r in load_items(db, followup_ids)]
-    return {"rep_id": rep_id, "manager_id": manager_id, "date": local_date.isoformat(),
-            "escalate_after_days": after_days, "total": len(items), "shown": min(len(items), SHOWN),
-            "items": items[:SHOWN]}
+    return {
+        "rep_id": rep_id,
+        "manager_id": manager_id,
+        "date": local_date.isoformat(),
+        "escalate_after_days": after_days,
+        "total": len(items),
+        "shown": min(len(items), SHOWN),
+        "items": items[:SHOWN],
+    }
 
 
 def build_escalation_message(d: dict, currency: str) -> dict:
@@ -158,14 +208,18 @@ def build_escalation_message(d: dict, currency: str) -> dict:
     title = f"Escalation: {n:,} follow-up{'s' if n != 1 else ''} with no action for {days}+ days"
     blocks = [
         B.header(title),
-        B.section(f"{owner_text(d['manager_id'])}: {owner_text(d['rep_id'])} was reminded about these valuable "
-                  f"customers but has not acted for {days}+ days. Reassign them, or nudge "
-                  f"{owner_text(d['rep_id'])}. You get each one once."),
+        B.section(
+            f"{owner_text(d['manager_id'])}: {owner_text(d['rep_id'])} was reminded about these valuable "
+            f"customers but has not acted for {days}+ days. Reassign them, or nudge "
+            f"{owner_text(d['rep_id'])}. You get each one once."
+        ),
     ]
     for item in d["items"]:
         blocks += followup_blocks(item, currency)
     if n > d["shown"]:
-        blocks.append(B.section(B.and_more(n - d["shown"], f"more: `/retention followups rep:{B.mention(d['rep_id'])}`")))
+        blocks.append(
+            B.section(B.and_more(n - d["shown"], f"more: `/retention followups rep:{B.mention(d['rep_id'])}`"))
+        )
     names = "; ".join(B.escape(i["name"] or i["customer_id"]) for i in d["items"][:5])
     return B.message(f"{title} ({names})" if names else title, blocks)
 

@@ -32,8 +32,12 @@ REPS_SHOWN = 40
 BOOK_PERIOD = "last-quarter"
 
 
-@command("rep", usage="rep [@user]", summary="A rep's book: customers, active, revenue, CRR, follow-ups",
-         aliases=("reps", "book"))
+@command(
+    "rep",
+    usage="rep [@user]",
+    summary="A rep's book: customers, active, revenue, CRR, follow-ups",
+    aliases=("reps", "book"),
+)
 def handle_rep(ctx: Context, req: Request) -> Answer:
     rep_id = target_rep(ctx, req)
     if rep_id is None:
@@ -45,12 +49,17 @@ def handle_rep(ctx: Context, req: Request) -> Answer:
     filters = Filters(segment=req.filters.segment, rep_id=rep_id, book=book)
     k = read_inputs(ctx, req, filters)
     assert k.scope.keep is not None  # the rep_id filter is set, so the scope is that book
-    data = {"rep": {"id": rep_id, "name": rep["name"]}, **book_numbers(book_basis(k), k.scope.keep),
-            "activity_window": k.window}
+    data = {
+        "rep": {"id": rep_id, "name": rep["name"]},
+        **book_numbers(book_basis(k), k.scope.keep),
+        "activity_window": k.window,
+    }
     followups = load_followups(ctx.db, rep_id, Filters(segment=req.filters.segment, book=book))
     data["open_followups"] = len(followups)
-    data["followups"] = [{k: f[k] for k in ("customer_id", "customer_name", "state", "opened_at", "value_at_open")}
-                         for f in followups[:FOLLOWUPS_SHOWN]]
+    data["followups"] = [
+        {k: f[k] for k in ("customer_id", "customer_name", "state", "opened_at", "value_at_open")}
+        for f in followups[:FOLLOWUPS_SHOWN]
+    ]
     title = f"Book of {B.escape(rep['name'] or rep_id)}"
     if not k.has_orders:
         return Answer("rep", data, empty_store_message(title))
@@ -97,8 +106,15 @@ def book_basis(k: KpiInputs) -> BookBasis:
     year_ago = day_bound(k.ctx.as_of - timedelta(days=364), k.tz)
     revenue = customer_revenue(k.frame, k.cutoff)
     s, e, n = retention_sets(k.frame, everyone, Bounds.of(period, k.window, k.tz))
-    return BookBasis(period, active_at(k.frame, everyone, active_from, k.cutoff), revenue,
-                     revenue - customer_revenue(k.frame, year_ago), s, e, n)
+    return BookBasis(
+        period,
+        active_at(k.frame, everyone, active_from, k.cutoff),
+        revenue,
+        revenue - customer_revenue(k.frame, year_ago),
+        s,
+        e,
+        n,
+    )
 
 
 def book_numbers(b: BookBasis, keep: np.ndarray) -> dict:
@@ -139,7 +155,8 @@ def build_book_message(d: dict, title: str, currency: str, freshness: str, tz: t
     formula = (
         f"CRR {p['label']}: {crr_formula(crr).removeprefix('CRR = ')} · "
         f"retained {crr['retained']:,}, reactivated {crr['reactivated']:,}"
-        if crr["S"] else f"CRR {p['label']}: no customers of this book were active at its start (S = 0)"
+        if crr["S"]
+        else f"CRR {p['label']}: no customers of this book were active at its start (S = 0)"
     )
     pairs = [
         ("Customers owned", fmt.count(d["customers"])),
@@ -149,7 +166,12 @@ def build_book_message(d: dict, title: str, currency: str, freshness: str, tz: t
         (f"CRR {p['label']}", fmt.pct(crr["crr"])),
         ("Open follow-ups", fmt.count(d["open_followups"])),
     ]
-    blocks = [B.header(title), B.section(f"{B.mention(d['rep']['id'])}'s customers"), *B.fields(pairs), B.section(formula)]
+    blocks = [
+        B.header(title),
+        B.section(f"{B.mention(d['rep']['id'])}'s customers"),
+        *B.fields(pairs),
+        B.section(formula),
+    ]
     if d["followups"]:
         lines = [
             f"• {B.customer_label(f['customer_name'], f.get('company'), f['customer_id'])} — {f['state']} since {fmt.day(f['opened_at'], tz)}"
@@ -185,9 +207,13 @@ def build_team_message(d: dict, title: str, currency: str, scope: str, freshness
         f"{B.escape(r['name'] or r['id'])} {fmt.plural(r['customers'], 'customer')}, CRR {fmt.pct(r['crr']['crr'])}"
         for r in shown[:10]
     )
-    return B.message(text or title, [
-        B.header(title),
-        *B.lines_section(lines),
-        B.context(f"Sorted by revenue in the last 12 months · `/retention rep @name` for one book{scope}",
-                  freshness),
-    ])
+    return B.message(
+        text or title,
+        [
+            B.header(title),
+            *B.lines_section(lines),
+            B.context(
+                f"Sorted by revenue in the last 12 months · `/retention rep @name` for one book{scope}", freshness
+            ),
+        ],
+    )

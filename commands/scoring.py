@@ -99,13 +99,17 @@ def check_score_day(ctx: Context) -> None:
     scores' day."""
     today = ctx.now.astimezone(ctx.tz).date()
     if ctx.as_of > today:
-        raise UsageError(f"cannot score as of {ctx.as_of}: that is after today ({today}). Scores are written for "
-                         "days that have happened; `model fit --as-of` looks ahead without writing.")
+        raise UsageError(
+            f"cannot score as of {ctx.as_of}: that is after today ({today}). Scores are written for "
+            "days that have happened; `model fit --as-of` looks ahead without writing."
+        )
     last = load_meta(ctx.db, MODEL_META)
     if last and last.get("as_of") and ctx.as_of.isoformat() < last["as_of"]:
-        raise UsageError(f"cannot score as of {ctx.as_of}: the stored scores are as of {last['as_of']}, and a "
-                         "score for an earlier day would replace them. Look back with `model fit --as-of` or "
-                         "`ask --as-of` (they write nothing), or score as of a later day.")
+        raise UsageError(
+            f"cannot score as of {ctx.as_of}: the stored scores are as of {last['as_of']}, and a "
+            "score for an earlier day would replace them. Look back with `model fit --as-of` or "
+            "`ask --as-of` (they write nothing), or score as of a later day."
+        )
 
 
 def run_score(ctx: Context, *, dry_run: bool = False) -> ScoreRun:
@@ -116,17 +120,28 @@ def run_score(ctx: Context, *, dry_run: bool = False) -> ScoreRun:
     clock.lap("fit")
     predicted = predict_value(rfm, model)
     flags = compute_quiet(
-        rfm, predicted, QuietRules.from_settings(ctx.settings), uses_model=model.uses_model,
+        rfm,
+        predicted,
+        QuietRules.from_settings(ctx.settings),
+        uses_model=model.uses_model,
         money=lambda v: fmt.money(v, ctx.currency),
     )
     clock.lap("predict")
     scores = pd.DataFrame(
         {
-            "orders": rfm["orders"], "frequency": rfm["frequency"], "recency_days": rfm["recency_days"],
-            "tenure_days": rfm["tenure_days"], "monetary": rfm["monetary"], "revenue_12m": rfm["revenue_12m"],
-            "p_alive": predicted["p_alive"], "expected_orders_90d": predicted["expected_orders_90d"],
-            "predicted_clv_12m": predicted["predicted_clv_12m"], "value_pct": flags["value_pct"],
-            "typical_gap_days": rfm["typical_gap_days"], "quiet": flags["quiet"], "reason": flags["reason"],
+            "orders": rfm["orders"],
+            "frequency": rfm["frequency"],
+            "recency_days": rfm["recency_days"],
+            "tenure_days": rfm["tenure_days"],
+            "monetary": rfm["monetary"],
+            "revenue_12m": rfm["revenue_12m"],
+            "p_alive": predicted["p_alive"],
+            "expected_orders_90d": predicted["expected_orders_90d"],
+            "predicted_clv_12m": predicted["predicted_clv_12m"],
+            "value_pct": flags["value_pct"],
+            "typical_gap_days": rfm["typical_gap_days"],
+            "quiet": flags["quiet"],
+            "reason": flags["reason"],
         },
         index=rfm.index,
     )
@@ -142,14 +157,28 @@ def run_score(ctx: Context, *, dry_run: bool = False) -> ScoreRun:
         pass
     clock.lap("write")
     return ScoreRun(
-        as_of=as_of, model=summary, customers=len(scores), high_value=int(np.sum(flags["high_value"])),
-        quiet=int(quiet.sum()), newly_quiet=int(newly.sum()), followups_opened=opened, won_back=won_back,
-        seconds=clock.laps, dry_run=dry_run,
+        as_of=as_of,
+        model=summary,
+        customers=len(scores),
+        high_value=int(np.sum(flags["high_value"])),
+        quiet=int(quiet.sum()),
+        newly_quiet=int(newly.sum()),
+        followups_opened=opened,
+        won_back=won_back,
+        seconds=clock.laps,
+        dry_run=dry_run,
     )
 
 
-def _write(ctx: Context, scores: pd.DataFrame, flags: pd.DataFrame, predicted: pd.DataFrame, summary: dict,
-           as_of: str, opened_at: str) -> tuple[int, np.ndarray, np.ndarray, int]:
+def _write(
+    ctx: Context,
+    scores: pd.DataFrame,
+    flags: pd.DataFrame,
+    predicted: pd.DataFrame,
+    summary: dict,
+    as_of: str,
+    opened_at: str,
+) -> tuple[int, np.ndarray, np.ndarray, int]:
     """The run's writes (inside the caller's transaction): won back, the new
     snapshot, follow-ups for who became quiet, the fit summary."""
     won_back = mark_won_back(ctx.db, ctx.now, ctx.tz, before=ctx.cutoff)
@@ -160,7 +189,6 @@ def _write(ctx: Context, scores: pd.DataFrame, flags: pd.DataFrame, predicted: p
     newly = quiet & ~scores.index.isin(list(before))
     due = newly | (quiet & scores.index.isin(list(load_silence_expired_ids(ctx.db, silenced_since))))
     value = predicted["value"].to_numpy()
-    opened = open_followups(ctx.db, zip(scores.index[due], value[due].tolist(), strict=True), opened_at,
-                            silenced_since)
+    opened = open_followups(ctx.db, zip(scores.index[due], value[due].tolist(), strict=True), opened_at, silenced_since)
     upsert_meta(ctx.db, MODEL_META, summary)
     return won_back, quiet, newly, opened

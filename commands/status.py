@@ -28,8 +28,10 @@ def compute_status(db: Database, *, score_mark: str | None = None) -> dict[str, 
     nightly score runs (owned by bot/, so passed in)."""
     digests = {d["channel"]: d for d in load_last_digests(db)}
     configured = [e["channel"] for e in load_settings(db)["digest_channels"]]
-    channels = [{"channel": c, "configured": c in configured, "last": digests.get(c)}
-                for c in [*configured, *sorted(set(digests) - set(configured))]]
+    channels = [
+        {"channel": c, "configured": c in configured, "last": digests.get(c)}
+        for c in [*configured, *sorted(set(digests) - set(configured))]
+    ]
     model = load_meta(db, MODEL_META)
     score = load_score_status(db)
     score["model"] = {"model": model["model"], "reason": model["reason"], "as_of": model["as_of"]} if model else None
@@ -56,34 +58,44 @@ def status_lines(status: dict[str, Any]) -> list[str]:
         elif last["status"] == "sent":
             lines.append(f"Digest {where}: {last['key']} sent at {last['sent_at']}")
         elif last["status"] == "sending":
-            lines.append(f"Digest {where}: {last['key']} being sent (claimed at {last['claimed_at']}, "
-                         f"attempt {last['attempts']})")
+            lines.append(
+                f"Digest {where}: {last['key']} being sent (claimed at {last['claimed_at']}, "
+                f"attempt {last['attempts']})"
+            )
         elif last["status"] == "pending" and last["uncertain"]:
-            lines.append(f"Digest {where}: {last['key']} unconfirmed: Slack did not answer the post "
-                         f"({last['last_error']}); the next attempt checks the channel before posting")
+            lines.append(
+                f"Digest {where}: {last['key']} unconfirmed: Slack did not answer the post "
+                f"({last['last_error']}); the next attempt checks the channel before posting"
+            )
         else:
             error = f" ({last['last_error']})" if last["last_error"] else ""
             lines.append(f"Digest {where}: {last['key']} {last['status']} after {last['attempts']} attempt(s){error}")
     outbox = status["outbox"]
     counts = outbox["counts"]
     waiting = f", oldest waiting since {outbox['oldest_waiting']}" if outbox["oldest_waiting"] else ""
-    lines.append(f"Outbox: {outbox['backlog']} waiting ({counts['pending']} pending, {counts['sending']} sending)"
-                 f"{waiting}; {counts['sent']} sent; {counts['failed']} failed")
+    lines.append(
+        f"Outbox: {outbox['backlog']} waiting ({counts['pending']} pending, {counts['sending']} sending)"
+        f"{waiting}; {counts['sent']} sent; {counts['failed']} failed"
+    )
     for failure in outbox["recent_failures"]:
         lines.append(f"  failed {failure['key']}: {failure['error']}")
     imp = status["last_import"]
     if imp is None:
         lines.append("Last import: none")
     else:
-        lines.append(f"Last import: {imp['kind']} from {imp['file']} ({imp['format']}) at {imp['imported_at']}: "
-                     f"{imp['added']} added, {imp['updated']} updated, {imp['unchanged']} unchanged, "
-                     f"{imp['rejected']} rejected")
+        lines.append(
+            f"Last import: {imp['kind']} from {imp['file']} ({imp['format']}) at {imp['imported_at']}: "
+            f"{imp['added']} added, {imp['updated']} updated, {imp['unchanged']} unchanged, "
+            f"{imp['rejected']} rejected"
+        )
     score = status["score"]
     if not score["customers"]:
         lines.append("Last score: none (run `retention-bot score`)")
     else:
-        lines.append(f"Last score: as of {score['as_of']}, {fmt.plural(score['customers'], 'customer')}, "
-                     f"{score['quiet']:,} going quiet")
+        lines.append(
+            f"Last score: as of {score['as_of']}, {fmt.plural(score['customers'], 'customer')}, "
+            f"{score['quiet']:,} going quiet"
+        )
     if score["model"]:
         lines.append(f"Model: {score['model']['model']} — {score['model']['reason']}")
     if score["nightly_run_at"]:

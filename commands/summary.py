@@ -31,7 +31,10 @@ def build_summary_message(ctx: Context, s, scope: str, window: int) -> dict:
     cur = ctx.currency
     pairs = [
         ("Customers", fmt.count(s.customers)),
-        (f"Active ({window} days)", f"{fmt.count(s.active_customers)} ({fmt.pct(s.active_customers / s.customers * 100 if s.customers else None)})"),
+        (
+            f"Active ({window} days)",
+            f"{fmt.count(s.active_customers)} ({fmt.pct(s.active_customers / s.customers * 100 if s.customers else None)})",
+        ),
         ("Orders", fmt.count(s.orders)),
         ("Revenue", fmt.money(s.revenue, cur)),
         ("Repeat purchase rate", fmt.pct(s.repeat_purchase_rate)),
@@ -41,8 +44,13 @@ def build_summary_message(ctx: Context, s, scope: str, window: int) -> dict:
         f"{title}: {fmt.plural(s.customers, 'customer')}, {s.active_customers:,} active, {fmt.plural(s.orders, 'order')}, "
         f"{fmt.money(s.revenue, cur)} revenue"
     )
-    return B.message(text, [
-        B.header(title),
-        *B.fields(pairs),
-        B.context(freshness(ctx, s.last_order, s.customers), "Try `/retention crr last-quarter` or `/retention help`"),
-    ])
+    return B.message(
+        text,
+        [
+            B.header(title),
+            *B.fields(pairs),
+            B.context(
+                freshness(ctx, s.last_order, s.customers), "Try `/retention crr last-quarter` or `/retention help`"
+            ),
+        ],
+    )

@@ -69,8 +69,9 @@ def render_message(message: dict, names: dict[str, str] | None = None) -> Render
         elif t == "divider":
             parts.append(Rule(style="dim"))
         elif t == "actions":
-            labels = [(e.get("text") or e.get("placeholder") or {}).get("text", e.get("type", ""))
-                      for e in block["elements"]]
+            labels = [
+                (e.get("text") or e.get("placeholder") or {}).get("text", e.get("type", "")) for e in block["elements"]
+            ]
             parts.append(Text("  ".join(f"[{label}]" for label in labels), style="bold blue"))
         elif t == "image":
             parts.append(Text(f"[image: {block.get('alt_text', '')}]", style="dim"))

@@ -30,8 +30,12 @@ DEFAULT_SHOWN = 10
 MAX_SHOWN = 50
 
 
-@command("top", usage="top [n] [period]", summary="Most valuable customers (expected 12-month value, or revenue in a period)",
-         aliases=("best",))
+@command(
+    "top",
+    usage="top [n] [period]",
+    summary="Most valuable customers (expected 12-month value, or revenue in a period)",
+    aliases=("best",),
+)
 def handle_top(ctx: Context, req: Request) -> Answer:
     n, words = read_count(req, DEFAULT_SHOWN, MAX_SHOWN, "top 20 last-quarter")
     scope = filter_label(req)
@@ -44,22 +48,30 @@ def handle_top(ctx: Context, req: Request) -> Answer:
         period = read_period(ctx, words, "top")
         start, end = period_utc(period, ctx.tz)
         rows, total = _top_revenue(ctx, req, start, min(end, ctx.cutoff), n)
-        data = {"basis": "revenue", "period": period.to_dict(), "total": total,
-                "customers": [_revenue_entry(r) for r in rows]}
+        data = {
+            "basis": "revenue",
+            "period": period.to_dict(),
+            "total": total,
+            "customers": [_revenue_entry(r) for r in rows],
+        }
         title = f"Top customers by revenue, {period.label}{scope}"
         note = f"{period.start.isoformat()} to {period.end.isoformat()}"
     elif summary is not None:
         rows = load_scores(ctx.db, req.filters, limit=n)
         basis = "predicted_clv_12m" if summary["model"] != "rules" else "revenue_12m"
-        data = {"basis": basis, "period": None, "total": count_scores(ctx.db, req.filters)["scored"],
-                "as_of": summary["as_of"], "model": summary,
-                "customers": [_score_entry(r) for r in rows]}
+        data = {
+            "basis": basis,
+            "period": None,
+            "total": count_scores(ctx.db, req.filters)["scored"],
+            "as_of": summary["as_of"],
+            "model": summary,
+            "customers": [_score_entry(r) for r in rows],
+        }
         title = f"Top customers by {value_label(basis != 'revenue_12m')}{scope}"
         note = f"{B.escape(model_line(summary))} · scores as of {summary['as_of']}"
     else:
         rows, total = _top_revenue(ctx, req, None, ctx.cutoff, n)
-        data = {"basis": "revenue", "period": None, "total": total,
-                "customers": [_revenue_entry(r) for r in rows]}
+        data = {"basis": "revenue", "period": None, "total": total, "customers": [_revenue_entry(r) for r in rows]}
         title = f"Top customers by revenue to date{scope}"
         note = B.escape(model_line(None))
     capped = capped_note(req, MAX_SHOWN)
@@ -78,30 +90,58 @@ def _top_revenue(ctx: Context, req: Request, start: str | None, end: str, n: int
     ranked = rank_by_revenue(frame, inputs.scope, lo, int(parse_utc(end).timestamp()), n)
     rowids = frame.rowid[ranked.positions]
     who = load_customers_by_rowid(ctx.db, rowids)
-    rows = [{**who[int(rowid)], "customer_id": who[int(rowid)]["id"], "revenue": float(revenue), "orders": int(orders),
-             "last_order": datetime.fromtimestamp(int(t), ctx.tz).date().isoformat()}
-            for rowid, revenue, orders, t in zip(rowids, ranked.revenue, ranked.orders, ranked.last_ts, strict=True)]
+    rows = [
+        {
+            **who[int(rowid)],
+            "customer_id": who[int(rowid)]["id"],
+            "revenue": float(revenue),
+            "orders": int(orders),
+            "last_order": datetime.fromtimestamp(int(t), ctx.tz).date().isoformat(),
+        }
+        for rowid, revenue, orders, t in zip(rowids, ranked.revenue, ranked.orders, ranked.last_ts, strict=True)
+    ]
     return rows, ranked.buyers
 
 
 def _revenue_entry(r: dict) -> dict:
-    return {"customer_id": r["customer_id"], "name": r["name"], "company": r["company"],
-            "segment": r["segment"], "owner_rep_id": r["owner_rep_id"], "value": number(r["revenue"]),
-            "orders": int(r["orders"]), "last_order": r["last_order"]}
+    return {
+        "customer_id": r["customer_id"],
+        "name": r["name"],
+        "company": r["company"],
+        "segment": r["segment"],
+        "owner_rep_id": r["owner_rep_id"],
+        "value": number(r["revenue"]),
+        "orders": int(r["orders"]),
+        "last_order": r["last_order"],
+    }
 
 
 def _score_entry(r: dict) -> dict:
-    return {"customer_id": r["customer_id"], "name": r["name"], "company": r["company"],
-            "segment": r["segment"], "owner_rep_id": r["owner_rep_id"], "value": number(r["value"]),
-            "p_alive": number(r["p_alive"]), "frequency": None if number(r["frequency"]) is None else int(r["frequency"]), "value_pct": number(r["value_pct"]),
-            "orders": int(r["orders"]), "quiet": bool(r["quiet"])}
+    return {
+        "customer_id": r["customer_id"],
+        "name": r["name"],
+        "company": r["company"],
+        "segment": r["segment"],
+        "owner_rep_id": r["owner_rep_id"],
+        "value": number(r["value"]),
+        "p_alive": number(r["p_alive"]),
+        "frequency": None if number(r["frequency"]) is None else int(r["frequency"]),
+        "value_pct": number(r["value_pct"]),
+        "orders": int(r["orders"]),
+        "quiet": bool(r["quiet"]),
+    }
 
 
 def build_top_message(data: dict, title: str, note: str, currency: str) -> dict:
     if not data["customers"]:
-        return B.message(f"{title}: no customers in scope", [
-            B.header(title), B.section("No customer bought in this scope."), B.context(note),
-        ])
+        return B.message(
+            f"{title}: no customers in scope",
+            [
+                B.header(title),
+                B.section("No customer bought in this scope."),
+                B.context(note),
+            ],
+        )
     lines = []
     for i, c in enumerate(data["customers"], 1):
         who = B.customer_label(c["name"], c["company"], c["customer_id"])
@@ -114,7 +154,11 @@ def build_top_message(data: dict, title: str, note: str, currency: str) -> dict:
         bits.append(f"owner {owner_text(c['owner_rep_id'])}")
         lines.append(f"{i}. {who} — " + " · ".join(bits))
     names = ", ".join(B.escape(c["name"] or c["customer_id"]) for c in data["customers"][:5])
-    return B.message(f"{title}: {names}", [
-        B.header(title), *B.lines_section(lines),
-        B.context(note, f"{fmt.plural(data['total'], 'customer')} in scope"),
-    ])
+    return B.message(
+        f"{title}: {names}",
+        [
+            B.header(title),
+            *B.lines_section(lines),
+            B.context(note, f"{fmt.plural(data['total'], 'customer')} in scope"),
+        ],
+    )

@@ -12,8 +12,13 @@ from commands.kpi_inputs import empty_store_message, read_inputs
 DEFAULT_MONTHS = 12
 
 
-@command("trend", usage="trend [months]", summary="CRR, churn and revenue month by month (chart)", slow=True,
-         aliases=("chart",))
+@command(
+    "trend",
+    usage="trend [months]",
+    summary="CRR, churn and revenue month by month (chart)",
+    slow=True,
+    aliases=("chart",),
+)
 def handle_trend(ctx: Context, req: Request) -> Answer:
     months = read_months(req.args, "trend") if req.args else DEFAULT_MONTHS
     k = read_inputs(ctx, req)
@@ -22,11 +27,18 @@ def handle_trend(ctx: Context, req: Request) -> Answer:
     title = f"Retention trend · {points[0].month} to {points[-1].month}"
     if not k.has_orders:
         return Answer("trend", data, empty_store_message(title))
-    png = trend_png([p.month for p in points], [p.crr for p in points], [p.churn_rate for p in points],
-                    [p.revenue for p in points], title, ctx.currency)
+    png = trend_png(
+        [p.month for p in points],
+        [p.crr for p in points],
+        [p.churn_rate for p in points],
+        [p.revenue for p in points],
+        title,
+        ctx.currency,
+    )
     chart = Chart(f"trend-{ctx.as_of.isoformat()}.png", title, png)
-    return Answer("trend", data, build_trend_message(data, title, ctx.currency, k.scope_text, k.freshness()),
-                  charts=[chart])
+    return Answer(
+        "trend", data, build_trend_message(data, title, ctx.currency, k.scope_text, k.freshness()), charts=[chart]
+    )
 
 
 def build_trend_message(d: dict, title: str, currency: str, scope: str, freshness: str) -> dict:
@@ -43,11 +55,18 @@ def build_trend_message(d: dict, title: str, currency: str, scope: str, freshnes
         f"{title}: latest month {latest} CRR {fmt.pct(last['crr'])}, churn {fmt.pct(last['churn_rate'])}, "
         f"revenue {fmt.money(last['revenue'], currency)}"
     )
-    partial = (f"~ {last['month']} to date ({last['end']}): the days so far, not a whole month · "
-               if last["to_date"] else "")
-    return B.message(text, [
-        B.header(title),
-        B.section("```\n" + "\n".join(lines) + "\n```"),
-        B.context(f"{partial}Each month: CRR = (E − N)/S with N the new customers still active at its end "
-                  f"(N act), active = a paid order in the {d['activity_window']} days before{scope}", freshness),
-    ])
+    partial = (
+        f"~ {last['month']} to date ({last['end']}): the days so far, not a whole month · " if last["to_date"] else ""
+    )
+    return B.message(
+        text,
+        [
+            B.header(title),
+            B.section("```\n" + "\n".join(lines) + "\n```"),
+            B.context(
+                f"{partial}Each month: CRR = (E − N)/S with N the new customers still active at its end "
+                f"(N act), active = a paid order in the {d['activity_window']} days before{scope}",
+                freshness,
+            ),
+        ],
+    )

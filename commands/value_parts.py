@@ -40,8 +40,9 @@ def read_count(req: Request, default: int, maximum: int, example: str) -> tuple[
     if args and args[0].isdecimal():
         n = whole_number(args.pop(0))
         if n is None:
-            raise UsageError(f"that is more customers than I can list; ask for up to {maximum}, e.g. `{example}`",
-                             command=req.name)
+            raise UsageError(
+                f"that is more customers than I can list; ask for up to {maximum}, e.g. `{example}`", command=req.name
+            )
         if n < 1:
             raise UsageError(f"ask for at least one customer, e.g. `{example}`", command=req.name)
         return min(n, maximum), args

@@ -44,8 +44,9 @@ def open_db(path: str | os.PathLike, *, create: bool = True) -> Database:
     """
     path = Path(path)
     if path.is_dir():
-        raise StoreError(f"{path}: is a folder, not a store file. Pass --db with a file path, "
-                         f"e.g. --db {path / 'retention.db'}")
+        raise StoreError(
+            f"{path}: is a folder, not a store file. Pass --db with a file path, e.g. --db {path / 'retention.db'}"
+        )
     exists = path.exists()
     if not exists and not create:
         raise StoreError(missing_store(path))
@@ -79,14 +80,18 @@ def open_db(path: str | os.PathLike, *, create: bool = True) -> Database:
 def open_error(e: sqlite3.DatabaseError, path: str | os.PathLike) -> StoreError:
     """What to say when SQLite cannot open `path` as a store."""
     if _code(e) == sqlite3.SQLITE_NOTADB:
-        return StoreError(f"{path}: not a SQLite database (is --db pointing at the right file?), or its first "
-                          "page is destroyed. Refusing to touch it.")
+        return StoreError(
+            f"{path}: not a SQLite database (is --db pointing at the right file?), or its first "
+            "page is destroyed. Refusing to touch it."
+        )
     return StoreError(explain_sqlite_error(e, path) or f"{path}: cannot open the database: {e}")
 
 
 def missing_store(path: str | os.PathLike) -> str:
-    return (f"{path}: no such store. Create one with `retention-bot import orders FILE` or "
-            "`retention-bot demo`, or pass --db (or $RETENTION_DB) with the path of an existing one.")
+    return (
+        f"{path}: no such store. Create one with `retention-bot import orders FILE` or "
+        "`retention-bot demo`, or pass --db (or $RETENTION_DB) with the path of an existing one."
+    )
 
 
 class ThreadStores(threading.local):
@@ -211,18 +216,26 @@ def explain_sqlite_error(e: sqlite3.Error, path: str | os.PathLike) -> str | Non
     the statement or transaction that failed, which the sentences rely on."""
     primary = _code(e)
     if primary in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
-        return (f"{path}: the store is busy: another process (an import, a score or the running bot) "
-                f"kept it locked for more than {BUSY_TIMEOUT_MS // 1000} s. The change in progress "
-                "was rolled back; try again when the other one has finished.")
+        return (
+            f"{path}: the store is busy: another process (an import, a score or the running bot) "
+            f"kept it locked for more than {BUSY_TIMEOUT_MS // 1000} s. The change in progress "
+            "was rolled back; try again when the other one has finished."
+        )
     if primary == sqlite3.SQLITE_FULL:
-        return (f"{path}: disk full: SQLite could not write to the store ({e}). The change in progress "
-                "was rolled back and the store is as it was; free some disk space and try again.")
+        return (
+            f"{path}: disk full: SQLite could not write to the store ({e}). The change in progress "
+            "was rolled back and the store is as it was; free some disk space and try again."
+        )
     if primary == sqlite3.SQLITE_IOERR:
-        return (f"{path}: the disk refused a read or write ({e}): a failing or full disk, or a file "
-                "size limit. The change in progress was rolled back; check the disk and try again.")
+        return (
+            f"{path}: the disk refused a read or write ({e}): a failing or full disk, or a file "
+            "size limit. The change in progress was rolled back; check the disk and try again."
+        )
     if primary in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
-        return (f"{path}: the database file is damaged ({e}). Refusing to use it; nothing was written. "
-                f"Restore it from a backup, or save what is left with `sqlite3 {path} .recover`.")
+        return (
+            f"{path}: the database file is damaged ({e}). Refusing to use it; nothing was written. "
+            f"Restore it from a backup, or save what is left with `sqlite3 {path} .recover`."
+        )
     return None
 
 
@@ -274,5 +287,18 @@ def schema_version(db: Database) -> str:
     return applied[-1].name if applied else "none"
 
 
-__all__ = ["MIGRATION_SET", "StoreError", "close_thread_dbs", "explain_sqlite_error", "is_store_file", "missing_store",
-           "open_db", "open_error", "open_memory_db", "schema_version", "store_path", "thread_db", "transaction"]
+__all__ = [
+    "MIGRATION_SET",
+    "StoreError",
+    "close_thread_dbs",
+    "explain_sqlite_error",
+    "is_store_file",
+    "missing_store",
+    "open_db",
+    "open_error",
+    "open_memory_db",
+    "schema_version",
+    "store_path",
+    "thread_db",
+    "transaction",
+]

@@ -56,19 +56,33 @@ class Delivery:
         return self.stale or self.uncertain
 
 
-_COLUMNS = ("key, kind, channel, payload, status, attempts, last_error, created_at, claimed_at, "
-            "sent_at, slack_ts, uncertain")
+_COLUMNS = (
+    "key, kind, channel, payload, status, attempts, last_error, created_at, claimed_at, sent_at, slack_ts, uncertain"
+)
 _BY_KEY = f"SELECT {_COLUMNS} FROM deliveries WHERE key = ?"  # noqa: S608
 
 
 def _row(row: tuple, token: str | None = None, stale: bool = False) -> Delivery:
     key, kind, channel, payload, status, attempts, last_error, created_at, claimed_at, sent_at, ts, unsure = row
-    return Delivery(key, kind, channel, json.loads(payload), status, attempts, last_error,
-                    created_at, claimed_at, sent_at, ts, bool(unsure), token, stale)
+    return Delivery(
+        key,
+        kind,
+        channel,
+        json.loads(payload),
+        status,
+        attempts,
+        last_error,
+        created_at,
+        claimed_at,
+        sent_at,
+        ts,
+        bool(unsure),
+        token,
+        stale,
+    )
 
 
-def enqueue_delivery(db: Database, key: str, kind: str, channel: str, payload: dict[str, Any],
-                     now: datetime) -> bool:
+def enqueue_delivery(db: Database, key: str, kind: str, channel: str, payload: dict[str, Any], now: datetime) -> bool:
     """Record a post to make; True if the key is new. An existing key keeps
     its first payload and status, so enqueueing twice never sends twice."""
     cur = db.execute(
@@ -117,8 +131,12 @@ def _settle(db: Database, claim: Delivery, sets: str, params: dict[str, Any]) ->
 
 def mark_sent(db: Database, claim: Delivery, ts: str, now: datetime) -> bool:
     """Record Slack's ts; False if the claim was no longer ours (taken over)."""
-    return _settle(db, claim, "status = 'sent', sent_at = :sent_at, slack_ts = :ts, last_error = NULL, uncertain = 0",
-                   {"sent_at": format_utc(now), "ts": ts})
+    return _settle(
+        db,
+        claim,
+        "status = 'sent', sent_at = :sent_at, slack_ts = :ts, last_error = NULL, uncertain = 0",
+        {"sent_at": format_utc(now), "ts": ts},
+    )
 
 
 def mark_failed(db: Database, claim: Delivery, error: str, permanent: bool, now: datetime) -> bool:
@@ -140,8 +158,9 @@ def mark_uncertain(db: Database, claim: Delivery, error: str) -> bool:
     it was sent): back to `pending` at once, flagged, so the next attempt —
     the next flush or `digest now`, not one 15 minutes later — looks for the
     post in the channel before it posts."""
-    return _settle(db, claim, "status = 'pending', last_error = :error, claimed_at = NULL, uncertain = 1",
-                   {"error": error})
+    return _settle(
+        db, claim, "status = 'pending', last_error = :error, claimed_at = NULL, uncertain = 1", {"error": error}
+    )
 
 
 def load_delivery(db: Database, key: str) -> Delivery | None:

@@ -8,7 +8,6 @@ went out does not hide what it would have said). Lists come back as plain
 dicts (NULL as None), most valuable first, with the total beside them.
 """
 
-
 from sqlite_utils import Database
 
 from storage.followup_actions import due_condition, silenced_customers_sql
@@ -39,12 +38,12 @@ def previous_digest_at(db: Database, channel: str, local_date: str) -> str | Non
 def load_due_items(db: Database, rep_id: str, now: str, silence_start: str, limit: int) -> tuple[list[dict], int]:
     """A rep's follow-ups waiting for them (open, or back from a snooze),
     not silenced, highest value at risk first; and how many there are."""
-    where = (f"WHERE f.rep_id = :rep_id AND {due_condition()} "
-             f"AND f.customer_id NOT IN ({silenced_customers_sql()})")
+    where = f"WHERE f.rep_id = :rep_id AND {due_condition()} AND f.customer_id NOT IN ({silenced_customers_sql()})"
     args = {"rep_id": rep_id, "now": now, "silence_start": silence_start}
     total = db.execute(f"SELECT COUNT(*) FROM followups f {where}", args).fetchone()[0]  # noqa: S608
-    rows = list(db.query(_ITEM_SELECT + where + " ORDER BY value DESC, f.id LIMIT :limit",
-                             {**args, "limit": int(limit)}))
+    rows = list(
+        db.query(_ITEM_SELECT + where + " ORDER BY value DESC, f.id LIMIT :limit", {**args, "limit": int(limit)})
+    )
     return rows, total
 
 
@@ -53,16 +52,20 @@ def load_items(db: Database, followup_ids: list[int]) -> list[dict]:
     if not followup_ids:
         return []
     marks = ", ".join("?" * len(followup_ids))
-    rows = {r["followup_id"]: r for r in db.query(
-        _ITEM_SELECT + f"WHERE f.id IN ({marks})", [int(i) for i in followup_ids])}
+    rows = {
+        r["followup_id"]: r for r in db.query(_ITEM_SELECT + f"WHERE f.id IN ({marks})", [int(i) for i in followup_ids])
+    }
     return [rows[i] for i in followup_ids if i in rows]
 
 
 def load_customer_item(db: Database, customer_id: str) -> dict | None:
     """The customer's current (else latest) follow-up as a message item."""
-    rows = list(db.query(
-        _ITEM_SELECT + "WHERE f.customer_id = ? ORDER BY f.closed_at IS NOT NULL, f.opened_at DESC LIMIT 1",
-        [customer_id]))
+    rows = list(
+        db.query(
+            _ITEM_SELECT + "WHERE f.customer_id = ? ORDER BY f.closed_at IS NOT NULL, f.opened_at DESC LIMIT 1",
+            [customer_id],
+        )
+    )
     return rows[0] if rows else None
 
 
@@ -70,12 +73,15 @@ def load_went_quiet(db: Database, since: str, until: str, silence_start: str, li
     """Customers flagged as going quiet in [since, until) — the score run
     opens a follow-up the day a customer becomes quiet — still unresolved
     and not silenced."""
-    where = ("WHERE f.opened_at >= :since AND f.opened_at < :until AND f.closed_at IS NULL "
-             f"AND f.customer_id NOT IN ({silenced_customers_sql()})")
+    where = (
+        "WHERE f.opened_at >= :since AND f.opened_at < :until AND f.closed_at IS NULL "
+        f"AND f.customer_id NOT IN ({silenced_customers_sql()})"
+    )
     args = {"since": since, "until": until, "silence_start": silence_start}
     total = db.execute(f"SELECT COUNT(*) FROM followups f {where}", args).fetchone()[0]  # noqa: S608
-    rows = list(db.query(_ITEM_SELECT + where + " ORDER BY value DESC, f.id LIMIT :limit",
-                             {**args, "limit": int(limit)}))
+    rows = list(
+        db.query(_ITEM_SELECT + where + " ORDER BY value DESC, f.id LIMIT :limit", {**args, "limit": int(limit)})
+    )
     return rows, total
 
 
@@ -84,8 +90,11 @@ def load_won_back(db: Database, since: str, until: str, limit: int) -> tuple[lis
     where = "WHERE f.state = 'won_back' AND f.closed_at >= :since AND f.closed_at < :until"
     args = {"since": since, "until": until}
     total = db.execute(f"SELECT COUNT(*) FROM followups f {where}", args).fetchone()[0]  # noqa: S608
-    rows = list(db.query(_ITEM_SELECT + where + " ORDER BY f.value_at_open DESC, f.id LIMIT :limit",
-                             {**args, "limit": int(limit)}))
+    rows = list(
+        db.query(
+            _ITEM_SELECT + where + " ORDER BY f.value_at_open DESC, f.id LIMIT :limit", {**args, "limit": int(limit)}
+        )
+    )
     return rows, total
 
 
@@ -93,8 +102,10 @@ def load_overdue(db: Database, now: str, overdue_before: str, newly_after: str, 
     """Follow-ups due since before `overdue_before` (now − escalate_after_days):
     how many, how many became overdue after `newly_after`, and per rep."""
     due_since = "COALESCE(f.snooze_until, f.opened_at)"
-    where = (f"WHERE {due_condition()} AND {due_since} <= :overdue_before "
-             f"AND f.customer_id NOT IN ({silenced_customers_sql()})")
+    where = (
+        f"WHERE {due_condition()} AND {due_since} <= :overdue_before "
+        f"AND f.customer_id NOT IN ({silenced_customers_sql()})"
+    )
     rows = db.execute(
         f"SELECT f.rep_id, COUNT(*), SUM({due_since} > :newly_after) FROM followups f {where} "  # noqa: S608
         "GROUP BY f.rep_id ORDER BY COUNT(*) DESC, f.rep_id",

@@ -51,8 +51,9 @@ def user_id_of(word: str) -> str | None:
 def slack_user_id(raw: str) -> str:
     s = raw.strip()
     if not SLACK_USER_ID.match(s):
-        raise FieldError(f"{raw!r} is not a Slack user id",
-                         "use the member id from the person's Slack profile, like U012AB3CD")
+        raise FieldError(
+            f"{raw!r} is not a Slack user id", "use the member id from the person's Slack profile, like U012AB3CD"
+        )
     return s
 
 
@@ -71,18 +72,20 @@ def amount(raw: str) -> float:
     try:
         value = float(s)
     except ValueError:
-        hint = ("write amounts like 1234.50, or pass --decimal , for a file written 1.234,50"
-                if re.fullmatch(r"-?[\d.\s]*,\d{1,2}", s) else "write amounts like 1234.50")
+        hint = (
+            "write amounts like 1234.50, or pass --decimal , for a file written 1.234,50"
+            if re.fullmatch(r"-?[\d.\s]*,\d{1,2}", s)
+            else "write amounts like 1234.50"
+        )
         raise FieldError(f"{raw!r} is not a number", hint) from None
     if not math.isfinite(value):
         raise FieldError(f"{raw!r} is not a finite number", "write amounts like 1234.50")
     if value < 0:
-        raise FieldError(
-            f"negative amount {raw!r}", "record refunds with status 'refunded', not a negative amount"
-        )
+        raise FieldError(f"negative amount {raw!r}", "record refunds with status 'refunded', not a negative amount")
     if value > MAX_AMOUNT:
-        raise FieldError(f"amount {raw!r} is beyond a trillion",
-                         "check the column and its unit (cents instead of dollars?)")
+        raise FieldError(
+            f"amount {raw!r} is beyond a trillion", "check the column and its unit (cents instead of dollars?)"
+        )
     return round(value, 6)
 
 
@@ -131,9 +134,7 @@ def timezone_name(raw: str) -> str:
     try:
         ZoneInfo(s)
     except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file path
-        raise FieldError(
-            f"unknown time zone {raw!r}", "use an IANA name like America/New_York"
-        ) from None
+        raise FieldError(f"unknown time zone {raw!r}", "use an IANA name like America/New_York") from None
     return s
 
 
@@ -155,13 +156,32 @@ def choice(raw: str, allowed: tuple[str, ...]) -> str:
 
 # Order status words from CSV files, Shopify and Stripe, mapped to ours.
 _STATUS = {
-    "paid": "paid", "complete": "paid", "completed": "paid", "succeeded": "paid",
-    "success": "paid", "successful": "paid", "captured": "paid", "fulfilled": "paid",
-    "partially_refunded": "paid", "partially refunded": "paid", "closed": "paid",
-    "pending": "pending", "authorized": "pending", "unpaid": "pending", "open": "pending",
-    "refunded": "refunded", "refund": "refunded", "chargeback": "refunded", "disputed": "refunded",
-    "cancelled": "cancelled", "canceled": "cancelled", "voided": "cancelled", "void": "cancelled",
-    "failed": "failed", "declined": "failed", "expired": "failed",
+    "paid": "paid",
+    "complete": "paid",
+    "completed": "paid",
+    "succeeded": "paid",
+    "success": "paid",
+    "successful": "paid",
+    "captured": "paid",
+    "fulfilled": "paid",
+    "partially_refunded": "paid",
+    "partially refunded": "paid",
+    "closed": "paid",
+    "pending": "pending",
+    "authorized": "pending",
+    "unpaid": "pending",
+    "open": "pending",
+    "refunded": "refunded",
+    "refund": "refunded",
+    "chargeback": "refunded",
+    "disputed": "refunded",
+    "cancelled": "cancelled",
+    "canceled": "cancelled",
+    "voided": "cancelled",
+    "void": "cancelled",
+    "failed": "failed",
+    "declined": "failed",
+    "expired": "failed",
 }
 
 

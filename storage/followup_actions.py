@@ -32,8 +32,20 @@ SNOOZE_DAYS = 7
 # more than this share of the value they were flagged with, up or down.
 MARKED_CHANGE = 0.5
 
-_COLUMNS = ("id", "customer_id", "rep_id", "state", "opened_at", "snooze_until", "reminded_at",
-            "reminder_count", "escalated_at", "closed_at", "value_at_open", "note")
+_COLUMNS = (
+    "id",
+    "customer_id",
+    "rep_id",
+    "state",
+    "opened_at",
+    "snooze_until",
+    "reminded_at",
+    "reminder_count",
+    "escalated_at",
+    "closed_at",
+    "value_at_open",
+    "note",
+)
 
 
 class FollowupError(ValueError):
@@ -60,15 +72,20 @@ class Followup:
 
 
 def load_followup(db: Database, followup_id: int) -> Followup | None:
-    row = db.execute(f"SELECT {', '.join(_COLUMNS)} FROM followups WHERE id = ?",  # noqa: S608
-                     [int(followup_id)]).fetchone()
+    row = db.execute(
+        f"SELECT {', '.join(_COLUMNS)} FROM followups WHERE id = ?",  # noqa: S608
+        [int(followup_id)],
+    ).fetchone()
     return Followup(*row) if row else None
 
 
 def load_open_followup(db: Database, customer_id: str) -> Followup | None:
     """The customer's unclosed follow-up (there is at most one)."""
-    row = db.execute(f"SELECT {', '.join(_COLUMNS)} FROM followups "  # noqa: S608
-                     "WHERE customer_id = ? AND closed_at IS NULL", [customer_id]).fetchone()
+    row = db.execute(
+        f"SELECT {', '.join(_COLUMNS)} FROM followups "  # noqa: S608
+        "WHERE customer_id = ? AND closed_at IS NULL",
+        [customer_id],
+    ).fetchone()
     return Followup(*row) if row else None
 
 
@@ -80,12 +97,20 @@ def load_manager(db: Database, rep_id: str | None) -> str | None:
 
 
 def is_rep(db: Database, user_id: str | None) -> bool:
-    return bool(user_id) and db.execute(
-        "SELECT 1 FROM reps WHERE id = ? AND active = 1", [user_id]).fetchone() is not None
+    return (
+        bool(user_id) and db.execute("SELECT 1 FROM reps WHERE id = ? AND active = 1", [user_id]).fetchone() is not None
+    )
 
 
-def _transition(db: Database, followup_id: int, actor: str | None, now: datetime, action: str,
-                changes: dict, detail: dict | None = None) -> Followup:
+def _transition(
+    db: Database,
+    followup_id: int,
+    actor: str | None,
+    now: datetime,
+    action: str,
+    changes: dict,
+    detail: dict | None = None,
+) -> Followup:
     """Apply `changes` to an unclosed follow-up and audit it, atomically."""
     at = format_utc(now)
     with transaction(db):
@@ -95,10 +120,18 @@ def _transition(db: Database, followup_id: int, actor: str | None, now: datetime
         if before.closed_at is not None:
             raise FollowupError(f"this follow-up is already closed ({before.state.replace('_', ' ')})")
         sets = ", ".join(f"{column} = :{column}" for column in changes)
-        db.execute(f"UPDATE followups SET {sets} WHERE id = :followup_id",  # noqa: S608
-                   {**changes, "followup_id": before.id})
-        write_audit(db, actor, action, f"followup:{before.id}",
-                    {"customer_id": before.customer_id, "from": before.state, **changes, **(detail or {})}, at)
+        db.execute(
+            f"UPDATE followups SET {sets} WHERE id = :followup_id",  # noqa: S608
+            {**changes, "followup_id": before.id},
+        )
+        write_audit(
+            db,
+            actor,
+            action,
+            f"followup:{before.id}",
+            {"customer_id": before.customer_id, "from": before.state, **changes, **(detail or {})},
+            at,
+        )
     after = load_followup(db, followup_id)
     assert after is not None  # it was there in the transaction, and follow-ups are never deleted
     return after
@@ -110,11 +143,9 @@ def mark_contacted(db: Database, followup_id: int, actor: str | None, now: datet
     return _transition(db, followup_id, actor, now, "followup.contacted", {"state": "contacted"})
 
 
-def snooze(db: Database, followup_id: int, actor: str | None, now: datetime,
-           days: int = SNOOZE_DAYS) -> Followup:
+def snooze(db: Database, followup_id: int, actor: str | None, now: datetime, days: int = SNOOZE_DAYS) -> Followup:
     until = format_utc(now + timedelta(days=days))
-    return _transition(db, followup_id, actor, now, "followup.snoozed",
-                       {"state": "snoozed", "snooze_until": until})
+    return _transition(db, followup_id, actor, now, "followup.snoozed", {"state": "snoozed", "snooze_until": until})
 
 
 def reassign(db: Database, followup_id: int, actor: str | None, rep_id: str, now: datetime) -> Followup:
@@ -123,22 +154,41 @@ def reassign(db: Database, followup_id: int, actor: str | None, rep_id: str, now
     if not is_rep(db, rep_id):
         raise FollowupError(f"<@{rep_id}> is not an active rep in the store; import them as a rep first")
     before = load_followup(db, followup_id)
-    return _transition(db, followup_id, actor, now, "followup.reassigned", _handover(rep_id, now),
-                       {"previous_rep_id": before.rep_id if before else None})
+    return _transition(
+        db,
+        followup_id,
+        actor,
+        now,
+        "followup.reassigned",
+        _handover(rep_id, now),
+        {"previous_rep_id": before.rep_id if before else None},
+    )
 
 
 def _handover(rep_id: str, now: datetime) -> dict:
-    return {"rep_id": rep_id, "state": "open", "snooze_until": format_utc(now), "reminded_at": None,
-            "reminder_count": 0, "escalated_at": None}
+    return {
+        "rep_id": rep_id,
+        "state": "open",
+        "snooze_until": format_utc(now),
+        "reminded_at": None,
+        "reminder_count": 0,
+        "escalated_at": None,
+    }
 
 
 def dismiss(db: Database, followup_id: int, actor: str | None, now: datetime, dismiss_days: int) -> Followup:
-    """"Not at risk": close it; the customer stays silenced for `dismiss_days`
+    """ "Not at risk": close it; the customer stays silenced for `dismiss_days`
     (see silenced_customers_sql)."""
     until = format_utc(now + timedelta(days=dismiss_days))
-    return _transition(db, followup_id, actor, now, "followup.dismissed",
-                       {"state": "dismissed", "closed_at": format_utc(now), "note": "not at risk"},
-                       {"silenced_until": until})
+    return _transition(
+        db,
+        followup_id,
+        actor,
+        now,
+        "followup.dismissed",
+        {"state": "dismissed", "closed_at": format_utc(now), "note": "not at risk"},
+        {"silenced_until": until},
+    )
 
 
 @dataclass(frozen=True)
@@ -165,10 +215,18 @@ def claim_customer(db: Database, customer_id: str, actor: str, now: datetime) ->
         if followup is not None and followup.rep_id != actor:
             changes = _handover(actor, now)
             sets = ", ".join(f"{column} = :{column}" for column in changes)
-            db.execute(f"UPDATE followups SET {sets} WHERE id = :followup_id",  # noqa: S608
-                       {**changes, "followup_id": followup.id})
-        write_audit(db, actor, "customer.claimed", f"customer:{customer_id}",
-                    {"previous_owner": row[0], "followup_id": followup.id if followup else None}, at)
+            db.execute(
+                f"UPDATE followups SET {sets} WHERE id = :followup_id",  # noqa: S608
+                {**changes, "followup_id": followup.id},
+            )
+        write_audit(
+            db,
+            actor,
+            "customer.claimed",
+            f"customer:{customer_id}",
+            {"previous_owner": row[0], "followup_id": followup.id if followup else None},
+            at,
+        )
     return Claim(customer_id, row[0], load_open_followup(db, customer_id))
 
 
@@ -192,8 +250,10 @@ def silence_start(now: datetime, dismiss_days: int) -> str:
 def due_condition(alias: str = "f") -> str:
     """Unclosed and waiting for the rep: open, or snoozed until a time that
     has passed (`:now`)."""
-    return (f"{alias}.closed_at IS NULL AND ({alias}.state = 'open' "
-            f"OR ({alias}.state = 'snoozed' AND {alias}.snooze_until <= :now))")
+    return (
+        f"{alias}.closed_at IS NULL AND ({alias}.state = 'open' "
+        f"OR ({alias}.state = 'snoozed' AND {alias}.snooze_until <= :now))"
+    )
 
 
 def record_reminded(db: Database, rep_id: str, followup_ids: list[int], now: datetime) -> int:
@@ -228,8 +288,12 @@ def escalation_due_ids(db: Database, rep_id: str, now: datetime, after_days: int
         "AND r.manager_id IS NOT NULL AND r.manager_id != r.id "
         f"AND f.reminded_at IS NOT NULL AND f.reminded_at >= {due_since} AND {due_since} <= :ignored_since "
         f"AND f.customer_id NOT IN ({silenced_customers_sql()}) ORDER BY f.value_at_open DESC, f.id",
-        {"rep_id": rep_id, "now": format_utc(now), "ignored_since": format_utc(now - timedelta(days=after_days)),
-         "silence_start": silence_start(now, dismiss_days)},
+        {
+            "rep_id": rep_id,
+            "now": format_utc(now),
+            "ignored_since": format_utc(now - timedelta(days=after_days)),
+            "silence_start": silence_start(now, dismiss_days),
+        },
     ).fetchall()
     return [r[0] for r in rows]
 
@@ -244,9 +308,14 @@ def mark_escalated(db: Database, followup_ids: list[int], manager_id: str, now: 
     at = format_utc(now)
     marks = ", ".join("?" * len(followup_ids))
     with transaction(db):
-        ids = [r[0] for r in db.execute(
-            f"UPDATE followups SET escalated_at = ? WHERE id IN ({marks}) AND escalated_at IS NULL "  # noqa: S608
-            "RETURNING id", [at, *followup_ids]).fetchall()]
+        ids = [
+            r[0]
+            for r in db.execute(
+                f"UPDATE followups SET escalated_at = ? WHERE id IN ({marks}) AND escalated_at IS NULL "  # noqa: S608
+                "RETURNING id",
+                [at, *followup_ids],
+            ).fetchall()
+        ]
         for followup_id in ids:
             write_audit(db, None, "followup.escalated", f"followup:{followup_id}", {"manager_id": manager_id}, at)
     return sorted(ids, key=followup_ids.index)

@@ -12,8 +12,7 @@ from storage.schema import COUNTED_STATUS
 # back (storage.followup_actions).
 
 
-def mark_won_back(db: Database, now: datetime, tz: tzinfo, *, touched: bool = False,
-                  before: str | None = None) -> int:
+def mark_won_back(db: Database, now: datetime, tz: tzinfo, *, touched: bool = False, before: str | None = None) -> int:
     """Close as `won_back` the open follow-ups whose customer has placed a
     counted order after it was opened — of the customers an import touched
     (`temp.touched`), or of everyone with such an order `before` a stored
@@ -32,7 +31,9 @@ def mark_won_back(db: Database, now: datetime, tz: tzinfo, *, touched: bool = Fa
     return len(closed)
 
 
-def load_followups(db: Database, rep_id: str | None, filters: Filters, *, closed_since: str | None = None) -> list[dict]:
+def load_followups(
+    db: Database, rep_id: str | None, filters: Filters, *, closed_since: str | None = None
+) -> list[dict]:
     """Follow-ups not yet closed (and, with `closed_since`, those closed since
     then), with the customer's name; `rep_id` limits them to one rep."""
     where, args = filters.where()
@@ -46,10 +47,12 @@ def load_followups(db: Database, rep_id: str | None, filters: Filters, *, closed
         params["closed_since"] = closed_since
     else:
         cond.append("f.closed_at IS NULL")
-    return list(db.query(
-        "SELECT f.id, f.customer_id, c.name AS customer_name, c.company, f.rep_id, f.state, "  # noqa: S608
-        "f.opened_at, f.snooze_until, f.reminded_at, f.reminder_count, f.escalated_at, f.closed_at, "
-        "f.value_at_open, f.note FROM followups f JOIN customers c ON c.id = f.customer_id "
-        f"WHERE {' AND '.join(cond)} ORDER BY f.closed_at IS NOT NULL, f.value_at_open DESC, f.opened_at",
-        params,
-    ))
+    return list(
+        db.query(
+            "SELECT f.id, f.customer_id, c.name AS customer_name, c.company, f.rep_id, f.state, "  # noqa: S608
+            "f.opened_at, f.snooze_until, f.reminded_at, f.reminder_count, f.escalated_at, f.closed_at, "
+            "f.value_at_open, f.note FROM followups f JOIN customers c ON c.id = f.customer_id "
+            f"WHERE {' AND '.join(cond)} ORDER BY f.closed_at IS NOT NULL, f.value_at_open DESC, f.opened_at",
+            params,
+        )
+    )

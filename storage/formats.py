@@ -138,16 +138,12 @@ def _csv_rows(fp: BinaryIO) -> Iterator[tuple[int, list[str]]]:
         for row in reader:
             yield reader.line_num, row
     except UnicodeDecodeError:
-        raise FileRejected(
-            reader.line_num + 1, "the file is not UTF-8 text", "save it as UTF-8 CSV"
-        ) from None
+        raise FileRejected(reader.line_num + 1, "the file is not UTF-8 text", "save it as UTF-8 CSV") from None
     except csv.Error as e:
         raise FileRejected(reader.line_num, f"unreadable CSV ({e})", "check quoting on that line") from None
 
 
-def header_mapping(
-    kind: str, header: list[str], overrides: dict[str, str]
-) -> dict[int, str]:
+def header_mapping(kind: str, header: list[str], overrides: dict[str, str]) -> dict[int, str]:
     """Column index → our field, from header names, aliases and --map."""
     fields = FIELDS[kind]
     wanted = {_norm(k): v for k, v in overrides.items()}
@@ -159,9 +155,12 @@ def header_mapping(
     present = {_norm(c) for c in header}
     for source in overrides:
         if _norm(source) not in present:
-            raise FileRejected(1, f"--map {source!r}: the file has no column {source!r} "
-                               f"(found: {', '.join(header) or 'nothing'})",
-                               "name one of the columns found, as written in the header", usage=True)
+            raise FileRejected(
+                1,
+                f"--map {source!r}: the file has no column {source!r} (found: {', '.join(header) or 'nothing'})",
+                "name one of the columns found, as written in the header",
+                usage=True,
+            )
     aliases = {}
     for ours, names in fields.items():
         aliases[ours] = ours
@@ -203,7 +202,9 @@ def read_cdnow(fp: BinaryIO, kind: str, opts: ReadOptions) -> Iterator[tuple[int
     sample: master id, sample id, date, CDs, dollars) or 4 columns with the
     header `customer_id date number_of_cds dollar_value` (the master file)."""
     if kind != "orders":
-        raise FileRejected(None, "the cdnow format holds orders only", "use: retention-bot import orders FILE --format cdnow")
+        raise FileRejected(
+            None, "the cdnow format holds orders only", "use: retention-bot import orders FILE --format cdnow"
+        )
     text = _text_lines(fp)
     line_no = 0
     layout = None
@@ -227,12 +228,15 @@ def read_cdnow(fp: BinaryIO, kind: str, opts: ReadOptions) -> Iterator[tuple[int
             if len(parts) != layout:
                 raise FileRejected(line_no, f"{len(parts)} columns, expected {layout}", "fix or remove the line")
             cust, day, dollars = (parts[1], parts[2], parts[4]) if layout == 5 else (parts[0], parts[1], parts[3])
-            yield line_no, {
-                "customer_id": cust.lstrip("0") or "0",
-                "ordered_at": day,
-                "amount": dollars,
-                "currency": "USD",
-            }
+            yield (
+                line_no,
+                {
+                    "customer_id": cust.lstrip("0") or "0",
+                    "ordered_at": day,
+                    "amount": dollars,
+                    "currency": "USD",
+                },
+            )
     except UnicodeDecodeError:
         raise FileRejected(line_no + 1, "the file is not UTF-8 text", "save it as UTF-8") from None
     if layout is None:
@@ -243,8 +247,9 @@ def _export_header(fp: BinaryIO, kind: str, fmt: str) -> tuple[Iterator[tuple[in
     """Rows after the header of a shop's order export, and its columns by
     normalised name."""
     if kind != "orders":
-        raise FileRejected(None, f"the {fmt} format holds orders only",
-                           f"use: retention-bot import orders FILE --format {fmt}")
+        raise FileRejected(
+            None, f"the {fmt} format holds orders only", f"use: retention-bot import orders FILE --format {fmt}"
+        )
     rows = _csv_rows(fp)
     first = next(rows, None)
     if first is None:
@@ -280,8 +285,10 @@ def read_shopify(fp: BinaryIO, kind: str, opts: ReadOptions) -> Iterator[tuple[i
     for need in ("name", "created_at", "total", "financial_status"):
         if need not in cols:
             raise FileRejected(1, f"missing Shopify column {need!r}", "use Shopify's Orders › Export › CSV for Excel")
-    get = {k: cols.get(k) for k in (*_SHOPIFY, "refunded_amount", "cancelled_at", "outstanding_balance",
-                                     "shipping_name", "phone")}
+    get = {
+        k: cols.get(k)
+        for k in (*_SHOPIFY, "refunded_amount", "cancelled_at", "outstanding_balance", "shipping_name", "phone")
+    }
     for line, row in rows:
         cell = partial(_cell, row, get)
         if not cell("financial_status").strip() and not cell("total").strip():
@@ -336,9 +343,16 @@ _STRIPE = {
 # Stripe's payment statuses (any case), as our order statuses. Money counts
 # only when it was received: a partial refund nets off, a full one is a refund.
 STRIPE_STATUSES = {
-    "paid": "paid", "succeeded": "paid", "partially refunded": "paid", "partially_refunded": "paid",
-    "refunded": "refunded", "failed": "failed", "uncaptured": "pending", "requires_capture": "pending",
-    "canceled": "cancelled", "cancelled": "cancelled",
+    "paid": "paid",
+    "succeeded": "paid",
+    "partially refunded": "paid",
+    "partially_refunded": "paid",
+    "refunded": "refunded",
+    "failed": "failed",
+    "uncaptured": "pending",
+    "requires_capture": "pending",
+    "canceled": "cancelled",
+    "cancelled": "cancelled",
 }
 
 
@@ -395,8 +409,11 @@ def read_rates(fp: BinaryIO) -> Iterator[tuple[int, dict]]:
     cols.setdefault("date", cols.get("day"))
     missing = [c for c in ("date", "currency", "rate") if cols.get(c) is None]
     if missing:
-        raise FileRejected(1, f"missing column {', '.join(missing)} (found: {', '.join(first[1]) or 'nothing'})",
-                           "write a header date,currency,rate: 1 unit of currency = rate units of yours")
+        raise FileRejected(
+            1,
+            f"missing column {', '.join(missing)} (found: {', '.join(first[1]) or 'nothing'})",
+            "write a header date,currency,rate: 1 unit of currency = rate units of yours",
+        )
     for line, row in rows:
         if not row or all(not c.strip() for c in row):
             continue

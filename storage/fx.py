@@ -80,7 +80,9 @@ def _foreign_orders(db: Database, base: str, currencies: set[str] | None) -> Ite
     yield from pd.read_sql_query(
         "SELECT rowid AS rowid, customer_id, ordered_at, currency, source_amount, amount FROM orders "  # noqa: S608
         f"WHERE (currency != :base OR amount IS NOT source_amount){only}",
-        db.conn, params=params, chunksize=CHUNK,
+        db.conn,
+        params=params,
+        chunksize=CHUNK,
     )
 
 
@@ -103,8 +105,13 @@ def convert_orders(db: Database, base: str, tz: tzinfo, *, currencies: set[str] 
     for chunk in _foreign_orders(db, base, currencies):
         days = pd.to_datetime(chunk["ordered_at"], utc=True, format="%Y-%m-%dT%H:%M:%SZ").dt.tz_convert(tz)
         for rowid, cust, currency, source, amount, day in zip(
-            chunk["rowid"], chunk["customer_id"], chunk["currency"], chunk["source_amount"], chunk["amount"],
-            days.dt.strftime("%Y-%m-%d"), strict=True,
+            chunk["rowid"],
+            chunk["customer_id"],
+            chunk["currency"],
+            chunk["source_amount"],
+            chunk["amount"],
+            days.dt.strftime("%Y-%m-%d"),
+            strict=True,
         ):
             value = rates.convert(float(source), currency, day)
             if value is None:
@@ -135,9 +142,11 @@ def record_conversion(db: Database, what: str, base: str, changed: int, now: dat
 
 
 def missing_text(missing: dict[str, tuple[int, str]], base: str) -> str:
-    """"1,234 JPY orders from 2026-01-02 have no JPY→EUR rate" for an error."""
-    return "; ".join(f"{n:,} {c} order{'s' if n != 1 else ''} from {first} {'has' if n == 1 else 'have'} no "
-                     f"{c}→{base} rate" for c, (n, first) in sorted(missing.items()))
+    """ "1,234 JPY orders from 2026-01-02 have no JPY→EUR rate" for an error."""
+    return "; ".join(
+        f"{n:,} {c} order{'s' if n != 1 else ''} from {first} {'has' if n == 1 else 'have'} no {c}→{base} rate"
+        for c, (n, first) in sorted(missing.items())
+    )
 
 
 class CurrencyError(Exception):

@@ -113,21 +113,42 @@ def _specs(tz: tzinfo, decimal: str = ".") -> dict[str, dict[str, Callable[[str]
     amount = F.amount if decimal == "." else F.decimal_comma_amount
     return {
         "orders": {
-            "id": F.text, "customer_id": F.text, "ordered_at": ts, "amount": amount,
-            "currency": F.currency, "status": F.status, "customer_name": F.text,
-            "email": F.text, "company": F.text, "segment": F.text,
+            "id": F.text,
+            "customer_id": F.text,
+            "ordered_at": ts,
+            "amount": amount,
+            "currency": F.currency,
+            "status": F.status,
+            "customer_name": F.text,
+            "email": F.text,
+            "company": F.text,
+            "segment": F.text,
         },
         "customers": {
-            "id": F.text, "name": F.text, "email": F.text, "company": F.text, "segment": F.text,
-            "owner_rep_id": F.slack_user_id, "created_at": ts, "churned_at": ts,
+            "id": F.text,
+            "name": F.text,
+            "email": F.text,
+            "company": F.text,
+            "segment": F.text,
+            "owner_rep_id": F.slack_user_id,
+            "created_at": ts,
+            "churned_at": ts,
         },
         "reps": {
-            "id": F.slack_user_id, "name": F.text, "email": F.text, "tz": F.timezone_name,
-            "manager_id": F.slack_user_id, "active": F.boolean,
+            "id": F.slack_user_id,
+            "name": F.text,
+            "email": F.text,
+            "tz": F.timezone_name,
+            "manager_id": F.slack_user_id,
+            "active": F.boolean,
         },
         "feedback": {
-            "id": F.text, "customer_id": F.text, "kind": lambda r: F.choice(r, ("nps", "csat", "ces")),
-            "score": lambda r: F.number(r, 0, 10), "submitted_at": ts, "comment": F.text,
+            "id": F.text,
+            "customer_id": F.text,
+            "kind": lambda r: F.choice(r, ("nps", "csat", "ces")),
+            "score": lambda r: F.number(r, 0, 10),
+            "submitted_at": ts,
+            "comment": F.text,
         },
     }
 
@@ -171,9 +192,11 @@ class _Tracked(io.RawIOBase):
             self.sha.update(chunk)
             nul = chunk.find(b"\x00")
             if nul >= 0:
-                raise FileRejected(self._lines + chunk.count(b"\n", 0, nul) + 1,
-                                   "NUL byte in the data: the file is binary or damaged",
-                                   "export the data again as CSV text (UTF-8)")
+                raise FileRejected(
+                    self._lines + chunk.count(b"\n", 0, nul) + 1,
+                    "NUL byte in the data: the file is binary or damaged",
+                    "export the data again as CSV text (UTF-8)",
+                )
             self._lines += chunk.count(b"\n")
             if self._on_bytes:
                 self._on_bytes(n)
@@ -181,7 +204,12 @@ class _Tracked(io.RawIOBase):
 
 
 def _validated(
-    rows: Iterator[tuple[int, dict]], kind: str, tz: tzinfo, report: ImportReport, defaults: dict, decimal: str,
+    rows: Iterator[tuple[int, dict]],
+    kind: str,
+    tz: tzinfo,
+    report: ImportReport,
+    defaults: dict,
+    decimal: str,
     rates: Rates,
 ) -> Iterator[tuple]:
     spec = _specs(tz, decimal)[kind]
@@ -218,9 +246,14 @@ def _validated(
             reported = _reported(raw, rates.base)
             value = reported if reported is not None else rates.convert(source, currency, day)
             if value is None:
-                _reject(report, line, "currency", f"no rate for {currency} into {rates.base} on or before {day}",
-                        f"import rates first: retention-bot import fx FILE, a CSV of date,currency,rate "
-                        f"(1 {currency} = rate {rates.base})")
+                _reject(
+                    report,
+                    line,
+                    "currency",
+                    f"no rate for {currency} into {rates.base} on or before {day}",
+                    f"import rates first: retention-bot import fx FILE, a CSV of date,currency,rate "
+                    f"(1 {currency} = rate {rates.base})",
+                )
                 continue
             out[amount_at] = value
             extra = (source,)
@@ -275,8 +308,14 @@ def import_file(
         report.errors.append(Rejection(None, None, "no such file", "check the path"))
         raise ImportRejected(report)
     if is_store_file(db, path):  # opening it here would drop SQLite's locks on it (see storage.db)
-        report.errors.append(Rejection(None, None, "this is the store itself (or its journal), not a data file",
-                                       "pass the CSV export to import"))
+        report.errors.append(
+            Rejection(
+                None,
+                None,
+                "this is the store itself (or its journal), not a data file",
+                "pass the CSV export to import",
+            )
+        )
         raise ImportRejected(report)
     with open(path, "rb") as raw:
         head = raw.read(4096)
@@ -285,7 +324,9 @@ def import_file(
             report.errors.append(Rejection(1, None, "the file is UTF-16", "save it as UTF-8 CSV"))
             raise ImportRejected(report)
         if b"\x00" in head:
-            report.errors.append(Rejection(None, None, "this is a binary file, not CSV text", "export the data as CSV (UTF-8)"))
+            report.errors.append(
+                Rejection(None, None, "this is a binary file, not CSV text", "export the data as CSV (UTF-8)")
+            )
             raise ImportRejected(report)
         report.format = fmt = fmt or guess_format(path.name, head)
         tracked = _Tracked(raw, on_bytes)
@@ -298,7 +339,8 @@ def import_file(
                 db.execute(f"DROP TABLE IF EXISTS temp.{stage}")
                 db.execute(
                     f"CREATE TEMP TABLE {stage} (line INTEGER PRIMARY KEY, derived INTEGER, "
-                    + ", ".join(spec_cols) + ")"
+                    + ", ".join(spec_cols)
+                    + ")"
                 )
                 opts = ReadOptions(mapping=mapping or {})
                 rows = READERS[fmt](stream, kind, opts)
@@ -328,8 +370,9 @@ def import_file(
     return report
 
 
-def _merge(db: Database, kind: str, stage: str, report: ImportReport, skip_invalid: bool, now: datetime,
-           tz: tzinfo) -> None:
+def _merge(
+    db: Database, kind: str, stage: str, report: ImportReport, skip_invalid: bool, now: datetime, tz: tzinfo
+) -> None:
     def q(sql: str, *args) -> list:
         return db.execute(sql, args).fetchall()
 
@@ -395,8 +438,17 @@ def _merge(db: Database, kind: str, stage: str, report: ImportReport, skip_inval
         db.execute(
             "INSERT INTO imports (kind, file_name, sha256, format, added, updated, unchanged, rejected, imported_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [kind, os.path.basename(report.file), report.sha256, report.format, report.added,
-             report.updated, report.unchanged, report.rejected, F.format_utc(now)],
+            [
+                kind,
+                os.path.basename(report.file),
+                report.sha256,
+                report.format,
+                report.added,
+                report.updated,
+                report.unchanged,
+                report.rejected,
+                F.format_utc(now),
+            ],
         )
     db.execute(f"DROP TABLE temp.{stage}")
 
@@ -434,16 +486,21 @@ class RatesReport:
     def summary(self) -> str:
         verb = "would import" if self.dry_run else "imported"
         converted = "would be converted" if self.dry_run else "converted"
-        text = (f"{self.file}: {verb} {self.rates:,} rates for {', '.join(self.currencies) or 'no currency'} into "
-                f"{self.base} ({self.changed:,} new or changed); {self.orders_converted:,} orders {converted}")
+        text = (
+            f"{self.file}: {verb} {self.rates:,} rates for {', '.join(self.currencies) or 'no currency'} into "
+            f"{self.base} ({self.changed:,} new or changed); {self.orders_converted:,} orders {converted}"
+        )
         if self.unconverted:
-            text += (f". Not converted: {self.unconverted} (rates start later); add earlier rates to convert "
-                     "them, until then they count as imported")
+            text += (
+                f". Not converted: {self.unconverted} (rates start later); add earlier rates to convert "
+                "them, until then they count as imported"
+            )
         return text
 
 
-def import_rates(db: Database, path: str | os.PathLike, *, base: str, tz: tzinfo = UTC, now: datetime,
-                 dry_run: bool = False) -> RatesReport:
+def import_rates(
+    db: Database, path: str | os.PathLike, *, base: str, tz: tzinfo = UTC, now: datetime, dry_run: bool = False
+) -> RatesReport:
     """Import exchange rates into `base` (1 unit of `currency` = `rate`
     units of `base` from `date` on) and convert the orders in those
     currencies with them, in one transaction. A file with any bad row
@@ -472,8 +529,13 @@ def import_rates(db: Database, path: str | os.PathLike, *, base: str, tz: tzinfo
                     _reject(report, line, column, e.problem, e.fix)
                     continue
                 if row[1] == base:
-                    _reject(report, line, "currency", f"{base} is the currency the rates are into",
-                            "leave out rates of the reporting currency itself")
+                    _reject(
+                        report,
+                        line,
+                        "currency",
+                        f"{base} is the currency the rates are into",
+                        "leave out rates of the reporting currency itself",
+                    )
                     continue
                 rows.append(row)
         except FileRejected as e:

@@ -14,8 +14,9 @@ def find_customer_id(db: Database, text: str) -> str | None:
     customer whose name is exactly it (case-insensitive); None when it names
     nobody, or more than one customer."""
     q = text.strip()
-    row = db.execute("SELECT id FROM customers WHERE id = ? OR email = ? COLLATE NOCASE ORDER BY id = ? DESC LIMIT 1",
-                     [q, q, q]).fetchone()
+    row = db.execute(
+        "SELECT id FROM customers WHERE id = ? OR email = ? COLLATE NOCASE ORDER BY id = ? DESC LIMIT 1", [q, q, q]
+    ).fetchone()
     if row:
         return row[0]
     named = db.execute("SELECT id FROM customers WHERE name = ? COLLATE NOCASE LIMIT 2", [q]).fetchall()
@@ -28,20 +29,24 @@ def find_customers(db: Database, query: str, filters: Filters = NO_FILTERS, limi
     the biggest spenders first. At most `limit` rows."""
     where, args = filters.where()
     q = query.strip()
-    exact = list(db.query(
-        f"SELECT {_CUSTOMER_COLS} FROM customers c WHERE {where} AND (c.id = :q OR c.email = :q COLLATE NOCASE) "  # noqa: S608
-        "ORDER BY c.id = :q DESC LIMIT 1",
-        {**args, "q": q},
-    ))
+    exact = list(
+        db.query(
+            f"SELECT {_CUSTOMER_COLS} FROM customers c WHERE {where} AND (c.id = :q OR c.email = :q COLLATE NOCASE) "  # noqa: S608
+            "ORDER BY c.id = :q DESC LIMIT 1",
+            {**args, "q": q},
+        )
+    )
     if exact:
         return exact
     like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    return list(db.query(
-        f"SELECT {_CUSTOMER_COLS} FROM customers c WHERE {where} AND ("  # noqa: S608
-        "c.name LIKE :like ESCAPE '\\' OR c.company LIKE :like ESCAPE '\\' OR c.email LIKE :like ESCAPE '\\') "
-        "ORDER BY c.revenue DESC, c.id LIMIT :limit",
-        {**args, "like": like, "limit": int(limit)},
-    ))
+    return list(
+        db.query(
+            f"SELECT {_CUSTOMER_COLS} FROM customers c WHERE {where} AND ("  # noqa: S608
+            "c.name LIKE :like ESCAPE '\\' OR c.company LIKE :like ESCAPE '\\' OR c.email LIKE :like ESCAPE '\\') "
+            "ORDER BY c.revenue DESC, c.id LIMIT :limit",
+            {**args, "like": like, "limit": int(limit)},
+        )
+    )
 
 
 def load_customer_orders(db: Database, customer_id: str, cutoff: str) -> pd.DataFrame:
@@ -50,9 +55,8 @@ def load_customer_orders(db: Database, customer_id: str, cutoff: str) -> pd.Data
     df = pd.read_sql_query(
         "SELECT id, customer_id, ordered_at, amount, currency, source_amount FROM orders "
         "WHERE customer_id = ? AND status = ? AND ordered_at < ? ORDER BY ordered_at",
-        db.conn, params=[customer_id, COUNTED_STATUS, cutoff],
+        db.conn,
+        params=[customer_id, COUNTED_STATUS, cutoff],
     )
     df["ordered_at"] = pd.to_datetime(df["ordered_at"], utc=True, format="%Y-%m-%dT%H:%M:%SZ")
     return df
-
-

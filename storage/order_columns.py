@@ -37,12 +37,8 @@ class OrderColumns:
 
 def content_key(db: Database) -> tuple:
     path = store_path(db)
-    last_import = db.execute(
-        "SELECT id, sha256, imported_at, kind FROM imports ORDER BY id DESC LIMIT 1"
-    ).fetchone()
-    rows = db.execute(
-        "SELECT (SELECT MAX(rowid) FROM orders), (SELECT MAX(rowid) FROM customers)"
-    ).fetchone()
+    last_import = db.execute("SELECT id, sha256, imported_at, kind FROM imports ORDER BY id DESC LIMIT 1").fetchone()
+    rows = db.execute("SELECT (SELECT MAX(rowid) FROM orders), (SELECT MAX(rowid) FROM customers)").fetchone()
     return (path or f"memory:{id(db.conn)}", last_import, *rows)
 
 
@@ -67,12 +63,15 @@ def read_order_columns(db: Database) -> OrderColumns:
     for chunk in pd.read_sql_query(sql, db.conn, params=[COUNTED_STATUS], chunksize=_CHUNK):
         cust = ids.get_indexer(chunk["customer_id"])
         known = cust >= 0  # a customer imported after we read the table: in the next frame
-        parts.append((chunk["ts"].to_numpy(np.int64)[known], cust[known].astype(np.int32),
-                      chunk["amount"].to_numpy(np.float64)[known]))
+        parts.append(
+            (
+                chunk["ts"].to_numpy(np.int64)[known],
+                cust[known].astype(np.int32),
+                chunk["amount"].to_numpy(np.float64)[known],
+            )
+        )
     ts, cust, amount = (
         np.concatenate([p[i] for p in parts]) if parts else np.zeros(0, dt)
         for i, dt in enumerate((np.int64, np.int32, np.float64))
     )
     return OrderColumns(ts, cust, amount, customers["rowid"].to_numpy(np.int64), customers["churned_ts"])
-
-

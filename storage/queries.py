@@ -136,9 +136,6 @@ def load_orders(
     return df
 
 
-
-
-
 def load_filter_rowids(db: Database, filters: Filters) -> np.ndarray | None:
     """customers.rowid of the customers a `segment:`/`rep:` filter keeps;
     None when there is no filter (everyone)."""

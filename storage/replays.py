@@ -79,8 +79,10 @@ def first_sighting(store: str | os.PathLike, key: str, now: datetime) -> bool:
     turn away Slack's real requests."""
     try:
         conn = _connect(requests_path(store))
-        new = conn.execute("INSERT OR IGNORE INTO seen (key, seen_at) VALUES (?, ?)",
-                           [key, now.timestamp()]).rowcount == 1
+        new = (
+            conn.execute("INSERT OR IGNORE INTO seen (key, seen_at) VALUES (?, ?)", [key, now.timestamp()]).rowcount
+            == 1
+        )
         if new:
             conn.execute("DELETE FROM seen WHERE seen_at < ?", [(now - KEEP).timestamp()])
     except sqlite3.Error as e:

@@ -23,13 +23,15 @@ def load_books(db: Database, filters: Filters) -> dict[str, np.ndarray]:
 def load_rep_books(db: Database, filters: Filters) -> list[dict]:
     """Per rep: customers owned and open follow-ups (customers of no rep left out)."""
     where, args = filters.where()
-    return list(db.query(
-        "SELECT r.id, r.name, r.email, r.active, "  # noqa: S608
-        f"(SELECT COUNT(*) FROM customers c WHERE c.owner_rep_id = r.id AND {where}) AS customers, "
-        "(SELECT COUNT(*) FROM followups f WHERE f.rep_id = r.id AND f.closed_at IS NULL) AS open_followups "
-        "FROM reps r ORDER BY r.name, r.id",
-        args,
-    ))
+    return list(
+        db.query(
+            "SELECT r.id, r.name, r.email, r.active, "  # noqa: S608
+            f"(SELECT COUNT(*) FROM customers c WHERE c.owner_rep_id = r.id AND {where}) AS customers, "
+            "(SELECT COUNT(*) FROM followups f WHERE f.rep_id = r.id AND f.closed_at IS NULL) AS open_followups "
+            "FROM reps r ORDER BY r.name, r.id",
+            args,
+        )
+    )
 
 
 def load_rep(db: Database, rep_id: str) -> dict | None:
@@ -47,10 +49,14 @@ def load_team(db: Database, user_id: str) -> tuple[bool, list[str]]:
     """Whether `user_id` is an active rep, and the reps reporting to them,
     directly or through other managers."""
     is_rep = db.execute("SELECT 1 FROM reps WHERE id = ? AND active = 1", [user_id]).fetchone() is not None
-    reports = [r[0] for r in db.execute(
-        "WITH RECURSIVE team(id) AS (SELECT id FROM reps WHERE manager_id = ? "
-        "UNION SELECT r.id FROM reps r JOIN team t ON r.manager_id = t.id) SELECT id FROM team ORDER BY id",
-        [user_id])]
+    reports = [
+        r[0]
+        for r in db.execute(
+            "WITH RECURSIVE team(id) AS (SELECT id FROM reps WHERE manager_id = ? "
+            "UNION SELECT r.id FROM reps r JOIN team t ON r.manager_id = t.id) SELECT id FROM team ORDER BY id",
+            [user_id],
+        )
+    ]
     return is_rep, [r for r in reports if r != user_id]
 
 

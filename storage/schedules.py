@@ -70,8 +70,10 @@ def _digest_entry(item: Any) -> dict[str, Any]:
                 item[field] += "," + word  # `tue thu`
                 continue
             if field in item:
-                raise F.FieldError(f"two {field} values ({item[field]!r} and {word!r}) for {words[0]}",
-                                   "use: CHANNEL [HH:MM] [Zone/Name] [mon-fri]")
+                raise F.FieldError(
+                    f"two {field} values ({item[field]!r} and {word!r}) for {words[0]}",
+                    "use: CHANNEL [HH:MM] [Zone/Name] [mon-fri]",
+                )
             item[field] = word
     if not isinstance(item, dict):
         raise F.FieldError(f"{item!r} is not a digest channel", "use {channel, time, tz, weekdays}")
@@ -99,13 +101,17 @@ def digest_channels(raw: str | list | dict) -> list[dict[str, Any]]:
             try:
                 value = json.loads(text)
             except json.JSONDecodeError as e:
-                raise F.FieldError(f"not valid JSON ({e.msg})", "use a JSON list of {channel, time, tz, weekdays}") from None
+                raise F.FieldError(
+                    f"not valid JSON ({e.msg})", "use a JSON list of {channel, time, tz, weekdays}"
+                ) from None
         else:
             value = [part for part in text.split(";") if part.strip()]
     if isinstance(value, dict):
         value = [value]
     if not isinstance(value, list):
-        raise F.FieldError(f"{raw!r} is not a list of digest channels", "use a JSON list of {channel, time, tz, weekdays}")
+        raise F.FieldError(
+            f"{raw!r} is not a list of digest channels", "use a JSON list of {channel, time, tz, weekdays}"
+        )
     entries = [_digest_entry(item) for item in value]
     seen = [e["channel"] for e in entries]
     dupes = sorted({c for c in seen if seen.count(c) > 1})

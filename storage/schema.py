@@ -178,7 +178,6 @@ def m004_delivery_claim_tokens(db: Database) -> None:
     db.execute("ALTER TABLE deliveries ADD COLUMN uncertain INTEGER NOT NULL DEFAULT 0")
 
 
-
 @migrations()
 def m005_currencies(db: Database) -> None:
     """Orders keep what they were paid in (`source_amount` in `currency`);

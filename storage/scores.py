@@ -22,9 +22,21 @@ from storage.queries import NO_FILTERS, Filters
 from storage.schema import COUNTED_STATUS
 
 SCORE_COLUMNS = (
-    "customer_id", "as_of", "orders", "frequency", "recency_days", "tenure_days", "monetary",
-    "revenue_12m", "p_alive", "expected_orders_90d", "predicted_clv_12m", "value_pct",
-    "typical_gap_days", "quiet", "reason",
+    "customer_id",
+    "as_of",
+    "orders",
+    "frequency",
+    "recency_days",
+    "tenure_days",
+    "monetary",
+    "revenue_12m",
+    "p_alive",
+    "expected_orders_90d",
+    "predicted_clv_12m",
+    "value_pct",
+    "typical_gap_days",
+    "quiet",
+    "reason",
 )
 _SEP = "\x1e"  # ASCII record separator between customer ids
 _MICRO = 1_000_000  # amounts travel as integer millionths (the importer keeps 6 decimals)
@@ -53,14 +65,16 @@ def load_scoring_orders(db: Database, cutoff: str) -> ScoringOrders:
     with transaction(db, write=False):
         customers, ids_text, counts_text = db.execute(
             "SELECT count(*), group_concat(cid, char(30)), group_concat(n) "  # noqa: S608
-            f"FROM (SELECT customer_id AS cid, count(*) AS n {where} GROUP BY customer_id)", args,
+            f"FROM (SELECT customer_id AS cid, count(*) AS n {where} GROUP BY customer_id)",
+            args,
         ).fetchone()
         if not customers:
             empty = np.zeros(0, dtype=np.int64)
             return ScoringOrders(empty, np.array([], dtype=object), empty, np.zeros(0))
         secs_text, amounts_text = db.execute(
             "SELECT group_concat(unixepoch(ordered_at)), "
-            f"group_concat(CAST(round(amount * 1000000) AS INTEGER)) {where}", args,
+            f"group_concat(CAST(round(amount * 1000000) AS INTEGER)) {where}",
+            args,
         ).fetchone()
     ids = np.array(ids_text.split(_SEP), dtype=object)
     if ids.size != customers:  # an id holding the separator: take the slow, exact road
@@ -76,11 +90,16 @@ def _load_scoring_orders_rows(db: Database, cutoff: str) -> ScoringOrders:
     df = pd.read_sql_query(
         "SELECT customer_id, unixepoch(ordered_at) AS s, amount FROM orders "
         "WHERE status = ? AND ordered_at < ? ORDER BY customer_id, ordered_at",
-        db.conn, params=[COUNTED_STATUS, cutoff],
+        db.conn,
+        params=[COUNTED_STATUS, cutoff],
     )
     codes, ids = pd.factorize(df["customer_id"], sort=False)
-    return ScoringOrders(codes.astype(np.int64), np.asarray(ids, dtype=object),
-                         df["s"].to_numpy(np.int64), df["amount"].to_numpy(np.float64))
+    return ScoringOrders(
+        codes.astype(np.int64),
+        np.asarray(ids, dtype=object),
+        df["s"].to_numpy(np.int64),
+        df["amount"].to_numpy(np.float64),
+    )
 
 
 def load_quiet_ids(db: Database) -> set[str]:
@@ -92,11 +111,14 @@ def load_silence_expired_ids(db: Database, silenced_since: str) -> set[str]:
     """Customers whose latest follow-up a rep closed as "not at risk" before
     `silenced_since`: their silence is over, so if still quiet they are due a
     new follow-up even though they were already quiet."""
-    return {r[0] for r in db.execute(
-        "SELECT f.customer_id FROM followups f WHERE f.state = 'dismissed' AND f.closed_at <= ? "
-        "AND f.id = (SELECT MAX(g.id) FROM followups g WHERE g.customer_id = f.customer_id)",
-        [silenced_since],
-    )}
+    return {
+        r[0]
+        for r in db.execute(
+            "SELECT f.customer_id FROM followups f WHERE f.state = 'dismissed' AND f.closed_at <= ? "
+            "AND f.id = (SELECT MAX(g.id) FROM followups g WHERE g.customer_id = f.customer_id)",
+            [silenced_since],
+        )
+    }
 
 
 def upsert_scores(db: Database, as_of: str, scores: pd.DataFrame) -> int:
@@ -169,7 +191,11 @@ _SCORE_SELECT = (
 
 
 def load_scores(
-    db: Database, filters: Filters = NO_FILTERS, *, quiet_only: bool = False, limit: int | None = None,
+    db: Database,
+    filters: Filters = NO_FILTERS,
+    *,
+    quiet_only: bool = False,
+    limit: int | None = None,
     silenced_since: str | None = None,
 ) -> list[dict]:
     """Stored scores with the customer's name, segment and owner and any open
@@ -188,7 +214,6 @@ def load_scores(
         sql += " LIMIT :limit"
         args["limit"] = int(limit)
     return list(db.query(sql, args))
-
 
 
 def count_scores(db: Database, filters: Filters = NO_FILTERS, *, silenced_since: str | None = None) -> dict[str, int]:

@@ -20,8 +20,18 @@ def load_last_digests(db: Database) -> list[dict[str, Any]]:
         "FROM deliveries d WHERE kind = 'digest' AND id = (SELECT MAX(id) FROM deliveries WHERE kind = 'digest' "
         "AND channel = d.channel) ORDER BY channel"
     ).fetchall()
-    names = ("channel", "key", "status", "attempts", "last_error", "created_at", "claimed_at", "sent_at", "slack_ts",
-             "uncertain")
+    names = (
+        "channel",
+        "key",
+        "status",
+        "attempts",
+        "last_error",
+        "created_at",
+        "claimed_at",
+        "sent_at",
+        "slack_ts",
+        "uncertain",
+    )
     return [{**dict(zip(names, r, strict=True)), "uncertain": bool(r[-1])} for r in rows]
 
 
@@ -30,18 +40,21 @@ def load_outbox_status(db: Database) -> dict[str, Any]:
     permanent failures with their errors."""
     counts = dict.fromkeys(("pending", "sending", "sent", "failed"), 0)
     counts.update(db.execute("SELECT status, COUNT(*) FROM deliveries GROUP BY status").fetchall())
-    oldest = db.execute(
-        "SELECT MIN(created_at) FROM deliveries WHERE status IN ('pending', 'sending')"
-    ).fetchone()[0]
+    oldest = db.execute("SELECT MIN(created_at) FROM deliveries WHERE status IN ('pending', 'sending')").fetchone()[0]
     failures = [
         {"key": k, "kind": kind, "channel": ch, "error": err, "created_at": at}
         for k, kind, ch, err, at in db.execute(
             "SELECT key, kind, channel, last_error, created_at FROM deliveries WHERE status = 'failed' "
-            "ORDER BY id DESC LIMIT ?", [RECENT_FAILURES],
+            "ORDER BY id DESC LIMIT ?",
+            [RECENT_FAILURES],
         )
     ]
-    return {"counts": counts, "backlog": counts["pending"] + counts["sending"], "oldest_waiting": oldest,
-            "recent_failures": failures}
+    return {
+        "counts": counts,
+        "backlog": counts["pending"] + counts["sending"],
+        "oldest_waiting": oldest,
+        "recent_failures": failures,
+    }
 
 
 def load_last_import(db: Database) -> dict[str, Any] | None:

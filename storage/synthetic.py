@@ -36,16 +36,94 @@ SEGMENTS = np.array(["SMB", "Mid-Market", "Enterprise"])
 _SEG_P = [0.62, 0.28, 0.10]
 _SEG_AOV = np.array([140.0, 620.0, 2400.0])
 
-_FIRST = ["Ana", "Ben", "Chloe", "Diego", "Emma", "Farid", "Grace", "Hiro", "Ines", "Jack",
-          "Kemal", "Lena", "Mateo", "Nora", "Omar", "Paula", "Quinn", "Rosa", "Sven", "Tara",
-          "Uma", "Victor", "Wen", "Ximena", "Yusuf", "Zoe"]
-_LAST = ["Adams", "Berg", "Costa", "Dubois", "Evans", "Fischer", "Garcia", "Hansen", "Ito",
-         "Jensen", "Kowalski", "Larsen", "Moreau", "Nakamura", "Olsen", "Patel", "Quinn",
-         "Rossi", "Silva", "Tanaka", "Urban", "Vargas", "Weber", "Xu", "Young", "Zimmer"]
-_CO_A = ["North", "Blue", "Bright", "Iron", "Silver", "Green", "Summit", "Harbor", "Cedar", "Atlas",
-         "Nova", "Pioneer", "Granite", "Lumen", "Vector", "Orchid"]
-_CO_B = ["Labs", "Foods", "Logistics", "Health", "Retail", "Studio", "Works", "Systems",
-         "Outfitters", "Partners", "Energy", "Media"]
+_FIRST = [
+    "Ana",
+    "Ben",
+    "Chloe",
+    "Diego",
+    "Emma",
+    "Farid",
+    "Grace",
+    "Hiro",
+    "Ines",
+    "Jack",
+    "Kemal",
+    "Lena",
+    "Mateo",
+    "Nora",
+    "Omar",
+    "Paula",
+    "Quinn",
+    "Rosa",
+    "Sven",
+    "Tara",
+    "Uma",
+    "Victor",
+    "Wen",
+    "Ximena",
+    "Yusuf",
+    "Zoe",
+]
+_LAST = [
+    "Adams",
+    "Berg",
+    "Costa",
+    "Dubois",
+    "Evans",
+    "Fischer",
+    "Garcia",
+    "Hansen",
+    "Ito",
+    "Jensen",
+    "Kowalski",
+    "Larsen",
+    "Moreau",
+    "Nakamura",
+    "Olsen",
+    "Patel",
+    "Quinn",
+    "Rossi",
+    "Silva",
+    "Tanaka",
+    "Urban",
+    "Vargas",
+    "Weber",
+    "Xu",
+    "Young",
+    "Zimmer",
+]
+_CO_A = [
+    "North",
+    "Blue",
+    "Bright",
+    "Iron",
+    "Silver",
+    "Green",
+    "Summit",
+    "Harbor",
+    "Cedar",
+    "Atlas",
+    "Nova",
+    "Pioneer",
+    "Granite",
+    "Lumen",
+    "Vector",
+    "Orchid",
+]
+_CO_B = [
+    "Labs",
+    "Foods",
+    "Logistics",
+    "Health",
+    "Retail",
+    "Studio",
+    "Works",
+    "Systems",
+    "Outfitters",
+    "Partners",
+    "Energy",
+    "Media",
+]
 
 
 def generate(n_customers: int, end: date, *, years: float = 2.0, seed: int = 7) -> dict[str, pd.DataFrame]:
@@ -63,8 +141,11 @@ def generate(n_customers: int, end: date, *, years: float = 2.0, seed: int = 7) 
 
     # First orders spread evenly over the years (no month without new
     # customers); each archetype late enough in the span to be what it is.
-    latest = np.select([arch_name == "new", arch_name == "churned", arch_name == "declining"],
-                       [span - 5, span - 210, span - 160], span - 5)
+    latest = np.select(
+        [arch_name == "new", arch_name == "churned", arch_name == "declining"],
+        [span - 5, span - 210, span - 160],
+        span - 5,
+    )
     earliest = np.where(arch_name == "new", span - 90, 0)
     start = earliest + np.floor(rng.random(n) * (latest - earliest)).astype(np.int64)
     stop = np.full(n, span - 1)
@@ -104,8 +185,10 @@ def generate(n_customers: int, end: date, *, years: float = 2.0, seed: int = 7) 
     cid = np.char.add("C", np.char.zfill(np.arange(1, n + 1).astype(str), width))
     fn = np.array(_FIRST)[rng.integers(0, len(_FIRST), size=n)]
     ln = np.array(_LAST)[rng.integers(0, len(_LAST), size=n)]
-    co = np.char.add(np.char.add(np.array(_CO_A)[rng.integers(0, len(_CO_A), size=n)], " "),
-                     np.array(_CO_B)[rng.integers(0, len(_CO_B), size=n)])
+    co = np.char.add(
+        np.char.add(np.array(_CO_A)[rng.integers(0, len(_CO_A), size=n)], " "),
+        np.array(_CO_B)[rng.integers(0, len(_CO_B), size=n)],
+    )
     name = np.char.add(np.char.add(fn, " "), ln)
     email = np.char.add(
         np.char.add(np.char.lower(np.char.add(np.char.add(fn, "."), ln)), np.arange(1, n + 1).astype(str)),
@@ -116,19 +199,28 @@ def generate(n_customers: int, end: date, *, years: float = 2.0, seed: int = 7) 
         (day0 + (stop + 30).astype("timedelta64[D]")).astype(str),
         "",
     )
-    customers = pd.DataFrame({
-        "id": cid, "name": name, "email": email, "company": co, "segment": SEGMENTS[seg],
-        "owner_rep_id": owner_id, "created_at": (day0 + start.astype("timedelta64[D]")).astype(str),
-        "churned_at": churned_at,
-    })
-    orders = pd.DataFrame({
-        "id": np.char.add("O", np.char.zfill(np.arange(1, cust.size + 1).astype(str), len(str(cust.size)))),
-        "customer_id": cid[cust],
-        "ordered_at": np.datetime_as_string(ordered_at, unit="s"),
-        "amount": amount,
-        "currency": "USD",
-        "status": status,
-    })
+    customers = pd.DataFrame(
+        {
+            "id": cid,
+            "name": name,
+            "email": email,
+            "company": co,
+            "segment": SEGMENTS[seg],
+            "owner_rep_id": owner_id,
+            "created_at": (day0 + start.astype("timedelta64[D]")).astype(str),
+            "churned_at": churned_at,
+        }
+    )
+    orders = pd.DataFrame(
+        {
+            "id": np.char.add("O", np.char.zfill(np.arange(1, cust.size + 1).astype(str), len(str(cust.size)))),
+            "customer_id": cid[cust],
+            "ordered_at": np.datetime_as_string(ordered_at, unit="s"),
+            "amount": amount,
+            "currency": "USD",
+            "status": status,
+        }
+    )
     orders["ordered_at"] = orders["ordered_at"] + "Z"
 
     # Feedback: happier customers answer higher; declining ones sour.
@@ -136,23 +228,33 @@ def generate(n_customers: int, end: date, *, years: float = 2.0, seed: int = 7) 
     who = rng.choice(n, size=fb_n, replace=False)
     kind = rng.choice(np.array(["nps", "csat", "ces"]), size=fb_n, p=[0.6, 0.25, 0.15])
     mood = np.select(
-        [arch_name[who] == "vip", arch_name[who] == "loyal", arch_name[who] == "declining", arch_name[who] == "churned"],
-        [0.92, 0.88, 0.5, 0.4], 0.8,
+        [
+            arch_name[who] == "vip",
+            arch_name[who] == "loyal",
+            arch_name[who] == "declining",
+            arch_name[who] == "churned",
+        ],
+        [0.92, 0.88, 0.5, 0.4],
+        0.8,
     )
     mood = np.clip(mood + rng.normal(0, 0.12, size=fb_n), 0, 1)
-    score = np.select([kind == "nps", kind == "csat"], [np.round(mood * 10), np.round(1 + mood * 4)], np.round(7 - mood * 6))
+    score = np.select(
+        [kind == "nps", kind == "csat"], [np.round(mood * 10), np.round(1 + mood * 4)], np.round(7 - mood * 6)
+    )
     # Answered at a random day of the customer's active months (and up to a
     # month after), never piled up on the last day.
     answered_by = np.minimum(stop[who] + 30, span - 1)
     fb_day = start[who] + np.floor(rng.random(fb_n) * (answered_by - start[who] + 1)).astype(np.int64)
-    feedback = pd.DataFrame({
-        "id": np.char.add("F", np.arange(1, fb_n + 1).astype(str)),
-        "customer_id": cid[who],
-        "kind": kind,
-        "score": score.astype(int),
-        "submitted_at": (day0 + fb_day.astype("timedelta64[D]")).astype(str),
-        "comment": "",
-    })
+    feedback = pd.DataFrame(
+        {
+            "id": np.char.add("F", np.arange(1, fb_n + 1).astype(str)),
+            "customer_id": cid[who],
+            "kind": kind,
+            "score": score.astype(int),
+            "submitted_at": (day0 + fb_day.astype("timedelta64[D]")).astype(str),
+            "comment": "",
+        }
+    )
     reps = pd.DataFrame(REPS, columns=["id", "name", "tz", "manager_id"])
     reps["email"] = [f"{r[1].split()[0].lower()}@demo-company.example" for r in REPS]
     reps["active"] = "true"

@@ -50,7 +50,6 @@ def cdnow_db(cdnow_path):
     db.conn.close()
 
 
-
 @pytest.fixture(autouse=True)
 def _close_kept_connections():
     """Code under test keeps one connection per thread and store

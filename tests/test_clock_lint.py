@@ -11,7 +11,7 @@ import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-READS = '''
+READS = """
 import time
 from datetime import UTC, date, datetime
 
@@ -20,27 +20,37 @@ import slack_sdk
 
 def stamp():
     return datetime.now(UTC), datetime.utcnow(), date.today(), time.time(), slack_sdk
-'''
-DURATIONS = '''
+"""
+DURATIONS = """
 import time
 
 
 def elapsed(started: float, since: float) -> tuple[float, float]:
     return time.perf_counter() - started, time.monotonic() - since
-'''
+"""
 
 
 def ruff(path: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "--config",
-                           str(ROOT / "pyproject.toml"), str(path)], capture_output=True, text=True, cwd=ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "--no-cache", "--config", str(ROOT / "pyproject.toml"), str(path)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
 
 
 def test_tid251_is_selected_and_only_bot_tests_and_benchmarks_are_exempt():
     lint = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["ruff"]["lint"]
     assert "TID" in lint["select"] and not {"TID", "TID251"} & set(lint.get("ignore", []))
     banned = lint["flake8-tidy-imports"]["banned-api"]
-    assert {"datetime.datetime.now", "datetime.date.today", "time.time", "slack_sdk", "slack_bolt",
-            "apscheduler"} <= set(banned)
+    assert {
+        "datetime.datetime.now",
+        "datetime.date.today",
+        "time.time",
+        "slack_sdk",
+        "slack_bolt",
+        "apscheduler",
+    } <= set(banned)
     exempt = {pattern for pattern, rules in lint.get("per-file-ignores", {}).items() if "TID251" in rules}
     assert exempt == {"bot/**", "tests/**", "bench/**"}, exempt
 

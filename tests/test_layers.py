@@ -77,7 +77,7 @@ def test_no_import_cycles():
         seen[node] = 1
         for dep in sorted(graph[node]):
             if seen.get(dep) == 1:
-                cycles.append(" → ".join([*stack[stack.index(dep):], dep]))
+                cycles.append(" → ".join([*stack[stack.index(dep) :], dep]))
             elif dep not in seen:
                 visit(dep, [*stack, dep])
         seen[node] = 2
@@ -100,7 +100,6 @@ def test_tests_share_helpers_not_each_other():
             if module and module.startswith("tests.") and not module.startswith("tests.support"):
                 problems.append(f"{path.relative_to(ROOT)}:{node.lineno} imports {node.module}")
     assert not problems, "\n".join(problems)
-
 
 
 RUNS_SQL = {"execute", "executemany", "executescript", "read_sql", "read_sql_query"}

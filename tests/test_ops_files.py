@@ -53,19 +53,27 @@ def report(*deps) -> str:
 
 OK = {"name": "waitress", "version": "3.0.2", "vulns": []}
 SKIPPED = {"name": "retention-bot", "skip_reason": "Dependency not found on PyPI and could not be audited"}
-VULNERABLE = {"name": "requests", "version": "2.0.0",
-              "vulns": [{"id": "PYSEC-2014-14", "fix_versions": ["2.3.0"], "aliases": [], "description": ""}]}
+VULNERABLE = {
+    "name": "requests",
+    "version": "2.0.0",
+    "vulns": [{"id": "PYSEC-2014-14", "fix_versions": ["2.3.0"], "aliases": [], "description": ""}],
+}
 
 
 def test_audit_fails_only_on_a_known_vulnerability(audit):
     code, lines = audit.verdict(report(OK, VULNERABLE, SKIPPED))
     assert code == 1 and "requests 2.0.0: PYSEC-2014-14 (fixed in: 2.3.0)" in "\n".join(lines)
     assert audit.verdict(report(OK, SKIPPED)) == (
-        0, ["pip-audit: no known vulnerabilities in 1 packages; 1 not found on the index (local or private packages)"])
+        0,
+        ["pip-audit: no known vulnerabilities in 1 packages; 1 not found on the index (local or private packages)"],
+    )
 
 
-@pytest.mark.parametrize("output", [None, "", "Traceback (most recent call last):", "{}", report(SKIPPED, SKIPPED)],
-                         ids=["no report", "empty", "crash", "no dependencies key", "index without data"])
+@pytest.mark.parametrize(
+    "output",
+    [None, "", "Traceback (most recent call last):", "{}", report(SKIPPED, SKIPPED)],
+    ids=["no report", "empty", "crash", "no dependencies key", "index without data"],
+)
 def test_audit_warns_and_passes_when_the_index_does_not_answer(audit, output):
     code, lines = audit.verdict(output)
     assert code == 0 and lines[0].startswith("warning:")

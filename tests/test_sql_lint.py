@@ -12,23 +12,27 @@ import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-BUILT = '''
+BUILT = """
 def find(db, name):
     return db.execute(f"SELECT * FROM customers WHERE name = '{name}'").fetchall()
 
 
 def find_too(db, name):
     return db.execute("SELECT * FROM customers WHERE name = '" + name + "'").fetchall()
-'''
-PARAMETRISED = '''
+"""
+PARAMETRISED = """
 def find(db, name):
     return db.execute("SELECT * FROM customers WHERE name = ?", [name]).fetchall()
-'''
+"""
 
 
 def ruff(path: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "--config",
-                           str(ROOT / "pyproject.toml"), str(path)], capture_output=True, text=True, cwd=ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "--no-cache", "--config", str(ROOT / "pyproject.toml"), str(path)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
 
 
 def test_s608_is_selected_and_only_tests_and_benchmarks_are_exempt():

@@ -53,8 +53,9 @@ def update_clicked(client: WebClient, body: dict, blocks: list[dict], logger: lo
     if not channel.startswith("D"):  # a channel message (the digest): masked like everything posted there
         new = mask_personal(new)
     try:
-        client.chat_update(channel=channel, ts=container.get("message_ts") or message.get("ts"),
-                           text=new["text"], blocks=new["blocks"])
+        client.chat_update(
+            channel=channel, ts=container.get("message_ts") or message.get("ts"), text=new["text"], blocks=new["blocks"]
+        )
     except SlackApiError as e:
         logger.warning("could not update the clicked message (%s)", e.response.get("error"))
         return False
@@ -80,8 +81,12 @@ def register(app: App, services: Services) -> None:
     def open_at_risk(body, client, respond) -> None:
         with services.db() as db:
             result = answer(services.context(db, client, (body.get("user") or {}).get("id")), "at-risk")
-        respond(text=result.message["text"], blocks=result.message["blocks"], response_type="ephemeral",
-                replace_original=False)
+        respond(
+            text=result.message["text"],
+            blocks=result.message["blocks"],
+            response_type="ephemeral",
+            replace_original=False,
+        )
 
     for action_id in (*FOLLOWUP_ACTIONS, ACTION_CLAIM):
         app.action(action_id)(ack=ack_click, lazy=[handle_click])

@@ -55,8 +55,9 @@ def reply(a: Answer) -> dict:
     }
 
 
-def upload_charts(client: WebClient, charts: list[Chart], *, channel_id: str, user_id: str,
-                  shared: bool, logger: logging.Logger) -> None:
+def upload_charts(
+    client: WebClient, charts: list[Chart], *, channel_id: str, user_id: str, shared: bool, logger: logging.Logger
+) -> None:
     """Each chart as a file: in the channel when the answer is shared, else in
     the user's DM. In the channel, the first "channel not reachable" switches
     the rest to the DM (a DM with another person, a private channel or one the
@@ -123,8 +124,14 @@ def register(app: App, services: Services) -> None:
         respond(**reply(result))
         if result.charts:
             try:
-                upload_charts(client, result.charts, channel_id=command["channel_id"],
-                              user_id=command["user_id"], shared=result.shared, logger=logger)
+                upload_charts(
+                    client,
+                    result.charts,
+                    channel_id=command["channel_id"],
+                    user_id=command["user_id"],
+                    shared=result.shared,
+                    logger=logger,
+                )
             except Exception as e:
                 respond(**report_error(e, f"chart upload for /retention {text}", logger))
 

@@ -20,8 +20,10 @@ from storage.replays import first_sighting, request_key
 
 log = logging.getLogger(__name__)
 
-ELSEWHERE = ("This retention-bot is installed for another workspace; it does not answer here. "
-             "Ask your Slack admin to install it in this one.")
+ELSEWHERE = (
+    "This retention-bot is installed for another workspace; it does not answer here. "
+    "Ask your Slack admin to install it in this one."
+)
 
 
 @dataclass(frozen=True)
@@ -35,8 +37,12 @@ class Installed:
 
     @classmethod
     def from_auth_test(cls, data: dict) -> "Installed":
-        return cls(data.get("team_id"), data.get("enterprise_id") or None, data.get("app_id") or None,
-                   bool(data.get("is_enterprise_install")))
+        return cls(
+            data.get("team_id"),
+            data.get("enterprise_id") or None,
+            data.get("app_id") or None,
+            bool(data.get("is_enterprise_install")),
+        )
 
     def refuses(self, team_id: str | None, enterprise_id: str | None, app_id: str | None) -> str | None:
         """Why a request from (team, enterprise, app) is not ours, or None."""
@@ -53,8 +59,15 @@ class Installed:
 # (a test tool, a replayed capture edited by hand) is a 400, never a 500
 # from deep inside Bolt's matching.
 SHAPES: dict[str, tuple[type, ...]] = {
-    "actions": (list,), "user": (dict, str), "team": (dict, type(None)), "view": (dict,), "event": (dict,),
-    "container": (dict,), "channel": (dict, str), "message": (dict,), "enterprise": (dict, type(None)),
+    "actions": (list,),
+    "user": (dict, str),
+    "team": (dict, type(None)),
+    "view": (dict,),
+    "event": (dict,),
+    "container": (dict,),
+    "channel": (dict, str),
+    "message": (dict,),
+    "enterprise": (dict, type(None)),
     "authorizations": (list,),
 }
 
@@ -97,8 +110,11 @@ def register(app: App, installed: Installed, db_path: str, clock: Callable[[], d
         if key is None or first_sighting(db_path, key, clock()):
             next()
             return None
-        log.info("ignored a request already handled (%s%s)", "event " + event_id if event_id else "same signature",
-                 f", retry {_header(req, 'x-slack-retry-num')}" if _header(req, "x-slack-retry-num") else "")
+        log.info(
+            "ignored a request already handled (%s%s)",
+            "event " + event_id if event_id else "same signature",
+            f", retry {_header(req, 'x-slack-retry-num')}" if _header(req, "x-slack-retry-num") else "",
+        )
         return BoltResponse(status=200, body="")
 
     app.use(only_our_workspace)

@@ -87,8 +87,9 @@ def test_predictions_match_lifetimes_for_the_same_data(summary, fit):
     rows = summary.set_index("ID").loc[[1, 2, 3, 11]]
     x, t_x, T = rows["frequency"], rows["recency"], rows["T"]
     np.testing.assert_allclose(p_alive(fit.params, x, t_x, T), [0.72660914, 0.21222739, 1.0, 0.4914267], atol=1e-6)
-    np.testing.assert_allclose(expected_purchases(fit.params, 39, x, t_x, T),
-                               [1.225910, 0.203251, 0.194781, 1.870992], atol=1e-5)
+    np.testing.assert_allclose(
+        expected_purchases(fit.params, 39, x, t_x, T), [1.225910, 0.203251, 0.194781, 1.870992], atol=1e-5
+    )
     total = expected_purchases(fit.params, 39, summary["frequency"], summary["recency"], summary["T"]).sum()
     assert total == pytest.approx(1653.4233, abs=1e-3)
 
@@ -105,8 +106,9 @@ def test_time_unit_only_rescales_alpha_and_shifts_the_log_likelihood(summary):
 def test_gamma_gamma_expected_value_matches_lifetimes():
     # lifetimes GammaGammaFitter.conditional_expected_average_profit, p=6.25 q=3.74 v=15.44.
     params = GammaGammaParams(6.25, 3.74, 15.44)
-    np.testing.assert_allclose(expected_value(params, [0, 1, 5], [0.0, 30.0, 20.0]),
-                               [35.218978, 31.590656, 21.226831], atol=1e-5)
+    np.testing.assert_allclose(
+        expected_value(params, [0, 1, 5], [0.0, 30.0, 20.0]), [35.218978, 31.590656, 21.226831], atol=1e-5
+    )
 
 
 def test_gamma_gamma_at_its_limit_counts_as_converged_and_predicts_own_average():
@@ -117,5 +119,6 @@ def test_gamma_gamma_at_its_limit_counts_as_converged_and_predicts_own_average()
     repeat = rfm[rfm["frequency"] > 0]
     fit = fit_gamma_gamma(repeat["frequency"], repeat["monetary"])
     assert fit.converged and fit.spend_constant and fit.params.p > 1e6 and fit.params.q > 1
-    np.testing.assert_allclose(expected_value(fit.params, repeat["frequency"], repeat["monetary"]),
-                               repeat["monetary"], rtol=1e-4)
+    np.testing.assert_allclose(
+        expected_value(fit.params, repeat["frequency"], repeat["monetary"]), repeat["monetary"], rtol=1e-4
+    )

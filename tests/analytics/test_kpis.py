@@ -44,8 +44,13 @@ def test_seed_example_ten_active_two_lost_none_new(tmp_path):
 # f: only a refund in the S window; g: active, but the contract ended in June.
 @pytest.fixture
 def small(tmp_path):
-    db = build_store(tmp_path / "small.db", orders=ORDERS, customers=CUSTOMERS, feedback=FEEDBACK,
-                     reps=[("U1", "Uma"), ("U2", "Ugo")])
+    db = build_store(
+        tmp_path / "small.db",
+        orders=ORDERS,
+        customers=CUSTOMERS,
+        feedback=FEEDBACK,
+        reps=[("U1", "Uma"), ("U2", "Ugo")],
+    )
     yield db
     db.conn.close()
 
@@ -98,16 +103,18 @@ def test_feedback_scores(small):
     assert f.nps == 40.0
     assert (f.csat_responses, f.csat) == (3, 2 / 3 * 100)
     assert (f.ces_responses, f.ces) == (2, 2.5)
-    enterprise = compute_feedback(load_feedback(small, "2026-04-01T00:00:00Z", "2026-07-01T00:00:00Z",
-                                                Filters(segment="Enterprise")))
+    enterprise = compute_feedback(
+        load_feedback(small, "2026-04-01T00:00:00Z", "2026-07-01T00:00:00Z", Filters(segment="Enterprise"))
+    )
     assert (enterprise.nps_responses, enterprise.nps) == (3, 100.0)
     none = compute_feedback(pd.DataFrame({"kind": [], "score": []}))
     assert (none.nps, none.csat, none.ces, none.nps_responses) == (None, None, None, 0)
 
 
 def test_first_order_among_simultaneous_ones_is_the_smaller():
-    orders = pd.DataFrame({"ts": [100, 100, 100, 200], "customer_id": ["x", "x", "y", "y"],
-                           "amount": [30.0, 10.0, 5.0, 7.0]})
+    orders = pd.DataFrame(
+        {"ts": [100, 100, 100, 200], "customer_id": ["x", "x", "y", "y"], "amount": [30.0, 10.0, 5.0, 7.0]}
+    )
     frame = build_order_frame(orders, pd.DataFrame({"rowid": [2, 1], "id": ["y", "x"]}))
     firsts = sorted(zip(frame.cust[frame.first].tolist(), frame.amount[frame.first].tolist(), strict=True))
     assert firsts == [(0, 10.0), (1, 5.0)]  # x has rowid 1: position 0
@@ -117,13 +124,19 @@ def test_first_order_among_simultaneous_ones_is_the_smaller():
 def test_cohorts_share_active_by_month(tmp_path):
     orders = [
         # January cohort: 4 customers; 2 order in Feb, 1 in Mar
-        ("1", "j1", "2026-01-05", 10, "paid"), ("2", "j2", "2026-01-06", 10, "paid"),
-        ("3", "j3", "2026-01-07", 10, "paid"), ("4", "j4", "2026-01-31T23:00:00Z", 10, "paid"),
-        ("5", "j1", "2026-02-02", 10, "paid"), ("6", "j1", "2026-02-20", 10, "paid"),
-        ("7", "j2", "2026-02-03", 10, "paid"), ("8", "j3", "2026-03-03", 10, "paid"),
+        ("1", "j1", "2026-01-05", 10, "paid"),
+        ("2", "j2", "2026-01-06", 10, "paid"),
+        ("3", "j3", "2026-01-07", 10, "paid"),
+        ("4", "j4", "2026-01-31T23:00:00Z", 10, "paid"),
+        ("5", "j1", "2026-02-02", 10, "paid"),
+        ("6", "j1", "2026-02-20", 10, "paid"),
+        ("7", "j2", "2026-02-03", 10, "paid"),
+        ("8", "j3", "2026-03-03", 10, "paid"),
         # February cohort: 1 customer, back in March; an older customer is in no cohort
-        ("9", "f1", "2026-02-10", 10, "paid"), ("10", "f1", "2026-03-10", 10, "paid"),
-        ("11", "old", "2025-06-01", 10, "paid"), ("12", "old", "2026-02-01", 10, "paid"),
+        ("9", "f1", "2026-02-10", 10, "paid"),
+        ("10", "f1", "2026-03-10", 10, "paid"),
+        ("11", "old", "2025-06-01", 10, "paid"),
+        ("12", "old", "2026-02-01", 10, "paid"),
         ("13", "j4", "2026-04-01", 10, "refunded"),
     ]
     db = build_store(tmp_path / "cohorts.db", orders=orders)

@@ -45,16 +45,18 @@ def _orders(rows):
 
 
 def test_definitions_on_a_small_case():
-    orders = _orders([
-        ("a", "2026-01-01T09:00:00Z", 10.0),
-        ("a", "2026-01-01T15:00:00Z", 5.0),   # same day: one purchase of 15
-        ("a", "2026-01-11T10:00:00Z", 20.0),
-        ("a", "2026-01-31T10:00:00Z", 40.0),
-        ("a", "2026-03-01T10:00:00Z", 99.0),  # after as_of: ignored
-        ("b", "2025-01-15T10:00:00Z", 7.0),
-        ("c", "2025-06-01T10:00:00Z", 8.0),
-        ("c", "2026-02-01T10:00:00Z", 12.0),
-    ])
+    orders = _orders(
+        [
+            ("a", "2026-01-01T09:00:00Z", 10.0),
+            ("a", "2026-01-01T15:00:00Z", 5.0),  # same day: one purchase of 15
+            ("a", "2026-01-11T10:00:00Z", 20.0),
+            ("a", "2026-01-31T10:00:00Z", 40.0),
+            ("a", "2026-03-01T10:00:00Z", 99.0),  # after as_of: ignored
+            ("b", "2025-01-15T10:00:00Z", 7.0),
+            ("c", "2025-06-01T10:00:00Z", 8.0),
+            ("c", "2026-02-01T10:00:00Z", 12.0),
+        ]
+    )
     rfm = compute_rfm(orders, date(2026, 2, 10))
     a, b, c = rfm.loc["a"], rfm.loc["b"], rfm.loc["c"]
     assert (a["orders"], a["purchase_days"], a["frequency"]) == (4, 3, 2)
@@ -82,7 +84,8 @@ def test_no_orders_gives_an_empty_summary():
 
 @pytest.mark.parametrize(("unit", "scale"), [("days", 1), ("weeks", 7)])
 def test_in_unit_scales_recency_and_t(unit, scale):
-    rfm = compute_rfm(_orders([("a", "2026-01-01T10:00:00Z", 1.0), ("a", "2026-01-15T10:00:00Z", 1.0)]),
-                      date(2026, 1, 29))
+    rfm = compute_rfm(
+        _orders([("a", "2026-01-01T10:00:00Z", 1.0), ("a", "2026-01-15T10:00:00Z", 1.0)]), date(2026, 1, 29)
+    )
     out = in_unit(rfm, unit)
     assert (out["frequency"].iloc[0], out["recency"].iloc[0], out["T"].iloc[0]) == (1, 14 / scale, 28 / scale)

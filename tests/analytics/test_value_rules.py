@@ -22,13 +22,22 @@ def _rfm(freq, recency, tenure, revenue_12m=None, gap=None, own=None, since=None
     freq = np.asarray(freq)
     recency = np.asarray(recency, dtype=float)
     tenure = np.asarray(tenure, dtype=float)
-    return pd.DataFrame({
-        "orders": freq + 1, "revenue": 100.0, "revenue_12m": revenue_12m if revenue_12m is not None else np.full(n, 100.0),
-        "purchase_days": freq + 1, "frequency": freq, "recency_days": recency, "tenure_days": tenure,
-        "monetary": np.where(freq > 0, 50.0, np.nan), "days_since_last": since if since is not None else tenure - recency,
-        "typical_gap_days": gap if gap is not None else np.full(n, 30.0),
-        "own_gap": own if own is not None else freq >= 2,
-    }, index=pd.Index([f"c{i}" for i in range(n)], name="customer_id"))
+    return pd.DataFrame(
+        {
+            "orders": freq + 1,
+            "revenue": 100.0,
+            "revenue_12m": revenue_12m if revenue_12m is not None else np.full(n, 100.0),
+            "purchase_days": freq + 1,
+            "frequency": freq,
+            "recency_days": recency,
+            "tenure_days": tenure,
+            "monetary": np.where(freq > 0, 50.0, np.nan),
+            "days_since_last": since if since is not None else tenure - recency,
+            "typical_gap_days": gap if gap is not None else np.full(n, 30.0),
+            "own_gap": own if own is not None else freq >= 2,
+        },
+        index=pd.Index([f"c{i}" for i in range(n)], name="customer_id"),
+    )
 
 
 def test_fewer_than_200_repeat_buyers_fall_back_to_rules_and_say_why():
@@ -75,29 +84,53 @@ def test_enough_repeat_buyers_fit_the_model_and_recover_its_parameters():
     assert abs(got.a / (got.a + got.b) - 0.9 / 3.9) < 0.05
     predicted = predict_value(rfm, model)
     assert predicted["p_alive"].between(0, 1).all()
-    np.testing.assert_allclose(predicted["predicted_clv_12m"],
-                               predicted["expected_orders_12m"] * predicted["expected_order_value"])
+    np.testing.assert_allclose(
+        predicted["predicted_clv_12m"], predicted["expected_orders_12m"] * predicted["expected_order_value"]
+    )
     assert model.to_dict("weeks")["bgnbd"]["alpha"] * 7 == pytest.approx(model.to_dict("days")["bgnbd"]["alpha"])
 
 
 def test_reason_reads_like_the_design_example():
-    text = explain(typical_gap=18.2, own_gap=True, days_since_last=52, p_alive=0.31, value=4200.0,
-                   value_pct=4.3, uses_model=True, money=money)
-    assert text == ("orders every ~18 days; last order 52 days ago (2.9×); P(alive) 31%; "
-                    "expected 12-month value $4,200; top 5%")
-    rules = explain(typical_gap=45.0, own_gap=False, days_since_last=1, p_alive=float("nan"), value=950.0,
-                    value_pct=0.2, uses_model=False, money=money)
-    assert rules == ("too few orders for a rhythm; customers here reorder every ~45 days; "
-                     "last order 1 day ago (0.0×); 12-month revenue $950; top 1%")
+    text = explain(
+        typical_gap=18.2,
+        own_gap=True,
+        days_since_last=52,
+        p_alive=0.31,
+        value=4200.0,
+        value_pct=4.3,
+        uses_model=True,
+        money=money,
+    )
+    assert text == (
+        "orders every ~18 days; last order 52 days ago (2.9×); P(alive) 31%; expected 12-month value $4,200; top 5%"
+    )
+    rules = explain(
+        typical_gap=45.0,
+        own_gap=False,
+        days_since_last=1,
+        p_alive=float("nan"),
+        value=950.0,
+        value_pct=0.2,
+        uses_model=False,
+        money=money,
+    )
+    assert rules == (
+        "too few orders for a rhythm; customers here reorder every ~45 days; "
+        "last order 1 day ago (0.0×); 12-month revenue $950; top 1%"
+    )
 
 
 def test_quiet_measures_silence_against_the_customers_own_rhythm():
     # c0 twice a year, 60 days since: fine. c1 weekly, 21 days since: quiet.
     # c2 weekly and 21 days but low value: not flagged. c3 on rhythm but P(alive) low: quiet.
-    rfm = _rfm([4, 20, 20, 10], [700, 140, 140, 300], [760, 161, 161, 310],
-               gap=np.array([175.0, 7.0, 7.0, 30.0]), since=np.array([60.0, 21.0, 21.0, 10.0]))
-    predicted = pd.DataFrame({"p_alive": [0.9, 0.8, 0.8, 0.2], "value": [900.0, 800.0, 1.0, 700.0]},
-                             index=rfm.index)
+    rfm = _rfm(
+        [4, 20, 20, 10],
+        [700, 140, 140, 300],
+        [760, 161, 161, 310],
+        gap=np.array([175.0, 7.0, 7.0, 30.0]),
+        since=np.array([60.0, 21.0, 21.0, 10.0]),
+    )
+    predicted = pd.DataFrame({"p_alive": [0.9, 0.8, 0.8, 0.2], "value": [900.0, 800.0, 1.0, 700.0]}, index=rfm.index)
     rules = QuietRules(high_value_pct=75, quiet_p_alive=0.5, quiet_gap_factor=2.0)
     flags = compute_quiet(rfm, predicted, rules, uses_model=True, money=money)
     assert flags["high_value"].tolist() == [True, True, False, True]

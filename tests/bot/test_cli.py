@@ -11,8 +11,9 @@ from tests.support.stores import CDNOW, DATA
 
 
 def _run(*args, input=None, cwd=None):
-    return subprocess.run([sys.executable, "-m", "bot.cli", *args], input=input, capture_output=True,
-                          text=True, cwd=cwd, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args], input=input, capture_output=True, text=True, cwd=cwd, timeout=120
+    )
 
 
 def test_demo_without_input_prints_summary_and_exits_0(tmp_path):
@@ -42,8 +43,13 @@ def test_import_then_ask_json(db_path):
     assert r.exit_code == 0, r.output
     data = json.loads(r.output)
     assert data == {
-        "customers": 2357, "active_customers": 299, "orders": 6919, "revenue": 244091.94,
-        "repeat_purchase_rate": data["repeat_purchase_rate"], "first_order": "1997-01-01", "last_order": "1998-06-30",
+        "customers": 2357,
+        "active_customers": 299,
+        "orders": 6919,
+        "revenue": 244091.94,
+        "repeat_purchase_rate": data["repeat_purchase_rate"],
+        "first_order": "1997-01-01",
+        "last_order": "1998-06-30",
     }
     assert abs(data["repeat_purchase_rate"] - 1152 / 2357 * 100) < 1e-9
     r = runner.invoke(main, ["--db", str(db_path), "import", "orders", str(CDNOW)])
@@ -56,7 +62,9 @@ def test_as_of_counts_only_orders_up_to_that_day(cdnow_path):
     expected_orders = sum(1 for line in CDNOW.read_text().splitlines() if line.split()[2] <= "19970630")
     assert data["orders"] == expected_orders == 4204
     assert data["last_order"] == "1997-06-30"
-    assert data["customers"] == len({line.split()[1] for line in CDNOW.read_text().splitlines() if line.split()[2] <= "19970630"})
+    assert data["customers"] == len(
+        {line.split()[1] for line in CDNOW.read_text().splitlines() if line.split()[2] <= "19970630"}
+    )
 
 
 def test_import_exit_codes(db_path, tmp_path):
@@ -76,8 +84,14 @@ def test_import_exit_codes(db_path, tmp_path):
 
 
 def test_console_reads_stdin_until_end(cdnow_path):
-    r = _run("--db", str(cdnow_path), "--as-of", "1998-06-30", "console",
-             input="# a comment\n/retention\nhelp\nnonsense-word\n")
+    r = _run(
+        "--db",
+        str(cdnow_path),
+        "--as-of",
+        "1998-06-30",
+        "console",
+        input="# a comment\n/retention\nhelp\nnonsense-word\n",
+    )
     assert r.returncode == 0, r.stderr
     assert r.stdout.count("Retention at a glance") == 1
     assert "What I can answer" in r.stdout

@@ -46,8 +46,12 @@ def posted_blocks(slack, key: str) -> dict:
 def import_order(db, tmp_path, customer_id: str, ordered_at: str, now) -> None:
     path = tmp_path / f"order-{customer_id}-{ordered_at[:10]}.csv"
     with open(path, "w", newline="") as f:
-        csv.writer(f).writerows([["id", "customer_id", "ordered_at", "amount", "status"],
-                                 [f"N-{customer_id}-{ordered_at[:10]}", customer_id, ordered_at, "250", "paid"]])
+        csv.writer(f).writerows(
+            [
+                ["id", "customer_id", "ordered_at", "amount", "status"],
+                [f"N-{customer_id}-{ordered_at[:10]}", customer_id, ordered_at, "250", "paid"],
+            ]
+        )
     report = import_file(db, "orders", path, now=now)
     assert report.won_back == 1
 
@@ -78,10 +82,14 @@ def test_only_what_happened_since_the_previous_digest_then_all_quiet(db_path, st
     assert "CRR" in quiet_day["text"] and any(b.get("block_id") == "digest:actions" for b in quiet_day["blocks"])
     # the night's score run flags a new, unowned customer
     store.execute("INSERT INTO customers (id, name, company) VALUES ('C99', 'New <!here> Co', 'Beta & Co')")
-    store.execute("INSERT INTO customer_scores (customer_id, as_of, predicted_clv_12m, quiet, reason) "
-                  "VALUES ('C99', '2026-11-24', 50000, 1, 'orders every ~9 days; last order 40 days ago')")
-    store.execute("INSERT INTO followups (customer_id, opened_at, value_at_open) VALUES ('C99', ?, 50000)",
-                  [format_utc(utc(2026, 11, 24, 10))])
+    store.execute(
+        "INSERT INTO customer_scores (customer_id, as_of, predicted_clv_12m, quiet, reason) "
+        "VALUES ('C99', '2026-11-24', 50000, 1, 'orders every ~9 days; last order 40 days ago')"
+    )
+    store.execute(
+        "INSERT INTO followups (customer_id, opened_at, value_at_open) VALUES ('C99', ?, 50000)",
+        [format_utc(utc(2026, 11, 24, 10))],
+    )
 
     second = posted_blocks(slack, digest(db_path, slack, DAY1 + timedelta(days=1)).key)
     assert "1 went quiet" in second["text"] and limit_problems(second) == []

@@ -116,15 +116,22 @@ def test_digest_now_while_another_process_sends_it_says_so_and_posts_nothing(sto
     assert slack.calls("chat.postMessage") == []
 
 
-@pytest.mark.parametrize("args", [["digest", "now"], ["remind", "now"], ["ask", "config timezone Asia/Tehran"],
-                                  ["ask", "digest now"], ["console"]], ids=lambda a: " ".join(a)[:14])
+@pytest.mark.parametrize(
+    "args",
+    [["digest", "now"], ["remind", "now"], ["ask", "config timezone Asia/Tehran"], ["ask", "digest now"], ["console"]],
+    ids=lambda a: " ".join(a)[:14],
+)
 def test_as_of_is_a_read_only_look_at_another_day(store, slack, args):
     before = deliveries(store)
     db = open_db(store)
     audits = db.execute("SELECT COUNT(*) FROM audit_log").fetchone()[0]
     db.conn.close()
-    r = CliRunner().invoke(main, ["--db", str(store), *AS_OF, *args], input="press snooze C01\n",
-                           env={"SLACK_BOT_TOKEN": slack.token, "SLACK_API_URL": slack.api_url})
+    r = CliRunner().invoke(
+        main,
+        ["--db", str(store), *AS_OF, *args],
+        input="press snooze C01\n",
+        env={"SLACK_BOT_TOKEN": slack.token, "SLACK_API_URL": slack.api_url},
+    )
     assert "--as-of looks at another day and changes nothing" in r.output, r.output
     assert r.exit_code in (0, 2)
     assert slack.calls("chat.postMessage") == [] and deliveries(store) == before
@@ -136,16 +143,20 @@ def test_as_of_is_a_read_only_look_at_another_day(store, slack, args):
         db.conn.close()
 
 
-@pytest.mark.parametrize("ask", [["ask", "--json", "digest preview #" + CHANNEL],
-                                 ["digest", "preview", "--json", "--channel", CHANNEL]], ids=["ask", "digest preview"])
+@pytest.mark.parametrize(
+    "ask",
+    [["ask", "--json", "digest preview #" + CHANNEL], ["digest", "preview", "--json", "--channel", CHANNEL]],
+    ids=["ask", "digest preview"],
+)
 @pytest.mark.parametrize("channel_zone", ["America/Los_Angeles", "Etc/GMT+12"])
 def test_as_of_previews_that_days_digest_whenever_it_runs(store, ask, channel_zone):
     """`--as-of D` shows the digest of D in the channel's zone, its "last 24
     hours" ending at noon of D: not today's, and not moving with the clock."""
     db = open_db(store)
     upsert_setting(db, "timezone", "Asia/Tehran", now=SET_AT)  # the workspace's zone: +03:30
-    upsert_setting(db, "digest_channels", f"{CHANNEL} 09:00 {channel_zone} mon-fri",
-                   now=SET_AT)  # noon in Tehran is D-1 at -12
+    upsert_setting(
+        db, "digest_channels", f"{CHANNEL} 09:00 {channel_zone} mon-fri", now=SET_AT
+    )  # noon in Tehran is D-1 at -12
     db.conn.close()
     r = run(["--db", str(store), *AS_OF, *ask])
     assert r.exit_code == 0, r.output

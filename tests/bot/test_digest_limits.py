@@ -25,30 +25,48 @@ def big_store(tmp_path_factory):
     ids = [f"C{i:05d}" for i in range(N)]
     owner = [REP if i % 2 else None for i in range(N)]
     at = format_utc
-    db.conn.executemany("INSERT INTO reps (id, name, tz, manager_id) VALUES (?, ?, 'UTC', ?)",
-                        [(REP, "Maria", MGR), (MGR, "Dana", None)])
-    db.conn.executemany("INSERT INTO customers (id, name, company, owner_rep_id, created_at) VALUES (?, ?, ?, ?, ?)",
-                        [(c, EVIL + c + " " + "é" * 200, "Acme & <Sons> " * 20, o, "2025-01-01")
-                         for c, o in zip(ids, owner, strict=True)])
+    db.conn.executemany(
+        "INSERT INTO reps (id, name, tz, manager_id) VALUES (?, ?, 'UTC', ?)",
+        [(REP, "Maria", MGR), (MGR, "Dana", None)],
+    )
+    db.conn.executemany(
+        "INSERT INTO customers (id, name, company, owner_rep_id, created_at) VALUES (?, ?, ?, ?, ?)",
+        [
+            (c, EVIL + c + " " + "é" * 200, "Acme & <Sons> " * 20, o, "2025-01-01")
+            for c, o in zip(ids, owner, strict=True)
+        ],
+    )
     # Last orders just over 90 days ago: active at the previous digest, churned since.
     last = at(NOW - timedelta(days=90, hours=1))
-    db.conn.executemany("INSERT INTO orders (id, customer_id, ordered_at, amount) VALUES (?, ?, ?, ?)",
-                        [(f"O{c}{k}", c, t, 500.0) for c in ids for k, t in enumerate(("2026-03-01T10:00:00Z", last))])
+    db.conn.executemany(
+        "INSERT INTO orders (id, customer_id, ordered_at, amount) VALUES (?, ?, ?, ?)",
+        [(f"O{c}{k}", c, t, 500.0) for c in ids for k, t in enumerate(("2026-03-01T10:00:00Z", last))],
+    )
     db.conn.executemany(
         "INSERT INTO customer_scores (customer_id, as_of, predicted_clv_12m, revenue_12m, quiet, reason) "
         "VALUES (?, '2026-11-23', ?, 1000, 1, ?)",
-        [(c, 100000.0 - i, "orders every ~20 days & <b>; " * 40) for i, c in enumerate(ids)])
+        [(c, 100000.0 - i, "orders every ~20 days & <b>; " * 40) for i, c in enumerate(ids)],
+    )
     db.conn.executemany(
         "INSERT INTO followups (customer_id, rep_id, state, opened_at, closed_at, value_at_open, note) "
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [(c, o, "won_back", "2026-10-01T00:00:00Z", at(NOW - timedelta(hours=3)), 1000.0, "ordered again <!here>")
-         for c, o in zip(ids, owner, strict=True)]
-        + [(c, o, "open", at(NOW - timedelta(hours=2)), None, 100000.0 - i, None)
-           for i, (c, o) in enumerate(zip(ids, owner, strict=True))])
-    db.conn.executemany("INSERT INTO feedback (id, customer_id, kind, score, submitted_at) VALUES (?, ?, 'nps', ?, ?)",
-                        [(f"F{i}", c, i % 11, at(NOW - timedelta(hours=1))) for i, c in enumerate(ids[:500])])
-    db.execute("INSERT INTO settings (key, value) VALUES ('digest_channels', ?)",
-               [json.dumps([{"channel": CHANNEL, "time": "09:00", "tz": "UTC", "weekdays": "mon-sun"}])])
+        [
+            (c, o, "won_back", "2026-10-01T00:00:00Z", at(NOW - timedelta(hours=3)), 1000.0, "ordered again <!here>")
+            for c, o in zip(ids, owner, strict=True)
+        ]
+        + [
+            (c, o, "open", at(NOW - timedelta(hours=2)), None, 100000.0 - i, None)
+            for i, (c, o) in enumerate(zip(ids, owner, strict=True))
+        ],
+    )
+    db.conn.executemany(
+        "INSERT INTO feedback (id, customer_id, kind, score, submitted_at) VALUES (?, ?, 'nps', ?, ?)",
+        [(f"F{i}", c, i % 11, at(NOW - timedelta(hours=1))) for i, c in enumerate(ids[:500])],
+    )
+    db.execute(
+        "INSERT INTO settings (key, value) VALUES ('digest_channels', ?)",
+        [json.dumps([{"channel": CHANNEL, "time": "09:00", "tz": "UTC", "weekdays": "mon-sun"}])],
+    )
     db.conn.commit()
     yield db
     db.conn.close()

@@ -37,8 +37,12 @@ class Sleeps(list):
 
 
 def client_for(slack: HistorySlack, sleeps: Sleeps | None = None) -> WebClient:
-    return build_outbox_client(slack.token, slack.api_url, sleep=sleeps if sleeps is not None else Sleeps(),
-                               interval=FixedValueRetryIntervalCalculator(0))
+    return build_outbox_client(
+        slack.token,
+        slack.api_url,
+        sleep=sleeps if sleeps is not None else Sleeps(),
+        interval=FixedValueRetryIntervalCalculator(0),
+    )
 
 
 def enqueue(db, key="digest:2026-03-09:C0SALES", channel="C0SALES", kind="digest", now=NOW):
@@ -52,7 +56,11 @@ def test_posts_with_the_key_in_metadata_and_records_the_ts(fresh_db, slack):
     call = slack.calls("chat.postMessage")[0]
     assert call.params["metadata"] == {"event_type": "retention_delivery", "event_payload": {"key": delivery_tag(key)}}
     assert "C0SALES" not in str(call.params["metadata"])  # no ids, names or values in metadata
-    assert (call.params["channel"], call.params["text"], call.params["blocks"]) == ("C0SALES", MSG["text"], MSG["blocks"])
+    assert (call.params["channel"], call.params["text"], call.params["blocks"]) == (
+        "C0SALES",
+        MSG["text"],
+        MSG["blocks"],
+    )
     assert (row.status, row.attempts, row.slack_ts) == ("sent", 1, slack.posted(key)[0]["ts"])
     assert deliver(fresh_db, client_for(slack), key, NOW + timedelta(hours=1)).status == "sent"
     assert len(slack.calls("chat.postMessage")) == 1
@@ -136,8 +144,9 @@ def test_no_answer_from_slack_is_checked_before_any_resend(fresh_db, slack):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         dead_port = s.getsockname()[1]  # closed when the block ends: nobody listens there
-    dead = build_outbox_client(slack.token, f"http://127.0.0.1:{dead_port}/api/",
-                               interval=FixedValueRetryIntervalCalculator(0))
+    dead = build_outbox_client(
+        slack.token, f"http://127.0.0.1:{dead_port}/api/", interval=FixedValueRetryIntervalCalculator(0)
+    )
     key = enqueue(fresh_db)
     row = deliver(fresh_db, dead, key, NOW)
     assert (row.status, row.uncertain, row.outcome) == ("pending", True, "uncertain")
@@ -166,8 +175,10 @@ def test_channel_not_found_fails_once_with_one_admin_notice(fresh_db, slack, cap
     with caplog.at_level(logging.ERROR, logger="bot.outbox"):
         row = deliver(fresh_db, client, key, NOW)
     assert (row.status, row.last_error) == ("failed", "channel_not_found")
-    assert any(key in r.getMessage() and "channel_not_found" in r.getMessage() and "not retrying" in r.getMessage()
-               for r in caplog.records)
+    assert any(
+        key in r.getMessage() and "channel_not_found" in r.getMessage() and "not retrying" in r.getMessage()
+        for r in caplog.records
+    )
     for minutes in (5, 10, 60, 24 * 60):
         assert flush_outbox(fresh_db, client, NOW + timedelta(minutes=minutes)) == {}
         deliver(fresh_db, client, key, NOW + timedelta(minutes=minutes))

@@ -15,8 +15,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_an_analytics_py_in_the_working_directory_stops_python_m_with_one_line(tmp_path):
     (tmp_path / "analytics.py").write_text("raise RuntimeError('foreign code ran')\n")
-    proc = subprocess.run([sys.executable, "-m", "bot.cli", "--help"], cwd=tmp_path, capture_output=True,
-                          text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "--help"], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
     assert proc.returncode == 1
     assert proc.stdout == "" and "foreign code ran" not in proc.stderr
     (line,) = proc.stderr.splitlines()
@@ -51,14 +52,17 @@ def test_a_package_installed_over_ours_is_named(tmp_path):
     assert record is not None and problem(tmp_path, origins, record) is None
     (tmp_path / "storage" / "__init__.py").write_text("from .s3 import Bucket\n")  # `pip install storage`
     found = problem(tmp_path, origins, record)
-    assert found == (f"retention-bot: {tmp_path / 'storage' / '__init__.py'} is not the file retention-bot "
-                     "installed (another package named `storage` was installed over it): run retention-bot "
-                     "in its own virtualenv (pipx install, or the Docker image)")
+    assert found == (
+        f"retention-bot: {tmp_path / 'storage' / '__init__.py'} is not the file retention-bot "
+        "installed (another package named `storage` was installed over it): run retention-bot "
+        "in its own virtualenv (pipx install, or the Docker image)"
+    )
 
 
 def test_a_package_found_elsewhere_or_nowhere_is_named(tmp_path):
     origins = _installed(tmp_path)
     elsewhere = dict(origins, commands="/usr/lib/python3/dist-packages/commands/__init__.py")
     assert "`commands` resolves to /usr/lib/python3/dist-packages/commands/__init__.py" in problem(
-        tmp_path, elsewhere, None)
+        tmp_path, elsewhere, None
+    )
     assert "`bot` resolves to nowhere" in problem(tmp_path, dict(origins, bot=None), None)

@@ -21,25 +21,48 @@ from tests.support.slack import tag_of
 
 NOW = utc(2026, 11, 23, 17)
 EMAIL_IDS = ("anna@bücher.de", "用户@例子.中国")
-PERSONAL = ("anna@bücher.de", "用户@例子.中国", "jürgen.müller@firma.de", "+49 30 1234567", "(212) 555-0100",
-            "müller", "1234567")
+PERSONAL = (
+    "anna@bücher.de",
+    "用户@例子.中国",
+    "jürgen.müller@firma.de",
+    "+49 30 1234567",
+    "(212) 555-0100",
+    "müller",
+    "1234567",
+)
 
 
-@pytest.mark.parametrize(("text", "masked"), [
-    ("anna@bücher.de", "a•••@bücher.de"),
-    ("jürgen.müller@firma.de", "j•••@firma.de"),
-    ("用户@例子.中国", "用•••@例子.中国"),
-    ("Ann <ann.lee+vip@acme.io>", "Ann <a•••@acme.io>"),
-    ("call +1 (555) 123-4567", "call +• (•••) •••-••67"),
-    ("+374 10 123456", "+••• •• ••••56"),
-    ("0912 345 6789", "•••• ••• ••89"),
-])
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("anna@bücher.de", "a•••@bücher.de"),
+        ("jürgen.müller@firma.de", "j•••@firma.de"),
+        ("用户@例子.中国", "用•••@例子.中国"),
+        ("Ann <ann.lee+vip@acme.io>", "Ann <a•••@acme.io>"),
+        ("call +1 (555) 123-4567", "call +• (•••) •••-••67"),
+        ("+374 10 123456", "+••• •• ••••56"),
+        ("0912 345 6789", "•••• ••• ••89"),
+    ],
+)
 def test_emails_in_any_script_and_phone_numbers_are_masked(text, masked):
     assert mask_text(text) == masked
 
 
-@pytest.mark.parametrize("text", ["$1,234,567.50", "2026-11-23", "2026-01-01..2026-03-31", "C0017", "U0DEMO001",
-                                  "12345678", "1700000000.000100", "99.7%", "9,835 customers", "E 35, N 2, S 40"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "$1,234,567.50",
+        "2026-11-23",
+        "2026-01-01..2026-03-31",
+        "C0017",
+        "U0DEMO001",
+        "12345678",
+        "1700000000.000100",
+        "99.7%",
+        "9,835 customers",
+        "E 35, N 2, S 40",
+    ],
+)
 def test_figures_dates_and_ids_are_left_alone(text):
     assert mask_text(text) == text
 
@@ -53,14 +76,25 @@ def store(db_path):
     db.execute("UPDATE customers SET name = 'jürgen.müller@firma.de', company = '+49 30 1234567' WHERE id = 'C01'")
     db.execute("UPDATE customers SET company = '(212) 555-0100' WHERE id = 'C02'")
     for i, cid in enumerate(EMAIL_IDS):
-        db.execute("INSERT INTO customers (id, created_at, first_order_at, last_order_at, order_count, revenue) "
-                   "VALUES (?, '2026-01-01', '2026-05-01T10:00:00Z', '2026-08-01T10:00:00Z', 2, 9000)", [cid])
-        db.execute("INSERT INTO orders (id, customer_id, ordered_at, amount) VALUES (?, ?, '2026-08-01T10:00:00Z', 9000)",
-                   [f"OE{i}", cid])
-        db.execute("INSERT INTO customer_scores (customer_id, as_of, predicted_clv_12m, revenue_12m, quiet, reason) "
-                   "VALUES (?, '2026-11-02', 20000, 9000, 1, 'last order 93 days ago')", [cid])
-        db.execute("INSERT INTO followups (customer_id, state, opened_at, value_at_open) "
-                   "VALUES (?, 'open', '2026-11-23T08:00:00Z', 20000)", [cid])
+        db.execute(
+            "INSERT INTO customers (id, created_at, first_order_at, last_order_at, order_count, revenue) "
+            "VALUES (?, '2026-01-01', '2026-05-01T10:00:00Z', '2026-08-01T10:00:00Z', 2, 9000)",
+            [cid],
+        )
+        db.execute(
+            "INSERT INTO orders (id, customer_id, ordered_at, amount) VALUES (?, ?, '2026-08-01T10:00:00Z', 9000)",
+            [f"OE{i}", cid],
+        )
+        db.execute(
+            "INSERT INTO customer_scores (customer_id, as_of, predicted_clv_12m, revenue_12m, quiet, reason) "
+            "VALUES (?, '2026-11-02', 20000, 9000, 1, 'last order 93 days ago')",
+            [cid],
+        )
+        db.execute(
+            "INSERT INTO followups (customer_id, state, opened_at, value_at_open) "
+            "VALUES (?, 'open', '2026-11-23T08:00:00Z', 20000)",
+            [cid],
+        )
     upsert_setting(db, "digest_channels", f"{CHANNEL} 09:00 UTC mon-sun", now=NOW)
     upsert_setting(db, "admins", MGR, now=NOW)
     yield db
@@ -82,8 +116,11 @@ def test_the_channel_digest_masks_everything_personal(store, db_path, slack):
     assert_clean({k: call.params[k] for k in ("text", "blocks")})
     assert "a•••@bücher.de" in json.dumps(call.params["blocks"], ensure_ascii=False)
     blocks = call.params["blocks"]
-    buttons = [b["accessory"]["value"] for b in (json.loads(blocks) if isinstance(blocks, str) else blocks)
-               if b.get("accessory")]
+    buttons = [
+        b["accessory"]["value"]
+        for b in (json.loads(blocks) if isinstance(blocks, str) else blocks)
+        if b.get("accessory")
+    ]
     assert buttons and all(v.startswith("f") and v[1:].isdigit() for v in buttons)  # follow-up numbers only
     metadata = call.params["metadata"]
     assert metadata["event_payload"] == {"key": tag_of(call.params)} and tag_of(call.params).startswith("d1:")
@@ -101,8 +138,11 @@ def test_a_shared_answer_masks_non_ascii_addresses(store):
 
 
 def test_escalations_and_notices_are_masked_reminders_are_the_reps_own(store, slack):
-    store.execute("UPDATE followups SET rep_id = ?, reminder_count = 3, reminded_at = '2026-11-10T09:00:00Z', "
-                  "opened_at = '2026-11-01T08:00:00Z'", [REP])
+    store.execute(
+        "UPDATE followups SET rep_id = ?, reminder_count = 3, reminded_at = '2026-11-10T09:00:00Z', "
+        "opened_at = '2026-11-01T08:00:00Z'",
+        [REP],
+    )
     store.execute("UPDATE customers SET owner_rep_id = ?", [REP])
     sent = escalate(store, outbox_client(slack), REP, NOW.date(), NOW + timedelta(days=3))
     assert sent is not None and sent.status == "sent"

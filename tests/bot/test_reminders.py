@@ -60,12 +60,19 @@ def test_top_ten_by_value_then_and_n_more_each_with_reason_and_four_buttons(stor
     assert "and 3 more" in body and "expected 12-month value $13,000" in body and "$13,000 at risk" in body
     first = next(b for b in message["blocks"] if b.get("block_id", "").startswith("fua:"))
     fid = first["block_id"].split(":")[1]
-    assert [e["action_id"] for e in first["elements"]] == [ACTION_CONTACTED, ACTION_SNOOZE, ACTION_REASSIGN,
-                                                           ACTION_DISMISS]
+    assert [e["action_id"] for e in first["elements"]] == [
+        ACTION_CONTACTED,
+        ACTION_SNOOZE,
+        ACTION_REASSIGN,
+        ACTION_DISMISS,
+    ]
     assert [e["type"] for e in first["elements"]] == ["button", "button", "users_select", "button"]
     assert [e.get("value") for e in first["elements"]] == [fid, fid, None, fid]
     assert [e["text"]["text"] for e in first["elements"] if e["type"] == "button"] == [
-        "Contacted", "Snooze 7 days", "Not at risk"]
+        "Contacted",
+        "Snooze 7 days",
+        "Not at risk",
+    ]
     assert (followup(store, "C01")["reminder_count"], followup(store, "C01")["reminded_at"]) == (1, format_utc(DAY0))
     assert followup(store, "C11")["reminder_count"] == 0  # in "and 3 more", not listed
     (entry,) = audit(store, "followup.reminded")
@@ -104,8 +111,10 @@ def test_snoozed_ones_come_back_after_seven_days(store):
 def test_not_at_risk_silences_for_dismiss_days_unless_the_value_changes_markedly(store):
     dismiss(store, followup(store, "C01")["id"], REP, DAY0, 90)
     # the next score run sees C01 quiet again and opens a new follow-up
-    store.execute("INSERT INTO followups (customer_id, rep_id, opened_at, value_at_open) "
-                  "VALUES ('C01', ?, ?, 13000)", [REP, format_utc(DAY0 + timedelta(days=1))])
+    store.execute(
+        "INSERT INTO followups (customer_id, rep_id, opened_at, value_at_open) VALUES ('C01', ?, ?, 13000)",
+        [REP, format_utc(DAY0 + timedelta(days=1))],
+    )
     later = DAY0 + timedelta(days=30)
     assert "C01" not in listed(reminder_payload(store, None, REP, later.date(), later))
     store.execute("UPDATE customer_scores SET predicted_clv_12m = 30000 WHERE customer_id = 'C01'")
@@ -134,7 +143,9 @@ def test_ignored_follow_ups_reach_the_manager_once(db_path, store, slack):
     assert limit_problems(first) == [] and "no action for 7+ days" in first["text"]
     assert listed(first) == [f"C{i:02d}" for i in range(3, 11)]  # not the contacted, not the snoozed
     assert listed(second) == ["C11", "C12"]
-    escalated = store.execute("SELECT customer_id, escalated_at FROM followups WHERE escalated_at IS NOT NULL").fetchall()
+    escalated = store.execute(
+        "SELECT customer_id, escalated_at FROM followups WHERE escalated_at IS NOT NULL"
+    ).fetchall()
     assert sorted(c for c, _ in escalated) == [f"C{i:02d}" for i in range(3, 13)]
     entries = audit(store, "followup.escalated")
     assert len(entries) == 10 and len({e["subject"] for e in entries}) == 10

@@ -35,8 +35,10 @@ CHANNEL = "C0SALES"
 
 def build_digest(db, channel, day):
     """A small real digest message for the local date."""
-    msg = message(f"Churn digest for {day:%A %d %B %Y}",
-                  [header(f"Churn digest · {day:%a %d %b %Y}"), section("All quiet since yesterday.")])
+    msg = message(
+        f"Churn digest for {day:%A %d %B %Y}",
+        [header(f"Churn digest · {day:%a %d %b %Y}"), section("All quiet since yesterday.")],
+    )
     assert not limit_problems(msg)
     return msg
 
@@ -47,10 +49,15 @@ def build_reminder(db, rep, day):
 
 @pytest.fixture
 def jobs(slack):
-    client = build_outbox_client(slack.token, slack.api_url, sleep=lambda s: None,
-                                 interval=FixedValueRetryIntervalCalculator(0))
-    return Jobs(client=client, build_digest=build_digest, build_reminder=build_reminder,
-                clock=lambda: pytest.fail("the simulation passes `now` explicitly"))
+    client = build_outbox_client(
+        slack.token, slack.api_url, sleep=lambda s: None, interval=FixedValueRetryIntervalCalculator(0)
+    )
+    return Jobs(
+        client=client,
+        build_digest=build_digest,
+        build_reminder=build_reminder,
+        clock=lambda: pytest.fail("the simulation passes `now` explicitly"),
+    )
 
 
 def store(db_path, digest: str, reps=()):
@@ -81,10 +88,12 @@ WINDOWS = [
 ]
 
 
-@pytest.mark.parametrize(("zone", "first", "switch", "utc_before", "utc_after"), WINDOWS,
-                         ids=[f"{w[0]}-{w[2]}" for w in WINDOWS])
-def test_one_digest_per_weekday_at_nine_local_across_dst_and_restarts(db_path, slack, jobs, zone, first, switch,
-                                                                      utc_before, utc_after):
+@pytest.mark.parametrize(
+    ("zone", "first", "switch", "utc_before", "utc_after"), WINDOWS, ids=[f"{w[0]}-{w[2]}" for w in WINDOWS]
+)
+def test_one_digest_per_weekday_at_nine_local_across_dst_and_restarts(
+    db_path, slack, jobs, zone, first, switch, utc_before, utc_after
+):
     tz = ZoneInfo(zone)
     store(db_path, f"{CHANNEL} 09:00 {zone} mon-fri")
     db = open_db(db_path)  # held open, so each job's close skips the last-connection checkpoint
@@ -119,8 +128,14 @@ def test_one_digest_per_weekday_at_nine_local_across_dst_and_restarts(db_path, s
         run_digest_job(str(db_path), CHANNEL, fire, tz=zone, client=jobs.client, build_payload=build_digest)
         fired.append(fire)
         if day in second_instance:
-            run_digest_job(str(db_path), CHANNEL, fire + timedelta(seconds=1), tz=zone, client=jobs.client,
-                           build_payload=build_digest)
+            run_digest_job(
+                str(db_path),
+                CHANNEL,
+                fire + timedelta(seconds=1),
+                tz=zone,
+                client=jobs.client,
+                build_payload=build_digest,
+            )
         prev, now = fire, fire
         if day in restart_after_run:
             trigger, caught = restart(fire + timedelta(minutes=10))
@@ -128,6 +143,7 @@ def test_one_digest_per_weekday_at_nine_local_across_dst_and_restarts(db_path, s
             prev, now = None, fire + timedelta(minutes=10)
 
     assert caught_up == [digest_key(d, CHANNEL) for d in sorted(down_at_nine)]
+
     def utc(fire):
         return fire.astimezone(UTC).hour, fire.astimezone(UTC).minute
 
@@ -147,16 +163,18 @@ def test_one_digest_per_weekday_at_nine_local_across_dst_and_restarts(db_path, s
 
 
 def test_jobs_have_fixed_ids_coalesce_one_instance_and_a_grace_time(db_path, jobs):
-    store(db_path, f"{CHANNEL} 09:00 America/Los_Angeles; C0EMEA 08:30 Europe/Berlin mon,wed,fri",
-          reps=[("U0MARIA", "Asia/Tokyo")])
+    store(
+        db_path,
+        f"{CHANNEL} 09:00 America/Los_Angeles; C0EMEA 08:30 Europe/Berlin mon,wed,fri",
+        reps=[("U0MARIA", "Asia/Tokyo")],
+    )
     scheduler = build_scheduler(str(db_path), Jobs(**{**jobs.__dict__, "score": lambda db, now: None}))
     scheduler.start(paused=True)
     try:
         found = {job.id: job for job in scheduler.get_jobs()}
         assert set(found) == {f"digest:{CHANNEL}", "digest:C0EMEA", "remind:U0MARIA", JOB_SCORE, JOB_FLUSH, JOB_SYNC}
         for job in found.values():
-            assert (job.coalesce, job.max_instances, job.misfire_grace_time) == (
-                True, 1, MISFIRE_GRACE.total_seconds())
+            assert (job.coalesce, job.max_instances, job.misfire_grace_time) == (True, 1, MISFIRE_GRACE.total_seconds())
         emea = found["digest:C0EMEA"].trigger
         assert str(emea.timezone) == "Europe/Berlin"
         assert "day_of_week='mon,wed,fri'" in str(emea) and "hour='8'" in str(emea) and "minute='30'" in str(emea)

@@ -36,12 +36,14 @@ def test_status_of_a_working_store(cdnow_path):
     run_score(Context(db, as_of=date(1997, 9, 30), now=NOW))
     upsert_meta(db, SCORE_MARK, "2026-11-23T02:00:00Z")
     upsert_setting(db, "digest_channels", "C0SALES 09:00; C0NEW 08:30", now=NOW)
-    for key, channel, outcome in (("digest:2026-11-22:C0SALES", "C0SALES", "sent"),
-                                  ("digest:2026-11-23:C0SALES", "C0SALES", "sent"),
-                                  ("digest:2026-11-23:C0GONE", "C0GONE", "failed"),
-                                  ("digest:2026-11-23:C0BUSY", "C0BUSY", "sending"),
-                                  ("digest:2026-11-23:C0UNSURE", "C0UNSURE", "uncertain"),
-                                  ("remind:2026-11-23:U0REP0001", "U0REP0001", "pending")):
+    for key, channel, outcome in (
+        ("digest:2026-11-22:C0SALES", "C0SALES", "sent"),
+        ("digest:2026-11-23:C0SALES", "C0SALES", "sent"),
+        ("digest:2026-11-23:C0GONE", "C0GONE", "failed"),
+        ("digest:2026-11-23:C0BUSY", "C0BUSY", "sending"),
+        ("digest:2026-11-23:C0UNSURE", "C0UNSURE", "uncertain"),
+        ("remind:2026-11-23:U0REP0001", "U0REP0001", "pending"),
+    ):
         enqueue_delivery(db, key, key.split(":")[0], channel, {"text": "x"}, NOW)
         claim = claim_delivery(db, key, NOW, timedelta(minutes=15)) if outcome != "pending" else None
         if outcome == "sent":
@@ -70,11 +72,15 @@ def test_status_of_a_working_store(cdnow_path):
     text = status(cdnow_path)
     assert "Digest C0SALES: digest:2026-11-23:C0SALES sent at" in text
     assert "Digest C0NEW: never posted" in text
-    assert "Digest C0GONE (no longer configured): digest:2026-11-23:C0GONE failed after 1 attempt(s) " \
-           "(channel_not_found)" in text
+    assert (
+        "Digest C0GONE (no longer configured): digest:2026-11-23:C0GONE failed after 1 attempt(s) "
+        "(channel_not_found)" in text
+    )
     assert "Digest C0BUSY (no longer configured): digest:2026-11-23:C0BUSY being sent (claimed at " in text
-    assert "digest:2026-11-23:C0UNSURE unconfirmed: Slack did not answer the post (http_502); the next attempt " \
-           "checks the channel before posting" in text
+    assert (
+        "digest:2026-11-23:C0UNSURE unconfirmed: Slack did not answer the post (http_502); the next attempt "
+        "checks the channel before posting" in text
+    )
     assert "Outbox: 3 waiting (2 pending, 1 sending)" in text and "failed digest:2026-11-23:C0GONE" in text
     assert "Last import: orders from CDNOW_sample.txt (cdnow)" in text
     assert "Last score: as of 1997-09-30, 2,357 customers" in text and "Model: bgnbd+gg" in text

@@ -21,8 +21,15 @@ from tests.support.stores import CDNOW, SET_AT
 
 DAY = date(2026, 11, 20)
 NO_STORE = [
-    ["ask", "crr"], ["console"], ["score"], ["status"], ["backup", "copy.db"], ["digest", "preview"],
-    ["remind", "preview"], ["model", "fit"], ["run"],
+    ["ask", "crr"],
+    ["console"],
+    ["score"],
+    ["status"],
+    ["backup", "copy.db"],
+    ["digest", "preview"],
+    ["remind", "preview"],
+    ["model", "fit"],
+    ["run"],
 ]
 
 
@@ -44,8 +51,7 @@ def test_a_missing_store_is_named_and_nothing_is_created(tmp_path, args):
     assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("args", [*NO_STORE, ["import", "orders", CDNOW], ["config"], ["demo"]],
-                         ids=lambda a: a[0])
+@pytest.mark.parametrize("args", [*NO_STORE, ["import", "orders", CDNOW], ["config"], ["demo"]], ids=lambda a: a[0])
 def test_a_folder_as_the_store_is_one_clear_line(tmp_path, args):
     r = cli("--db", tmp_path, *args, env={"SLACK_BOT_TOKEN": "xoxb-x", "SLACK_SIGNING_SECRET": "s"})
     assert r.exit_code == 1, r.output
@@ -68,7 +74,9 @@ def test_config_creates_the_store_so_settings_can_come_first(tmp_path):
     db = open_db(store, create=False)
     try:
         assert db.execute("SELECT value, updated_by FROM settings WHERE key = 'timezone'").fetchone() == (
-            '"Asia/Tehran"', "cli")
+            '"Asia/Tehran"',
+            "cli",
+        )
     finally:
         db.conn.close()
     assert "Asia/Tehran" in cli("--db", store, "config", "timezone").output
@@ -85,11 +93,15 @@ def _with(kind: str, path):
     elif kind == "audit":
         db.execute("INSERT INTO audit_log (at, action) VALUES ('2026-01-01T00:00:00Z', 'config.set')")
     elif kind == "deliveries":
-        db.execute("INSERT INTO deliveries (key, kind, channel, payload, created_at) "
-                   "VALUES ('digest:2026-01-01:C1', 'digest', 'C1', '{}', '2026-01-01T00:00:00Z')")
+        db.execute(
+            "INSERT INTO deliveries (key, kind, channel, payload, created_at) "
+            "VALUES ('digest:2026-01-01:C1', 'digest', 'C1', '{}', '2026-01-01T00:00:00Z')"
+        )
     elif kind == "imports":
-        db.execute("INSERT INTO imports (kind, file_name, sha256, format, added, updated, unchanged, rejected, "
-                   "imported_at) VALUES ('reps', 'r.csv', 'x', 'csv', 0, 0, 0, 0, '2026-01-01T00:00:00Z')")
+        db.execute(
+            "INSERT INTO imports (kind, file_name, sha256, format, added, updated, unchanged, rejected, "
+            "imported_at) VALUES ('reps', 'r.csv', 'x', 'csv', 0, 0, 0, 0, '2026-01-01T00:00:00Z')"
+        )
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     db.conn.close()
 

@@ -22,8 +22,12 @@ def scored(cdnow_db, tmp_path):
     """CDNOW scored at the end of calibration; the two most valuable quiet
     customers get names, segments and owners (one with a hostile name)."""
     run_score(Context(cdnow_db, as_of=AS_OF, now=NOW))
-    top = [r[0] for r in cdnow_db.execute(
-        "SELECT customer_id FROM customer_scores WHERE quiet = 1 ORDER BY predicted_clv_12m DESC LIMIT 2")]
+    top = [
+        r[0]
+        for r in cdnow_db.execute(
+            "SELECT customer_id FROM customer_scores WHERE quiet = 1 ORDER BY predicted_clv_12m DESC LIMIT 2"
+        )
+    ]
     path = tmp_path / "customers.csv"
     path.write_text(
         "id,name,email,company,segment,owner_rep_id\n"
@@ -101,9 +105,16 @@ def test_customer_shows_history_score_and_reason(scored):
 def test_customer_by_id_matches_the_orders(scored):
     db, _ = scored
     d = ask(db, "customer 11").data  # CDNOW customer 11: 6 orders to 1997-06-21
-    assert d["stats"] == {"orders": 6, "revenue": 166.19, "first_order": "1997-01-01", "last_order": "1997-06-21",
-                          "purchase_days": 6, "typical_gap_days": pytest.approx(34.2), "own_gap": True,
-                          "days_since_last": 101}
+    assert d["stats"] == {
+        "orders": 6,
+        "revenue": 166.19,
+        "first_order": "1997-01-01",
+        "last_order": "1997-06-21",
+        "purchase_days": 6,
+        "typical_gap_days": pytest.approx(34.2),
+        "own_gap": True,
+        "days_since_last": 101,
+    }
 
 
 def test_customer_with_several_matches_or_none(scored):

@@ -22,8 +22,12 @@ def test_show_all_and_one(fresh_db):
     assert a.data["settings"]["timezone"] == "UTC"
     assert not any(k.startswith("_") for k in a.data["settings"])
     one = _ask(fresh_db, "config activity-window")
-    assert one.data == {"key": "activity_window", "value": 90, "default": 90,
-                        "help": "Days without an order before a customer counts as inactive"}
+    assert one.data == {
+        "key": "activity_window",
+        "value": 90,
+        "default": 90,
+        "help": "Days without an order before a customer counts as inactive",
+    }
 
 
 def test_admin_sets_a_setting_with_an_audit_record(fresh_db):
@@ -32,9 +36,15 @@ def test_admin_sets_a_setting_with_an_audit_record(fresh_db):
     assert "`activity_window` is now *60* (was 90)" in a.message["blocks"][0]["text"]["text"]
     assert load_settings(fresh_db)["activity_window"] == 60
     at, actor, action, subject, detail = fresh_db.execute(
-        "SELECT at, actor, action, subject, detail FROM audit_log").fetchone()
+        "SELECT at, actor, action, subject, detail FROM audit_log"
+    ).fetchone()
     assert (at, actor, action, subject, json.loads(detail)) == (
-        "2026-11-22T09:30:00Z", "U0ADMIN1", "config.set", "activity_window", {"old": None, "new": 60})
+        "2026-11-22T09:30:00Z",
+        "U0ADMIN1",
+        "config.set",
+        "activity_window",
+        {"old": None, "new": 60},
+    )
     assert _ask(fresh_db, "config timezone Europe/Berlin").data["value"] == "Europe/Berlin"
 
 

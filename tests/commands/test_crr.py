@@ -17,8 +17,9 @@ QUARTERS = [f"{y}-Q{q}" for y in (1997, 1998) for q in (1, 2, 3, 4)]
 
 
 def test_cdnow_crr_1997_q3_json_through_the_cli(cdnow_path):
-    r = CliRunner().invoke(main, ["--db", str(cdnow_path), "--as-of", "1998-06-30", "ask",
-                                  "/retention crr 1997-Q3", "--json"])
+    r = CliRunner().invoke(
+        main, ["--db", str(cdnow_path), "--as-of", "1998-06-30", "ask", "/retention crr 1997-Q3", "--json"]
+    )
     assert r.exit_code == 0, r.output
     d = json.loads(r.output)
     assert d["period"] == {"start": "1997-07-01", "end": "1997-09-30", "label": "1997-Q3", "to_date": False}
@@ -37,8 +38,14 @@ def _pandas_quarter(df: pd.DataFrame, first: pd.Series, q: pd.Period, window: in
     s = set(df.loc[(df.day >= start - window * day) & (df.day <= start - day), "cid"])
     e = set(df.loc[(df.day >= end - (window - 1) * day) & (df.day <= end), "cid"])
     n = set(first[(first >= start) & (first <= end)].index)
-    out = {"S": len(s), "E": len(e), "N": len(n), "N_active": len(n & e), "retained": len(s & e),
-           "reactivated": len(e - s - n)}
+    out = {
+        "S": len(s),
+        "E": len(e),
+        "N": len(n),
+        "N_active": len(n & e),
+        "retained": len(s & e),
+        "reactivated": len(e - s - n),
+    }
     out["crr"] = (len(e) - len(n & e)) / len(s) * 100 if s else None
     out["churn_rate"] = (len(s) - len(s & e)) / len(s) * 100 if s else None
     in_q = df[(df.day >= start) & (df.day <= end)]
@@ -48,8 +55,9 @@ def _pandas_quarter(df: pd.DataFrame, first: pd.Series, q: pd.Period, window: in
 
 @pytest.mark.parametrize("as_of", ["1998-06-30", "1998-12-31"])
 def test_every_quarter_agrees_with_an_independent_pandas_computation(cdnow_db, as_of):
-    df = pd.read_csv(CDNOW, sep=r"\s+", header=None, names=["orig", "cid", "date", "cds", "amount"],
-                     dtype={"cid": str, "date": str})
+    df = pd.read_csv(
+        CDNOW, sep=r"\s+", header=None, names=["orig", "cid", "date", "cds", "amount"], dtype={"cid": str, "date": str}
+    )
     df["day"] = pd.to_datetime(df["date"], format="%Y%m%d")
     df = df[df.day <= as_of]
     first = df.groupby("cid").day.min()
@@ -64,7 +72,10 @@ def test_every_quarter_agrees_with_an_independent_pandas_computation(cdnow_db, a
         assert {k: got[k] for k in keys} == {k: expected[k] for k in keys}, label
         kpis = answer(Context(cdnow_db, as_of=date.fromisoformat(as_of)), f"kpis {label}").data
         assert (kpis["orders"], kpis["revenue"], kpis["customers"]) == (
-            expected["orders"], expected["revenue"], expected["customers"]), label
+            expected["orders"],
+            expected["revenue"],
+            expected["customers"],
+        ), label
         checked += 1
     assert checked == (6 if as_of == "1998-06-30" else 8)
 
@@ -76,7 +87,14 @@ def test_seed_example_through_the_command(tmp_path):
     a = answer(Context(db, as_of=date(2026, 6, 30)), "crr 2026-Q2")
     assert a.ok
     assert {k: a.data[k] for k in ("S", "E", "N", "retained", "reactivated", "crr", "churn_rate")} == {
-        "S": 10, "E": 8, "N": 0, "retained": 8, "reactivated": 0, "crr": 80.0, "churn_rate": 20.0}
+        "S": 10,
+        "E": 8,
+        "N": 0,
+        "retained": 8,
+        "reactivated": 0,
+        "crr": 80.0,
+        "churn_rate": 20.0,
+    }
     body = json.dumps(a.message, ensure_ascii=False)
     assert "CRR = (E − N)/S = (8 − 0)/10 = 80.0%" in body
     assert "*80.0%* customer retention rate" in body
@@ -90,24 +108,37 @@ def test_new_orders_after_an_import_are_seen_at_once(tmp_path):
     db = build_store(tmp_path / "s.db", orders=orders)
     ctx = lambda: Context(db, as_of=date(2026, 6, 30))  # noqa: E731
     assert answer(ctx(), "crr 2026-Q2").data["E"] == 0
-    import_rows(db, tmp_path, "orders", ["id", "customer_id", "ordered_at", "amount"],
-                [("n1", "c1", "2026-06-01", 5), ("n2", "c9", "2026-06-02", 5)])
+    import_rows(
+        db,
+        tmp_path,
+        "orders",
+        ["id", "customer_id", "ordered_at", "amount"],
+        [("n1", "c1", "2026-06-01", 5), ("n2", "c9", "2026-06-02", 5)],
+    )
     d = answer(ctx(), "crr 2026-Q2").data
     assert (d["S"], d["E"], d["N"], d["retained"]) == (4, 2, 1, 1)
-    import_rows(db, tmp_path, "orders", ["id", "customer_id", "ordered_at", "amount", "status"],
-                [("n1", "c1", "2026-06-01", 5, "refunded")])
+    import_rows(
+        db,
+        tmp_path,
+        "orders",
+        ["id", "customer_id", "ordered_at", "amount", "status"],
+        [("n1", "c1", "2026-06-01", 5, "refunded")],
+    )
     assert answer(ctx(), "crr 2026-Q2").data["E"] == 1
 
 
-@pytest.mark.parametrize(("text", "says"), [
-    ("crr lsat-quarter", "Did you mean `last-quarter`?"),
-    ("crr lastquarter", "Did you mean `last-quarter`?"),
-    ("crr 30days", "Did you mean `30d`?"),
-    ("crr 2030-Q1", "starts after 2026-06-30"),
-    ("churn 2026-Q7", "quarters are Q1 to Q4"),
-    ("kpis since", "needs one date"),
-    ("nps 2026-02-30..2026-03-01", "is not a date"),
-])
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("crr lsat-quarter", "Did you mean `last-quarter`?"),
+        ("crr lastquarter", "Did you mean `last-quarter`?"),
+        ("crr 30days", "Did you mean `30d`?"),
+        ("crr 2030-Q1", "starts after 2026-06-30"),
+        ("churn 2026-Q7", "quarters are Q1 to Q4"),
+        ("kpis since", "needs one date"),
+        ("nps 2026-02-30..2026-03-01", "is not a date"),
+    ],
+)
 def test_period_mistakes_get_a_helpful_answer(fresh_db, text, says):
     a = answer(Context(fresh_db, as_of=date(2026, 6, 30)), text)
     assert not a.ok
@@ -140,8 +171,9 @@ def test_crr_on_the_cdnow_master_is_never_negative_and_e_adds_up(cdnow_master, p
     assert d["crr"] >= 0 and d["crr"] == (d["E"] - d["N_active"]) / d["S"] * 100
     if d["N"]:  # the periods that went negative: new customers who lapsed again
         assert d["N_active"] < d["N"]
-        body = json.dumps(answer(Context(cdnow_master, as_of=date(1998, 6, 30)), f"crr {period}").message,
-                          ensure_ascii=False)
+        body = json.dumps(
+            answer(Context(cdnow_master, as_of=date(1998, 6, 30)), f"crr {period}").message, ensure_ascii=False
+        )
         assert f"{d['N'] - d['N_active']:,} of them lapsed again before its end" in body
         assert f"CRR = (E − N still active)/S = ({d['E']:,} − {d['N_active']:,})/{d['S']:,}" in body
 
@@ -159,8 +191,11 @@ def test_active_has_one_definition_a_contract_ending_at_the_cutoff_is_not_active
     from tests.support.stores import build_store
 
     orders = [("o1", "c1", "2026-06-20", 100, "paid"), ("o2", "c2", "2026-06-20", 100, "paid")]
-    db = build_store(tmp_path / "ends.db", orders=orders,
-                     customers=[("c1", "Ann", None, None, None, "2026-07-01"), ("c2", "Bo", None, None, None, None)])
+    db = build_store(
+        tmp_path / "ends.db",
+        orders=orders,
+        customers=[("c1", "Ann", None, None, None, "2026-07-01"), ("c2", "Bo", None, None, None, None)],
+    )
     as_of = date(2026, 6, 30)  # its cutoff is 2026-07-01T00:00:00Z, when c1's contract ends
     summary = answer(Context(db, as_of=as_of), "").data
     crr = answer(Context(db, as_of=as_of), "crr 2026-06").data

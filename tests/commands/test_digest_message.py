@@ -28,26 +28,64 @@ EVIL = "<!channel> *Acme* & Sons"
 def retention(crr=82.5, churn=17.5, S=40, E=35, N=2):
     period = {"start": "2026-11-01", "end": "2026-11-23", "label": "2026-11"}
     prev = {"start": "2026-10-01", "end": "2026-10-23", "label": "2026-10"}
-    return {"period": period, "S": S, "E": E, "N": N, "N_active": N, "retained": 33, "reactivated": 0, "crr": crr,
-            "churn_rate": churn, "activity_window": 90,
-            "previous": {"period": prev, "S": 38, "E": 36, "N": 1, "N_active": 1, "retained": 34, "reactivated": 0,
-                         "crr": 92.1, "churn_rate": 10.5}}
+    return {
+        "period": period,
+        "S": S,
+        "E": E,
+        "N": N,
+        "N_active": N,
+        "retained": 33,
+        "reactivated": 0,
+        "crr": crr,
+        "churn_rate": churn,
+        "activity_window": 90,
+        "previous": {
+            "period": prev,
+            "S": 38,
+            "E": 36,
+            "N": 1,
+            "N_active": 1,
+            "retained": 34,
+            "reactivated": 0,
+            "crr": 92.1,
+            "churn_rate": 10.5,
+        },
+    }
 
 
 def item(i: int, rep: str | None = REP, **kw) -> dict:
-    base = {"followup_id": i, "customer_id": f"C{i:02d}", "name": f"{EVIL} {i}", "company": "Beta <Co>",
-            "rep_id": rep, "state": "open", "opened_at": "2026-11-22T10:00:00Z", "snooze_until": None,
-            "reminder_count": 0, "escalated_at": None, "closed_at": None, "value": 1000.0 * (20 - i),
-            "value_at_open": 900.0, "reason": "orders every ~20 days; last order 60 days ago (3.0×)",
-            "last_order_at": "2026-09-20T10:00:00Z", "note": None}
+    base = {
+        "followup_id": i,
+        "customer_id": f"C{i:02d}",
+        "name": f"{EVIL} {i}",
+        "company": "Beta <Co>",
+        "rep_id": rep,
+        "state": "open",
+        "opened_at": "2026-11-22T10:00:00Z",
+        "snooze_until": None,
+        "reminder_count": 0,
+        "escalated_at": None,
+        "closed_at": None,
+        "value": 1000.0 * (20 - i),
+        "value_at_open": 900.0,
+        "reason": "orders every ~20 days; last order 60 days ago (3.0×)",
+        "last_order_at": "2026-09-20T10:00:00Z",
+        "note": None,
+    }
     return item_entry({**base, **kw}, UTC)
 
 
 def digest_data(**kw) -> dict:
     d = {
-        "channel": "C0SALES", "date": "2026-11-23", "since": "2026-11-22T17:00:00Z", "until": "2026-11-23T17:00:00Z",
-        "first": False, "retention": retention(), "churned": {"count": 0, "customers": []},
-        "went_quiet": {"count": 0, "customers": []}, "won_back": {"count": 0, "customers": []},
+        "channel": "C0SALES",
+        "date": "2026-11-23",
+        "since": "2026-11-22T17:00:00Z",
+        "until": "2026-11-23T17:00:00Z",
+        "first": False,
+        "retention": retention(),
+        "churned": {"count": 0, "customers": []},
+        "went_quiet": {"count": 0, "customers": []},
+        "won_back": {"count": 0, "customers": []},
         "overdue": {"count": 0, "new": 0, "by_rep": [], "after_days": 7},
         "nps": {"nps": 40.0, "responses": 10, "previous_nps": 30.0, "previous_responses": 8, "new_answers": 0},
         "all_quiet": True,
@@ -67,12 +105,27 @@ def test_all_quiet_is_short_and_still_says_how_retention_stands():
 def test_full_digest_escapes_credits_and_offers_claim_only_when_unowned():
     d = digest_data(
         all_quiet=False,
-        churned={"count": 12, "customers": [{"id": "C01", "name": EVIL, "company": None, "owner_rep_id": REP,
-                                             "revenue": 4200.0, "last_order": "2026-08-24"}]},
+        churned={
+            "count": 12,
+            "customers": [
+                {
+                    "id": "C01",
+                    "name": EVIL,
+                    "company": None,
+                    "owner_rep_id": REP,
+                    "revenue": 4200.0,
+                    "last_order": "2026-08-24",
+                }
+            ],
+        },
         went_quiet={"count": 14, "customers": [item(1), item(2, rep=None)]},
         won_back={"count": 1, "customers": [item(3, state="won_back", note="ordered again on 2026-11-23")]},
-        overdue={"count": 5, "new": 2, "by_rep": [{"rep_id": REP, "count": 3}, {"rep_id": None, "count": 2}],
-                 "after_days": 7},
+        overdue={
+            "count": 5,
+            "new": 2,
+            "by_rep": [{"rep_id": REP, "count": 3}, {"rep_id": None, "count": 2}],
+            "after_days": 7,
+        },
         nps={"nps": 40.0, "responses": 10, "previous_nps": 30.0, "previous_responses": 8, "new_answers": 3},
     )
     msg = build_digest_message(d, "USD")
@@ -86,13 +139,20 @@ def test_full_digest_escapes_credits_and_offers_claim_only_when_unowned():
     assert "NPS 40.0* this month  ▲ 10.0 vs last month (30.0) · 3 new answers" in body
     claims = [b for b in msg["blocks"] if b.get("accessory")]
     assert [(b["block_id"], b["accessory"]["action_id"], b["accessory"]["value"]) for b in claims] == [
-        ("cq:f2", ACTION_CLAIM, "f2")]  # the follow-up, never the customer id (it may be an email)
+        ("cq:f2", ACTION_CLAIM, "f2")
+    ]  # the follow-up, never the customer id (it may be an email)
     assert msg["text"].startswith("Churn digest · Mon 23 Nov 2026: CRR 82.5% (E 35, N 2, S 40)")
 
 
 def test_reminder_batches_ten_and_item_blocks_carry_the_follow_up_id():
-    d = {"rep_id": REP, "date": "2026-11-23", "total": 25, "shown": 10, "dismiss_days": 90,
-         "items": [item(i) for i in range(1, 11)]}
+    d = {
+        "rep_id": REP,
+        "date": "2026-11-23",
+        "total": 25,
+        "shown": 10,
+        "dismiss_days": 90,
+        "items": [item(i) for i in range(1, 11)],
+    }
     msg = build_reminder_message(d, "USD")
     assert limit_problems(msg) == [] and "25 valuable customers" in msg["text"]
     assert "…and 15 more" in json.dumps(msg, ensure_ascii=False)
@@ -102,8 +162,7 @@ def test_reminder_batches_ten_and_item_blocks_carry_the_follow_up_id():
 
 
 def test_rewriting_one_customer_keeps_the_rest_of_the_message():
-    d = {"rep_id": REP, "date": "2026-11-23", "total": 2, "shown": 2, "dismiss_days": 90,
-         "items": [item(1), item(2)]}
+    d = {"rep_id": REP, "date": "2026-11-23", "total": 2, "shown": 2, "dismiss_days": 90, "items": [item(1), item(2)]}
     msg = build_reminder_message(d, "USD")
     done = item(1, state="snoozed", snooze_until="2026-11-30T17:00:00Z")
     new = replace_blocks(msg, followup_blocks(done, "USD", state_outcome(done, REP)))
@@ -114,10 +173,15 @@ def test_rewriting_one_customer_keeps_the_rest_of_the_message():
 
 
 def test_sent_outcomes_read_well():
-    for status, words in [("sent", "Digest posted"), ("already sent", "already sent"),
-                          ("pending", "retried"), ("failed", "could not be posted")]:
-        msg = build_digest_sent_message({"status": status, "channel": "C0SALES", "key": "digest:x:C0SALES",
-                                         "error": "channel_not_found"})
+    for status, words in [
+        ("sent", "Digest posted"),
+        ("already sent", "already sent"),
+        ("pending", "retried"),
+        ("failed", "could not be posted"),
+    ]:
+        msg = build_digest_sent_message(
+            {"status": status, "channel": "C0SALES", "key": "digest:x:C0SALES", "error": "channel_not_found"}
+        )
         assert words in msg["text"] and limit_problems(msg) == []
 
 

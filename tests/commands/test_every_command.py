@@ -16,7 +16,8 @@ from storage import open_db
 DEMO_DAY = date(2026, 11, 22)
 MINE = {"crr", "churn", "kpis", "nps", "cohorts", "trend", "rep", "followups", "config"}
 SAMPLES = {
-    "summary": [""], "help": ["help"],
+    "summary": [""],
+    "help": ["help"],
     "crr": ["crr", "crr last-quarter", "crr 30d segment:Enterprise", "crr ytd rep:@maria share"],
     "churn": ["churn 2026-Q3", "churn since 2026-01-01"],
     "kpis": ["kpis", "kpis this-month", "kpis 12w segment:SMB"],
@@ -26,7 +27,9 @@ SAMPLES = {
     "rep": ["rep", "rep @maria", "rep <@U0DEMO002>"],
     "followups": ["followups all", "followups"],
     "config": ["config", "config activity-window"],
-    "top": ["top 5"], "at-risk": ["at-risk 5"], "customer": ["customer 1"],
+    "top": ["top 5"],
+    "at-risk": ["at-risk 5"],
+    "customer": ["customer 1"],
 }
 TEXTS = [t for name in sorted(COMMANDS) for t in SAMPLES.get(name, [name])]
 
@@ -73,8 +76,9 @@ def _check(a, text: str) -> None:
             assert chart.png.startswith(b"\x89PNG") and chart.filename.endswith(".png")
         if COMMANDS[name].slow and a.ok:
             cohorts = a.data.get("cohorts")
-            assert bool(a.charts) == ("no orders" not in a.message["text"]
-                                      and (cohorts is None or any(c["size"] for c in cohorts)))
+            assert bool(a.charts) == (
+                "no orders" not in a.message["text"] and (cohorts is None or any(c["size"] for c in cohorts))
+            )
 
 
 @pytest.mark.parametrize("text", TEXTS)

@@ -17,9 +17,11 @@ def store(tmp_path):
     db = build_store(
         tmp_path / "f.db",
         reps=[("U0MARIA1", "Maria"), ("U0SAM001", "Sam")],
-        customers=[("c1", "Acme <!channel>", "Acme", "SMB", "U0MARIA1", ""),
-                   ("c2", "Beta", "", "SMB", "U0SAM001", ""),
-                   ("c3", "Gamma", "", "Enterprise", "U0MARIA1", "")],
+        customers=[
+            ("c1", "Acme <!channel>", "Acme", "SMB", "U0MARIA1", ""),
+            ("c2", "Beta", "", "SMB", "U0SAM001", ""),
+            ("c3", "Gamma", "", "Enterprise", "U0MARIA1", ""),
+        ],
         orders=[("o1", "c1", "2026-01-01", 10, "paid")],
     )
     rows = [
@@ -30,7 +32,9 @@ def store(tmp_path):
     ]
     db.conn.executemany(
         "INSERT INTO followups (customer_id, rep_id, state, opened_at, snooze_until, reminder_count, closed_at, "
-        "value_at_open) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        "value_at_open) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
     db.conn.commit()
     yield db
     db.conn.close()

@@ -21,8 +21,13 @@ NAMES = {"b": "Bob <!here> & Sons *VIP*", "g": "Gus_`Ltd`"}
 @pytest.fixture
 def small(tmp_path):
     customers = [(c, NAMES.get(c, name), *rest) for c, name, *rest in CUSTOMERS]
-    db = build_store(tmp_path / "small.db", orders=ORDERS, customers=customers, feedback=FEEDBACK,
-                     reps=[("U1", "Uma"), ("U2", "Ugo")])
+    db = build_store(
+        tmp_path / "small.db",
+        orders=ORDERS,
+        customers=customers,
+        feedback=FEEDBACK,
+        reps=[("U1", "Uma"), ("U2", "Ugo")],
+    )
     yield db
     db.conn.close()
 

@@ -25,10 +25,12 @@ def local(zone: str, day: date, hh: int, mm: int) -> str:
 def store(request, fresh_db, tmp_path):
     zone = request.param
     upsert_setting(fresh_db, "timezone", zone, now=SET_AT)
-    rows = ["id,customer_id,ordered_at,amount,customer_name",
-            f"o1,late,{local(zone, date(2026, 1, 4), 0, 1)},50,Late Lou",
-            f"o2,late,{local(zone, DAY, 23, 59)},70,Late Lou",
-            f"o3,early,{local(zone, date(2026, 2, 1), 0, 0)},40,Early Eve"]
+    rows = [
+        "id,customer_id,ordered_at,amount,customer_name",
+        f"o1,late,{local(zone, date(2026, 1, 4), 0, 1)},50,Late Lou",
+        f"o2,late,{local(zone, DAY, 23, 59)},70,Late Lou",
+        f"o3,early,{local(zone, date(2026, 2, 1), 0, 0)},40,Early Eve",
+    ]
     path = tmp_path / "orders.csv"
     path.write_text("\n".join(rows) + "\n")
     import_file(fresh_db, "orders", path, tz=ZoneInfo(zone), now=IMPORTED_AT)
@@ -51,14 +53,18 @@ def test_top_customer_and_summary_show_local_days(store):
 
 def test_a_follow_up_and_its_won_back_note_are_dated_locally(store, tmp_path):
     db, zone = store
-    db.execute("INSERT INTO followups (customer_id, opened_at, value_at_open) VALUES ('early', ?, 100)",
-               [datetime(2026, 2, 20, tzinfo=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")])
+    db.execute(
+        "INSERT INTO followups (customer_id, opened_at, value_at_open) VALUES ('early', ?, 100)",
+        [datetime(2026, 2, 20, tzinfo=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")],
+    )
     path = tmp_path / "again.csv"
     path.write_text(f"id,customer_id,ordered_at,amount\no4,early,{local(zone, DAY, 23, 59)},60\n")
     report = import_file(db, "orders", path, tz=ZoneInfo(zone), now=datetime(2026, 3, 9, 12, tzinfo=UTC))
     assert report.won_back == 1
-    assert db.execute("SELECT note FROM followups WHERE customer_id = 'early'").fetchone()[0] == \
-        "ordered again on 2026-03-08"
+    assert (
+        db.execute("SELECT note FROM followups WHERE customer_id = 'early'").fetchone()[0]
+        == "ordered again on 2026-03-08"
+    )
 
 
 def test_the_score_counts_purchase_days_locally(store):
@@ -72,9 +78,11 @@ def test_the_score_counts_purchase_days_locally(store):
 def test_period_boundaries_are_the_workspaces_midnights(store, tmp_path):
     db, zone = store
     path = tmp_path / "edge.csv"
-    path.write_text("id,customer_id,ordered_at,amount\n"
-                    f"q1,edge,{local(zone, date(2026, 3, 31), 23, 59)},11\n"
-                    f"q2,edge,{local(zone, date(2026, 4, 1), 0, 1)},13\n")
+    path.write_text(
+        "id,customer_id,ordered_at,amount\n"
+        f"q1,edge,{local(zone, date(2026, 3, 31), 23, 59)},11\n"
+        f"q2,edge,{local(zone, date(2026, 4, 1), 0, 1)},13\n"
+    )
     import_file(db, "orders", path, tz=ZoneInfo(zone), now=IMPORTED_AT)
     ctx = lambda: Context(db, as_of=date(2026, 6, 30))  # noqa: E731
     q1, q2 = answer(ctx(), "kpis 2026-Q1").data, answer(ctx(), "kpis 2026-Q2").data

@@ -17,8 +17,9 @@ MONTH_DAY = [2, 6, 7, 23]
 def demo(tmp_path_factory):
     from bot.demo import ensure_demo_store
 
-    db, _ = ensure_demo_store(str(tmp_path_factory.mktemp("partial") / "demo.db"), customers=600,
-                              today=date(2026, 11, 23))
+    db, _ = ensure_demo_store(
+        str(tmp_path_factory.mktemp("partial") / "demo.db"), customers=600, today=date(2026, 11, 23)
+    )
     yield db
     db.conn.close()
 
@@ -34,10 +35,16 @@ def test_the_digest_never_headlines_fewer_than_seven_days(demo, day):
         assert (r["period"]["label"], r["previous"]["period"]["label"]) == ("2026-10", "2026-09")
     else:
         assert r["basis"] == "month_to_date"
-        assert r["period"] == {"start": "2026-11-01", "end": as_of.isoformat(), "to_date": True,
-                               "label": f"2026-11 to date ({as_of.isoformat()})"}
+        assert r["period"] == {
+            "start": "2026-11-01",
+            "end": as_of.isoformat(),
+            "to_date": True,
+            "label": f"2026-11 to date ({as_of.isoformat()})",
+        }
         assert (r["previous"]["period"]["start"], r["previous"]["period"]["end"]) == (
-            "2026-10-01", f"2026-10-{day:02d}")  # the same days of last month
+            "2026-10-01",
+            f"2026-10-{day:02d}",
+        )  # the same days of last month
     from commands.digest import build_digest_message
 
     text = json.dumps(build_digest_message(d, "USD"), ensure_ascii=False)

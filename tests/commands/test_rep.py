@@ -11,12 +11,19 @@ from tests.support.stores import CUSTOMERS, FEEDBACK, ORDERS, build_store
 
 @pytest.fixture
 def small(tmp_path):
-    db = build_store(tmp_path / "small.db", orders=ORDERS, customers=CUSTOMERS, feedback=FEEDBACK,
-                     reps=[("U0UMA001", "Uma Reyes"), ("U0UGO001", "Ugo")])
+    db = build_store(
+        tmp_path / "small.db",
+        orders=ORDERS,
+        customers=CUSTOMERS,
+        feedback=FEEDBACK,
+        reps=[("U0UMA001", "Uma Reyes"), ("U0UGO001", "Ugo")],
+    )
     db.execute("UPDATE customers SET owner_rep_id = 'U0UMA001' WHERE owner_rep_id = 'U1'")
     db.execute("UPDATE customers SET owner_rep_id = 'U0UGO001' WHERE owner_rep_id = 'U2'")
-    db.execute("INSERT INTO followups (customer_id, rep_id, state, opened_at, value_at_open) "
-               "VALUES ('e', 'U0UMA001', 'open', '2026-09-01T00:00:00Z', 570)")
+    db.execute(
+        "INSERT INTO followups (customer_id, rep_id, state, opened_at, value_at_open) "
+        "VALUES ('e', 'U0UMA001', 'open', '2026-09-01T00:00:00Z', 570)"
+    )
     db.conn.commit()
     yield db
     db.conn.close()
@@ -29,8 +36,10 @@ def _ask(db, text, user_id=None):
     return a
 
 
-@pytest.mark.parametrize(("text", "user"), [("rep @uma", None), ("rep <@U0UMA001>", None), ("rep uma", None),
-                                        ("rep rep:@uma", None), ("rep", "U0UMA001")])
+@pytest.mark.parametrize(
+    ("text", "user"),
+    [("rep @uma", None), ("rep <@U0UMA001>", None), ("rep uma", None), ("rep rep:@uma", None), ("rep", "U0UMA001")],
+)
 def test_one_book(small, text, user):
     d = _ask(small, text, user).data
     assert d["rep"] == {"id": "U0UMA001", "name": "Uma Reyes"}
@@ -71,9 +80,20 @@ def test_a_request_reads_the_reps_once_however_many_words_it_tries(small):
     assert sum("FROM reps ORDER BY name" in s for s in statements) == 1
 
 
-@pytest.mark.parametrize(("word", "expected"), [("<@U0UGO001>", "U0UGO001"), ("<@U0UGO001|ugo>", "U0UGO001"),
-                                            ("@Uma Reyes", "U0UMA001"), ("uma", "U0UMA001"), ("UGO", "U0UGO001"),
-                                            ("U0SOMEONE", "U0SOMEONE"), ("UMA2", None), ("@", None), ("", None)])
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [
+        ("<@U0UGO001>", "U0UGO001"),
+        ("<@U0UGO001|ugo>", "U0UGO001"),
+        ("@Uma Reyes", "U0UMA001"),
+        ("uma", "U0UMA001"),
+        ("UGO", "U0UGO001"),
+        ("U0SOMEONE", "U0SOMEONE"),
+        ("UMA2", None),
+        ("@", None),
+        ("", None),
+    ],
+)
 def test_which_rep_a_word_names(small, word, expected):
     from commands.rep_names import rep_named, rep_resolver
 

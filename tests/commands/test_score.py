@@ -32,8 +32,9 @@ def cli(*args):
 @pytest.mark.parametrize("as_of_place", ["global", "command"])
 def test_model_fit_from_raw_cdnow_gives_the_published_parameters(cdnow_path, as_of_place):
     args = ["model", "fit", "--unit", "weeks", "--json"]
-    args = (["--as-of", "1997-09-30", *args] if as_of_place == "global"
-            else [*args[:2], "--as-of", "1997-09-30", *args[2:]])
+    args = (
+        ["--as-of", "1997-09-30", *args] if as_of_place == "global" else [*args[:2], "--as-of", "1997-09-30", *args[2:]]
+    )
     fit = json.loads(cli("--db", cdnow_path, *args))
     bg, gg = fit["bgnbd"], fit["gamma_gamma"]
     assert fit["model"] == "bgnbd+gg" and fit["time_unit"] == "weeks"
@@ -41,7 +42,9 @@ def test_model_fit_from_raw_cdnow_gives_the_published_parameters(cdnow_path, as_
     assert [round(bg[k], 3) for k in ("r", "alpha", "a", "b")] == [0.243, 4.414, 0.793, 2.426]
     assert round(bg["log_likelihood"], 1) == -9582.4
     assert (round(gg["p"], 2), round(gg["q"], 2), round(gg["gamma"], 2)) == (6.25, 3.74, 15.44)
-    assert all(isinstance(v, float) for v in (*bg.values(), gg["p"], gg["q"], gg["gamma"]) if not isinstance(v, bool | int))
+    assert all(
+        isinstance(v, float) for v in (*bg.values(), gg["p"], gg["q"], gg["gamma"]) if not isinstance(v, bool | int)
+    )
     days = json.loads(cli("--db", cdnow_path, "model", "fit", "--as-of", "1997-09-30", "--json"))
     assert days["time_unit"] == "days" and days["bgnbd"]["alpha"] == pytest.approx(7 * bg["alpha"])
 
@@ -104,8 +107,7 @@ def test_a_new_order_imported_for_a_quiet_customer_wins_them_back(cdnow_db, tmp_
     new.write_text(f"id,customer_id,ordered_at,amount\nnew-1,{cid},1997-10-15,42.50\n")
     report = import_file(cdnow_db, "orders", new, now=NOW)
     assert report.won_back == 1
-    state, note = cdnow_db.execute(
-        "SELECT state, note FROM followups WHERE customer_id = ?", [cid]).fetchone()
+    state, note = cdnow_db.execute("SELECT state, note FROM followups WHERE customer_id = ?", [cid]).fetchone()
     assert (state, note) == ("won_back", "ordered again on 1997-10-15")
     again = run_score(Context(cdnow_db, as_of=date(1997, 10, 31), now=NOW))
     assert cdnow_db.execute("SELECT COUNT(*) FROM followups WHERE customer_id = ?", [cid]).fetchone()[0] == 1
@@ -115,9 +117,13 @@ def test_a_new_order_imported_for_a_quiet_customer_wins_them_back(cdnow_db, tmp_
 
 def test_the_next_score_marks_won_back_those_who_ordered_since(cdnow_db):
     run_score(Context(cdnow_db, as_of=CALIBRATION_END, now=NOW))
-    ordered_since = {r[0] for r in cdnow_db.execute(
-        "SELECT DISTINCT f.customer_id FROM followups f JOIN orders o ON o.customer_id = f.customer_id "
-        "WHERE o.ordered_at >= '1997-10-01' AND o.ordered_at < '1998-01-01'")}
+    ordered_since = {
+        r[0]
+        for r in cdnow_db.execute(
+            "SELECT DISTINCT f.customer_id FROM followups f JOIN orders o ON o.customer_id = f.customer_id "
+            "WHERE o.ordered_at >= '1997-10-01' AND o.ordered_at < '1998-01-01'"
+        )
+    }
     assert ordered_since
     run = run_score(Context(cdnow_db, as_of=date(1997, 12, 31), now=NOW))
     won = {r[0] for r in cdnow_db.execute("SELECT customer_id FROM followups WHERE state = 'won_back'")}
@@ -185,8 +191,12 @@ def test_not_at_risk_keeps_a_customer_out_of_at_risk_and_new_follow_ups(cdnow_db
     run_score(Context(cdnow_db, as_of=CALIBRATION_END, now=NOW + timedelta(days=91)))
     assert cdnow_db.execute("SELECT quiet FROM customer_scores WHERE customer_id = ?", [top]).fetchone()[0] == 1
     assert load_open_followup(cdnow_db, top) is not None
-    assert top in [c["customer_id"] for c in
-                   answer(Context(cdnow_db, as_of=CALIBRATION_END, now=NOW + timedelta(days=91)), "at-risk 50").data["customers"]]
+    assert top in [
+        c["customer_id"]
+        for c in answer(Context(cdnow_db, as_of=CALIBRATION_END, now=NOW + timedelta(days=91)), "at-risk 50").data[
+            "customers"
+        ]
+    ]
 
 
 def test_one_purchase_customers_say_so_instead_of_a_bare_p_alive(cdnow_db):
@@ -195,17 +205,36 @@ def test_one_purchase_customers_say_so_instead_of_a_bare_p_alive(cdnow_db):
     run_score(Context(cdnow_db, as_of=date(1998, 6, 30), now=NOW))
     (single, p, quiet_days) = cdnow_db.execute(
         "SELECT customer_id, p_alive, tenure_days FROM customer_scores WHERE frequency = 0 "
-        "ORDER BY tenure_days DESC LIMIT 1").fetchone()
+        "ORDER BY tenure_days DESC LIMIT 1"
+    ).fetchone()
     assert p == 1.0 and quiet_days > 400  # what the model says, about someone gone for over a year
     shown = json.dumps(answer(Context(cdnow_db, as_of=date(1998, 6, 30)), f"customer {single}").message)
     assert "one purchase so far" in shown and "P(alive) 100%" not in shown and "100%" not in shown
     top = json.dumps(answer(Context(cdnow_db, as_of=date(1998, 6, 30)), "top 50").message)
     assert "P(alive) 100%" not in top
-    reason = explain(typical_gap=30.0, own_gap=False, days_since_last=175, p_alive=1.0, value=100.0,
-                     value_pct=10.0, uses_model=True, money=str, frequency=0)
+    reason = explain(
+        typical_gap=30.0,
+        own_gap=False,
+        days_since_last=175,
+        p_alive=1.0,
+        value=100.0,
+        value_pct=10.0,
+        uses_model=True,
+        money=str,
+        frequency=0,
+    )
     assert "one purchase so far" in reason and "P(alive)" not in reason
-    repeat = explain(typical_gap=30.0, own_gap=True, days_since_last=90, p_alive=0.31, value=100.0,
-                     value_pct=10.0, uses_model=True, money=str, frequency=4)
+    repeat = explain(
+        typical_gap=30.0,
+        own_gap=True,
+        days_since_last=90,
+        p_alive=0.31,
+        value=100.0,
+        value_pct=10.0,
+        uses_model=True,
+        money=str,
+        frequency=4,
+    )
     assert "P(alive) 31%" in repeat
 
 

@@ -34,8 +34,21 @@ def ask(db, text, **kw):
     return answer(Context(db, as_of=DAY, now=NOW, **kw), text)
 
 
-@pytest.mark.parametrize("text", ["at-risk 50", "top 50", "top 20 2026-Q3", "followups all 100", "rep",
-                                  "churn last-quarter", "digest preview", "", "customer C0003", "kpis"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "at-risk 50",
+        "top 50",
+        "top 20 2026-Q3",
+        "followups all 100",
+        "rep",
+        "churn last-quarter",
+        "digest preview",
+        "",
+        "customer C0003",
+        "kpis",
+    ],
+)
 def test_no_nan_where_a_company_is_unknown(demo, text):
     a = ask(demo, text)
     body = json.dumps(a.message) + json.dumps(a.data, default=str)
@@ -57,8 +70,8 @@ def test_money_in_a_list_has_one_precision(demo):
 def test_the_nps_line_adds_up_as_written(demo):
     text = json.dumps(ask(demo, "nps ytd").message, ensure_ascii=False)
     promoters, detractors, answers, nps = re.search(
-        r"NPS = \(promoters − detractors\)/answers × 100 = \(([\d,]+) − ([\d,]+)\)/([\d,]+) × 100 = (-?[\d.]+)",
-        text).groups()
+        r"NPS = \(promoters − detractors\)/answers × 100 = \(([\d,]+) − ([\d,]+)\)/([\d,]+) × 100 = (-?[\d.]+)", text
+    ).groups()
     p, d, n = (int(x.replace(",", "")) for x in (promoters, detractors, answers))
     assert f"{(p - d) / n * 100:.1f}" == nps
 
@@ -78,16 +91,19 @@ def test_followups_take_a_count_and_the_reminder_points_at_it(demo):
 
     d = {"rep_id": "U0DEMO001", "date": "2026-11-23", "total": 17, "shown": 10, "dismiss_days": 90, "items": []}
     assert "…and 7 more: `/retention followups mine 17` lists them all" in json.dumps(
-        build_reminder_message(d, "USD"), ensure_ascii=False)
+        build_reminder_message(d, "USD"), ensure_ascii=False
+    )
     assert not ask(demo, "followups all 0").ok
 
 
 def test_multi_word_names_for_rep_filters_and_press(demo):
     a = ask(demo, "at-risk rep:@Sam Okafor")
     assert a.ok and all(c["owner_rep_id"] == "U0DEMO002" for c in a.data["customers"])
-    (name,) = demo.execute("SELECT c.name FROM followups f JOIN customers c ON c.id = f.customer_id "
-                           "WHERE f.closed_at IS NULL AND f.state = 'open' AND c.name IN "
-                           "(SELECT name FROM customers GROUP BY name HAVING COUNT(*) = 1) LIMIT 1").fetchone()
+    (name,) = demo.execute(
+        "SELECT c.name FROM followups f JOIN customers c ON c.id = f.customer_id "
+        "WHERE f.closed_at IS NULL AND f.state = 'open' AND c.name IN "
+        "(SELECT name FROM customers GROUP BY name HAVING COUNT(*) = 1) LIMIT 1"
+    ).fetchone()
     pressed = press(Context(demo, as_of=DAY, now=NOW), ["snooze", *name.split()])
     assert pressed.ok, pressed.message["text"]
 

@@ -21,10 +21,14 @@ def _sql_top(db, start, end, filters, n):
     rows = db.execute(
         "SELECT c.id, SUM(o.amount) AS revenue, COUNT(*), MAX(o.ordered_at) FROM orders o "
         f"JOIN customers c ON c.id = o.customer_id WHERE {cond} AND {where} "
-        "GROUP BY c.id ORDER BY revenue DESC, c.rowid LIMIT :n", {**params, "n": n}).fetchall()
+        "GROUP BY c.id ORDER BY revenue DESC, c.rowid LIMIT :n",
+        {**params, "n": n},
+    ).fetchall()
     buyers = db.execute(
         f"SELECT COUNT(DISTINCT o.customer_id) FROM orders o JOIN customers c ON c.id = o.customer_id "
-        f"WHERE {cond} AND {where}", params).fetchone()[0]
+        f"WHERE {cond} AND {where}",
+        params,
+    ).fetchone()[0]
     return rows, buyers
 
 
@@ -35,8 +39,9 @@ def demo(tmp_path_factory):
     db.conn.close()
 
 
-@pytest.mark.parametrize("filters", [Filters(), Filters(segment="Enterprise"), Filters(rep_id="U0DEMO003")],
-                         ids=["all", "segment", "rep"])
+@pytest.mark.parametrize(
+    "filters", [Filters(), Filters(segment="Enterprise"), Filters(rep_id="U0DEMO003")], ids=["all", "segment", "rep"]
+)
 @pytest.mark.parametrize("start", [None, "2026-07-01T00:00:00Z"], ids=["all-time", "2026-Q3"])
 def test_frame_ranking_matches_sql(demo, filters, start):
     ctx = Context(demo, as_of=date(2026, 11, 22))

@@ -34,11 +34,11 @@ def digest_store(db_path) -> Path:
     """Reps with overdue follow-ups (so reminders and escalations exist) and
     a digest in each of CHANNELS."""
     db = make_store(db_path)
-    upsert_setting(db, "digest_channels", "; ".join(f"{c} 09:00 America/New_York mon-sun" for c in CHANNELS),
-                   now=SET_AT)
+    upsert_setting(
+        db, "digest_channels", "; ".join(f"{c} 09:00 America/New_York mon-sun" for c in CHANNELS), now=SET_AT
+    )
     db.conn.close()
     return db_path
-
 
 
 @pytest.fixture(scope="session")

@@ -72,17 +72,23 @@ def foreign(kind: str, directory: Path, template: Path) -> Path:
         conn.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)")
         conn.execute("INSERT INTO notes (body) VALUES ('keep me')")
         if kind == "other-sqlite-utils-app":
-            conn.execute("CREATE TABLE _sqlite_migrations (id INTEGER PRIMARY KEY, migration_set TEXT, "
-                         "name TEXT, applied_at TEXT)")
-            conn.execute("INSERT INTO _sqlite_migrations (migration_set, name, applied_at) "
-                         "VALUES ('notes-app', 'm001_notes', '2026-01-01')")
+            conn.execute(
+                "CREATE TABLE _sqlite_migrations (id INTEGER PRIMARY KEY, migration_set TEXT, "
+                "name TEXT, applied_at TEXT)"
+            )
+            conn.execute(
+                "INSERT INTO _sqlite_migrations (migration_set, name, applied_at) "
+                "VALUES ('notes-app', 'm001_notes', '2026-01-01')"
+            )
         conn.commit()
         conn.close()
     elif kind == "newer-release":
         shutil.copy(template, path)
         conn = sqlite3.connect(path)
-        conn.execute("INSERT INTO _sqlite_migrations (migration_set, name, applied_at) "
-                     "VALUES ('retention-bot', 'm999_from_the_future', '2027-01-01')")
+        conn.execute(
+            "INSERT INTO _sqlite_migrations (migration_set, name, applied_at) "
+            "VALUES ('retention-bot', 'm999_from_the_future', '2027-01-01')"
+        )
         conn.commit()
         conn.close()
     return path
@@ -127,7 +133,7 @@ def test_a_damaged_store_is_refused_and_left_as_it_is(kind, cdnow_path, tmp_path
     directory.mkdir()
     store = damaged(kind, cdnow_path, directory)
     before = fingerprint(directory)
-    for name in (COMMANDS if kind in ON_OPEN else ("score", "import")):
+    for name in COMMANDS if kind in ON_OPEN else ("score", "import"):
         refuse(store, COMMANDS[name], orders, "the database file is damaged")
         # Found after opening: this process still holds the (WAL) store open,
         # with its empty -wal and -shm beside it until it exits.
@@ -146,8 +152,10 @@ def test_a_foreign_file_is_refused_and_left_as_it_is(kind, cdnow_path, tmp_path,
 
 
 def test_the_bot_refuses_to_start_on_a_damaged_or_foreign_store(cdnow_path, tmp_path, env):
-    for kind, make, expected in (("schema-garbage", damaged, "the database file is damaged"),
-                                 ("other-app", foreign, "not a retention-bot store")):
+    for kind, make, expected in (
+        ("schema-garbage", damaged, "the database file is damaged"),
+        ("other-app", foreign, "not a retention-bot store"),
+    ):
         directory = tmp_path / kind
         directory.mkdir()
         store = make(kind, cdnow_path, directory) if make is damaged else make(kind, directory, cdnow_path)

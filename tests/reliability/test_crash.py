@@ -64,8 +64,9 @@ def test_import_killed_at_random_points_then_rerun_holds_each_row_once(cdnow_pat
     committed = 0
     for point in points:
         proc = start_cli(cdnow_path, "import", "orders", str(big))
-        assert kill_when(proc, has_read(big, point * size), 120, f"the import to read {point:.0%} of the file"), \
+        assert kill_when(proc, has_read(big, point * size), 120, f"the import to read {point:.0%} of the file"), (
             f"the import finished before the kill at {point:.0%}"
+        )
         state = snapshot(cdnow_path)
         if state != before:  # only possible when the kill came after the commit
             assert point == 1.0 and data_tables(state) == data_tables(done)
@@ -91,8 +92,9 @@ def test_score_killed_while_writing_then_rerun_scores_once(cdnow_path, tmp_path)
     for _ in range(3):
         proc = start_cli(cdnow_path, *AS_OF, "score")
         with write_lock_probe(cdnow_path) as writing:
-            assert kill_when(proc, lambda p: writing(), 120, "the score to start writing", poll=0.001), \
+            assert kill_when(proc, lambda p: writing(), 120, "the score to start writing", poll=0.001), (
                 "the score finished before it could be killed"
+            )
         state = snapshot(cdnow_path)
         assert state in (before, done)
         mid_write += state == before
@@ -108,8 +110,9 @@ def test_score_killed_while_writing_then_rerun_scores_once(cdnow_path, tmp_path)
 def deliveries(path: Path) -> list[tuple]:
     db = open_db(path, create=False)
     try:
-        return db.execute("SELECT key, channel, status, slack_ts FROM deliveries WHERE kind = 'digest' "
-                          "ORDER BY key").fetchall()
+        return db.execute(
+            "SELECT key, channel, status, slack_ts FROM deliveries WHERE kind = 'digest' ORDER BY key"
+        ).fetchall()
     finally:
         db.conn.close()
 
@@ -131,8 +134,13 @@ def kill_digest_now(store: Path, channel: str, slack, env: dict, moment: str, rn
 @contextmanager
 def running_bot(store: Path, env: dict):
     """`retention-bot run` in HTTP mode on 127.0.0.1, stopped with SIGTERM."""
-    proc = subprocess.Popen(cli(store, "run", "--host", "127.0.0.1", "--port", "0"), env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        cli(store, "run", "--host", "127.0.0.1", "--port", "0"),
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         err = StderrLines(proc)
         err.wait_for("listening on http://127.0.0.1:", timeout=60)
@@ -145,8 +153,7 @@ def running_bot(store: Path, env: dict):
             proc.wait()
 
 
-def test_digest_killed_after_slack_took_it_is_recorded_by_the_restarted_bot_not_resent(
-        digest_store, held_slack, env):
+def test_digest_killed_after_slack_took_it_is_recorded_by_the_restarted_bot_not_resent(digest_store, held_slack, env):
     kill_digest_now(digest_store, "C0SALES", held_slack, env, "after", random.Random(SEED))
     [(key, _, status, ts)] = deliveries(digest_store)
     [landed] = held_slack.posted(key)

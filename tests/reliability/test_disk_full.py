@@ -27,8 +27,13 @@ ROOM = 64 * 1024  # free bytes on the tiny disk: the WAL index fits, an import o
 
 
 def namespace(script: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(["unshare", "--user", "--map-root-user", "--mount", "sh", "-c", script], cwd=cwd,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        ["unshare", "--user", "--map-root-user", "--mount", "sh", "-c", script],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -38,8 +43,10 @@ def tiny_disks(tmp_path_factory) -> None:
         pytest.skip("no `unshare` here to mount a tiny tmpfs without root")
     r = namespace(f"mount -t tmpfs -o size=64k tmpfs {shlex.quote(str(probe))}", probe)
     if r.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs in a user namespace here ({r.stderr.strip()}); "
-                    "the max_page_count test covers disk full instead")
+        pytest.skip(
+            f"cannot mount a tmpfs in a user namespace here ({r.stderr.strip()}); "
+            "the max_page_count test covers disk full instead"
+        )
 
 
 def on_tiny_disk(tmp_path: Path, store: Path, steps: dict[str, list[str]]) -> dict[str, tuple[int, str, str]]:
@@ -51,17 +58,28 @@ def on_tiny_disk(tmp_path: Path, store: Path, steps: dict[str, list[str]]) -> di
     for d in (mnt, out, after):
         d.mkdir()
     size = -(-(store.stat().st_size + ROOM) // 4096) * 4096
-    lines = ["set -e", f"mount -t tmpfs -o size={size} tmpfs {q(str(mnt))}",
-             f"cp {q(str(store))} {q(str(mnt / 'store.db'))}", "set +e"]
+    lines = [
+        "set -e",
+        f"mount -t tmpfs -o size={size} tmpfs {q(str(mnt))}",
+        f"cp {q(str(store))} {q(str(mnt / 'store.db'))}",
+        "set +e",
+    ]
     for name, args in steps.items():
         command = " ".join(q(a) for a in cli(mnt / "store.db", *args))
-        lines.append(f"{command} > {q(str(out / name))}.out 2> {q(str(out / name))}.err; "
-                     f"echo $? > {q(str(out / name))}.rc")
+        lines.append(
+            f"{command} > {q(str(out / name))}.out 2> {q(str(out / name))}.err; echo $? > {q(str(out / name))}.rc"
+        )
     lines.append(f"cp {q(str(mnt))}/store.db* {q(str(after))}/")
     r = namespace("\n".join(lines), ROOT)
     assert r.returncode == 0, r.stderr
-    return {name: (int((out / f"{name}.rc").read_text()), (out / f"{name}.out").read_text(),
-                   (out / f"{name}.err").read_text()) for name in steps}
+    return {
+        name: (
+            int((out / f"{name}.rc").read_text()),
+            (out / f"{name}.out").read_text(),
+            (out / f"{name}.err").read_text(),
+        )
+        for name in steps
+    }
 
 
 def assert_intact(path: Path, before: dict) -> None:
@@ -83,10 +101,14 @@ def test_import_on_a_full_disk_says_so_and_leaves_the_store_intact(tiny_disks, c
     orders = tmp_path / "orders.csv"
     orders_csv(orders, 50_000)
     before = snapshot(cdnow_path)
-    results = on_tiny_disk(tmp_path, cdnow_path, {
-        "import": ["import", "orders", str(orders)],
-        "ask": ["ask", "--json", "/retention"],  # still answers on the full disk
-    })
+    results = on_tiny_disk(
+        tmp_path,
+        cdnow_path,
+        {
+            "import": ["import", "orders", str(orders)],
+            "ask": ["ask", "--json", "/retention"],  # still answers on the full disk
+        },
+    )
     assert_says_disk_full(results["import"][0], results["import"][2])
     assert results["ask"][0] == 0, results["ask"][2]
     store = tmp_path / "after" / "store.db"

@@ -33,15 +33,22 @@ def test_every_command_is_acknowledged_within_slacks_3_seconds(name, bot, sender
 def test_the_home_tab_and_help_answer_within_a_second(sender, slack):
     reply = sender.command("help", user_id=REP)
     assert reply.status == 200 and reply.seconds < WORKING_LIMIT, reply.seconds
-    reply = sender.event({"type": "app_home_opened", "user": REP, "channel": "D0DEMO001", "tab": "home",
-                          "event_ts": "9.1"})
+    reply = sender.event(
+        {"type": "app_home_opened", "user": REP, "channel": "D0DEMO001", "tab": "home", "event_ts": "9.1"}
+    )
     assert reply.status == 200 and reply.seconds < WORKING_LIMIT, reply.seconds
     slack.wait_for("views.publish", timeout=30)
 
 
 # Texts a parser could take quadratic (or worse) time on.
-HOSTILE = ["top " + "9" * 5000, "customer " + "x" * 100_000, "kpis " + "2026-" * 2000, "x " * 50_000,
-           "rep:@" + "z" * 5000, "crr since " + "9" * 5000]
+HOSTILE = [
+    "top " + "9" * 5000,
+    "customer " + "x" * 100_000,
+    "kpis " + "2026-" * 2000,
+    "x " * 50_000,
+    "rep:@" + "z" * 5000,
+    "crr since " + "9" * 5000,
+]
 
 
 @pytest.mark.parametrize("text", HOSTILE, ids=lambda t: f"{t[:12]}…{len(t)}")

@@ -77,7 +77,8 @@ class Traffic:
                         self.failures.append(f"healthz: {type(e).__name__}: {e}")
                 try:
                     reply = SlackSender(bot.url + "/slack/events", SIGNING_SECRET, self.slack).command(
-                        texts[i % len(texts)], user_id=REP)
+                        texts[i % len(texts)], user_id=REP
+                    )
                     text = (reply.json or {}).get("text", "")
                     if reply.status != 200 or "went wrong" in text or "disk I/O" in text:
                         self.failures.append(f"{texts[i % len(texts)]!r}: {reply.status} {text[:200]}")
@@ -106,16 +107,28 @@ class Traffic:
         tag = f"click{followup_id}"
         sender = self.sender()
         payload = {
-            "type": "block_actions", "team": {"id": "T0FAKE"}, "user": {"id": ADMIN}, "api_app_id": "A0FAKE",
-            "token": "legacy-verification-token", "trigger_id": sender.trigger_id(),
-            "container": {"type": "message", "channel_id": "C0GENERAL", "message_ts": "1.000001",
-                          "is_ephemeral": True},
-            "channel": {"id": "C0GENERAL"}, "response_url": self.slack.response_url(tag),
-            "actions": [{"type": "button", "action_id": ACTION_SNOOZE, "block_id": f"fua:{followup_id}",
-                         "value": str(followup_id), "action_ts": "1.000002"}],
+            "type": "block_actions",
+            "team": {"id": "T0FAKE"},
+            "user": {"id": ADMIN},
+            "api_app_id": "A0FAKE",
+            "token": "legacy-verification-token",
+            "trigger_id": sender.trigger_id(),
+            "container": {"type": "message", "channel_id": "C0GENERAL", "message_ts": "1.000001", "is_ephemeral": True},
+            "channel": {"id": "C0GENERAL"},
+            "response_url": self.slack.response_url(tag),
+            "actions": [
+                {
+                    "type": "button",
+                    "action_id": ACTION_SNOOZE,
+                    "block_id": f"fua:{followup_id}",
+                    "value": str(followup_id),
+                    "action_ts": "1.000002",
+                }
+            ],
         }
-        reply = sender.post(urllib.parse.urlencode({"payload": json.dumps(payload)}),
-                                   "application/x-www-form-urlencoded")
+        reply = sender.post(
+            urllib.parse.urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded"
+        )
         assert reply.status == 200, reply.body
         (call,) = self.slack.wait_for("response_url", where=lambda c: c.params["tag"] == tag, timeout=30)
         assert "Snoozed" in call.params.get("text", "") or "snoozed" in call.params.get("text", ""), call.params
@@ -125,8 +138,12 @@ class Traffic:
 def open_followups(store: Path, n: int) -> list[int]:
     conn = sqlite3.connect(store)
     try:
-        return [r[0] for r in conn.execute(
-            "SELECT id FROM followups WHERE closed_at IS NULL AND state = 'open' ORDER BY id LIMIT ?", [n])]
+        return [
+            r[0]
+            for r in conn.execute(
+                "SELECT id FROM followups WHERE closed_at IS NULL AND state = 'open' ORDER BY id LIMIT ?", [n]
+            )
+        ]
     finally:
         conn.close()
 
@@ -169,8 +186,7 @@ def operator_steps(store: Path, tmp_path: Path, env: dict, traffic: Traffic, res
 def _sqlite3_backup(store: Path, target: Path):
     import subprocess
 
-    result = subprocess.run(["sqlite3", str(store), f".backup '{target}'"], capture_output=True, text=True,
-                            timeout=120)
+    result = subprocess.run(["sqlite3", str(store), f".backup '{target}'"], capture_output=True, text=True, timeout=120)
     if result.returncode == 0:
         assert _integrity(target) == "ok"
     return result
@@ -188,8 +204,12 @@ def assert_nothing_lost(store: Path, traffic: Traffic, slack) -> None:
     assert _integrity(store) == "ok"
     conn = sqlite3.connect(store)
     try:
-        audits = [(subject, json.loads(detail)["new"]) for subject, detail in conn.execute(
-            "SELECT subject, detail FROM audit_log WHERE action = 'config.set' ORDER BY id")]
+        audits = [
+            (subject, json.loads(detail)["new"])
+            for subject, detail in conn.execute(
+                "SELECT subject, detail FROM audit_log WHERE action = 'config.set' ORDER BY id"
+            )
+        ]
         settings = dict(conn.execute("SELECT key, value FROM settings"))
         snoozed = {r[0] for r in conn.execute("SELECT subject FROM audit_log WHERE action = 'followup.snoozed'")}
     finally:
@@ -210,9 +230,10 @@ def day_store(demo_store, tmp_path) -> Path:
     store = tmp_path / "store.db"
     shutil.copy(demo_store, store)
     conn = sqlite3.connect(store)
-    conn.execute("INSERT OR REPLACE INTO settings (key, value) VALUES ('digest_channels', ?)",
-                 [json.dumps([{"channel": c, "time": "09:00", "tz": None, "weekdays": "mon-sun"}
-                              for c in CHANNELS])])
+    conn.execute(
+        "INSERT OR REPLACE INTO settings (key, value) VALUES ('digest_channels', ?)",
+        [json.dumps([{"channel": c, "time": "09:00", "tz": None, "weekdays": "mon-sun"} for c in CHANNELS])],
+    )
     conn.commit()
     conn.close()
     return store

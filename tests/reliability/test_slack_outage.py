@@ -80,8 +80,10 @@ def test_an_hour_of_503s_then_every_digest_reminder_and_escalation_goes_out_once
     run_clock(digest_store, jobs, clock, outage[0] - 5 * MINUTE, outage[1] - MINUTE, outage, slack)
     assert slack.down and len(slack.posted()) == week  # nothing got through
     db = open_db(digest_store)
-    waiting = db.execute("SELECT key, kind, status, attempts, last_error FROM deliveries "
-                         "WHERE created_at >= ? ORDER BY key", [outage[0].astimezone(NY).strftime("%Y-%m-%d")]).fetchall()
+    waiting = db.execute(
+        "SELECT key, kind, status, attempts, last_error FROM deliveries WHERE created_at >= ? ORDER BY key",
+        [outage[0].astimezone(NY).strftime("%Y-%m-%d")],
+    ).fetchall()
     db.conn.close()
     assert Counter(kind for _, kind, *_ in waiting) == {"digest": len(CHANNELS), "remind": 1, "escalate": 1}
     assert {(status, error) for _, _, status, _, error in waiting} == {("pending", "http_503")}
@@ -93,8 +95,9 @@ def test_an_hour_of_503s_then_every_digest_reminder_and_escalation_goes_out_once
     db = open_db(digest_store)
     rows = db.execute("SELECT key, status, slack_ts FROM deliveries").fetchall()
     reminded_after = dict(db.execute("SELECT customer_id, reminder_count FROM followups").fetchall())
-    escalated = db.execute("SELECT COUNT(*), COUNT(DISTINCT subject) FROM audit_log "
-                           "WHERE action = 'followup.escalated'").fetchone()
+    escalated = db.execute(
+        "SELECT COUNT(*), COUNT(DISTINCT subject) FROM audit_log WHERE action = 'followup.escalated'"
+    ).fetchone()
     db.conn.close()
     for key, status, ts in rows:
         [message] = slack.posted(key)

@@ -36,8 +36,7 @@ def ask(sender, text: str, user: str) -> dict:
 
 def owners(db, customer_ids) -> set:
     marks = ",".join("?" * len(customer_ids))
-    return {r[0] for r in db.execute(f"SELECT owner_rep_id FROM customers WHERE id IN ({marks})",
-                                     list(customer_ids))}
+    return {r[0] for r in db.execute(f"SELECT owner_rep_id FROM customers WHERE id IN ({marks})", list(customer_ids))}
 
 
 @pytest.mark.parametrize("flag", ["is_restricted", "is_ultra_restricted"])

@@ -15,8 +15,9 @@ from commands import COMMANDS
 from storage import open_db
 from storage.settings import load_settings
 
-needs_config = pytest.mark.skipif("config" not in COMMANDS,
-                                  reason="`config` is not registered yet (being written); re-run when it lands")
+needs_config = pytest.mark.skipif(
+    "config" not in COMMANDS, reason="`config` is not registered yet (being written); re-run when it lands"
+)
 
 
 @pytest.fixture
@@ -93,7 +94,7 @@ def test_admin_config_change_is_applied_and_audited(bot, sender, slack):
     try:
         days, audit = _state(bot.db_path)
         assert days == 45
-        (entry,) = audit[len(audit_before):]
+        (entry,) = audit[len(audit_before) :]
         assert entry["actor"] == ADMIN and entry["subject"] == "dismiss_days"
         assert json.loads(entry["detail"])["new"] == 45
         at = datetime.fromisoformat(entry["at"].replace("Z", "+00:00"))
@@ -115,8 +116,11 @@ def test_with_no_admins_set_a_workspace_owner_may_configure(bot, sender, slack):
         assert _state(bot.db_path)[0] == 46
         sender.command("config dismiss_days 90", user_id="U0OWNER2")
     finally:
-        db.execute("INSERT INTO settings (key, value) VALUES ('admins', ?) "
-                   "ON CONFLICT(key) DO UPDATE SET value = excluded.value", [saved])
+        db.execute(
+            "INSERT INTO settings (key, value) VALUES ('admins', ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [saved],
+        )
         db.conn.commit()
         db.conn.close()
     assert [c.params["user"] for c in slack.calls("users.info")] == ["U0OWNER2"]

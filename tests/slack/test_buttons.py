@@ -39,11 +39,14 @@ def now(bot) -> datetime:
 def items(store, now) -> list[dict]:
     """Four fresh open follow-ups for REP's customers (earlier tests' closed)."""
     store.execute("UPDATE followups SET state = 'lost', closed_at = ? WHERE closed_at IS NULL", [format_utc(now)])
-    customers = [r[0] for r in store.execute(
-        "SELECT id FROM customers WHERE owner_rep_id = ? ORDER BY id LIMIT 4", [REP])]
+    customers = [
+        r[0] for r in store.execute("SELECT id FROM customers WHERE owner_rep_id = ? ORDER BY id LIMIT 4", [REP])
+    ]
     for i, cid in enumerate(customers):
-        store.execute("INSERT INTO followups (customer_id, rep_id, opened_at, value_at_open) VALUES (?, ?, ?, ?)",
-                      [cid, REP, format_utc(now - timedelta(hours=1)), 9000.0 - 1000 * i])
+        store.execute(
+            "INSERT INTO followups (customer_id, rep_id, opened_at, value_at_open) VALUES (?, ?, ?, ?)",
+            [cid, REP, format_utc(now - timedelta(hours=1)), 9000.0 - 1000 * i],
+        )
     return [followup(store, cid) for cid in customers]
 
 
@@ -53,8 +56,9 @@ def followup(db, customer_id: str) -> dict:
 
 
 def last_audit(db, action: str) -> dict:
-    row = db.execute("SELECT actor, subject, detail FROM audit_log WHERE action = ? ORDER BY id DESC LIMIT 1",
-                     [action]).fetchone()
+    row = db.execute(
+        "SELECT actor, subject, detail FROM audit_log WHERE action = ? ORDER BY id DESC LIMIT 1", [action]
+    ).fetchone()
     return {"actor": row[0], "subject": row[1], "detail": json.loads(row[2])}
 
 
@@ -68,21 +72,39 @@ def post_reminder(store, slack, now: datetime) -> dict:
     return post(slack, DM, reminder_payload(store, None, REP, now.date(), now))
 
 
-def click(sender, message: dict, action_id: str, *, block_id: str, value: str | None = None,
-          selected_user: str | None = None, user: str = REP, tag: str = ""):
+def click(
+    sender,
+    message: dict,
+    action_id: str,
+    *,
+    block_id: str,
+    value: str | None = None,
+    selected_user: str | None = None,
+    user: str = REP,
+    tag: str = "",
+):
     action = {"type": "button", "action_id": action_id, "block_id": block_id, "action_ts": "1.000002"}
     if selected_user:
         action.update(type="users_select", selected_user=selected_user)
     else:
         action["value"] = value
     payload = {
-        "type": "block_actions", "team": {"id": TEAM_ID}, "user": {"id": user}, "api_app_id": "A0FAKE",
-        "token": "legacy-verification-token", "trigger_id": sender.trigger_id(),
-        "container": {"type": "message", "channel_id": message["channel"], "message_ts": message["ts"],
-                      "is_ephemeral": False},
+        "type": "block_actions",
+        "team": {"id": TEAM_ID},
+        "user": {"id": user},
+        "api_app_id": "A0FAKE",
+        "token": "legacy-verification-token",
+        "trigger_id": sender.trigger_id(),
+        "container": {
+            "type": "message",
+            "channel_id": message["channel"],
+            "message_ts": message["ts"],
+            "is_ephemeral": False,
+        },
         "channel": {"id": message["channel"]},
         "message": {"type": "message", "ts": message["ts"], "text": message["text"], "blocks": message["blocks"]},
-        "response_url": sender.slack.response_url(tag), "actions": [action],
+        "response_url": sender.slack.response_url(tag),
+        "actions": [action],
     }
     reply = sender.post(urllib.parse.urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded")
     assert reply.status == 200
@@ -179,8 +201,10 @@ def test_a_second_click_on_a_closed_follow_up_shows_its_state(store, items, send
 
 def test_claim_assigns_the_customer_to_the_clicker(store, items, sender, slack, now):
     unowned = store.execute("SELECT id FROM customers WHERE owner_rep_id IS NULL ORDER BY id LIMIT 1").fetchone()[0]
-    store.execute("INSERT INTO followups (customer_id, opened_at, value_at_open) VALUES (?, ?, 1e7)",
-                  [unowned, format_utc(now - timedelta(minutes=30))])
+    store.execute(
+        "INSERT INTO followups (customer_id, opened_at, value_at_open) VALUES (?, ?, 1e7)",
+        [unowned, format_utc(now - timedelta(minutes=30))],
+    )
     message = post(slack, DIGEST_CHANNEL, digest_payload(store, DIGEST_CHANNEL, now.date(), now))
     ref = f"f{followup(store, unowned)['id']}"
     claim = block(message, f"cq:{ref}")

@@ -44,7 +44,10 @@ def invoke(args, env) -> object:
 def test_run_in_http_mode_serves_and_stops_cleanly_on_sigterm(slack, store):
     proc = subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "--db", str(store), "run", "--host", "127.0.0.1", "--port", "0"],
-        env=slack_env(slack), stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+        env=slack_env(slack),
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
     )
     try:
         err = StderrLines(proc)
@@ -104,9 +107,20 @@ def test_manifest_is_yaml_with_command_scopes_and_interactivity():
     m = yaml.safe_load(r.output)
     (cmd,) = m["features"]["slash_commands"]
     assert cmd["command"] == "/retention" and cmd["usage_hint"] and cmd["should_escape"] is True
-    assert set(m["oauth_config"]["scopes"]["bot"]) == set(BOT_SCOPES) == {
-        "commands", "chat:write", "im:write", "users:read", "files:write",
-        "channels:history", "groups:history", "im:history"}  # history: the outbox's resend check
+    assert (
+        set(m["oauth_config"]["scopes"]["bot"])
+        == set(BOT_SCOPES)
+        == {
+            "commands",
+            "chat:write",
+            "im:write",
+            "users:read",
+            "files:write",
+            "channels:history",
+            "groups:history",
+            "im:history",
+        }
+    )  # history: the outbox's resend check
     assert m["settings"]["interactivity"]["is_enabled"] is True
     assert m["features"]["app_home"]["home_tab_enabled"] is True
     assert m["settings"]["event_subscriptions"]["bot_events"] == ["app_home_opened"]

@@ -33,8 +33,12 @@ def expected_charts(bot, text: str) -> list[Chart]:
 
 def assert_uploaded(slack, charts: list[Chart], channel: str) -> None:
     """Each chart went through the three files_upload_v2 steps into `channel`."""
-    completes = slack.wait_for("files.completeUploadExternal", count=len(charts), timeout=30,
-                               where=lambda c: c.params.get("channel_id") == channel)
+    completes = slack.wait_for(
+        "files.completeUploadExternal",
+        count=len(charts),
+        timeout=30,
+        where=lambda c: c.params.get("channel_id") == channel,
+    )
     assert len(completes) == len(charts)
     uploaded = {c.params["file_id"]: c.body for c in slack.calls("upload")}
     for chart, complete in zip(charts, completes, strict=True):
@@ -85,7 +89,8 @@ def test_share_of_a_customer_masks_their_email(bot, sender, slack):
     db = open_db(bot.db_path)
     try:
         customer_id, email = db.execute(
-            "SELECT id, email FROM customers WHERE email LIKE '%@%' ORDER BY revenue DESC LIMIT 1").fetchone()
+            "SELECT id, email FROM customers WHERE email LIKE '%@%' ORDER BY revenue DESC LIMIT 1"
+        ).fetchone()
     finally:
         db.conn.close()
     reply = sender.command(f"customer {customer_id} share", user_id=REP)
@@ -97,8 +102,9 @@ def test_share_of_a_customer_masks_their_email(bot, sender, slack):
 
 def chart_answer(ctx, req) -> Answer:
     msg = B.message("Test chart for the upload path", [B.section("Test chart: see the image below")])
-    return Answer("test-chart", {"ok": True}, msg, charts=[Chart("test-chart.png", "Test chart", PNG)],
-                  shared=req.share)
+    return Answer(
+        "test-chart", {"ok": True}, msg, charts=[Chart("test-chart.png", "Test chart", PNG)], shared=req.share
+    )
 
 
 def test_slow_answer_acks_then_responds_then_uploads_privately(test_command, sender, slack):
@@ -106,8 +112,13 @@ def test_slow_answer_acks_then_responds_then_uploads_privately(test_command, sen
     reply = sender.command(name, user_id=REP, channel_id="C0CHARTS")
     assert reply.status == 200 and "Working on it" in reply.json["text"]
     (_complete,) = slack.wait_for("files.completeUploadExternal")
-    assert slack.methods() == ["response_url", "conversations.open", "files.getUploadURLExternal", "upload",
-                               "files.completeUploadExternal"]
+    assert slack.methods() == [
+        "response_url",
+        "conversations.open",
+        "files.getUploadURLExternal",
+        "upload",
+        "files.completeUploadExternal",
+    ]
     msg = slack.calls("response_url")[0].json
     assert msg["text"] == "Test chart for the upload path" and msg["response_type"] == "ephemeral"
     assert_uploaded(slack, chart_answer(None, Request(name)).charts, DM)
@@ -136,8 +147,10 @@ def test_chart_goes_to_a_dm_when_the_channel_is_not_reachable(test_command, send
 
 def test_cohorts_answers_then_uploads_its_heatmap(bot, sender, slack):
     if "cohorts" not in COMMANDS:
-        pytest.skip("`cohorts` is not registered yet (being written); the test-chart tests above cover "
-                    "the slow path and the upload flow — re-run when it lands")
+        pytest.skip(
+            "`cohorts` is not registered yet (being written); the test-chart tests above cover "
+            "the slow path and the upload flow — re-run when it lands"
+        )
     reply = sender.command("cohorts", user_id=REP, channel_id="C0COHORTS")
     assert reply.status == 200
     msg = slack.wait_for("response_url", timeout=60)[0].json
@@ -145,8 +158,13 @@ def test_cohorts_answers_then_uploads_its_heatmap(bot, sender, slack):
     charts = expected_charts(bot, "cohorts")
     assert charts and all(c.png.startswith(b"\x89PNG") for c in charts)
     assert_uploaded(slack, charts, DM)
-    assert slack.methods()[:5] == ["response_url", "conversations.open", "files.getUploadURLExternal", "upload",
-                                   "files.completeUploadExternal"]
+    assert slack.methods()[:5] == [
+        "response_url",
+        "conversations.open",
+        "files.getUploadURLExternal",
+        "upload",
+        "files.completeUploadExternal",
+    ]
 
 
 def broken(ctx, req):
@@ -154,8 +172,7 @@ def broken(ctx, req):
 
 
 @pytest.mark.parametrize("slow", [False, True], ids=["fast", "slow"])
-def test_a_failing_command_gets_an_error_id_and_the_log_the_traceback(slow, test_command, sender, slack,
-                                                                      caplog):
+def test_a_failing_command_gets_an_error_id_and_the_log_the_traceback(slow, test_command, sender, slack, caplog):
     name = test_command("test-broken", broken, slow=slow)
     caplog.set_level(logging.ERROR)
     reply = sender.command(name, user_id=REP)
@@ -169,10 +186,15 @@ def test_a_failing_command_gets_an_error_id_and_the_log_the_traceback(slow, test
 
 
 def test_home_tab_is_published_on_open(sender, slack):
-    assert sender.event({"type": "app_home_opened", "user": REP, "channel": "D0DEMO001", "tab": "messages",
-                         "event_ts": "1.1"}).status == 200
-    reply = sender.event({"type": "app_home_opened", "user": REP, "channel": "D0DEMO001", "tab": "home",
-                          "event_ts": "1.2"})
+    assert (
+        sender.event(
+            {"type": "app_home_opened", "user": REP, "channel": "D0DEMO001", "tab": "messages", "event_ts": "1.1"}
+        ).status
+        == 200
+    )
+    reply = sender.event(
+        {"type": "app_home_opened", "user": REP, "channel": "D0DEMO001", "tab": "home", "event_ts": "1.2"}
+    )
     assert reply.status == 200
     (call,) = slack.wait_for("views.publish")
     assert call.params["user_id"] == REP

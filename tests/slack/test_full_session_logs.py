@@ -64,9 +64,26 @@ def test_a_full_session_logs_no_secret_and_tags_each_request(demo_template, tmp_
         env = {k: v for k, v in os.environ.items() if k not in SLACK_VARS}
         env.update(SLACK_BOT_TOKEN=token, SLACK_SIGNING_SECRET=secret, SLACK_API_URL=slack.api_url)
         proc = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "-vv", "--log-format", "json", "--db", str(store), "run",
-             "--host", "127.0.0.1", "--port", "0"],
-            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            [
+                sys.executable,
+                "-m",
+                "bot.cli",
+                "-vv",
+                "--log-format",
+                "json",
+                "--db",
+                str(store),
+                "run",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+            ],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         out, err = Output(proc.stdout), Output(proc.stderr)
         try:
             line = err.wait_for("listening on http://127.0.0.1:", timeout=60)
@@ -78,7 +95,9 @@ def test_a_full_session_logs_no_secret_and_tags_each_request(demo_template, tmp_
             assert sender.command("cohorts", user_id=REP, response_tag="chart").status == 200
             slack.wait_for("files.completeUploadExternal", timeout=30)
             assert SlackSender(events_url, "forged", slack).command("help", user_id=REP).status == 401
-            assert sender.event({"type": "app_home_opened", "user": REP, "tab": "home", "event_ts": "1.1"}).status == 200
+            assert (
+                sender.event({"type": "app_home_opened", "user": REP, "tab": "home", "event_ts": "1.1"}).status == 200
+            )
             slack.wait_for("views.publish", timeout=30)
             assert sender.action(ACTION_AT_RISK, user_id=REP, value="at-risk", response_tag="click1").status == 200
             assert sender.action(ACTION_SNOOZE, user_id=ADMIN, value=str(followup), response_tag="click2").status == 200

@@ -24,9 +24,21 @@ from storage.importer import ImportRejected, import_file
 from tests.support.stores import IMPORTED_AT
 
 FORM = "application/x-www-form-urlencoded"
-TEXTS = ["top " + "9" * 5000, "at-risk " + "9" * 5000, "trend ²", "cohorts ²", "cohorts " + "9" * 5000,
-         "customer " + "x" * 100_000, "customer " + "y" * 3000, "kpis " + "2026-" * 2000, "x " * 50_000,
-         "crr since " + "9" * 5000, "top ²", "followups ²", "rep:@" + "z" * 5000]
+TEXTS = [
+    "top " + "9" * 5000,
+    "at-risk " + "9" * 5000,
+    "trend ²",
+    "cohorts ²",
+    "cohorts " + "9" * 5000,
+    "customer " + "x" * 100_000,
+    "customer " + "y" * 3000,
+    "kpis " + "2026-" * 2000,
+    "x " * 50_000,
+    "crr since " + "9" * 5000,
+    "top ²",
+    "followups ²",
+    "rep:@" + "z" * 5000,
+]
 
 
 @pytest.mark.parametrize("text", TEXTS, ids=lambda t: f"{t[:12]}…{len(t)}")
@@ -46,10 +58,16 @@ def test_a_text_over_the_cap_is_refused_over_http_too(sender, slack):
 
 
 def click_body(sender, slack, value: str, block_id: str, tag: str) -> str:
-    payload = {"type": "block_actions", "team": {"id": TEAM_ID}, "user": {"id": ADMIN}, "api_app_id": "A0FAKE",
-               "trigger_id": sender.trigger_id(), "response_url": slack.response_url(tag),
-               "container": {"type": "message", "is_ephemeral": True},
-               "actions": [{"type": "button", "action_id": ACTION_SNOOZE, "value": value, "block_id": block_id}]}
+    payload = {
+        "type": "block_actions",
+        "team": {"id": TEAM_ID},
+        "user": {"id": ADMIN},
+        "api_app_id": "A0FAKE",
+        "trigger_id": sender.trigger_id(),
+        "response_url": slack.response_url(tag),
+        "container": {"type": "message", "is_ephemeral": True},
+        "actions": [{"type": "button", "action_id": ACTION_SNOOZE, "value": value, "block_id": block_id}],
+    }
     return urllib.parse.urlencode({"payload": json.dumps(payload)})
 
 
@@ -61,12 +79,16 @@ def test_a_button_value_that_is_not_a_follow_up_gets_a_note(sender, slack, value
     assert "does not name a follow-up" in note.json["text"]
 
 
-@pytest.mark.parametrize("payload", [
-    {"type": "block_actions", "team": {"id": TEAM_ID}, "user": {"id": ADMIN}, "actions": "snooze"},
-    {"type": "block_actions", "team": {"id": TEAM_ID}, "user": {"id": ADMIN}, "actions": ["snooze"]},
-    {"type": "view_submission", "team": {"id": TEAM_ID}, "user": {"id": ADMIN}, "view": "x"},
-    {"type": "block_actions", "team": "T0FAKE", "user": {"id": ADMIN}, "actions": []},
-], ids=["actions-text", "actions-of-text", "view-text", "team-text"])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"type": "block_actions", "team": {"id": TEAM_ID}, "user": {"id": ADMIN}, "actions": "snooze"},
+        {"type": "block_actions", "team": {"id": TEAM_ID}, "user": {"id": ADMIN}, "actions": ["snooze"]},
+        {"type": "view_submission", "team": {"id": TEAM_ID}, "user": {"id": ADMIN}, "view": "x"},
+        {"type": "block_actions", "team": "T0FAKE", "user": {"id": ADMIN}, "actions": []},
+    ],
+    ids=["actions-text", "actions-of-text", "view-text", "team-text"],
+)
 def test_a_signed_malformed_payload_is_a_400(sender, payload):
     reply = sender.post(urllib.parse.urlencode({"payload": json.dumps({**payload, "api_app_id": "A0FAKE"})}), FORM)
     assert (reply.status, reply.body) == (400, b"malformed Slack request")
@@ -74,8 +96,15 @@ def test_a_signed_malformed_payload_is_a_400(sender, payload):
 
 @pytest.mark.parametrize("event", ["app_home_opened", {"user": ADMIN}, [1, 2]], ids=["text", "no-type", "list"])
 def test_a_signed_malformed_event_is_a_400(sender, event):
-    body = json.dumps({"type": "event_callback", "team_id": TEAM_ID, "api_app_id": "A0FAKE", "event": event,
-                       "event_id": f"Ev{time.time_ns()}"})
+    body = json.dumps(
+        {
+            "type": "event_callback",
+            "team_id": TEAM_ID,
+            "api_app_id": "A0FAKE",
+            "event": event,
+            "event_id": f"Ev{time.time_ns()}",
+        }
+    )
     assert sender.post(body, "application/json").status == 400
 
 
@@ -88,12 +117,21 @@ def test_names_thousands_of_characters_long_make_valid_block_kit(bot):
     db = open_db(bot.db_path)
     try:
         top = db.execute("SELECT customer_id FROM customer_scores ORDER BY predicted_clv_12m DESC LIMIT 30").fetchall()
-        db.execute("UPDATE customers SET name = ?, company = ? WHERE id IN (" + ",".join("?" * len(top)) + ")",
-                   ["N" * 3500, "Co " * 1200, *[r[0] for r in top]])
+        db.execute(
+            "UPDATE customers SET name = ?, company = ? WHERE id IN (" + ",".join("?" * len(top)) + ")",
+            ["N" * 3500, "Co " * 1200, *[r[0] for r in top]],
+        )
         db.execute("UPDATE reps SET name = ?", ["R" * 3200])
         ctx = Context(db, user_id=ADMIN, surface="slack", now=bot.clock())
-        for text in {*COMMANDS, "at-risk 50", "top 50", "rep", "followups all", f"customer {top[0][0]}",
-                     "churn last-quarter"}:
+        for text in {
+            *COMMANDS,
+            "at-risk 50",
+            "top 50",
+            "rep",
+            "followups all",
+            f"customer {top[0][0]}",
+            "churn last-quarter",
+        }:
             a = answer(ctx, text)
             assert limit_problems(a.message) == [], (text, limit_problems(a.message))
             for block in a.message["blocks"]:

@@ -75,17 +75,30 @@ def test_a_replayed_forced_digest_posts_once(bot, sender, slack, dropped):
 def test_a_replayed_click_is_audited_once(bot, sender, slack, dropped):
     db = open_db(bot.db_path)
     try:
-        (followup_id,) = db.execute("SELECT id FROM followups WHERE closed_at IS NULL AND state = 'open' "
-                                    "ORDER BY id LIMIT 1").fetchone()
+        (followup_id,) = db.execute(
+            "SELECT id FROM followups WHERE closed_at IS NULL AND state = 'open' ORDER BY id LIMIT 1"
+        ).fetchone()
     finally:
         db.conn.close()
     payload = {
-        "type": "block_actions", "team": {"id": TEAM_ID}, "user": {"id": ADMIN}, "api_app_id": "A0FAKE",
-        "token": "legacy-verification-token", "trigger_id": sender.trigger_id(),
+        "type": "block_actions",
+        "team": {"id": TEAM_ID},
+        "user": {"id": ADMIN},
+        "api_app_id": "A0FAKE",
+        "token": "legacy-verification-token",
+        "trigger_id": sender.trigger_id(),
         "container": {"type": "message", "channel_id": "C0GENERAL", "message_ts": "1.1", "is_ephemeral": True},
-        "channel": {"id": "C0GENERAL"}, "response_url": slack.response_url("snooze"),
-        "actions": [{"type": "button", "action_id": ACTION_SNOOZE, "block_id": f"fua:{followup_id}",
-                     "value": str(followup_id), "action_ts": "1.2"}],
+        "channel": {"id": "C0GENERAL"},
+        "response_url": slack.response_url("snooze"),
+        "actions": [
+            {
+                "type": "button",
+                "action_id": ACTION_SNOOZE,
+                "block_id": f"fua:{followup_id}",
+                "value": str(followup_id),
+                "action_ts": "1.2",
+            }
+        ],
     }
     body = urllib.parse.urlencode({"payload": json.dumps(payload)})
     sig = signed(sender, body)
@@ -98,12 +111,22 @@ def test_a_replayed_click_is_audited_once(bot, sender, slack, dropped):
 
 def test_an_event_slack_sends_again_is_handled_once(bot, sender, slack, dropped):
     event = {"type": "app_home_opened", "user": REP, "tab": "home", "channel": "D0DEMO001"}
-    body = json.dumps({"token": "legacy", "team_id": TEAM_ID, "api_app_id": "A0FAKE", "event": event,
-                       "type": "event_callback", "event_id": "Ev0REPLAY01", "event_time": int(time.time())})
+    body = json.dumps(
+        {
+            "token": "legacy",
+            "team_id": TEAM_ID,
+            "api_app_id": "A0FAKE",
+            "event": event,
+            "type": "event_callback",
+            "event_id": "Ev0REPLAY01",
+            "event_time": int(time.time()),
+        }
+    )
     assert sender.post(body, "application/json").status == 200
     slack.wait_for("views.publish")
-    retry = sender.post(body, "application/json", extra_headers={"X-Slack-Retry-Num": "1",
-                                                                 "X-Slack-Retry-Reason": "http_timeout"})
+    retry = sender.post(
+        body, "application/json", extra_headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
+    )
     assert (retry.status, retry.body, dropped()) == (200, b"", 1)
     assert len(slack.calls("views.publish")) == 1
 
@@ -136,9 +159,15 @@ def test_a_request_from_another_workspace_or_app_is_refused(bot, sender, slack, 
 
 
 def test_a_click_from_another_workspace_does_nothing(bot, sender, slack, caplog):
-    payload = {"type": "block_actions", "team": {"id": "T0OTHER"}, "user": {"id": ADMIN}, "api_app_id": "A0FAKE",
-               "response_url": slack.response_url("x"), "trigger_id": sender.trigger_id(),
-               "actions": [{"type": "button", "action_id": ACTION_SNOOZE, "value": "1", "block_id": "fua:1"}]}
+    payload = {
+        "type": "block_actions",
+        "team": {"id": "T0OTHER"},
+        "user": {"id": ADMIN},
+        "api_app_id": "A0FAKE",
+        "response_url": slack.response_url("x"),
+        "trigger_id": sender.trigger_id(),
+        "actions": [{"type": "button", "action_id": ACTION_SNOOZE, "value": "1", "block_id": "fua:1"}],
+    }
     reply = sender.post(urllib.parse.urlencode({"payload": json.dumps(payload)}), FORM)
     assert (reply.status, reply.body) == (200, b"")
     assert any("refused a request from team T0OTHER" in r.getMessage() for r in caplog.records)

@@ -81,7 +81,8 @@ def _health(app, db_path) -> tuple[str, dict]:
     seen = {}
     body = build_wsgi_app(app, str(db_path))(
         {"PATH_INFO": "/healthz", "REQUEST_METHOD": "GET", "wsgi.input": io.BytesIO()},
-        lambda status, headers: seen.update(status=status))
+        lambda status, headers: seen.update(status=status),
+    )
     return seen["status"], json.loads(b"".join(body))
 
 
@@ -98,8 +99,11 @@ def test_healthz_is_503_with_the_reason_when_the_store_is_unusable(bot, tmp_path
     data = bytearray(corrupt.read_bytes())
     data[100:4096] = b"\xff" * (4096 - 100)  # the schema page
     corrupt.write_bytes(bytes(data))
-    for path, why in ((tmp_path / "gone.db", "no such store"), (foreign, "not a SQLite database"),
-                      (corrupt, "malformed|damaged|not a database|cannot open")):
+    for path, why in (
+        (tmp_path / "gone.db", "no such store"),
+        (foreign, "not a SQLite database"),
+        (corrupt, "malformed|damaged|not a database|cannot open"),
+    ):
         status, body = _health(bot.app, path)
         assert status == "503 Service Unavailable", (path, body)
         assert body["ok"] is False and re.search(why, body["detail"]), body

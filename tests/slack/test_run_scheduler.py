@@ -21,11 +21,15 @@ def test_run_flushes_the_outbox_at_start_and_stops_on_sigterm(fake_slack, demo_t
     db.conn.close()
     proc = subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "--db", str(store), "run", "--host", "127.0.0.1", "--port", "0"],
-        env=slack_env(fake_slack), stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+        env=slack_env(fake_slack),
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
     )
     try:
         err = StderrLines(proc)
         err.wait_for("listening on http://127.0.0.1:", timeout=60)
+
         def ours(call):
             return call.params.get("metadata", {}).get("event_payload", {}).get("key") == delivery_tag(key)
 

@@ -46,8 +46,9 @@ def app_verifier(app) -> SignatureVerifier:
 def test_slacks_documented_example_with_the_apps_verifier(fake_slack, demo_template):
     db = open_db(demo_template)
     try:
-        app = create_app(SlackSettings(bot_token=fake_slack.token, signing_secret=DOC_SECRET,
-                                       api_url=fake_slack.api_url), db)
+        app = create_app(
+            SlackSettings(bot_token=fake_slack.token, signing_secret=DOC_SECRET, api_url=fake_slack.api_url), db
+        )
     finally:
         db.conn.close()
     verifier = app_verifier(app)
@@ -58,10 +59,12 @@ def test_slacks_documented_example_with_the_apps_verifier(fake_slack, demo_templ
     # 5-minute replay window, then a tampered body.
     at = int(DOC_TIMESTAMP)
     assert SignatureVerifier(DOC_SECRET, clock=FixedClock(at + 60)).is_valid(DOC_BODY, DOC_TIMESTAMP, DOC_SIGNATURE)
-    assert not SignatureVerifier(DOC_SECRET, clock=FixedClock(at + 301)).is_valid(DOC_BODY, DOC_TIMESTAMP,
-                                                                                  DOC_SIGNATURE)
-    assert not SignatureVerifier(DOC_SECRET, clock=FixedClock(at)).is_valid(DOC_BODY + "x", DOC_TIMESTAMP,
-                                                                            DOC_SIGNATURE)
+    assert not SignatureVerifier(DOC_SECRET, clock=FixedClock(at + 301)).is_valid(
+        DOC_BODY, DOC_TIMESTAMP, DOC_SIGNATURE
+    )
+    assert not SignatureVerifier(DOC_SECRET, clock=FixedClock(at)).is_valid(
+        DOC_BODY + "x", DOC_TIMESTAMP, DOC_SIGNATURE
+    )
 
 
 def test_bad_signature_is_401_and_runs_nothing(sender, slack):
@@ -89,8 +92,10 @@ def test_signed_help_is_answered_in_the_ack(sender, slack):
     assert reply.status == 200
     msg = reply.json
     assert msg["response_type"] == "ephemeral"
-    assert msg["blocks"][0] == {"type": "header", "text": {"type": "plain_text", "text": "What I can answer",
-                                                           "emoji": True}}
+    assert msg["blocks"][0] == {
+        "type": "header",
+        "text": {"type": "plain_text", "text": "What I can answer", "emoji": True},
+    }
     text = " ".join(b.get("text", {}).get("text", "") for b in msg["blocks"])
     for name, spec in COMMANDS.items():
         if name != "help":
@@ -101,6 +106,7 @@ def test_signed_help_is_answered_in_the_ack(sender, slack):
 
 # ---- every route and every kind of request Slack sends ----------------------
 
+
 def _form(payload: dict) -> str:
     return urllib.parse.urlencode({"payload": json.dumps(payload)})
 
@@ -108,22 +114,58 @@ def _form(payload: dict) -> str:
 def _bodies(sender) -> dict[str, tuple[str, str]]:
     """One body per kind of request Slack sends to the request URL (slash
     commands, events, interactivity), as (body, content type)."""
-    base = {"team": {"id": TEAM_ID}, "user": {"id": REP}, "api_app_id": "A0FAKE", "token": "legacy",
-            "trigger_id": "1.2.3"}
+    base = {
+        "team": {"id": TEAM_ID},
+        "user": {"id": REP},
+        "api_app_id": "A0FAKE",
+        "token": "legacy",
+        "trigger_id": "1.2.3",
+    }
     return {
         "slash command": (sender.command_body("help", user_id=REP), FORM),
-        "event_callback": (json.dumps({"type": "event_callback", "team_id": TEAM_ID, "api_app_id": "A0FAKE",
-                                       "event": {"type": "app_home_opened", "user": REP, "tab": "home",
-                                                 "event_ts": "1.1"}, "event_id": "Ev1", "event_time": 1}), JSON),
-        "url_verification": (json.dumps({"type": "url_verification", "token": "legacy", "challenge": "c4ll3nge"}),
-                             JSON),
-        "block_actions": (_form({**base, "type": "block_actions", "container": {"type": "message"},
-                                 "actions": [{"action_id": "retired_button", "block_id": "b", "value": "1"}],
-                                 "response_url": sender.slack.response_url("sig")}), FORM),
-        "view_submission": (_form({**base, "type": "view_submission", "view": {"id": "V1", "type": "modal", "callback_id": "x",
-                                                                               "state": {"values": {}}}}), FORM),
-        "block_suggestion": (_form({**base, "type": "block_suggestion", "action_id": "x", "block_id": "b",
-                                    "value": "a"}), FORM),
+        "event_callback": (
+            json.dumps(
+                {
+                    "type": "event_callback",
+                    "team_id": TEAM_ID,
+                    "api_app_id": "A0FAKE",
+                    "event": {"type": "app_home_opened", "user": REP, "tab": "home", "event_ts": "1.1"},
+                    "event_id": "Ev1",
+                    "event_time": 1,
+                }
+            ),
+            JSON,
+        ),
+        "url_verification": (
+            json.dumps({"type": "url_verification", "token": "legacy", "challenge": "c4ll3nge"}),
+            JSON,
+        ),
+        "block_actions": (
+            _form(
+                {
+                    **base,
+                    "type": "block_actions",
+                    "container": {"type": "message"},
+                    "actions": [{"action_id": "retired_button", "block_id": "b", "value": "1"}],
+                    "response_url": sender.slack.response_url("sig"),
+                }
+            ),
+            FORM,
+        ),
+        "view_submission": (
+            _form(
+                {
+                    **base,
+                    "type": "view_submission",
+                    "view": {"id": "V1", "type": "modal", "callback_id": "x", "state": {"values": {}}},
+                }
+            ),
+            FORM,
+        ),
+        "block_suggestion": (
+            _form({**base, "type": "block_suggestion", "action_id": "x", "block_id": "b", "value": "a"}),
+            FORM,
+        ),
         "shortcut": (_form({**base, "type": "shortcut", "callback_id": "x"}), FORM),
     }
 
@@ -131,21 +173,30 @@ def _bodies(sender) -> dict[str, tuple[str, str]]:
 FORM, JSON = "application/x-www-form-urlencoded", "application/json"
 FORGED = {
     "unsigned": lambda secret, ts, body: {"X-Slack-Request-Timestamp": str(ts)},
-    "wrong secret": lambda secret, ts, body: {"X-Slack-Request-Timestamp": str(ts),
-                                              "X-Slack-Signature": slack_signature("not-it", ts, body)},
-    "stale (6 min)": lambda secret, ts, body: {"X-Slack-Request-Timestamp": str(ts - 360),
-                                               "X-Slack-Signature": slack_signature(secret, ts - 360, body)},
-    "future (6 min)": lambda secret, ts, body: {"X-Slack-Request-Timestamp": str(ts + 360),
-                                                "X-Slack-Signature": slack_signature(secret, ts + 360, body)},
+    "wrong secret": lambda secret, ts, body: {
+        "X-Slack-Request-Timestamp": str(ts),
+        "X-Slack-Signature": slack_signature("not-it", ts, body),
+    },
+    "stale (6 min)": lambda secret, ts, body: {
+        "X-Slack-Request-Timestamp": str(ts - 360),
+        "X-Slack-Signature": slack_signature(secret, ts - 360, body),
+    },
+    "future (6 min)": lambda secret, ts, body: {
+        "X-Slack-Request-Timestamp": str(ts + 360),
+        "X-Slack-Signature": slack_signature(secret, ts + 360, body),
+    },
     "signed, no timestamp": lambda secret, ts, body: {"X-Slack-Signature": slack_signature(secret, ts, body)},
     "body changed after signing": lambda secret, ts, body: {
-        "X-Slack-Request-Timestamp": str(ts), "X-Slack-Signature": slack_signature(secret, ts, body + "&x=1")},
+        "X-Slack-Request-Timestamp": str(ts),
+        "X-Slack-Signature": slack_signature(secret, ts, body + "&x=1"),
+    },
 }
 
 
 def _post(url: str, body: str, ctype: str, headers: dict, method: str = "POST") -> tuple[int, bytes]:
-    req = urllib.request.Request(url, data=body.encode() if method == "POST" else None,
-                                 headers={"Content-Type": ctype, **headers}, method=method)
+    req = urllib.request.Request(
+        url, data=body.encode() if method == "POST" else None, headers={"Content-Type": ctype, **headers}, method=method
+    )
     try:
         with urllib.request.urlopen(req, timeout=10) as resp:
             return resp.status, resp.read()
@@ -168,8 +219,12 @@ def test_every_kind_of_request_is_accepted_when_signed(sender, slack):
     kind the bot has no listener for), and url_verification answered."""
     now = int(time.time())
     for kind, (body, ctype) in _bodies(sender).items():
-        status, reply = _post(sender.events_url, body, ctype, {
-            "X-Slack-Request-Timestamp": str(now), "X-Slack-Signature": slack_signature(SIGNING_SECRET, now, body)})
+        status, reply = _post(
+            sender.events_url,
+            body,
+            ctype,
+            {"X-Slack-Request-Timestamp": str(now), "X-Slack-Signature": slack_signature(SIGNING_SECRET, now, body)},
+        )
         assert status in (200, 404), (kind, status, reply[:200])
         if kind == "url_verification":
             assert json.loads(reply) == {"challenge": "c4ll3nge"}
@@ -183,8 +238,18 @@ def test_no_other_route_serves_anything(bot, sender, slack):
     now = int(time.time())
     body, ctype = sender.command_body("help", user_id=REP), FORM
     signed = {"X-Slack-Request-Timestamp": str(now), "X-Slack-Signature": slack_signature(SIGNING_SECRET, now, body)}
-    for path in ("/", "/slack/events/", "/slack/event", "/slack/install", "/slack/oauth_redirect", "/healthz/x",
-                 "/slack/commands", "/slack/interactive", "/admin", "/../slack/events"):
+    for path in (
+        "/",
+        "/slack/events/",
+        "/slack/event",
+        "/slack/install",
+        "/slack/oauth_redirect",
+        "/healthz/x",
+        "/slack/commands",
+        "/slack/interactive",
+        "/admin",
+        "/../slack/events",
+    ):
         for headers in ({}, signed):
             status, _ = _post(bot.url + path, body, ctype, headers)
             assert status in (404, 405), (path, status)
@@ -227,8 +292,10 @@ def test_oversized_bodies_are_refused_before_anyone_reads_them(bot, slack):
 
     host, port = bot.url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=10) as conn:
-        conn.sendall(f"POST {EVENTS_PATH} HTTP/1.1\r\nHost: {host}\r\nContent-Type: {FORM}\r\n"
-                     f"Content-Length: {MAX_BODY_BYTES + 1}\r\n\r\n".encode())
+        conn.sendall(
+            f"POST {EVENTS_PATH} HTTP/1.1\r\nHost: {host}\r\nContent-Type: {FORM}\r\n"
+            f"Content-Length: {MAX_BODY_BYTES + 1}\r\n\r\n".encode()
+        )
         status_line = conn.makefile("rb").readline()
     assert status_line.split()[1] == b"413", status_line
     assert slack.calls() == []

@@ -27,8 +27,11 @@ def write(path: Path, header: list[str], rows: list[tuple]) -> Path:
 
 
 def orders_file(tmp_path: Path) -> Path:
-    return write(tmp_path / "orders.csv", ["id", "customer_id", "ordered_at", "amount", "currency"],
-                 [("u1", "ann", "2026-01-10", "100.00", "USD"), ("j1", "ken", "2026-02-10", "10000", "JPY")])
+    return write(
+        tmp_path / "orders.csv",
+        ["id", "customer_id", "ordered_at", "amount", "currency"],
+        [("u1", "ann", "2026-01-10", "100.00", "USD"), ("j1", "ken", "2026-02-10", "10000", "JPY")],
+    )
 
 
 def rates_file(tmp_path: Path, rows=(("2026-01-01", "JPY", "0.0068"), ("2026-02-01", "JPY", "0.0067"))) -> Path:
@@ -75,13 +78,21 @@ def test_changing_the_currency_needs_rates_and_then_converts_never_relabels(db_p
     refused = runner.invoke(main, ["--db", str(db_path), "config", "currency", "EUR", "--json"])
     assert refused.exit_code == 2
     error = json.loads(refused.output)["error"]
-    assert error.startswith("`currency` stays USD: 1 JPY order from 2026-02-10 has no JPY→EUR rate; 1 USD order "
-                            "from 2026-01-10 has no USD→EUR rate") and "retention-bot import fx FILE --to EUR" in error
+    assert (
+        error.startswith(
+            "`currency` stays USD: 1 JPY order from 2026-02-10 has no JPY→EUR rate; 1 USD order "
+            "from 2026-01-10 has no USD→EUR rate"
+        )
+        and "retention-bot import fx FILE --to EUR" in error
+    )
     db = open_db(db_path)
     assert stored(db)["u1"] == (100.0, "USD", 100.0)
     db.conn.close()
-    eur = write(tmp_path / "eur.csv", ["date", "currency", "rate"],
-                [("2026-01-01", "USD", "0.90"), ("2026-01-01", "JPY", "0.0060")])
+    eur = write(
+        tmp_path / "eur.csv",
+        ["date", "currency", "rate"],
+        [("2026-01-01", "USD", "0.90"), ("2026-01-01", "JPY", "0.0060")],
+    )
     prepared = runner.invoke(main, ["--db", str(db_path), "import", "fx", str(eur), "--to", "EUR"])
     assert prepared.exit_code == 0 and "0 orders converted" in prepared.output  # USD is still the currency
     switched = runner.invoke(main, ["--db", str(db_path), "config", "currency", "EUR", "--json"])
@@ -97,19 +108,39 @@ def test_changing_the_currency_needs_rates_and_then_converts_never_relabels(db_p
 
 
 def test_stripes_converted_amount_is_used_when_it_is_in_our_currency(fresh_db, tmp_path):
-    path = write(tmp_path / "unified_payments.csv",
-                 ["id", "Created date (UTC)", "Amount", "Amount Refunded", "Currency", "Captured",
-                  "Converted Amount", "Converted Amount Refunded", "Converted Currency", "Status", "Customer ID"],
-                 [("ch_e", "2026-01-05 10:00:00", "100.00", "10.00", "eur", "true", "108.00", "10.80", "usd", "Paid",
-                   "cus_E")])
+    path = write(
+        tmp_path / "unified_payments.csv",
+        [
+            "id",
+            "Created date (UTC)",
+            "Amount",
+            "Amount Refunded",
+            "Currency",
+            "Captured",
+            "Converted Amount",
+            "Converted Amount Refunded",
+            "Converted Currency",
+            "Status",
+            "Customer ID",
+        ],
+        [("ch_e", "2026-01-05 10:00:00", "100.00", "10.00", "eur", "true", "108.00", "10.80", "usd", "Paid", "cus_E")],
+    )
     import_file(fresh_db, "orders", path, now=IMPORTED_AT)
     assert stored(fresh_db) == {"ch_e": (97.2, "EUR", 90.0)}  # no EUR rate needed: Stripe converted it
 
 
 def test_a_bad_rates_file_names_file_line_and_column_and_changes_nothing(fresh_db, tmp_path):
-    path = write(tmp_path / "rates.csv", ["date", "currency", "rate"],
-                 [("2026-01-01", "JPY", "0.0068"), ("2026-13-01", "JPY", "0.007"), ("2026-01-02", "yen!", "1"),
-                  ("2026-01-03", "EUR", "-1"), ("2026-01-04", "USD", "1")])
+    path = write(
+        tmp_path / "rates.csv",
+        ["date", "currency", "rate"],
+        [
+            ("2026-01-01", "JPY", "0.0068"),
+            ("2026-13-01", "JPY", "0.007"),
+            ("2026-01-02", "yen!", "1"),
+            ("2026-01-03", "EUR", "-1"),
+            ("2026-01-04", "USD", "1"),
+        ],
+    )
     with pytest.raises(ImportRejected) as e:
         import_rates(fresh_db, path, base="USD", now=IMPORTED_AT)
     lines = e.value.report.lines()

@@ -12,8 +12,18 @@ from storage.schema import migrations
 
 def test_open_creates_whole_schema_private_and_wal(db_path):
     db = open_db(db_path)
-    assert {"customers", "orders", "reps", "feedback", "customer_scores", "followups", "deliveries",
-            "settings", "audit_log", "imports"} <= set(db.table_names())
+    assert {
+        "customers",
+        "orders",
+        "reps",
+        "feedback",
+        "customer_scores",
+        "followups",
+        "deliveries",
+        "settings",
+        "audit_log",
+        "imports",
+    } <= set(db.table_names())
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     assert db.execute("PRAGMA busy_timeout").fetchone()[0] >= 5000
@@ -31,8 +41,9 @@ def test_opening_twice_applies_nothing_new(db_path):
 
 def test_newer_schema_is_refused(db_path):
     db = open_db(db_path)
-    db["_sqlite_migrations"].insert({"migration_set": "retention-bot", "name": "m999_future",
-                                     "applied_at": "2030-01-01"})
+    db["_sqlite_migrations"].insert(
+        {"migration_set": "retention-bot", "name": "m999_future", "applied_at": "2030-01-01"}
+    )
     db.conn.close()
     with pytest.raises(StoreError, match=r"newer retention-bot.*m999_future"):
         open_db(db_path)
@@ -92,8 +103,12 @@ def test_a_store_from_the_first_release_is_brought_forward_with_its_data(db_path
     db = Database(db_path)
     migrations.apply(db, stop_before="m002_orders_by_customer_covering")
     db["customers"].insert({"id": "c1", "name": "Ada"})
-    db["orders"].insert_all([{"id": "o1", "customer_id": "c1", "ordered_at": "2026-01-02T10:00:00Z", "amount": 12.5},
-                             {"id": "o2", "customer_id": "c1", "ordered_at": "2026-02-03T10:00:00Z", "amount": 7.25}])
+    db["orders"].insert_all(
+        [
+            {"id": "o1", "customer_id": "c1", "ordered_at": "2026-01-02T10:00:00Z", "amount": 12.5},
+            {"id": "o2", "customer_id": "c1", "ordered_at": "2026-02-03T10:00:00Z", "amount": 7.25},
+        ]
+    )
     db["customer_scores"].insert({"customer_id": "c1", "as_of": "2026-03-01", "p_alive": 0.5, "quiet": 1})
     db.conn.close()
 
@@ -101,13 +116,24 @@ def test_a_store_from_the_first_release_is_brought_forward_with_its_data(db_path
     assert schema_version(db) == "m005_currencies"
     assert db["customer_scores"].foreign_keys == []
     assert db.execute("SELECT customer_id, as_of, p_alive, quiet FROM customer_scores").fetchall() == [
-        ("c1", "2026-03-01", 0.5, 1)]
+        ("c1", "2026-03-01", 0.5, 1)
+    ]
     assert db["customer_scores"].pks == ["customer_id"]
     assert [r[2] for r in db.execute("PRAGMA index_info(orders_customer_time)")] == [
-        "customer_id", "ordered_at", "status", "amount"]
-    plan = " ".join(r[-1] for r in db.execute(
-        "EXPLAIN QUERY PLAN SELECT ordered_at, amount FROM orders INDEXED BY orders_customer_time "
-        "WHERE status = 'paid' AND ordered_at < '2027'"))
+        "customer_id",
+        "ordered_at",
+        "status",
+        "amount",
+    ]
+    plan = " ".join(
+        r[-1]
+        for r in db.execute(
+            "EXPLAIN QUERY PLAN SELECT ordered_at, amount FROM orders INDEXED BY orders_customer_time "
+            "WHERE status = 'paid' AND ordered_at < '2027'"
+        )
+    )
     assert "COVERING INDEX orders_customer_time" in plan
     assert db.execute("SELECT id, amount, status FROM orders ORDER BY id").fetchall() == [
-        ("o1", 12.5, "paid"), ("o2", 7.25, "paid")]
+        ("o1", 12.5, "paid"),
+        ("o2", 7.25, "paid"),
+    ]

@@ -132,7 +132,8 @@ def test_schedule_settings_are_validated_and_normalised():
     ]
     assert digest_channels('"C0123 08:00"')[0]["time"] == "08:00"
     assert digest_channels('[{"channel": "C1X", "time": "08:30", "tz": "Asia/Tokyo", "weekdays": "mon,thu"}]') == [
-        {"channel": "C1X", "time": "08:30", "tz": "Asia/Tokyo", "weekdays": "mon,thu"}]
+        {"channel": "C1X", "time": "08:30", "tz": "Asia/Tokyo", "weekdays": "mon,thu"}
+    ]
     for bad in ("25:00", "9am"):
         with pytest.raises(FieldError):
             local_time(bad)

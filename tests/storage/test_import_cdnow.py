@@ -22,7 +22,12 @@ def test_cdnow_sample_imports_exactly(cdnow_db):
     agg = db.execute("SELECT SUM(order_count), ROUND(SUM(revenue), 2) FROM customers").fetchone()
     assert agg == (6919, 244091.94)
     # Identical rows (same customer, day and amount) stay distinct orders.
-    assert db.execute("SELECT COUNT(*) FROM orders WHERE customer_id = '147' AND ordered_at LIKE '1997-07-31%'").fetchone()[0] == 2
+    assert (
+        db.execute(
+            "SELECT COUNT(*) FROM orders WHERE customer_id = '147' AND ordered_at LIKE '1997-07-31%'"
+        ).fetchone()[0]
+        == 2
+    )
 
 
 def test_reimport_changes_nothing_and_says_so(cdnow_db):
@@ -45,7 +50,9 @@ def test_import_is_recorded_with_hash(cdnow_db):
 
 def test_master_layout_with_header(fresh_db, tmp_path):
     path = tmp_path / "CDNOW_master.txt"
-    path.write_text("customer_id date number_of_cds dollar_value\n1 19970101 1 11.77\n2 19970112 1 12.00\n2 19970112 5 77.00\n")
+    path.write_text(
+        "customer_id date number_of_cds dollar_value\n1 19970101 1 11.77\n2 19970112 1 12.00\n2 19970112 5 77.00\n"
+    )
     report = import_file(fresh_db, "orders", path, fmt="cdnow", now=IMPORTED_AT)
     assert (report.added, report.customers_created) == (3, 2)
     assert fresh_db.execute("SELECT revenue FROM customers WHERE id = '2'").fetchone()[0] == 89.0

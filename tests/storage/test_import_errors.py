@@ -1,6 +1,5 @@
 """Bad input: one clear message naming file, line and column; nothing written."""
 
-
 import pytest
 
 from storage.importer import ImportRejected, import_file
@@ -35,7 +34,10 @@ def test_skip_invalid_imports_the_rest(cdnow_db, tmp_path):
         ("customer_id,ordered_at,amount\nc1,2026-01-01,abc\n", ":2: amount: 'abc' is not a number"),
         ("customer_id,ordered_at,amount\nc1,2026-01-01,-5\n", ":2: amount: negative amount"),
         ("customer_id,ordered_at,amount\n,2026-01-01,5\n", ":2: customer_id: missing value"),
-        ("id,customer_id,ordered_at,amount\na,c1,2026-01-01,5\na,c2,2026-01-02,6\n", ":3: id: duplicate id 'a' (also on line 2)"),
+        (
+            "id,customer_id,ordered_at,amount\na,c1,2026-01-01,5\na,c2,2026-01-02,6\n",
+            ":3: id: duplicate id 'a' (also on line 2)",
+        ),
         ("customer_id,ordered_at,amount,status\nc1,2026-01-01,5,weird\n", ":2: status: unknown order status 'weird'"),
         ("customer_id,ordered_at,amount\n", "no data rows"),
     ],
@@ -72,12 +74,21 @@ def test_not_utf8_names_the_line(fresh_db, tmp_path):
 
 def test_map_option_and_bom(fresh_db, tmp_path):
     path = tmp_path / "export.csv"
-    path.write_bytes("\ufeffOrder Ref,Client,When,Total\nA1,acme,2026-02-03T10:00:00+02:00,\"1,250.00\"\n".encode())
-    report = import_file(fresh_db, "orders", path, mapping={"Order Ref": "id", "Client": "customer_id", "When": "ordered_at"},
-                         now=IMPORTED_AT)
+    path.write_bytes('\ufeffOrder Ref,Client,When,Total\nA1,acme,2026-02-03T10:00:00+02:00,"1,250.00"\n'.encode())
+    report = import_file(
+        fresh_db,
+        "orders",
+        path,
+        mapping={"Order Ref": "id", "Client": "customer_id", "When": "ordered_at"},
+        now=IMPORTED_AT,
+    )
     assert report.added == 1
     assert fresh_db.execute("SELECT id, customer_id, ordered_at, amount FROM orders").fetchone() == (
-        "A1", "acme", "2026-02-03T08:00:00Z", 1250.0)
+        "A1",
+        "acme",
+        "2026-02-03T08:00:00Z",
+        1250.0,
+    )
 
 
 def test_wrong_format_is_named(fresh_db, tmp_path):

@@ -21,7 +21,9 @@ def test_shopify_orders_export(fresh_db):
     counted = fresh_db.execute("SELECT id, order_count, revenue FROM customers ORDER BY id").fetchall()
     assert counted == [("jane@example.com", 2, 150.0), ("kim@example.net", 0, 0.0), ("sam@example.org", 1, 120.5)]
     assert fresh_db.execute("SELECT name, company FROM customers WHERE id = 'jane@example.com'").fetchone() == (
-        "Jane Doe", "Doe Bakery")
+        "Jane Doe",
+        "Doe Bakery",
+    )
 
 
 def test_stripe_payments_export(fresh_db):
@@ -39,7 +41,9 @@ def test_stripe_payments_export(fresh_db):
 
 
 def test_customers_reps_feedback(fresh_db, tmp_path):
-    (tmp_path / "reps.csv").write_text("id,name,email,tz,manager_id\nU0ANA1,Ana,ana@x.io,Europe/Berlin,\nU0BO2,Bo,bo@x.io,Asia/Tokyo,U0ANA1\n")
+    (tmp_path / "reps.csv").write_text(
+        "id,name,email,tz,manager_id\nU0ANA1,Ana,ana@x.io,Europe/Berlin,\nU0BO2,Bo,bo@x.io,Asia/Tokyo,U0ANA1\n"
+    )
     (tmp_path / "customers.csv").write_text("id,name,email,segment,owner_rep_id\nc1,Acme,a@acme.io,Enterprise,U0BO2\n")
     (tmp_path / "fb.csv").write_text("customer_id,kind,score,submitted_at\nc1,nps,9,2026-01-01\nc1,csat,5,2026-01-02\n")
     assert import_file(fresh_db, "reps", tmp_path / "reps.csv", now=IMPORTED_AT).added == 2
@@ -57,7 +61,9 @@ def test_feedback_for_unknown_customer_and_bad_score(fresh_db, tmp_path):
 
     from storage.importer import ImportRejected
 
-    (tmp_path / "fb.csv").write_text("customer_id,kind,score,submitted_at\nghost,nps,9,2026-01-01\nghost,csat,9,2026-01-01\n")
+    (tmp_path / "fb.csv").write_text(
+        "customer_id,kind,score,submitted_at\nghost,nps,9,2026-01-01\nghost,csat,9,2026-01-01\n"
+    )
     with pytest.raises(ImportRejected) as e:
         import_file(fresh_db, "feedback", tmp_path / "fb.csv", now=IMPORTED_AT)
     lines = e.value.report.lines()
@@ -66,8 +72,13 @@ def test_feedback_for_unknown_customer_and_bad_score(fresh_db, tmp_path):
 
 
 def test_new_order_marks_open_followup_won_back(cdnow_db, tmp_path):
-    cdnow_db.execute("INSERT INTO followups (customer_id, rep_id, state, opened_at) VALUES ('1', 'U1', 'open', '1998-07-01T00:00:00Z')")
+    cdnow_db.execute(
+        "INSERT INTO followups (customer_id, rep_id, state, opened_at) VALUES ('1', 'U1', 'open', '1998-07-01T00:00:00Z')"
+    )
     (tmp_path / "o.csv").write_text("customer_id,ordered_at,amount\n1,1998-07-10,30\n")
     report = import_file(cdnow_db, "orders", tmp_path / "o.csv", now=IMPORTED_AT)
     assert report.won_back == 1
-    assert cdnow_db.execute("SELECT state, note FROM followups").fetchone() == ("won_back", "ordered again on 1998-07-10")
+    assert cdnow_db.execute("SELECT state, note FROM followups").fetchone() == (
+        "won_back",
+        "ordered again on 1998-07-10",
+    )

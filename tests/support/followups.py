@@ -26,11 +26,14 @@ def make_store(path, *, customers: int = 13, owner: str | None = REP, opened_at:
     an open follow-up each, owned by `owner` (whose manager is MGR); two
     paid orders each, the last in early August 2026."""
     db = open_db(path)
-    db.conn.executemany("INSERT INTO reps (id, name, tz, manager_id) VALUES (?, ?, ?, ?)", [
-        (REP, "Maria Lopez", "America/New_York", MGR),
-        (REP2, "Sam Okafor", "America/New_York", MGR),
-        (MGR, "Dana Whitfield", "America/New_York", None),
-    ])
+    db.conn.executemany(
+        "INSERT INTO reps (id, name, tz, manager_id) VALUES (?, ?, ?, ?)",
+        [
+            (REP, "Maria Lopez", "America/New_York", MGR),
+            (REP2, "Sam Okafor", "America/New_York", MGR),
+            (MGR, "Dana Whitfield", "America/New_York", None),
+        ],
+    )
     rows = []
     for i in range(1, customers + 1):
         cid = f"C{i:02d}"
@@ -44,14 +47,19 @@ def make_store(path, *, customers: int = 13, owner: str | None = REP, opened_at:
     )
     db.conn.executemany(
         "INSERT INTO orders (id, customer_id, ordered_at, amount) VALUES (?, ?, ?, ?)",
-        [(f"O{cid}{k}", cid, at, value / 2) for cid, _, _, value in rows
-         for k, at in enumerate(("2026-05-01T10:00:00Z", "2026-08-01T10:00:00Z"))],
+        [
+            (f"O{cid}{k}", cid, at, value / 2)
+            for cid, _, _, value in rows
+            for k, at in enumerate(("2026-05-01T10:00:00Z", "2026-08-01T10:00:00Z"))
+        ],
     )
     db.conn.executemany(
         "INSERT INTO customer_scores (customer_id, as_of, predicted_clv_12m, revenue_12m, quiet, reason) "
         "VALUES (?, '2026-11-02', ?, ?, 1, ?)",
-        [(cid, value, value, f"orders every ~20 days; last order 93 days ago; expected 12-month value ${value:,.0f}")
-         for cid, _, _, value in rows],
+        [
+            (cid, value, value, f"orders every ~20 days; last order 93 days ago; expected 12-month value ${value:,.0f}")
+            for cid, _, _, value in rows
+        ],
     )
     db.conn.executemany(
         "INSERT INTO followups (customer_id, rep_id, state, opened_at, value_at_open) VALUES (?, ?, 'open', ?, ?)",
@@ -72,5 +80,6 @@ def audit(db, action: str) -> list[dict]:
 
 
 def outbox_client(slack):
-    return build_outbox_client(slack.token, slack.api_url, sleep=lambda s: None,
-                               interval=FixedValueRetryIntervalCalculator(0))
+    return build_outbox_client(
+        slack.token, slack.api_url, sleep=lambda s: None, interval=FixedValueRetryIntervalCalculator(0)
+    )

@@ -9,8 +9,12 @@ from hypothesis import HealthCheck, settings
 
 DEMO_DAY = date(2026, 11, 22)
 EXAMPLES: Counter[str] = Counter()
-SUPPRESS = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example,
-            HealthCheck.function_scoped_fixture]
+SUPPRESS = [
+    HealthCheck.too_slow,
+    HealthCheck.data_too_large,
+    HealthCheck.large_base_example,
+    HealthCheck.function_scoped_fixture,
+]
 
 
 def examples(n: int) -> settings:
@@ -24,6 +28,7 @@ def tried(name: str) -> None:
 
 
 # ---- Block Kit: which strings Slack parses as mrkdwn -----------------------
+
 
 def mrkdwn_texts(blocks: list[dict]) -> list[str]:
     """Every text in `blocks` that Slack renders as mrkdwn (mentions, links

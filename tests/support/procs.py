@@ -32,12 +32,14 @@ def run_cli(db: Path, *args: str, env: dict | None = None, timeout: float = 120)
 
 
 def start_cli(db: Path, *args: str, env: dict | None = None) -> subprocess.Popen:
-    return subprocess.Popen(cli(db, *args), cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    return subprocess.Popen(
+        cli(db, *args), cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
 
 
-def wait_until(condition: Callable[[], object], timeout: float, what: str, proc: subprocess.Popen | None = None,
-               poll: float = POLL):
+def wait_until(
+    condition: Callable[[], object], timeout: float, what: str, proc: subprocess.Popen | None = None, poll: float = POLL
+):
     """Poll `condition` every `poll` seconds until it is truthy (returned) or
     `timeout` passes (AssertionError naming `what`); stops early if `proc`
     exits first."""
@@ -63,8 +65,9 @@ def sigkill(proc: subprocess.Popen) -> bool:
     return alive
 
 
-def kill_when(proc: subprocess.Popen, ready: Callable[[subprocess.Popen], bool], timeout: float, what: str,
-              poll: float = POLL) -> bool:
+def kill_when(
+    proc: subprocess.Popen, ready: Callable[[subprocess.Popen], bool], timeout: float, what: str, poll: float = POLL
+) -> bool:
     """SIGKILL `proc` as soon as `ready(proc)`; True if it was still running."""
     wait_until(lambda: proc.poll() is not None or ready(proc), timeout, what, poll=poll)
     return sigkill(proc)
@@ -150,9 +153,14 @@ class BotProcess:
 
     def start(self, timeout: float = 60) -> "BotProcess":
         self.stderr = []
-        self.proc = subprocess.Popen(cli(self.db, "run", "--host", "127.0.0.1", "--port", "0", *self.extra),
-                                     cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                     text=True)
+        self.proc = subprocess.Popen(
+            cli(self.db, "run", "--host", "127.0.0.1", "--port", "0", *self.extra),
+            cwd=ROOT,
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         listening = threading.Event()
 
         def pump(stream) -> None:

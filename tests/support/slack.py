@@ -28,6 +28,7 @@ def slack_clock(origin: datetime = SLACK_START) -> Callable[[], float]:
     start = time.monotonic()
     return lambda: origin.timestamp() + (time.monotonic() - start)
 
+
 # The worked example of "Verifying requests from Slack" (docs.slack.dev /
 # api.slack.com). Note: the issue quoted the body with token=
 # xyzz0WbapA4vBCDEEOPcAoG5ym; Slack's page has token=xyzz0WbapA4vBCDEFasx0q6G,
@@ -75,8 +76,14 @@ class HistorySlack(FakeSlack):
                 metadata = json.loads(metadata)
             with self._history_lock:
                 self.history[body["channel"]].append(
-                    {"type": "message", "ts": body["ts"], "text": params.get("text"), "bot_id": "B0BOT",
-                     "metadata": metadata})
+                    {
+                        "type": "message",
+                        "ts": body["ts"],
+                        "text": params.get("text"),
+                        "bot_id": "B0BOT",
+                        "metadata": metadata,
+                    }
+                )
         return body, extra
 
     def _api_conversations_history(self, params):
@@ -86,8 +93,12 @@ class HistorySlack(FakeSlack):
         with self._history_lock:
             found = [m for m in reversed(self.history[params.get("channel")]) if float(m["ts"]) > oldest]
         page = [m if with_metadata else {k: v for k, v in m.items() if k != "metadata"} for m in found[:limit]]
-        return {"ok": True, "messages": page, "has_more": len(found) > limit,
-                "response_metadata": {"next_cursor": ""}}, {}
+        return {
+            "ok": True,
+            "messages": page,
+            "has_more": len(found) > limit,
+            "response_metadata": {"next_cursor": ""},
+        }, {}
 
     def attempts(self, key: str) -> list:
         """Every chat.postMessage call tagged with delivery `key`, answered or failed."""

@@ -53,8 +53,9 @@ def build_store(path: Path, *, orders=(), customers=(), reps=(), feedback=()):
     if reps:
         import_rows(db, tmp, "reps", ["id", "name"], list(reps))
     if customers:
-        import_rows(db, tmp, "customers", ["id", "name", "company", "segment", "owner_rep_id", "churned_at"],
-                    list(customers))
+        import_rows(
+            db, tmp, "customers", ["id", "name", "company", "segment", "owner_rep_id", "churned_at"], list(customers)
+        )
     if orders:
         import_rows(db, tmp, "orders", ["id", "customer_id", "ordered_at", "amount", "status"], list(orders))
     if feedback:
@@ -91,14 +92,22 @@ CUSTOMERS = [
     ("h", "Hal", "", "SMB", "", ""),
 ]
 FEEDBACK = [
-    ("a", "nps", 10, "2026-04-02"), ("b", "nps", 9, "2026-04-03"), ("c", "nps", 9, "2026-05-01"),
-    ("d", "nps", 7, "2026-06-01"), ("e", "nps", 2, "2026-06-29"), ("a", "nps", 0, "2026-03-31"),
-    ("a", "csat", 5, "2026-04-02"), ("b", "csat", 4, "2026-04-03"), ("c", "csat", 2, "2026-05-01"),
-    ("a", "ces", 2, "2026-04-02"), ("c", "ces", 3, "2026-05-01"),
+    ("a", "nps", 10, "2026-04-02"),
+    ("b", "nps", 9, "2026-04-03"),
+    ("c", "nps", 9, "2026-05-01"),
+    ("d", "nps", 7, "2026-06-01"),
+    ("e", "nps", 2, "2026-06-29"),
+    ("a", "nps", 0, "2026-03-31"),
+    ("a", "csat", 5, "2026-04-02"),
+    ("b", "csat", 4, "2026-04-03"),
+    ("c", "csat", 2, "2026-05-01"),
+    ("a", "ces", 2, "2026-04-02"),
+    ("c", "ces", 3, "2026-05-01"),
 ]
 
 
 # ---- import files ----
+
 
 def orders_csv(path, n, bad_line=None, bad="not-a-date"):
     with open(path, "w") as f:

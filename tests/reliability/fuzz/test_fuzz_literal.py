@@ -42,13 +42,42 @@ NOW = datetime(2026, 11, 22, 18, 0, tzinfo=UTC)
 REP = "U0DEMO001"
 MARKERS = {"name": "Qx1name", "company": "Qx2co", "segment": "Qx3seg", "rep": "Qx4rep"}
 PIECES = [
-    "<!channel>", "<!here>", "<!everyone>", "@channel", "<@U0DEMO002>", "<@U0EVIL01|boss>", "<#C0EVIL|general>",
-    "<http://evil.example|click me>", "http://evil.example", "*", "_", "~", "`", "```", "&", "<", ">", "&amp;",
-    "&lt;", "*bold*", "_italic_", "~strike~", "`code`", ">quote", ":smile:", "\n", " ", "'", '"',
-    '=HYPERLINK("http://evil.example","x")', "+cmd|' /C calc'!A0", "@SUM(1+1)",
+    "<!channel>",
+    "<!here>",
+    "<!everyone>",
+    "@channel",
+    "<@U0DEMO002>",
+    "<@U0EVIL01|boss>",
+    "<#C0EVIL|general>",
+    "<http://evil.example|click me>",
+    "http://evil.example",
+    "*",
+    "_",
+    "~",
+    "`",
+    "```",
+    "&",
+    "<",
+    ">",
+    "&amp;",
+    "&lt;",
+    "*bold*",
+    "_italic_",
+    "~strike~",
+    "`code`",
+    ">quote",
+    ":smile:",
+    "\n",
+    " ",
+    "'",
+    '"',
+    '=HYPERLINK("http://evil.example","x")',
+    "+cmd|' /C calc'!A0",
+    "@SUM(1+1)",
 ]
-piece = st.one_of(st.sampled_from(PIECES), st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")),
-                                                   max_size=4))
+piece = st.one_of(
+    st.sampled_from(PIECES), st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=4)
+)
 
 
 @st.composite
@@ -59,9 +88,12 @@ def hostile(draw, marker: str) -> str:
 
 
 values = st.fixed_dictionaries({field: hostile(marker) for field, marker in MARKERS.items()})
-WORST = {"name": "<!channel> *Qx1name* <@U0EVIL01|boss> & <http://evil.example|x>",
-         "company": "_Qx2co_ ~Inc~ `1` &lt;", "segment": "<!here>Qx3seg*",
-         "rep": '*Qx4rep* <!everyone> =HYPERLINK("http://evil.example","x")'}
+WORST = {
+    "name": "<!channel> *Qx1name* <@U0EVIL01|boss> & <http://evil.example|x>",
+    "company": "_Qx2co_ ~Inc~ `1` &lt;",
+    "segment": "<!here>Qx3seg*",
+    "rep": '*Qx4rep* <!everyone> =HYPERLINK("http://evil.example","x")',
+}
 
 
 @pytest.fixture(scope="module")
@@ -69,12 +101,17 @@ def store(small_demo):
     db = small_demo
     # what a visitor sees too (who may ask: tests/slack/test_access.py)
     upsert_setting(db, "access", "everyone", now=NOW)
-    quiet = [r[0] for r in db.execute(
-        "SELECT customer_id FROM customer_scores WHERE quiet = 1 ORDER BY predicted_clv_12m DESC LIMIT 3")]
+    quiet = [
+        r[0]
+        for r in db.execute(
+            "SELECT customer_id FROM customer_scores WHERE quiet = 1 ORDER BY predicted_clv_12m DESC LIMIT 3"
+        )
+    ]
     followups = [r[0] for r in db.execute("SELECT id FROM followups WHERE closed_at IS NULL ORDER BY id LIMIT 3")]
     rep, manager = db.execute(
         "SELECT f.rep_id, r.manager_id FROM followups f JOIN reps r ON r.id = f.rep_id "
-        "WHERE f.closed_at IS NULL GROUP BY f.rep_id ORDER BY COUNT(*) DESC LIMIT 1").fetchone()
+        "WHERE f.closed_at IS NULL GROUP BY f.rep_id ORDER BY COUNT(*) DESC LIMIT 1"
+    ).fetchone()
     assert quiet and followups and manager
     return db, quiet, followups, rep, manager
 
@@ -87,32 +124,61 @@ def apply(db, v: dict) -> None:
 
 def messages(db, quiet, followups, rep, manager) -> dict[str, dict]:
     """Every message that shows customer data, by a label for the failure."""
+
     def ask(text, user=REP):
         a = answer(Context(db, as_of=DEMO_DAY, now=NOW, user_id=user, is_admin=False, surface="slack"), text)
         assert a.ok, (text, a.message["text"])
         return a.message
 
-    out = {text: ask(text) for text in (
-        "at-risk 50", "at-risk share", "top 20", "top 20 last-quarter", "rep", f"rep <@{rep}>", "followups all",
-        "churn 30d", "churn last-quarter", "digest preview", "customer Qx1",
-        *(f"customer {c}" for c in quiet))}
+    out = {
+        text: ask(text)
+        for text in (
+            "at-risk 50",
+            "at-risk share",
+            "top 20",
+            "top 20 last-quarter",
+            "rep",
+            f"rep <@{rep}>",
+            "followups all",
+            "churn 30d",
+            "churn last-quarter",
+            "digest preview",
+            "customer Qx1",
+            *(f"customer {c}" for c in quiet),
+        )
+    }
     out["rep (team, asked by a non-rep)"] = ask("rep", user="U0VISITOR")
-    out["home (rep)"] = {"text": "home", "blocks": build_home_view(
-        Context(db, as_of=DEMO_DAY, now=NOW, user_id=rep, is_admin=False, surface="slack"))["blocks"]}
-    out["home (visitor)"] = {"text": "home", "blocks": build_home_view(
-        Context(db, as_of=DEMO_DAY, now=NOW, user_id="U0VISITOR", is_admin=False, surface="slack"))["blocks"]}
+    out["home (rep)"] = {
+        "text": "home",
+        "blocks": build_home_view(Context(db, as_of=DEMO_DAY, now=NOW, user_id=rep, is_admin=False, surface="slack"))[
+            "blocks"
+        ],
+    }
+    out["home (visitor)"] = {
+        "text": "home",
+        "blocks": build_home_view(
+            Context(db, as_of=DEMO_DAY, now=NOW, user_id="U0VISITOR", is_admin=False, surface="slack")
+        )["blocks"],
+    }
     settings = load_settings(db)
     currency = settings["currency"]
     reminder = compute_reminder(db, rep, DEMO_DAY, NOW, settings)
     assert reminder["items"]
     out["reminder DM"] = build_reminder_message(reminder, currency)
     out["escalation DM"] = build_escalation_message(
-        compute_escalation(db, rep, manager, followups, DEMO_DAY, 7, UTC), currency)
+        compute_escalation(db, rep, manager, followups, DEMO_DAY, 7, UTC), currency
+    )
     items = [item_entry(r, UTC) for r in load_items(db, followups)]
-    out["button rewrites"] = {"text": "click", "blocks": [
-        b for item in items for outcome in (None, state_outcome(item), ":zzz: Snoozed until 2026-11-29")
-        for b in followup_blocks(item, currency, outcome)
-    ] + [quiet_block(item, currency, claimed_by=claimer) for item in items for claimer in (None, REP)]}
+    out["button rewrites"] = {
+        "text": "click",
+        "blocks": [
+            b
+            for item in items
+            for outcome in (None, state_outcome(item), ":zzz: Snoozed until 2026-11-29")
+            for b in followup_blocks(item, currency, outcome)
+        ]
+        + [quiet_block(item, currency, claimed_by=claimer) for item in items for claimer in (None, REP)],
+    }
     return out
 
 
@@ -127,7 +193,8 @@ def check_literal(label: str, msg: dict, v: dict) -> None:
         for field, marker in MARKERS.items():
             shown = literal(v[field])
             assert text.count(marker) == text.count(shown), (
-                f"{label}: {field} {v[field]!r} not shown literally (expected {shown!r}) in {text!r}")
+                f"{label}: {field} {v[field]!r} not shown literally (expected {shown!r}) in {text!r}"
+            )
 
 
 def check_all(store, v: dict) -> None:
@@ -174,7 +241,8 @@ def test_hostile_ids_from_imported_files_never_become_mentions(tmp_path):
     assert "reps.csv:2: id: 'U0EVIL> <!channel' is not a Slack user id" in refused.value.report.lines()[0]
     (tmp_path / "reps.csv").write_text("id,name,tz\nU0GOOD001,Good Rep,UTC\n")
     (tmp_path / "customers.csv").write_text(
-        f'id,name,company,owner_rep_id\n"{customer}",Ann,Co,\nC2,Bob,Co,U0GOOD001\n')
+        f'id,name,company,owner_rep_id\n"{customer}",Ann,Co,\nC2,Bob,Co,U0GOOD001\n'
+    )
     days = [f"2026-{m:02d}-{d:02d}" for m in range(1, 7) for d in (1, 11, 21)]
     rows = [f'"{customer}",{day},900' for day in days] + [f"C2,{day},10" for day in [*days, "2026-11-01"]]
     (tmp_path / "orders.csv").write_text("customer_id,ordered_at,amount\n" + "\n".join(rows) + "\n")
@@ -186,8 +254,10 @@ def test_hostile_ids_from_imported_files_never_become_mentions(tmp_path):
     upsert_setting(db, "high_value_pct", "50", now=NOW)  # two customers: Ann must count as high value
     run_score(Context(db, as_of=DEMO_DAY, now=NOW))
     assert db.execute("SELECT rep_id FROM followups WHERE closed_at IS NULL").fetchall() == [(rep,)]
-    shown = {text: answer(Context(db, as_of=DEMO_DAY, now=NOW, user_id="U0VISITOR", is_admin=False), text).message
-             for text in ("rep", "churn last-quarter", "followups all", "at-risk", "customer Ann", "top")}
+    shown = {
+        text: answer(Context(db, as_of=DEMO_DAY, now=NOW, user_id="U0VISITOR", is_admin=False), text).message
+        for text in ("rep", "churn last-quarter", "followups all", "at-risk", "customer Ann", "top")
+    }
     settings = load_settings(db)
     shown["reminder DM"] = build_reminder_message(compute_reminder(db, rep, DEMO_DAY, NOW, settings), "USD")
     for label, msg in shown.items():
