@@ -5,12 +5,8 @@ pyproject.toml, with bot/, tests/ and bench/ the only exemptions.
 This proves the rule bites with the project's own configuration, from a
 temporary file so the tree is never touched; durations stay allowed."""
 
-import subprocess
-import sys
-import tomllib
-from pathlib import Path
+from tests.support.lint import lint_settings, ruff
 
-ROOT = Path(__file__).resolve().parent.parent
 READS = """
 import time
 from datetime import UTC, date, datetime
@@ -30,17 +26,8 @@ def elapsed(started: float, since: float) -> tuple[float, float]:
 """
 
 
-def ruff(path: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "ruff", "check", "--no-cache", "--config", str(ROOT / "pyproject.toml"), str(path)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-    )
-
-
 def test_tid251_is_selected_and_only_bot_tests_and_benchmarks_are_exempt():
-    lint = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["ruff"]["lint"]
+    lint = lint_settings()
     assert "TID" in lint["select"] and not {"TID", "TID251"} & set(lint.get("ignore", []))
     banned = lint["flake8-tidy-imports"]["banned-api"]
     assert {

@@ -6,12 +6,8 @@ constants carry a reviewed `# noqa: S608`.
 This proves the rule bites with the project's own configuration: a query
 built from user input fails the check, the parametrised form passes."""
 
-import subprocess
-import sys
-import tomllib
-from pathlib import Path
+from tests.support.lint import ROOT, lint_settings, ruff
 
-ROOT = Path(__file__).resolve().parent.parent
 BUILT = """
 def find(db, name):
     return db.execute(f"SELECT * FROM customers WHERE name = '{name}'").fetchall()
@@ -26,17 +22,8 @@ def find(db, name):
 """
 
 
-def ruff(path: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "ruff", "check", "--no-cache", "--config", str(ROOT / "pyproject.toml"), str(path)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-    )
-
-
 def test_s608_is_selected_and_only_tests_and_benchmarks_are_exempt():
-    lint = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["ruff"]["lint"]
+    lint = lint_settings()
     assert "S608" in lint["select"] and "S608" not in lint.get("ignore", [])
     exempt = {pattern for pattern, rules in lint.get("per-file-ignores", {}).items() if "S608" in rules}
     assert exempt <= {"tests/**", "bench/**"}, exempt
