@@ -52,20 +52,12 @@ from typing import Any
 from waitress import wasyncore
 
 from bot.app import shutdown_listeners
+from bot.manifest import BOT_SCOPES
 from bot.server import make_server
 
 BOT_TOKEN = "xoxb-fake-bot-token"
 APP_TOKEN = "xapp-fake-app-token"
-SCOPES = (
-    "commands",
-    "chat:write",
-    "im:write",
-    "users:read",
-    "files:write",
-    "channels:history",
-    "groups:history",
-    "im:history",
-)
+SCOPES = BOT_SCOPES  # the fake grants what the manifest asks for
 TEAM_ID = "T0FAKE"
 BOT_USER_ID = "U0BOT"
 APP_ID = "A0FAKE"
