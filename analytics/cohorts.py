@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from analytics.calendars import GREGORIAN_CALENDAR, Calendar
 from analytics.frame import OrderFrame
 from analytics.kpis import Scope
 
@@ -49,14 +50,21 @@ def month_label(index: int) -> str:
 
 
 def compute_cohorts(
-    frame: OrderFrame, scope: Scope, tz_name: str, cutoff: int, last_month: int, count: int, partial: bool = False
+    frame: OrderFrame,
+    scope: Scope,
+    tz_name: str,
+    cutoff: int,
+    last_month: int,
+    count: int,
+    partial: bool = False,
+    calendar: Calendar = GREGORIAN_CALENDAR,
 ) -> Cohorts:
-    """The `count` monthly cohorts ending with `last_month` (year*12 + month-1,
-    the as-of month), from counted orders before `cutoff`; `partial` when the
-    as-of day is not that month's last."""
+    """The `count` monthly cohorts ending with `last_month` (year*12 + month-1
+    in `calendar`, the as-of month), from counted orders before `cutoff`;
+    `partial` when the as-of day is not that month's last."""
     first_month = last_month - count + 1
     j = frame.upto(cutoff)
-    months = frame.local_months(tz_name)[:j]
+    months = frame.local_months(tz_name, calendar)[:j]
     cust, first = frame.cust[:j], frame.first[:j]
     recent = months >= first_month
     if scope.keep is not None:

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from analytics.calendars import GREGORIAN_CALENDAR, Calendar
+
 NO_ORDER = np.iinfo(np.int64).max  # first-order time of a customer without orders
 
 
@@ -55,13 +57,15 @@ class OrderFrame:
         ok[ok] = self.rowid[pos[ok]] == r[ok]
         return pos[ok]
 
-    def local_months(self, tz_name: str) -> np.ndarray:
-        """Per order, its month in the workspace time zone as year*12 + month-1
-        (computed once per time zone: converting 1M instants takes ~0.2 s)."""
-        if tz_name not in self._months:
+    def local_months(self, tz_name: str, calendar: Calendar = GREGORIAN_CALENDAR) -> np.ndarray:
+        """Per order, its month of `calendar` in the workspace time zone as
+        year*12 + month-1 (computed once per time zone and calendar:
+        converting 1M instants takes ~0.2 s)."""
+        key = (tz_name, calendar.name)
+        if key not in self._months:
             local = pd.to_datetime(self.ts, unit="s", utc=True).tz_convert(tz_name)
-            self._months[tz_name] = (local.year * 12 + local.month - 1).to_numpy(np.int32)
-        return self._months[tz_name]
+            self._months[key] = calendar.month_indexes(local)
+        return self._months[key]
 
 
 def build_order_frame(orders: pd.DataFrame, customers: pd.DataFrame) -> OrderFrame:

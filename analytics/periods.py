@@ -14,12 +14,22 @@ Every period has a previous period of equal length, for deltas:
   day of a month maps to the last day of the earlier month (Feb 29 ↔ Feb 28,
   Jun 30 ↔ Mar 31), so a complete unit always compares with a complete unit;
 - day spans (`30d`, `12w`, `A..B`, `since A`) step back exactly their length.
+
+Calendar units follow the workspace calendar (analytics.calendars): in the
+Persian one `this-month` is this Solar Hijri month, `ytd` runs from
+1 Farvardin, `1405-Q1` is Farvardin–Khordad 1405, and month names
+(`فروردین ۱۴۰۵`, `farvardin 1405`), Persian digits and Persian dates
+(`1405/01/01`) are read; a Gregorian year (`2026-Q1`) still names a Gregorian
+unit. The same last-day rule steps back through Persian months (31 Shahrivar
+↔ 31 Khordad, 30 Esfand of a leap year ↔ 29 Esfand). Labels are written in
+the period's calendar; start and end are always Gregorian dates.
 """
 
-import calendar
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+
+from analytics.calendars import GREGORIAN_CALENDAR, MONTH_NAMES, PERSIAN, Calendar
 
 # The forms users type, for "did you mean" suggestions.
 KEYWORDS = ("this-month", "last-month", "this-quarter", "last-quarter", "ytd", "since")
@@ -43,48 +53,78 @@ class Period:
     label: str
     step_months: int = 0  # calendar unit to step back by; 0 = step back by length in days
     to_date: bool = False  # a calendar unit cut short by the as-of day
+    calendar: Calendar = GREGORIAN_CALENDAR  # whose months, quarters and years (and labels)
 
     @property
     def days(self) -> int:
         return (self.end - self.start).days + 1
 
     def previous(self) -> "Period":
+        cal = self.calendar
         if self.step_months:
-            start = _shift_months(self.start, -self.step_months)
-            end = _shift_months(self.end, -self.step_months)
-            return Period(start, end, _calendar_label(start, end, self.step_months), self.step_months)
+            start = cal.shift_months(self.start, -self.step_months)
+            end = cal.shift_months(self.end, -self.step_months)
+            return Period(
+                start, end, _calendar_label(start, end, self.step_months, cal), self.step_months, calendar=cal
+            )
         end = self.start - timedelta(days=1)
         start = end - timedelta(days=self.days - 1)
-        return Period(start, end, f"{start.isoformat()}..{end.isoformat()}")
+        return Period(start, end, _span_label(start, end, cal), calendar=cal)
 
     def to_dict(self) -> dict:
-        return {
+        """ISO Gregorian start and end (machine-readable in any calendar), and
+        the label in the period's own calendar (`1405-Q1`)."""
+        out = {
             "start": self.start.isoformat(),
             "end": self.end.isoformat(),
             "label": self.label,
             "to_date": self.to_date,
         }
+        if self.calendar.name == PERSIAN:
+            out["calendar"] = PERSIAN
+        return out
 
 
-def parse_period(words: list[str] | str | None, as_of: date) -> Period:
-    """The period named by `words` (one token, or `since DATE`), as of `as_of`.
-    No words means the default period (`last-quarter`)."""
+# Persian and Arabic-Indic digits, and the Arabic letters an Arabic keyboard
+# types for Persian ones, read as their plain forms.
+_PLAIN = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩يك", "01234567890123456789یک")
+
+
+def parse_period(words: list[str] | str | None, as_of: date, calendar: Calendar = GREGORIAN_CALENDAR) -> Period:
+    """The period named by `words` (one token, `since DATE`, or a month name
+    and year in the Persian calendar), as of `as_of`, in `calendar`. No words
+    means the default period (`last-quarter`)."""
     if isinstance(words, str):
         words = words.split()
-    words = [w for w in (words or []) if w]
+    words = [w.translate(_PLAIN) for w in (words or []) if w]
     if not words:
         words = [DEFAULT_PERIOD]
     first = words[0].lower()
     if first == "since":
         if len(words) != 2:
             raise PeriodError("`since` needs one date, e.g. `since 2026-01-01`", " ".join(words))
-        return _since(words[1], as_of)
+        return _since(words[1], as_of, calendar)
+    if calendar.name == PERSIAN and first in MONTH_NAMES and len(words) <= 2:
+        return _named_month(MONTH_NAMES[first], words[1] if len(words) == 2 else None, as_of, calendar)
     if len(words) > 1:
         raise PeriodError(f"I can read one period, not `{' '.join(words)}`", " ".join(words))
-    return _single(first, as_of)
+    return _single(first, as_of, calendar)
 
 
-def _single(word: str, as_of: date) -> Period:
+def _named_month(month: int, year_word: str | None, as_of: date, cal: Calendar) -> Period:
+    """`فروردین ۱۴۰۵`; without a year, the latest such month that has begun."""
+    if year_word is None:
+        year = cal.split(as_of)[0]
+        if cal.join(year, month, 1) > as_of:
+            year -= 1
+    elif re.fullmatch(r"\d{4}", year_word):
+        year = _year(year_word, year_word, cal)
+    else:
+        raise PeriodError(f"`{year_word}` is not a year; write a month as e.g. `فروردین 1405`", year_word)
+    return _calendar(cal.join(year, month, 1), 1, as_of, f"{year}-{month:02d}", cal)
+
+
+def _single(word: str, as_of: date, cal: Calendar) -> Period:
     m = re.fullmatch(r"(\d{1,4})([dw])", word)
     if m:
         n = int(m.group(1))
@@ -93,104 +133,133 @@ def _single(word: str, as_of: date) -> Period:
             raise PeriodError(f"`{word}`: use between 1 and {MAX_DAYS} days", word)
         unit = "weeks" if m.group(2) == "w" else "days"
         label = f"last {n} {unit[:-1] if n == 1 else unit}"
-        return Period(as_of - timedelta(days=days - 1), as_of, label)
+        return Period(as_of - timedelta(days=days - 1), as_of, label, calendar=cal)
     if word in ("this-month", "last-month"):
-        first = as_of.replace(day=1)
+        first = cal.month_start(cal.month_index(as_of))
         if word == "last-month":
-            first = _shift_months(first, -1)
-        return _calendar(first, 1, as_of, word)
+            first = cal.shift_months(first, -1)
+        return _calendar(first, 1, as_of, word, cal)
     if word in ("this-quarter", "last-quarter"):
-        first = date(as_of.year, 3 * ((as_of.month - 1) // 3) + 1, 1)
+        year, month, _ = cal.split(as_of)
+        first = cal.join(year, 3 * ((month - 1) // 3) + 1, 1)
         if word == "last-quarter":
-            first = _shift_months(first, -3)
-        return _calendar(first, 3, as_of, word)
+            first = cal.shift_months(first, -3)
+        return _calendar(first, 3, as_of, word, cal)
     if word == "ytd":
-        return _calendar(date(as_of.year, 1, 1), 12, as_of, word)
+        return _calendar(cal.join(cal.split(as_of)[0], 1, 1), 12, as_of, word, cal)
     m = re.fullmatch(r"(\d{4})-q(\d)", word)
     if m:
         q = int(m.group(2))
         if not 1 <= q <= 4:
             raise PeriodError(f"`{word}`: quarters are Q1 to Q4", word)
-        return _calendar(date(_year(m.group(1), word), 3 * q - 2, 1), 3, as_of, word)
-    m = re.fullmatch(r"(\d{4})-(\d{1,2})", word)
-    if m:
+        unit_cal = _calendar_of_year(m.group(1), word, cal)
+        return _calendar(unit_cal.join(int(m.group(1)), 3 * q - 2, 1), 3, as_of, word, unit_cal)
+    m = re.fullmatch(r"(\d{4})[-/](\d{1,2})", word)
+    if m and (m.group(0)[4] == "-" or cal.name == PERSIAN):
         month = int(m.group(2))
         if not 1 <= month <= 12:
             raise PeriodError(f"`{word}`: months are 01 to 12", word)
-        return _calendar(date(_year(m.group(1), word), month, 1), 1, as_of, word)
+        unit_cal = _calendar_of_year(m.group(1), word, cal)
+        return _calendar(unit_cal.join(int(m.group(1)), month, 1), 1, as_of, word, unit_cal)
     if re.fullmatch(r"\d{4}", word):
-        return _calendar(date(_year(word, word), 1, 1), 12, as_of, word)
+        unit_cal = _calendar_of_year(word, word, cal)
+        return _calendar(unit_cal.join(int(word), 1, 1), 12, as_of, word, unit_cal)
     if ".." in word:
         a, b = word.split("..", 1)
-        start, end = _date(a, word), _date(b, word)
+        start, end = _date(a, word, cal), _date(b, word, cal)
         if end < start:
             raise PeriodError(f"`{word}`: the end is before the start", word)
-        return _span(start, end, as_of, word)
+        return _span(start, end, as_of, word, cal)
     raise PeriodError(f"I don't understand the period `{word}`", word)
 
 
-def _since(raw: str, as_of: date) -> Period:
-    start = _date(raw, raw)
-    return _span(start, as_of, as_of, f"since {raw}", label=f"since {start.isoformat()}")
+def _since(raw: str, as_of: date, cal: Calendar) -> Period:
+    start = _date(raw, raw, cal)
+    return _span(start, as_of, as_of, f"since {raw}", cal, label=f"since {cal.shown(start)}")
 
 
-def _span(start: date, end: date, as_of: date, word: str, label: str | None = None) -> Period:
-    _check_started(start, as_of, word)
+def _span(start: date, end: date, as_of: date, word: str, cal: Calendar, label: str | None = None) -> Period:
+    _check_started(start, as_of, word, cal)
     end = min(end, as_of)
-    return Period(start, end, label or f"{start.isoformat()}..{end.isoformat()}")
+    return Period(start, end, label or _span_label(start, end, cal), calendar=cal)
 
 
-def _calendar(first: date, months: int, as_of: date, word: str) -> Period:
-    _check_started(first, as_of, word)
-    full_end = _shift_months(first, months) - timedelta(days=1)
+def _span_label(start: date, end: date, cal: Calendar) -> str:
+    return f"{cal.shown(start)}..{cal.shown(end)}"
+
+
+def month_period(index: int, as_of: date, cal: Calendar = GREGORIAN_CALENDAR) -> Period:
+    """The calendar month number `index` (year*12 + month-1), cut at as_of."""
+    return _calendar(cal.month_start(index), 1, as_of, f"{index // 12}-{index % 12 + 1:02d}", cal)
+
+
+def _calendar(first: date, months: int, as_of: date, word: str, cal: Calendar) -> Period:
+    _check_started(first, as_of, word, cal)
+    full_end = cal.shift_months(first, months) - timedelta(days=1)
     end = min(full_end, as_of)
     if end < full_end:
-        return Period(first, end, f"{_unit(first, months)} to date ({end.isoformat()})", months, to_date=True)
-    return Period(first, end, _calendar_label(first, end, months), months)
+        label = f"{_unit(first, months, cal)} to date ({cal.shown(end)})"
+        return Period(first, end, label, months, to_date=True, calendar=cal)
+    return Period(first, end, _calendar_label(first, end, months, cal), months, calendar=cal)
 
 
-def _unit(start: date, months: int) -> str:
+def _unit(start: date, months: int, cal: Calendar) -> str:
+    year, month, _ = cal.split(start)
     if months == 12:
-        return f"{start.year}"
+        return f"{year}"
     if months == 3:
-        return f"{start.year}-Q{(start.month - 1) // 3 + 1}"
-    return f"{start.year}-{start.month:02d}"
+        return f"{year}-Q{(month - 1) // 3 + 1}"
+    return f"{year}-{month:02d}"
 
 
-def _calendar_label(start: date, end: date, months: int) -> str:
+def _calendar_label(start: date, end: date, months: int, cal: Calendar) -> str:
     """A whole unit ("2026-Q3"), or the same days of one ("2026-Q3 to 2026-08-22")."""
-    full_end = _shift_months(start, months) - timedelta(days=1)
-    return _unit(start, months) if end == full_end else f"{_unit(start, months)} to {end.isoformat()}"
+    full_end = cal.shift_months(start, months) - timedelta(days=1)
+    unit = _unit(start, months, cal)
+    return unit if end == full_end else f"{unit} to {cal.shown(end)}"
 
 
-def _check_started(start: date, as_of: date, word: str) -> None:
+def _check_started(start: date, as_of: date, word: str, cal: Calendar) -> None:
     if start > as_of:
         raise PeriodError(
-            f"`{word}` starts after {as_of.isoformat()}, the as-of date: there is no data for it yet", word
+            f"`{word}` starts after {cal.shown(as_of)}, the as-of date: there is no data for it yet", word
         )
 
 
-def _year(raw: str, word: str) -> int:
+def _year(raw: str, word: str, cal: Calendar = GREGORIAN_CALENDAR) -> int:
     year = int(raw)
-    if not 1970 <= year <= 2100:
-        raise PeriodError(f"`{word}`: use a year between 1970 and 2100", word)
+    if not cal.first_year <= year <= cal.last_year:
+        raise PeriodError(f"`{word}`: use a year between {cal.first_year} and {cal.last_year}", word)
     return year
 
 
-def _date(raw: str, word: str) -> date:
+def _calendar_of_year(raw: str, word: str, cal: Calendar) -> Calendar:
+    """In the Persian calendar a Gregorian year (`2026-Q1`) names a Gregorian
+    unit; the two ranges of years do not overlap."""
+    year = int(raw)
+    if cal.name == PERSIAN and not cal.first_year <= year <= cal.last_year:
+        if GREGORIAN_CALENDAR.first_year <= year <= GREGORIAN_CALENDAR.last_year:
+            return GREGORIAN_CALENDAR
+        raise PeriodError(
+            f"`{word}`: use a Persian year between {cal.first_year} and {cal.last_year} "
+            f"(or a Gregorian one between {GREGORIAN_CALENDAR.first_year} and {GREGORIAN_CALENDAR.last_year})",
+            word,
+        )
+    _year(raw, word, cal)
+    return cal
+
+
+def _date(raw: str, word: str, cal: Calendar) -> date:
+    m = re.fullmatch(r"(\d{4})[-/](\d{2})[-/](\d{2})", raw) if cal.name == PERSIAN else None
+    if m and cal.first_year <= int(m.group(1)) <= cal.last_year:
+        year, month, d = (int(g) for g in m.groups())
+        if 1 <= month <= 12 and 1 <= d <= cal.month_days(year, month):
+            return cal.join(year, month, d)
+        raise PeriodError(f"`{raw}` is not a day of the Persian calendar", word)
     try:
         day = date.fromisoformat(raw)
     except ValueError:
-        raise PeriodError(f"`{raw}` is not a date; write dates as YYYY-MM-DD", word) from None
+        form = "YYYY-MM-DD (Gregorian) or YYYY/MM/DD (Persian)" if cal.name == PERSIAN else "YYYY-MM-DD"
+        raise PeriodError(f"`{raw}` is not a date; write dates as {form}", word) from None
     _year(str(day.year), word)
     return day
-
-
-def _shift_months(day: date, months: int) -> date:
-    """`day` moved by whole months; a month's last day stays a month's last day."""
-    index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(index, 12)
-    month += 1
-    last = calendar.monthrange(year, month)[1]
-    month_end = day.day == calendar.monthrange(day.year, day.month)[1]
-    return date(year, month, last if month_end else min(day.day, last))

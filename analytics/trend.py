@@ -1,11 +1,12 @@
 """Month by month: CRR, churn rate and revenue for the charts and `trend`."""
 
 from dataclasses import dataclass
-from datetime import date, timedelta, tzinfo
+from datetime import date, tzinfo
 
+from analytics.calendars import GREGORIAN_CALENDAR, Calendar
 from analytics.frame import OrderFrame
 from analytics.kpis import Bounds, Scope, compute_retention, retention_sets
-from analytics.periods import Period, parse_period
+from analytics.periods import Period, month_period
 
 
 @dataclass(frozen=True)
@@ -27,23 +28,24 @@ class TrendPoint:
         return self.__dict__.copy()
 
 
-def month_periods(as_of: date, months: int) -> list[Period]:
-    """The `months` calendar months ending with the as-of month (cut at as_of)."""
-    first = as_of.replace(day=1)
-    periods = []
-    for _ in range(months):
-        if first.year < 1970:
-            break
-        periods.append(parse_period(f"{first.year}-{first.month:02d}", as_of))
-        first = (first - timedelta(days=1)).replace(day=1)
-    return periods[::-1]
+def month_periods(as_of: date, months: int, calendar: Calendar = GREGORIAN_CALENDAR) -> list[Period]:
+    """The `months` months of `calendar` ending with the as-of month (cut at as_of)."""
+    last = calendar.month_index(as_of)
+    first = max(last - months + 1, calendar.first_year * 12)
+    return [month_period(index, as_of, calendar) for index in range(first, last + 1)]
 
 
 def compute_trend(
-    frame: OrderFrame, scope: Scope, as_of: date, months: int, window: int, tz: tzinfo
+    frame: OrderFrame,
+    scope: Scope,
+    as_of: date,
+    months: int,
+    window: int,
+    tz: tzinfo,
+    calendar: Calendar = GREGORIAN_CALENDAR,
 ) -> list[TrendPoint]:
     points = []
-    for p in month_periods(as_of, months):
+    for p in month_periods(as_of, months, calendar):
         b = Bounds.of(p, window, tz)
         r = compute_retention(*retention_sets(frame, scope, b))
         sl = frame.between(b.s_hi, b.e_hi)

@@ -1,8 +1,6 @@
 """`/retention cohorts [months]`: monthly first-order cohorts and the share
 of each that ordered in each later month, as a table and a heatmap."""
 
-from datetime import timedelta
-
 from analytics.cohorts import compute_cohorts
 from commands import blocks as B
 from commands import format as fmt
@@ -25,9 +23,10 @@ MAX_MONTHS = 18  # the widest table that fits one Slack section
 def handle_cohorts(ctx: Context, req: Request) -> Answer:
     count = read_months(req.args, "cohorts")
     k = read_inputs(ctx, req)
-    as_of_month = ctx.as_of.year * 12 + ctx.as_of.month - 1
-    partial = (ctx.as_of + timedelta(days=1)).month == ctx.as_of.month  # the month is not over yet
-    c = compute_cohorts(k.frame, k.scope, ctx.settings["timezone"], k.cutoff, as_of_month, count, partial)
+    cal = ctx.calendar
+    as_of_month = cal.month_index(ctx.as_of)
+    partial = not cal.is_month_end(ctx.as_of)  # the month is not over yet
+    c = compute_cohorts(k.frame, k.scope, ctx.settings["timezone"], k.cutoff, as_of_month, count, partial, cal)
     data = {"months": count, "as_of": ctx.as_of.isoformat(), **c.to_dict(), "m1_average": c.average(1)}
     title = f"Monthly cohorts · {c.months[0]} to {c.months[-1]}"
     if not k.has_orders:

@@ -8,7 +8,7 @@ from commands import blocks as B
 from commands.core import AS_OF_READ_ONLY, Answer, Context, Request, UsageError, command
 from storage.fields import FieldError
 from storage.fx import CurrencyError, switch_currency
-from storage.settings import SETTINGS, upsert_setting
+from storage.settings import SETTINGS, default_of, upsert_setting
 
 
 @command(
@@ -18,11 +18,11 @@ def handle_config(ctx: Context, req: Request) -> Answer:
     values = {key: ctx.settings[key] for key in SETTINGS}
     if not req.args:
         data: dict[str, Any] = {"settings": values}
-        return Answer("config", data, build_settings_message(values))
+        return Answer("config", data, build_settings_message(values, ctx.settings))
     key = read_key(req.args[0])
     if len(req.args) == 1:
-        data = {"key": key, "value": values[key], "default": SETTINGS[key].default, "help": SETTINGS[key].help}
-        return Answer("config", data, build_settings_message({key: values[key]}))
+        data = {"key": key, "value": values[key], "default": default_of(key, ctx.settings), "help": SETTINGS[key].help}
+        return Answer("config", data, build_settings_message({key: values[key]}, ctx.settings))
     raw = " ".join(req.args[1:])
     if ctx.read_only:
         return Answer("config", {"key": key, "error": AS_OF_READ_ONLY}, _notice(AS_OF_READ_ONLY), ok=False)
@@ -102,10 +102,11 @@ def _notice(problem: str) -> dict:
     return B.message(problem, [B.section(f":warning: {problem}")])
 
 
-def build_settings_message(values: dict) -> dict:
+def build_settings_message(values: dict, every: dict) -> dict:
+    """`values` to show; `every` setting, for the defaults that follow others."""
     lines = [
         f"• `{key}` = *{show(key, value)}*"
-        + ("" if value != SETTINGS[key].default else " _(default)_")
+        + ("" if value != default_of(key, every) else " _(default)_")
         + f"\n   {B.escape(SETTINGS[key].help)}"
         for key, value in values.items()
     ]

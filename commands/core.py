@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
+from analytics.calendars import Calendar, calendar_named
 from storage.fields import day_end_utc, day_start_utc, parse_utc
 from storage.queries import Filters
 from storage.settings import load_settings
@@ -88,6 +89,11 @@ class Context:
     @cached_property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.settings["timezone"])
+
+    @property
+    def calendar(self) -> Calendar:
+        """The workspace calendar: months, quarters and years, and shown dates."""
+        return calendar_named(self.settings["calendar"])
 
     @property
     def currency(self) -> str:

@@ -22,6 +22,7 @@ import re
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
+from analytics.calendars import Calendar
 from analytics.kpis import active_at, compute_feedback, compute_period_retention
 from analytics.periods import Period, parse_period
 from commands import blocks as B
@@ -155,7 +156,7 @@ def compute_digest(ctx: Context, channel: str | None) -> dict:
     quiet_from = silence_start(now, settings["dismiss_days"])
 
     k = read_inputs(ctx, Request("digest"), NO_FILTERS)
-    period, basis = headline_period(ctx.as_of)
+    period, basis = headline_period(ctx.as_of, ctx.calendar)
     last = period.previous()
     retention = retention_data(
         period,
@@ -165,7 +166,7 @@ def compute_digest(ctx: Context, channel: str | None) -> dict:
         k.window,
     )
     retention["basis"] = basis
-    retention["month_days_so_far"] = ctx.as_of.day
+    retention["month_days_so_far"] = ctx.calendar.split(ctx.as_of)[2]  # the day of the month
 
     window = k.window * 86400
     lo, hi = _epoch(since), _epoch(until)
@@ -208,13 +209,14 @@ def compute_digest(ctx: Context, channel: str | None) -> dict:
 MIN_HEADLINE_DAYS = 7
 
 
-def headline_period(as_of: date) -> tuple[Period, str]:
+def headline_period(as_of: date, calendar: Calendar) -> tuple[Period, str]:
     """The period the digest's CRR and NPS are over: this month so far, or
-    the last full month while this one has fewer than MIN_HEADLINE_DAYS."""
-    month = parse_period(["this-month"], as_of)
+    the last full month while this one has fewer than MIN_HEADLINE_DAYS
+    (months of the workspace calendar)."""
+    month = parse_period(["this-month"], as_of, calendar)
     if month.days >= MIN_HEADLINE_DAYS:
         return month, "month_to_date"
-    return parse_period(["last-month"], as_of), "last_full_month"
+    return parse_period(["last-month"], as_of, calendar), "last_full_month"
 
 
 def headline_words(r: dict) -> tuple[str, str]:

@@ -21,7 +21,7 @@ from storage.queries import Filters, count_customers_without_orders, load_filter
 def read_period(ctx: Context, words: list[str], command: str) -> Period:
     """The period in `words`, or a UsageError that says how to write one."""
     try:
-        return parse_period(words, ctx.as_of)
+        return parse_period(words, ctx.as_of, ctx.calendar)
     except PeriodError as e:
         hint = _did_you_mean(e.word.lower())
         examples = " ".join(f"`{x}`" for x in ("30d", "last-quarter", *EXAMPLES[2:5]))

@@ -101,7 +101,7 @@ class BookBasis:
 
 def book_basis(k: KpiInputs) -> BookBasis:
     everyone = Scope()
-    period = parse_period(BOOK_PERIOD, k.ctx.as_of)
+    period = parse_period(BOOK_PERIOD, k.ctx.as_of, k.ctx.calendar)
     active_from = day_bound(k.ctx.as_of - timedelta(days=k.window - 1), k.tz)
     year_ago = day_bound(k.ctx.as_of - timedelta(days=364), k.tz)
     revenue = customer_revenue(k.frame, k.cutoff)

@@ -22,7 +22,7 @@ DEFAULT_MONTHS = 12
 def handle_trend(ctx: Context, req: Request) -> Answer:
     months = read_months(req.args, "trend") if req.args else DEFAULT_MONTHS
     k = read_inputs(ctx, req)
-    points = compute_trend(k.frame, k.scope, ctx.as_of, months, k.window, k.tz)
+    points = compute_trend(k.frame, k.scope, ctx.as_of, months, k.window, k.tz, ctx.calendar)
     data = {"activity_window": k.window, "months": [p.to_dict() for p in points]}
     title = f"Retention trend · {points[0].month} to {points[-1].month}"
     if not k.has_orders:

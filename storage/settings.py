@@ -19,6 +19,8 @@ class Setting:
     default: Any
     parse: Callable[[str], Any]
     help: str
+    # The default while unset, from the other settings (None: `default`).
+    follows: Callable[[dict[str, Any]], Any] | None = None
 
 
 def _int_range(lo: int, hi: int) -> Callable[[str], int]:
@@ -45,6 +47,18 @@ def _access(raw: str) -> str:
     return F.choice(str(raw), ACCESS)
 
 
+CALENDARS = ("gregorian", "persian")  # the names analytics.calendars knows
+
+
+def _calendar(raw: str) -> str:
+    return F.choice(str(raw), CALENDARS)
+
+
+def _calendar_of_language(values: dict[str, Any]) -> str:
+    """Persian-speaking teams count in the Solar Hijri calendar."""
+    return "persian" if values.get("language") == "fa" else "gregorian"
+
+
 def _yes_no(raw: str | bool) -> bool:
     return raw if isinstance(raw, bool) else bool(F.boolean(str(raw)))
 
@@ -64,6 +78,14 @@ SETTINGS: dict[str, Setting] = {
     s.key: s
     for s in [
         Setting("timezone", "UTC", F.timezone_name, "Workspace time zone for period boundaries (IANA name)"),
+        Setting(
+            "calendar",
+            "gregorian",
+            _calendar,
+            "Calendar of months, quarters and years (periods, cohorts, trends) and of shown dates: gregorian, "
+            "or persian (Solar Hijri, the year from 1 Farvardin); unset, persian when the language is fa",
+            follows=_calendar_of_language,
+        ),
         Setting(
             "currency",
             "USD",
@@ -120,9 +142,20 @@ SETTINGS: dict[str, Setting] = {
 
 def load_settings(db: Database) -> dict[str, Any]:
     values = {key: s.default for key, s in SETTINGS.items()}
+    stored = set()
     for row in db.query("SELECT key, value FROM settings"):
         values[row["key"]] = json.loads(row["value"])
+        stored.add(row["key"])
+    for key, s in SETTINGS.items():
+        if s.follows is not None and key not in stored:
+            values[key] = s.follows(values)
     return values
+
+
+def default_of(key: str, values: dict[str, Any]) -> Any:
+    """What `key` is while unset, given the other settings."""
+    s = SETTINGS[key]
+    return s.follows(values) if s.follows is not None else s.default
 
 
 def upsert_setting(db: Database, key: str, raw: Any, *, actor: str | None = None, now: datetime) -> Any:

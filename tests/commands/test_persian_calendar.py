@@ -1,0 +1,198 @@
+"""The Persian calendar through the commands: the `calendar` setting, `crr`
+and `kpis` over Solar Hijri quarters and years, `trend` and `cohorts`
+bucketed by Persian month on the demo store, and the digest on 1 Farvardin.
+Expected dates come from the library's conversions (persiantools); expected
+figures from the same days asked as Gregorian spans, or from the orders
+table read here."""
+
+from collections import Counter
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from persiantools.jdatetime import JalaliDate
+
+from commands import Context, answer
+from storage.fields import parse_utc
+from storage.settings import upsert_setting
+from tests.support.stores import SET_AT, ZONES, build_store
+
+
+def j(year: int, month: int, day: int) -> date:
+    return JalaliDate(year, month, day).to_gregorian()
+
+
+def persian_month(day: date) -> str:
+    p = JalaliDate(day)
+    return f"{p.year}-{p.month:02d}"
+
+
+def ask(db, text: str, as_of: date, **kw):
+    a = answer(Context(db, as_of=as_of, **kw), text)
+    assert a.ok, a.data
+    return a
+
+
+def at(zone: str, day: date, hh: int, mm: int = 0) -> str:
+    return datetime(day.year, day.month, day.day, hh, mm, tzinfo=ZoneInfo(zone)).isoformat()
+
+
+@pytest.fixture(params=ZONES)
+def nowruz_store(request, tmp_path):
+    """Orders on either side of Nowruz 1405 and of the quarter's end, in
+    local time of the workspace zone."""
+    zone = request.param
+    orders = [
+        ("1", "a", at(zone, date(2025, 11, 1), 10), 50, "paid"),
+        ("2", "a", at(zone, date(2026, 1, 15), 10), 50, "paid"),
+        ("3", "b", at(zone, date(2025, 12, 21), 23, 59), 40, "paid"),  # 30 Azar 1404: Q3
+        ("4", "b", at(zone, date(2026, 3, 20), 23, 59), 40, "paid"),  # 29 Esfand 1404: Q4
+        ("5", "c", at(zone, date(2026, 3, 21), 0, 1), 70, "paid"),  # 1 Farvardin 1405: new in Q1
+        ("6", "c", at(zone, date(2026, 6, 21), 23, 59), 70, "paid"),  # 31 Khordad
+        ("7", "d", at(zone, date(2026, 6, 22), 0, 1), 30, "paid"),  # 1 Tir: Q2
+        ("8", "e", at(zone, date(2026, 2, 1), 12), 25, "paid"),
+    ]
+    db = build_store(tmp_path / "nowruz.db", orders=orders)
+    upsert_setting(db, "timezone", zone, now=SET_AT)
+    yield db, zone
+    db.conn.close()
+
+
+def test_the_calendar_setting(nowruz_store):
+    db, _zone = nowruz_store
+    shown = ask(db, "config calendar", date(2026, 11, 22)).data
+    assert (shown["value"], shown["default"]) == ("gregorian", "gregorian")
+    assert ask(db, "config calendar Persian", date(2026, 11, 22)).data["value"] == "persian"
+    assert Context(db, as_of=date(2026, 11, 22)).calendar.name == "persian"
+    bad = answer(Context(db, as_of=date(2026, 11, 22)), "config calendar julian")
+    assert not bad.ok and "gregorian" in bad.data["error"] and "persian" in bad.data["error"]
+
+
+def test_crr_1405_q1_and_its_previous_quarter(nowruz_store):
+    db, zone = nowruz_store
+    upsert_setting(db, "calendar", "persian", now=SET_AT)
+    as_of = date(2026, 11, 22)
+    d = ask(db, "crr 1405-Q1", as_of).data
+    assert d["period"] == {
+        "start": "2026-03-21",
+        "end": "2026-06-21",
+        "label": "1405-Q1",
+        "to_date": False,
+        "calendar": "persian",
+    }
+    prev = d["previous"]["period"]
+    assert (prev["start"], prev["end"], prev["label"]) == ("2025-12-22", "2026-03-20", "1404-Q4")
+    assert (date.fromisoformat(prev["start"]), date.fromisoformat(prev["end"])) == (j(1404, 10, 1), j(1404, 12, 29))
+    # The same days asked as Gregorian spans give the same figures.
+    upsert_setting(db, "calendar", "gregorian", now=SET_AT)
+    same = ask(db, "crr 2026-03-21..2026-06-21", as_of).data
+    before = ask(db, "crr 2025-12-22..2026-03-20", as_of).data
+    keys = ("S", "E", "N", "N_active", "retained", "crr")
+    assert [d[k] for k in keys] == [same[k] for k in keys]
+    assert [d["previous"][k] for k in keys] == [before[k] for k in keys]
+    assert d["N"] == 1, zone  # c's first order, a minute after Nowruz; d's is in Tir
+    assert d["previous"]["N"] == 1  # e, in Bahman; b's first order was in Azar (Q3)
+
+
+def test_kpis_ytd_on_10_ordibehesht_1405(nowruz_store):
+    db, _zone = nowruz_store
+    upsert_setting(db, "calendar", "persian", now=SET_AT)
+    as_of = j(1405, 2, 10)
+    d = ask(db, "kpis ytd", as_of).data
+    assert (d["period"]["start"], d["period"]["end"], d["period"]["label"]) == (
+        "2026-03-21",
+        "2026-04-30",
+        "1405 to date (1405/02/10)",
+    )
+    assert d["orders"] == 1 and d["revenue"] == 70  # c's order at 00:01 on 1 Farvardin, and nothing before it
+    text = str(ask(db, "kpis ytd", as_of).message)
+    assert "1405 to date (1405/02/10)" in text and "1404 to 1404/02/10" in text
+
+
+DEMO_DAY = j(1405, 2, 10)
+TEHRAN = "Asia/Tehran"
+
+
+@pytest.fixture(scope="module")
+def persian_demo(tmp_path_factory):
+    from bot.demo import ensure_demo_store
+
+    db, _ = ensure_demo_store(str(tmp_path_factory.mktemp("demo") / "demo.db"), today=DEMO_DAY)
+    upsert_setting(db, "timezone", TEHRAN, now=SET_AT)
+    upsert_setting(db, "calendar", "persian", now=SET_AT)
+    yield db
+    db.conn.close()
+
+
+def paid_orders(db) -> list[tuple[str, date, float]]:
+    tz = ZoneInfo(TEHRAN)
+    return [
+        (row[0], parse_utc(row[1]).astimezone(tz).date(), row[2])
+        for row in db.execute("SELECT customer_id, ordered_at, amount FROM orders WHERE status = 'paid'")
+    ]
+
+
+MONTHS_6 = ["1404-09", "1404-10", "1404-11", "1404-12", "1405-01", "1405-02"]
+
+
+def test_trend_6_is_by_persian_month_on_the_demo_store(persian_demo):
+    d = ask(persian_demo, "trend 6", DEMO_DAY).data
+    points = d["months"]
+    assert [p["month"] for p in points] == MONTHS_6
+    assert [p["to_date"] for p in points] == [False] * 5 + [True]
+    for p in points:
+        year, month = (int(x) for x in p["month"].split("-"))
+        assert p["start"] == j(year, month, 1).isoformat()
+        last = min(j(year, month, JalaliDate.days_in_month(month, year)), DEMO_DAY)
+        assert p["end"] == last.isoformat()
+        crr = ask(persian_demo, f"crr {p['month']}", DEMO_DAY).data
+        assert (p["S"], p["E"], p["N"], p["crr"]) == (crr["S"], crr["E"], crr["N"], crr["crr"])
+    revenue: Counter[str] = Counter()
+    orders: Counter[str] = Counter()
+    for _customer, day, amount in paid_orders(persian_demo):
+        if day <= DEMO_DAY:
+            revenue[persian_month(day)] += amount
+            orders[persian_month(day)] += 1
+    assert [p["orders"] for p in points] == [orders[m] for m in MONTHS_6]
+    assert [p["revenue"] for p in points] == pytest.approx([revenue[m] for m in MONTHS_6])
+    assert all(orders[m] for m in MONTHS_6)  # the demo store has orders in each: the check can fail
+
+
+def test_cohorts_6_are_by_persian_month_on_the_demo_store(persian_demo):
+    d = ask(persian_demo, "cohorts 6", DEMO_DAY).data
+    assert [c["cohort"] for c in d["cohorts"]] == MONTHS_6
+    assert d["partial_month"] == "1405-02"
+    first: dict[str, date] = {}
+    months: dict[str, set[str]] = {}
+    for customer, day, _amount in sorted(paid_orders(persian_demo), key=lambda r: r[1]):
+        if day <= DEMO_DAY:
+            first.setdefault(customer, day)
+            months.setdefault(customer, set()).add(persian_month(day))
+    sizes = Counter(persian_month(day) for day in first.values())
+    assert [c["size"] for c in d["cohorts"]] == [sizes[m] for m in MONTHS_6]
+    assert sum(sizes[m] for m in MONTHS_6) > 0
+    for i, row in enumerate(d["cohorts"]):
+        members = [c for c, day in first.items() if persian_month(day) == row["cohort"]]
+        for k, pct in enumerate(row["active_pct"]):
+            if members:
+                back = sum(MONTHS_6[i + k] in months[c] for c in members)
+                assert pct == pytest.approx(back / len(members) * 100)
+    assert "Monthly cohorts · 1404-09 to 1405-02" in str(ask(persian_demo, "cohorts 6", DEMO_DAY).message)
+
+
+def test_the_digest_on_1_farvardin_reports_esfand(persian_demo):
+    nowruz = j(1405, 1, 1)
+    assert nowruz == date(2026, 3, 21)
+    morning = datetime(2026, 3, 21, 9, tzinfo=ZoneInfo(TEHRAN))  # the digest's time on Nowruz
+    d = ask(persian_demo, "digest preview", nowruz, now=morning).data
+    assert d["date"] == "2026-03-21"
+    r = d["retention"]
+    assert r["basis"] == "last_full_month" and r["month_days_so_far"] == 1
+    assert (r["period"]["start"], r["period"]["end"], r["period"]["label"]) == ("2026-02-20", "2026-03-20", "1404-12")
+    prev = r["previous"]["period"]
+    assert (prev["start"], prev["end"], prev["label"]) == (j(1404, 11, 1).isoformat(), "2026-02-19", "1404-11")
+    assert r["period"]["start"] == j(1404, 12, 1).isoformat() and prev["end"] == j(1404, 11, 30).isoformat()
+    crr = ask(persian_demo, "crr 1404-12", nowruz).data
+    assert (r["S"], r["E"], r["N"], r["crr"]) == (crr["S"], crr["E"], crr["N"], crr["crr"])
+    text = str(ask(persian_demo, "digest preview", nowruz, now=morning).message)
+    assert "in 1404-12 (the last full month; this one has 1 day so far)" in text
