@@ -15,7 +15,7 @@ import csv
 import io
 import itertools
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from typing import BinaryIO
@@ -277,10 +277,7 @@ _SHOPIFY = {
 def read_shopify(fp: BinaryIO, kind: str, opts: ReadOptions) -> Iterator[tuple[int, dict]]:
     """Shopify's Orders export: one row per line item; the order's totals and
     status stand on its first row only, so later rows of the same order are
-    skipped. Refunds net off the total; a partly paid order counts what was
-    paid (total − outstanding balance); cancelled orders are not purchases.
-    Customers are their email; an order without one (a POS sale) is the
-    billing name's, else the shipping name's or the phone's — and reported."""
+    skipped. The order's rules are `shopify_order`'s."""
     rows, cols = _export_header(fp, kind, "shopify")
     for need in ("name", "created_at", "total", "financial_status"):
         if need not in cols:
@@ -294,24 +291,54 @@ def read_shopify(fp: BinaryIO, kind: str, opts: ReadOptions) -> Iterator[tuple[i
         if not cell("financial_status").strip() and not cell("total").strip():
             continue  # a further line item of the order above
         out = {name: cell(col) for col, name in _SHOPIFY.items() if get[col] is not None}
-        email = out.get("customer_id", "").strip().lower()
-        out["customer_id"] = email or _shopify_stand_in(cell, opts)
-        out["email"] = email
-        status = out["status"].strip().lower()
-        if cell("cancelled_at").strip():
-            out["status"] = "cancelled"
-        elif status == "partially_refunded":
-            out["amount"] = _minus(out["amount"], cell("refunded_amount"))
-        elif status == "partially_paid":
-            out["amount"] = _minus(out["amount"], cell("outstanding_balance"))
-            out["status"] = "paid"
-            opts.note("partly paid orders counted for what was paid")
+        shopify_order(
+            out,
+            cancelled=bool(cell("cancelled_at").strip()),
+            refunded=cell("refunded_amount"),
+            outstanding=cell("outstanding_balance"),
+            stand_ins=(
+                (cell("billing_name"), "billing name"),
+                (cell("shipping_name"), "shipping name"),
+                (cell("phone"), "phone"),
+            ),
+            opts=opts,
+        )
         yield line, out
 
 
-def _shopify_stand_in(cell, opts: ReadOptions) -> str:
-    for col, what in (("billing_name", "billing name"), ("shipping_name", "shipping name"), ("phone", "phone")):
-        value = cell(col).strip()
+def shopify_order(
+    out: dict,
+    *,
+    cancelled: bool,
+    refunded: str,
+    outstanding: str,
+    stand_ins: Iterable[tuple[str, str]],
+    opts: ReadOptions,
+) -> None:
+    """Shopify's rules for one order row (`out`: our fields as text, the
+    email in `customer_id`, the financial status in `status`), for the CSV
+    export and the Admin API alike. Refunds net off the total; a partly paid
+    order counts what was paid (total − outstanding balance); cancelled
+    orders are not purchases. Customers are their email; an order without
+    one (a POS sale) is the first stand-in's (billing name, shipping name,
+    phone) — and reported."""
+    email = out.get("customer_id", "").strip().lower()
+    out["customer_id"] = email or _stand_in(stand_ins, opts)
+    out["email"] = email
+    status = out.get("status", "").strip().lower()
+    if cancelled:
+        out["status"] = "cancelled"
+    elif status == "partially_refunded":
+        out["amount"] = _minus(out["amount"], refunded)
+    elif status == "partially_paid":
+        out["amount"] = _minus(out["amount"], outstanding)
+        out["status"] = "paid"
+        opts.note("partly paid orders counted for what was paid")
+
+
+def _stand_in(stand_ins: Iterable[tuple[str, str]], opts: ReadOptions) -> str:
+    for value, what in stand_ins:
+        value = (value or "").strip()
         if value:
             opts.note(f"orders without an email matched to a customer by {what}")
             return value
@@ -357,10 +384,9 @@ STRIPE_STATUSES = {
 
 
 def read_stripe(fp: BinaryIO, kind: str, opts: ReadOptions) -> Iterator[tuple[int, dict]]:
-    """Stripe's Payments export (unified_payments.csv). Failed, refunded and
-    uncaptured payments are kept but not counted; partial refunds net off; a
-    status outside Stripe's vocabulary is skipped and reported. "Created
-    date (UTC)" is UTC, whatever the workspace's zone."""
+    """Stripe's Payments export (unified_payments.csv), by `stripe_payment`'s
+    rules; a status outside Stripe's vocabulary is skipped and reported.
+    "Created date (UTC)" is UTC, whatever the workspace's zone."""
     rows, cols = _export_header(fp, kind, "stripe")
     if "id" not in cols or "amount" not in cols or not ({"created_date_utc", "created_utc"} & cols.keys()):
         raise FileRejected(1, "missing Stripe columns id, Amount, Created date (UTC)", "use Stripe's Payments › Export")
@@ -370,25 +396,54 @@ def read_stripe(fp: BinaryIO, kind: str, opts: ReadOptions) -> Iterator[tuple[in
         out["ordered_at"] = _as_utc(out.get("ordered_at", ""))
         if not out.get("customer_id", "").strip():
             out["customer_id"] = cell("customer_email").strip().lower()
-        word = out.get("status", "").strip().lower() or "paid"
-        status = STRIPE_STATUSES.get(word)
-        if status is None:
-            opts.skipped.append((line, f"Stripe status {out.get('status', '')!r} is not a payment we count"))
+        why = stripe_payment(
+            out,
+            captured=cell("captured").strip().lower() != "false",
+            refunded=cell("amount_refunded"),
+            converted=cell("converted_amount"),
+            converted_refunded=cell("converted_amount_refunded"),
+            converted_currency=cell("converted_currency"),
+        )
+        if why:
+            opts.skipped.append((line, why))
             continue
-        if cell("captured").strip().lower() == "false" and status == "paid":
-            status = "pending"
-        refunded = cell("amount_refunded").strip()
-        if status == "paid" and refunded:
-            net = _minus(out["amount"], refunded)
-            if net == "0.00" and out["amount"].strip():
-                status = "refunded"
-            else:
-                out["amount"] = net
-        if cell("converted_amount").strip():  # the same money in the account's currency, as Stripe converted it
-            out["reporting_amount"] = _minus(cell("converted_amount"), cell("converted_amount_refunded"))
-            out["reporting_currency"] = cell("converted_currency")
-        out["status"] = status
         yield line, out
+
+
+def stripe_payment(
+    out: dict,
+    *,
+    captured: bool,
+    refunded: str,
+    converted: str = "",
+    converted_refunded: str = "",
+    converted_currency: str = "",
+) -> str | None:
+    """Stripe's rules for one payment (`out`: our fields as text, Stripe's
+    status word in `status`), for the Payments export and the API alike:
+    failed, refunded and uncaptured payments are kept but not counted;
+    refunds (`refunded`) net off, all of it makes a refund; `converted` is
+    the same money in the account's currency, as Stripe converted it (less
+    `converted_refunded`). Returns why the row is not a payment we count
+    (a status outside Stripe's vocabulary), else None."""
+    word = out.get("status", "").strip().lower() or "paid"
+    status = STRIPE_STATUSES.get(word)
+    if status is None:
+        return f"Stripe status {out.get('status', '')!r} is not a payment we count"
+    if not captured and status == "paid":
+        status = "pending"
+    refunded = refunded.strip()
+    if status == "paid" and refunded:
+        net = _minus(out["amount"], refunded)
+        if net == "0.00" and out["amount"].strip():
+            status = "refunded"
+        else:
+            out["amount"] = net
+    if converted.strip():
+        out["reporting_amount"] = _minus(converted, converted_refunded)
+        out["reporting_currency"] = converted_currency
+    out["status"] = status
+    return None
 
 
 def _as_utc(raw: str) -> str:
