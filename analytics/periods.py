@@ -34,6 +34,7 @@ from analytics.calendars import GREGORIAN_CALENDAR, MONTH_NAMES, PERSIAN, Calend
 # The forms users type, for "did you mean" suggestions.
 KEYWORDS = ("this-month", "last-month", "this-quarter", "last-quarter", "ytd", "since")
 EXAMPLES = ("30d", "12w", "2026-10", "2026-Q3", "2026", "2026-01-01..2026-03-31", "since 2026-01-01")
+PERSIAN_EXAMPLES = ("30d", "12w", "1405-01", "1405-Q1", "1405", "1405/01/01..1405/03/31", "since 1405/01/01")
 DEFAULT_PERIOD = "last-quarter"
 MAX_DAYS = 3660
 

@@ -132,9 +132,7 @@ def _transition(ctx: Context, f: Followup, action_id: str, actor: str, selected_
         )
     if action_id == ACTION_SNOOZE:
         after = snooze(ctx.db, f.id, actor, ctx.now)
-        return (
-            f":zzz: Snoozed{by(actor)} until {fmt.day(after.snooze_until, ctx.tz)}; it comes back in the reminders then"
-        )
+        return f":zzz: Snoozed{by(actor)} until {fmt.day(after.snooze_until, ctx.tz, ctx.calendar)}; it comes back in the reminders then"
     if action_id == ACTION_REASSIGN:
         if not selected_user:
             raise FollowupError("pick someone to reassign it to")

@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
+from analytics.calendars import GREGORIAN_CALENDAR, Calendar
 from analytics.kpis import Bounds, compute_retention, customer_revenue, retention_sets
 from commands import blocks as B
 from commands import format as fmt
@@ -30,7 +31,9 @@ def handle_churn(ctx: Context, req: Request) -> Answer:
     title = f"Churn · {period.label}"
     if not k.has_orders:
         return Answer("churn", data, empty_store_message(title))
-    return Answer("churn", data, build_churn_message(data, title, ctx.currency, k.scope_text, k.freshness()))
+    return Answer(
+        "churn", data, build_churn_message(data, title, ctx.currency, k.scope_text, k.freshness(), ctx.calendar)
+    )
 
 
 def lost_customers(k: KpiInputs, lost: np.ndarray, hi: int) -> list[dict]:
@@ -61,7 +64,9 @@ def lost_customers(k: KpiInputs, lost: np.ndarray, hi: int) -> list[dict]:
     return out
 
 
-def build_churn_message(d: dict, title: str, currency: str, scope: str, freshness: str) -> dict:
+def build_churn_message(
+    d: dict, title: str, currency: str, scope: str, freshness: str, calendar: Calendar = GREGORIAN_CALENDAR
+) -> dict:
     prev = d["previous"]
     headline = f"*{fmt.pct(d['churn_rate'])}* churn rate"
     change = vs(d["churn_rate"], prev["churn_rate"], prev["period"]["label"], fmt.pct(prev["churn_rate"]))
@@ -86,7 +91,7 @@ def build_churn_message(d: dict, title: str, currency: str, scope: str, freshnes
     if d["lost"]:
         lines = [
             f"• {B.customer_label(c['name'], c['company'], c['id'])}"
-            f" — {fmt.money(c['revenue'], currency)} · last order {c['last_order']}"
+            f" — {fmt.money(c['revenue'], currency)} · last order {fmt.day(c['last_order'], UTC, calendar)}"
             + (f" · {B.mention(c['owner_rep_id'])}" if c["owner_rep_id"] else "")
             for c in d["lost"]
         ]

@@ -70,7 +70,7 @@ def new_note(d: dict) -> str:
 
 def window_note(d: dict, scope: str) -> str:
     p = d["period"]
-    return f"{p['start']} → {p['end']} · active = a paid order in the {d['activity_window']} days before{scope}"
+    return f"{fmt.span(p)} · active = a paid order in the {d['activity_window']} days before{scope}"
 
 
 def build_crr_message(d: dict, title: str, scope: str, freshness: str) -> dict:

@@ -3,8 +3,9 @@ orders, revenue, first and last order, usual gap, recent orders, and the last
 score run's P(alive), expected 12-month value and reason. Several matches give a
 short pick list; none gives a hint."""
 
-from datetime import tzinfo
+from datetime import UTC, tzinfo
 
+from analytics.calendars import GREGORIAN_CALENDAR, Calendar
 from analytics.quiet import alive_text, explain, top_percent
 from analytics.rfm import compute_rfm
 from analytics.value import value_label
@@ -50,7 +51,7 @@ def handle_customer(ctx: Context, req: Request) -> Answer:
     score = load_score(ctx.db, row["id"])
     summary = load_model_summary(ctx)
     data = customer_data(row, orders, rfm, score, summary, ctx.tz)
-    return Answer("customer", data, build_customer_message(data, ctx.currency))
+    return Answer("customer", data, build_customer_message(data, ctx.currency, ctx.calendar))
 
 
 def _pick_list(query: str, found: list[dict], scope: str) -> tuple[dict, dict]:
@@ -141,7 +142,7 @@ def customer_data(row: dict, orders, rfm, score: dict | None, summary: dict | No
     }
 
 
-def build_customer_message(data: dict, currency: str) -> dict:
+def build_customer_message(data: dict, currency: str, calendar: Calendar = GREGORIAN_CALENDAR) -> dict:
     c, s, sc, summary = data["customer"], data["stats"], data["score"], data["model"]
     title = c["name"] or c["id"]
     sub = " · ".join(B.literal(v) for v in (c["company"], c["segment"], c["email"]) if v)
@@ -150,10 +151,10 @@ def build_customer_message(data: dict, currency: str) -> dict:
     pairs = [
         ("Orders", fmt.count(s["orders"])),
         ("Revenue", fmt.money(s["revenue"], currency)),
-        ("First order", s["first_order"] or "—"),
+        ("First order", fmt.day(s["first_order"], UTC, calendar)),
         (
             "Last order",
-            (s["last_order"] or "—")
+            fmt.day(s["last_order"], UTC, calendar)
             + (f" ({fmt.plural(s['days_since_last'], 'day')} ago)" if s["days_since_last"] is not None else ""),
         ),
         ("Usual gap", gap_text),
@@ -198,7 +199,7 @@ def build_customer_message(data: dict, currency: str) -> dict:
             )
     if data["recent_orders"]:
         lines = [
-            f"{o['day']} · {fmt.money(o['amount'], currency, cents=True)}"
+            f"{fmt.day(o['day'], UTC, calendar)} · {fmt.money(o['amount'], currency, cents=True)}"
             + (
                 f" (paid {fmt.money(o['paid'], o['currency'], cents=True)})"
                 if o["currency"] != currency and o["paid"]
@@ -210,7 +211,7 @@ def build_customer_message(data: dict, currency: str) -> dict:
     blocks.append(B.context(B.escape(model_line(summary)) + (f" · scores as of {sc['as_of']}" if sc else "")))
     text = (
         f"{B.escape(title)}: {fmt.plural(s['orders'], 'order')}, {fmt.money(s['revenue'], currency)}, "
-        f"last order {s['last_order'] or '—'}"
+        f"last order {fmt.day(s['last_order'], UTC, calendar)}"
     )
     if sc is not None and sc["quiet"]:
         text += " — going quiet"

@@ -19,10 +19,10 @@ console and `ask` show the digest and say it was not posted
 """
 
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
 from zoneinfo import ZoneInfo
 
-from analytics.calendars import Calendar
+from analytics.calendars import GREGORIAN, Calendar
 from analytics.kpis import active_at, compute_feedback, compute_period_retention
 from analytics.periods import Period, parse_period
 from commands import blocks as B
@@ -233,7 +233,8 @@ def headline_words(r: dict) -> tuple[str, str]:
 
 
 def since_label(d: dict) -> str:
-    when = parse_utc(d["since"]).astimezone(ZoneInfo(d.get("timezone") or "UTC")).strftime("%Y-%m-%d %H:%M %Z")
+    local = parse_utc(d["since"]).astimezone(ZoneInfo(d.get("timezone") or "UTC"))
+    when = f"{fmt.date_in(local.date(), _calendar(d))} {local:%H:%M %Z}"
     return f"since the last digest ({when})" if not d["first"] else f"in the last 24 hours (first digest, from {when})"
 
 
@@ -268,13 +269,17 @@ def retention_line(r: dict) -> str:
     )
 
 
-def span(period: dict) -> str:
-    return f"{period['start']} → {period['end']}"
+def _calendar(d: dict) -> Calendar:
+    """The digest's calendar: its headline period's."""
+    return fmt.calendar_of(d["retention"]["period"])
 
 
 def build_digest_message(d: dict, currency: str) -> dict:
     day = date.fromisoformat(d["date"])
-    title = f"Churn digest · {day:%a %d %b %Y}"
+    cal = _calendar(d)
+    title = (
+        f"Churn digest · {day:%a %d %b %Y}" if cal.name == GREGORIAN else f"Churn digest · {day:%a} {cal.shown(day)}"
+    )
     r = d["retention"]
     at_risk = B.actions([B.button("Open the at-risk list", ACTION_AT_RISK, "at-risk")], block_id="digest:actions")
     crr_text = (
@@ -300,8 +305,8 @@ def build_digest_message(d: dict, currency: str) -> dict:
         B.section(retention_line(r)),
         *B.fields(
             [
-                (f"{r['period']['label']} ({span(r['period'])})", crr_equation(r)),
-                (f"{prev['period']['label']} ({span(prev['period'])})", crr_equation(prev)),
+                (f"{r['period']['label']} ({fmt.span(r['period'])})", crr_equation(r)),
+                (f"{prev['period']['label']} ({fmt.span(prev['period'])})", crr_equation(prev)),
             ]
         ),
         B.context(f"What changed {since_label(d)}:"),
@@ -310,7 +315,7 @@ def build_digest_message(d: dict, currency: str) -> dict:
     churned = d["churned"]
     if churned["count"]:
         lines = [
-            f"• {B.customer_label(c['name'], c.get('company'), c['id'])} — {fmt.money(c['revenue'], currency)} · last order {c['last_order']}"
+            f"• {B.customer_label(c['name'], c.get('company'), c['id'])} — {fmt.money(c['revenue'], currency)} · last order {fmt.day(c['last_order'], UTC, cal)}"
             + (f" · {owner_text(c['owner_rep_id'])}" if c["owner_rep_id"] else "")
             for c in churned["customers"]
         ]

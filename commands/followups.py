@@ -4,6 +4,7 @@ customer, since when, what is at stake — and how recent ones ended."""
 from collections import Counter
 from datetime import timedelta, tzinfo
 
+from analytics.calendars import GREGORIAN_CALENDAR, Calendar
 from commands import blocks as B
 from commands import format as fmt
 from commands.core import Answer, Context, Request, UsageError, command
@@ -40,7 +41,11 @@ def handle_followups(ctx: Context, req: Request) -> Answer:
         "followups": open_rows,
         f"closed_last_{CLOSED_DAYS}_days": dict(closed.most_common()),
     }
-    return Answer("followups", data, build_followups_message(data, ctx.currency, ctx.as_of.isoformat(), ctx.tz))
+    return Answer(
+        "followups",
+        data,
+        build_followups_message(data, ctx.currency, fmt.date_in(ctx.as_of, ctx.calendar), ctx.tz, ctx.calendar),
+    )
 
 
 def read_shown(req: Request) -> tuple[int, list[str]]:
@@ -71,15 +76,17 @@ def read_scope(ctx: Context, req: Request) -> str:
     return word
 
 
-def build_followups_message(d: dict, currency: str, as_of: str, tz: tzinfo) -> dict:
+def build_followups_message(
+    d: dict, currency: str, as_of: str, tz: tzinfo, calendar: Calendar = GREGORIAN_CALENDAR
+) -> dict:
     title = "Your follow-ups" if d["scope"] == "mine" else "Open follow-ups"
     shown = d["followups"][: d["shown"]]
     lines = []
     for f in shown:
         line = f"• {B.customer_label(f['customer_name'], f['company'], f['customer_id'])}"
-        line += f" — {f['state']} since {fmt.day(f['opened_at'], tz)}"
+        line += f" — {f['state']} since {fmt.day(f['opened_at'], tz, calendar)}"
         if f["state"] == "snoozed" and f["snooze_until"]:
-            line += f" until {fmt.day(f['snooze_until'], tz)}"
+            line += f" until {fmt.day(f['snooze_until'], tz, calendar)}"
         if f["value_at_open"] is not None:
             line += f" · {fmt.money(f['value_at_open'], currency)} at stake"
         if f["reminder_count"]:

@@ -2,8 +2,9 @@
 counts, rates and deltas look."""
 
 import math
-from datetime import tzinfo
+from datetime import date, tzinfo
 
+from analytics.calendars import GREGORIAN, GREGORIAN_CALENDAR, Calendar, calendar_named
 from storage.fields import local_day
 
 _SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
@@ -49,11 +50,31 @@ def delta(now: float | None, before: float | None, *, unit: str = " pts", decima
     return f"{arrow} {abs(d):,.{decimals}f}{unit}"
 
 
-def day(value, tz: tzinfo) -> str:
+def day(value, tz: tzinfo, calendar: Calendar = GREGORIAN_CALENDAR) -> str:
     """A stored UTC instant shown as its local day in `tz` (YYYY-MM-DD); a
     plain date as it is. The zone is required: a UTC day shown as local is
-    the next day for an evening order in the Americas."""
+    the next day for an evening order in the Americas. In the Persian
+    calendar the day is written as Persians write it (1405/01/01); JSON
+    keeps ISO days, so only messages pass a calendar."""
     if not value:
         return "—"
     text = str(value)
-    return local_day(text, tz) if len(text) == 20 and text.endswith("Z") else text[:10]
+    shown = local_day(text, tz) if len(text) == 20 and text.endswith("Z") else text[:10]
+    return shown if calendar.name == GREGORIAN else calendar.shown(date.fromisoformat(shown))
+
+
+def date_in(value: date, calendar: Calendar) -> str:
+    """A local date as `calendar` writes it: 2026-03-21, 1405/01/01."""
+    return calendar.shown(value)
+
+
+def calendar_of(period: dict) -> Calendar:
+    """The calendar of a period's JSON (`calendar` is there when not Gregorian)."""
+    return calendar_named(period.get("calendar", GREGORIAN))
+
+
+def span(period: dict) -> str:
+    """A period's days, "start → end", in the period's own calendar (its
+    JSON keeps ISO Gregorian days)."""
+    cal = calendar_of(period)
+    return f"{cal.shown(date.fromisoformat(period['start']))} → {cal.shown(date.fromisoformat(period['end']))}"

@@ -5,9 +5,10 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 
+from analytics.calendars import PERSIAN
 from analytics.frame import OrderFrame
 from analytics.kpis import Scope, day_bound, last_order_before
-from analytics.periods import EXAMPLES, KEYWORDS, Period, PeriodError, parse_period
+from analytics.periods import EXAMPLES, KEYWORDS, PERSIAN_EXAMPLES, Period, PeriodError, parse_period
 from commands import blocks as B
 from commands import format as fmt
 from commands.core import Context, Request, UsageError
@@ -24,7 +25,8 @@ def read_period(ctx: Context, words: list[str], command: str) -> Period:
         return parse_period(words, ctx.as_of, ctx.calendar)
     except PeriodError as e:
         hint = _did_you_mean(e.word.lower())
-        examples = " ".join(f"`{x}`" for x in ("30d", "last-quarter", *EXAMPLES[2:5]))
+        forms = PERSIAN_EXAMPLES if ctx.calendar.name == PERSIAN else EXAMPLES
+        examples = " ".join(f"`{x}`" for x in ("30d", "last-quarter", *forms[2:5]))
         raise UsageError(f"{e}.{hint} Periods look like {examples}.", command=command) from None
 
 

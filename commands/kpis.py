@@ -135,6 +135,6 @@ def build_kpis_message(d: dict, title: str, currency: str, scope: str, freshness
             B.header(title),
             *B.fields(pairs),
             B.context(explain),
-            B.context(f"{p['start']} → {p['end']} · changes vs {prev['period']['label']}{scope}", freshness),
+            B.context(f"{fmt.span(p)} · changes vs {prev['period']['label']}{scope}", freshness),
         ],
     )

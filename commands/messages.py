@@ -18,5 +18,9 @@ def filter_label(req: Request) -> str:
 
 def freshness(ctx: Context, last_order: str | None, customers: int) -> str:
     """ "data to 1998-06-30 · 23,570 customers · as of …"."""
-    parts = [f"data to {last_order or '—'}", fmt.plural(customers, "customer"), f"as of {ctx.as_of.isoformat()}"]
+    parts = [
+        f"data to {fmt.day(last_order, ctx.tz, ctx.calendar)}",
+        fmt.plural(customers, "customer"),
+        f"as of {fmt.date_in(ctx.as_of, ctx.calendar)}",
+    ]
     return " · ".join(parts)

@@ -32,7 +32,7 @@ def _share(part: int, whole: int) -> str:
 def build_nps_message(d: dict, title: str, scope: str, freshness: str) -> dict:
     prev = d["previous"]
     p = d["period"]
-    note = B.context(f"{p['start']} → {p['end']}{scope}", freshness)
+    note = B.context(f"{fmt.span(p)}{scope}", freshness)
     answers = d["nps_responses"] + d["csat_responses"] + d["ces_responses"]
     if not answers:
         return B.message(f"{title}: no survey answers", [B.header(title), B.section(NO_ANSWERS), note])

@@ -7,6 +7,7 @@ from datetime import timedelta, tzinfo
 
 import numpy as np
 
+from analytics.calendars import GREGORIAN_CALENDAR, Calendar
 from analytics.kpis import (
     Bounds,
     Scope,
@@ -63,7 +64,7 @@ def handle_rep(ctx: Context, req: Request) -> Answer:
     title = f"Book of {B.escape(rep['name'] or rep_id)}"
     if not k.has_orders:
         return Answer("rep", data, empty_store_message(title))
-    return Answer("rep", data, build_book_message(data, title, ctx.currency, k.freshness(), ctx.tz))
+    return Answer("rep", data, build_book_message(data, title, ctx.currency, k.freshness(), ctx.tz, ctx.calendar))
 
 
 def target_rep(ctx: Context, req: Request) -> str | None:
@@ -150,7 +151,9 @@ def team_answer(ctx: Context, req: Request) -> Answer:
     return Answer("rep", data, build_team_message(data, title, ctx.currency, k.scope_text, k.freshness()))
 
 
-def build_book_message(d: dict, title: str, currency: str, freshness: str, tz: tzinfo) -> dict:
+def build_book_message(
+    d: dict, title: str, currency: str, freshness: str, tz: tzinfo, calendar: Calendar = GREGORIAN_CALENDAR
+) -> dict:
     crr, p = d["crr"], d["crr_period"]
     formula = (
         f"CRR {p['label']}: {crr_formula(crr).removeprefix('CRR = ')} · "
@@ -174,7 +177,7 @@ def build_book_message(d: dict, title: str, currency: str, freshness: str, tz: t
     ]
     if d["followups"]:
         lines = [
-            f"• {B.customer_label(f['customer_name'], f.get('company'), f['customer_id'])} — {f['state']} since {fmt.day(f['opened_at'], tz)}"
+            f"• {B.customer_label(f['customer_name'], f.get('company'), f['customer_id'])} — {f['state']} since {fmt.day(f['opened_at'], tz, calendar)}"
             + (f" · {fmt.money(f['value_at_open'], currency)} at stake" if f["value_at_open"] is not None else "")
             for f in d["followups"]
         ]

@@ -38,7 +38,10 @@ def build_summary_message(ctx: Context, s, scope: str, window: int) -> dict:
         ("Orders", fmt.count(s.orders)),
         ("Revenue", fmt.money(s.revenue, cur)),
         ("Repeat purchase rate", fmt.pct(s.repeat_purchase_rate)),
-        ("Orders from", f"{s.first_order} to {s.last_order}"),
+        (
+            "Orders from",
+            f"{fmt.day(s.first_order, ctx.tz, ctx.calendar)} to {fmt.day(s.last_order, ctx.tz, ctx.calendar)}",
+        ),
     ]
     text = (
         f"{title}: {fmt.plural(s.customers, 'customer')}, {s.active_customers:,} active, {fmt.plural(s.orders, 'order')}, "

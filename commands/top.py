@@ -55,7 +55,7 @@ def handle_top(ctx: Context, req: Request) -> Answer:
             "customers": [_revenue_entry(r) for r in rows],
         }
         title = f"Top customers by revenue, {period.label}{scope}"
-        note = f"{period.start.isoformat()} to {period.end.isoformat()}"
+        note = f"{fmt.date_in(period.start, period.calendar)} to {fmt.date_in(period.end, period.calendar)}"
     elif summary is not None:
         rows = load_scores(ctx.db, req.filters, limit=n)
         basis = "predicted_clv_12m" if summary["model"] != "rules" else "revenue_12m"

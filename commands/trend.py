@@ -1,6 +1,9 @@
 """`/retention trend [months]`: CRR, churn rate and revenue month by month,
 as a table and a chart."""
 
+from datetime import UTC
+
+from analytics.calendars import GREGORIAN_CALENDAR, Calendar
 from analytics.trend import compute_trend
 from commands import blocks as B
 from commands import format as fmt
@@ -37,11 +40,16 @@ def handle_trend(ctx: Context, req: Request) -> Answer:
     )
     chart = Chart(f"trend-{ctx.as_of.isoformat()}.png", title, png)
     return Answer(
-        "trend", data, build_trend_message(data, title, ctx.currency, k.scope_text, k.freshness()), charts=[chart]
+        "trend",
+        data,
+        build_trend_message(data, title, ctx.currency, k.scope_text, k.freshness(), ctx.calendar),
+        charts=[chart],
     )
 
 
-def build_trend_message(d: dict, title: str, currency: str, scope: str, freshness: str) -> dict:
+def build_trend_message(
+    d: dict, title: str, currency: str, scope: str, freshness: str, calendar: Calendar = GREGORIAN_CALENDAR
+) -> dict:
     lines = [f"{'month':<8} {'CRR':>7} {'churn':>7} {'S':>7} {'E':>7} {'N':>6} {'N act':>6} {'revenue':>12}"]
     for p in d["months"]:
         month = p["month"] + ("~" if p["to_date"] else "")
@@ -56,7 +64,9 @@ def build_trend_message(d: dict, title: str, currency: str, scope: str, freshnes
         f"revenue {fmt.money(last['revenue'], currency)}"
     )
     partial = (
-        f"~ {last['month']} to date ({last['end']}): the days so far, not a whole month · " if last["to_date"] else ""
+        f"~ {last['month']} to date ({fmt.day(last['end'], UTC, calendar)}): the days so far, not a whole month · "
+        if last["to_date"]
+        else ""
     )
     return B.message(
         text,

@@ -94,6 +94,29 @@ def test_crr_1405_q1_and_its_previous_quarter(nowruz_store):
     assert d["previous"]["N"] == 1  # e, in Bahman; b's first order was in Azar (Q3)
 
 
+def test_messages_show_persian_dates_and_json_keeps_iso_days(nowruz_store):
+    db, _zone = nowruz_store
+    as_of = j(1405, 8, 1)  # 2026-10-23
+    gregorian = {text: ask(db, text, as_of) for text in ("crr 2026-03-21..2026-06-21", "customer c", "")}
+    upsert_setting(db, "calendar", "persian", now=SET_AT)
+    crr = ask(db, "crr 1405-Q1", as_of)
+    text = str(crr.message)
+    assert (
+        "1405/01/01 → 1405/03/31" in text and "as of 1405/08/01" in text and "data to 1405/04/01" in text
+    )  # d, on 1 Tir
+    assert "2026-" not in text  # no Gregorian day left in the message
+    customer = ask(db, "customer c", as_of)
+    assert customer.data["stats"]["first_order"] == "2026-03-21"  # JSON: ISO days
+    assert customer.data == gregorian["customer c"].data
+    assert "1405/01/01" in str(customer.message) and "2026-03-21" not in str(customer.message)
+    summary = ask(db, "", as_of)
+    assert summary.data == gregorian[""].data
+    assert "1404/08/10 to 1405/04/01" in str(summary.message)  # a's first order, d's on 1 Tir
+    assert {k: v for k, v in crr.data.items() if k not in ("period", "previous")} == {
+        k: v for k, v in gregorian["crr 2026-03-21..2026-06-21"].data.items() if k not in ("period", "previous")
+    }
+
+
 def test_kpis_ytd_on_10_ordibehesht_1405(nowruz_store):
     db, _zone = nowruz_store
     upsert_setting(db, "calendar", "persian", now=SET_AT)
@@ -105,6 +128,8 @@ def test_kpis_ytd_on_10_ordibehesht_1405(nowruz_store):
         "1405 to date (1405/02/10)",
     )
     assert d["orders"] == 1 and d["revenue"] == 70  # c's order at 00:01 on 1 Farvardin, and nothing before it
+    bad = answer(Context(db, as_of=as_of), "kpis 1405-Q5")
+    assert not bad.ok and "quarters are Q1 to Q4" in bad.data["error"] and "`1405-Q1`" in bad.data["error"]
     text = str(ask(db, "kpis ytd", as_of).message)
     assert "1405 to date (1405/02/10)" in text and "1404 to 1404/02/10" in text
 
@@ -156,6 +181,8 @@ def test_trend_6_is_by_persian_month_on_the_demo_store(persian_demo):
     assert [p["orders"] for p in points] == [orders[m] for m in MONTHS_6]
     assert [p["revenue"] for p in points] == pytest.approx([revenue[m] for m in MONTHS_6])
     assert all(orders[m] for m in MONTHS_6)  # the demo store has orders in each: the check can fail
+    text = str(ask(persian_demo, "trend 6", DEMO_DAY).message)
+    assert "1405-02 to date (1405/02/10)" in text and "as of 1405/02/10" in text
 
 
 def test_cohorts_6_are_by_persian_month_on_the_demo_store(persian_demo):
@@ -196,3 +223,4 @@ def test_the_digest_on_1_farvardin_reports_esfand(persian_demo):
     assert (r["S"], r["E"], r["N"], r["crr"]) == (crr["S"], crr["E"], crr["N"], crr["crr"])
     text = str(ask(persian_demo, "digest preview", nowruz, now=morning).message)
     assert "in 1404-12 (the last full month; this one has 1 day so far)" in text
+    assert "Churn digest · Sat 1405/01/01" in text and "1404/12/01 → 1404/12/29" in text
