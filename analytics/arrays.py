@@ -7,10 +7,11 @@ threads spin-wait, and on a busy machine a 100k-element dot product through
 them took 10× longer than numpy's own multiply-and-sum.
 """
 
+from __future__ import annotations
+
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import minimize
 
 
 def dot(a: np.ndarray, b: np.ndarray) -> float:
@@ -66,6 +67,8 @@ def fit_log_params(fun, theta0: np.ndarray, data, bounds: list[tuple[float, floa
     over log-parameters within `bounds`. SLSQP: bounded (no overflow while
     exploring), and the same iterations as L-BFGS-B here without its BLAS
     calls, which crawl when the machine is busy."""
+    from scipy.optimize import minimize
+
     res = minimize(
         fun,
         theta0,

@@ -10,10 +10,11 @@ customers without repeat purchases are collapsed by T, and identical
 few vector operations per iteration.
 """
 
+from __future__ import annotations
+
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import digamma, expit, gammaln, hyp2f1
 
 from analytics.arrays import dot, fit_log_params, unique_rows
 
@@ -27,7 +28,7 @@ class BGNBDParams:
     a: float
     b: float
 
-    def rescaled(self, factor: float) -> "BGNBDParams":
+    def rescaled(self, factor: float) -> BGNBDParams:
         """The same model with time measured in units `factor` times longer
         (days → weeks: 7): α is a time scale, r, a, b are unitless."""
         return BGNBDParams(self.r, self.alpha / factor, self.a, self.b)
@@ -43,7 +44,7 @@ class BGNBDFit:
     customers: int
     repeat_purchases: float  # sum of x: turns the log-likelihood into another time unit
 
-    def rescaled(self, factor: float) -> "BGNBDFit":
+    def rescaled(self, factor: float) -> BGNBDFit:
         """In a time unit `factor` times longer; each purchase time's density
         gains a factor, so the log-likelihood moves by Σx·ln(factor)."""
         return BGNBDFit(
@@ -86,6 +87,8 @@ def _collapse(values: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.n
 
 
 def _neg_ll_and_grad(theta: np.ndarray, d: _Data) -> tuple[float, np.ndarray]:
+    from scipy.special import digamma, gammaln
+
     r, alpha, a, b = np.exp(theta)
     n = d.n
     # Terms in x alone: Σ_k W_k [lnΓ(r+k) + lnΓ(b+k) − lnΓ(a+b+k)] + N[...]
@@ -161,6 +164,8 @@ def fit_bgnbd(x, t_x, T, weights=None) -> BGNBDFit:
 def p_alive(params: BGNBDParams, x, t_x, T) -> np.ndarray:
     """P(still a customer | x, t_x, T); 1 for customers without repeat
     purchases, whom the model never lets drop out before buying again."""
+    from scipy.special import expit
+
     x, t_x, T = (np.asarray(v, dtype=np.float64) for v in (x, t_x, T))
     return expit(-_log_odds_dead(params, x, t_x, T))
 
@@ -174,6 +179,8 @@ def _log_odds_dead(p: BGNBDParams, x, t_x, T) -> np.ndarray:
 def expected_purchases(params: BGNBDParams, t, x, t_x, T) -> np.ndarray:
     """Expected purchases in (T, T + t] given the history (FHL 2005, eq. 10).
     `t` may be a list of horizons: one row of results per horizon."""
+    from scipy.special import expit, hyp2f1
+
     p = params
     x, t_x, T = (np.asarray(v, dtype=np.float64) for v in (x, t_x, T))
     # The hypergeometric factor depends on (x, T) only: compute it once per pair.

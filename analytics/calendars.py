@@ -9,13 +9,18 @@ Persian conversions and leap years come from `persiantools` (MIT), not from
 arithmetic of ours. Months are numbered year*12 + month-1 in either calendar.
 """
 
+from __future__ import annotations
+
 import calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 from persiantools.jdatetime import MONTH_NAMES_EN, MONTH_NAMES_FA, JalaliDate
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 GREGORIAN = "gregorian"
 PERSIAN = "persian"

@@ -10,10 +10,15 @@ keeps one per store content in the process), so the maths knows nothing of
 where the orders come from.
 """
 
+from __future__ import annotations
+
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 from analytics.calendars import GREGORIAN_CALENDAR, Calendar
 
@@ -61,6 +66,8 @@ class OrderFrame:
         """Per order, its month of `calendar` in the workspace time zone as
         year*12 + month-1 (computed once per time zone and calendar:
         converting 1M instants takes ~0.2 s)."""
+        import pandas as pd
+
         key = (tz_name, calendar.name)
         if key not in self._months:
             local = pd.to_datetime(self.ts, unit="s", utc=True).tz_convert(tz_name)
@@ -72,6 +79,8 @@ def build_order_frame(orders: pd.DataFrame, customers: pd.DataFrame) -> OrderFra
     """Frame from counted orders (`ts` epoch seconds, `customer_id`, `amount`)
     and customers (`rowid`, `id`, optional `churned_ts`). Pure, so tests can
     build one."""
+    import pandas as pd
+
     customers = customers.sort_values("rowid")
     ids = pd.Index(customers["id"].to_numpy(object))
     orders = orders.sort_values("ts", kind="stable")

@@ -7,10 +7,11 @@ Fitted on repeat buyers only (x > 0, value = mean of the repeat purchase
 days); the terms in x alone are summed once per distinct x.
 """
 
+from __future__ import annotations
+
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import betaln, digamma
 
 from analytics.arrays import dot, fit_log_params
 
@@ -53,6 +54,8 @@ class _Data:
 
 
 def _neg_ll_and_grad(theta: np.ndarray, d: _Data) -> tuple[float, np.ndarray]:
+    from scipy.special import betaln, digamma
+
     p, q, g = np.exp(theta)
     k = d.xs
     log_gmx = np.log(g + d.mx)

@@ -19,15 +19,20 @@ negative, however long the period. retained = |S ∩ E|,
 reactivated = |E \\ S \\ N|, churn rate = (S − retained)/S × 100.
 """
 
+from __future__ import annotations
+
 import math
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta, tzinfo
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from analytics.frame import OrderFrame
 from analytics.periods import Period
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 PARETO_TOP = 0.2  # the "20%" of the 80/20 rule
 
@@ -50,7 +55,7 @@ class Scope:
     keep: np.ndarray | None = None
 
     @classmethod
-    def build(cls, frame: OrderFrame, filter_rowids: np.ndarray | None) -> "Scope":
+    def build(cls, frame: OrderFrame, filter_rowids: np.ndarray | None) -> Scope:
         """From the customers.rowid a filter keeps (None = no filter)."""
         if filter_rowids is None:
             return cls(None)
@@ -88,7 +93,7 @@ class Bounds:
     e_hi: int  # = end of the period (exclusive: midnight after its last day)
 
     @classmethod
-    def of(cls, period: Period, window: int, tz: tzinfo) -> "Bounds":
+    def of(cls, period: Period, window: int, tz: tzinfo) -> Bounds:
         return cls(
             day_bound(period.start - timedelta(days=window), tz),
             day_bound(period.start, tz),
@@ -213,6 +218,8 @@ class Feedback:
 def compute_feedback(answers: pd.DataFrame) -> Feedback:
     """From survey answers (`kind` ∈ nps|csat|ces, `score`, and optionally
     `answers`: how many gave that score)."""
+    import pandas as pd
+
     n = answers["answers"] if "answers" in answers else pd.Series(1, index=answers.index)
 
     def count(kind: str, test=None) -> int:

@@ -10,15 +10,19 @@ weeks; the gap ratio and P(alive) both measure silence against the
 customer's own rhythm.
 """
 
+from __future__ import annotations
+
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from analytics.value import value_label
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -28,7 +32,7 @@ class QuietRules:
     quiet_gap_factor: float = 2.0
 
     @classmethod
-    def from_settings(cls, settings: dict[str, Any]) -> "QuietRules":
+    def from_settings(cls, settings: dict[str, Any]) -> QuietRules:
         return cls(
             float(settings["high_value_pct"]), float(settings["quiet_p_alive"]), float(settings["quiet_gap_factor"])
         )
@@ -37,6 +41,8 @@ class QuietRules:
 def value_percentile(value: np.ndarray) -> np.ndarray:
     """Top-percent rank: 1.0 means the customer is in the top 1% by value.
     Ties share the better rank."""
+    import pandas as pd
+
     n = value.size
     if n == 0:
         return np.zeros(0)
@@ -55,6 +61,8 @@ def compute_quiet(
     """Per customer: value_pct, high_value, gap_ratio, quiet and, for the quiet
     ones, the reason. `rfm` from compute_rfm, `predicted` from predict_value
     (same index); `money` formats an amount for the reason."""
+    import pandas as pd
+
     value = predicted["value"].to_numpy(dtype=np.float64)
     pct = value_percentile(value)
     high = (value > 0) & (pct <= rules.high_value_pct)

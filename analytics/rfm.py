@@ -16,10 +16,15 @@ The work is a sort of integer keys and a few `reduceat`s, never a pandas
 groupby on strings (about 100× slower at a million rows).
 """
 
+from __future__ import annotations
+
 from datetime import date
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 EPOCH = date(1970, 1, 1)
 SECONDS_PER_DAY = 86_400
@@ -60,6 +65,8 @@ def local_days(ordered_at: pd.Series, tz: str = "UTC") -> np.ndarray:
 
 def days_from_seconds(seconds: np.ndarray, tz: str = "UTC") -> np.ndarray:
     """Calendar day numbers, in `tz`, of Unix times."""
+    import pandas as pd
+
     if str(tz) == "UTC":
         return seconds // SECONDS_PER_DAY
     local = pd.DatetimeIndex(pd.to_datetime(seconds, unit="s", utc=True)).tz_convert(str(tz)).tz_localize(None)
@@ -77,6 +84,8 @@ def compute_rfm(orders: pd.DataFrame, as_of: date, tz: str = "UTC") -> pd.DataFr
     """`orders`: counted orders with `customer_id`, `ordered_at` (datetime64,
     UTC) and `amount`. Orders after `as_of` (local day) are ignored. Returns
     one row per customer with an order, indexed by customer_id."""
+    import pandas as pd
+
     codes, ids = pd.factorize(orders["customer_id"])
     days = local_days(orders["ordered_at"], tz)
     amounts = orders["amount"].to_numpy(dtype="float64")
@@ -87,6 +96,8 @@ def compute_rfm_arrays(
     codes: np.ndarray, ids: np.ndarray, days: np.ndarray, amounts: np.ndarray, as_of_day: int
 ) -> pd.DataFrame:
     """The same from arrays: `codes` index into `ids`, `days` are day numbers."""
+    import pandas as pd
+
     keep = days <= as_of_day
     if not keep.all():
         codes, days, amounts = codes[keep], days[keep], amounts[keep]
@@ -156,6 +167,8 @@ def population_gap(gap: np.ndarray, purchase_days: np.ndarray) -> float:
 
 def in_unit(rfm: pd.DataFrame, unit: str) -> pd.DataFrame:
     """frequency, recency, T in `unit` ("days" or "weeks"), as the models take them."""
+    import pandas as pd
+
     scale = {"days": 1.0, "weeks": 7.0}[unit]
     return pd.DataFrame(
         {
@@ -168,6 +181,8 @@ def in_unit(rfm: pd.DataFrame, unit: str) -> pd.DataFrame:
 
 
 def _empty() -> pd.DataFrame:
+    import pandas as pd
+
     frame = pd.DataFrame({c: pd.Series(dtype="float64") for c in RFM_COLUMNS})
     frame.index.name = "customer_id"
     return frame

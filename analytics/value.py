@@ -6,15 +6,19 @@ precision; below MIN_REPEAT_BUYERS, or when a fit fails, value is the
 trailing 12-month revenue and "going quiet" uses the order-gap rule only.
 """
 
+from __future__ import annotations
+
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from analytics.bgnbd import BGNBDFit, expected_purchases, fit_bgnbd, p_alive
 from analytics.gamma_gamma import GammaGammaFit, expected_value, fit_gamma_gamma
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 MIN_REPEAT_BUYERS = 200
 HORIZON_DAYS = 365
@@ -121,6 +125,8 @@ def predict_value(rfm: pd.DataFrame, model: ValueModel) -> pd.DataFrame:
     the figure customers are ranked by (the expected 12-month value, or
     trailing 12-month revenue under rules). The 12-month value is not
     discounted: it is what a rep can expect this year."""
+    import pandas as pd
+
     n = len(rfm)
     out = pd.DataFrame(index=rfm.index)
     if not model.uses_model:

@@ -705,7 +705,7 @@ def status(state: State, as_json: bool):
     """What the bot has done: the last digest per channel, the outbox backlog
     and failures, the last import, the last score and its model, and the
     schema version."""
-    from bot.scheduler import SCORE_MARK
+    from commands.scoring import SCORE_MARK
     from commands.status import compute_status, status_lines
 
     result = compute_status(_open_existing(state), score_mark=SCORE_MARK)

@@ -31,6 +31,7 @@ from sqlite_utils import Database
 
 from bot.clock import utc_now
 from bot.outbox import deliver, flush_outbox
+from commands.scoring import SCORE_MARK
 from storage.db import thread_db
 from storage.deliveries import Delivery, enqueue_delivery, load_delivery
 from storage.fields import format_utc
@@ -45,7 +46,6 @@ SYNC_EVERY = timedelta(minutes=15)
 JOB_FLUSH = "outbox:flush"
 JOB_SYNC = "schedule:sync"
 JOB_SCORE = "score"
-SCORE_MARK = "score_ran_at"
 
 BuildPayload = Callable[[Database, str, date], dict[str, Any] | None]
 """Content of one post: (db, channel or rep id, local date) → message dict

@@ -15,12 +15,13 @@ Looking at another day is what `model fit` and `ask --as-of` are for; they
 write nothing. `dry_run` does the whole run and rolls it back.
 """
 
+from __future__ import annotations
+
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from analytics.quiet import QuietRules, compute_quiet
 from analytics.rfm import compute_rfm_arrays, day_number, days_from_seconds
@@ -41,7 +42,11 @@ from storage.scores import (
 )
 from storage.settings import load_meta, upsert_meta
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 MODEL_META = "value_model"
+SCORE_MARK = "score_ran_at"  # when the nightly score last ran (bot.scheduler writes it)
 
 
 class _RollBack(Exception):
@@ -113,6 +118,8 @@ def check_score_day(ctx: Context) -> None:
 
 
 def run_score(ctx: Context, *, dry_run: bool = False) -> ScoreRun:
+    import pandas as pd
+
     check_score_day(ctx)
     clock = _Clock()
     rfm = compute_store_rfm(ctx, clock)

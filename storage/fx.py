@@ -11,18 +11,23 @@ the new one — never a relabelling of the same numbers. `Rates.convert` is
 the one place the rule lives, for imports and for re-conversions alike.
 """
 
+from __future__ import annotations
+
 import bisect
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from sqlite_utils import Database
 
 from storage.aggregates import refresh_customer_aggregates, start_touched, touch
 from storage.db import transaction
 from storage.fields import format_utc
 from storage.settings import upsert_setting
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 CHUNK = 200_000
 
@@ -36,7 +41,7 @@ class Rates:
     rates: dict[str, list[float]] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, db: Database, base: str) -> "Rates":
+    def load(cls, db: Database, base: str) -> Rates:
         out = cls(base)
         for currency, day, rate in db.execute(
             "SELECT currency, day, rate FROM fx_rates WHERE base = ? ORDER BY currency, day", [base]
@@ -72,6 +77,8 @@ def upsert_rates(db: Database, base: str, rows: list[tuple[str, str, float]]) ->
 def _foreign_orders(db: Database, base: str, currencies: set[str] | None) -> Iterator[pd.DataFrame]:
     """Orders not in `base`, or whose amount is not their source amount
     (converted before), in chunks; only `currencies` when given."""
+    import pandas as pd
+
     only, params = "", {"base": base}
     if currencies is not None:
         listed = {f"currency_{i}": c for i, c in enumerate(sorted(currencies))}
@@ -98,6 +105,8 @@ def convert_orders(db: Database, base: str, tz: tzinfo, *, currencies: set[str] 
     converts, nothing is written and `missing` says which currencies need
     rates from which day. Call inside the transaction that changes the base
     or the rates."""
+    import pandas as pd
+
     rates = Rates.load(db, base)
     result = Conversion()
     updates: list[tuple[float, int]] = []

@@ -1,10 +1,16 @@
 """Finding customers by what a rep types, and their order history."""
 
-import pandas as pd
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from sqlite_utils import Database
 
 from storage.queries import NO_FILTERS, Filters
 from storage.schema import COUNTED_STATUS
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _CUSTOMER_COLS = "c.id, c.name, c.email, c.company, c.segment, c.owner_rep_id, c.created_at, c.churned_at"
 
@@ -52,6 +58,8 @@ def find_customers(db: Database, query: str, filters: Filters = NO_FILTERS, limi
 def load_customer_orders(db: Database, customer_id: str, cutoff: str) -> pd.DataFrame:
     """The customer's counted orders before `cutoff`, oldest first: `amount`
     in the reporting currency, `source_amount` in the order's `currency`."""
+    import pandas as pd
+
     df = pd.read_sql_query(
         "SELECT id, customer_id, ordered_at, amount, currency, source_amount FROM orders "
         "WHERE customer_id = ? AND status = ? AND ordered_at < ? ORDER BY ordered_at",

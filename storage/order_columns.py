@@ -9,15 +9,20 @@ highest order and customer rowids identify the content (`content_key`);
 anything else that rewrites them must call commands.frames.forget_order_frames.
 """
 
+from __future__ import annotations
+
 import sqlite3
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 from sqlite_utils import Database
 
 from storage.db import store_path
 from storage.schema import COUNTED_STATUS
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _CHUNK = 500_000
 
@@ -49,6 +54,8 @@ _EPOCH = "unixepoch({})" if sqlite3.sqlite_version_info >= (3, 38) else "CAST(st
 def read_order_columns(db: Database) -> OrderColumns:
     """Stream counted orders in time order off the covering index, in chunks
     (bounded memory); positions follow the customers table's rowid order."""
+    import pandas as pd
+
     churned = _EPOCH.format("NULLIF(churned_at, '')")
     customers = pd.read_sql_query(
         f"SELECT rowid AS rowid, id, {churned} AS churned_ts FROM customers ORDER BY rowid",  # noqa: S608

@@ -1,13 +1,18 @@
 """Read queries returning DataFrames. All take an exclusive `cutoff` (stored
 UTC text): data at or after it does not exist yet for the caller (`--as-of`)."""
 
+from __future__ import annotations
+
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 from sqlite_utils import Database
 
 from storage.schema import COUNTED_STATUS
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -113,6 +118,8 @@ def load_orders(
     counted_only: bool = True,
 ) -> pd.DataFrame:
     """Orders in [start, cutoff) with customer_id, ordered_at (datetime64 UTC), amount."""
+    import pandas as pd
+
     where, args = filters.where()
     cond = ["o.ordered_at < :cutoff"]
     params: dict[str, str] = {"cutoff": cutoff}
@@ -176,6 +183,8 @@ def load_customers_by_rowid(db: Database, rowids) -> dict[int, dict]:
 def load_feedback(db: Database, start: str, end: str, filters: Filters) -> pd.DataFrame:
     """Survey answers submitted in [start, end), counted per kind and score
     (`kind`, `score`, `answers`): a few rows whatever the volume."""
+    import pandas as pd
+
     cond, params = "f.submitted_at >= :start AND f.submitted_at < :end", {"start": start, "end": end}
     if filters.active:
         where, args = filters.where()

@@ -1,7 +1,8 @@
 """Reps, their managers and their books."""
 
+from __future__ import annotations
+
 import numpy as np
-import pandas as pd
 from sqlite_utils import Database
 
 from storage.queries import Filters
@@ -10,6 +11,8 @@ from storage.queries import Filters
 def load_books(db: Database, filters: Filters) -> dict[str, np.ndarray]:
     """customers.rowid per owning rep, for the customers the filter keeps
     (one read for the whole team instead of one per rep)."""
+    import pandas as pd
+
     where, args = filters.where()
     owners = pd.read_sql_query(
         f"SELECT c.owner_rep_id AS rep, c.rowid AS rowid FROM customers c "  # noqa: S608

@@ -7,19 +7,24 @@ parses them, instead of building a Python tuple per order (a million
 customers have about ten million orders).
 """
 
+from __future__ import annotations
+
 import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 from sqlite_utils import Database
 
 from storage.db import transaction
 from storage.followup_actions import silenced_customers_sql
 from storage.queries import NO_FILTERS, Filters
 from storage.schema import COUNTED_STATUS
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 SCORE_COLUMNS = (
     "customer_id",
@@ -87,6 +92,8 @@ def load_scoring_orders(db: Database, cutoff: str) -> ScoringOrders:
 
 
 def _load_scoring_orders_rows(db: Database, cutoff: str) -> ScoringOrders:
+    import pandas as pd
+
     df = pd.read_sql_query(
         "SELECT customer_id, unixepoch(ordered_at) AS s, amount FROM orders "
         "WHERE status = ? AND ordered_at < ? ORDER BY customer_id, ordered_at",
@@ -126,6 +133,8 @@ def upsert_scores(db: Database, as_of: str, scores: pd.DataFrame) -> int:
     SCORE_COLUMNS after `as_of` as columns): a score run is a snapshot, so
     customers who no longer qualify leave it. Run inside the caller's
     transaction. Returns the number of rows written."""
+    import pandas as pd
+
     cols = SCORE_COLUMNS[2:]
     n = len(scores)
     columns = [scores.index.tolist(), [as_of] * n]

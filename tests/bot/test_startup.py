@@ -1,0 +1,44 @@
+"""Start-up stays light: `retention-bot --help`, `manifest`, `config` and
+`status` must start within 0.5 s (issue 16), so importing the CLI, the
+commands and the store loads none of the heavy libraries; the maths, charts
+and Slack load them when they run. Times are measured in bench/; this checks
+what is imported, in a fresh interpreter."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+HEAVY = ("pandas", "scipy", "matplotlib", "slack_bolt", "slack_sdk", "apscheduler")
+
+
+def _loaded_after(code: str) -> set[str]:
+    probe = f"{code}\nimport json, sys\nprint(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}})))"
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True)
+    return set(json.loads(proc.stdout.splitlines()[-1]))
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "import bot.cli",
+        "import commands",
+        "import commands.status, commands.config, storage.importer",
+    ],
+)
+def test_importing_the_cli_and_the_commands_loads_no_heavy_library(code):
+    assert _loaded_after(code) & set(HEAVY) == set()
+
+
+def test_answering_a_kpi_loads_pandas_when_it_runs(tmp_path):
+    """The control: the probe sees a library the code does load."""
+    store = tmp_path / "s.db"
+    code = (
+        "from datetime import date\n"
+        "from commands import Context, answer\n"
+        "from storage import open_db\n"
+        f"answer(Context(open_db({str(store)!r}), as_of=date(2026, 11, 22)), 'cohorts 3')"
+    )
+    loaded = _loaded_after(code)
+    assert "pandas" in loaded and "numpy" in loaded
