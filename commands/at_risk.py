@@ -34,7 +34,11 @@ def handle_at_risk(ctx: Context, req: Request) -> Answer:
     n, rest = read_count(req, DEFAULT_SHOWN, MAX_SHOWN, "at-risk 20")
     if rest:
         raise UsageError(
-            f"`at-risk` takes a number of customers, not `{' '.join(rest)}`; e.g. `at-risk 20`", command="at-risk"
+            "{command_} takes a number of customers, not {asked}; e.g. {example}",
+            command="at-risk",
+            command_="`at-risk`",
+            asked=f"`{' '.join(rest)}`",
+            example="`at-risk 20`",
         )
     title = f"Going quiet: high-value customers{filter_label(req)}"
     summary = load_model_summary(ctx)

@@ -46,7 +46,12 @@ def read_months(args: list[str], command: str) -> int:
     if len(args) > 1 or months is None or not 2 <= months <= MAX_MONTHS:
         shown = B.clip(" ".join(args), 40)
         raise UsageError(
-            f"`{shown}`: give a number of months from 2 to {MAX_MONTHS}, e.g. `/retention {command} 6`", command=command
+            "{asked}: give a number of months from {least} to {most}, e.g. {example}",
+            command=command,
+            asked=f"`{shown}`",
+            least=2,
+            most=MAX_MONTHS,
+            example=f"`/retention {command} 6`",
         )
     return months
 

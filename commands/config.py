@@ -88,8 +88,16 @@ def read_key(word: str) -> str:
     if key in SETTINGS:
         return key
     close = difflib.get_close_matches(key, list(SETTINGS), n=1, cutoff=0.6)
-    hint = f" Did you mean `{close[0]}`?" if close else ""
-    raise UsageError(f"there is no setting `{word}`.{hint} Settings: {', '.join(SETTINGS)}", command="config")
+    names = ", ".join(SETTINGS)
+    if close:
+        raise UsageError(
+            "there is no setting {word}. Did you mean {suggestion}? Settings: {names}",
+            command="config",
+            word=f"`{word}`",
+            suggestion=f"`{close[0]}`",
+            names=names,
+        )
+    raise UsageError("there is no setting {word}. Settings: {names}", command="config", word=f"`{word}`", names=names)
 
 
 def show(key: str, value) -> str:

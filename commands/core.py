@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlite_utils import Database
 
 from analytics.calendars import Calendar, calendar_named
+from commands.i18n import _
 from storage.fields import day_end_utc, day_start_utc, parse_utc
 from storage.queries import Filters
 from storage.settings import load_settings
@@ -27,11 +28,23 @@ AS_OF_READ_ONLY = (
 
 
 class UsageError(Exception):
-    """The request cannot be answered as written; the message says how to fix it."""
+    """The request cannot be answered as written; the message says how to fix it.
 
-    def __init__(self, message: str, *, command: str | None = None):
-        super().__init__(message)
+    `message` is a catalog msgid with `{name}` placeholders filled from
+    `values` (translated when the answer is built: `text(lang)`); str() is
+    the English."""
+
+    def __init__(self, message: str, *, command: str | None = None, **values: object):
+        super().__init__(message.format_map(values) if values else message)
+        self.message = message
+        self.values = values
         self.command = command
+
+    def text(self, lang: str) -> str:
+        """The message in `lang`; whole numbers among the values in its digits."""
+        from commands.format import count
+
+        return _(lang, self.message, **{k: count(v, lang) if type(v) is int else v for k, v in self.values.items()})
 
 
 def noon_of(day: date, tz: ZoneInfo) -> datetime:
@@ -57,6 +70,7 @@ class Context:
     surface: str  # "console", "slack" or "cli"
     is_guest: bool  # a Slack guest account (restricted or ultra-restricted)
     read_only: bool  # a look at another day (`--as-of`): nothing may be changed from it
+    chosen_lang: str | None  # the asker's language (their choice or Slack locale); None: the workspace's
 
     def __init__(
         self,
@@ -68,6 +82,7 @@ class Context:
         surface: str = "console",
         is_guest: bool = False,
         read_only: bool = False,
+        lang: str | None = None,
     ) -> None:
         self.db = db
         self.user_id = user_id
@@ -75,6 +90,7 @@ class Context:
         self.surface = surface
         self.is_guest = is_guest
         self.read_only = read_only
+        self.chosen_lang = lang
         if now is None:
             if as_of is None:
                 raise TypeError("Context needs now= (the bot reads the clock) or as_of=")
@@ -94,6 +110,11 @@ class Context:
     def calendar(self) -> Calendar:
         """The workspace calendar: months, quarters and years, and shown dates."""
         return calendar_named(self.settings["calendar"])
+
+    @property
+    def lang(self) -> str:
+        """The language of this request's answer: the asker's, else the workspace's."""
+        return self.chosen_lang or self.settings["language"]
 
     @property
     def currency(self) -> str:

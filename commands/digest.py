@@ -102,7 +102,11 @@ def read_digest_args(ctx: Context, req: Request) -> tuple[str, str | None, bool]
             channel = m.group(1)
         else:
             raise UsageError(
-                f"`{word}` is not a channel; say e.g. `digest {mode} #sales` (or `<#C0123>`)", command="digest"
+                "{word} is not a channel; say e.g. {example} (or {channel})",
+                command="digest",
+                word=f"`{word}`",
+                example=f"`digest {mode} #sales`",
+                channel="`<#C0123>`",
             )
     if channel is None:
         configured = ctx.settings["digest_channels"]

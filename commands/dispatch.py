@@ -3,8 +3,10 @@
 from dataclasses import replace
 
 from commands import blocks as B
+from commands import format as fmt
 from commands.access import access_for
 from commands.core import COMMANDS, Answer, Context, Request, UsageError
+from commands.i18n import _
 from commands.parse import parse
 from commands.rep_names import rep_resolver
 
@@ -22,18 +24,32 @@ def read_request(ctx: Context, text: str) -> Request | Answer:
     that ends it here (too long, not allowed, a usage problem). Each request
     is parsed once: a surface that must know first whether the command is
     slow reads the Request, then passes it to `answer`."""
+    lang = ctx.lang
     if len(text or "") > MAX_TEXT:
-        return usage_answer(f"that is {len(text):,} characters; a /retention command is at most {MAX_TEXT:,}")
+        return usage_answer(
+            ctx,
+            UsageError(
+                "that is {length} characters; a /retention command is at most {limit}",
+                length=fmt.count(len(text), lang),
+                limit=fmt.count(MAX_TEXT, lang),
+            ),
+        )
     access = access_for(ctx)
     if not access.allowed:
-        return refused(access.refusal or "You cannot use /retention here.")
+        return refused(access.refusal or _(lang, "You cannot use /retention here."))
     try:
         req = parse(text, resolve_rep=rep_resolver(ctx.db))
     except UsageError as e:
-        return usage_answer(str(e), e.command)
+        return usage_answer(ctx, e)
     if access.book is not None:
         if req.name in COMPANY_WIDE and not access.manager:
-            return refused(f"`{req.name}` covers the whole company; only managers and admins can see it here.")
+            return refused(
+                _(
+                    lang,
+                    "`{command}` covers the whole company; only managers and admins can see it here.",
+                    command=req.name,
+                )
+            )
         req.filters = replace(req.filters, book=access.book)
     return req
 
@@ -49,7 +65,7 @@ def answer(ctx: Context, asked: str | Request) -> Answer:
     try:
         result = COMMANDS[req.name].handler(ctx, req)
     except UsageError as e:
-        return usage_answer(str(e), e.command)
+        return usage_answer(ctx, e)
     if req.share:
         result.shared = True
         result.message = B.mask_personal(result.message)
@@ -66,16 +82,22 @@ def refused(problem: str) -> Answer:
     )
 
 
-def usage_answer(problem: str, command: str | None = None) -> Answer:
-    spec = COMMANDS.get(command or "")
-    lines = [f":warning: {B.escape(problem)}"]
+def usage_answer(ctx: Context, error: UsageError) -> Answer:
+    """The answer to a request that cannot be answered as written: the
+    problem (in the asker's language; the JSON keeps the English), the
+    command's usage, and where to find everything else."""
+    lang = ctx.lang
+    problem = str(error)
+    shown = error.text(lang)
+    spec = COMMANDS.get(error.command or "")
+    lines = [f":warning: {B.escape(shown)}"]
     if spec and spec.name != "help":
-        lines.append(f"Usage: `/retention {spec.usage}`")
-    lines.append("Type `/retention help` for everything I can answer.")
+        lines.append(_(lang, "Usage: {usage}", usage=f"`/retention {spec.usage}`"))
+    lines.append(_(lang, "Type {help} for everything I can answer.", help="`/retention help`"))
     text = "\n".join(lines)
     return Answer(
         command="error",
         data={"error": problem, "usage": spec.usage if spec else None},
-        message=B.message(problem, [B.section(text)]),
+        message=B.message(shown, [B.section(text)]),
         ok=False,
     )

@@ -54,7 +54,12 @@ def read_shown(req: Request) -> tuple[int, list[str]]:
     for word in req.args:
         n = whole_number(word) if word.isdecimal() else None
         if word.isdecimal() and (n is None or n < 1):
-            raise UsageError(f"`{B.clip(word, 20)}`: ask for 1 to {MAX_SHOWN} follow-ups", command="followups")
+            raise UsageError(
+                "{word}: ask for 1 to {most} follow-ups",
+                command="followups",
+                word=f"`{B.clip(word, 20)}`",
+                most=MAX_SHOWN,
+            )
         if n is not None:
             shown = min(n, MAX_SHOWN)
         else:
@@ -67,11 +72,21 @@ def read_scope(ctx: Context, req: Request) -> str:
         return "mine" if ctx.user_id and load_rep(ctx.db, ctx.user_id) else "all"
     word = req.args[0].lower()
     if len(req.args) > 1 or word not in SCOPES:
-        hint = suggest_period(word, list(SCOPES))
-        raise UsageError(f"`{' '.join(req.args)}`: say `mine` or `all`.{hint}", command="followups")
+        close = suggest_period(word, list(SCOPES))
+        asked = f"`{' '.join(req.args)}`"
+        if close:
+            raise UsageError(
+                "{asked}: say `mine` or `all`. Did you mean {suggestion}?",
+                command="followups",
+                asked=asked,
+                suggestion=f"`{close}`",
+            )
+        raise UsageError("{asked}: say `mine` or `all`.", command="followups", asked=asked)
     if word == "mine" and not ctx.user_id:
         raise UsageError(
-            "I don't know who you are here, so I can't find yours; try `followups all`", command="followups"
+            "I don't know who you are here, so I can't find yours; try {example}",
+            command="followups",
+            example="`followups all`",
         )
     return word
 

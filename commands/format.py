@@ -1,56 +1,114 @@
 """Number formatting shared by every message: one place decides how money,
-counts, rates and deltas look."""
+counts, rates and deltas look — in each language's own way (CLDR data via
+Babel: grouping and decimal marks, percent, currency symbols; Persian
+digits in Persian text). English keeps its own f-string formats, so its
+output never changes with a Babel release, and never imports Babel."""
 
 import math
 from datetime import date, tzinfo
 
 from analytics.calendars import GREGORIAN, GREGORIAN_CALENDAR, Calendar, calendar_named
+from commands.i18n import DEFAULT_LANGUAGE, LOCALES, _
 from storage.fields import local_day
 
 _SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
-_NO_MINOR_UNITS = frozenset({"JPY", "KRW", "VND", "CLP", "ISK", "HUF", "TWD", "IRR", "AMD"})
+_NO_MINOR_UNITS = frozenset({"JPY", "KRW", "VND", "CLP", "ISK", "HUF", "TWD", "IRR", "AMD", "IRT"})
+# Toman: a tenth of the Iranian rial's worth, how Iranians say prices. Not
+# an ISO code; `IRT` is the display currency when the `toman` setting is on.
+TOMAN = "IRT"
+_PERSIAN_DIGITS = str.maketrans("0123456789%", "۰۱۲۳۴۵۶۷۸۹٪")
+_LOCAL_SYMBOLS = {
+    "hy": {"AMD": "֏", "IRR": "ریال", TOMAN: "թուման"},
+    "fa": {"IRR": "ریال", TOMAN: "تومان", "AMD": "درام", "USD": "دلار", "EUR": "یورو"},
+}
 
 
-def money(value: float | None, currency: str = "USD", *, cents: bool = False) -> str:
+def digits(text: str, lang: str) -> str:
+    """`text` with the language's digits (Persian ۰–۹ and ٪ for `fa`): for
+    numbers and dates in prose, never for ids or code."""
+    return text.translate(_PERSIAN_DIGITS) if lang == "fa" else text
+
+
+def number(value: float, lang: str = DEFAULT_LANGUAGE, decimals: int = 0) -> str:
+    """A grouped number in the language's marks: `1,234.5`, `1 234,5`, `۱٬۲۳۴٫۵`."""
+    if lang == DEFAULT_LANGUAGE:
+        return f"{value:,.{decimals}f}"
+    from babel.numbers import format_decimal
+
+    pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
+    text = format_decimal(round(value, decimals), format=pattern, locale=LOCALES[lang], numbering_system="default")
+    return digits(text, lang)
+
+
+def money(value: float | None, currency: str = "USD", *, cents: bool = False, lang: str = DEFAULT_LANGUAGE) -> str:
     """Whole units (`$2,155`, `$600`), so figures side by side line up; with
     `cents` for what is priced per order (an order, the average order).
-    Currencies without minor units (JPY) never show them."""
+    Currencies without minor units (JPY, AMD, IRR) never show them. In
+    Armenian and Persian the symbol follows the number (`1 234 ֏`,
+    `۱٬۲۳۴ ریال`); toman (`IRT`) shows the rial amount divided by ten."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
-    sym = _SYMBOLS.get(currency)
+    if currency == TOMAN:
+        value = value / 10
     decimals = 2 if cents and currency not in _NO_MINOR_UNITS else 0
-    body = f"{abs(value):,.{decimals}f}"
+    if lang == DEFAULT_LANGUAGE:
+        sym = _SYMBOLS.get(currency) or ("toman" if currency == TOMAN else None)
+        body = f"{abs(value):,.{decimals}f}"
+        sign = "-" if value < 0 else ""
+        if currency == TOMAN:
+            return f"{sign}{body} {sym}"
+        return f"{sign}{sym}{body}" if sym else f"{sign}{body} {currency}"
+    from babel.numbers import get_currency_symbol
+
+    symbol = _LOCAL_SYMBOLS.get(lang, {}).get(currency) or get_currency_symbol(currency, LOCALES[lang])
     sign = "-" if value < 0 else ""
-    return f"{sign}{sym}{body}" if sym else f"{sign}{body} {currency}"
+    return f"{sign}{number(abs(value), lang, decimals)} {symbol}"
 
 
-def count(value: float | None) -> str:
-    return "—" if value is None else f"{value:,.0f}"
+def count(value: float | None, lang: str = DEFAULT_LANGUAGE) -> str:
+    return "—" if value is None else number(value, lang)
 
 
 def plural(n: int, noun: str, many: str | None = None) -> str:
-    """`1 customer`, `2 customers` (`many` for irregular plurals)."""
+    """`1 customer`, `2 customers` (`many` for irregular plurals). English
+    only: translated messages use i18n._n with the whole sentence."""
     return f"{n:,} {noun if n == 1 else many or noun + 's'}"
 
 
-def pct(value: float | None, decimals: int = 1) -> str:
+def pct(value: float | None, decimals: int = 1, lang: str = DEFAULT_LANGUAGE) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
-    return f"{value:.{decimals}f}%"
+    if lang == DEFAULT_LANGUAGE:
+        return f"{value:.{decimals}f}%"
+    shown = number(value, lang, decimals).replace("\u00a0", "").replace(" ", "").replace("٬", "")
+    return digits(f"{shown}%", lang) if lang == "fa" else f"{shown}%"
 
 
-def delta(now: float | None, before: float | None, *, unit: str = " pts", decimals: int = 1) -> str:
-    """▲/▼ change from the previous period ("▲ 2.3 pts"), or "" if unknown."""
+def delta(
+    now: float | None,
+    before: float | None,
+    *,
+    unit: str = " pts",
+    decimals: int = 1,
+    lang: str = DEFAULT_LANGUAGE,
+) -> str:
+    """▲/▼ change from the previous period ("▲ 2.3 pts"), or "" if unknown.
+    `unit` is " pts" (percentage points), "%" or ""."""
     if now is None or before is None or any(isinstance(v, float) and math.isnan(v) for v in (now, before)):
         return ""
     d = now - before
     if round(d, decimals) == 0:
-        return "▬ no change"
+        return _(lang, "▬ no change")
     arrow = "▲" if d > 0 else "▼"
-    return f"{arrow} {abs(d):,.{decimals}f}{unit}"
+    if lang == DEFAULT_LANGUAGE:
+        return f"{arrow} {abs(d):,.{decimals}f}{unit}"
+    shown = number(abs(d), lang, decimals)
+    if unit == " pts":
+        return _(lang, "{arrow} {value} pts", arrow=arrow, value=shown)
+    return f"{arrow} {shown}{digits(unit, lang)}"
 
 
-def day(value, tz: tzinfo, calendar: Calendar = GREGORIAN_CALENDAR) -> str:
+def day(value, tz: tzinfo, calendar: Calendar = GREGORIAN_CALENDAR, lang: str = DEFAULT_LANGUAGE) -> str:
     """A stored UTC instant shown as its local day in `tz` (YYYY-MM-DD); a
     plain date as it is. The zone is required: a UTC day shown as local is
     the next day for an evening order in the Americas. In the Persian
@@ -60,7 +118,8 @@ def day(value, tz: tzinfo, calendar: Calendar = GREGORIAN_CALENDAR) -> str:
         return "—"
     text = str(value)
     shown = local_day(text, tz) if len(text) == 20 and text.endswith("Z") else text[:10]
-    return shown if calendar.name == GREGORIAN else calendar.shown(date.fromisoformat(shown))
+    shown = shown if calendar.name == GREGORIAN else calendar.shown(date.fromisoformat(shown))
+    return digits(shown, lang)
 
 
 def date_in(value: date, calendar: Calendar) -> str:

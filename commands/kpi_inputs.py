@@ -24,18 +24,28 @@ def read_period(ctx: Context, words: list[str], command: str) -> Period:
     try:
         return parse_period(words, ctx.as_of, ctx.calendar)
     except PeriodError as e:
-        hint = _did_you_mean(e.word.lower())
         forms = PERSIAN_EXAMPLES if ctx.calendar.name == PERSIAN else EXAMPLES
         examples = " ".join(f"`{x}`" for x in ("30d", "last-quarter", *forms[2:5]))
-        raise UsageError(f"{e}.{hint} Periods look like {examples}.", command=command) from None
+        close = _did_you_mean(e.word.lower())
+        if close:
+            raise UsageError(
+                "{problem}. Did you mean {suggestion}? Periods look like {examples}.",
+                command=command,
+                problem=str(e),
+                suggestion=f"`{close}`",
+                examples=examples,
+            ) from None
+        raise UsageError(
+            "{problem}. Periods look like {examples}.", command=command, problem=str(e), examples=examples
+        ) from None
 
 
-def _did_you_mean(word: str) -> str:
+def _did_you_mean(word: str) -> str | None:
     m = re.fullmatch(r"(\d+)\s*-?(day|week)s?", word)
     if m:
-        return f" Did you mean `{m.group(1)}{m.group(2)[0]}`?"
+        return f"{m.group(1)}{m.group(2)[0]}"
     if word[:1].isdigit():
-        return ""
+        return None
     return suggest_period(word, list(KEYWORDS))
 
 

@@ -31,7 +31,7 @@ def parse(text: str, *, resolve_rep: Resolver | None = None) -> Request:
         if low.startswith("segment:"):
             segment = w.split(":", 1)[1].strip() or None
             if not segment:
-                raise UsageError("`segment:` needs a name, e.g. `segment:Enterprise`")
+                raise UsageError("`segment:` needs a name, e.g. {example}", example="`segment:Enterprise`")
         elif low.startswith("rep:"):
             rep_raw = w.split(":", 1)[1].strip()
             # `rep:@Sam Okafor`: the longest run of following words that names a rep.
@@ -48,7 +48,7 @@ def parse(text: str, *, resolve_rep: Resolver | None = None) -> Request:
     name = rest[0].lower() if rest else "summary"
     name = ALIASES.get(name, name)
     if name not in COMMANDS:
-        raise UsageError(_unknown(name), command="help")
+        raise _unknown(name)
     return Request(
         name=name,
         args=rest[1:],
@@ -69,21 +69,38 @@ def whole_number(word: str, max_digits: int = 9) -> int | None:
 
 def _rep_id(raw: str, resolve_rep: Resolver | None) -> str:
     if not raw.lstrip("@"):
-        raise UsageError("`rep:` needs a person, e.g. `rep:@maria`")
+        raise UsageError("`rep:` needs a person, e.g. {example}", example="`rep:@maria`")
     found = rep_named(raw, resolve_rep)
     if found:
         return found
     name = raw.lstrip("@")
-    raise UsageError(f"no rep called `{name}`. Try `rep:@name` with their Slack handle, or see `/retention rep`")
+    raise UsageError(
+        "no rep called {name}. Try {example} with their Slack handle, or see {command_}",
+        name=f"`{name}`",
+        example="`rep:@name`",
+        command_="`/retention rep`",
+    )
 
 
-def _unknown(word: str) -> str:
+def _unknown(word: str) -> UsageError:
     names = sorted(set(COMMANDS) | set(ALIASES))
     close = difflib.get_close_matches(word, names, n=2, cutoff=0.6)
-    hint = f" Did you mean `{'` or `'.join(close)}`?" if close else ""
-    return f"I don't know `{word}`.{hint}"
+    if len(close) == 2:
+        return UsageError(
+            "I don't know {word}. Did you mean {first} or {second}?",
+            command="help",
+            word=f"`{word}`",
+            first=f"`{close[0]}`",
+            second=f"`{close[1]}`",
+        )
+    if close:
+        return UsageError(
+            "I don't know {word}. Did you mean {first}?", command="help", word=f"`{word}`", first=f"`{close[0]}`"
+        )
+    return UsageError("I don't know {word}.", command="help", word=f"`{word}`")
 
 
-def suggest_period(word: str, known: list[str]) -> str:
+def suggest_period(word: str, known: list[str]) -> str | None:
+    """The known word closest to `word` (a typo), or None."""
     close = difflib.get_close_matches(word, known, n=1, cutoff=0.6)
-    return f" Did you mean `{close[0]}`?" if close else ""
+    return close[0] if close else None

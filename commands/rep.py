@@ -45,7 +45,11 @@ def handle_rep(ctx: Context, req: Request) -> Answer:
         return team_answer(ctx, req)
     book = req.filters.book
     if book is not None and rep_id not in book:
-        raise UsageError("that book is not yours to see; `/retention rep` shows the books you can see", command="rep")
+        raise UsageError(
+            "that book is not yours to see; {command_} shows the books you can see",
+            command="rep",
+            command_="`/retention rep`",
+        )
     rep = load_rep(ctx.db, rep_id) or {"id": rep_id, "name": None}
     filters = Filters(segment=req.filters.segment, rep_id=rep_id, book=book)
     k = read_inputs(ctx, req, filters)
@@ -76,7 +80,12 @@ def target_rep(ctx: Context, req: Request) -> str | None:
         if found:
             return found
         name = word.lstrip("@")
-        raise UsageError(f"no rep called `{name}`; `/retention rep` lists the team", command="rep")
+        raise UsageError(
+            "no rep called {name}; {command_} lists the team",
+            command="rep",
+            name=f"`{name}`",
+            command_="`/retention rep`",
+        )
     if req.filters.rep_id:
         return req.filters.rep_id
     if ctx.user_id and load_rep(ctx.db, ctx.user_id):

@@ -105,15 +105,19 @@ def check_score_day(ctx: Context) -> None:
     today = ctx.now.astimezone(ctx.tz).date()
     if ctx.as_of > today:
         raise UsageError(
-            f"cannot score as of {ctx.as_of}: that is after today ({today}). Scores are written for "
-            "days that have happened; `model fit --as-of` looks ahead without writing."
+            "cannot score as of {day}: that is after today ({today}). Scores are written for "
+            "days that have happened; `model fit --as-of` looks ahead without writing.",
+            day=ctx.as_of.isoformat(),
+            today=today.isoformat(),
         )
     last = load_meta(ctx.db, MODEL_META)
     if last and last.get("as_of") and ctx.as_of.isoformat() < last["as_of"]:
         raise UsageError(
-            f"cannot score as of {ctx.as_of}: the stored scores are as of {last['as_of']}, and a "
+            "cannot score as of {day}: the stored scores are as of {scored}, and a "
             "score for an earlier day would replace them. Look back with `model fit --as-of` or "
-            "`ask --as-of` (they write nothing), or score as of a later day."
+            "`ask --as-of` (they write nothing), or score as of a later day.",
+            day=ctx.as_of.isoformat(),
+            scored=last["as_of"],
         )
 
 

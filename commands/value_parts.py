@@ -41,10 +41,13 @@ def read_count(req: Request, default: int, maximum: int, example: str) -> tuple[
         n = whole_number(args.pop(0))
         if n is None:
             raise UsageError(
-                f"that is more customers than I can list; ask for up to {maximum}, e.g. `{example}`", command=req.name
+                "that is more customers than I can list; ask for up to {most}, e.g. {example}",
+                command=req.name,
+                most=maximum,
+                example=f"`{example}`",
             )
         if n < 1:
-            raise UsageError(f"ask for at least one customer, e.g. `{example}`", command=req.name)
+            raise UsageError("ask for at least one customer, e.g. {example}", command=req.name, example=f"`{example}`")
         return min(n, maximum), args
     return default, args
 

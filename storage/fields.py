@@ -154,6 +154,29 @@ def choice(raw: str, allowed: tuple[str, ...]) -> str:
     return s
 
 
+# The languages the bot speaks (catalogs in commands/locale/), by code.
+LANGUAGES = ("en", "hy", "fa")
+_LANGUAGE_NAMES = {
+    "english": "en",
+    "armenian": "hy",
+    "հայերեն": "hy",
+    "persian": "fa",
+    "farsi": "fa",
+    "فارسی": "fa",
+    "پارسی": "fa",
+}
+
+
+def language(raw: str) -> str:
+    """`fa`, `FA`, `fa_IR`, `fa-IR`, `Persian`, `فارسی` → `fa`."""
+    word = str(raw or "").strip()
+    low = word.lower().replace("-", "_")
+    code = _LANGUAGE_NAMES.get(low, low.split("_")[0])
+    if code not in LANGUAGES:
+        raise FieldError(f"{word!r} is not a language I speak", f"use one of {', '.join(LANGUAGES)}")
+    return code
+
+
 # Order status words from CSV files, Shopify and Stripe, mapped to ours.
 _STATUS = {
     "paid": "paid",

@@ -77,6 +77,13 @@ def _user_ids(raw: str | list) -> list[str]:
 SETTINGS: dict[str, Setting] = {
     s.key: s
     for s in [
+        Setting(
+            "language",
+            "en",
+            F.language,
+            "Workspace language (en, hy, fa): answers, digests and reminders for anyone who has not chosen "
+            "their own (`/retention lang`) and whose Slack locale is none of these",
+        ),
         Setting("timezone", "UTC", F.timezone_name, "Workspace time zone for period boundaries (IANA name)"),
         Setting(
             "calendar",
