@@ -90,7 +90,8 @@ def escalate(db: Database, client: WebClient | None, rep: str, local_date: date,
     with transaction(db):
         escalated = mark_escalated(db, ids, manager, now)
         if escalated:
-            d = compute_escalation(db, rep, manager, escalated, local_date, after, ZoneInfo(settings["timezone"]))
+            zone = ZoneInfo(settings["timezone"])
+            d = compute_escalation(db, rep, manager, escalated, local_date, after, zone, settings["calendar"])
             enqueue_delivery(db, key, "escalate", manager, build_escalation_message(d, settings["currency"]), now)
     if not escalated:
         return None

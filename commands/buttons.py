@@ -114,12 +114,19 @@ def apply_button(ctx: Context, action_id: str, target: str | None, selected_user
         outcome = _transition(ctx, f, action_id, actor, selected_user)
     except FollowupError as e:
         item = _current(ctx, followup_id)
-        blocks = followup_blocks(item, ctx.currency, state_outcome(item)) if item else []
+        blocks = (
+            followup_blocks(item, ctx.currency, state_outcome(item, calendar=ctx.calendar), ctx.calendar)
+            if item
+            else []
+        )
         return ButtonResult(False, f"Nothing changed: {e}.", blocks, {"followup": item})
     item = _current(ctx, followup_id)
     assert item is not None  # loaded above and only changed since; follow-ups and customers are never deleted
     return ButtonResult(
-        True, outcome, followup_blocks(item, ctx.currency, outcome), {"action": action_id, "followup": item}
+        True,
+        outcome,
+        followup_blocks(item, ctx.currency, outcome, ctx.calendar),
+        {"action": action_id, "followup": item},
     )
 
 

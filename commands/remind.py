@@ -10,9 +10,10 @@ message as it was. Pure builders over plain dicts; the reads are in
 storage.digest_queries.
 """
 
-from datetime import date, datetime, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from zoneinfo import ZoneInfo
 
+from analytics.calendars import GREGORIAN, GREGORIAN_CALENDAR, Calendar
 from commands import blocks as B
 from commands import format as fmt
 from commands.followups import MAX_SHOWN as FOLLOWUPS_LISTED
@@ -73,9 +74,9 @@ def _entry(row: dict) -> dict:
     }
 
 
-def item_text(item: dict, currency: str) -> str:
+def item_text(item: dict, currency: str, calendar: Calendar = GREGORIAN_CALENDAR) -> str:
     who = B.customer_label(item["name"], item["company"], item["customer_id"])
-    facts = [f"quiet since {item['opened_on']}"]
+    facts = [f"quiet since {fmt.day(item['opened_on'], UTC, calendar)}"]
     if item["reminder_count"]:
         facts.append(f"reminded {item['reminder_count']}×")
     reason = B.escape(item["reason"]) if item["reason"] else "flagged by the last score run"
@@ -99,11 +100,13 @@ def followup_buttons(followup_id: int) -> dict:
     )
 
 
-def followup_blocks(item: dict, currency: str, outcome: str | None = None) -> list[dict]:
+def followup_blocks(
+    item: dict, currency: str, outcome: str | None = None, calendar: Calendar = GREGORIAN_CALENDAR
+) -> list[dict]:
     """One customer: its text, then its buttons — or, once acted on, what
     was done in place of the buttons."""
     text_id, actions_id = item_block_ids(item["followup_id"])
-    section = B.section(item_text(item, currency))
+    section = B.section(item_text(item, currency, calendar))
     section["block_id"] = text_id
     if outcome is None:
         return [section, followup_buttons(item["followup_id"])]
@@ -116,7 +119,7 @@ def by(actor: str | None) -> str:
     return f" by {owner_text(actor)}" if actor else ""
 
 
-def state_outcome(item: dict, actor: str | None = None) -> str | None:
+def state_outcome(item: dict, actor: str | None = None, calendar: Calendar = GREGORIAN_CALENDAR) -> str | None:
     """What the follow-up's state says to show instead of its buttons, or
     None while it is still waiting for the rep."""
     state = item["state"]
@@ -126,9 +129,9 @@ def state_outcome(item: dict, actor: str | None = None) -> str | None:
             f"{owner_text(item['rep_id'])}"
         )
     if state == "snoozed":
-        return f":zzz: Snoozed{by(actor)} until {item['snooze_on']}"
+        return f":zzz: Snoozed{by(actor)} until {fmt.day(item['snooze_on'], UTC, calendar)}"
     if state == "dismissed":
-        return f":no_bell: Marked not at risk{by(actor)} on {item['closed_on']}"
+        return f":no_bell: Marked not at risk{by(actor)} on {fmt.day(item['closed_on'], UTC, calendar)}"
     if state == "won_back":
         return (
             f":trophy: Won back ({B.escape(item['note'] or 'ordered again')}), credited to {owner_text(item['rep_id'])}"
@@ -149,12 +152,21 @@ def compute_reminder(db, rep_id: str, local_date: date, now: datetime, settings:
         "shown": len(items),
         "items": items,
         "dismiss_days": settings["dismiss_days"],
+        **calendar_field(settings["calendar"]),
     }
+
+
+def calendar_field(name: str) -> dict:
+    """`{"calendar": "persian"}` in a message's JSON when its days are to be
+    shown in the Persian calendar (the JSON's days stay ISO Gregorian);
+    nothing for the Gregorian, whose JSON is as it always was."""
+    return {"calendar": name} if name != GREGORIAN else {}
 
 
 def build_reminder_message(d: dict, currency: str) -> dict:
     n = d["total"]
-    title = f"Follow-ups for {d['date']}: {n:,} valuable customer{'s' if n != 1 else ''} going quiet"
+    cal = fmt.calendar_of(d)
+    title = f"Follow-ups for {fmt.day(d['date'], UTC, cal)}: {n:,} valuable customer{'s' if n != 1 else ''} going quiet"
     blocks = [
         B.header(title),
         B.section(
@@ -163,7 +175,7 @@ def build_reminder_message(d: dict, currency: str) -> dict:
         ),
     ]
     for item in d["items"]:
-        blocks += followup_blocks(item, currency)
+        blocks += followup_blocks(item, currency, calendar=cal)
     if n > d["shown"]:
         listed = min(n, FOLLOWUPS_LISTED)
         blocks.append(
@@ -189,7 +201,14 @@ def build_reminder_message(d: dict, currency: str) -> dict:
 
 
 def compute_escalation(
-    db, rep_id: str, manager_id: str, followup_ids: list[int], local_date: date, after_days: int, tz: tzinfo
+    db,
+    rep_id: str,
+    manager_id: str,
+    followup_ids: list[int],
+    local_date: date,
+    after_days: int,
+    tz: tzinfo,
+    calendar: str = GREGORIAN,
 ) -> dict:
     items = [item_entry(r, tz) for r in load_items(db, followup_ids)]
     return {
@@ -200,6 +219,7 @@ def compute_escalation(
         "total": len(items),
         "shown": min(len(items), SHOWN),
         "items": items[:SHOWN],
+        **calendar_field(calendar),
     }
 
 
@@ -215,7 +235,7 @@ def build_escalation_message(d: dict, currency: str) -> dict:
         ),
     ]
     for item in d["items"]:
-        blocks += followup_blocks(item, currency)
+        blocks += followup_blocks(item, currency, calendar=fmt.calendar_of(d))
     if n > d["shown"]:
         blocks.append(
             B.section(B.and_more(n - d["shown"], f"more: `/retention followups rep:{B.mention(d['rep_id'])}`"))

@@ -224,3 +224,30 @@ def test_the_digest_on_1_farvardin_reports_esfand(persian_demo):
     text = str(ask(persian_demo, "digest preview", nowruz, now=morning).message)
     assert "in 1404-12 (the last full month; this one has 1 day so far)" in text
     assert "Churn digest · Sat 1405/01/01" in text and "1404/12/01 → 1404/12/29" in text
+
+
+def test_reminders_follow_ups_and_buttons_show_persian_days(db_path):
+    from commands.buttons import press
+    from commands.remind import build_reminder_message, compute_reminder
+    from storage.settings import load_settings
+    from tests.support.followups import OPENED, REP, make_store
+
+    db = make_store(db_path, customers=3)  # follow-ups opened 2026-11-02 08:00 UTC = 11 Aban 1405 in Tehran
+    upsert_setting(db, "timezone", TEHRAN, now=SET_AT)
+    now = datetime(2026, 11, 23, 9, tzinfo=ZoneInfo(TEHRAN))  # 2 Azar 1405
+    gregorian = compute_reminder(db, REP, now.date(), now, load_settings(db))
+    assert "calendar" not in gregorian  # Gregorian JSON as it was
+    assert "Follow-ups for 2026-11-23" in str(build_reminder_message(gregorian, "USD"))
+    upsert_setting(db, "calendar", "persian", now=SET_AT)
+    d = compute_reminder(db, REP, now.date(), now, load_settings(db))
+    assert {k: v for k, v in d.items() if k != "calendar"} == gregorian and d["calendar"] == "persian"
+    assert d["items"][0]["opened_on"] == "2026-11-02"  # JSON: ISO days
+    opened = JalaliDate(parse_utc(OPENED).astimezone(ZoneInfo(TEHRAN)).date())
+    assert (opened.year, opened.month, opened.day) == (1405, 8, 11)
+    text = str(build_reminder_message(d, "USD"))
+    assert "Follow-ups for 1405/09/02" in text and "quiet since 1405/08/11" in text and "2026-" not in text
+    snoozed = press(Context(db, now=now.astimezone(ZoneInfo("UTC"))), ["snooze", "C01"])
+    assert snoozed.ok
+    assert "until 1405/09/09" in str(snoozed.message)  # 7 days on: 9 Azar
+    listed = str(ask(db, "followups all", date(2026, 11, 23)).message)
+    assert "since 1405/08/11" in listed and "until 1405/09/09" in listed and "as of 1405/09/02" in listed
