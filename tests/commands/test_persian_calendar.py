@@ -251,3 +251,18 @@ def test_reminders_follow_ups_and_buttons_show_persian_days(db_path):
     assert "until 1405/09/09" in str(snoozed.message)  # 7 days on: 9 Azar
     listed = str(ask(db, "followups all", date(2026, 11, 23)).message)
     assert "since 1405/08/11" in listed and "until 1405/09/09" in listed and "as of 1405/09/02" in listed
+
+
+def test_the_calendar_follows_the_workspace_language_until_set(nowruz_store):
+    db, _zone = nowruz_store
+    as_of = date(2026, 11, 22)
+    upsert_setting(db, "language", "fa", now=SET_AT)
+    assert Context(db, as_of=as_of).calendar.name == "persian"
+    shown = ask(db, "config calendar", as_of).data
+    assert (shown["value"], shown["default"]) == ("persian", "persian")
+    assert ask(db, "crr last-quarter", as_of).data["period"]["label"] == "1405-Q2"
+    upsert_setting(db, "calendar", "gregorian", now=SET_AT)  # a Persian-speaking team that counts in Gregorian
+    assert ask(db, "crr last-quarter", as_of).data["period"]["label"] == "2026-Q3"
+    upsert_setting(db, "language", "hy", now=SET_AT)
+    db.execute("DELETE FROM settings WHERE key = 'calendar'")
+    assert Context(db, as_of=as_of).calendar.name == "gregorian"
