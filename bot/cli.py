@@ -32,6 +32,8 @@ class State:
     verbose: int
     db_explicit: bool
     clock: Callable[[], datetime] = utc_now
+    sources_path: str = "sources.toml"
+    sources_explicit: bool = False
     _db: object = field(default=None, repr=False)
 
     def db(self, *, create: bool = False):
@@ -52,6 +54,18 @@ class State:
 
         kw.setdefault("now", self.clock())
         return Context(self.db(), as_of=self.as_of, read_only=self.as_of is not None, **kw)
+
+    def sources(self):
+        """The sources file (--sources, $RETENTION_SOURCES, ./sources.toml),
+        checked whole; a bad one ends the command with its FILE:LINE error."""
+        from storage.sources import SourceError
+        from storage.sources.config import load_sources
+
+        try:
+            return load_sources(self.sources_path, explicit=self.sources_explicit)
+        except SourceError as e:
+            click.echo(f"error: {e}", err=True)
+            sys.exit(1)
 
     def refuse_as_of(self, what: str) -> None:
         """`--as-of` is a look at another day: what writes refuses it."""
@@ -101,6 +115,14 @@ class Main(click.Group):
     metavar="DATE",
     help="Pretend today is DATE (YYYY-MM-DD): data after it is ignored.",
 )
+@click.option(
+    "--sources",
+    "sources_path",
+    envvar="RETENTION_SOURCES",
+    default="sources.toml",
+    show_default=True,
+    help="Live sources file, TOML (or $RETENTION_SOURCES).",
+)
 @click.option("-v", "--verbose", count=True, help="More logging (-vv for debug).")
 @click.option(
     "--log-format",
@@ -111,14 +133,24 @@ class Main(click.Group):
     help="Log lines as text, or as one JSON object each (or $RETENTION_LOG_FORMAT).",
 )
 @click.pass_context
-def main(ctx: click.Context, db_path: str, as_of: date | None, verbose: int, log_format: str) -> None:
+def main(
+    ctx: click.Context, db_path: str, as_of: date | None, sources_path: str, verbose: int, log_format: str
+) -> None:
     """retention-bot: retention KPIs, churn digests and follow-up reminders for
     sales and account teams, in Slack or in this console."""
     configure_logging(verbose, log_format)
     explicit = ctx.get_parameter_source("db_path") != click.core.ParameterSource.DEFAULT
     # a clock handed in as the context object (tests: `invoke(main, args, obj=clock)`) replaces the wall clock
     clock = ctx.obj if callable(ctx.obj) else utc_now
-    ctx.obj = State(db_path=db_path, as_of=as_of, verbose=verbose, db_explicit=explicit, clock=clock)
+    ctx.obj = State(
+        db_path=db_path,
+        as_of=as_of,
+        verbose=verbose,
+        db_explicit=explicit,
+        clock=clock,
+        sources_path=sources_path,
+        sources_explicit=ctx.get_parameter_source("sources_path") != click.core.ParameterSource.DEFAULT,
+    )
 
 
 @main.command("import")
@@ -222,6 +254,77 @@ def import_cmd(state: State, kind, file, fmt, maps, skip_invalid, dry_run, decim
     for line in report.lines():
         click.echo(line, err=True)
     click.echo(report.summary())
+
+
+@main.command()
+@click.argument("name", required=False)
+@click.option("--full", is_flag=True, help="Read everything again, not only what changed since the last sync.")
+@click.option("--dry-run", is_flag=True, help="Read, check and count; write nothing (not even the cursor).")
+@click.option("--json", "as_json", is_flag=True, help="Print the reports as JSON.")
+@click.pass_obj
+def sync(state: State, name: str | None, full: bool, dry_run: bool, as_json: bool):
+    """Bring orders and customers in from the live sources (all, or NAME)
+    declared in the sources file: only what changed since the last sync,
+    each batch stored with its cursor in one transaction, so an interrupted
+    sync resumes where it stopped. Exit 1 when a source failed."""
+    from zoneinfo import ZoneInfo
+
+    from storage.settings import load_settings
+    from storage.sources import SourceError
+    from storage.sources.sync import sync_sources
+
+    state.refuse_as_of("sync")
+    sources = state.sources()
+    if not sources.sources:
+        click.echo(
+            f"error: no sources declared in {sources.path}. Declare one as [sources.NAME] (see docs/design.md, "
+            "Live sources), or pass --sources PATH.",
+            err=True,
+        )
+        sys.exit(1)
+    try:
+        configs = [sources.named(name)] if name else sources.sources
+    except SourceError as e:
+        raise click.UsageError(str(e)) from None
+    db = state.db(create=True)
+    tz = ZoneInfo(load_settings(db)["timezone"])
+    progress = None
+    if err.is_terminal and not as_json:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+        progress = Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=err,
+            transient=True,
+        )
+        progress.start()
+
+    def on_progress(source_name: str):
+        if progress is None:
+            return None
+        task = progress.add_task(f"syncing {source_name}", total=None)
+        return lambda done, total: progress.update(task, completed=done, total=total)
+
+    try:
+        reports = sync_sources(
+            db, configs, os.environ, now=state.clock(), tz=tz, full=full, dry_run=dry_run, on_progress=on_progress
+        )
+    finally:
+        if progress:
+            progress.stop()
+    if as_json:
+        click.echo(to_json([r.to_dict() for r in reports]))
+    else:
+        for r in reports:
+            for line in r.errors:
+                click.echo(line, err=True)
+            click.echo(r.summary(), err=not r.ok)
+        if dry_run:
+            click.echo("Dry run: nothing was written.")
+    sys.exit(0 if all(r.ok for r in reports) else 1)
 
 
 def _import_rates(state: State, file: str, to_currency: str | None, dry_run: bool) -> None:

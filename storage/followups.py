@@ -31,6 +31,29 @@ def mark_won_back(db: Database, now: datetime, tz: tzinfo, *, touched: bool = Fa
     return len(closed)
 
 
+def reopen_unwon(db: Database, now: datetime, tz: tzinfo) -> int:
+    """Reopen the won-back follow-ups of the customers a write touched
+    (`temp.touched`) that no counted order after their opening supports any
+    more: the order that won the customer back was refunded, cancelled or
+    moved, so the rep's credit goes with it. Only the newest such follow-up
+    of a customer, and only when the customer has no other open one (at most
+    one is open at a time). Returns how many were reopened."""
+    rows = db.execute(
+        "SELECT f.id FROM followups f WHERE f.state = 'won_back' "
+        "AND f.customer_id IN (SELECT id FROM temp.touched) "
+        "AND f.id = (SELECT MAX(g.id) FROM followups g WHERE g.customer_id = f.customer_id AND g.state = 'won_back') "
+        "AND NOT EXISTS (SELECT 1 FROM followups o WHERE o.customer_id = f.customer_id AND o.closed_at IS NULL) "
+        "AND NOT EXISTS (SELECT 1 FROM orders x WHERE x.customer_id = f.customer_id AND x.status = :counted "
+        "AND x.ordered_at > f.opened_at)",
+        {"counted": COUNTED_STATUS},
+    ).fetchall()
+    note = f"reopened on {now.astimezone(tz).date().isoformat()}: the order that won it back no longer counts"
+    db.conn.executemany(
+        "UPDATE followups SET state = 'open', closed_at = NULL, note = ? WHERE id = ?", [(note, fid) for (fid,) in rows]
+    )
+    return len(rows)
+
+
 def load_followups(
     db: Database, rep_id: str | None, filters: Filters, *, closed_since: str | None = None
 ) -> list[dict]:

@@ -143,21 +143,24 @@ def _csv_rows(fp: BinaryIO) -> Iterator[tuple[int, list[str]]]:
         raise FileRejected(reader.line_num, f"unreadable CSV ({e})", "check quoting on that line") from None
 
 
-def header_mapping(kind: str, header: list[str], overrides: dict[str, str]) -> dict[int, str]:
-    """Column index → our field, from header names, aliases and --map."""
+def header_mapping(
+    kind: str, header: list[str], overrides: dict[str, str], *, option: str = "--map", what: str = "the file"
+) -> dict[int, str]:
+    """Column index → our field, from header names, aliases and --map (for
+    a live source: its `map` table, `option` "map", and `what` its query)."""
     fields = FIELDS[kind]
     wanted = {_norm(k): v for k, v in overrides.items()}
     for target in wanted.values():
         if target not in fields:
             raise FileRejected(
-                None, f"--map names unknown field {target!r}", f"fields for {kind}: {', '.join(fields)}", usage=True
+                None, f"{option} names unknown field {target!r}", f"fields for {kind}: {', '.join(fields)}", usage=True
             )
     present = {_norm(c) for c in header}
     for source in overrides:
         if _norm(source) not in present:
             raise FileRejected(
                 1,
-                f"--map {source!r}: the file has no column {source!r} (found: {', '.join(header) or 'nothing'})",
+                f"{option} {source!r}: {what} has no column {source!r} (found: {', '.join(header) or 'nothing'})",
                 "name one of the columns found, as written in the header",
                 usage=True,
             )
@@ -177,7 +180,9 @@ def header_mapping(kind: str, header: list[str], overrides: dict[str, str]) -> d
         raise FileRejected(
             1,
             f"missing required column {', '.join(missing)} (found: {', '.join(header) or 'nothing'})",
-            f"add the column, or map yours with --map YOUR_COLUMN={missing[0]}",
+            f"add the column, or map yours with {option} YOUR_COLUMN={missing[0]}"
+            if option == "--map"
+            else f'add the column, or map yours: {option} = {{"YOUR_COLUMN" = "{missing[0]}"}}',
         )
     return mapping
 

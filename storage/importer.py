@@ -11,7 +11,7 @@ process leaves the store exactly as before (SQLite's journal does that for us).
 import hashlib
 import io
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from itertools import islice
@@ -23,7 +23,7 @@ from sqlite_utils import Database
 from storage import fields as F
 from storage.aggregates import refresh_customer_aggregates, start_touched
 from storage.db import is_store_file, transaction
-from storage.followups import mark_won_back
+from storage.followups import mark_won_back, reopen_unwon
 from storage.formats import READERS, REQUIRED, FileRejected, ReadOptions, guess_format, read_rates
 from storage.fx import Rates, convert_orders, missing_text, record_conversion, upsert_rates
 from storage.settings import load_settings
@@ -41,8 +41,14 @@ class Rejection:
     problem: str
     fix: str
 
-    def describe(self, file_name: str) -> str:
-        where = f"{file_name}:{self.line}" if self.line else file_name
+    def describe(self, file_name: str, row_ids: list[str] | None = None) -> str:
+        """`FILE:LINE: column: problem (fix)`; for rows from a live source
+        (`row_ids`: each staged row's id at the source, by position)
+        `source NAME, row id ID: column: problem (fix)`."""
+        if row_ids is not None and self.line and self.line <= len(row_ids):
+            where = f"{file_name}, row id {row_ids[self.line - 1]}"
+        else:
+            where = f"{file_name}:{self.line}" if self.line else file_name
         col = f" {self.column}:" if self.column else ""
         problem = self.problem if len(self.problem) <= MAX_PROBLEM else self.problem[: MAX_PROBLEM - 1] + "…"
         return f"{where}:{col} {problem} ({self.fix})"
@@ -66,9 +72,11 @@ class ImportReport:
     skipped: list[tuple[int, str]] = field(default_factory=list)  # rows that are not purchases: (line, why)
     notes: dict[str, int] = field(default_factory=dict)  # what was inferred, and for how many rows
     usage: bool = False  # refused because of the command line, not the file
+    unwon: int = 0  # won-back follow-ups reopened: the order that won them is no longer a purchase
+    row_ids: list[str] | None = None  # rows from a live source: the source's id of each, by position
 
     def lines(self) -> list[str]:
-        shown = [e.describe(self.file) for e in self.errors[:MAX_LISTED_ERRORS]]
+        shown = [e.describe(self.file, self.row_ids) for e in self.errors[:MAX_LISTED_ERRORS]]
         if self.rejected > len(shown):
             shown.append(f"... and {self.rejected - len(shown)} more rejected rows")
         shown += [f"{self.file}:{line}: skipped: {why}" for line, why in self.skipped[:MAX_LISTED_ERRORS]]
@@ -86,6 +94,8 @@ class ImportReport:
             extra.append(f"{self.customers_created} new customers")
         if self.won_back:
             extra.append(f"{self.won_back} follow-ups won back")
+        if self.unwon:
+            extra.append(f"{self.unwon} won-back follow-ups reopened")
         if self.skipped:
             extra.append(f"{len(self.skipped)} skipped")
         if extra:
@@ -211,11 +221,12 @@ def _validated(
     defaults: dict,
     decimal: str,
     rates: Rates,
+    required_cols: tuple[str, ...],
 ) -> Iterator[tuple]:
     spec = _specs(tz, decimal)[kind]
     cols = list(spec)
     money = (cols.index("amount"), cols.index("currency"), cols.index("ordered_at")) if kind == "orders" else None
-    plan = [(col, spec[col], defaults.get(col), col in REQUIRED[kind]) for col in cols]
+    plan = [(col, spec[col], defaults.get(col), col in required_cols) for col in cols]
     derive = DERIVED_ID.get(kind)
     derive_at = [cols.index(c) for c in derive] if derive else []
     for line, raw in rows:
@@ -331,31 +342,13 @@ def import_file(
         report.format = fmt = fmt or guess_format(path.name, head)
         tracked = _Tracked(raw, on_bytes)
         stream = io.BufferedReader(tracked, buffer_size=1 << 16)
-        spec_cols = [*_specs(tz)[kind], *EXTRA_COLUMNS.get(kind, ())]
-        base = load_settings(db)["currency"]
-        stage = f"stage_{kind}"
+        opts = ReadOptions(mapping=mapping or {})
         try:
-            with transaction(db, write=False):  # the temp database only: the store stays unlocked while read
-                db.execute(f"DROP TABLE IF EXISTS temp.{stage}")
-                db.execute(
-                    f"CREATE TEMP TABLE {stage} (line INTEGER PRIMARY KEY, derived INTEGER, "
-                    + ", ".join(spec_cols)
-                    + ")"
-                )
-                opts = ReadOptions(mapping=mapping or {})
-                rows = READERS[fmt](stream, kind, opts)
-                defaults = {**DEFAULTS.get(kind, {}), **({"currency": base} if kind == "orders" else {})}
-                valid = _validated(rows, kind, tz, report, defaults, decimal, Rates.load(db, base))
-                insert = (
-                    f"INSERT INTO temp.{stage} (line, derived, {', '.join(spec_cols)}) "  # noqa: S608
-                    f"VALUES ({', '.join('?' * (len(spec_cols) + 2))})"
-                )
-                while batch := list(islice(valid, BATCH)):
-                    db.conn.executemany(insert, batch)
+            stage = stage_rows(db, kind, READERS[fmt](stream, kind, opts), report, tz=tz, decimal=decimal)
             report.sha256 = tracked.sha.hexdigest()
             report.skipped, report.notes = opts.skipped, opts.notes
             with transaction(db):
-                _merge(db, kind, stage, report, skip_invalid, now, tz)
+                merge_staged(db, kind, stage, report, skip_invalid=skip_invalid, now=now, tz=tz)
                 if dry_run:
                     raise _DryRun
         except _DryRun:
@@ -365,14 +358,72 @@ def import_file(
             report.usage = e.usage
             raise ImportRejected(report) from None
         finally:
-            if not db.conn.in_transaction:
-                db.execute(f"DROP TABLE IF EXISTS temp.{stage}")
+            drop_stage(db, kind)
     return report
 
 
-def _merge(
-    db: Database, kind: str, stage: str, report: ImportReport, skip_invalid: bool, now: datetime, tz: tzinfo
+def stage_rows(
+    db: Database,
+    kind: str,
+    rows: Iterable[tuple[int, dict]],
+    report: ImportReport,
+    *,
+    tz: tzinfo,
+    decimal: str = ".",
+    require_id: bool = False,
+) -> str:
+    """Validate `rows` (`(line, {field: raw text})`, as the readers yield
+    them) into a fresh temporary staging table and return its name. The one
+    copy of the row rules, for files and live sources alike: each bad row is
+    counted in `report` with its line and column. Writes the temp database
+    only, so the store stays unlocked meanwhile. `require_id`: no id is
+    derived from a row's content (a live source names each row)."""
+    spec_cols = [*_specs(tz)[kind], *EXTRA_COLUMNS.get(kind, ())]
+    base = load_settings(db)["currency"]
+    stage = f"stage_{kind}"
+    with transaction(db, write=False):
+        db.execute(f"DROP TABLE IF EXISTS temp.{stage}")
+        db.execute(
+            f"CREATE TEMP TABLE {stage} (line INTEGER PRIMARY KEY, derived INTEGER, " + ", ".join(spec_cols) + ")"
+        )
+        defaults = {**DEFAULTS.get(kind, {}), **({"currency": base} if kind == "orders" else {})}
+        required = (*REQUIRED[kind], *(("id",) if require_id else ()))
+        valid = _validated(iter(rows), kind, tz, report, defaults, decimal, Rates.load(db, base), required)
+        insert = (
+            f"INSERT INTO temp.{stage} (line, derived, {', '.join(spec_cols)}) "  # noqa: S608
+            f"VALUES ({', '.join('?' * (len(spec_cols) + 2))})"
+        )
+        while batch := list(islice(valid, BATCH)):
+            db.conn.executemany(insert, batch)
+    return stage
+
+
+def drop_stage(db: Database, kind: str) -> None:
+    """Remove a staging table left by a failed import or sync (inside a
+    transaction it is left to the merge, which drops it itself)."""
+    if not db.conn.in_transaction:
+        db.execute(f"DROP TABLE IF EXISTS temp.stage_{kind}")
+
+
+def merge_staged(
+    db: Database,
+    kind: str,
+    stage: str,
+    report: ImportReport,
+    *,
+    skip_invalid: bool,
+    now: datetime,
+    tz: tzinfo,
+    record: bool = True,
 ) -> None:
+    """Merge a staging table into the store, inside the caller's write
+    transaction: reject duplicates and unknown references, count what is
+    new or changed, upsert, keep the customers' aggregates and follow-ups
+    current (a new order wins a follow-up back; an order refunded or
+    cancelled takes back the win it made). Raises ImportRejected when a row
+    was rejected and not `skip_invalid`. `record`: log the file in
+    `imports` (a live source records its own state instead)."""
+
     def q(sql: str, *args) -> list:
         return db.execute(sql, args).fetchall()
 
@@ -432,9 +483,10 @@ def _merge(
     if kind == "orders":
         db.execute(f"INSERT OR IGNORE INTO temp.touched SELECT DISTINCT customer_id FROM temp.{stage}")  # noqa: S608
         refresh_customer_aggregates(db)
+        report.unwon = reopen_unwon(db, now, tz)
         report.won_back = mark_won_back(db, now, tz, touched=True)
         db.execute("DROP TABLE temp.touched")
-    if not report.dry_run:
+    if record and not report.dry_run:
         db.execute(
             "INSERT INTO imports (kind, file_name, sha256, format, added, updated, unchanged, rejected, imported_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -455,7 +507,10 @@ def _merge(
 
 def _upsert_customers_from_orders(db: Database, stage: str, report: ImportReport) -> None:
     """Orders for unknown customers create them; customer columns in an order
-    file fill in what is missing or changed."""
+    file fill in what is missing or changed. A customer exists from its
+    first order on: an earlier order than any seen (a later file, a later
+    batch of a sync) moves `created_at` back, so however the orders arrive
+    the customer ends the same."""
     before = db.execute("SELECT COUNT(*) FROM customers").fetchone()[0]
     db.execute(
         "INSERT INTO customers (id, name, email, company, segment, created_at) "  # noqa: S608
@@ -463,8 +518,10 @@ def _upsert_customers_from_orders(db: Database, stage: str, report: ImportReport
         f"FROM temp.{stage} WHERE true GROUP BY customer_id "
         "ON CONFLICT(id) DO UPDATE SET "
         "name = COALESCE(excluded.name, name), email = COALESCE(excluded.email, email), "
-        "company = COALESCE(excluded.company, company), segment = COALESCE(excluded.segment, segment) "
+        "company = COALESCE(excluded.company, company), segment = COALESCE(excluded.segment, segment), "
+        "created_at = MIN(excluded.created_at, COALESCE(created_at, excluded.created_at)) "
         "WHERE (excluded.name IS NOT NULL AND excluded.name IS NOT customers.name) "
+        "OR excluded.created_at < COALESCE(customers.created_at, excluded.created_at) "
         "OR (excluded.email IS NOT NULL AND excluded.email IS NOT customers.email) "
         "OR (excluded.company IS NOT NULL AND excluded.company IS NOT customers.company) "
         "OR (excluded.segment IS NOT NULL AND excluded.segment IS NOT customers.segment)"

@@ -198,3 +198,28 @@ def m005_currencies(db: Database) -> None:
         ) WITHOUT ROWID;
         """
     )
+
+
+@migrations()
+def m006_sources(db: Database) -> None:
+    """Live sources' sync state, one row per source name: the cursor to
+    resume from (written in the same transaction as each batch's rows), the
+    last sync that finished and what it added and updated, and the current
+    failure episode (`failing_since`; `notified_at` once admins were told)."""
+    db.executescript(
+        """
+        CREATE TABLE sources (
+            name TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            cursor TEXT,
+            batch_at TEXT,
+            synced_at TEXT,
+            attempted_at TEXT,
+            added INTEGER NOT NULL DEFAULT 0,
+            updated INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            failing_since TEXT,
+            notified_at TEXT
+        );
+        """
+    )

@@ -1,0 +1,176 @@
+"""Live sources: where orders and customers come from when nobody exports a CSV.
+
+A source is declared in the sources file (`storage.sources.config`) under
+`[sources.NAME]` with a `kind`; each kind is a module of this package,
+`storage.sources.<kind>`, imported only when a source of that kind is used
+(so a driver or API library costs nothing to whoever does not use it). A
+kind module holds:
+
+    REQUIRED: tuple[str, ...]    # its keys that must be in the file
+    OPTIONAL: tuple[str, ...]    # its keys that may be
+    def open_source(config: SourceConfig, env: Mapping[str, str]) -> Source
+
+and its Source yields `Batch`es: rows under our import field names (the
+CSV importer's, `storage.formats.FIELDS`) as raw text, plus the cursor to
+resume from once that batch is stored. The sync engine
+(`storage.sources.sync`) validates and merges each batch through the same
+code as a file import (`storage.importer.stage_rows` / `merge_staged`) and
+commits the batch's rows and its cursor in one transaction. Secrets come
+only from the environment variables the file names (`*_env` keys).
+"""
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Protocol
+
+# Every kind there is: `storage.sources.<kind>` implements it.
+KINDS = ("sql", "stripe", "shopify")
+# Keys any source may carry, whatever its kind.
+COMMON_KEYS = ("kind", "skip_invalid", "batch_size")
+DEFAULT_BATCH_SIZE = 5_000
+ROW_KINDS = ("customers", "orders")  # what a source feeds, in the order a sync stores them
+
+
+class SourceError(Exception):
+    """A source cannot be used: its configuration, its credentials, or the
+    system it reads (unreachable, refused, wrong columns). The message says
+    what and how to fix it, and never holds a secret."""
+
+
+@dataclass
+class SourceConfig:
+    """One `[sources.NAME]` table of the sources file, checked against its
+    kind's keys. `where` is "FILE:LINE" of its table header, for messages."""
+
+    name: str
+    kind: str
+    options: dict[str, Any]
+    where: str
+    skip_invalid: bool = False
+    batch_size: int = DEFAULT_BATCH_SIZE
+
+    def secret(self, key: str, env: Mapping[str, str]) -> str:
+        """The value of the environment variable that `key` (an `*_env`
+        key) names; SourceError when it is not set. Never logged or stored."""
+        var = self.options[key]
+        value = env.get(var, "").strip()
+        if not value:
+            raise SourceError(
+                f"source {self.name}: environment variable {var} ({key} in {self.where}) is not set; "
+                f"set it to the {key.removesuffix('_env').replace('_', ' ')} before running"
+            )
+        return value
+
+    def secret_values(self, env: Mapping[str, str]) -> list[str]:
+        """Every secret this source reads (to scrub from error messages)."""
+        return [env[v] for k, v in self.options.items() if k.endswith("_env") and env.get(v)]
+
+
+@dataclass
+class Batch:
+    """Rows of one kind (`orders` or `customers`) from a source, and where
+    to resume once they are stored. `rows` are dicts from our field names
+    (plus `reporting_amount`/`reporting_currency` when the source gives an
+    amount already converted) to raw text as a CSV cell would hold it
+    (`as_text`); every row has an `id`. `cursor` is opaque to the engine:
+    it is stored with the rows, in the same transaction, and handed back to
+    `Source.batches` on the next sync. `total`: rows this pass will yield,
+    when the source knows (for a progress bar)."""
+
+    kind: str
+    rows: list[dict[str, str | None]]
+    cursor: str | None
+    total: int | None = None
+
+
+class Source(Protocol):
+    """A configured source of one kind, ready to read."""
+
+    config: SourceConfig
+
+    def batches(self, cursor: str | None) -> Iterator[Batch]:
+        """Rows changed since `cursor` (everything when None), in batches of
+        about `config.batch_size` rows, oldest change first, customers
+        before orders. A batch must not split rows that share one cursor
+        position: the next sync resumes strictly after the stored cursor."""
+        ...
+
+    def check(self) -> str:
+        """For `doctor`: connect and probe (the queries run and return the
+        required columns); returns what was found, raises SourceError."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def as_text(value: object) -> str | None:
+    """A value read from a database or an API as the text a CSV cell would
+    hold, for the importer's field parsers: ISO dates and times (naive ones
+    are then read in the workspace zone), plain decimals, None for NULL."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return str(value)
+
+
+def redact(text: str, secrets: list[str]) -> str:
+    """`text` with every secret replaced by ***: driver and HTTP errors may
+    quote a URL or a header."""
+    for s in sorted(secrets, key=len, reverse=True):
+        if s:
+            text = text.replace(s, "***")
+    return text
+
+
+@dataclass
+class SyncSettings:
+    """The `[sync]` table: when `retention-bot run` syncs, and when data is
+    stale."""
+
+    sync_time: str = "06:00"
+    sync_every: str | None = None
+    stale_after_hours: float = 36.0
+
+
+@dataclass
+class SourcesFile:
+    path: str
+    sources: list[SourceConfig] = field(default_factory=list)
+    sync: SyncSettings = field(default_factory=SyncSettings)
+
+    def named(self, name: str) -> SourceConfig:
+        for s in self.sources:
+            if s.name == name:
+                return s
+        known = ", ".join(s.name for s in self.sources) or "none"
+        raise SourceError(f"{self.path}: no source named {name!r} (sources: {known})")
+
+
+def open_source(config: SourceConfig, env: Mapping[str, str]) -> Source:
+    """The kind module's source for `config` (its driver imported now)."""
+    import importlib
+
+    try:
+        module = importlib.import_module(f"storage.sources.{config.kind}")
+    except ModuleNotFoundError as e:
+        if e.name == f"storage.sources.{config.kind}":
+            raise SourceError(
+                f"{config.where}: source {config.name}: kind {config.kind!r} is not available in this version"
+            ) from None
+        raise SourceError(
+            f"source {config.name}: kind {config.kind!r} needs the Python package {e.name!r}; "
+            f"install it (e.g. pip install 'retention-bot[{_EXTRAS.get(config.kind, config.kind)}]')"
+        ) from None
+    return module.open_source(config, env)
+
+
+_EXTRAS = {"sql": "postgres"}

@@ -1,0 +1,215 @@
+"""The `sql` kind: orders (and customers) from any database SQLAlchemy reaches.
+
+    [sources.shop_db]
+    kind = "sql"
+    url_env = "SHOP_DB_URL"      # a SQLAlchemy URL, e.g. postgresql://user:pw@host/shop
+    orders = "SELECT id, customer_id, ordered_at, amount, currency, status, updated_at FROM orders"
+    customers = "SELECT id, name, email, updated_at FROM customers"   # optional
+    cursor = "updated_at"
+    map = { "Order Date" = "ordered_at" }                               # optional renames
+
+The query's columns follow the CSV import's names and aliases. Increments
+wrap the query, so it works on any engine: `SELECT * FROM (<query>) q WHERE
+q.<cursor> > :since ORDER BY q.<cursor>`; rows are streamed with a
+server-side cursor (`stream_results`, `yield_per`), never the whole table
+in memory. `postgresql://` URLs use psycopg 3 (the `postgres` extra).
+"""
+
+import json
+import re
+from collections.abc import Iterator, Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from storage.formats import FileRejected, header_mapping
+from storage.sources import ROW_KINDS, Batch, SourceConfig, SourceError, as_text
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+REQUIRED = ("url_env", "orders", "cursor")
+OPTIONAL = ("customers", "map")
+IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def open_source(config: SourceConfig, env: Mapping[str, str]) -> "SqlSource":
+    cursor = config.options["cursor"]
+    if not isinstance(cursor, str) or not IDENTIFIER.match(cursor):
+        raise SourceError(f"{config.where}: [sources.{config.name}] cursor must be a column name like updated_at")
+    for kind in ROW_KINDS:
+        query = config.options.get(kind)
+        if query is not None and (not isinstance(query, str) or not query.strip()):
+            raise SourceError(f"{config.where}: [sources.{config.name}] {kind} must be a SELECT query (a string)")
+    renames = config.options.get("map", {})
+    if not isinstance(renames, dict) or not all(isinstance(v, str) for v in renames.values()):
+        raise SourceError(
+            f'{config.where}: [sources.{config.name}] map must be a table of renames: map = {{"Order Date" = "ordered_at"}}'
+        )
+    return SqlSource(config, config.secret("url_env", env))
+
+
+class SqlSource:
+    def __init__(self, config: SourceConfig, url: str):
+        self.config = config
+        self._url = url
+        self._engine: Engine | None = None
+        self.cursor_column: str = config.options["cursor"]
+
+    def engine(self) -> "Engine":
+        if self._engine is None:
+            from sqlalchemy import create_engine
+            from sqlalchemy.engine import make_url
+            from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+            name = self.config.name
+            try:
+                url = make_url(self._url)
+            except ArgumentError:
+                raise SourceError(
+                    f"source {name}: the URL in ${self.config.options['url_env']} is not a SQLAlchemy URL; "
+                    "write it like postgresql://user:password@host:5432/dbname or sqlite:////path/to/file.db"
+                ) from None
+            if url.drivername in ("postgresql", "postgres"):
+                url = url.set(drivername="postgresql+psycopg")  # psycopg 3, the `postgres` extra
+            try:
+                self._engine = create_engine(url, pool_pre_ping=True)
+            except NoSuchModuleError:
+                raise SourceError(
+                    f"source {name}: no SQLAlchemy dialect for {url.drivername!r}; install its driver "
+                    "(PostgreSQL: pip install 'retention-bot[postgres]')"
+                ) from None
+            except ModuleNotFoundError as e:
+                raise SourceError(
+                    f"source {name}: the database driver {e.name!r} is not installed "
+                    "(PostgreSQL: pip install 'retention-bot[postgres]')"
+                ) from None
+        return self._engine
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+
+    def batches(self, cursor: str | None) -> Iterator[Batch]:
+        positions: dict[str, Any] = json.loads(cursor) if cursor else {}
+        for kind in ROW_KINDS:
+            if self.config.options.get(kind):
+                yield from self._stream(kind, positions)
+
+    def _wrapped(self, kind: str, since: bool) -> str:
+        # The operator's own query from the sources file, wrapped so any
+        # engine can filter and order it by the cursor column.
+        col = self.cursor_column
+        where = f" WHERE q.{col} > :since" if since else ""
+        return f"SELECT * FROM ({self.config.options[kind]}) q{where} ORDER BY q.{col}"  # noqa: S608
+
+    def _stream(self, kind: str, positions: dict[str, Any]) -> Iterator[Batch]:
+        from sqlalchemy import text
+        from sqlalchemy.exc import SQLAlchemyError
+
+        since = _decode(positions[kind]) if kind in positions else None
+        size = self.config.batch_size
+        try:
+            with self.engine().connect() as conn:
+                total = None
+                if since is None:  # a backfill: how many rows, for the progress bar
+                    count = f"SELECT COUNT(*) FROM ({self.config.options[kind]}) q"  # noqa: S608
+                    total = conn.execute(text(count)).scalar()
+                params = {"since": since} if since is not None else {}
+                result = conn.execution_options(stream_results=True, yield_per=size).execute(
+                    text(self._wrapped(kind, since is not None)), params
+                )
+                columns = list(result.keys())
+                fields, at = self._columns(kind, columns)
+                pending: list[dict[str, str | None]] = []
+                last: Any = None
+                for part in result.partitions():
+                    for row in part:
+                        value = row[at]
+                        if value is None:
+                            raise SourceError(
+                                f"source {self.config.name}: {kind} row id {as_text(row[fields.index('id')]) if 'id' in fields else '?'} "
+                                f"has no {self.cursor_column}; every row needs one for incremental sync "
+                                f"(e.g. COALESCE({self.cursor_column}, created_at) AS {self.cursor_column})"
+                            )
+                        if len(pending) >= size and value != last:
+                            positions[kind] = _encode(last)
+                            yield Batch(kind, pending, json.dumps(positions, sort_keys=True), total)
+                            pending = []
+                        pending.append({f: as_text(row[i]) for i, f in enumerate(fields) if f})
+                        last = value
+                if pending:
+                    positions[kind] = _encode(last)
+                    yield Batch(kind, pending, json.dumps(positions, sort_keys=True), total)
+        except SQLAlchemyError as e:
+            raise SourceError(f"source {self.config.name}: the {kind} query failed: {_reason(e)}") from None
+
+    def _columns(self, kind: str, columns: list[str]) -> tuple[list[str | None], int]:
+        """Our field for each result column (None: not ours), and where the
+        cursor column is. SourceError when a required column is missing."""
+        renames = {k: v for k, v in self.config.options.get("map", {}).items() if k.lower() in map(str.lower, columns)}
+        try:
+            mapping = header_mapping(kind, columns, renames, option="map", what=f"the {kind} query")
+        except FileRejected as e:
+            raise SourceError(f"source {self.config.name}: the {kind} query: {e.problem}; {e.fix}") from None
+        if "id" not in mapping.values():
+            raise SourceError(
+                f"source {self.config.name}: the {kind} query returns no id column (found: {', '.join(columns)}); "
+                "select the row's key AS id: a live source updates rows by their id"
+            )
+        lowered = [c.lower() for c in columns]
+        if self.cursor_column.lower() not in lowered:
+            raise SourceError(
+                f"source {self.config.name}: the {kind} query returns no {self.cursor_column} column (the cursor; "
+                f"found: {', '.join(columns)}); add it to the query's columns"
+            )
+        return [mapping.get(i) for i in range(len(columns))], lowered.index(self.cursor_column.lower())
+
+    def check(self) -> str:
+        """Connect, run each query for no rows and check its columns."""
+        from sqlalchemy import text
+        from sqlalchemy.exc import SQLAlchemyError
+
+        found = []
+        for kind in ROW_KINDS:
+            if not self.config.options.get(kind):
+                continue
+            try:
+                with self.engine().connect() as conn:
+                    sql = f"SELECT * FROM ({self.config.options[kind]}) q WHERE 1 = 0"  # noqa: S608
+                    columns = list(conn.execute(text(sql)).keys())
+            except SQLAlchemyError as e:
+                raise SourceError(f"source {self.config.name}: the {kind} query failed: {_reason(e)}") from None
+            self._columns(kind, columns)
+            found.append(f"{kind}: {', '.join(columns)}")
+        return "connected; " + "; ".join(found)
+
+
+def _reason(e: Exception) -> str:
+    """The driver's own words (first line), without SQLAlchemy's wrapping."""
+    orig = getattr(e, "orig", None)
+    text = str(orig if orig is not None else e).strip()
+    return text.splitlines()[0] if text else type(e).__name__
+
+
+def _encode(value: Any) -> dict[str, Any]:
+    """A cursor value as JSON, keeping its type so it binds as it came."""
+    if isinstance(value, datetime):
+        return {"datetime": value.isoformat()}
+    if isinstance(value, date):
+        return {"date": value.isoformat()}
+    if isinstance(value, Decimal):
+        return {"decimal": str(value)}
+    if isinstance(value, bool | int | float | str):
+        return {"value": value}
+    return {"value": str(value)}
+
+
+def _decode(item: dict[str, Any]) -> Any:
+    if "datetime" in item:
+        return datetime.fromisoformat(item["datetime"])
+    if "date" in item:
+        return date.fromisoformat(item["date"])
+    if "decimal" in item:
+        return Decimal(item["decimal"])
+    return item["value"]

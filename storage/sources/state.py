@@ -1,0 +1,87 @@
+"""The `sources` table: where each live source's sync stands. Every write
+here runs inside the caller's transaction (the cursor beside the batch's
+rows) or opens its own."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlite_utils import Database
+
+from storage.db import transaction
+from storage.fields import format_utc
+
+COLUMNS = (
+    "name",
+    "kind",
+    "cursor",
+    "batch_at",
+    "synced_at",
+    "attempted_at",
+    "added",
+    "updated",
+    "last_error",
+    "failing_since",
+    "notified_at",
+)
+
+
+def load_source_states(db: Database) -> list[dict[str, Any]]:
+    """Every source that ever synced, by name."""
+    return list(db.query(f"SELECT {', '.join(COLUMNS)} FROM sources ORDER BY name"))  # noqa: S608
+
+
+def load_source_state(db: Database, name: str) -> dict[str, Any] | None:
+    rows = list(db.query(f"SELECT {', '.join(COLUMNS)} FROM sources WHERE name = :name", {"name": name}))  # noqa: S608
+    return rows[0] if rows else None
+
+
+def save_cursor(db: Database, name: str, kind: str, cursor: str | None, now: datetime) -> None:
+    """Where `name` resumes: call inside the transaction that stores the
+    batch's rows, so rows and cursor are committed together or not at all."""
+    db.execute(
+        "INSERT INTO sources (name, kind, cursor, batch_at) VALUES (:name, :kind, :cursor, :at) "
+        "ON CONFLICT(name) DO UPDATE SET kind = excluded.kind, cursor = excluded.cursor, batch_at = excluded.batch_at",
+        {"name": name, "kind": kind, "cursor": cursor, "at": format_utc(now)},
+    )
+
+
+def record_sync(
+    db: Database, name: str, kind: str, now: datetime, *, added: int, updated: int, error: str | None
+) -> bool:
+    """The end of a sync that started at `now`: a success moves `synced_at`
+    (how fresh the data is) and ends any failure episode; a failure keeps
+    the episode's start. Returns True when this failure starts an episode."""
+    at = format_utc(now)
+    with transaction(db):
+        before = load_source_state(db, name)
+        starts = error is not None and (before is None or before["failing_since"] is None)
+        db.execute(
+            "INSERT INTO sources (name, kind) VALUES (:name, :kind) ON CONFLICT(name) DO NOTHING",
+            {"name": name, "kind": kind},
+        )
+        if error is None:
+            db.execute(
+                "UPDATE sources SET kind = :kind, synced_at = :at, attempted_at = :at, added = :added, "
+                "updated = :updated, last_error = NULL, failing_since = NULL, notified_at = NULL WHERE name = :name",
+                {"name": name, "kind": kind, "at": at, "added": added, "updated": updated},
+            )
+        else:
+            db.execute(
+                "UPDATE sources SET attempted_at = :at, added = :added, updated = :updated, last_error = :error, "
+                "failing_since = COALESCE(failing_since, :at) WHERE name = :name",
+                {"name": name, "at": at, "added": added, "updated": updated, "error": error},
+            )
+    return starts
+
+
+def mark_failure_notified(db: Database, name: str, now: datetime) -> bool:
+    """Claim the admin notice of `name`'s current failure episode; True for
+    the one caller that claimed it (one notice per episode, whatever the
+    number of processes)."""
+    with transaction(db):
+        cur = db.execute(
+            "UPDATE sources SET notified_at = :at WHERE name = :name AND failing_since IS NOT NULL "
+            "AND notified_at IS NULL",
+            {"name": name, "at": format_utc(now)},
+        )
+        return cur.rowcount == 1
