@@ -29,7 +29,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from analytics.calendars import GREGORIAN_CALENDAR, MONTH_NAMES, PERSIAN, Calendar
+from analytics.calendars import GREGORIAN_CALENDAR, MONTH_NAMES, PERSIAN, PERSIAN_CALENDAR, Calendar
 
 # The forms users type, for "did you mean" suggestions.
 KEYWORDS = ("this-month", "last-month", "this-quarter", "last-quarter", "ytd", "since")
@@ -248,6 +248,13 @@ def _calendar_of_year(raw: str, word: str, cal: Calendar) -> Calendar:
         )
     _year(raw, word, cal)
     return cal
+
+
+def read_day(raw: str) -> date:
+    """A day as a user writes it outside a period (`--as-of`): ISO Gregorian
+    (2026-03-21) or Persian (1405/01/01, 1405-01-01, Persian digits too);
+    the year says which, the two ranges do not overlap."""
+    return _date(raw.translate(_PLAIN), raw, PERSIAN_CALENDAR)
 
 
 def _date(raw: str, word: str, cal: Calendar) -> date:

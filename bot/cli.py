@@ -78,10 +78,16 @@ class State:
 def _parse_date(ctx, param, value):
     if value is None:
         return None
+    from analytics.periods import PeriodError, read_day  # numpy: only when --as-of is given
+
+    try:
+        return read_day(value)  # 2026-03-21, or a Persian date: 1405/01/01
+    except PeriodError:
+        pass
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date; use YYYY-MM-DD") from None
+        raise click.BadParameter(f"{value!r} is not a date; use YYYY-MM-DD (or a Persian date, 1405/01/01)") from None
 
 
 class Main(click.Group):
@@ -113,7 +119,7 @@ class Main(click.Group):
     "as_of",
     callback=_parse_date,
     metavar="DATE",
-    help="Pretend today is DATE (YYYY-MM-DD): data after it is ignored.",
+    help="Pretend today is DATE (YYYY-MM-DD, or a Persian date 1405/01/01): data after it is ignored.",
 )
 @click.option(
     "--sources",

@@ -9,6 +9,8 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from persiantools.jdatetime import JalaliDate
 
 from analytics.calendars import GREGORIAN_CALENDAR, PERSIAN_CALENDAR
@@ -167,3 +169,42 @@ def test_month_numbers_of_instants_match_the_library_in_every_zone(zone):
     assert got.tolist() == want
     assert GREGORIAN_CALENDAR.month_indexes(local).tolist() == [t.year * 12 + t.month - 1 for t in local]
     assert PERSIAN_CALENDAR.month_indexes(local[:0]).dtype == np.int32
+
+
+def month_number(day: date) -> int:
+    p = JalaliDate(day)
+    return p.year * 12 + p.month - 1
+
+
+def is_month_end(day: date) -> bool:
+    p = JalaliDate(day)
+    return p.day == JalaliDate.days_in_month(p.month, p.year)
+
+
+@given(
+    as_of=st.dates(date(1971, 1, 1), date(2099, 12, 31)),
+    word=st.sampled_from(["this-month", "last-month", "this-quarter", "last-quarter", "ytd"]),
+)
+def test_persian_units_and_their_previous_ones_line_up_with_the_library(as_of, word):
+    """Any day, any calendar keyword: the period starts on the 1st of a
+    Persian month (a quarter's first month, Farvardin for a year), ends on a
+    month's last day or the as-of day, and its previous period starts exactly
+    one unit earlier — whole units touching, end to start."""
+    p = persian(word, as_of)
+    months = p.step_months
+    start = JalaliDate(p.start)
+    assert start.day == 1 and (start.month - 1) % months == 0
+    year, month = divmod(month_number(p.start) + months - 1, 12)
+    unit_end = j(year, month + 1, JalaliDate.days_in_month(month + 1, year))
+    assert p.end == min(unit_end, as_of) and p.to_date == (unit_end > as_of)
+    prev = p.previous()
+    assert JalaliDate(prev.start).day == 1
+    assert month_number(prev.start) == month_number(p.start) - months
+    if not p.to_date:
+        assert is_month_end(p.end) and month_number(p.end) == month_number(p.start) + months - 1
+        assert prev.end + timedelta(days=1) == p.start  # a whole unit before a whole unit
+    else:
+        assert p.end == as_of and prev.end < p.start
+        # the same days of the earlier unit: the same day of the month, or its last day
+        end, before = JalaliDate(p.end), JalaliDate(prev.end)
+        assert before.day == end.day or (is_month_end(prev.end) and before.day < end.day)

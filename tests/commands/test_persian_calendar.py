@@ -5,6 +5,7 @@ Expected dates come from the library's conversions (persiantools); expected
 figures from the same days asked as Gregorian spans, or from the orders
 table read here."""
 
+import json
 from collections import Counter
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -266,3 +267,25 @@ def test_the_calendar_follows_the_workspace_language_until_set(nowruz_store):
     upsert_setting(db, "language", "hy", now=SET_AT)
     db.execute("DELETE FROM settings WHERE key = 'calendar'")
     assert Context(db, as_of=as_of).calendar.name == "gregorian"
+
+
+def test_the_cli_takes_a_persian_as_of_day(nowruz_store):
+    from click.testing import CliRunner
+
+    from bot.cli import main
+
+    db, _zone = nowruz_store
+    upsert_setting(db, "calendar", "persian", now=SET_AT)
+    path = db.conn.execute("PRAGMA database_list").fetchone()[2]
+    runner = CliRunner()
+    for day in ("1405/01/01", "۱۴۰۵/۰۱/۰۱", "1405-01-01", "2026-03-21"):
+        r = runner.invoke(main, ["--db", path, "--as-of", day, "ask", "crr this-month", "--json"])
+        assert r.exit_code == 0, r.output
+        period = json.loads(r.output)["period"]
+        assert (period["start"], period["end"], period["label"]) == (
+            "2026-03-21",
+            "2026-03-21",
+            "1405-01 to date (1405/01/01)",
+        )
+    r = runner.invoke(main, ["--db", path, "--as-of", "1404/12/30", "ask", "crr"])  # 1404 has no 30 Esfand
+    assert r.exit_code == 2 and "is not a date" in r.output
