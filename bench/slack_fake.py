@@ -281,7 +281,11 @@ class FakeSlack:
             "is_primary_owner": False,
             "deleted": False,
         }
+        if str(params.get("include_locale", "")).lower() in ("1", "true"):
+            user["locale"] = "en-US"  # Slack sends the locale only when asked
         user.update(self.users.get(user_id, {}))
+        if str(params.get("include_locale", "")).lower() not in ("1", "true"):
+            user.pop("locale", None)
         return {"ok": True, "user": user}, {}
 
     def _api_conversations_open(self, params):

@@ -26,7 +26,7 @@ ADMIN_CACHE_SECONDS = 300
 class People:
     """What Slack says about the person asking (users.info, cached briefly:
     the check runs on every request): whether they administer the workspace,
-    and whether they are a guest. Admins are the `admins` setting when it
+    whether they are a guest, and their locale (the language they read Slack in). Admins are the `admins` setting when it
     names anyone, otherwise the workspace's own admins and owners, so a
     fresh install is administrable by whoever administers the workspace."""
 
@@ -42,7 +42,7 @@ class People:
         if cached and now - cached[0] < ADMIN_CACHE_SECONDS:
             return cached[1]
         try:
-            user = client.users_info(user=user_id)["user"]
+            user = client.users_info(user=user_id, include_locale=True)["user"]
         except SlackApiError as e:
             log.warning(
                 "users.info for %s failed (%s); treating as a member, not an admin", user_id, e.response.get("error")
@@ -60,6 +60,9 @@ class People:
             return user_id in admins
         user = self.profile(client, user_id)
         return bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
+
+    def locale(self, client: WebClient, user_id: str | None) -> str | None:
+        return (self.profile(client, user_id) if user_id else {}).get("locale")
 
     def is_guest(self, client: WebClient, user_id: str | None) -> bool:
         user = self.profile(client, user_id) if user_id else {}
@@ -89,4 +92,5 @@ class Services:
             read_only=self.as_of is not None,
             is_admin=self.people.is_admin(db, client, user_id),
             is_guest=self.people.is_guest(client, user_id),
+            locale=self.people.locale(client, user_id),
         )

@@ -14,6 +14,7 @@ from commands import (  # noqa: F401  (registers the commands)
     followups,
     help,
     kpis,
+    language,
     nps,
     rep,
     summary,

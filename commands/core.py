@@ -16,10 +16,11 @@ from zoneinfo import ZoneInfo
 from sqlite_utils import Database
 
 from analytics.calendars import Calendar, calendar_named
-from commands.i18n import _
+from commands.i18n import _, slack_language
 from storage.fields import day_end_utc, day_start_utc, parse_utc
 from storage.queries import Filters
 from storage.settings import load_settings
+from storage.user_languages import load_user_language
 
 AS_OF_READ_ONLY = (
     "--as-of looks at another day and changes nothing; drop it to make changes "
@@ -47,6 +48,13 @@ class UsageError(Exception):
         return _(lang, self.message, **{k: count(v, lang) if type(v) is int else v for k, v in self.values.items()})
 
 
+def language_of(db: Database, person: str, locale: str | None, settings: dict[str, Any]) -> str:
+    """The one rule for whose language a message is in: the person's own
+    choice (`/retention lang`), else their Slack locale when we speak it,
+    else the workspace's `language`."""
+    return load_user_language(db, person) or slack_language(locale) or settings["language"]
+
+
 def noon_of(day: date, tz: ZoneInfo) -> datetime:
     """Noon of `day` in `tz`, in UTC: the moment a look at `day` stands at
     (its digest and reminders are built then)."""
@@ -70,7 +78,8 @@ class Context:
     surface: str  # "console", "slack" or "cli"
     is_guest: bool  # a Slack guest account (restricted or ultra-restricted)
     read_only: bool  # a look at another day (`--as-of`): nothing may be changed from it
-    chosen_lang: str | None  # the asker's language (their choice or Slack locale); None: the workspace's
+    chosen_lang: str | None  # a language asked for outright (`--language fa`), over every other choice
+    locale: str | None  # the asker's Slack locale (`fa-IR`), when Slack told us
 
     def __init__(
         self,
@@ -83,6 +92,7 @@ class Context:
         is_guest: bool = False,
         read_only: bool = False,
         lang: str | None = None,
+        locale: str | None = None,
     ) -> None:
         self.db = db
         self.user_id = user_id
@@ -91,6 +101,7 @@ class Context:
         self.is_guest = is_guest
         self.read_only = read_only
         self.chosen_lang = lang
+        self.locale = locale
         if now is None:
             if as_of is None:
                 raise TypeError("Context needs now= (the bot reads the clock) or as_of=")
@@ -111,10 +122,16 @@ class Context:
         """The workspace calendar: months, quarters and years, and shown dates."""
         return calendar_named(self.settings["calendar"])
 
-    @property
+    @cached_property
     def lang(self) -> str:
-        """The language of this request's answer: the asker's, else the workspace's."""
-        return self.chosen_lang or self.settings["language"]
+        """The language of this request's answer: one asked for outright,
+        else the asker's own choice, their Slack locale, the workspace's."""
+        return self.chosen_lang or language_of(self.db, self.person, self.locale, self.settings)
+
+    @property
+    def person(self) -> str:
+        """Whose choices (language) apply: the Slack user, or the local surface."""
+        return self.user_id or f"@{self.surface}"
 
     @property
     def currency(self) -> str:

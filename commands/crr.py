@@ -6,6 +6,7 @@ from analytics.periods import Period
 from commands import blocks as B
 from commands import format as fmt
 from commands.core import Answer, Context, Request, command
+from commands.i18n import DEFAULT_LANGUAGE, _, _n
 from commands.kpi_inputs import empty_store_message, read_inputs, read_period, vs
 
 
@@ -21,10 +22,11 @@ def handle_crr(ctx: Context, req: Request) -> Answer:
         compute_period_retention(k.frame, k.scope, previous, k.window, k.tz),
         k.window,
     )
-    title = f"Customer retention · {period.label}"
+    lang = ctx.lang
+    title = _(lang, "Customer retention · {period}", period=fmt.period_label(data["period"], lang))
     if not k.has_orders:
-        return Answer("crr", data, empty_store_message(title))
-    return Answer("crr", data, build_crr_message(data, title, k.scope_text, k.freshness()))
+        return Answer("crr", data, empty_store_message(title, lang))
+    return Answer("crr", data, build_crr_message(data, title, k.scope_text, k.freshness(), lang))
 
 
 def retention_data(period: Period, cur: Retention, previous: Period, prev: Retention, window: int) -> dict:
@@ -37,71 +39,124 @@ def retention_data(period: Period, cur: Retention, previous: Period, prev: Reten
     }
 
 
-def crr_formula(d: dict) -> str:
+def crr_formula(d: dict, lang: str = DEFAULT_LANGUAGE) -> str:
     """`CRR = (E − N)/S = (1,211 − 40)/1,300 = 90.1%`: the one way every
     answer writes it. N in the formula is the new customers still active at
     the end (N_active), who are the ones E counts; when some new customers
     already lapsed, the formula says so and `new_note` says why."""
     if not d["S"]:
-        return "CRR = (E − N)/S needs customers active at the start of the period; S = 0 here."
-    n = "N" if d["N_active"] == d["N"] else "N still active"
-    return f"CRR = (E − {n})/S = ({d['E']:,} − {d['N_active']:,})/{d['S']:,} = {fmt.pct(d['crr'])}"
+        return _(lang, "CRR = (E − N)/S needs customers active at the start of the period; S = 0 here.")
+    values = _figures(d, lang)
+    if d["N_active"] == d["N"]:
+        return _(lang, "CRR = (E − N)/S = ({E} − {N})/{S} = {crr}", **values)
+    return _(lang, "CRR = (E − N still active)/S = ({E} − {N})/{S} = {crr}", **values)
 
 
-def crr_equation(d: dict) -> str:
+def _figures(d: dict, lang: str) -> dict[str, str]:
+    return {
+        "E": fmt.count(d["E"], lang),
+        "N": fmt.count(d["N_active"], lang),
+        "S": fmt.count(d["S"], lang),
+        "crr": fmt.pct(d["crr"], lang=lang),
+    }
+
+
+def crr_equation(d: dict, lang: str = DEFAULT_LANGUAGE) -> str:
     """The short form: `(E 1,211 − N 40) / S 1,300 = 90.1%`."""
     if not d["S"]:
-        return "S = 0: no customer was active at the start"
-    n = "N" if d["N_active"] == d["N"] else "N still active"
-    return f"(E {d['E']:,} − {n} {d['N_active']:,}) / S {d['S']:,} = {fmt.pct(d['crr'])}"
+        return _(lang, "S = 0: no customer was active at the start")
+    if d["N_active"] == d["N"]:
+        return _(lang, "(E {E} − N {N}) / S {S} = {crr}", **_figures(d, lang))
+    return _(lang, "(E {E} − N still active {N}) / S {S} = {crr}", **_figures(d, lang))
 
 
-def new_note(d: dict) -> str:
+def new_note(d: dict, lang: str = DEFAULT_LANGUAGE) -> str:
     """Why N (new in the period) and the N the formula takes differ, or ""."""
     lapsed = d["N"] - d["N_active"]
     if lapsed <= 0:
         return ""
-    return (
-        f"{fmt.plural(d['N'], 'new customer')} in the period; {lapsed:,} of them lapsed again before "
-        f"its end, so E does not count {'that one' if lapsed == 1 else 'them'} and the formula subtracts "
-        f"only the {d['N_active']:,} still active"
+    values = {
+        "new": fmt.count(d["N"], lang),
+        "lapsed": fmt.count(lapsed, lang),
+        "active": fmt.count(d["N_active"], lang),
+    }
+    if d["N"] == 1:
+        return _(
+            lang,
+            "{new} new customer in the period; {lapsed} of them lapsed again before its end, so E does not "
+            "count that one and the formula subtracts only the {active} still active",
+            **values,
+        )
+    return _n(
+        lang,
+        "{new} new customers in the period; {lapsed} of them lapsed again before its end, so E does not "
+        "count that one and the formula subtracts only the {active} still active",
+        "{new} new customers in the period; {lapsed} of them lapsed again before its end, so E does not "
+        "count them and the formula subtracts only the {active} still active",
+        lapsed,
+        **values,
     )
 
 
-def window_note(d: dict, scope: str) -> str:
+def window_note(d: dict, scope: str, lang: str = DEFAULT_LANGUAGE) -> str:
     p = d["period"]
-    return f"{fmt.span(p)} · active = a paid order in the {d['activity_window']} days before{scope}"
+    return _(
+        lang,
+        "{span} · active = a paid order in the {days} days before{scope}",
+        span=fmt.span(p, lang),
+        days=fmt.count(d["activity_window"], lang),
+        scope=scope,
+    )
 
 
-def build_crr_message(d: dict, title: str, scope: str, freshness: str) -> dict:
+def build_crr_message(d: dict, title: str, scope: str, freshness: str, lang: str = DEFAULT_LANGUAGE) -> dict:
     prev = d["previous"]
-    headline = f"*{fmt.pct(d['crr'])}* customer retention rate"
-    change = vs(d["crr"], prev["crr"], prev["period"]["label"], fmt.pct(prev["crr"]))
+    headline = _(lang, "*{rate}* customer retention rate", rate=fmt.pct(d["crr"], lang=lang))
+    change = vs(
+        d["crr"],
+        prev["crr"],
+        fmt.period_label(prev["period"], lang),
+        fmt.pct(prev["crr"], lang=lang),
+        lang=lang,
+    )
     if change:
         headline += f"  {change}"
-    retained_share = fmt.pct(d["retained"] / d["S"] * 100 if d["S"] else None)
+    retained_share = fmt.pct(d["retained"] / d["S"] * 100 if d["S"] else None, lang=lang)
+    new = fmt.count(d["N"], lang)
+    if d["N_active"] != d["N"]:
+        new = _(lang, "{count} ({active} still active)", count=new, active=fmt.count(d["N_active"], lang))
     pairs = [
-        ("Active at start (S)", fmt.count(d["S"])),
-        ("Active at end (E)", fmt.count(d["E"])),
+        (_(lang, "Active at start (S)"), fmt.count(d["S"], lang)),
+        (_(lang, "Active at end (E)"), fmt.count(d["E"], lang)),
+        (_(lang, "New in period (N)"), new),
         (
-            "New in period (N)",
-            fmt.count(d["N"]) + (f" ({d['N_active']:,} still active)" if d["N_active"] != d["N"] else ""),
+            _(lang, "Retained (S ∩ E)"),
+            _(lang, "{count} ({share} of S)", count=fmt.count(d["retained"], lang), share=retained_share),
         ),
-        ("Retained (S ∩ E)", f"{fmt.count(d['retained'])} ({retained_share} of S)"),
-        ("Reactivated", fmt.count(d["reactivated"])),
-        ("Churn rate", fmt.pct(d["churn_rate"])),
+        (_(lang, "Reactivated"), fmt.count(d["reactivated"], lang)),
+        (_(lang, "Churn rate"), fmt.pct(d["churn_rate"], lang=lang)),
     ]
     why = ""
     if d["S"] and d["reactivated"]:
-        why = (
-            f"\n_E includes {d['reactivated']:,} reactivated customers (inactive at the start, back by the "
-            f"end), so CRR can be above the share retained ({retained_share})._"
+        reactivated = _(
+            lang,
+            "E includes {count} reactivated customers (inactive at the start, back by the end), so CRR can be "
+            "above the share retained ({share}).",
+            count=fmt.count(d["reactivated"], lang),
+            share=retained_share,
         )
-    if new_note(d):
-        why += f"\n_{new_note(d)}._"
-    text = (
-        f"{title}: CRR {crr_equation(d)}; "
-        f"retained {d['retained']:,}, reactivated {d['reactivated']:,}, churn {fmt.pct(d['churn_rate'])}"
+        why = f"\n_{reactivated}_"
+    note = new_note(d, lang)
+    if note:
+        why += f"\n_{note}._"
+    text = _(
+        lang,
+        "{title}: CRR {equation}; retained {retained}, reactivated {reactivated}, churn {churn}",
+        title=title,
+        equation=crr_equation(d, lang),
+        retained=fmt.count(d["retained"], lang),
+        reactivated=fmt.count(d["reactivated"], lang),
+        churn=fmt.pct(d["churn_rate"], lang=lang),
     )
     return B.message(
         text,
@@ -109,7 +164,7 @@ def build_crr_message(d: dict, title: str, scope: str, freshness: str) -> dict:
             B.header(title),
             B.section(headline),
             *B.fields(pairs),
-            B.section(crr_formula(d) + why),
-            B.context(window_note(d, scope), freshness),
+            B.section(crr_formula(d, lang) + why),
+            B.context(window_note(d, scope, lang), freshness),
         ],
     )

@@ -5,10 +5,11 @@ digits in Persian text). English keeps its own f-string formats, so its
 output never changes with a Babel release, and never imports Babel."""
 
 import math
+import re
 from datetime import date, tzinfo
 
 from analytics.calendars import GREGORIAN, GREGORIAN_CALENDAR, Calendar, calendar_named
-from commands.i18n import DEFAULT_LANGUAGE, LOCALES, _
+from commands.i18n import DEFAULT_LANGUAGE, LOCALES, _, _n
 from storage.fields import local_day
 
 _SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
@@ -132,8 +133,80 @@ def calendar_of(period: dict) -> Calendar:
     return calendar_named(period.get("calendar", GREGORIAN))
 
 
-def span(period: dict) -> str:
+def span(period: dict, lang: str = DEFAULT_LANGUAGE) -> str:
     """A period's days, "start → end", in the period's own calendar (its
     JSON keeps ISO Gregorian days)."""
     cal = calendar_of(period)
-    return f"{cal.shown(date.fromisoformat(period['start']))} → {cal.shown(date.fromisoformat(period['end']))}"
+    shown = f"{cal.shown(date.fromisoformat(period['start']))} → {cal.shown(date.fromisoformat(period['end']))}"
+    return digits(shown, lang)
+
+
+# The forms analytics.periods writes a label in (English, the JSON's).
+_LAST = re.compile(r"^last (\d+) (day|week)s?$")
+_TO_DATE = re.compile(r"^(\S+) to date \((\S+)\)$")
+_TO = re.compile(r"^(\S+) to (\S+)$")
+_SINCE = re.compile(r"^since (\S+)$")
+_QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+_PERSIAN_MONTHS = {
+    "fa": ("فروردین", "اردیبهشت", "خرداد", "تیر", "مرداد", "شهریور", "مهر", "آبان", "آذر", "دی", "بهمن", "اسفند"),
+    "hy": (
+        "ֆարվարդին",
+        "օրդիբեհեշտ",
+        "խորդադ",
+        "թիր",
+        "մորդադ",
+        "շահրիվար",
+        "մեհր",
+        "աբան",
+        "ազար",
+        "դեյ",
+        "բահման",
+        "էսֆանդ",
+    ),
+}
+
+
+def period_label(period: dict, lang: str = DEFAULT_LANGUAGE) -> str:
+    """A period's label (its JSON `label`, English) as the language says it:
+    `Q3 2026` → `سه‌ماههٔ ۳ سال ۲۰۲۶`, `1405-01` → `فروردین ۱۴۰۵`,
+    `last 30 days` → `۳۰ روز گذشته`; English as it is."""
+    label = period["label"]
+    if lang == DEFAULT_LANGUAGE:
+        return label
+    persian = period.get("calendar") == "persian"
+    m = _LAST.match(label)
+    if m:
+        n = int(m.group(1))
+        if m.group(2) == "day":
+            return _n(lang, "last {count} day", "last {count} days", n, count=count(n, lang))
+        return _n(lang, "last {count} week", "last {count} weeks", n, count=count(n, lang))
+    m = _TO_DATE.match(label)
+    if m:
+        return _(
+            lang, "{unit} to date ({day})", unit=_unit_label(m.group(1), persian, lang), day=digits(m.group(2), lang)
+        )
+    m = _SINCE.match(label)
+    if m:
+        return _(lang, "since {day}", day=digits(m.group(1), lang))
+    m = _TO.match(label)
+    if m:
+        return _(lang, "{unit} to {day}", unit=_unit_label(m.group(1), persian, lang), day=digits(m.group(2), lang))
+    return _unit_label(label, persian, lang)
+
+
+def _unit_label(unit: str, persian: bool, lang: str) -> str:
+    m = _QUARTER.match(unit)
+    if m:
+        return _(lang, "Q{quarter} {year}", quarter=digits(m.group(2), lang), year=digits(m.group(1), lang))
+    m = _MONTH.match(unit)
+    if m and 1 <= int(m.group(2)) <= 12:
+        month = int(m.group(2))
+        if persian:
+            name = _PERSIAN_MONTHS[lang][month - 1]
+        else:
+            from babel.dates import get_month_names
+
+            name = get_month_names("wide", context="stand-alone", locale=LOCALES[lang])[month]
+        return f"{name} {digits(m.group(1), lang)}"
+    return digits(unit.replace("..", " → "), lang)

@@ -13,7 +13,8 @@ from commands import blocks as B
 from commands import format as fmt
 from commands.core import Context, Request, UsageError
 from commands.frames import load_order_frame
-from commands.messages import EMPTY_STORE_HINT, filter_label, freshness
+from commands.i18n import DEFAULT_LANGUAGE, _
+from commands.messages import empty_store_hint, filter_label, freshness
 from commands.parse import suggest_period
 from storage.fields import day_start_utc
 from storage.queries import Filters, count_customers_without_orders, load_filter_rowids
@@ -67,7 +68,7 @@ class KpiInputs:
 
     @property
     def scope_text(self) -> str:
-        return filter_label(self.req)
+        return filter_label(self.req, self.ctx.lang)
 
     def freshness(self) -> str:
         last = last_order_before(self.frame, self.scope, self.cutoff)
@@ -99,22 +100,33 @@ def period_utc(period: Period, tz: tzinfo) -> tuple[str, str]:
     return day_start_utc(period.start, tz), day_start_utc(period.end + timedelta(days=1), tz)
 
 
-def empty_store_message(title: str) -> dict:
-    return B.message(f"{title}: no orders yet", [B.header(title), B.section(EMPTY_STORE_HINT)])
+def empty_store_message(title: str, lang: str = DEFAULT_LANGUAGE) -> dict:
+    return B.message(
+        _(lang, "{title}: no orders yet", title=title), [B.header(title), B.section(empty_store_hint(lang))]
+    )
 
 
 def vs(
-    now: float | None, before: float | None, label: str, shown: str, *, unit: str = " pts", decimals: int = 1
+    now: float | None,
+    before: float | None,
+    label: str,
+    shown: str,
+    *,
+    unit: str = " pts",
+    decimals: int = 1,
+    lang: str = DEFAULT_LANGUAGE,
 ) -> str:
     """ "▲ 2.3 pts vs 2026-Q2 (76.2%)", or "" when either side is unknown."""
-    d = fmt.delta(now, before, unit=unit, decimals=decimals)
-    return f"{d} vs {label} ({shown})" if d else ""
+    d = fmt.delta(now, before, unit=unit, decimals=decimals, lang=lang)
+    return _(lang, "{change} vs {period} ({value})", change=d, period=label, value=shown) if d else ""
 
 
-def money_delta(now: float | None, before: float | None, currency: str, *, cents: bool = False) -> str:
+def money_delta(
+    now: float | None, before: float | None, currency: str, *, cents: bool = False, lang: str = DEFAULT_LANGUAGE
+) -> str:
     if now is None or before is None:
         return ""
     d = now - before
     if round(d, 2 if cents else 0) == 0:
-        return "▬ no change"
-    return f"{'▲' if d > 0 else '▼'} {fmt.money(abs(d), currency, cents=cents)}"
+        return _(lang, "▬ no change")
+    return f"{'▲' if d > 0 else '▼'} {fmt.money(abs(d), currency, cents=cents, lang=lang)}"

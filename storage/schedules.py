@@ -57,9 +57,13 @@ def _digest_entry(item: Any) -> dict[str, Any]:
     if isinstance(item, str):
         words = item.split()
         if not words:
-            raise F.FieldError("empty digest channel entry", "use: CHANNEL [HH:MM] [Zone/Name] [mon-fri]")
+            raise F.FieldError("empty digest channel entry", "use: CHANNEL [HH:MM] [Zone/Name] [mon-fri] [lang fa]")
         item = {"channel": words[0]}
-        for word in words[1:]:
+        rest = iter(words[1:])
+        for word in rest:
+            if word.lower() in ("lang", "language"):
+                item["lang"] = next(rest, "")
+                continue
             if _TIME.match(word) or re.fullmatch(r"\d{1,2}[:.h]\d{2}|\d{1,2}", word):
                 field = "time"  # `25:00` is a wrong time, not a list of weekdays
             elif "/" in word or word.upper() == "UTC":
@@ -72,21 +76,26 @@ def _digest_entry(item: Any) -> dict[str, Any]:
             if field in item:
                 raise F.FieldError(
                     f"two {field} values ({item[field]!r} and {word!r}) for {words[0]}",
-                    "use: CHANNEL [HH:MM] [Zone/Name] [mon-fri]",
+                    "use: CHANNEL [HH:MM] [Zone/Name] [mon-fri] [lang fa]",
                 )
             item[field] = word
     if not isinstance(item, dict):
         raise F.FieldError(f"{item!r} is not a digest channel", "use {channel, time, tz, weekdays}")
-    unknown = set(item) - {"channel", "time", "tz", "weekdays"}
+    unknown = set(item) - {"channel", "time", "tz", "weekdays", "lang"}
     if unknown:
-        raise F.FieldError(f"unknown digest field(s) {', '.join(sorted(unknown))}", "use channel, time, tz, weekdays")
+        raise F.FieldError(
+            f"unknown digest field(s) {', '.join(sorted(unknown))}", "use channel, time, tz, weekdays, lang"
+        )
     tz = item.get("tz")
-    return {
+    entry = {
         "channel": _channel(item.get("channel")),
         "time": local_time(item.get("time") or DEFAULT_TIME),
         "tz": F.timezone_name(tz) if tz else None,
         "weekdays": weekdays(item.get("weekdays") or DEFAULT_WEEKDAYS),
     }
+    if item.get("lang") is not None:  # the channel's own language; else the workspace's
+        entry["lang"] = F.language(item["lang"])
+    return entry
 
 
 def digest_channels(raw: str | list | dict) -> list[dict[str, Any]]:

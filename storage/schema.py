@@ -223,3 +223,19 @@ def m006_sources(db: Database) -> None:
         );
         """
     )
+
+
+@migrations()
+def m007_user_languages(db: Database) -> None:
+    """Each person's own language (`/retention lang fa`), by Slack user id
+    (or `@console` for the local console): it wins over their Slack locale
+    and the workspace's language."""
+    db.executescript(
+        """
+        CREATE TABLE user_languages (
+            user_id TEXT PRIMARY KEY,
+            language TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        ) WITHOUT ROWID;
+        """
+    )

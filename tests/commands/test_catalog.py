@@ -3,6 +3,7 @@ real translation in Armenian and Persian with the same placeholders, and
 no message is glued together from translated fragments."""
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +16,8 @@ from commands import i18n
 from commands.i18n import _, _n
 
 ROOT = Path(__file__).parents[2]
+_WORD = re.compile(r"[A-Za-z]{2,}")  # a formula (`(E {E} − N {N})`) may read the same in every language
+_PLACEHOLDER = re.compile(r"\{\w+\}")
 KEYWORDS = {"_": (2,), "_n": (2, 3), "UsageError": (1,)}
 TRANSLATED = ("hy", "fa")
 
@@ -75,7 +78,11 @@ def test_catalog_holds_no_stale_or_english_entries(lang, source_messages):
     cat = catalog(lang)
     stale = [m.id for m in cat if m.id and (m.id[0] if isinstance(m.id, tuple) else m.id) not in keys]
     assert stale == []
-    untranslated = [m.id for m in cat if m.id and isinstance(m.id, str) and m.string == m.id]
+    untranslated = [
+        m.id
+        for m in cat
+        if m.id and isinstance(m.id, str) and m.string == m.id and _WORD.search(_PLACEHOLDER.sub("", m.id))
+    ]
     assert untranslated == []
 
 

@@ -1,0 +1,124 @@
+"""Who gets which language, and what a Persian or Armenian answer looks
+like: Persian digits, no Latin digits outside ids and code, isolates around
+embedded left-to-right runs."""
+
+import re
+from datetime import UTC, date, datetime
+
+import pytest
+
+from commands import Context, answer
+from commands.blocks import limit_problems
+from commands.core import language_of
+from storage.fields import FieldError
+from storage.schedules import digest_channels
+from storage.settings import load_settings, upsert_setting
+from storage.user_languages import load_user_language
+
+NOW = datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
+FSI, LRI, PDI = "\u2068", "\u2066", "\u2069"
+# What may keep Latin digits in a Persian message: code spans, Slack
+# mentions and channels, and whatever is isolated (ids, names, formulas).
+_EXEMPT = re.compile(r"`[^`]*`|<[@#][^>]+>|[\u2066\u2068][^\u2069]*\u2069")
+
+
+def texts(message: dict) -> list[str]:
+    """Every string a person reads in a Block Kit message."""
+    out = [message["text"]]
+
+    def walk(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "text" and isinstance(value, str):
+                    out.append(value)
+                elif key not in ("action_id", "value", "block_id", "url", "image_url"):
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(message["blocks"])
+    return out
+
+
+def latin_digits_outside_ids(message: dict) -> list[str]:
+    return [t for t in texts(message) if re.search(r"[0-9]", _EXEMPT.sub("", t))]
+
+
+def ask(db, text, **kw):
+    a = answer(Context(db, as_of=date(2026, 11, 22), now=NOW, **kw), text)
+    assert limit_problems(a.message) == []
+    return a
+
+
+def test_a_person_chooses_their_language_and_can_forget_it(fresh_db):
+    assert ask(fresh_db, "lang").data["language"] == "en"
+    chosen = ask(fresh_db, "lang fa", user_id="U0ANNA")
+    assert chosen.ok and chosen.data == {"language": "fa", "chosen": "fa", "updated": True}
+    assert "فارسی" in chosen.message["text"] and "پاسخ" in chosen.message["text"]
+    assert load_user_language(fresh_db, "U0ANNA") == "fa"
+    assert ask(fresh_db, "lang", user_id="U0ANNA").data["language"] == "fa"
+    assert ask(fresh_db, "lang", user_id="U0BORIS").data["language"] == "en"  # nobody else's
+    forgot = ask(fresh_db, "lang auto", user_id="U0ANNA", locale="hy-AM")
+    assert forgot.data == {"language": "hy", "chosen": None, "updated": True}  # now the Slack locale decides
+    assert load_user_language(fresh_db, "U0ANNA") is None
+    bad = ask(fresh_db, "lang klingon", user_id="U0ANNA")
+    assert not bad.ok and "`klingon`" in bad.message["text"] and "`fa`" in bad.message["text"]
+
+
+def test_own_choice_then_slack_locale_then_workspace(fresh_db):
+    settings = load_settings(fresh_db)
+    assert language_of(fresh_db, "U1", None, settings) == "en"
+    assert language_of(fresh_db, "U1", "de-DE", settings) == "en"  # a locale we do not speak
+    assert language_of(fresh_db, "U1", "hy-AM", settings) == "hy"
+    upsert_setting(fresh_db, "language", "Persian", now=NOW)
+    settings = load_settings(fresh_db)
+    assert settings["language"] == "fa"
+    assert language_of(fresh_db, "U1", None, settings) == "fa"
+    ask(fresh_db, "lang en", user_id="U1")
+    assert language_of(fresh_db, "U1", "hy-AM", settings) == "en"
+    # the console keeps its own choice, too
+    ask(fresh_db, "lang hy")
+    assert Context(fresh_db, as_of=date(2026, 11, 22)).lang == "hy"
+    assert Context(fresh_db, as_of=date(2026, 11, 22), lang="fa").lang == "fa"  # `--language` wins
+
+
+def test_workspace_language_is_validated(fresh_db):
+    with pytest.raises(FieldError):
+        upsert_setting(fresh_db, "language", "de", now=NOW)
+
+
+def test_a_digest_channel_has_its_own_language():
+    entries = digest_channels("C0123 09:00 Asia/Tehran sat-wed lang fa; C0456 08:30")
+    assert entries[0]["lang"] == "fa" and entries[0]["tz"] == "Asia/Tehran"
+    assert "lang" not in entries[1]
+    assert digest_channels([{"channel": "C0123", "lang": "hy_AM"}])[0]["lang"] == "hy"
+    with pytest.raises(FieldError):
+        digest_channels("C0123 lang xx")
+
+
+@pytest.mark.parametrize("command", ["crr 1997-Q3", "crr 30d", "crr 1997-Q3 segment:none"])
+def test_persian_answers_use_persian_digits(cdnow_db, command):
+    a = answer(Context(cdnow_db, as_of=date(1998, 6, 30), lang="fa"), command)
+    assert limit_problems(a.message) == []
+    body = "\n".join(texts(a.message))
+    assert re.search("[۰-۹]", body)
+    assert latin_digits_outside_ids(a.message) == []
+
+
+def test_embedded_left_to_right_runs_are_isolated_in_persian(cdnow_db):
+    a = answer(Context(cdnow_db, as_of=date(1998, 6, 30), lang="fa"), "crr 1997-Q3 segment:Retail")
+    scope = a.message["blocks"][-1]["elements"][0]["text"]
+    assert f"{FSI} · بخش {FSI}Retail{PDI}{PDI}" in scope
+    whole = answer(Context(cdnow_db, as_of=date(1998, 6, 30), lang="fa"), "crr 1997-Q3")
+    formula = whole.message["blocks"][-2]["text"]["text"]
+    assert f"{LRI}CRR = (E − N)/S = (" in formula and formula.count(PDI) >= 1
+
+
+def test_armenian_answers_use_armenian_marks(cdnow_db):
+    en = answer(Context(cdnow_db, as_of=date(1998, 6, 30)), "crr 1997-Q3")
+    hy = answer(Context(cdnow_db, as_of=date(1998, 6, 30), lang="hy"), "crr 1997-Q3")
+    assert en.data == hy.data  # the JSON is the same in every language
+    assert "հաճախորդների պահպանման գործակից" in hy.message["blocks"][1]["text"]["text"]
+    assert "78.5%" in en.message["blocks"][1]["text"]["text"]
+    assert "78,5%" in hy.message["blocks"][1]["text"]["text"]  # decimal comma
