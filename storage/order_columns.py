@@ -44,7 +44,9 @@ def content_key(db: Database) -> tuple:
     path = store_path(db)
     last_import = db.execute("SELECT id, sha256, imported_at, kind FROM imports ORDER BY id DESC LIMIT 1").fetchone()
     rows = db.execute("SELECT (SELECT MAX(rowid) FROM orders), (SELECT MAX(rowid) FROM customers)").fetchone()
-    return (path or f"memory:{id(db.conn)}", last_import, *rows)
+    # a live source's batch moves its cursor in the transaction that changes rows (a refund adds none)
+    synced = db.execute("SELECT group_concat(name || ' ' || COALESCE(cursor, '') || ' ' || batch_at) FROM sources")
+    return (path or f"memory:{id(db.conn)}", last_import, *rows, synced.fetchone()[0])
 
 
 # unixepoch() (SQLite 3.38+) is ~3x faster than strftime('%s') on 1M rows.

@@ -10,7 +10,7 @@ from storage.db import close_thread_dbs
 from storage.importer import import_file
 from tests.support.stores import CDNOW, IMPORTED_AT
 
-pytest_plugins = ["tests.support.slack_app"]
+pytest_plugins = ["tests.support.slack_app", "tests.support.postgres"]
 
 
 @pytest.fixture

@@ -10,7 +10,9 @@
 
 The query's columns follow the CSV import's names and aliases. Increments
 wrap the query, so it works on any engine: `SELECT * FROM (<query>) q WHERE
-q.<cursor> > :since ORDER BY q.<cursor>`; rows are streamed with a
+q.<cursor> > :since ORDER BY q.<cursor>`, with the row's id as tie-break
+(`OR (q.<cursor> = :since AND q.id > :since_id)`, `ORDER BY q.<cursor>,
+q.id`) so a batch may end anywhere; rows are streamed with a
 server-side cursor (`stream_results`, `yield_per`), never the whole table
 in memory. `postgresql://` URLs use psycopg 3 (the `postgres` extra).
 """
@@ -96,57 +98,61 @@ class SqlSource:
             if self.config.options.get(kind):
                 yield from self._stream(kind, positions)
 
-    def _wrapped(self, kind: str, since: bool) -> str:
+    def _wrapped(self, kind: str, id_column: str, since: bool) -> str:
         # The operator's own query from the sources file, wrapped so any
-        # engine can filter and order it by the cursor column.
+        # engine can filter and order it: by the cursor column, then by id
+        # so that rows sharing a cursor value (a bulk load) can be split
+        # between batches and resumed exactly (keyset pagination).
         col = self.cursor_column
-        where = f" WHERE q.{col} > :since" if since else ""
-        return f"SELECT * FROM ({self.config.options[kind]}) q{where} ORDER BY q.{col}"  # noqa: S608
+        where = f" WHERE q.{col} > :since OR (q.{col} = :since AND q.{id_column} > :since_id)" if since else ""
+        return f"SELECT * FROM ({self.config.options[kind]}) q{where} ORDER BY q.{col}, q.{id_column}"  # noqa: S608
 
     def _stream(self, kind: str, positions: dict[str, Any]) -> Iterator[Batch]:
         from sqlalchemy import text
         from sqlalchemy.exc import SQLAlchemyError
 
-        since = _decode(positions[kind]) if kind in positions else None
+        since = positions.get(kind)
         size = self.config.batch_size
         try:
             with self.engine().connect() as conn:
+                probe = f"SELECT * FROM ({self.config.options[kind]}) q WHERE 1 = 0"  # noqa: S608
+                columns = list(conn.execute(text(probe)).keys())
+                fields, at, id_at = self._columns(kind, columns)
+                id_column = conn.dialect.identifier_preparer.quote(columns[id_at])
                 total = None
                 if since is None:  # a backfill: how many rows, for the progress bar
                     count = f"SELECT COUNT(*) FROM ({self.config.options[kind]}) q"  # noqa: S608
                     total = conn.execute(text(count)).scalar()
-                params = {"since": since} if since is not None else {}
+                params = {"since": _decode(since["at"]), "since_id": _decode(since["id"])} if since else {}
                 result = conn.execution_options(stream_results=True, yield_per=size).execute(
-                    text(self._wrapped(kind, since is not None)), params
+                    text(self._wrapped(kind, id_column, since is not None)), params
                 )
-                columns = list(result.keys())
-                fields, at = self._columns(kind, columns)
                 pending: list[dict[str, str | None]] = []
                 last: Any = None
                 for part in result.partitions():
                     for row in part:
-                        value = row[at]
-                        if value is None:
+                        if row[at] is None:
                             raise SourceError(
-                                f"source {self.config.name}: {kind} row id {as_text(row[fields.index('id')]) if 'id' in fields else '?'} "
-                                f"has no {self.cursor_column}; every row needs one for incremental sync "
+                                f"source {self.config.name}: {kind} row id {as_text(row[id_at])} has no "
+                                f"{self.cursor_column}; every row needs one for incremental sync "
                                 f"(e.g. COALESCE({self.cursor_column}, created_at) AS {self.cursor_column})"
                             )
-                        if len(pending) >= size and value != last:
-                            positions[kind] = _encode(last)
+                        pending.append({f: as_text(row[i]) for i, f in enumerate(fields) if f})
+                        if len(pending) >= size:
+                            positions[kind] = {"at": _encode(row[at]), "id": _encode(row[id_at])}
                             yield Batch(kind, pending, json.dumps(positions, sort_keys=True), total)
                             pending = []
-                        pending.append({f: as_text(row[i]) for i, f in enumerate(fields) if f})
-                        last = value
+                        last = row
                 if pending:
-                    positions[kind] = _encode(last)
+                    positions[kind] = {"at": _encode(last[at]), "id": _encode(last[id_at])}
                     yield Batch(kind, pending, json.dumps(positions, sort_keys=True), total)
         except SQLAlchemyError as e:
             raise SourceError(f"source {self.config.name}: the {kind} query failed: {_reason(e)}") from None
 
-    def _columns(self, kind: str, columns: list[str]) -> tuple[list[str | None], int]:
+    def _columns(self, kind: str, columns: list[str]) -> tuple[list[str | None], int, int]:
         """Our field for each result column (None: not ours), and where the
-        cursor column is. SourceError when a required column is missing."""
+        cursor and id columns are. SourceError when one that is needed is
+        missing."""
         renames = {k: v for k, v in self.config.options.get("map", {}).items() if k.lower() in map(str.lower, columns)}
         try:
             mapping = header_mapping(kind, columns, renames, option="map", what=f"the {kind} query")
@@ -163,7 +169,8 @@ class SqlSource:
                 f"source {self.config.name}: the {kind} query returns no {self.cursor_column} column (the cursor; "
                 f"found: {', '.join(columns)}); add it to the query's columns"
             )
-        return [mapping.get(i) for i in range(len(columns))], lowered.index(self.cursor_column.lower())
+        fields = [mapping.get(i) for i in range(len(columns))]
+        return fields, lowered.index(self.cursor_column.lower()), fields.index("id")
 
     def check(self) -> str:
         """Connect, run each query for no rows and check its columns."""

@@ -79,22 +79,29 @@ def test_same_rows_as_the_csv_import(fresh_db, shop, tmp_path, db_path):
     assert data_of(fresh_db) == data_of(other)
 
 
-def test_rows_sharing_a_cursor_value_are_never_split(fresh_db, shop, tmp_path):
-    shop.execute("UPDATE orders SET updated_at = '2026-10-0' || (1 + id / 10)")  # runs of 10 equal values
+def test_rows_sharing_a_cursor_value_split_and_resume_exactly(fresh_db, shop, tmp_path):
+    shop.execute("UPDATE orders SET updated_at = '2026-10-0' || (1 + id / 10)")  # runs of up to 10 equal values
+    assert [len(b.rows) for b in _batches(tmp_path, batch_size=3)] == [3] * 13 + [1]
+    source = open_source(sql_config(tmp_path / "sources.toml", batch_size=3), __import__("os").environ)
+    batches = source.batches(None)
+    for _ in range(4):  # stop after 12 rows: ids 1-9 share a value, 10-19 the next
+        batch = next(batches)
+    batches.close()  # the process stops reading here
+    source.close()
+    rest = _batches(tmp_path, batch_size=3, cursor=batch.cursor)
+    assert [int(r["id"]) for b in rest for r in b.rows] == list(range(13, 41))
     report = run(fresh_db, tmp_path, batch_size=3)
     assert report.added == 40
-    sizes = [len(b.rows) for b in _batches(tmp_path, batch_size=3)]
-    assert sizes == [9, 10, 10, 10, 1]  # ids 1-9 share 2026-10-01, 10-19 2026-10-02, …
-    shop.execute("INSERT INTO orders VALUES (99, 'c1', '2026-11-01', 1, 'USD', 'paid', '2026-10-06')")
-    assert run(fresh_db, tmp_path, batch_size=3).added == 1
+    shop.execute("INSERT INTO orders VALUES (99, 'c1', '2026-11-01', 1, 'USD', 'paid', '2026-10-05')")
+    assert run(fresh_db, tmp_path, batch_size=3).added == 1  # same cursor value as the last row, larger id
 
 
-def _batches(tmp_path, **extra) -> list[Batch]:
+def _batches(tmp_path, cursor=None, **extra) -> list[Batch]:
     import os
 
     source = open_source(sql_config(tmp_path / "sources.toml", **extra), os.environ)
     try:
-        return list(source.batches(None))
+        return list(source.batches(cursor))
     finally:
         source.close()
 
