@@ -382,6 +382,7 @@ STRIPE_STATUSES = {
     "refunded": "refunded",
     "failed": "failed",
     "uncaptured": "pending",
+    "pending": "pending",  # the API's charge not yet settled (bank debits)
     "requires_capture": "pending",
     "canceled": "cancelled",
     "cancelled": "cancelled",
