@@ -1,0 +1,57 @@
+"""`retention-bot sync` as the operator runs it: a process reading a
+sources file with a Stripe and a Shopify source (fakes on 127.0.0.1), the
+keys in environment variables. Four CLI processes: in the slow suite (the
+same flows run in-process in tests/storage/test_source_*.py)."""
+
+import os
+from datetime import UTC, datetime
+
+import pytest
+
+from tests.support.procs import run_cli
+from tests.support.shopify_fake import TOKEN, FakeShopify
+from tests.support.stripe_fake import API_KEY, FakeStripe
+
+T0 = int(datetime(2026, 10, 1, tzinfo=UTC).timestamp())
+
+
+@pytest.mark.slow
+def test_sync_of_a_stripe_and_a_shopify_source(tmp_path):
+    db = tmp_path / "store.db"
+    with FakeStripe() as stripe_fake, FakeShopify(now=datetime(2026, 11, 24, tzinfo=UTC), polls_until_done=1) as shop:
+        charges = [stripe_fake.add_charge(amount=2500, created=T0 + i, email=f"p{i}@example.com") for i in range(3)]
+        shop.add_order(total="30.00", email="ann@example.com", created="2026-11-01T10:00:00Z")
+        shop.add_order(total="45.00", email="bo@example.com", created="2026-11-02T10:00:00Z")
+        sources = tmp_path / "sources.toml"
+        sources.write_text(
+            "[sources.billing]\n"
+            'kind = "stripe"\n'
+            'api_key_env = "STRIPE_KEY"\n'
+            f'api_base = "{stripe_fake.url}"\n'
+            "max_network_retries = 0\n\n"
+            "[sources.store]\n"
+            'kind = "shopify"\n'
+            'shop = "example.myshopify.com"\n'
+            'access_token_env = "SHOPIFY_TOKEN"\n'
+            f'shop_url = "{shop.url}"\n'
+        )
+        env = {**os.environ, "STRIPE_KEY": API_KEY, "SHOPIFY_TOKEN": TOKEN}
+
+        def sync(*extra: str, env=env):
+            r = run_cli(db, "--sources", str(sources), "sync", *extra, env=env)
+            return r.returncode, (r.stdout + r.stderr).splitlines()
+
+        assert sync() == (
+            0,
+            [
+                "billing: synced 3 added, 0 updated (3 new customers)",
+                "store: synced 2 added, 0 updated (2 new customers)",
+            ],
+        )
+        assert sync() == (0, ["billing: no changes", "store: no changes"])
+        stripe_fake.refund(charges[0]["id"], 2500, at=T0 + 86_400)
+        shop.cancel("#1002", at="2026-11-25T08:00:00Z")
+        assert sync() == (0, ["billing: synced 0 added, 1 updated", "store: synced 0 added, 1 updated"])
+        code, lines = sync("store", env={**env, "SHOPIFY_TOKEN": "shpat_revoked_0000"})
+        assert code == 1 and len(lines) == 1 and "Shopify refused the access token" in lines[0]
+        assert "shpat_revoked_0000" not in lines[0] and TOKEN not in lines[0]
