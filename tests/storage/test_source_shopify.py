@@ -142,3 +142,9 @@ def test_history_cut_without_read_all_orders_is_said(fresh_db, tmp_path):
         assert "history cut" in report.error and "read_all_orders" in report.error and "2026-09-25" in report.error
         assert fresh_db.execute("SELECT customer_id FROM orders").fetchall() == [("recent@example.com",)]
         assert sync(fresh_db, tmp_path, fake).error is None  # increments go on
+
+
+def test_doctor_check_names_the_scopes(tmp_path, shop):
+    assert source(tmp_path, shop).check() == (
+        "Shopify example.myshopify.com: orders readable (scopes: read_all_orders, read_customers, read_orders)"
+    )

@@ -190,3 +190,16 @@ def test_a_charge_as_a_row():
     assert charge_row({**charge, "status": "failed"})[0]["status"] == "failed"
     assert charge_row({**charge, "status": "pending"}) == ({**row, "status": "pending", "amount": "20.00"}, None)
     assert (major(5, "jpy"), major(5, "usd"), major(5, "bhd")) == ("5", "0.05", "0.005")
+
+
+def test_doctor_check_reads_each_kind_of_object(stripe_fake, tmp_path):
+    shop(stripe_fake, 2)
+    (tmp_path / "sources.toml").write_text(
+        f'[sources.billing]\nkind = "stripe"\napi_key_env = "K"\napi_base = "{stripe_fake.url}"\n'
+    )
+    source = open_source(load_sources(tmp_path / "sources.toml").sources[0], {"K": API_KEY})
+    assert (
+        source.check()
+        == "Stripe: charges, customers and events readable (some charges; newest event 2026-10-01T01:00:00Z)"
+    )
+    assert [path for path, _ in stripe_fake.requests] == ["/v1/charges", "/v1/customers", "/v1/events"]
