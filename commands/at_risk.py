@@ -1,8 +1,10 @@
 """`/retention at-risk [n]`: high-value customers going quiet, most valuable
 first, each with the reason in figures and who owns the follow-up."""
 
+from datetime import UTC
 from typing import Any
 
+from analytics.calendars import GREGORIAN_CALENDAR, Calendar
 from analytics.value import value_label
 from commands import blocks as B
 from commands import format as fmt
@@ -60,7 +62,7 @@ def handle_at_risk(ctx: Context, req: Request) -> Answer:
         "customers": customers,
         "capped": capped_note(req, MAX_SHOWN) or None,
     }
-    return Answer("at-risk", data, build_at_risk_message(data, title, ctx.currency))
+    return Answer("at-risk", data, build_at_risk_message(data, title, ctx.currency, ctx.calendar))
 
 
 def customer_entry(r: dict) -> dict:
@@ -82,11 +84,11 @@ def customer_entry(r: dict) -> dict:
     }
 
 
-def build_at_risk_message(data: dict, title: str, currency: str) -> dict:
+def build_at_risk_message(data: dict, title: str, currency: str, calendar: Calendar = GREGORIAN_CALENDAR) -> dict:
     summary = data["model"]
     label = value_label(summary["model"] != "rules")
     footer = (
-        f"scores as of {summary['as_of']} · {data['total']:,} going quiet of {data['scored']:,} "
+        f"scores as of {fmt.day(summary['as_of'], UTC, calendar)} · {data['total']:,} going quiet of {data['scored']:,} "
         "scored · `retention-bot score` refreshes" + (f" · {data['capped']}" if data.get("capped") else "")
     )
     if not data["customers"]:

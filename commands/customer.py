@@ -208,7 +208,11 @@ def build_customer_message(data: dict, currency: str, calendar: Calendar = GREGO
             for o in data["recent_orders"]
         ]
         blocks.append(B.section("*Recent orders*\n" + "\n".join(lines)))
-    blocks.append(B.context(B.escape(model_line(summary)) + (f" · scores as of {sc['as_of']}" if sc else "")))
+    blocks.append(
+        B.context(
+            B.escape(model_line(summary)) + (f" · scores as of {fmt.day(sc['as_of'], UTC, calendar)}" if sc else "")
+        )
+    )
     text = (
         f"{B.escape(title)}: {fmt.plural(s['orders'], 'order')}, {fmt.money(s['revenue'], currency)}, "
         f"last order {fmt.day(s['last_order'], UTC, calendar)}"

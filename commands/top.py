@@ -3,7 +3,7 @@
 score run fell back to rules), else by revenue to date; with a period, by
 revenue in that period."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from analytics.kpis import rank_by_revenue
@@ -68,7 +68,7 @@ def handle_top(ctx: Context, req: Request) -> Answer:
             "customers": [_score_entry(r) for r in rows],
         }
         title = f"Top customers by {value_label(basis != 'revenue_12m')}{scope}"
-        note = f"{B.escape(model_line(summary))} · scores as of {summary['as_of']}"
+        note = f"{B.escape(model_line(summary))} · scores as of {fmt.day(summary['as_of'], UTC, ctx.calendar)}"
     else:
         rows, total = _top_revenue(ctx, req, None, ctx.cutoff, n)
         data = {"basis": "revenue", "period": None, "total": total, "customers": [_revenue_entry(r) for r in rows]}

@@ -14,6 +14,7 @@ import pytest
 from persiantools.jdatetime import JalaliDate
 
 from commands import Context, answer
+from commands.scoring import run_score
 from storage.fields import parse_utc
 from storage.settings import upsert_setting
 from tests.support.stores import SET_AT, ZONES, build_store
@@ -109,6 +110,9 @@ def test_messages_show_persian_dates_and_json_keeps_iso_days(nowruz_store):
     customer = ask(db, "customer c", as_of)
     assert customer.data["stats"]["first_order"] == "2026-03-21"  # JSON: ISO days
     assert customer.data == gregorian["customer c"].data
+    run_score(Context(db, as_of=as_of))
+    for text in ("at-risk", "top 3", "customer c"):
+        assert "scores as of 1405/08/01" in str(ask(db, text, as_of).message), text
     assert "1405/01/01" in str(customer.message) and "2026-03-21" not in str(customer.message)
     summary = ask(db, "", as_of)
     assert summary.data == gregorian[""].data
