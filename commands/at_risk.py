@@ -5,11 +5,11 @@ from datetime import UTC
 from typing import Any
 
 from analytics.calendars import GREGORIAN_CALENDAR, Calendar
-from analytics.value import value_label
 from commands import blocks as B
 from commands import format as fmt
 from commands.core import Answer, Context, Request, UsageError, command
-from commands.messages import EMPTY_STORE_HINT, filter_label
+from commands.i18n import DEFAULT_LANGUAGE, _, _n
+from commands.messages import empty_store_hint, filter_label
 from commands.value_parts import (
     capped_note,
     load_model_summary,
@@ -17,6 +17,9 @@ from commands.value_parts import (
     number,
     owner_text,
     read_count,
+    reason_text,
+    state_name,
+    value_label,
 )
 from storage.followup_actions import silence_start
 from storage.queries import load_last_order_at
@@ -42,13 +45,15 @@ def handle_at_risk(ctx: Context, req: Request) -> Answer:
             asked=f"`{' '.join(rest)}`",
             example="`at-risk 20`",
         )
-    title = f"Going quiet: high-value customers{filter_label(req)}"
+    lang = ctx.lang
+    title = _(lang, "Going quiet: high-value customers{scope}", scope=filter_label(req, lang))
     summary = load_model_summary(ctx)
     empty = load_last_order_at(ctx.db) is None
     if summary is None or empty:
-        hint = EMPTY_STORE_HINT if empty else model_line(None)
+        hint = empty_store_hint(lang) if empty else model_line(None, lang)
         data: dict[str, Any] = {"as_of": None, "model": None, "total": 0, "shown": 0, "customers": []}
-        return Answer("at-risk", data, B.message(f"{title}: {hint}", [B.header(title), B.section(hint)]))
+        text = _(lang, "{title}: {hint}", title=title, hint=hint)
+        return Answer("at-risk", data, B.message(text, [B.header(title), B.section(hint)]))
     silenced = silence_start(ctx.now, ctx.settings["dismiss_days"])
     rows = load_scores(ctx.db, req.filters, quiet_only=True, limit=n, silenced_since=silenced)
     counts = count_scores(ctx.db, req.filters, silenced_since=silenced)
@@ -60,9 +65,9 @@ def handle_at_risk(ctx: Context, req: Request) -> Answer:
         "shown": len(customers),
         "scored": counts["scored"],
         "customers": customers,
-        "capped": capped_note(req, MAX_SHOWN) or None,
+        "capped": capped_note(req, MAX_SHOWN, lang) or None,
     }
-    return Answer("at-risk", data, build_at_risk_message(data, title, ctx.currency, ctx.calendar))
+    return Answer("at-risk", data, build_at_risk_message(data, title, ctx.display_currency, lang, ctx.calendar))
 
 
 def customer_entry(r: dict) -> dict:
@@ -84,43 +89,79 @@ def customer_entry(r: dict) -> dict:
     }
 
 
-def build_at_risk_message(data: dict, title: str, currency: str, calendar: Calendar = GREGORIAN_CALENDAR) -> dict:
+def build_at_risk_message(
+    data: dict, title: str, currency: str, lang: str = DEFAULT_LANGUAGE, calendar: Calendar = GREGORIAN_CALENDAR
+) -> dict:
     summary = data["model"]
-    label = value_label(summary["model"] != "rules")
-    footer = (
-        f"scores as of {fmt.day(summary['as_of'], UTC, calendar)} · {data['total']:,} going quiet of {data['scored']:,} "
-        "scored · `retention-bot score` refreshes" + (f" · {data['capped']}" if data.get("capped") else "")
+    uses_model = summary["model"] != "rules"
+    footer = _(
+        lang,
+        "scores as of {day} · {quiet} going quiet of {scored} scored · {command} refreshes",
+        day=fmt.day(summary["as_of"], UTC, calendar, lang),
+        quiet=fmt.count(data["total"], lang),
+        scored=fmt.count(data["scored"], lang),
+        command="`retention-bot score`",
     )
+    if data.get("capped"):
+        footer = f"{footer} · {data['capped']}"
     if not data["customers"]:
-        text = f"{title}: none right now"
+        text = _(lang, "{title}: none right now", title=title)
         return B.message(
             text,
             [
                 B.header(title),
-                B.section("No high-value customer is going quiet right now. :tada:"),
-                B.context(B.escape(model_line(summary))),
+                B.section(_(lang, "No high-value customer is going quiet right now. :tada:")),
+                B.context(B.escape(model_line(summary, lang))),
                 B.context(footer),
             ],
         )
     lines = []
     for i, c in enumerate(data["customers"], 1):
-        who = B.customer_label(c["name"], c["company"], c["customer_id"])
-        state = f" · follow-up {c['followup_state']}" if c["followup_state"] else ""
-        lines.append(
-            f"{i}. {who} — {fmt.money(c['value'], currency)} {label}\n"
-            f"      {B.escape(c['reason'] or '')} · owner {owner_text(c['owner_rep_id'])}{state}"
-        )
+        values = {
+            "n": fmt.count(i, lang),
+            "who": B.customer_label(c["name"], c["company"], c["customer_id"]),
+            "value": fmt.money(c["value"], currency, lang=lang),
+            "label": value_label(uses_model, lang),
+            "reason": reason_text(c["reason"], c["value"], currency, lang),
+            "owner": owner_text(c["owner_rep_id"], lang),
+        }
+        if c["followup_state"]:
+            lines.append(
+                _(
+                    lang,
+                    "{n}. {who} — {value} {label}\n      {reason} · owner {owner} · follow-up {state}",
+                    state=state_name(c["followup_state"], lang),
+                    **values,
+                )
+            )
+        else:
+            lines.append(_(lang, "{n}. {who} — {value} {label}\n      {reason} · owner {owner}", **values))
     more = data["total"] - data["shown"]
     if more > 0:
-        lines.append(B.and_more(more, "more: ask for `at-risk 50`"))
+        lines.append(
+            _n(
+                lang,
+                "_…and {count} more: ask for {example}_",
+                "_…and {count} more: ask for {example}_",
+                more,
+                count=fmt.count(more, lang),
+                example="`at-risk 50`",
+            )
+        )
     names = ", ".join(B.escape(c["name"] or c["customer_id"]) for c in data["customers"][:5])
-    text = f"{title}: {data['total']:,} going quiet, most valuable {names}"
+    text = _(
+        lang,
+        "{title}: {count} going quiet, most valuable {names}",
+        title=title,
+        count=fmt.count(data["total"], lang),
+        names=names,
+    )
     return B.message(
         text,
         [
             B.header(title),
             *B.lines_section(lines),
-            B.context(B.escape(model_line(summary))),
+            B.context(B.escape(model_line(summary, lang))),
             B.context(footer),
         ],
     )

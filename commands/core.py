@@ -138,6 +138,12 @@ class Context:
         return self.settings["currency"]
 
     @property
+    def display_currency(self) -> str:
+        """The currency amounts are shown in: the reporting currency, or
+        toman (`IRT`, a tenth of the rials) when the `toman` setting is on."""
+        return "IRT" if self.settings.get("toman") and self.currency == "IRR" else self.currency
+
+    @property
     def cutoff(self) -> str:
         """Exclusive stored-time bound: the end of the `as_of` day, local time."""
         return day_end_utc(self.as_of, self.tz)

@@ -19,6 +19,7 @@ so it cannot reorder the right-to-left sentence around it.
 import gettext
 import io
 import re
+import unicodedata
 from functools import cache
 from pathlib import Path
 
@@ -31,8 +32,7 @@ NAMES = {"en": "English", "hy": "Հայերեն", "fa": "فارسی"}
 LOCALE_DIR = Path(__file__).parent / "locale"
 
 FSI, LRI, PDI = "\u2068", "\u2066", "\u2069"
-# A strong left-to-right character or a European digit: what reorders inside RTL text.
-_LTR = re.compile(r"[A-Za-z0-9\u00c0-\u024f\u0531-\u0587]")
+_ASCII_DIGITS = frozenset("0123456789")
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
@@ -61,9 +61,15 @@ def translations(lang: str) -> gettext.NullTranslations:
     return gettext.GNUTranslations(buffer)
 
 
+def left_to_right(value: str) -> bool:
+    """Whether `value` carries left-to-right text (a strong LTR letter, or a
+    Latin digit): what reorders inside a right-to-left sentence."""
+    return any(ch in _ASCII_DIGITS or unicodedata.bidirectional(ch) == "L" for ch in value)
+
+
 def isolate(value: str) -> str:
     """`value` as a first-strong isolate when it carries left-to-right text."""
-    return f"{FSI}{value}{PDI}" if _LTR.search(value) else value
+    return f"{FSI}{value}{PDI}" if left_to_right(value) else value
 
 
 def _fill(lang: str, text: str, values: dict[str, object]) -> str:

@@ -14,6 +14,7 @@ from commands import blocks as B
 from commands import format as fmt
 from commands.core import Answer, Context, Request, command
 from commands.crr import crr_formula, new_note
+from commands.i18n import DEFAULT_LANGUAGE, _, _n
 from commands.kpi_inputs import (
     KpiInputs,
     empty_store_message,
@@ -41,10 +42,13 @@ def handle_kpis(ctx: Context, req: Request) -> Answer:
         "activity_window": k.window,
         "previous": {"period": previous.to_dict(), **period_kpis(k, previous)},
     }
-    title = f"Retention KPIs · {period.label}"
+    lang = ctx.lang
+    title = _(lang, "Retention KPIs · {period}", period=fmt.period_label(data["period"], lang))
     if not k.has_orders:
-        return Answer("kpis", data, empty_store_message(title))
-    return Answer("kpis", data, build_kpis_message(data, title, ctx.currency, k.scope_text, k.freshness()))
+        return Answer("kpis", data, empty_store_message(title, lang))
+    return Answer(
+        "kpis", data, build_kpis_message(data, title, ctx.display_currency, k.scope_text, k.freshness(), lang)
+    )
 
 
 def period_kpis(k: KpiInputs, period: Period) -> dict:
@@ -72,69 +76,104 @@ def period_kpis(k: KpiInputs, period: Period) -> dict:
 
 
 # (label, key, how to show it, how to show a change) — the message's rows.
-def _rows(currency: str):
-    p = lambda v: fmt.pct(v)  # noqa: E731
-    m = lambda v: fmt.money(v, currency)  # noqa: E731
-    pts = lambda a, b: fmt.delta(a, b)  # noqa: E731
+def _rows(currency: str, lang: str):
+    p = lambda v: fmt.pct(v, lang=lang)  # noqa: E731
+    m = lambda v: fmt.money(v, currency, lang=lang)  # noqa: E731
+    n = lambda v: fmt.count(v, lang)  # noqa: E731
+    pts = lambda a, b: fmt.delta(a, b, lang=lang)  # noqa: E731
+    whole = lambda a, b: fmt.delta(a, b, unit="", decimals=0, lang=lang)  # noqa: E731
     return [
-        ("Customer retention (CRR)", "crr", p, pts),
-        ("Churn rate", "churn_rate", p, pts),
-        ("Customers who ordered", "customers", fmt.count, lambda a, b: fmt.delta(a, b, unit="", decimals=0)),
-        ("New customers (N)", "new_customers", fmt.count, lambda a, b: fmt.delta(a, b, unit="", decimals=0)),
-        ("Orders", "orders", fmt.count, lambda a, b: fmt.delta(a, b, unit="", decimals=0)),
-        ("Revenue", "revenue", m, lambda a, b: money_delta(a, b, currency)),
+        (_(lang, "Customer retention (CRR)"), "crr", p, pts),
+        (_(lang, "Churn rate"), "churn_rate", p, pts),
+        (_(lang, "Customers who ordered"), "customers", n, whole),
+        (_(lang, "New customers (N)"), "new_customers", n, whole),
+        (_(lang, "Orders"), "orders", n, whole),
+        (_(lang, "Revenue"), "revenue", m, lambda a, b: money_delta(a, b, currency, lang=lang)),
         (
-            "Average order value",
+            _(lang, "Average order value"),
             "aov",
-            lambda v: fmt.money(v, currency, cents=True),
-            lambda a, b: money_delta(a, b, currency, cents=True),
+            lambda v: fmt.money(v, currency, cents=True, lang=lang),
+            lambda a, b: money_delta(a, b, currency, cents=True, lang=lang),
         ),
         (
-            "Purchase frequency",
+            _(lang, "Purchase frequency"),
             "purchase_frequency",
-            lambda v: "—" if v is None else f"{v:.2f} orders/customer",
-            lambda a, b: fmt.delta(a, b, unit="", decimals=2),
+            lambda v: "—" if v is None else _(lang, "{value} orders/customer", value=fmt.number(v, lang, 2)),
+            lambda a, b: fmt.delta(a, b, unit="", decimals=2, lang=lang),
         ),
-        ("Repeat purchase rate", "repeat_purchase_rate", p, pts),
-        ("Repeat revenue share", "repeat_revenue_share", p, pts),
-        ("Pareto share (top 20%)", "pareto_share", p, pts),
-        ("Historical CLV", "historical_clv", m, lambda a, b: money_delta(a, b, currency)),
-        ("NPS", "nps", lambda v: "—" if v is None else f"{v:.1f}", lambda a, b: fmt.delta(a, b, unit="")),
+        (_(lang, "Repeat purchase rate"), "repeat_purchase_rate", p, pts),
+        (_(lang, "Repeat revenue share"), "repeat_revenue_share", p, pts),
+        (_(lang, "Pareto share (top 20%)"), "pareto_share", p, pts),
+        (_(lang, "Historical CLV"), "historical_clv", m, lambda a, b: money_delta(a, b, currency, lang=lang)),
+        (
+            "NPS",
+            "nps",
+            lambda v: "—" if v is None else fmt.number(v, lang, 1),
+            lambda a, b: fmt.delta(a, b, unit="", lang=lang),
+        ),
         ("CSAT", "csat", p, pts),
         (
-            "CES (mean effort)",
+            _(lang, "CES (mean effort)"),
             "ces",
-            lambda v: "—" if v is None else f"{v:.2f}",
-            lambda a, b: fmt.delta(a, b, unit="", decimals=2),
+            lambda v: "—" if v is None else fmt.number(v, lang, 2),
+            lambda a, b: fmt.delta(a, b, unit="", decimals=2, lang=lang),
         ),
     ]
 
 
-def build_kpis_message(d: dict, title: str, currency: str, scope: str, freshness: str) -> dict:
+def build_kpis_message(
+    d: dict, title: str, currency: str, scope: str, freshness: str, lang: str = DEFAULT_LANGUAGE
+) -> dict:
     prev = d["previous"]
     pairs = []
-    for label, key, show, change in _rows(currency):
+    for label, key, show, change in _rows(currency, lang):
         value = show(d[key])
         delta = change(d[key], prev[key])
         pairs.append((label, f"{value}  {delta}" if delta else value))
-    explain = crr_formula(d) + (f" ({new_note(d)})" if new_note(d) else "")
-    explain += (
-        f" · retained {d['retained']:,}, reactivated {d['reactivated']:,}"
-        f" · AOV = revenue/orders · frequency = orders/customers · CLV = revenue to date/"
-        + fmt.plural(d["customers_to_date"], "customer")
+    note = new_note(d, lang)
+    formula = crr_formula(d, lang)
+    if note:
+        formula = _(lang, "{formula} ({note})", formula=formula, note=note)
+    explain = _n(
+        lang,
+        "{formula} · retained {retained}, reactivated {reactivated} · AOV = revenue/orders · "
+        "frequency = orders/customers · CLV = revenue to date/{count} customer",
+        "{formula} · retained {retained}, reactivated {reactivated} · AOV = revenue/orders · "
+        "frequency = orders/customers · CLV = revenue to date/{count} customers",
+        d["customers_to_date"],
+        formula=formula,
+        retained=fmt.count(d["retained"], lang),
+        reactivated=fmt.count(d["reactivated"], lang),
+        count=fmt.count(d["customers_to_date"], lang),
     )
-    text = (
-        f"{title}: CRR {fmt.pct(d['crr'])}, churn {fmt.pct(d['churn_rate'])}, {fmt.plural(d['orders'], 'order')}, "
-        f"{fmt.money(d['revenue'], currency)} revenue, AOV {fmt.money(d['aov'], currency, cents=True)}, "
-        f"repeat purchase rate {fmt.pct(d['repeat_purchase_rate'])}"
+    text = _n(
+        lang,
+        "{title}: CRR {crr}, churn {churn}, {count} order, {revenue} revenue, AOV {aov}, repeat purchase rate {repeat}",
+        "{title}: CRR {crr}, churn {churn}, {count} orders, {revenue} revenue, AOV {aov}, "
+        "repeat purchase rate {repeat}",
+        d["orders"],
+        title=title,
+        crr=fmt.pct(d["crr"], lang=lang),
+        churn=fmt.pct(d["churn_rate"], lang=lang),
+        count=fmt.count(d["orders"], lang),
+        revenue=fmt.money(d["revenue"], currency, lang=lang),
+        aov=fmt.money(d["aov"], currency, cents=True, lang=lang),
+        repeat=fmt.pct(d["repeat_purchase_rate"], lang=lang),
     )
     p = d["period"]
+    changes = _(
+        lang,
+        "{span} · changes vs {period}{scope}",
+        span=fmt.span(p, lang),
+        period=fmt.period_label(prev["period"], lang),
+        scope=scope,
+    )
     return B.message(
         text,
         [
             B.header(title),
             *B.fields(pairs),
             B.context(explain),
-            B.context(f"{fmt.span(p)} · changes vs {prev['period']['label']}{scope}", freshness),
+            B.context(changes, freshness),
         ],
     )

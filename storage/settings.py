@@ -101,6 +101,12 @@ SETTINGS: dict[str, Setting] = {
             "`retention-bot import fx` rates)",
         ),
         Setting(
+            "toman",
+            False,
+            _yes_no,
+            "Show Iranian rial amounts in toman (a tenth of the rials, labelled تومان) when the currency is IRR",
+        ),
+        Setting(
             "activity_window", 90, _int_range(7, 730), "Days without an order before a customer counts as inactive"
         ),
         Setting("high_value_pct", 20, _int_range(1, 100), "Top % of customers by value that count as high value"),

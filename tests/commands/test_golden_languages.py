@@ -1,0 +1,140 @@
+"""The answers in Armenian and Persian pinned exactly — Block Kit JSON and
+the terminal rendering — with the checks every Persian message must pass:
+Persian digits present, no Latin digit outside ids and code, embedded
+left-to-right runs isolated. After an intended change regenerate with
+`UPDATE_GOLDEN=1 pytest tests/commands/test_golden_languages.py` and review
+the diff (by eye, in a terminal, for the Persian ones)."""
+
+import json
+import os
+import re
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from commands import Context, answer
+from commands.blocks import limit_problems
+from commands.scoring import run_score
+from commands.terminal import render_message
+from storage.importer import import_file
+from tests.support.stores import CUSTOMERS, FEEDBACK, ORDERS, build_store
+
+GOLDEN = Path(__file__).parent / "golden"
+FSI, LRI, PDI = "\u2068", "\u2066", "\u2069"
+# What may keep Latin digits in a Persian message: code spans, Slack
+# mentions and channels, and isolated runs (ids, names, formulas).
+_EXEMPT = re.compile(r"`[^`]*`|<[@#][^>]+>|[\u2066\u2068][^\u2069]*\u2069")
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+def texts(message: dict) -> list[str]:
+    out = [message["text"]]
+
+    def walk(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "text" and isinstance(value, str):
+                    out.append(value)
+                elif key not in ("action_id", "value", "block_id", "url", "image_url"):
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(message["blocks"])
+    return out
+
+
+def terminal(message: dict) -> str:
+    console = Console(width=100, record=True, color_system=None, file=open(os.devnull, "w"))  # noqa: SIM115
+    console.print(render_message(message))
+    return console.export_text()
+
+
+def check_persian(message: dict) -> None:
+    body = texts(message)
+    assert any(re.search("[۰-۹]", t) for t in body), "no Persian digits"
+    latin = [t for t in body if re.search("[0-9]", _EXEMPT.sub("", t))]
+    assert latin == [], "Latin digits outside ids and code"
+    # Every left-to-right word outside code sits in an isolate, or is a
+    # glossary abbreviation written as a term (CRR, NPS, E, N, S ...).
+    for t in body:
+        rest = _EXEMPT.sub("", t)
+        words = set(re.findall(r"[A-Za-z][A-Za-z0-9_.@-]*", rest))
+        assert words <= {"CRR", "NPS", "CSAT", "CES", "CLV", "E", "N", "S", "tada"}, (words, t)
+
+
+def pin(name: str, message: dict) -> None:
+    assert limit_problems(message) == []
+    for suffix, text in (
+        ("json", json.dumps(message, indent=1, ensure_ascii=False) + "\n"),
+        ("txt", terminal(message)),
+    ):
+        path = GOLDEN / f"{name}.{suffix}"
+        if os.environ.get("UPDATE_GOLDEN"):
+            path.write_text(text)
+        assert path.exists(), f"missing {path}; run with UPDATE_GOLDEN=1"
+        assert text == path.read_text(), path
+
+
+@pytest.fixture
+def small(tmp_path):
+    db = build_store(
+        tmp_path / "small.db",
+        orders=ORDERS,
+        customers=CUSTOMERS,
+        feedback=FEEDBACK,
+        reps=[("U1", "Uma"), ("U2", "Ugo")],
+    )
+    yield db
+    db.conn.close()
+
+
+@pytest.fixture
+def scored(cdnow_db, tmp_path):
+    """CDNOW scored at the end of calibration; the two most valuable quiet
+    customers get Latin names, a company and owners."""
+    run_score(Context(cdnow_db, as_of=date(1997, 9, 30), now=NOW))
+    top = [
+        r[0]
+        for r in cdnow_db.execute(
+            "SELECT customer_id FROM customer_scores WHERE quiet = 1 ORDER BY predicted_clv_12m DESC LIMIT 2"
+        )
+    ]
+    path = tmp_path / "customers.csv"
+    path.write_text(
+        "id,name,email,company,segment,owner_rep_id\n"
+        f"{top[0]},Ani Petrosyan,ani@example.com,Ararat Trading,Enterprise,U0MARIA01\n"
+        f"{top[1]},Jane Doe,jane@example.com,Doe Bakery,SMB,U0SAM0001\n"
+    )
+    import_file(cdnow_db, "customers", path, now=NOW)
+    return cdnow_db
+
+
+@pytest.mark.parametrize("lang", ["fa", "hy"])
+def test_crr(cdnow_db, lang):
+    message = answer(Context(cdnow_db, as_of=date(1998, 6, 30), lang=lang), "crr 1997-Q3").message
+    if lang == "fa":
+        check_persian(message)
+    pin(f"crr_cdnow_1997_q3.{lang}", message)
+
+
+@pytest.mark.parametrize("lang", ["fa", "hy"])
+def test_kpis(small, lang):
+    message = answer(Context(small, as_of=date(2026, 6, 30), lang=lang), "kpis 2026-Q2").message
+    if lang == "fa":
+        check_persian(message)
+    pin(f"kpis_small_2026_q2.{lang}", message)
+
+
+@pytest.mark.parametrize("lang", ["fa", "hy"])
+def test_at_risk(scored, lang):
+    message = answer(Context(scored, as_of=date(1997, 9, 30), now=NOW, lang=lang), "at-risk 5").message
+    if lang == "fa":
+        check_persian(message)
+        names = message["blocks"][1]["text"]["text"]
+        assert f"{FSI}*Ani Petrosyan* (Ararat Trading){PDI}" in names
+        assert f"{FSI}<@U0MARIA01>{PDI}" in names
+    pin(f"at_risk_cdnow_1997_09_30.{lang}", message)
