@@ -154,6 +154,7 @@ class ShopifySource:
         self._token = token
         self.sleep = sleep
         self.opts = ReadOptions()  # what the order rules noted (stand-in customers, partly paid orders)
+        self.total: int | None = None  # orders in the bulk export being read (for the progress bar)
 
     def close(self) -> None:
         pass
@@ -166,7 +167,7 @@ class ShopifySource:
     def batches(self, cursor: str | None) -> Iterator[Batch]:
         state = json.loads(cursor) if cursor else {}
         pages = self._updates(state) if state.get("phase") == "updates" else self._backfill(state)
-        yield from batched(pages, self.config.batch_size)
+        yield from batched(pages, self.config.batch_size, lambda: self.total)
 
     # ---- backfill: one bulk operation ------------------------------------
 
@@ -177,6 +178,7 @@ class ShopifySource:
         if op is None:
             op = self._wait(self._start_bulk())
         since = op["createdAt"]
+        self.total = int(op.get("objectCount") or 0) - skip
         line, rows = 0, []
         for node in self._download(op.get("url")):
             line += 1

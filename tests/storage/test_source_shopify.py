@@ -106,9 +106,10 @@ def test_an_interrupted_backfill_resumes_in_the_same_export(fresh_db, tmp_path, 
     batches = source(tmp_path, shop, batch_size=250).batches(None)
     first = next(batches)
     assert len(first.rows) == 250 and json.loads(first.cursor)["line"] == 250
+    assert first.total == 600  # the export's objectCount: a progress bar's end
     batches.close()  # the process died here
     rest = list(source(tmp_path, shop, batch_size=250).batches(first.cursor))
-    assert [len(b.rows) for b in rest] == [250, 100, 0]
+    assert [(len(b.rows), b.total) for b in rest] == [(250, 350), (100, 350), (0, 350)]
     assert json.loads(rest[-1].cursor) == {"phase": "updates", "since": "2026-11-24T09:30:00Z", "seen": []}
     assert shop.calls.count("bulkOperationRunQuery") == 1 and shop.calls.count("download") == 2
 
