@@ -1,0 +1,247 @@
+"""One table per store size: everything issue 16 asks to be measured.
+
+    python bench/generate.py --customers 100000
+    python bench/report.py --sizes 100000                      # ≈ 1M orders
+    python bench/report.py --sizes 100000,1000000 --runs 10    # and ≈ 9.3M orders
+
+Rows, each size on a scored working copy of bench/data/<N>/store.db (the
+original is never written):
+
+- start-up: `retention-bot --help`, `manifest`, `config`, `status`, `ask help`
+  as new processes (wall time, bytecode cached as an installed package has it);
+- cold: the first answer in a fresh process (order frame included), and the
+  first answer after an import of new orders into the store that process
+  serves, then how long until an answer includes them;
+- warm: p50/p95 of every `/retention` command (bench_commands' samples);
+- RSS of that serving process after answering all of it;
+- score: `retention-bot score` end to end on the size's store (seconds, peak
+  RSS), and ours vs `lifetimes` on the CDNOW master (same parameters to 3
+  significant digits; `--no-lifetimes` skips it);
+- import: `import orders` into an empty store vs bare `executemany`
+  (bench_import; `--no-import` skips it).
+
+Timings on a shared machine are noisy: repeat, and read p50 over p95.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT.parent))
+sys.path.insert(0, str(ROOT))
+
+import bench_import  # noqa: E402
+import bench_score  # noqa: E402
+from generate import END, build_store, write  # noqa: E402
+from run import table  # noqa: E402
+
+COLD_TEXT = "kpis last-quarter"
+NEW_ORDERS = 1_000
+
+# The serving process: a cold first answer, every command warm, RSS, then an
+# import and the answers after it. Prints one JSON object.
+_SERVE = """
+import json, resource, sys, time
+t_start = time.perf_counter()
+from datetime import UTC, date, datetime
+sys.path.insert(0, {bench!r}); sys.path.insert(0, {root!r})
+from commands import Context, answer
+from storage import open_db
+from storage.importer import import_file
+import bench_commands
+as_of = date.fromisoformat({as_of!r})
+db = open_db({db!r}, create=False)
+def ctx():
+    return Context(db, as_of=as_of, now=datetime.now(UTC))
+t = time.perf_counter()
+first = answer(ctx(), {cold!r})
+cold = time.perf_counter() - t
+from_start = time.perf_counter() - t_start
+rows = bench_commands.warm_rows(db, as_of, {runs})
+rss = int(open("/proc/self/statm").read().split()[1]) * 4096 / 2**20
+def orders_on_last_day():
+    return answer(ctx(), {probe!r}).data["orders"]
+before = orders_on_last_day()
+import_file(db, "orders", {new_orders!r}, now=datetime.now(UTC))
+t = time.perf_counter()
+answer(ctx(), {cold!r})
+after_import = time.perf_counter() - t
+while orders_on_last_day() == before:
+    time.sleep(0.01)
+fresh = time.perf_counter() - t
+print(json.dumps({{"cold": cold, "from_start": from_start, "ok": first.ok, "rows": rows, "rss_mb": rss,
+                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "after_import": after_import, "fresh": fresh}}))
+"""
+
+
+def _child(code: str) -> dict:
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _cli_env() -> dict:
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # an installed package has its bytecode cached
+    return env
+
+
+def _cli_times(args: list[str], runs: int) -> list[float]:
+    exe = shutil.which("retention-bot") or "retention-bot"
+    env = _cli_env()
+    subprocess.run([exe, *args], capture_output=True, env=env, check=True)  # writes the bytecode
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        subprocess.run([exe, *args], capture_output=True, env=env, check=True)
+        times.append(time.perf_counter() - t)
+    return times
+
+
+def _row(what: str, p50: str, p95: str = "", note: str = "") -> dict:
+    return {"what": what, "p50": p50, "p95": p95, "note": note}
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:,.1f} ms"
+
+
+def _s(seconds: float) -> str:
+    return f"{seconds:,.2f} s"
+
+
+def _pcts(times: list[float]) -> tuple[str, str]:
+    return _ms(float(np.percentile(times, 50))), _ms(float(np.percentile(times, 95)))
+
+
+def _new_orders_csv(store: Path, directory: Path) -> Path:
+    """NEW_ORDERS orders on the last day, for existing customers: an import a
+    serving bot meets."""
+    from storage import open_db
+
+    db = open_db(store, create=False)
+    ids = [r[0] for r in db.execute("SELECT id FROM customers ORDER BY rowid LIMIT ?", [NEW_ORDERS]).fetchall()]
+    db.conn.close()
+    path = directory / "new_orders.csv"
+    lines = ["id,customer_id,ordered_at,amount,currency,status"]
+    lines += [f"BENCH{i:06d},{cid},{END.isoformat()}T12:00:00Z,100.0,USD,paid" for i, cid in enumerate(ids)]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def size_table(size: int, *, runs: int, cli_runs: int, imports: bool, cdnow: list[dict]) -> str:
+    data = write(size)
+    original = build_store(size)
+    rows = []
+    with tempfile.TemporaryDirectory(dir=data) as tmp:
+        store = Path(tmp) / "store.db"
+        shutil.copy(original, store)
+        for args, label in (
+            (["--help"], "start-up: retention-bot --help"),
+            (["manifest"], "start-up: retention-bot manifest"),
+            (["--db", str(store), "config"], "start-up: retention-bot config"),
+            (["--db", str(store), "status"], "start-up: retention-bot status"),
+            (["--db", str(store), "ask", "help"], "start-up: retention-bot ask help"),
+        ):
+            rows.append(_row(label, *_pcts(_cli_times(args, cli_runs)), f"{cli_runs} runs, new process each"))
+        score = bench_score._child(
+            bench_score._OURS_SCORE.format(root=str(ROOT.parent), db=str(store), as_of=END.isoformat()), 7200
+        )
+        if "error" in score:
+            rows.append(_row("score (ours, end to end)", "—", note=score["error"]))
+        else:
+            stages = " ".join(f"{k}={v:.1f}" for k, v in score["stages"].items())
+            note = f"{score['customers']:,} customers, peak RSS {score['rss_mb']:,.0f} MB; {stages}"
+            rows.append(_row("score (ours, end to end)", _s(score["seconds"]), note=note))
+        serve = _child(
+            _SERVE.format(
+                bench=str(ROOT),
+                root=str(ROOT.parent),
+                db=str(store),
+                as_of=END.isoformat(),
+                cold=COLD_TEXT,
+                runs=runs,
+                probe=f"kpis {END.isoformat()}..{END.isoformat()}",
+                new_orders=str(_new_orders_csv(store, Path(tmp))),
+            )
+        )
+    rows.append(
+        _row(f"cold: first answer in a new process ({COLD_TEXT})", _ms(serve["cold"]), note="order frame included")
+    )
+    rows.append(_row("cold: process start to first answer", _ms(serve["from_start"]), note="imports + open + answer"))
+    rows.append(
+        _row(
+            f"cold: first answer after an import of {NEW_ORDERS:,} orders",
+            _ms(serve["after_import"]),
+            note=f"an answer includes them after {_ms(serve['fresh'])}",
+        )
+    )
+    for r in serve["rows"]:
+        rows.append(_row(f"warm: {r['command']}", f"{r['p50_ms']:,.1f} ms", f"{r['p95_ms']:,.1f} ms", r["note"]))
+    rows.append(
+        _row(
+            "RSS of the serving process",
+            f"{serve['rss_mb']:,.0f} MB",
+            note=f"after every command; peak {serve['peak_rss_mb']:,.0f} MB",
+        )
+    )
+    for r in cdnow:
+        rows.append(
+            _row(
+                f"score vs lifetimes, CDNOW master: {r['run']}",
+                f"{r['seconds']} s",
+                note=f"speedup {r['speedup'] or '—'}, same params (3 digits) {r['same_params_3sig'] or '—'}, "
+                f"peak RSS {r['peak_rss_mb']} MB {r['note']}".strip(),
+            )
+        )
+    if imports:
+        for r in bench_import.run(data):
+            rows.append(
+                _row(
+                    f"import: {r['what']}",
+                    _s(r["seconds"]),
+                    note=f"{r['orders']:,} orders, {r['rows_per_s']:,} rows/s, peak RSS {r['peak_rss_mb']:,} MB, "
+                    f"{r['vs_baseline']}× the baseline",
+                )
+            )
+    return table(rows)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", default="100000", help="comma-separated customer counts")
+    ap.add_argument("--runs", type=int, default=20, help="runs per warm command")
+    ap.add_argument("--cli-runs", type=int, default=10, help="runs per start-up command")
+    ap.add_argument("--no-lifetimes", action="store_true", help="skip score vs lifetimes on the CDNOW master")
+    ap.add_argument("--no-import", action="store_true", help="skip the import benchmark")
+    args = ap.parse_args()
+    cdnow = []
+    if not args.no_lifetimes:
+        store = bench_score.cdnow_master_store(ROOT / "data" / "cdnow_master")
+        cdnow = bench_score.run(str(store), bench_score.CDNOW_END, label="CDNOW master")
+    for size in [int(s) for s in args.sizes.split(",")]:
+        print(f"\n## {size:,} customers\n", flush=True)
+        print(
+            size_table(
+                size,
+                runs=args.runs,
+                cli_runs=args.cli_runs,
+                imports=not args.no_import,
+                cdnow=cdnow,
+            ),
+            flush=True,
+        )
+    print(f"\n(python bench/report.py {' '.join(sys.argv[1:])})")
+
+
+if __name__ == "__main__":
+    main()
