@@ -25,7 +25,7 @@ from bot.logs import REQUEST_ID, ContextExecutor, new_request_id
 from bot.retries import TIMEOUT, retry_handlers
 from bot.services import Services
 from bot.settings import SlackSettings
-from commands.frames import load_order_frame
+from commands.frames import FRAMES, load_order_frame
 from storage.db import store_path
 
 log = logging.getLogger(__name__)
@@ -125,11 +125,19 @@ def create_app(
 
 
 def warm_caches(db: Database) -> None:
-    """Build the KPI order frame before serving. It is cached per process, but
-    building it takes seconds on a large store (~4 s for 930k orders), longer
-    than Slack's 3-second ack window: without this, the first KPI command
-    after a start would time out in Slack."""
+    """Have the KPI order frame before serving, and from then on rebuild it in
+    the background after an import, answering from the previous version
+    meanwhile (commands.frames). Mapping the saved frame takes milliseconds;
+    building one takes seconds on a large store (~4 s for 930k orders),
+    longer than Slack's 3-second ack window."""
+    FRAMES.background = True
     load_order_frame(db)
+
+
+def stop_serving_caches() -> None:
+    """Nothing serves any more: a changed store is rebuilt before answering
+    again (the CLI's behaviour; matters when `run` ran inside a test)."""
+    FRAMES.background = False
 
 
 def shutdown_listeners(app: App) -> None:

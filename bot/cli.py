@@ -469,7 +469,7 @@ def run(state: State, port: int, host: str, mode: str):
     from slack_bolt.error import BoltError
     from slack_sdk.errors import SlackApiError
 
-    from bot.app import create_app, db_file, warm_caches
+    from bot.app import create_app, db_file, stop_serving_caches, warm_caches
     from bot.settings import WHERE, SettingsError, load_slack_settings
 
     try:
@@ -531,6 +531,7 @@ def run(state: State, port: int, host: str, mode: str):
             )
     finally:  # also on the SystemExit that stops the HTTP server
         scheduler.shutdown(wait=True)
+        stop_serving_caches()
         click.echo("retention-bot: stopped", err=True)
 
 

@@ -1,37 +1,154 @@
-"""The order frame of each store, built once per store content and kept in
-the process (analytics.frame; read by storage.order_columns)."""
+"""The order frame of each store (analytics.frame; read by
+storage.order_columns), built once per store content and shared three ways:
 
+- in the process, per content key (the newest few stores);
+- on disk next to the store (storage.frame_files: memory-mapped .npy
+  columns, validated against the content key), so a new process maps it
+  instead of re-reading every order — no cold start after a restart;
+- while serving (`OrderFrames.background`, set by `retention-bot run`): when
+  an import or sync changes the store, the first request starts one rebuild
+  in a background thread and every request is answered from the previous
+  version until the new one is ready — none waits for it. Elsewhere (the
+  CLI, tests) a changed store is rebuilt before answering, so an answer
+  always includes what was just imported.
+"""
+
+import logging
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 
 from sqlite_utils import Database
 
 from analytics.frame import OrderFrame, contract_ends, frame_from_columns
-from storage.order_columns import content_key, read_order_columns
+from storage.db import open_db
+from storage.frame_files import load_columns, load_newest_columns, save_columns
+from storage.order_columns import content_key, read_order_snapshot
+
+log = logging.getLogger(__name__)
 
 _KEEP = 4  # stores kept in memory (tests open many small ones; the bot one)
-_cache: OrderedDict = OrderedDict()
-_lock = threading.Lock()
+COLUMNS = ("ts", "cust", "amount", "first", "rowid", "first_ts", "churned_ts")
+
+Key = tuple[str, str]  # (store, content version): storage.order_columns.content_key
+Build = Callable[[Database], tuple[Key, OrderFrame]]
+
+
+def build_order_frame(db: Database) -> tuple[Key, OrderFrame]:
+    """Read the store (one snapshot) and build its frame: seconds at millions of orders."""
+    key, c = read_order_snapshot(db)
+    return key, frame_from_columns(c.ts, c.cust, c.amount, c.rowid, contract_ends(c.churned_ts))
+
+
+def _as_columns(frame: OrderFrame) -> dict:
+    return {name: getattr(frame, name) for name in COLUMNS}
+
+
+def _from_columns(columns: dict) -> OrderFrame:
+    return OrderFrame(*(columns[name] for name in COLUMNS))
+
+
+class OrderFrames:
+    """Order frames per store content: in memory, on disk, and rebuilt in
+    the background while serving. `build` is injectable (tests hold it)."""
+
+    def __init__(self, build: Build = build_order_frame, *, background: bool = False) -> None:
+        self.build = build
+        self.background = background
+        self._cache: OrderedDict[Key, OrderFrame] = OrderedDict()
+        self._newest: dict[str, Key] = {}  # per store: the newest key in the cache
+        self._rebuilding: dict[str, threading.Thread] = {}
+        self._lock = threading.Lock()
+
+    def load(self, db: Database) -> OrderFrame:
+        """The frame of `db` as it is now — or, while serving and a rebuild
+        is under way, as it was before the last import."""
+        key = content_key(db)
+        store = key[0]
+        path = "" if store.startswith("memory:") else store  # nothing is saved for an in-memory store
+        with self._lock:
+            frame = self._cache.get(key)
+            if frame is not None:
+                self._cache.move_to_end(key)
+                return frame
+        saved = load_columns(path, key[1], COLUMNS)
+        if saved is not None:
+            return self._keep(key, _from_columns(saved))
+        if self.background and path:
+            previous = self._previous(store)
+            if previous is not None:
+                self._rebuild_in_background(store)
+                return previous
+        built_key, frame = self.build(db)
+        save_columns(path, built_key[1], _as_columns(frame))
+        return self._keep(built_key, frame)
+
+    def _keep(self, key: Key, frame: OrderFrame) -> OrderFrame:
+        with self._lock:
+            self._cache[key] = frame
+            self._cache.move_to_end(key)
+            self._newest[key[0]] = key
+            while len(self._cache) > _KEEP:
+                self._cache.popitem(last=False)
+        return frame
+
+    def _previous(self, store: str) -> OrderFrame | None:
+        """The newest frame this process has for `store`, else the newest saved one."""
+        with self._lock:
+            key = self._newest.get(store)
+            if key is not None and key in self._cache:
+                return self._cache[key]
+        newest = load_newest_columns(store, COLUMNS)
+        if newest is None:
+            return None
+        return self._keep((store, newest[0]), _from_columns(newest[1]))
+
+    def _rebuild_in_background(self, store: str) -> None:
+        """One rebuild per store at a time; requests meanwhile get the previous frame."""
+        with self._lock:
+            if store in self._rebuilding:
+                return
+            thread = threading.Thread(target=self._rebuild, args=(store,), name="order-frame-rebuild", daemon=True)
+            self._rebuilding[store] = thread
+        thread.start()
+
+    def _rebuild(self, store: str) -> None:
+        try:
+            db = open_db(store, create=False)
+            try:
+                key, frame = self.build(db)
+            finally:
+                db.conn.close()
+            save_columns(store, key[1], _as_columns(frame))
+            self._keep(key, frame)
+        except Exception:
+            log.exception("rebuilding the order frame of %s failed; the previous one is still served", store)
+        finally:
+            with self._lock:
+                self._rebuilding.pop(store, None)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait for the rebuilds under way (tests, shutdown); False on timeout."""
+        with self._lock:
+            threads = list(self._rebuilding.values())
+        for thread in threads:
+            thread.join(timeout)
+        return not any(t.is_alive() for t in threads)
+
+    def forget(self) -> None:
+        with self._lock:
+            self._cache.clear()
+            self._newest.clear()
+
+
+FRAMES = OrderFrames()
 
 
 def load_order_frame(db: Database) -> OrderFrame:
-    """The order frame of `db`, from the process cache when the store has not
-    changed since it was built."""
-    key = content_key(db)
-    with _lock:
-        frame = _cache.get(key)
-        if frame is not None:
-            _cache.move_to_end(key)
-            return frame
-    c = read_order_columns(db)
-    frame = frame_from_columns(c.ts, c.cust, c.amount, c.rowid, contract_ends(c.churned_ts))
-    with _lock:
-        _cache[key] = frame
-        while len(_cache) > _KEEP:
-            _cache.popitem(last=False)
-    return frame
+    """The order frame of `db` (see OrderFrames.load)."""
+    return FRAMES.load(db)
 
 
 def forget_order_frames() -> None:
-    with _lock:
-        _cache.clear()
+    """Drop the frames kept in memory (the saved ones are checked by content key)."""
+    FRAMES.forget()

@@ -4,13 +4,18 @@ and the customers' rowids and contract ends (analytics.frame builds the
 frame; commands.frames keeps it per process).
 
 Orders and `churned_at` are written only by imports (and currency
-conversions, which add an `imports` row too), so the newest import plus the
-highest order and customer rowids identify the content (`content_key`);
-anything else that rewrites them must call commands.frames.forget_order_frames.
+conversions, which add an `imports` row too) and live-source syncs (which
+move the source's cursor in the same transaction), so the newest import,
+the highest order and customer rowids and the sources' cursors identify the
+content (`content_key`); anything else that rewrites them must change one of
+those too, or neither
+the frames kept in memory nor those saved next to the store
+(storage.frame_files) would be rebuilt.
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -40,13 +45,28 @@ class OrderColumns:
     churned_ts: pd.Series
 
 
-def content_key(db: Database) -> tuple:
+def content_key(db: Database) -> tuple[str, str]:
+    """(store, version): the store's path (or the in-memory connection), and
+    what identifies its order content as JSON text (a persisted frame keeps it)."""
     path = store_path(db)
     last_import = db.execute("SELECT id, sha256, imported_at, kind FROM imports ORDER BY id DESC LIMIT 1").fetchone()
     rows = db.execute("SELECT (SELECT MAX(rowid) FROM orders), (SELECT MAX(rowid) FROM customers)").fetchone()
     # a live source's batch moves its cursor in the transaction that changes rows (a refund adds none)
     synced = db.execute("SELECT group_concat(name || ' ' || COALESCE(cursor, '') || ' ' || batch_at) FROM sources")
-    return (path or f"memory:{id(db.conn)}", last_import, *rows, synced.fetchone()[0])
+    version = [list(last_import) if last_import else None, *rows, synced.fetchone()[0]]
+    return (path or f"memory:{id(db.conn)}", json.dumps(version))
+
+
+def read_order_snapshot(db: Database) -> tuple[tuple[str, str], OrderColumns]:
+    """The content key and the order columns of one snapshot of the store
+    (one read transaction: an import committing meanwhile is in neither)."""
+    if db.conn.in_transaction:
+        return content_key(db), read_order_columns(db)
+    db.execute("BEGIN")
+    try:
+        return content_key(db), read_order_columns(db)
+    finally:
+        db.conn.rollback()
 
 
 # unixepoch() (SQLite 3.38+) is ~3x faster than strftime('%s') on 1M rows.

@@ -1,0 +1,150 @@
+"""The order frame without a cold start: saved next to the store and mapped
+by the next process, checked against the store's content, and — while the
+bot serves — rebuilt in the background once per import, with every request
+meanwhile answered from the previous version, never made to wait."""
+
+import subprocess
+import sys
+import threading
+from datetime import date
+
+import numpy as np
+import pytest
+
+import commands.frames
+from commands import Context, answer
+from commands.frames import OrderFrames, build_order_frame
+from storage import open_db
+from storage.order_columns import content_key
+from tests.support.stores import CUSTOMERS, ORDERS, build_store, write_csv
+
+DAY = date(2026, 7, 31)
+MAY = "kpis 2026-05-01..2026-05-31"  # 3 counted orders in the small store
+
+
+class HeldBuilder:
+    """The real builder, counted, which a test can hold at its start."""
+
+    def __init__(self) -> None:
+        self.go = threading.Event()
+        self.go.set()
+        self.started = threading.Event()
+        self.calls = 0
+
+    def __call__(self, db):
+        self.calls += 1
+        self.started.set()
+        assert self.go.wait(60), "the test never released the builder"
+        return build_order_frame(db)
+
+
+@pytest.fixture
+def store(tmp_path):
+    path = tmp_path / "small.db"
+    build_store(path, orders=ORDERS, customers=CUSTOMERS).conn.close()
+    return path
+
+
+@pytest.fixture
+def serving(monkeypatch):
+    """This process serves as `retention-bot run` does: rebuilds in the background."""
+    builder = HeldBuilder()
+    frames = OrderFrames(builder, background=True)
+    monkeypatch.setattr(commands.frames, "FRAMES", frames)
+    yield frames, builder
+    builder.go.set()
+    assert frames.wait(60)
+
+
+def _may_orders(db) -> int:
+    a = answer(Context(db, as_of=DAY), MAY)
+    assert a.ok, a.message
+    return a.data["orders"]
+
+
+def _import_with_the_cli(store, tmp_path, rows) -> None:
+    """`retention-bot import orders` in its own process, beside the serving one."""
+    csv = write_csv(tmp_path / "more.csv", ["id", "customer_id", "ordered_at", "amount", "status"], rows)
+    subprocess.run(
+        [sys.executable, "-m", "bot.cli", "--db", str(store), "import", "orders", str(csv)],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+
+
+def test_an_import_while_serving_never_makes_a_request_wait_for_the_rebuild(store, tmp_path, serving):
+    frames, builder = serving
+    db = open_db(store)
+    assert _may_orders(db) == 3  # the first frame of this process (none saved yet): built before answering
+    assert builder.calls == 1
+
+    builder.go.clear()  # the next rebuild will hang until released
+    _import_with_the_cli(store, tmp_path, [("m1", "a", "2026-05-10T10:00:00Z", 20, "paid")])
+    # Answered while the rebuild is held: from the previous version, at once.
+    assert _may_orders(db) == 3
+    assert builder.started.wait(60) and builder.calls == 2
+    assert _may_orders(db) == 3 and _may_orders(db) == 3  # still the previous one; no second rebuild
+    assert builder.calls == 2
+
+    builder.go.set()
+    assert frames.wait(60)
+    assert _may_orders(db) == 4  # the next request sees the import
+    assert builder.calls == 2  # once per import, not per request
+    db.conn.close()
+
+
+def test_a_new_serving_process_answers_from_the_saved_frame_while_it_rebuilds(store, tmp_path, serving):
+    """A restart right after an import: the saved frame of the previous
+    content is mapped and served, the new one is built in the background."""
+    frames, builder = serving
+    db = open_db(store)
+    assert _may_orders(db) == 3
+    _import_with_the_cli(store, tmp_path, [("m1", "a", "2026-05-10T10:00:00Z", 20, "paid")])
+    frames.forget()  # as a new process: nothing in memory, the old version on disk
+    builder.go.clear()
+    assert _may_orders(db) == 3
+    builder.go.set()
+    assert frames.wait(60)
+    assert _may_orders(db) == 4
+    assert builder.calls == 2
+    db.conn.close()
+
+
+def test_a_new_process_maps_the_saved_frame_instead_of_reading_the_orders(store):
+    db = open_db(store)
+    built = OrderFrames().load(db)
+
+    def must_not_build(db):
+        raise AssertionError("the saved frame should have been used")
+
+    mapped = OrderFrames(must_not_build).load(db)
+    assert isinstance(mapped.ts, np.memmap) and not mapped.ts.flags.writeable
+    for name in commands.frames.COLUMNS:
+        np.testing.assert_array_equal(getattr(mapped, name), getattr(built, name))
+    assert (store.parent / "small.db.frame").is_dir()
+    db.conn.close()
+
+
+def test_a_saved_frame_of_other_content_is_never_used_outside_serving(store, tmp_path):
+    """The CLI and tests answer with what was just imported: a changed store is rebuilt first."""
+    db = open_db(store)
+    OrderFrames().load(db)
+    before = content_key(db)
+    _import_with_the_cli(store, tmp_path, [("m1", "a", "2026-05-10T10:00:00Z", 20, "paid")])
+    assert content_key(db) != before
+    builder = HeldBuilder()
+    frame = OrderFrames(builder).load(db)
+    assert builder.calls == 1 and len(frame.ts) == len(ORDERS) - 1 + 1  # one refunded, one new
+    db.conn.close()
+
+
+def test_damaged_frame_files_are_rebuilt_not_trusted(store):
+    db = open_db(store)
+    OrderFrames().load(db)
+    (version,) = (store.parent / "small.db.frame").iterdir()
+    (version / "ts.npy").write_bytes(b"not numpy")
+    builder = HeldBuilder()
+    frame = OrderFrames(builder).load(db)
+    assert builder.calls == 1 and len(frame.ts) == len(ORDERS) - 1
+    db.conn.close()
