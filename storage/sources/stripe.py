@@ -43,11 +43,13 @@ ZERO_DECIMAL = frozenset(
     ("BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "UGX", "VND", "VUV", "XAF", "XOF", "XPF")
 )
 THREE_DECIMAL = frozenset(("BHD", "JOD", "KWD", "OMR", "TND"))
-# Events that change a charge (the charge itself, or its dispute) or a customer.
+# Events that change a charge (the charge itself, a refund of it, its
+# dispute) or a customer.
 EVENT_TYPES = (
     "charge.succeeded",
     "charge.captured",
     "charge.refunded",
+    "charge.refund.updated",
     "charge.updated",
     "charge.failed",
     "charge.pending",
@@ -246,7 +248,7 @@ class StripeSource:
                 if ev["type"].startswith("customer."):
                     customers[obj["id"]] = obj
                 else:
-                    charge_ids[obj["charge"] if obj.get("object") == "dispute" else obj["id"]] = None
+                    charge_ids[obj["charge"] if obj.get("object") in ("dispute", "refund") else obj["id"]] = None
             if customers:  # stored with the cursor before this page: its charges are not yet
                 yield "customers", [customer_row(c) for c in customers.values()], state
             charges = [

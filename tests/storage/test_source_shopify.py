@@ -149,3 +149,19 @@ def test_doctor_check_names_the_scopes(tmp_path, shop):
     assert source(tmp_path, shop).check() == (
         "Shopify example.myshopify.com: orders readable (scopes: read_all_orders, read_customers, read_orders)"
     )
+
+
+@pytest.mark.parametrize(
+    ("status", "said"),
+    [
+        (403, "Shopify refused access (HTTP 403: a scope is missing, or the app is not installed)"),
+        (402, "example.myshopify.com is frozen (HTTP 402"),
+        (404, "no Shopify shop at http://127.0.0.1:"),
+    ],
+)
+def test_http_refusals_say_what_to_change(fresh_db, tmp_path, shop, status, said):
+    shop.http_status = status
+    report = sync(fresh_db, tmp_path, shop)
+    assert said in report.error
+    if status == 403:
+        assert "grant read_orders (and read_all_orders" in report.error and "SHOPIFY_TOKEN" in report.error

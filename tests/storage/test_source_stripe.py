@@ -102,6 +102,9 @@ def test_full_refund_lost_dispute_and_late_capture(fresh_db, stripe_fake, tmp_pa
     stripe_fake.close_dispute(dispute["id"], "lost", at=T0 + 3 * DAY)
     assert sync(fresh_db, stripe_fake, tmp_path).updated == 1
     assert order(fresh_db, charges[1]["id"])[2] == "refunded"
+    stripe_fake.refund_failed(charges[0]["id"], 1000, at=T0 + 4 * DAY)  # the refund bounced: paid again
+    assert sync(fresh_db, stripe_fake, tmp_path).updated == 1
+    assert order(fresh_db, charges[0]["id"])[1:3] == (10.0, "paid")
 
 
 def test_settled_amount_is_used_in_the_reporting_currency(fresh_db, stripe_fake, tmp_path):

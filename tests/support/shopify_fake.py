@@ -14,7 +14,8 @@ and answers the fields the source selects):
   → `edges { cursor node }`, `pageInfo { hasNextPage endCursor }`;
 - errors: 401 with `{"errors": "[API] Invalid API key or access token …"}`,
   `ACCESS_DENIED` naming the scope a field needs, `THROTTLED` with the
-  cost extension's `throttleStatus`.
+  cost extension's `throttleStatus`; `http_status` answers every
+  operation with that status (403 for a token without the app's access).
 
 Without `read_all_orders` only orders from the last 60 days (before `now`)
 are visible, as on Shopify.
@@ -59,6 +60,7 @@ class FakeShopify(Loopback):
         self.operations: dict[str, dict] = {}
         self.calls: list[str] = []  # the root field of each GraphQL operation, "download" for the JSONL
         self.throttle_next = 0  # answer this many operations THROTTLED
+        self.http_status: int | None = None  # answer every operation with this HTTP status (403, 402, …)
         self._numbers = itertools.count(1001)
         self._ids = itertools.count(5_000_000)
         super().__init__(self._handler())
@@ -153,6 +155,9 @@ class FakeShopify(Loopback):
                 request = json.loads(self.rfile.read(length) or b"{}")
                 if not re.fullmatch(r"/admin/api/\d{4}-\d{2}/graphql\.json", self.path):
                     self._send(404, b'{"errors":"Not Found"}')
+                    return
+                if fake.http_status:
+                    self._send(fake.http_status, b'{"errors":"[API] This action requires merchant approval"}')
                     return
                 if self.headers.get("X-Shopify-Access-Token") != fake.token:
                     body = {"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"}

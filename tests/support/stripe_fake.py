@@ -119,6 +119,14 @@ class FakeStripe(Loopback):
         ch["refunded"] = ch["amount_refunded"] >= ch["amount"]
         self._event("charge.refunded", ch, at, previous={"amount_refunded": before, "refunded": False})
 
+    def refund_failed(self, charge_id: str, amount: int, *, at: int) -> None:
+        """A refund that the bank sent back: the money is the merchant's again."""
+        ch = self.charges[charge_id]
+        ch["amount_refunded"] -= amount
+        ch["refunded"] = False
+        refund = {"id": self._id("re"), "object": "refund", "amount": amount, "charge": charge_id, "status": "failed"}
+        self._event("charge.refund.updated", refund, at, previous={"status": "pending"})
+
     def capture(self, charge_id: str, *, at: int) -> None:
         ch = self.charges[charge_id]
         ch.update(captured=True, amount_captured=ch["amount"], paid=True)
