@@ -555,7 +555,7 @@ def doctor(state: State):
     what to fix. Exit 0 when nothing needs fixing, else 1."""
     from bot.doctor import run_doctor
 
-    checks = run_doctor(os.environ, state.db_path)
+    checks = run_doctor(os.environ, state.db_path, state.sources_path, sources_explicit=state.sources_explicit)
     for check in checks:
         for line in check.lines():
             click.echo(line)
@@ -818,7 +818,10 @@ def status(state: State, as_json: bool):
     from commands.scoring import SCORE_MARK
     from commands.status import compute_status, status_lines
 
-    result = compute_status(_open_existing(state), score_mark=SCORE_MARK)
+    sources = state.sources()
+    result = compute_status(
+        _open_existing(state), score_mark=SCORE_MARK, sources=[(c.name, c.kind) for c in sources.sources]
+    )
     if as_json:
         click.echo(to_json(result))
         return

@@ -161,11 +161,42 @@ def open_store(db_path: str) -> tuple[Check, dict]:
     ), settings
 
 
-def run_doctor(env: Mapping[str, str], db_path: str) -> list[Check]:
+def check_sources(env: Mapping[str, str], path: str, *, explicit: bool) -> list[Check]:
+    """Each live source connects and its queries return the columns a sync
+    needs (nothing is read or written beyond that)."""
+    from storage.sources import SourceError, open_source, redact
+    from storage.sources.config import load_sources
+
+    try:
+        sources = load_sources(path, explicit=explicit)
+    except SourceError as e:
+        return [Check("sources file", False, str(e), "fix the line named, then run doctor again")]
+    checks = []
+    for config in sources.sources:
+        name = f"source {config.name} ({config.kind})"
+        secrets = config.secret_values(env)
+        try:
+            source = open_source(config, env)
+            try:
+                checks.append(Check(name, True, redact(source.check(), secrets)))
+            finally:
+                source.close()
+        except SourceError as e:
+            checks.append(
+                Check(
+                    name, False, redact(str(e), secrets), f"then check it: retention-bot sync {config.name} --dry-run"
+                )
+            )
+    return checks
+
+
+def run_doctor(
+    env: Mapping[str, str], db_path: str, sources_path: str = "sources.toml", *, sources_explicit: bool = False
+) -> list[Check]:
     store, settings = open_store(db_path)
     checks = check_variables(env)
     api_url = api_url_from(env)
     if checks[0].ok and not api_url_problem(api_url):
         client = build_client(SlackSettings(bot_token=env["SLACK_BOT_TOKEN"], api_url=api_url))
         checks += check_slack(client, settings)
-    return [*checks, store]
+    return [*checks, store, *check_sources(env, sources_path, explicit=sources_explicit)]

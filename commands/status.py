@@ -14,6 +14,7 @@ from commands import format as fmt
 from commands.scoring import MODEL_META
 from storage.db import schema_version
 from storage.settings import load_meta, load_settings
+from storage.sources.state import load_source_states
 from storage.status import (
     count_customers,
     load_last_digests,
@@ -23,9 +24,13 @@ from storage.status import (
 )
 
 
-def compute_status(db: Database, *, score_mark: str | None = None) -> dict[str, Any]:
+def compute_status(
+    db: Database, *, score_mark: str | None = None, sources: list[tuple[str, str]] | None = None
+) -> dict[str, Any]:
     """`score_mark`: the meta key under which the scheduler records its
-    nightly score runs (owned by bot/, so passed in)."""
+    nightly score runs (owned by bot/, so passed in). `sources`: the (name,
+    kind) of each source in the sources file, listed even before its first
+    sync."""
     digests = {d["channel"]: d for d in load_last_digests(db)}
     configured = [e["channel"] for e in load_settings(db)["digest_channels"]]
     channels = [
@@ -43,7 +48,32 @@ def compute_status(db: Database, *, score_mark: str | None = None) -> dict[str, 
         "outbox": load_outbox_status(db),
         "last_import": load_last_import(db),
         "score": score,
+        "sources": _sources(db, sources or []),
     }
+
+
+def _sources(db: Database, configured: list[tuple[str, str]]) -> list[dict[str, Any]]:
+    states = {s["name"]: s for s in load_source_states(db)}
+    names = [n for n, _ in configured] + sorted(set(states) - {n for n, _ in configured})
+    kinds = dict(configured)
+    out = []
+    for name in names:
+        state = states.get(name) or {}
+        out.append(
+            {
+                "name": name,
+                "kind": kinds.get(name) or state.get("kind"),
+                "configured": name in kinds,
+                "last_sync": state.get("synced_at"),
+                "last_attempt": state.get("attempted_at"),
+                "added": state.get("added", 0),
+                "updated": state.get("updated", 0),
+                "cursor": state.get("cursor"),
+                "last_error": state.get("last_error"),
+                "failing_since": state.get("failing_since"),
+            }
+        )
+    return out
 
 
 def status_lines(status: dict[str, Any]) -> list[str]:
@@ -100,4 +130,15 @@ def status_lines(status: dict[str, Any]) -> list[str]:
         lines.append(f"Model: {score['model']['model']} — {score['model']['reason']}")
     if score["nightly_run_at"]:
         lines.append(f"Nightly score last ran at {score['nightly_run_at']}")
+    for src in status["sources"]:
+        where = f"Source {src['name']} ({src['kind']})" + ("" if src["configured"] else " (no longer configured)")
+        if src["last_sync"] is None and src["last_error"] is None:
+            lines.append(f"{where}: never synced (run `retention-bot sync {src['name']}`)")
+            continue
+        text = f"{where}: last sync {src['last_sync'] or 'never'}"
+        if src["last_sync"]:
+            text += f", {src['added']:,} added, {src['updated']:,} updated; cursor {src['cursor']}"
+        if src["last_error"]:
+            text += f"; failing since {src['failing_since']}: {src['last_error']}"
+        lines.append(text)
     return lines

@@ -96,6 +96,12 @@ def test_a_missing_column_and_a_broken_query_say_what_to_fix(pg_url, tmp_path, f
     assert r.exit_code == 1
     assert 'the orders query failed: column "amount" does not exist' in r.output
     assert pg_url not in r.output
+    r = cli(["--db", str(tmp_path / "s.db"), "--sources", str(sources), "doctor"], pg_url)
+    assert '✗ source shop_db (sql): source shop_db: the orders query failed: column "amount" does not exist' in r.output
+    with psycopg.connect(pg_url, autocommit=True) as pg:
+        pg.execute("ALTER TABLE orders ADD COLUMN amount NUMERIC(12, 2)")
+    r = cli(["--db", str(tmp_path / "s.db"), "--sources", str(sources), "doctor"], pg_url)
+    assert "✓ source shop_db (sql): connected; orders: id, customer_id, ordered_at, amount" in r.output
 
 
 @pytest.mark.slow

@@ -1,0 +1,70 @@
+"""The operator's view of live sources: `sync`, `status` and `doctor` from
+the command line, on a real SQLite shop database."""
+
+import json
+from datetime import UTC, datetime
+
+from click.testing import CliRunner
+
+from bot.cli import main
+from tests.support.sources import sources_file, sqlite_shop
+
+NOW = datetime(2026, 11, 24, 7, 12, tzinfo=UTC)
+ROWS = [(i, f"c{i % 3}", "2026-10-01", 10.0 * i, "USD", "paid", f"2026-11-01T00:00:{i:02d}") for i in range(1, 6)]
+
+
+def invoke(args, env):
+    return CliRunner().invoke(main, args, env=env, obj=lambda: NOW)
+
+
+def test_status_lists_each_source_and_doctor_checks_it(tmp_path):
+    sqlite_shop(tmp_path / "shop.db", ROWS).close()
+    env = {"SHOP_DB_URL": f"sqlite:///{tmp_path / 'shop.db'}"}
+    sources = sources_file(tmp_path / "sources.toml")
+    base = ["--db", str(tmp_path / "store.db"), "--sources", str(sources)]
+    assert invoke([*base, "sync"], env).output.strip() == "shop_db: synced 5 added, 0 updated (3 new customers)"
+    status = json.loads(invoke([*base, "status", "--json"], env).output)
+    (src,) = status["sources"]
+    assert src == {
+        "name": "shop_db",
+        "kind": "sql",
+        "configured": True,
+        "last_sync": "2026-11-24T07:12:00Z",
+        "last_attempt": "2026-11-24T07:12:00Z",
+        "added": 5,
+        "updated": 0,
+        "cursor": '{"orders": {"at": {"value": "2026-11-01T00:00:05"}, "id": {"value": 5}}}',
+        "last_error": None,
+        "failing_since": None,
+    }
+    text = invoke([*base, "status"], env).output
+    assert "Source shop_db (sql): last sync 2026-11-24T07:12:00Z, 5 added, 0 updated" in text
+
+    doctor = invoke([*base, "doctor"], env).output
+    assert (
+        "✓ source shop_db (sql): connected; orders: id, customer_id, ordered_at, amount, currency, status, updated_at"
+        in doctor
+    )
+    missing = invoke([*base, "doctor"], {}).output
+    assert "✗ source shop_db (sql): source shop_db: environment variable SHOP_DB_URL" in missing
+
+    failed = invoke([*base, "sync"], {})
+    assert failed.exit_code == 1
+    status = json.loads(invoke([*base, "status", "--json"], env).output)
+    assert status["sources"][0]["failing_since"] == "2026-11-24T07:12:00Z"
+    assert "SHOP_DB_URL" in status["sources"][0]["last_error"]
+    assert status["sources"][0]["last_sync"] == "2026-11-24T07:12:00Z"  # the data is still as of the last success
+
+
+def test_a_bad_sources_file_stops_with_its_line(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "bad.toml"
+    path.write_text('[sources.shop]\nkind = "sql"\nurl = "postgresql://u:secret@h/db"\n')
+    r = invoke(["--db", str(tmp_path / "s.db"), "--sources", str(path), "sync"], {})
+    assert r.exit_code == 1
+    assert f"error: {path}:3: [sources.shop] unknown key 'url'" in r.output
+    assert "secret" not in r.output.replace("secrets never", "")
+    r = invoke(["--db", str(tmp_path / "s.db"), "--sources", str(tmp_path / "none.toml"), "sync"], {})
+    assert "no such sources file" in r.output
+    r = invoke(["--db", str(tmp_path / "s.db"), "sync"], {})
+    assert "no sources declared in sources.toml" in r.output
