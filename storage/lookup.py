@@ -35,15 +35,18 @@ def find_customers(db: Database, query: str, filters: Filters = NO_FILTERS, limi
     the biggest spenders first. At most `limit` rows."""
     where, args = filters.where()
     q = query.strip()
-    exact = list(
-        db.query(
-            f"SELECT {_CUSTOMER_COLS} FROM customers c WHERE {where} AND (c.id = :q OR c.email = :q COLLATE NOCASE) "  # noqa: S608
-            "ORDER BY c.id = :q DESC LIMIT 1",
-            {**args, "q": q},
+    # The id first, on its own: a primary-key seek. Or'ed with the email
+    # (compared without case, which the email index cannot serve) it was a
+    # scan of every customer (~35 ms at 100k).
+    for match in ("c.id = :q", "c.email = :q COLLATE NOCASE"):
+        exact = list(
+            db.query(
+                f"SELECT {_CUSTOMER_COLS} FROM customers c WHERE {match} AND {where} LIMIT 1",  # noqa: S608
+                {**args, "q": q},
+            )
         )
-    )
-    if exact:
-        return exact
+        if exact:
+            return exact
     like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     return list(
         db.query(
