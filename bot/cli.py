@@ -426,11 +426,19 @@ def console(state: State):
 @main.command()
 @click.option("--customers", default=2000, show_default=True, help="How many customers to generate.")
 @click.option("--rebuild", is_flag=True, help="Regenerate even if a demo store exists.")
+@click.option(
+    "--language",
+    type=click.Choice(["en", "hy", "fa"]),
+    default=None,
+    help="The demo workspace's language (fa also counts in the Persian calendar); kept in the demo store.",
+)
 @click.pass_obj
-def demo(state: State, customers: int, rebuild: bool):
+def demo(state: State, customers: int, rebuild: bool, language: str | None):
     """Build a realistic demo store and open the console on it."""
     from bot.console import run_console
-    from bot.demo import DemoRefused, ensure_demo_store
+    from bot.demo import DemoRefused, ensure_demo_store, set_demo_language
+    from commands.i18n import _
+    from storage.settings import load_settings
 
     path = state.db_path if state.db_explicit else os.environ.get("RETENTION_DEMO_DB", "retention-demo.db")
     state.db_path = path
@@ -442,8 +450,16 @@ def demo(state: State, customers: int, rebuild: bool):
         click.echo(f"error: {e}", err=True)
         sys.exit(1)
     state._db = db
-    click.echo(f"Demo store: {Path(path).resolve()} ({'built' if built else 'reused'})", err=True)
-    click.echo(f'Use it with any command: retention-bot --db {path} ask "/retention crr last-quarter"', err=True)
+    if language:
+        set_demo_language(db, language, now=state.clock())
+    lang = load_settings(db)["language"]
+    where = str(Path(path).resolve())
+    if built:
+        click.echo(_(lang, "Demo store: {path} (built)", path=where), err=True)
+    else:
+        click.echo(_(lang, "Demo store: {path} (reused)", path=where), err=True)
+    example = f'retention-bot --db {path} ask "/retention crr last-quarter"'
+    click.echo(_(lang, "Use it with any command: {example}", example=example), err=True)
     run_console(state.context, out, intro="summary")
 
 

@@ -13,9 +13,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 
 from commands import Answer, Context, answer
 from commands.buttons import press
+from commands.i18n import _
 from commands.terminal import render_message
 from storage.reps import rep_names
 
@@ -23,12 +25,12 @@ PROMPT = "retention> "
 QUIT = {"quit", "exit", ":q", "\\q"}
 
 
-def print_answer(console: Console, db, a: Answer, chart_dir: Path | None = None) -> None:
+def print_answer(console: Console, db, a: Answer, chart_dir: Path | None = None, lang: str = "en") -> None:
     console.print(render_message(a.message, rep_names(db)))
     for chart in a.charts:
         path = (chart_dir or Path.cwd()) / chart.filename
         path.write_bytes(chart.png)
-        console.print(f"[dim]chart saved: {path}[/dim]")
+        console.print(f"[dim]{escape(_(lang, 'chart saved: {path}', path=str(path)))}[/dim]")
 
 
 def respond(ctx: Context, text: str) -> Answer:
@@ -44,13 +46,18 @@ def run_console(make_context: Callable[[], Context], console: Console, *, intro:
     interactive = stdin.isatty() and console.is_terminal
     if intro:
         ctx = make_context()
-        print_answer(console, ctx.db, answer(ctx, intro))
+        print_answer(console, ctx.db, answer(ctx, intro), lang=ctx.lang)
     if interactive:
         _history()
-        console.print(
-            "[dim]Type a command like `crr last-quarter` or `help`; `press snooze C0042` clicks a "
-            "follow-up button; `quit` to leave.[/dim]"
+        hint = _(
+            make_context().lang,
+            "Type a command like {example} or {help}; {press} clicks a follow-up button; {quit} to leave.",
+            example="`crr last-quarter`",
+            help="`help`",
+            press="`press snooze C0042`",
+            quit="`quit`",
         )
+        console.print(f"[dim]{escape(hint)}[/dim]")
     while True:
         try:
             line = console.input(PROMPT) if interactive else stdin.readline()
@@ -67,7 +74,7 @@ def run_console(make_context: Callable[[], Context], console: Console, *, intro:
             console.print(f"[bold]{PROMPT}[/bold]{text}", markup=True, highlight=False)
         ctx = make_context()
         try:
-            print_answer(console, ctx.db, respond(ctx, text))
+            print_answer(console, ctx.db, respond(ctx, text), lang=ctx.lang)
         except Exception as e:  # keep the session alive; say what failed
             console.print(f"[red]error:[/red] {type(e).__name__}: {e}")
             if not interactive:

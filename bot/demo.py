@@ -118,3 +118,9 @@ def build_demo(path: Path, customers: int, today: date, wanted: dict) -> Databas
     upsert_setting(db, "admins", "U0DEMOMGR", actor="demo", now=now)
     upsert_meta(db, "demo", {**wanted, "imports": count_imports(db)})
     return db
+
+
+def set_demo_language(db: Database, language: str, *, now: datetime) -> None:
+    """The demo workspace speaks `language` (`demo --language fa`); with
+    Persian its calendar follows, as for any workspace."""
+    upsert_setting(db, "language", language, actor="demo", now=now)

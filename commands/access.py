@@ -16,6 +16,7 @@ applies, so no command can forget it.
 from dataclasses import dataclass
 
 from commands.core import Context
+from commands.i18n import DEFAULT_LANGUAGE, _
 from storage.reps import count_reps, load_team
 
 
@@ -59,12 +60,26 @@ def access_for(ctx: Context) -> Access:
     return Access(True, mode, book=book, manager=bool(reports))
 
 
-def describe(access: Access) -> str:
+def describe(access: Access, lang: str = DEFAULT_LANGUAGE) -> str:
     """One line for `help` and the Home tab: what this person sees."""
     if access.mode == "everyone":
-        return "Everyone in this workspace may ask, and sees every customer (setting `access`)."
+        return _(
+            lang, "Everyone in this workspace may ask, and sees every customer (setting {setting}).", setting="`access`"
+        )
     if access.book is None:
-        return "Only reps, their managers and admins may ask (setting `access`); as an admin you see every customer."
+        return _(
+            lang,
+            "Only reps, their managers and admins may ask (setting {setting}); as an admin you see every customer.",
+            setting="`access`",
+        )
     if access.manager:
-        return "Only reps, their managers and admins may ask (setting `access`); you see your team's customers."
-    return "Only reps, their managers and admins may ask (setting `access`); you see the customers in your book."
+        return _(
+            lang,
+            "Only reps, their managers and admins may ask (setting {setting}); you see your team's customers.",
+            setting="`access`",
+        )
+    return _(
+        lang,
+        "Only reps, their managers and admins may ask (setting {setting}); you see the customers in your book.",
+        setting="`access`",
+    )

@@ -8,7 +8,7 @@ from analytics.calendars import GREGORIAN_CALENDAR, Calendar
 from commands import blocks as B
 from commands import format as fmt
 from commands.core import Answer, Context, Request, UsageError, command
-from commands.i18n import DEFAULT_LANGUAGE, _, _n
+from commands.i18n import DEFAULT_LANGUAGE, N_, _, _n
 from commands.messages import empty_store_hint, filter_label
 from commands.value_parts import (
     capped_note,
@@ -32,7 +32,7 @@ MAX_SHOWN = 50
 @command(
     "at-risk",
     usage="at-risk [n]",
-    summary="High-value customers going quiet, with the reason and owner",
+    summary=N_("High-value customers going quiet, with the reason and owner"),
     aliases=("atrisk", "risk", "quiet"),
 )
 def handle_at_risk(ctx: Context, req: Request) -> Answer:

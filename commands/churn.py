@@ -11,13 +11,14 @@ from commands import blocks as B
 from commands import format as fmt
 from commands.core import Answer, Context, Request, command
 from commands.crr import retention_data, window_note
+from commands.i18n import N_
 from commands.kpi_inputs import KpiInputs, empty_store_message, read_inputs, read_period, vs
 from storage.queries import load_customers_by_rowid
 
 LOST_SHOWN = 10
 
 
-@command("churn", usage="churn [period]", summary="Churn rate and the biggest customers lost")
+@command("churn", usage="churn [period]", summary=N_("Churn rate and the biggest customers lost"))
 def handle_churn(ctx: Context, req: Request) -> Answer:
     period = read_period(ctx, req.args, "churn")
     k = read_inputs(ctx, req)

@@ -6,6 +6,7 @@ from commands import blocks as B
 from commands import format as fmt
 from commands.charts import cohort_heatmap_png
 from commands.core import Answer, Chart, Context, Request, UsageError, command
+from commands.i18n import N_
 from commands.kpi_inputs import empty_store_message, read_inputs
 from commands.parse import whole_number
 
@@ -16,7 +17,7 @@ MAX_MONTHS = 18  # the widest table that fits one Slack section
 @command(
     "cohorts",
     usage="cohorts [months]",
-    summary="Monthly cohorts heatmap: who keeps ordering (chart)",
+    summary=N_("Monthly cohorts heatmap: who keeps ordering (chart)"),
     slow=True,
     aliases=("cohort",),
 )

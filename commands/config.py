@@ -6,13 +6,14 @@ from typing import Any
 
 from commands import blocks as B
 from commands.core import AS_OF_READ_ONLY, Answer, Context, Request, UsageError, command
+from commands.i18n import N_
 from storage.fields import FieldError
 from storage.fx import CurrencyError, switch_currency
 from storage.settings import SETTINGS, default_of, upsert_setting
 
 
 @command(
-    "config", usage="config [key [value]]", summary="Workspace settings (admins change them)", aliases=("settings",)
+    "config", usage="config [key [value]]", summary=N_("Workspace settings (admins change them)"), aliases=("settings",)
 )
 def handle_config(ctx: Context, req: Request) -> Answer:
     values = {key: ctx.settings[key] for key in SETTINGS}

@@ -6,11 +6,11 @@ from analytics.periods import Period
 from commands import blocks as B
 from commands import format as fmt
 from commands.core import Answer, Context, Request, command
-from commands.i18n import DEFAULT_LANGUAGE, _, _n
+from commands.i18n import DEFAULT_LANGUAGE, N_, _, _n
 from commands.kpi_inputs import empty_store_message, read_inputs, read_period, vs
 
 
-@command("crr", usage="crr [period]", summary="Customer retention rate (E − N)/S, with E, N and S behind it")
+@command("crr", usage="crr [period]", summary=N_("Customer retention rate (E − N)/S, with E, N and S behind it"))
 def handle_crr(ctx: Context, req: Request) -> Answer:
     period = read_period(ctx, req.args, "crr")
     k = read_inputs(ctx, req)

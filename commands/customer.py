@@ -12,6 +12,7 @@ from analytics.value import value_label
 from commands import blocks as B
 from commands import format as fmt
 from commands.core import Answer, Context, Request, UsageError, command
+from commands.i18n import N_
 from commands.messages import EMPTY_STORE_HINT, filter_label
 from commands.value_parts import load_model_summary, model_line, number, owner_text
 from storage.lookup import find_customers, load_customer_orders
@@ -25,7 +26,7 @@ RECENT_ORDERS = 5
 @command(
     "customer",
     usage="customer <name|email|id>",
-    summary="One customer: history, value, P(alive), reason",
+    summary=N_("One customer: history, value, P(alive), reason"),
     aliases=("cust", "who"),
 )
 def handle_customer(ctx: Context, req: Request) -> Answer:

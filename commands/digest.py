@@ -30,6 +30,7 @@ from commands import format as fmt
 from commands.churn import lost_customers
 from commands.core import AS_OF_READ_ONLY, Answer, Context, Request, UsageError, command, noon_of
 from commands.crr import crr_equation, retention_data
+from commands.i18n import N_
 from commands.kpi_inputs import period_utc, read_inputs, vs
 from commands.remind import item_entry
 from commands.value_parts import owner_text
@@ -55,7 +56,7 @@ _CHANNEL = re.compile(r"^<?#?([CG][A-Z0-9]{2,})(?:\|[^>]*)?>?$")
     "digest",
     usage="digest preview|now [#channel] [force]",
     slow=True,
-    summary="The daily churn digest: preview it, or (admins) post it now",
+    summary=N_("The daily churn digest: preview it, or (admins) post it now"),
 )
 def handle_digest(ctx: Context, req: Request) -> Answer:
     mode, channel, force = read_digest_args(ctx, req)

@@ -8,6 +8,7 @@ from analytics.calendars import GREGORIAN_CALENDAR, Calendar
 from commands import blocks as B
 from commands import format as fmt
 from commands.core import Answer, Context, Request, UsageError, command
+from commands.i18n import N_
 from commands.parse import suggest_period, whole_number
 from storage.fields import format_utc
 from storage.followups import load_followups
@@ -22,7 +23,7 @@ SCOPES = ("mine", "all")
 @command(
     "followups",
     usage="followups [mine|all] [n]",
-    summary="Open follow-ups: yours, or everyone's",
+    summary=N_("Open follow-ups: yours, or everyone's"),
     aliases=("followup", "follow-ups"),
 )
 def handle_followups(ctx: Context, req: Request) -> Answer:

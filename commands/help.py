@@ -2,7 +2,9 @@
 
 from commands import blocks as B
 from commands.access import access_for, describe
+from commands.aliases import aliases_in, periods_in
 from commands.core import COMMANDS, Answer, Context, Request, command
+from commands.i18n import DEFAULT_LANGUAGE, N_, _
 
 FILTER_HELP = (
     "*Filters* anywhere: `segment:NAME`, `rep:@user` · add `share` to post the answer in the channel.\n"
@@ -11,7 +13,19 @@ FILTER_HELP = (
 )
 
 
-@command("help", usage="help", summary="What I can answer", aliases=("?", "h", "commands"))
+def filter_help(lang: str) -> str:
+    if lang == DEFAULT_LANGUAGE:
+        return FILTER_HELP
+    return _(
+        lang,
+        "*Filters* anywhere: {filters} · add {share} to post the answer in the channel.\n*Periods*: {periods}",
+        filters="`segment:NAME`, `rep:@user`",
+        share="`share`",
+        periods=" ".join(f"`{w}`" for w in ["30d", *periods_in(lang), "1405-01", "1405-Q1", "1405", "2026-Q3"]),
+    )
+
+
+@command("help", usage="help", summary=N_("What I can answer"), aliases=("?", "h", "commands"))
 def handle_help(ctx: Context, req: Request) -> Answer:
     entries = [c for name, c in sorted(COMMANDS.items()) if name not in ("help",)]
     access = access_for(ctx)
@@ -19,17 +33,36 @@ def handle_help(ctx: Context, req: Request) -> Answer:
         "commands": [{"name": c.name, "usage": f"/retention {c.usage}".strip(), "summary": c.summary} for c in entries],
         "access": access.mode,
     }
-    return Answer("help", data, build_help_message(entries, describe(access)))
+    return Answer("help", data, build_help_message(entries, describe(access, ctx.lang), ctx.lang))
 
 
-def build_help_message(entries, access_line: str) -> dict:
-    lines = [f"`{f'/retention {c.usage}'.strip()}` — {c.summary}" for c in entries]
+def build_help_message(entries, access_line: str, lang: str = DEFAULT_LANGUAGE) -> dict:
+    """Every command with its usage and summary; in Armenian and Persian
+    with the words of that language that also call it."""
+    lines = []
+    for c in entries:
+        usage = f"`{f'/retention {c.usage}'.strip()}`"
+        summary = _(lang, c.summary)
+        local = aliases_in(lang, c.name)
+        if local:
+            words = " ".join(f"`{w}`" for w in local)
+            lines.append(_(lang, "{usage} (also {words}) — {summary}", usage=usage, words=words, summary=summary))
+        else:
+            lines.append(f"{usage} — {summary}")
+    names = ", ".join(c.name for c in entries)
     return B.message(
-        "retention-bot: /retention commands — " + ", ".join(c.name for c in entries),
+        _(lang, "retention-bot: /retention commands — {names}", names=names),
         [
-            B.header("What I can answer"),
+            B.header(_(lang, "What I can answer")),
             *B.lines_section(lines),
-            B.section(FILTER_HELP),
-            B.context("Answers are only visible to you unless you add `share`. " + access_line),
+            B.section(filter_help(lang)),
+            B.context(
+                _(
+                    lang,
+                    "Answers are only visible to you unless you add {share}. {access}",
+                    share="`share`",
+                    access=access_line,
+                )
+            ),
         ],
     )

@@ -96,5 +96,11 @@ def _n(lang: str, singular: str, plural: str, n: int, /, **values: object) -> st
     return _fill(lang, text, values)
 
 
+def N_(message: str) -> str:
+    """Marks a message for the catalog where no language is known yet (a
+    command's summary, registered at import); translated where it is shown."""
+    return message
+
+
 def placeholders(message: str) -> set[str]:
     return set(_PLACEHOLDER.findall(message))

@@ -11,6 +11,7 @@ from analytics.kpis import Scope, day_bound, last_order_before
 from analytics.periods import EXAMPLES, KEYWORDS, PERSIAN_EXAMPLES, Period, PeriodError, parse_period
 from commands import blocks as B
 from commands import format as fmt
+from commands.aliases import period_words
 from commands.core import Context, Request, UsageError
 from commands.frames import load_order_frame
 from commands.i18n import DEFAULT_LANGUAGE, _
@@ -23,7 +24,7 @@ from storage.queries import Filters, count_customers_without_orders, load_filter
 def read_period(ctx: Context, words: list[str], command: str) -> Period:
     """The period in `words`, or a UsageError that says how to write one."""
     try:
-        return parse_period(words, ctx.as_of, ctx.calendar)
+        return parse_period(period_words(words), ctx.as_of, ctx.calendar)
     except PeriodError as e:
         forms = PERSIAN_EXAMPLES if ctx.calendar.name == PERSIAN else EXAMPLES
         examples = " ".join(f"`{x}`" for x in ("30d", "last-quarter", *forms[2:5]))

@@ -14,7 +14,7 @@ from commands import blocks as B
 from commands import format as fmt
 from commands.core import Answer, Context, Request, command
 from commands.crr import crr_formula, new_note
-from commands.i18n import DEFAULT_LANGUAGE, _, _n
+from commands.i18n import DEFAULT_LANGUAGE, N_, _, _n
 from commands.kpi_inputs import (
     KpiInputs,
     empty_store_message,
@@ -29,7 +29,7 @@ from storage.queries import load_feedback
 @command(
     "kpis",
     usage="kpis [period]",
-    summary="All retention KPIs for a period, with change vs the previous one",
+    summary=N_("All retention KPIs for a period, with change vs the previous one"),
     aliases=("kpi",),
 )
 def handle_kpis(ctx: Context, req: Request) -> Answer:

@@ -6,14 +6,16 @@ from typing import Any
 
 from commands import blocks as B
 from commands.core import AS_OF_READ_ONLY, Answer, Context, Request, UsageError, command, language_of
-from commands.i18n import NAMES, _
+from commands.i18n import N_, NAMES, _
 from storage.fields import LANGUAGES, FieldError
 from storage.user_languages import load_user_language, upsert_user_language
 
 AUTO = ("auto", "default", "reset")
 
 
-@command("lang", usage="lang [en|hy|fa|auto]", summary="Your language for answers and reminders", aliases=("language",))
+@command(
+    "lang", usage="lang [en|hy|fa|auto]", summary=N_("Your language for answers and reminders"), aliases=("language",)
+)
 def handle_lang(ctx: Context, req: Request) -> Answer:
     if not req.args:
         lang = ctx.lang

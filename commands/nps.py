@@ -5,13 +5,14 @@ from analytics.kpis import compute_feedback
 from commands import blocks as B
 from commands import format as fmt
 from commands.core import Answer, Context, Request, command
+from commands.i18n import N_
 from commands.kpi_inputs import empty_store_message, period_utc, read_inputs, read_period, vs
 from storage.queries import load_feedback
 
 NO_ANSWERS = "No survey answers in this period — import them with `retention-bot import feedback FILE`."
 
 
-@command("nps", usage="nps [period]", summary="NPS, CSAT and CES from survey answers", aliases=("csat", "ces"))
+@command("nps", usage="nps [period]", summary=N_("NPS, CSAT and CES from survey answers"), aliases=("csat", "ces"))
 def handle_nps(ctx: Context, req: Request) -> Answer:
     period = read_period(ctx, req.args, "nps")
     k = read_inputs(ctx, req)

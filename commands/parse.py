@@ -4,6 +4,7 @@
 import difflib
 import shlex
 
+from commands.aliases import COMMAND_WORDS
 from commands.core import ALIASES, COMMANDS, Request, UsageError
 from commands.rep_names import Resolver, rep_named
 from storage.queries import Filters
@@ -46,7 +47,7 @@ def parse(text: str, *, resolve_rep: Resolver | None = None) -> Request:
         else:
             rest.append(w)
     name = rest[0].lower() if rest else "summary"
-    name = ALIASES.get(name, name)
+    name = ALIASES.get(name) or COMMAND_WORDS.get(name) or name
     if name not in COMMANDS:
         raise _unknown(name)
     return Request(
@@ -83,7 +84,7 @@ def _rep_id(raw: str, resolve_rep: Resolver | None) -> str:
 
 
 def _unknown(word: str) -> UsageError:
-    names = sorted(set(COMMANDS) | set(ALIASES))
+    names = sorted(set(COMMANDS) | set(ALIASES) | set(COMMAND_WORDS))
     close = difflib.get_close_matches(word, names, n=2, cutoff=0.6)
     if len(close) == 2:
         return UsageError(

@@ -22,6 +22,7 @@ from commands import blocks as B
 from commands import format as fmt
 from commands.core import Answer, Context, Request, UsageError, command
 from commands.crr import crr_formula
+from commands.i18n import N_
 from commands.kpi_inputs import KpiInputs, empty_store_message, read_inputs
 from commands.rep_names import rep_named, rep_resolver
 from storage.followups import load_followups
@@ -36,7 +37,7 @@ BOOK_PERIOD = "last-quarter"
 @command(
     "rep",
     usage="rep [@user]",
-    summary="A rep's book: customers, active, revenue, CRR, follow-ups",
+    summary=N_("A rep's book: customers, active, revenue, CRR, follow-ups"),
     aliases=("reps", "book"),
 )
 def handle_rep(ctx: Context, req: Request) -> Answer:

@@ -7,12 +7,13 @@ from analytics.summary import compute_summary
 from commands import blocks as B
 from commands import format as fmt
 from commands.core import Answer, Context, Request, command
+from commands.i18n import N_
 from commands.kpi_inputs import read_inputs
 from commands.messages import EMPTY_STORE_HINT, filter_label, freshness
 from storage.queries import load_customer_totals
 
 
-@command("summary", usage="", summary="The store at a glance (also `/retention` alone)")
+@command("summary", usage="", summary=N_("The store at a glance (also `/retention` alone)"))
 def handle_summary(ctx: Context, req: Request) -> Answer:
     k = read_inputs(ctx, req)
     totals = load_customer_totals(ctx.db, ctx.cutoff, req.filters)

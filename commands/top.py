@@ -12,6 +12,7 @@ from analytics.value import value_label
 from commands import blocks as B
 from commands import format as fmt
 from commands.core import Answer, Context, Request, command
+from commands.i18n import N_
 from commands.kpi_inputs import period_utc, read_inputs, read_period
 from commands.messages import EMPTY_STORE_HINT, filter_label
 from commands.value_parts import (
@@ -33,7 +34,7 @@ MAX_SHOWN = 50
 @command(
     "top",
     usage="top [n] [period]",
-    summary="Most valuable customers (expected 12-month value, or revenue in a period)",
+    summary=N_("Most valuable customers (expected 12-month value, or revenue in a period)"),
     aliases=("best",),
 )
 def handle_top(ctx: Context, req: Request) -> Answer:

@@ -10,6 +10,7 @@ from commands import format as fmt
 from commands.charts import trend_png
 from commands.cohorts import read_months
 from commands.core import Answer, Chart, Context, Request, command
+from commands.i18n import N_
 from commands.kpi_inputs import empty_store_message, read_inputs
 
 DEFAULT_MONTHS = 12
@@ -18,7 +19,7 @@ DEFAULT_MONTHS = 12
 @command(
     "trend",
     usage="trend [months]",
-    summary="CRR, churn and revenue month by month (chart)",
+    summary=N_("CRR, churn and revenue month by month (chart)"),
     slow=True,
     aliases=("chart",),
 )

@@ -96,3 +96,14 @@ def test_console_reads_stdin_until_end(cdnow_path):
     assert r.stdout.count("Retention at a glance") == 1
     assert "What I can answer" in r.stdout
     assert "I don't know nonsense-word" in r.stdout
+
+
+def test_demo_in_persian_speaks_persian_in_the_persian_calendar(tmp_path):
+    r = _run("demo", "--language", "fa", "--customers", "300", input="crr\nراهنما\n", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "انبارهٔ نمایشی" in r.stderr
+    assert "نرخ حفظ مشتری" in r.stdout and "۱۴۰۵" in r.stdout  # Persian words, digits and years
+    assert "به چه پرسش‌هایی پاسخ می‌دهم" in r.stdout
+    hy = _run("demo", "--language", "hy", "--customers", "300", input="crr\n", cwd=tmp_path)
+    assert hy.returncode == 0, hy.stderr
+    assert "հաճախորդների պահպանման գործակից" in hy.stdout and "2026" in hy.stdout

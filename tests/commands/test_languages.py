@@ -122,3 +122,33 @@ def test_armenian_answers_use_armenian_marks(cdnow_db):
     assert "հաճախորդների պահպանման գործակից" in hy.message["blocks"][1]["text"]["text"]
     assert "78.5%" in en.message["blocks"][1]["text"]["text"]
     assert "78,5%" in hy.message["blocks"][1]["text"]["text"]  # decimal comma
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("ریزش 30d", "churn 30d"),
+        ("կորուստ 30d", "churn 30d"),
+        ("حفظ فصل-قبل", "crr last-quarter"),
+        ("պահպանում նախորդ-եռամսյակ", "crr last-quarter"),
+        ("crr ۳۰ روز", "crr 30d"),
+        ("շաբաթ", None),
+    ],
+)
+def test_commands_and_periods_in_armenian_and_persian(cdnow_db, typed, meant):
+    ctx = Context(cdnow_db, as_of=date(1998, 6, 30))
+    got = answer(ctx, typed)
+    if meant is None:
+        assert not got.ok  # not a command in any language
+        return
+    assert got.ok and got.data == answer(ctx, meant).data
+
+
+def test_help_shows_the_words_of_the_askers_language(cdnow_db):
+    fa = answer(Context(cdnow_db, as_of=date(1998, 6, 30), lang="fa"), "راهنما")
+    body = "\n".join(texts(fa.message))
+    assert "به چه پرسش‌هایی پاسخ می‌دهم" in body and "`ریزش`" in body and "`فصل-قبل`" in body
+    hy = answer(Context(cdnow_db, as_of=date(1998, 6, 30), lang="hy"), "help")
+    assert "`կորուստ`" in "\n".join(texts(hy.message)) and "`ریزش`" not in "\n".join(texts(hy.message))
+    en = answer(Context(cdnow_db, as_of=date(1998, 6, 30)), "help")
+    assert "`ریزش`" not in "\n".join(texts(en.message)) and en.data == fa.data
