@@ -1,13 +1,15 @@
 """`retention-bot sync` as the operator runs it: a process reading a
 sources file with a Stripe and a Shopify source (fakes on 127.0.0.1), the
-keys in environment variables. Four CLI processes: in the slow suite (the
-same flows run in-process in tests/storage/test_source_*.py)."""
+keys in environment variables (the four CLI processes in the slow suite:
+the same flows run in-process in tests/storage/test_source_*.py); doctor's
+probe of both."""
 
 import os
 from datetime import UTC, datetime
 
 import pytest
 
+from bot.doctor import check_sources
 from tests.support.procs import run_cli
 from tests.support.shopify_fake import TOKEN, FakeShopify
 from tests.support.stripe_fake import API_KEY, FakeStripe
@@ -55,3 +57,20 @@ def test_sync_of_a_stripe_and_a_shopify_source(tmp_path):
         code, lines = sync("store", env={**env, "SHOPIFY_TOKEN": "shpat_revoked_0000"})
         assert code == 1 and len(lines) == 1 and "Shopify refused the access token" in lines[0]
         assert "shpat_revoked_0000" not in lines[0] and TOKEN not in lines[0]
+
+
+def test_doctor_probes_a_stripe_and_a_shopify_source(tmp_path):
+    with FakeStripe() as stripe_fake, FakeShopify(now=datetime(2026, 11, 24, tzinfo=UTC)) as shop:
+        sources = tmp_path / "sources.toml"
+        sources.write_text(
+            f'[sources.billing]\nkind = "stripe"\napi_key_env = "STRIPE_KEY"\napi_base = "{stripe_fake.url}"\n\n'
+            '[sources.store]\nkind = "shopify"\nshop = "example.myshopify.com"\naccess_token_env = "SHOPIFY_TOKEN"\n'
+            f'shop_url = "{shop.url}"\n'
+        )
+        good = check_sources({"STRIPE_KEY": API_KEY, "SHOPIFY_TOKEN": TOKEN}, str(sources), explicit=True)
+        bad = check_sources({"STRIPE_KEY": "sk_live_revoked_1111", "SHOPIFY_TOKEN": TOKEN}, str(sources), explicit=True)
+    assert [(c.name, c.ok) for c in good] == [("source billing (stripe)", True), ("source store (shopify)", True)]
+    assert good[0].detail == "Stripe: charges, customers and events readable (no charges)"
+    assert good[1].detail.startswith("Shopify example.myshopify.com: orders readable (scopes: read_all_orders")
+    assert not bad[0].ok and "Stripe refused the API key" in bad[0].detail and "STRIPE_KEY" in bad[0].detail
+    assert "sk_live_revoked_1111" not in bad[0].detail and bad[1].ok
