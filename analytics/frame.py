@@ -31,7 +31,10 @@ class OrderFrame:
 
     `ts`, `cust`, `amount` are per order, time ascending. `first` marks each
     customer's first-ever counted order. `rowid`, `first_ts` and `churned_ts`
-    (contract end) are per customer position."""
+    (contract end) are per customer position. The `answer_*` columns are the
+    survey answers of the same content, by submission time (the stored UTC
+    text, as bytes, so a period's bounds cut them exactly as SQL compares
+    text): kind (index into `answer_kinds`), score, customer position."""
 
     ts: np.ndarray  # int64 epoch seconds (UTC)
     cust: np.ndarray  # int32 customer position
@@ -40,6 +43,10 @@ class OrderFrame:
     rowid: np.ndarray  # int64 customers.rowid per position, ascending
     first_ts: np.ndarray  # int64 per position; NO_ORDER when none
     churned_ts: np.ndarray  # int64 per position; NO_ORDER when the contract has not ended
+    answer_at: np.ndarray = field(default_factory=lambda: np.zeros(0, "S20"))  # bytes, ascending
+    answer_kind: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))
+    answer_score: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float64))
+    answer_cust: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     _months: dict = field(default_factory=dict, repr=False)
 
     @property

@@ -30,6 +30,7 @@ from commands import format as fmt
 from commands.churn import lost_customers
 from commands.core import AS_OF_READ_ONLY, Answer, Context, Request, UsageError, command, noon_of
 from commands.crr import crr_equation, retention_data
+from commands.frames import feedback_counts
 from commands.i18n import N_
 from commands.kpi_inputs import period_utc, read_inputs, vs
 from commands.remind import item_entry
@@ -43,7 +44,7 @@ from storage.digest_queries import (
 )
 from storage.fields import format_utc, parse_utc
 from storage.followup_actions import silence_start
-from storage.queries import NO_FILTERS, load_feedback
+from storage.queries import NO_FILTERS
 
 SHOWN = 10
 ACTION_CLAIM = "retention_claim"
@@ -183,8 +184,8 @@ def compute_digest(ctx: Context, channel: str | None) -> dict:
     after = timedelta(days=settings["escalate_after_days"])
     overdue = load_overdue(db, until, format_utc(now - after), format_utc(parse_utc(since) - after), quiet_from)
 
-    cur = compute_feedback(load_feedback(db, *period_utc(period, k.tz), NO_FILTERS))
-    prev = compute_feedback(load_feedback(db, *period_utc(last, k.tz), NO_FILTERS))
+    cur = compute_feedback(feedback_counts(k.frame, k.scope, *period_utc(period, k.tz)))
+    prev = compute_feedback(feedback_counts(k.frame, k.scope, *period_utc(last, k.tz)))
     nps = {
         "nps": cur.nps,
         "responses": cur.nps_responses,

@@ -13,22 +13,34 @@ storage.order_columns), built once per store content and shared three ways:
   always includes what was just imported.
 """
 
+from __future__ import annotations
+
 import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import replace
+from typing import TYPE_CHECKING
 
+import numpy as np
 from sqlite_utils import Database
 
 from analytics.frame import OrderFrame, contract_ends, frame_from_columns
+from analytics.kpis import Scope
 from storage.db import open_db
 from storage.frame_files import load_columns, load_newest_columns, save_columns
-from storage.order_columns import content_key, read_order_snapshot
+from storage.order_columns import ANSWER_KINDS, content_key, read_order_snapshot
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
 _KEEP = 4  # stores kept in memory (tests open many small ones; the bot one)
-COLUMNS = ("ts", "cust", "amount", "first", "rowid", "first_ts", "churned_ts")
+COLUMNS = (
+    *("ts", "cust", "amount", "first", "rowid", "first_ts", "churned_ts"),
+    *("answer_at", "answer_kind", "answer_score", "answer_cust"),
+)
 
 Key = tuple[str, str]  # (store, content version): storage.order_columns.content_key
 Build = Callable[[Database], tuple[Key, OrderFrame]]
@@ -37,7 +49,29 @@ Build = Callable[[Database], tuple[Key, OrderFrame]]
 def build_order_frame(db: Database) -> tuple[Key, OrderFrame]:
     """Read the store (one snapshot) and build its frame: seconds at millions of orders."""
     key, c = read_order_snapshot(db)
-    return key, frame_from_columns(c.ts, c.cust, c.amount, c.rowid, contract_ends(c.churned_ts))
+    frame = frame_from_columns(c.ts, c.cust, c.amount, c.rowid, contract_ends(c.churned_ts))
+    a = c.answers
+    return key, replace(frame, answer_at=a.at, answer_kind=a.kind, answer_score=a.score, answer_cust=a.cust)
+
+
+def feedback_counts(frame: OrderFrame, scope: Scope, start: str, end: str) -> pd.DataFrame:
+    """Survey answers submitted in [start, end) (stored UTC text) by the
+    customers in scope, counted per kind and score (`kind`, `score`,
+    `answers`, sorted by kind then score): what storage.queries.load_feedback
+    answers with SQL, from the frame instead of a scan of the feedback table."""
+    import pandas as pd
+
+    lo, hi = np.searchsorted(frame.answer_at, [start.encode(), end.encode()], side="left")
+    kind, score = frame.answer_kind[lo:hi], frame.answer_score[lo:hi]
+    if scope.keep is not None:
+        kept = scope.keep[frame.answer_cust[lo:hi]]
+        kind, score = kind[kept], score[kept]
+    counts = (
+        pd.DataFrame({"kind": np.asarray(ANSWER_KINDS, dtype=object)[kind], "score": score})
+        .groupby(["kind", "score"], sort=True)
+        .size()
+    )
+    return counts.rename("answers").reset_index()
 
 
 def _as_columns(frame: OrderFrame) -> dict:

@@ -14,6 +14,7 @@ from commands import blocks as B
 from commands import format as fmt
 from commands.core import Answer, Context, Request, command
 from commands.crr import crr_formula, new_note
+from commands.frames import feedback_counts
 from commands.i18n import DEFAULT_LANGUAGE, N_, _, _n
 from commands.kpi_inputs import (
     KpiInputs,
@@ -23,7 +24,6 @@ from commands.kpi_inputs import (
     read_inputs,
     read_period,
 )
-from storage.queries import load_feedback
 
 
 @command(
@@ -55,7 +55,7 @@ def period_kpis(k: KpiInputs, period: Period) -> dict:
     b = Bounds.of(period, k.window, k.tz)
     r = compute_retention(*retention_sets(k.frame, k.scope, b))
     o = compute_order_kpis(k.frame, k.scope, b.s_hi, b.e_hi)
-    f = compute_feedback(load_feedback(k.ctx.db, *period_utc(period, k.tz), k.filters))
+    f = compute_feedback(feedback_counts(k.frame, k.scope, *period_utc(period, k.tz)))
     return {
         "S": r.S,
         "E": r.E,

@@ -5,9 +5,9 @@ from analytics.kpis import compute_feedback
 from commands import blocks as B
 from commands import format as fmt
 from commands.core import Answer, Context, Request, command
+from commands.frames import feedback_counts
 from commands.i18n import N_
 from commands.kpi_inputs import empty_store_message, period_utc, read_inputs, read_period, vs
-from storage.queries import load_feedback
 
 NO_ANSWERS = "No survey answers in this period — import them with `retention-bot import feedback FILE`."
 
@@ -17,8 +17,8 @@ def handle_nps(ctx: Context, req: Request) -> Answer:
     period = read_period(ctx, req.args, "nps")
     k = read_inputs(ctx, req)
     previous = period.previous()
-    cur = compute_feedback(load_feedback(ctx.db, *period_utc(period, k.tz), k.filters))
-    prev = compute_feedback(load_feedback(ctx.db, *period_utc(previous, k.tz), k.filters))
+    cur = compute_feedback(feedback_counts(k.frame, k.scope, *period_utc(period, k.tz)))
+    prev = compute_feedback(feedback_counts(k.frame, k.scope, *period_utc(previous, k.tz)))
     data = {"period": period.to_dict(), **cur.to_dict(), "previous": {"period": previous.to_dict(), **prev.to_dict()}}
     title = f"Customer feedback · {period.label}"
     if not k.has_orders and not (cur.nps_responses + cur.csat_responses + cur.ces_responses):

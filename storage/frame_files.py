@@ -34,8 +34,10 @@ def frame_dir(store: str) -> Path | None:
     return Path(store + ".frame") if store else None
 
 
-def version_name(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()[:20]
+def version_name(key: str, names) -> str:
+    """A version per content and set of columns (a release that saves more
+    columns does not take an older release's directory for complete)."""
+    return hashlib.sha256(f"{key}\n{' '.join(names)}".encode()).hexdigest()[:20]
 
 
 def _read_key(version: Path) -> str | None:
@@ -58,7 +60,7 @@ def load_columns(store: str, key: str, names: tuple[str, ...]) -> dict[str, np.n
     root = frame_dir(store)
     if root is None:
         return None
-    version = root / version_name(key)
+    version = root / version_name(key, names)
     if _read_key(version) != key:
         return None
     return _map(version, names)
@@ -108,7 +110,7 @@ def save_columns(store: str, key: str, columns: dict[str, np.ndarray]) -> bool:
     root = frame_dir(store)
     if root is None:
         return False
-    final = root / version_name(key)
+    final = root / version_name(key, columns)
     tmp = root / f".tmp-{secrets.token_hex(6)}"
     try:
         root.mkdir(mode=0o700, exist_ok=True)

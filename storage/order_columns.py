@@ -43,6 +43,23 @@ class OrderColumns:
     amount: np.ndarray
     rowid: np.ndarray
     churned_ts: pd.Series
+    answers: AnswerColumns
+
+
+# Survey kinds, in the order SQL sorts them (the schema's CHECK allows these).
+ANSWER_KINDS = ("ces", "csat", "nps")
+
+
+@dataclass(frozen=True)
+class AnswerColumns:
+    """Survey answers by submission time: `at` the stored UTC text as bytes
+    (ascending), `kind` an index into ANSWER_KINDS, `score`, `cust` the
+    customer position."""
+
+    at: np.ndarray
+    kind: np.ndarray
+    score: np.ndarray
+    cust: np.ndarray
 
 
 def content_key(db: Database) -> tuple[str, str]:
@@ -103,4 +120,17 @@ def read_order_columns(db: Database) -> OrderColumns:
         np.concatenate([p[i] for p in parts]) if parts else np.zeros(0, dt)
         for i, dt in enumerate((np.int64, np.int32, np.float64))
     )
-    return OrderColumns(ts, cust, amount, customers["rowid"].to_numpy(np.int64), customers["churned_ts"])
+    return OrderColumns(
+        ts, cust, amount, customers["rowid"].to_numpy(np.int64), customers["churned_ts"], _read_answers(db, ids)
+    )
+
+
+def _read_answers(db: Database, ids) -> AnswerColumns:
+    import pandas as pd
+
+    df = pd.read_sql_query("SELECT submitted_at, kind, score, customer_id FROM feedback ORDER BY submitted_at", db.conn)
+    cust = ids.get_indexer(df["customer_id"])
+    known = cust >= 0
+    at = np.array([t.encode() for t in df["submitted_at"]], dtype="S") if len(df) else np.zeros(0, "S20")
+    kind = np.searchsorted(np.array(ANSWER_KINDS), df["kind"].to_numpy(str)).astype(np.int8)
+    return AnswerColumns(at[known], kind[known], df["score"].to_numpy(np.float64)[known], cust[known].astype(np.int32))

@@ -12,11 +12,15 @@ import numpy as np
 import pytest
 
 import commands.frames
+from analytics.kpis import Scope, compute_feedback
 from commands import Context, answer
-from commands.frames import OrderFrames, build_order_frame
+from commands.frames import OrderFrames, build_order_frame, feedback_counts
 from storage import open_db
 from storage.order_columns import content_key
-from tests.support.stores import CUSTOMERS, ORDERS, build_store, write_csv
+from storage.queries import Filters, load_feedback, load_filter_rowids
+from tests.support.stores import CUSTOMERS, FEEDBACK, ORDERS, build_store, write_csv
+
+REPS = [("U1", "Uma"), ("U2", "Ugo")]
 
 DAY = date(2026, 7, 31)
 MAY = "kpis 2026-05-01..2026-05-31"  # 3 counted orders in the small store
@@ -147,4 +151,27 @@ def test_damaged_frame_files_are_rebuilt_not_trusted(store):
     builder = HeldBuilder()
     frame = OrderFrames(builder).load(db)
     assert builder.calls == 1 and len(frame.ts) == len(ORDERS) - 1
+    db.conn.close()
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [Filters(), Filters(segment="Enterprise"), Filters(rep_id="U1"), Filters(book=("U1", "U2")), Filters(book=())],
+)
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        ("2026-04-01T00:00:00Z", "2026-07-01T00:00:00Z"),
+        ("2026-04-02T00:00:00Z", "2026-05-01T00:00:00Z"),  # both ends cut exactly as SQL compares the text
+        ("2026-01-01T00:00:00Z", "2026-12-31T23:59:59Z"),
+        ("2027-01-01T00:00:00Z", "2027-02-01T00:00:00Z"),  # none
+    ],
+)
+def test_survey_counts_from_the_frame_are_the_sql_counts(tmp_path, filters, start, end):
+    db = build_store(tmp_path / "s.db", orders=ORDERS, customers=CUSTOMERS, feedback=FEEDBACK, reps=REPS)
+    frame = OrderFrames().load(db)
+    from_frame = feedback_counts(frame, Scope.build(frame, load_filter_rowids(db, filters)), start, end)
+    from_sql = load_feedback(db, start, end, filters)
+    assert from_frame.to_dict("records") == from_sql.to_dict("records")
+    assert compute_feedback(from_frame) == compute_feedback(from_sql)
     db.conn.close()
