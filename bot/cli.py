@@ -514,7 +514,12 @@ def run(state: State, port: int, host: str, mode: str):
     # Digests, reminders, the nightly score and the outbox flush run beside
     # the server; stopping the server (SIGTERM, Ctrl-C) stops them too, after
     # a post in progress has been recorded.
-    scheduler = start_scheduler(db_file(db), build_jobs(build_outbox_client(settings.bot_token, settings.api_url)))
+    jobs = build_jobs(
+        build_outbox_client(settings.bot_token, settings.api_url),
+        sources=state.sources(),
+        sources_explicit=state.sources_explicit,
+    )
+    scheduler = start_scheduler(db_file(db), jobs)
     try:
         if settings.socket_mode:
             from bot.socket_mode import serve_socket_mode

@@ -11,7 +11,8 @@ that enqueues the manager's message) makes each follow-up go up once.
 """
 
 import logging
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -46,6 +47,10 @@ from storage.followup_actions import (
 )
 from storage.reps import load_rep
 from storage.settings import load_settings
+from storage.sources import SourceError, SourcesFile
+from storage.sources.config import every_seconds, load_sources
+from storage.sources.state import load_source_state, mark_failure_notified
+from storage.sources.sync import sync_sources
 
 log = logging.getLogger(__name__)
 
@@ -114,8 +119,67 @@ def reminder_payload(
     return build_reminder_message(d, settings["currency"])
 
 
-def build_jobs(client: WebClient, *, clock: Callable[[], datetime] = utc_now) -> Jobs:
-    """The scheduler's jobs with the real builders and the nightly score."""
+def sync_store(
+    client: WebClient | None, sources_path: str, *, explicit: bool = True, env: Mapping[str, str] | None = None
+) -> Callable[[Database, datetime], None]:
+    """The scheduled sync of the live sources: the sources file is read at
+    each run (an edit applies from the next one); a source that fails is
+    logged, and each admin told once per failure episode."""
+
+    def sync(db: Database, now: datetime) -> None:
+        try:
+            sources = load_sources(sources_path, explicit=explicit)
+        except SourceError as e:
+            log.error("sources not synced: %s", e)
+            return
+        tz = ZoneInfo(load_settings(db)["timezone"])
+        for report in sync_sources(db, sources.sources, os.environ if env is None else env, now=now, tz=tz):
+            if report.ok:
+                log.info("sync: %s", report.summary())
+            else:
+                log.error("sync of source %s failed: %s", report.source, report.error)
+                notify_source_failure(db, client, report.source, now)
+
+    return sync
+
+
+def notify_source_failure(db: Database, client: WebClient | None, name: str, now: datetime) -> list[str]:
+    """Tell each admin, once per failure episode of source `name` (the key
+    names the episode's start), that it fails and since when the data is
+    stale. Returns the notice keys enqueued now."""
+    state = load_source_state(db, name)
+    if state is None or state["failing_since"] is None:
+        return []
+    admins = load_settings(db)["admins"]
+    if not admins:
+        log.error("no admins configured (setting `admins`) to tell that source %s fails", name)
+    since = f"data from it is as of {state['synced_at']}" if state["synced_at"] else "it has never synced"
+    text = (
+        f":warning: Source `{name}` could not be synced: {state['last_error']} — {since}. "
+        f"Fix it, then run `retention-bot sync {name}` (or wait for the next scheduled sync)."
+    )
+    sent = []
+    for admin in admins:
+        key = f"notice:source:{name}:{state['failing_since']}:{admin}"
+        if load_delivery(db, key) is not None:
+            continue
+        enqueue_delivery(db, key, "notice", admin, {"text": text}, now)
+        sent.append(key)
+        if client is not None:
+            deliver(db, client, key, now)
+    mark_failure_notified(db, name, now)
+    return sent
+
+
+def build_jobs(
+    client: WebClient,
+    *,
+    clock: Callable[[], datetime] = utc_now,
+    sources: SourcesFile | None = None,
+    sources_explicit: bool = True,
+) -> Jobs:
+    """The scheduler's jobs with the real builders, the nightly score and,
+    when the sources file declares any, the live sources' sync."""
 
     def build_digest(db: Database, channel: str, local_date: date) -> dict[str, Any]:
         return digest_payload(db, channel, local_date, clock())
@@ -123,7 +187,19 @@ def build_jobs(client: WebClient, *, clock: Callable[[], datetime] = utc_now) ->
     def build_reminder(db: Database, rep: str, local_date: date) -> dict[str, Any] | None:
         return reminder_payload(db, client, rep, local_date, clock())
 
-    return Jobs(client=client, build_digest=build_digest, build_reminder=build_reminder, score=score_store, clock=clock)
+    sync = None
+    if sources is not None and sources.sources:
+        sync = sync_store(client, sources.path, explicit=sources_explicit)
+    return Jobs(
+        client=client,
+        build_digest=build_digest,
+        build_reminder=build_reminder,
+        score=score_store,
+        clock=clock,
+        sync=sync,
+        sync_time=sources.sync.sync_time if sources else "06:00",
+        sync_every=every_seconds(sources.sync.sync_every) if sources and sources.sync.sync_every else None,
+    )
 
 
 # What a delivery attempt did, in the words `digest now` / `remind now` and

@@ -8,8 +8,15 @@ restart, a catch-up or a coalesced misfire can run a job again without
 posting again. Triggers are cron triggers in the channel's or rep's own IANA
 zone, so 09:00 stays 09:00 local through daylight-saving changes.
 
+Live sources sync at `sync_time` (and every `sync_every`) from the sources
+file, and always before the nightly score and a day's first digest: each of
+those first runs the day's sync when it has not run yet (`SOURCES_MARK`
+holds when the last scheduled sync started; a run claims its fire time
+there, so two instances or a catch-up sync once per scheduled time).
+
 Jobs have fixed ids (`digest:<channel>`, `remind:<rep>`, `score`,
-`outbox:flush`, `schedule:sync`), `coalesce=True`, `max_instances=1` and a
+`sources:sync`, `sources:every`, `outbox:flush`, `schedule:sync`),
+`coalesce=True`, `max_instances=1` and a
 misfire grace time; on start, a run missed within that grace is caught up
 once. Job functions take `(db_path, channel|rep, now)` and use their worker
 thread's own long-lived connection (`storage.db.thread_db`).
@@ -32,7 +39,7 @@ from sqlite_utils import Database
 from bot.clock import utc_now
 from bot.outbox import deliver, flush_outbox
 from commands.scoring import SCORE_MARK
-from storage.db import thread_db
+from storage.db import thread_db, transaction
 from storage.deliveries import Delivery, enqueue_delivery, load_delivery
 from storage.fields import format_utc
 from storage.reps import load_active_reps
@@ -46,6 +53,9 @@ SYNC_EVERY = timedelta(minutes=15)
 JOB_FLUSH = "outbox:flush"
 JOB_SYNC = "schedule:sync"
 JOB_SCORE = "score"
+JOB_SOURCES = "sources:sync"
+JOB_SOURCES_EVERY = "sources:every"
+SOURCES_MARK = "sources_synced_at"
 
 BuildPayload = Callable[[Database, str, date], dict[str, Any] | None]
 """Content of one post: (db, channel or rep id, local date) → message dict
@@ -57,8 +67,8 @@ class Schedule:
     """One recurring job: local `HH:MM` on `weekdays` in zone `tz`."""
 
     job_id: str
-    kind: str  # digest | remind | score
-    target: str | None  # channel id, rep id, or None for the score
+    kind: str  # digest | remind | score | sync
+    target: str | None  # channel id, rep id, or None for the score and the sync
     time: str
     tz: str
     weekdays: str
@@ -87,13 +97,17 @@ class Schedule:
 class Jobs:
     """What the scheduled jobs use, injected: the Slack client (with the
     outbox retry handlers), the content builders, the score refresh
-    (`score(db, now)`), and the clock."""
+    (`score(db, now)`), the live sources' sync (`sync(db, now)`, at local
+    `sync_time` and every `sync_every` seconds), and the clock."""
 
     client: WebClient
     build_digest: BuildPayload
     build_reminder: BuildPayload
     score: Callable[[Database, datetime], Any] | None = None
     clock: Callable[[], datetime] = utc_now
+    sync: Callable[[Database, datetime], Any] | None = None
+    sync_time: str = "06:00"
+    sync_every: int | None = None
 
 
 def digest_key(local_date: date, channel: str) -> str:
@@ -172,10 +186,14 @@ def run_digest_job(
     client: WebClient,
     build_payload: BuildPayload,
     scheduled_for: datetime | None = None,
+    sync_first: Callable[[datetime], Any] | None = None,
 ) -> Delivery | None:
     """Post the digest for the local date of the scheduled run (`now` unless
-    catching up), once: its key makes any rerun a no-op."""
+    catching up), once: its key makes any rerun a no-op. `sync_first`: the
+    day's sync of the live sources, run before the day's first digest."""
     local_date = (scheduled_for or now).astimezone(ZoneInfo(tz)).date()
+    if sync_first is not None and load_delivery(thread_db(db_path), digest_key(local_date, channel)) is None:
+        sync_first(now)
     return _post_once(
         db_path, "digest", digest_key(local_date, channel), channel, local_date, now, client, build_payload
     )
@@ -196,12 +214,54 @@ def run_reminders_job(
     return _post_once(db_path, "remind", remind_key(local_date, rep), rep, local_date, now, client, build_payload)
 
 
-def run_score_job(db_path: str, now: datetime, *, score: Callable[[Database, datetime], Any]) -> None:
+def run_score_job(
+    db_path: str,
+    now: datetime,
+    *,
+    score: Callable[[Database, datetime], Any],
+    sync_first: Callable[[datetime], Any] | None = None,
+) -> None:
     """Refresh the scores, and remember when, so a restart knows whether the
-    nightly run happened."""
+    nightly run happened (after the day's sync of the live sources)."""
+    if sync_first is not None:
+        sync_first(now)
     db = thread_db(db_path)
     score(db, now)
     upsert_meta(db, SCORE_MARK, format_utc(now))
+
+
+def run_sync_job(
+    db_path: str, now: datetime, *, sync: Callable[[Database, datetime], Any], scheduled_for: datetime | None = None
+) -> bool:
+    """Sync the live sources for the scheduled time `scheduled_for` (`now`
+    unless catching up), once: the first run to claim that time in
+    `SOURCES_MARK` syncs, any other (a second instance, a catch-up) does
+    nothing. Returns whether this run synced."""
+    db = thread_db(db_path)
+    fire = format_utc(scheduled_for or now)
+    with transaction(db):
+        last = load_meta(db, SOURCES_MARK)
+        if last is not None and last >= fire:
+            return False
+        upsert_meta(db, SOURCES_MARK, format_utc(now))
+    sync(db, now)
+    return True
+
+
+def sync_before(db_path: str, jobs: Jobs, tz: str) -> Callable[[datetime], Any] | None:
+    """What the score and digest jobs call first: the day's sync (local day
+    in the workspace zone `tz`) when no scheduled sync has run since that
+    day began."""
+    if jobs.sync is None:
+        return None
+    sync = jobs.sync
+
+    def first(now: datetime) -> None:
+        local = now.astimezone(ZoneInfo(tz))
+        day_start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+        run_sync_job(db_path, now, sync=sync, scheduled_for=day_start)
+
+    return first
 
 
 def run_flush_job(db_path: str, now: datetime, *, client: WebClient) -> None:
@@ -216,24 +276,33 @@ def _at_clock(clock: Callable[[], datetime], job: Callable, *args: Any, **kwargs
     return job(*args, clock(), **kwargs)
 
 
-def _job_call(schedule: Schedule, db_path: str, jobs: Jobs) -> tuple[Callable, list, dict]:
+def _job_call(schedule: Schedule, db_path: str, jobs: Jobs, workspace_tz: str) -> tuple[Callable, list, dict]:
+    first = sync_before(db_path, jobs, workspace_tz)
     if schedule.kind == "digest":
         return (
             run_digest_job,
             [db_path, schedule.target],
-            {"tz": schedule.tz, "client": jobs.client, "build_payload": jobs.build_digest},
+            {"tz": schedule.tz, "client": jobs.client, "build_payload": jobs.build_digest, "sync_first": first},
         )
+    if schedule.kind == "sync":
+        return run_sync_job, [db_path], {"sync": jobs.sync}
     if schedule.kind == "remind":
         return (
             run_reminders_job,
             [db_path, schedule.target],
             {"tz": schedule.tz, "client": jobs.client, "build_payload": jobs.build_reminder},
         )
-    return run_score_job, [db_path], {"score": jobs.score}
+    return run_score_job, [db_path], {"score": jobs.score, "sync_first": first}
 
 
-def _wanted(schedules: list[Schedule], jobs: Jobs) -> list[Schedule]:
-    return [s for s in schedules if s.kind != "score" or jobs.score is not None]
+def _wanted(db: Database, jobs: Jobs) -> list[Schedule]:
+    """The timed jobs: the live sources' sync first (a catch-up runs it
+    before the score and digests it feeds), then those of the settings."""
+    schedules = [s for s in load_schedules(db, jobs.client) if s.kind != "score" or jobs.score is not None]
+    if jobs.sync is not None:
+        workspace = load_settings(db)["timezone"]
+        schedules.insert(0, Schedule(JOB_SOURCES, "sync", None, jobs.sync_time, workspace, "mon-sun"))
+    return schedules
 
 
 def sync_jobs(scheduler: BackgroundScheduler, db_path: str, jobs: Jobs) -> None:
@@ -241,16 +310,17 @@ def sync_jobs(scheduler: BackgroundScheduler, db_path: str, jobs: Jobs) -> None:
     replace changed ones (only those, so an unchanged job keeps its next run),
     remove those no longer wanted."""
     db = thread_db(db_path)
-    schedules = _wanted(load_schedules(db, jobs.client), jobs)
+    schedules = _wanted(db, jobs)
+    workspace = load_settings(db)["timezone"]
     wanted = {s.job_id for s in schedules}
     for job in scheduler.get_jobs():
-        if (job.id.startswith(("digest:", "remind:")) or job.id == JOB_SCORE) and job.id not in wanted:
+        if (job.id.startswith(("digest:", "remind:")) or job.id in (JOB_SCORE, JOB_SOURCES)) and job.id not in wanted:
             scheduler.remove_job(job.id)
     for schedule in schedules:
         existing = scheduler.get_job(schedule.job_id)
         if existing is not None and existing.name == schedule.signature:
             continue
-        func, args, kwargs = _job_call(schedule, db_path, jobs)
+        func, args, kwargs = _job_call(schedule, db_path, jobs, workspace)
         scheduler.add_job(
             _at_clock,
             schedule.trigger(),
@@ -271,6 +341,16 @@ def build_scheduler(
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": int(grace.total_seconds())},
     )
     sync_jobs(scheduler, db_path, jobs)
+    if jobs.sync is not None and jobs.sync_every:
+        scheduler.add_job(
+            _at_clock,
+            IntervalTrigger(seconds=jobs.sync_every),
+            args=[jobs.clock, run_sync_job, db_path],
+            kwargs={"sync": jobs.sync},
+            id=JOB_SOURCES_EVERY,
+            name="sources sync every",
+            replace_existing=True,
+        )
     scheduler.add_job(
         _at_clock,
         IntervalTrigger(seconds=flush_every.total_seconds()),
@@ -296,11 +376,17 @@ def catch_up(db_path: str, jobs: Jobs, now: datetime, *, grace: timedelta = MISF
     window and whose result is not in the database yet (the scheduler itself
     only looks forward from its start). Returns what was run."""
     db = thread_db(db_path)
-    schedules = _wanted(load_schedules(db, jobs.client), jobs)
+    schedules = _wanted(db, jobs)
+    workspace = load_settings(db)["timezone"]
     due = []
     for schedule in schedules:
         fire = schedule.last_fire(now, grace)
         if fire is None:
+            continue
+        if schedule.kind == "sync":
+            ran = load_meta(db, SOURCES_MARK)
+            if ran is None or ran < format_utc(fire):
+                due.append((schedule, fire, JOB_SOURCES))
             continue
         if schedule.kind == "score":
             ran = load_meta(db, SCORE_MARK)
@@ -315,7 +401,7 @@ def catch_up(db_path: str, jobs: Jobs, now: datetime, *, grace: timedelta = MISF
             due.append((schedule, fire, key))
     for schedule, fire, key in due:
         log.info("catching up %s scheduled for %s", key, fire.isoformat())
-        func, args, kwargs = _job_call(schedule, db_path, jobs)
+        func, args, kwargs = _job_call(schedule, db_path, jobs, workspace)
         if schedule.kind != "score":
             kwargs["scheduled_for"] = fire
         func(*args, now, **kwargs)

@@ -1,0 +1,134 @@
+"""The live sources' sync on the bot's schedule: at `sync_time` once per
+scheduled time whatever the restarts and instances, caught up on start, and
+always before the nightly score and the day's first digest; a failing
+source tells each admin once per failure episode."""
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from slack_sdk.http_retry.builtin_interval_calculators import FixedValueRetryIntervalCalculator
+
+from bot.jobs import build_jobs, notify_source_failure
+from bot.outbox import build_outbox_client
+from bot.scheduler import JOB_SCORE, JOB_SOURCES, JOB_SOURCES_EVERY, Jobs, build_scheduler, catch_up, run_sync_job
+from commands.blocks import message, section
+from storage import open_db
+from storage.settings import upsert_setting
+from storage.sources.config import load_sources
+from storage.sources.state import load_source_state, record_sync
+from tests.support.sources import sources_file, sqlite_shop
+from tests.support.stores import SET_AT
+
+CHANNEL = "C0SALES"
+ADMIN = "U0ADMIN1"
+
+
+def build_digest(db, channel, day):
+    return message(f"Digest {day}", [section(f"Digest for {day}")])
+
+
+@pytest.fixture
+def client(slack):
+    return build_outbox_client(
+        slack.token, slack.api_url, sleep=lambda s: None, interval=FixedValueRetryIntervalCalculator(0)
+    )
+
+
+@pytest.fixture
+def runs():
+    return []
+
+
+@pytest.fixture
+def jobs(client, runs):
+    """Jobs whose score and sync record the order they ran in."""
+    return Jobs(
+        client=client,
+        build_digest=build_digest,
+        build_reminder=lambda db, rep, day: None,
+        score=lambda db, now: runs.append(("score", now)),
+        sync=lambda db, now: runs.append(("sync", now)),
+        sync_time="06:00",
+        clock=lambda: pytest.fail("the tests pass `now`"),
+    )
+
+
+def store(db_path, digest="[]", tz="UTC"):
+    db = open_db(db_path)
+    upsert_setting(db, "timezone", tz, now=SET_AT)
+    upsert_setting(db, "digest_channels", digest, now=SET_AT)
+    upsert_setting(db, "admins", ADMIN, now=SET_AT)
+    db.conn.close()
+
+
+def test_sync_at_its_time_caught_up_once(db_path, jobs, runs):
+    store(db_path, tz="Asia/Tehran")
+    tehran = ZoneInfo("Asia/Tehran")
+    morning = datetime(2026, 3, 9, 6, 20, tzinfo=tehran)
+    assert catch_up(str(db_path), jobs, morning) == [JOB_SOURCES]
+    assert catch_up(str(db_path), jobs, morning + timedelta(minutes=5)) == []  # a restart: already done
+    assert runs == [("sync", morning)]
+    fire = datetime(2026, 3, 10, 6, 0, tzinfo=tehran)
+    assert run_sync_job(str(db_path), fire, sync=jobs.sync)
+    assert not run_sync_job(
+        str(db_path), fire + timedelta(seconds=3), sync=jobs.sync, scheduled_for=fire
+    )  # another instance
+    assert len(runs) == 2
+    trigger = build_scheduler(str(db_path), jobs).get_job(JOB_SOURCES).trigger
+    assert trigger.get_next_fire_time(None, fire) == fire
+    assert trigger.get_next_fire_time(None, fire + timedelta(minutes=1)) == fire + timedelta(days=1)
+
+
+def test_the_score_and_the_first_digest_sync_first(db_path, jobs, runs, slack):
+    store(db_path, f"{CHANNEL} 05:00 UTC daily")  # both before the 06:00 sync
+    night = datetime(2026, 3, 9, 2, 5, tzinfo=UTC)  # score_time 02:00
+    assert catch_up(str(db_path), jobs, night) == [JOB_SCORE]
+    assert [what for what, _ in runs] == ["sync", "score"]
+    five = datetime(2026, 3, 9, 5, 1, tzinfo=UTC)
+    catch_up(str(db_path), jobs, five)
+    assert [what for what, _ in runs] == ["sync", "score"]  # the day's sync already ran: the digest goes out
+    assert len(slack.calls("chat.postMessage")) == 1
+    six = datetime(2026, 3, 9, 6, 1, tzinfo=UTC)
+    assert catch_up(str(db_path), jobs, six) == [JOB_SOURCES]  # and its own time still syncs
+    next_night = night + timedelta(days=1)
+    catch_up(str(db_path), jobs, next_night)
+    assert [what for what, _ in runs] == ["sync", "score", "sync", "sync", "score"]
+
+
+def test_sync_every_adds_an_interval_job(db_path, client, tmp_path):
+    store(db_path)
+    path = sources_file(tmp_path / "sources.toml")
+    path.write_text(path.read_text() + '\n[sync]\nsync_time = "04:30"\nsync_every = "2h"\n')
+    jobs = build_jobs(client, sources=load_sources(path), clock=lambda: datetime(2026, 3, 9, tzinfo=UTC))
+    assert (jobs.sync_time, jobs.sync_every) == ("04:30", 7200)
+    scheduler = build_scheduler(str(db_path), jobs)
+    assert scheduler.get_job(JOB_SOURCES_EVERY).trigger.interval == timedelta(hours=2)
+    assert build_jobs(client, sources=None).sync is None
+
+
+def test_a_failing_source_tells_each_admin_once_per_episode(db_path, client, slack, tmp_path, monkeypatch):
+    store(db_path)
+    sqlite_shop(tmp_path / "shop.db", [(1, "c1", "2026-03-01", 5.0, "USD", "paid", "2026-03-01")]).close()
+    path = sources_file(tmp_path / "sources.toml")
+    jobs = build_jobs(client, sources=load_sources(path))
+    db = open_db(db_path)
+    t = datetime(2026, 3, 9, 6, 0, tzinfo=UTC)
+    monkeypatch.setenv("SHOP_DB_URL", f"sqlite:///{tmp_path / 'shop.db'}")
+    jobs.sync(db, t)
+    assert load_source_state(db, "shop_db")["synced_at"] == "2026-03-09T06:00:00Z"
+    monkeypatch.delenv("SHOP_DB_URL")
+    for hours in (1, 2, 3):
+        jobs.sync(db, t + timedelta(hours=hours))
+    notices = slack.calls("chat.postMessage")
+    assert len(notices) == 1
+    assert "Source `shop_db` could not be synced" in notices[0].params["text"]
+    assert "data from it is as of 2026-03-09T06:00:00Z" in notices[0].params["text"]
+    state = load_source_state(db, "shop_db")
+    assert (state["failing_since"], state["notified_at"]) == ("2026-03-09T07:00:00Z", "2026-03-09T07:00:00Z")
+    monkeypatch.setenv("SHOP_DB_URL", f"sqlite:///{tmp_path / 'shop.db'}")
+    jobs.sync(db, t + timedelta(hours=4))  # recovered: the episode ends
+    assert load_source_state(db, "shop_db")["failing_since"] is None
+    record_sync(db, "shop_db", "sql", t + timedelta(hours=5), added=0, updated=0, error="refused")
+    assert len(notify_source_failure(db, client, "shop_db", t + timedelta(hours=5))) == 1  # a new episode
+    assert notify_source_failure(db, client, "shop_db", t + timedelta(hours=6)) == []
