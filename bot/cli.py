@@ -739,7 +739,7 @@ def digest(state: State, mode: str, channel: str | None, force: bool, as_json: b
     from bot.console import print_answer
     from bot.jobs import send_digest
     from commands import Answer
-    from commands.digest import build_digest_message, compute_digest, digest_context
+    from commands.digest import build_digest_message, channel_language, compute_digest, digest_context
     from storage.settings import load_settings
 
     if mode == "now":
@@ -762,7 +762,9 @@ def digest(state: State, mode: str, channel: str | None, force: bool, as_json: b
             data = compute_digest(digest_context(ctx, target), target)
             results.append(data)
             if not as_json:
-                print_answer(out, db, Answer("digest", data, build_digest_message(data, ctx.currency)))
+                lang = channel_language(ctx.settings, target)
+                message = build_digest_message(data, ctx.display_currency, lang)
+                print_answer(out, db, Answer("digest", data, message), lang=lang)
         if as_json:
             click.echo(to_json(results if len(results) > 1 else results[0]))
         return
@@ -785,8 +787,9 @@ def remind(state: State, mode: str, rep: str | None, as_json: bool):
     from zoneinfo import ZoneInfo
 
     from bot.console import print_answer
-    from bot.jobs import rep_zone, send_reminder
+    from bot.jobs import recipient_language, rep_zone, send_reminder
     from commands import Answer
+    from commands.core import display_currency
     from commands.remind import build_reminder_message, compute_reminder
     from storage.reps import load_active_reps
     from storage.settings import load_settings
@@ -809,7 +812,9 @@ def remind(state: State, mode: str, rep: str | None, as_json: bool):
             if as_json:
                 continue
             if data["items"]:
-                print_answer(out, db, Answer("remind", data, build_reminder_message(data, settings["currency"])))
+                lang = recipient_language(db, None, target, settings)
+                message = build_reminder_message(data, display_currency(settings), lang)
+                print_answer(out, db, Answer("remind", data, message), lang=lang)
             else:
                 click.echo(f"{target}: nothing due")
         if as_json:

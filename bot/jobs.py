@@ -18,15 +18,18 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from sqlite_utils import Database
 
 from bot.clock import utc_now
 from bot.outbox import build_outbox_client, deliver
 from bot.scheduler import Jobs, digest_key, remind_key, rep_timezone
 from commands import Answer, Context
+from commands.core import display_currency, language_of
 from commands.digest import (
     build_digest_message,
     build_digest_sent_message,
+    channel_language,
     channel_zone,
     compute_digest,
 )
@@ -76,7 +79,9 @@ def digest_payload(db: Database, channel: str, local_date: date, now: datetime) 
     """The digest for the channel's local day (the short "all quiet" form
     when nothing changed: a day without a digest would look like a failure)."""
     ctx = Context(db, as_of=local_date, now=now)
-    return build_digest_message(compute_digest(ctx, channel), ctx.currency)
+    return build_digest_message(
+        compute_digest(ctx, channel), ctx.display_currency, channel_language(ctx.settings, channel)
+    )
 
 
 def escalate(db: Database, client: WebClient | None, rep: str, local_date: date, now: datetime) -> Delivery | None:
@@ -97,7 +102,10 @@ def escalate(db: Database, client: WebClient | None, rep: str, local_date: date,
         if escalated:
             zone = ZoneInfo(settings["timezone"])
             d = compute_escalation(db, rep, manager, escalated, local_date, after, zone, settings["calendar"])
-            enqueue_delivery(db, key, "escalate", manager, build_escalation_message(d, settings["currency"]), now)
+            message = build_escalation_message(
+                d, display_currency(settings), recipient_language(db, client, manager, settings)
+            )
+            enqueue_delivery(db, key, "escalate", manager, message, now)
     if not escalated:
         return None
     log.info("escalated %d follow-up(s) of %s to %s", len(escalated), rep, manager)
@@ -116,7 +124,22 @@ def reminder_payload(
     if not d["items"]:
         return None
     record_reminded(db, rep, [item["followup_id"] for item in d["items"]], now)
-    return build_reminder_message(d, settings["currency"])
+    return build_reminder_message(d, display_currency(settings), recipient_language(db, client, rep, settings))
+
+
+def recipient_language(db: Database, client: WebClient | None, user_id: str, settings: dict[str, Any]) -> str:
+    """The language of a DM to `user_id`: their own choice, else their Slack
+    locale (users.info with include_locale; none without a client or when
+    Slack cannot say), else the workspace's."""
+    locale = None
+    if client is not None:
+        try:
+            locale = client.users_info(user=user_id, include_locale=True)["user"].get("locale")
+        except SlackApiError as e:
+            log.warning(
+                "users.info for %s failed (%s); writing in the workspace language", user_id, e.response.get("error")
+            )
+    return language_of(db, user_id, locale, settings)
 
 
 def sync_store(

@@ -55,6 +55,12 @@ def language_of(db: Database, person: str, locale: str | None, settings: dict[st
     return load_user_language(db, person) or slack_language(locale) or settings["language"]
 
 
+def display_currency(settings: dict[str, Any]) -> str:
+    """The currency amounts are shown in: the reporting currency, or toman
+    (`IRT`, a tenth of the rials) when the `toman` setting is on for IRR."""
+    return "IRT" if settings.get("toman") and settings["currency"] == "IRR" else settings["currency"]
+
+
 def noon_of(day: date, tz: ZoneInfo) -> datetime:
     """Noon of `day` in `tz`, in UTC: the moment a look at `day` stands at
     (its digest and reminders are built then)."""
@@ -141,7 +147,7 @@ class Context:
     def display_currency(self) -> str:
         """The currency amounts are shown in: the reporting currency, or
         toman (`IRT`, a tenth of the rials) when the `toman` setting is on."""
-        return "IRT" if self.settings.get("toman") and self.currency == "IRR" else self.currency
+        return display_currency(self.settings)
 
     @property
     def cutoff(self) -> str:

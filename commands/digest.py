@@ -31,10 +31,10 @@ from commands.churn import lost_customers
 from commands.core import AS_OF_READ_ONLY, Answer, Context, Request, UsageError, command, noon_of
 from commands.crr import crr_equation, retention_data
 from commands.frames import feedback_counts
-from commands.i18n import N_
+from commands.i18n import DEFAULT_LANGUAGE, LOCALES, N_, _, _n
 from commands.kpi_inputs import period_utc, read_inputs, vs
 from commands.remind import item_entry
-from commands.value_parts import owner_text
+from commands.value_parts import owner_text, reason_text
 from storage.digest_queries import (
     count_feedback_between,
     load_overdue,
@@ -80,7 +80,7 @@ def handle_digest(ctx: Context, req: Request) -> Answer:
             B.message(text, [B.section(text)]),
         )
     data = {"mode": mode, **compute_digest(digest_context(ctx, channel), channel)}
-    message = build_digest_message(data, ctx.currency)
+    message = build_digest_message(data, ctx.display_currency, channel_language(ctx.settings, channel, ctx.lang))
     if mode == "preview":
         return Answer("digest", data, message)
     note = (
@@ -120,6 +120,14 @@ def read_digest_args(ctx: Context, req: Request) -> tuple[str, str | None, bool]
             command="digest",
         )
     return mode, channel, force
+
+
+def channel_language(settings: dict, channel: str | None, default: str | None = None) -> str:
+    """The language a channel's digest is written in: the channel's own
+    (`digest_channels … lang fa`), else `default` (a preview: the asker's),
+    else the workspace's."""
+    entry = next((e for e in settings["digest_channels"] if e["channel"] == channel), None)
+    return (entry or {}).get("lang") or default or settings["language"]
 
 
 def channel_zone(settings: dict, channel: str | None) -> ZoneInfo:
@@ -225,36 +233,58 @@ def headline_period(as_of: date, calendar: Calendar) -> tuple[Period, str]:
     return parse_period(["last-month"], as_of, calendar), "last_full_month"
 
 
-def headline_words(r: dict) -> tuple[str, str]:
+def headline_words(r: dict, lang: str = DEFAULT_LANGUAGE) -> tuple[str, str]:
     """How the digest names its period and the one it is compared with."""
     if r.get("basis") == "last_full_month":
-        days = fmt.plural(r["month_days_so_far"], "day")
+        n = r["month_days_so_far"]
         return (
-            f"in {r['period']['label']} (the last full month; this one has {days} so far)",
-            r["previous"]["period"]["label"],
+            _n(
+                lang,
+                "in {period} (the last full month; this one has {count} day so far)",
+                "in {period} (the last full month; this one has {count} days so far)",
+                n,
+                period=fmt.period_label(r["period"], lang),
+                count=fmt.count(n, lang),
+            ),
+            fmt.period_label(r["previous"]["period"], lang),
         )
     if r["period"].get("to_date"):
-        return "this month so far", "the same days of last month"
-    return "this month", "last month"
+        return _(lang, "this month so far"), _(lang, "the same days of last month")
+    return _(lang, "this month"), _(lang, "last month")
 
 
-def since_label(d: dict) -> str:
+def since_label(d: dict, lang: str = DEFAULT_LANGUAGE) -> str:
     local = parse_utc(d["since"]).astimezone(ZoneInfo(d.get("timezone") or "UTC"))
-    when = f"{fmt.date_in(local.date(), _calendar(d))} {local:%H:%M %Z}"
-    return f"since the last digest ({when})" if not d["first"] else f"in the last 24 hours (first digest, from {when})"
+    when = fmt.digits(f"{fmt.date_in(local.date(), _calendar(d))} {local:%H:%M %Z}", lang)
+    if d["first"]:
+        return _(lang, "in the last 24 hours (first digest, from {when})", when=when)
+    return _(lang, "since the last digest ({when})", when=when)
 
 
-def quiet_block(item: dict, currency: str, claimed_by: str | None = None) -> dict:
+def quiet_block(item: dict, currency: str, claimed_by: str | None = None, lang: str = DEFAULT_LANGUAGE) -> dict:
     """One customer who went quiet: value, reason, owner — and a Claim button
     while nobody owns them. Its block id lets a click rewrite it in place."""
     owner = item["rep_id"]
-    owner_label = owner_text(owner) + (" (just claimed)" if claimed_by else "")
-    reason = B.escape(item["reason"]) if item["reason"] else "flagged by the last score run"
-    text = f"{B.customer_label(item['name'], item.get('company'), item['customer_id'])} — {fmt.money(item['value'], currency)}\n{reason} · owner {owner_label}"
+    if claimed_by:
+        owner_label = _(lang, "{owner} (just claimed)", owner=owner_text(owner, lang))
+    else:
+        owner_label = owner_text(owner, lang)
+    if item["reason"]:
+        reason = reason_text(item["reason"], item["value"], currency, lang)
+    else:
+        reason = _(lang, "flagged by the last score run")
+    text = _(
+        lang,
+        "{who} — {value}\n{reason} · owner {owner}",
+        who=B.customer_label(item["name"], item.get("company"), item["customer_id"]),
+        value=fmt.money(item["value"], currency, lang=lang),
+        reason=reason,
+        owner=owner_label,
+    )
     # The follow-up's number, not the customer id, in the button and block id:
     # this message is in a channel, and a customer id may be an email.
     ref = claim_ref(item["followup_id"])
-    accessory = None if owner else B.button("Claim", ACTION_CLAIM, ref, style="primary")
+    accessory = None if owner else B.button(_(lang, "Claim"), ACTION_CLAIM, ref, style="primary")
     block = B.section(text, accessory=accessory)
     block["block_id"] = f"cq:{ref}"
     return block
@@ -264,15 +294,16 @@ def claim_ref(followup_id: int) -> str:
     return f"f{int(followup_id)}"
 
 
-def retention_line(r: dict) -> str:
+def retention_line(r: dict, lang: str = DEFAULT_LANGUAGE) -> str:
     prev = r["previous"]
-    now_words, then_words = headline_words(r)
-    crr_change = vs(r["crr"], prev["crr"], then_words, fmt.pct(prev["crr"]))
-    churn_change = vs(r["churn_rate"], prev["churn_rate"], then_words, fmt.pct(prev["churn_rate"]))
-    return (
-        f"*CRR {fmt.pct(r['crr'])}* {now_words}{'  ' + crr_change if crr_change else ''}\n"
-        f"*Churn {fmt.pct(r['churn_rate'])}*{'  ' + churn_change if churn_change else ''}"
+    now_words, then_words = headline_words(r, lang)
+    crr_change = vs(r["crr"], prev["crr"], then_words, fmt.pct(prev["crr"], lang=lang), lang=lang)
+    churn_change = vs(
+        r["churn_rate"], prev["churn_rate"], then_words, fmt.pct(prev["churn_rate"], lang=lang), lang=lang
     )
+    crr = _(lang, "*CRR {rate}* {when}", rate=fmt.pct(r["crr"], lang=lang), when=now_words)
+    churn = _(lang, "*Churn {rate}*", rate=fmt.pct(r["churn_rate"], lang=lang))
+    return f"{crr}{'  ' + crr_change if crr_change else ''}\n{churn}{'  ' + churn_change if churn_change else ''}"
 
 
 def _calendar(d: dict) -> Calendar:
@@ -280,111 +311,209 @@ def _calendar(d: dict) -> Calendar:
     return fmt.calendar_of(d["retention"]["period"])
 
 
-def build_digest_message(d: dict, currency: str) -> dict:
+def digest_title(day: date, cal: Calendar, lang: str = DEFAULT_LANGUAGE) -> str:
+    if lang == DEFAULT_LANGUAGE:
+        if cal.name == GREGORIAN:
+            return f"Churn digest · {day:%a %d %b %Y}"
+        return f"Churn digest · {day:%a} {cal.shown(day)}"
+    from babel.dates import format_date
+
+    locale = LOCALES[lang]
+    if cal.name == GREGORIAN:
+        shown = format_date(day, "EEE d MMM y", locale=locale)
+    else:
+        shown = f"{format_date(day, 'EEEE', locale=locale)} {cal.shown(day)}"
+    return _(lang, "Churn digest · {day}", day=fmt.digits(shown, lang))
+
+
+def build_digest_message(d: dict, currency: str, lang: str = DEFAULT_LANGUAGE) -> dict:
     day = date.fromisoformat(d["date"])
     cal = _calendar(d)
-    title = (
-        f"Churn digest · {day:%a %d %b %Y}" if cal.name == GREGORIAN else f"Churn digest · {day:%a} {cal.shown(day)}"
-    )
+    title = digest_title(day, cal, lang)
     r = d["retention"]
-    at_risk = B.actions([B.button("Open the at-risk list", ACTION_AT_RISK, "at-risk")], block_id="digest:actions")
-    crr_text = (
-        f"CRR {fmt.pct(r['crr'])} (E {r['E']:,}, N {r['N_active']:,}, S {r['S']:,}), churn {fmt.pct(r['churn_rate'])}"
+    at_risk = B.actions(
+        [B.button(_(lang, "Open the at-risk list"), ACTION_AT_RISK, "at-risk")], block_id="digest:actions"
     )
+    crr_text = _(
+        lang,
+        "CRR {crr} (E {E}, N {N}, S {S}), churn {churn}",
+        crr=fmt.pct(r["crr"], lang=lang),
+        E=fmt.count(r["E"], lang),
+        N=fmt.count(r["N_active"], lang),
+        S=fmt.count(r["S"], lang),
+        churn=fmt.pct(r["churn_rate"], lang=lang),
+    )
+    now_words, then_words = headline_words(r, lang)
+    since = since_label(d, lang)
     if d["all_quiet"]:
-        text = f"{title}: all quiet {since_label(d)}. {crr_text} {headline_words(r)[0]}."
+        text = _(
+            lang, "{title}: all quiet {since}. {crr} {when}.", title=title, since=since, crr=crr_text, when=now_words
+        )
+        when = now_words[:1].upper() + now_words[1:]
         return B.message(
             text,
             [
                 B.header(title),
                 B.section(
-                    f":zzz: *All quiet {since_label(d)}* — nobody churned or went quiet, no wins, "
-                    "nothing newly overdue."
+                    _(
+                        lang,
+                        ":zzz: *All quiet {since}* — nobody churned or went quiet, no wins, nothing newly overdue.",
+                        since=since,
+                    )
                 ),
-                B.context(f"{headline_words(r)[0].capitalize()}: {crr_equation(r)} · churn {fmt.pct(r['churn_rate'])}"),
+                B.context(
+                    _(
+                        lang,
+                        "{when}: {equation} · churn {churn}",
+                        when=when,
+                        equation=crr_equation(r, lang),
+                        churn=fmt.pct(r["churn_rate"], lang=lang),
+                    )
+                ),
                 at_risk,
             ],
         )
     prev = r["previous"]
     blocks = [
         B.header(title),
-        B.section(retention_line(r)),
+        B.section(retention_line(r, lang)),
         *B.fields(
             [
-                (f"{r['period']['label']} ({fmt.span(r['period'])})", crr_equation(r)),
-                (f"{prev['period']['label']} ({fmt.span(prev['period'])})", crr_equation(prev)),
+                (
+                    f"{fmt.period_label(r['period'], lang)} ({fmt.span(r['period'], lang)})",
+                    crr_equation(r, lang),
+                ),
+                (
+                    f"{fmt.period_label(prev['period'], lang)} ({fmt.span(prev['period'], lang)})",
+                    crr_equation(prev, lang),
+                ),
             ]
         ),
-        B.context(f"What changed {since_label(d)}:"),
+        B.context(_(lang, "What changed {since}:", since=since)),
     ]
     parts = [crr_text]
     churned = d["churned"]
     if churned["count"]:
-        lines = [
-            f"• {B.customer_label(c['name'], c.get('company'), c['id'])} — {fmt.money(c['revenue'], currency)} · last order {fmt.day(c['last_order'], UTC, cal)}"
-            + (f" · {owner_text(c['owner_rep_id'])}" if c["owner_rep_id"] else "")
-            for c in churned["customers"]
-        ]
+        lines = []
+        for c in churned["customers"]:
+            values = {
+                "who": B.customer_label(c["name"], c.get("company"), c["id"]),
+                "revenue": fmt.money(c["revenue"], currency, lang=lang),
+                "day": fmt.day(c["last_order"], UTC, cal, lang),
+            }
+            if c["owner_rep_id"]:
+                lines.append(
+                    _(
+                        lang,
+                        "• {who} — {revenue} · last order {day} · {owner}",
+                        owner=owner_text(c["owner_rep_id"], lang),
+                        **values,
+                    )
+                )
+            else:
+                lines.append(_(lang, "• {who} — {revenue} · last order {day}", **values))
         more = churned["count"] - len(churned["customers"])
         if more > 0:
-            lines.append(B.and_more(more, "more"))
-        blocks += B.lines_section(
-            [f":wave: *{churned['count']:,} churned* (no paid order in the last {r['activity_window']} days)", *lines]
+            lines.append(_n(lang, "_…and {count} more_", "_…and {count} more_", more, count=fmt.count(more, lang)))
+        head = _(
+            lang,
+            ":wave: *{count} churned* (no paid order in the last {days} days)",
+            count=fmt.count(churned["count"], lang),
+            days=fmt.count(r["activity_window"], lang),
         )
-        parts.append(f"{churned['count']:,} churned")
+        blocks += B.lines_section([head, *lines])
+        parts.append(_(lang, "{count} churned", count=fmt.count(churned["count"], lang)))
     quiet = d["went_quiet"]
     if quiet["count"]:
         blocks.append(
             B.section(
-                f":warning: *{quiet['count']:,} high-value customer{'s' if quiet['count'] != 1 else ''} went quiet*"
+                _n(
+                    lang,
+                    ":warning: *{count} high-value customer went quiet*",
+                    ":warning: *{count} high-value customers went quiet*",
+                    quiet["count"],
+                    count=fmt.count(quiet["count"], lang),
+                )
             )
         )
-        blocks += [quiet_block(c, currency) for c in quiet["customers"]]
+        blocks += [quiet_block(c, currency, lang=lang) for c in quiet["customers"]]
         more = quiet["count"] - len(quiet["customers"])
         if more > 0:
-            blocks.append(B.context(B.and_more(more, "more: open the at-risk list")))
-        parts.append(f"{quiet['count']:,} went quiet")
+            blocks.append(
+                B.context(
+                    _n(
+                        lang,
+                        "_…and {count} more: open the at-risk list_",
+                        "_…and {count} more: open the at-risk list_",
+                        more,
+                        count=fmt.count(more, lang),
+                    )
+                )
+            )
+        parts.append(_(lang, "{count} went quiet", count=fmt.count(quiet["count"], lang)))
     won = d["won_back"]
     if won["count"]:
         lines = [
-            f"• {B.customer_label(c['name'], c.get('company'), c['customer_id'])} — credited to {owner_text(c['rep_id'])} · "
-            f"{fmt.money(c['value_at_open'], currency)} at stake · {B.escape(c['note'] or 'ordered again')}"
+            _(
+                lang,
+                "• {who} — credited to {owner} · {value} at stake · {note}",
+                who=B.customer_label(c["name"], c.get("company"), c["customer_id"]),
+                owner=owner_text(c["rep_id"], lang),
+                value=fmt.money(c["value_at_open"], currency, lang=lang),
+                note=B.escape(c["note"]) if c["note"] else _(lang, "ordered again"),
+            )
             for c in won["customers"]
         ]
         more = won["count"] - len(won["customers"])
         if more > 0:
-            lines.append(B.and_more(more, "more"))
-        blocks += B.lines_section([f":trophy: *{won['count']:,} won back*", *lines])
-        parts.append(f"{won['count']:,} won back")
+            lines.append(_n(lang, "_…and {count} more_", "_…and {count} more_", more, count=fmt.count(more, lang)))
+        blocks += B.lines_section([_(lang, ":trophy: *{count} won back*", count=fmt.count(won["count"], lang)), *lines])
+        parts.append(_(lang, "{count} won back", count=fmt.count(won["count"], lang)))
     overdue = d["overdue"]
     if overdue["count"]:
-        reps = " · ".join(f"{owner_text(x['rep_id'])} {x['count']:,}" for x in overdue["by_rep"][:10])
+        reps = " · ".join(
+            f"{owner_text(x['rep_id'], lang)} {fmt.count(x['count'], lang)}" for x in overdue["by_rep"][:10]
+        )
         blocks.append(
             B.section(
-                f":alarm_clock: *{overdue['count']:,} follow-up{'s' if overdue['count'] != 1 else ''} overdue* "
-                f"(no action for {overdue['after_days']}+ days; {overdue['new']:,} new): {reps}"
+                _n(
+                    lang,
+                    ":alarm_clock: *{count} follow-up overdue* (no action for {days}+ days; {new} new): {reps}",
+                    ":alarm_clock: *{count} follow-ups overdue* (no action for {days}+ days; {new} new): {reps}",
+                    overdue["count"],
+                    count=fmt.count(overdue["count"], lang),
+                    days=fmt.count(overdue["after_days"], lang),
+                    new=fmt.count(overdue["new"], lang),
+                    reps=reps,
+                )
             )
         )
-        parts.append(f"{overdue['count']:,} overdue")
+        parts.append(_(lang, "{count} overdue", count=fmt.count(overdue["count"], lang)))
     nps = d["nps"]
     if nps["new_answers"]:
-        shown = "—" if nps["nps"] is None else f"{nps['nps']:.1f}"
+        shown = "—" if nps["nps"] is None else fmt.number(nps["nps"], lang, 1)
         change = vs(
             nps["nps"],
             nps["previous_nps"],
-            headline_words(r)[1],
-            "—" if nps["previous_nps"] is None else f"{nps['previous_nps']:.1f}",
+            then_words,
+            "—" if nps["previous_nps"] is None else fmt.number(nps["previous_nps"], lang, 1),
             unit="",
+            lang=lang,
         )
-        blocks.append(
-            B.section(
-                f":speech_balloon: *NPS {shown}* {headline_words(r)[0]}{'  ' + change if change else ''} · "
-                f"{nps['new_answers']:,} new answer{'s' if nps['new_answers'] != 1 else ''}"
-            )
+        line = _n(
+            lang,
+            ":speech_balloon: *NPS {nps}* {when}{change} · {count} new answer",
+            ":speech_balloon: *NPS {nps}* {when}{change} · {count} new answers",
+            nps["new_answers"],
+            nps=shown,
+            when=now_words,
+            change="  " + change if change else "",
+            count=fmt.count(nps["new_answers"], lang),
         )
+        blocks.append(B.section(line))
         parts.append(f"NPS {shown}")
     blocks.append(at_risk)
-    return B.message(f"{title}: " + "; ".join(parts), blocks)
+    return B.message(_(lang, "{title}: {summary}", title=title, summary=_(lang, "; ").join(parts)), blocks)
 
 
 def build_digest_sent_message(outcome: dict) -> dict:

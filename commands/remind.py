@@ -17,8 +17,9 @@ from analytics.calendars import GREGORIAN, GREGORIAN_CALENDAR, Calendar
 from commands import blocks as B
 from commands import format as fmt
 from commands.followups import MAX_SHOWN as FOLLOWUPS_LISTED
+from commands.i18n import DEFAULT_LANGUAGE, _, _n
 from commands.parse import whole_number
-from commands.value_parts import number, owner_text
+from commands.value_parts import number, owner_text, reason_text
 from storage.digest_queries import load_due_items, load_items
 from storage.fields import format_utc
 from storage.followup_actions import SNOOZE_DAYS, silence_start
@@ -74,42 +75,60 @@ def _entry(row: dict) -> dict:
     }
 
 
-def item_text(item: dict, currency: str, calendar: Calendar = GREGORIAN_CALENDAR) -> str:
+def item_text(item: dict, currency: str, calendar: Calendar = GREGORIAN_CALENDAR, lang: str = DEFAULT_LANGUAGE) -> str:
     who = B.customer_label(item["name"], item["company"], item["customer_id"])
-    facts = [f"quiet since {fmt.day(item['opened_on'], UTC, calendar)}"]
+    facts = [_(lang, "quiet since {day}", day=fmt.day(item["opened_on"], UTC, calendar, lang))]
     if item["reminder_count"]:
-        facts.append(f"reminded {item['reminder_count']}×")
-    reason = B.escape(item["reason"]) if item["reason"] else "flagged by the last score run"
-    return f"{who} — {fmt.money(item['value'], currency)} at risk\n{reason} · {' · '.join(facts)}"
+        facts.append(_(lang, "reminded {count}×", count=fmt.count(item["reminder_count"], lang)))
+    if item["reason"]:
+        reason = reason_text(item["reason"], item["value"], currency, lang)
+    else:
+        reason = _(lang, "flagged by the last score run")
+    return _(
+        lang,
+        "{who} — {value} at risk\n{reason} · {facts}",
+        who=who,
+        value=fmt.money(item["value"], currency, lang=lang),
+        reason=reason,
+        facts=" · ".join(facts),
+    )
 
 
-def followup_buttons(followup_id: int) -> dict:
+def followup_buttons(followup_id: int, lang: str = DEFAULT_LANGUAGE) -> dict:
     value = str(followup_id)
     return B.actions(
         [
-            B.button("Contacted", ACTION_CONTACTED, value, style="primary"),
-            B.button(f"Snooze {SNOOZE_DAYS} days", ACTION_SNOOZE, value),
+            B.button(_(lang, "Contacted"), ACTION_CONTACTED, value, style="primary"),
+            B.button(
+                _n(lang, "Snooze {count} day", "Snooze {count} days", SNOOZE_DAYS, count=fmt.count(SNOOZE_DAYS, lang)),
+                ACTION_SNOOZE,
+                value,
+            ),
             {
                 "type": "users_select",
                 "action_id": ACTION_REASSIGN,
-                "placeholder": {"type": "plain_text", "text": "Reassign…"},
+                "placeholder": {"type": "plain_text", "text": _(lang, "Reassign…")},
             },
-            B.button("Not at risk", ACTION_DISMISS, value, style="danger"),
+            B.button(_(lang, "Not at risk"), ACTION_DISMISS, value, style="danger"),
         ],
         block_id=item_block_ids(followup_id)[1],
     )
 
 
 def followup_blocks(
-    item: dict, currency: str, outcome: str | None = None, calendar: Calendar = GREGORIAN_CALENDAR
+    item: dict,
+    currency: str,
+    outcome: str | None = None,
+    calendar: Calendar = GREGORIAN_CALENDAR,
+    lang: str = DEFAULT_LANGUAGE,
 ) -> list[dict]:
     """One customer: its text, then its buttons — or, once acted on, what
     was done in place of the buttons."""
     text_id, actions_id = item_block_ids(item["followup_id"])
-    section = B.section(item_text(item, currency, calendar))
+    section = B.section(item_text(item, currency, calendar, lang))
     section["block_id"] = text_id
     if outcome is None:
-        return [section, followup_buttons(item["followup_id"])]
+        return [section, followup_buttons(item["followup_id"], lang)]
     done = B.context(outcome)
     done["block_id"] = actions_id
     return [section, done]
@@ -163,41 +182,71 @@ def calendar_field(name: str) -> dict:
     return {"calendar": name} if name != GREGORIAN else {}
 
 
-def build_reminder_message(d: dict, currency: str) -> dict:
+def build_reminder_message(d: dict, currency: str, lang: str = DEFAULT_LANGUAGE) -> dict:
     n = d["total"]
     cal = fmt.calendar_of(d)
-    title = f"Follow-ups for {fmt.day(d['date'], UTC, cal)}: {n:,} valuable customer{'s' if n != 1 else ''} going quiet"
+    title = _n(
+        lang,
+        "Follow-ups for {day}: {count} valuable customer going quiet",
+        "Follow-ups for {day}: {count} valuable customers going quiet",
+        n,
+        day=fmt.day(d["date"], UTC, cal, lang),
+        count=fmt.count(n, lang),
+    )
     blocks = [
         B.header(title),
         B.section(
-            f"{owner_text(d['rep_id'])}, these customers are worth the most to you and have gone quiet. "
-            "Each button updates the follow-up right here."
+            _(
+                lang,
+                "{rep}, these customers are worth the most to you and have gone quiet. "
+                "Each button updates the follow-up right here.",
+                rep=owner_text(d["rep_id"], lang),
+            )
         ),
     ]
     for item in d["items"]:
-        blocks += followup_blocks(item, currency, calendar=cal)
+        blocks += followup_blocks(item, currency, calendar=cal, lang=lang)
     if n > d["shown"]:
         listed = min(n, FOLLOWUPS_LISTED)
-        blocks.append(
-            B.section(
-                B.and_more(
-                    n - d["shown"],
-                    f"more: `/retention followups mine {listed}` lists "
-                    + ("them all" if n <= FOLLOWUPS_LISTED else f"the first {listed}"),
-                )
+        more = n - d["shown"]
+        command = f"`/retention followups mine {listed}`"
+        if n <= FOLLOWUPS_LISTED:
+            line = _n(
+                lang,
+                "_…and {count} more: {command} lists them all_",
+                "_…and {count} more: {command} lists them all_",
+                more,
+                count=fmt.count(more, lang),
+                command=command,
             )
-        )
+        else:
+            line = _n(
+                lang,
+                "_…and {count} more: {command} lists the first {listed}_",
+                "_…and {count} more: {command} lists the first {listed}_",
+                more,
+                count=fmt.count(more, lang),
+                command=command,
+                listed=fmt.count(listed, lang),
+            )
+        blocks.append(B.section(line))
     blocks.append(
         B.context(
-            "*Contacted* stops the reminders; their next order counts as won back for you · "
-            f"*Snooze* brings it back in {SNOOZE_DAYS} days · *Not at risk* silences the customer for "
-            f"{d['dismiss_days']} days unless their value changes markedly"
+            _(
+                lang,
+                "*Contacted* stops the reminders; their next order counts as won back for you · "
+                "*Snooze* brings it back in {snooze} days · *Not at risk* silences the customer for "
+                "{dismiss} days unless their value changes markedly",
+                snooze=fmt.count(SNOOZE_DAYS, lang),
+                dismiss=fmt.count(d["dismiss_days"], lang),
+            )
         )
     )
-    names = "; ".join(
-        f"{B.escape(i['name'] or i['customer_id'])} ({fmt.money(i['value'], currency)})" for i in d["items"][:5]
+    names = _(lang, "; ").join(
+        f"{B.escape(i['name'] or i['customer_id'])} ({fmt.money(i['value'], currency, lang=lang)})"
+        for i in d["items"][:5]
     )
-    return B.message(f"{title}: {names}" if names else title, blocks)
+    return B.message(_(lang, "{title}: {names}", title=title, names=names) if names else title, blocks)
 
 
 def compute_escalation(
@@ -223,25 +272,47 @@ def compute_escalation(
     }
 
 
-def build_escalation_message(d: dict, currency: str) -> dict:
+def build_escalation_message(d: dict, currency: str, lang: str = DEFAULT_LANGUAGE) -> dict:
     n, days = d["total"], d["escalate_after_days"]
-    title = f"Escalation: {n:,} follow-up{'s' if n != 1 else ''} with no action for {days}+ days"
+    title = _n(
+        lang,
+        "Escalation: {count} follow-up with no action for {days}+ days",
+        "Escalation: {count} follow-ups with no action for {days}+ days",
+        n,
+        count=fmt.count(n, lang),
+        days=fmt.count(days, lang),
+    )
     blocks = [
         B.header(title),
         B.section(
-            f"{owner_text(d['manager_id'])}: {owner_text(d['rep_id'])} was reminded about these valuable "
-            f"customers but has not acted for {days}+ days. Reassign them, or nudge "
-            f"{owner_text(d['rep_id'])}. You get each one once."
+            _(
+                lang,
+                "{manager}: {rep} was reminded about these valuable customers but has not acted for {days}+ days. "
+                "Reassign them, or nudge {rep}. You get each one once.",
+                manager=owner_text(d["manager_id"], lang),
+                rep=owner_text(d["rep_id"], lang),
+                days=fmt.count(days, lang),
+            )
         ),
     ]
     for item in d["items"]:
-        blocks += followup_blocks(item, currency, calendar=fmt.calendar_of(d))
+        blocks += followup_blocks(item, currency, calendar=fmt.calendar_of(d), lang=lang)
     if n > d["shown"]:
+        more = n - d["shown"]
         blocks.append(
-            B.section(B.and_more(n - d["shown"], f"more: `/retention followups rep:{B.mention(d['rep_id'])}`"))
+            B.section(
+                _n(
+                    lang,
+                    "_…and {count} more: {command}_",
+                    "_…and {count} more: {command}_",
+                    more,
+                    count=fmt.count(more, lang),
+                    command=f"`/retention followups rep:{B.mention(d['rep_id'])}`",
+                )
+            )
         )
-    names = "; ".join(B.escape(i["name"] or i["customer_id"]) for i in d["items"][:5])
-    return B.message(f"{title} ({names})" if names else title, blocks)
+    names = _(lang, "; ").join(B.escape(i["name"] or i["customer_id"]) for i in d["items"][:5])
+    return B.message(_(lang, "{title} ({names})", title=title, names=names) if names else title, blocks)
 
 
 def replace_blocks(message: dict, replacements: list[dict]) -> dict:

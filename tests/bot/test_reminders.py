@@ -14,6 +14,7 @@ from commands.remind import ACTION_CONTACTED, ACTION_DISMISS, ACTION_REASSIGN, A
 from storage import open_db
 from storage.fields import format_utc
 from storage.followup_actions import dismiss, mark_contacted, reassign, snooze
+from storage.user_languages import upsert_user_language
 from tests.support.followups import MGR, REP, REP2, audit, followup, make_store, outbox_client, utc
 
 TZ = "America/New_York"
@@ -163,3 +164,19 @@ def test_a_handover_restarts_the_escalation_clock(db_path, store, slack):
     assert followup(store, "C01")["escalated_at"] == format_utc(DAY0 + timedelta(days=13))
     (entry,) = audit(store, "followup.reassigned")
     assert json.loads(entry["detail"])["previous_rep_id"] == REP and entry["actor"] == MGR
+
+
+def test_reminders_and_escalations_speak_each_recipients_language(db_path, store, slack):
+    """The rep chose Persian; the manager reads Slack in Armenian; the
+    workspace is English."""
+    upsert_user_language(store, REP, "fa", now=DAY0)
+    slack.users[MGR] = {"locale": "hy-AM"}
+    remind(db_path, slack, REP, DAY0)
+    dm = payload_of(db_path, remind_key(DAY0.date(), REP))
+    assert "مشتری باارزش کم‌پیدا شده‌اند" in dm["text"] and "تماس گرفتم" in json.dumps(dm, ensure_ascii=False)
+    for day in range(1, 8):
+        remind(db_path, slack, REP, DAY0 + timedelta(days=day))
+    escalation = payload_of(db_path, f"escalate:{(DAY0 + timedelta(days=7)).date()}:{REP}")
+    assert escalation["text"].startswith("Փոխանցում ղեկավարին")
+    asked = [c for c in slack.calls("users.info") if c.params.get("user") == MGR]
+    assert asked and all(str(c.params.get("include_locale")).lower() in ("1", "true") for c in asked)

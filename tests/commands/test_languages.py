@@ -152,3 +152,14 @@ def test_help_shows_the_words_of_the_askers_language(cdnow_db):
     assert "`կորուստ`" in "\n".join(texts(hy.message)) and "`ریزش`" not in "\n".join(texts(hy.message))
     en = answer(Context(cdnow_db, as_of=date(1998, 6, 30)), "help")
     assert "`ریزش`" not in "\n".join(texts(en.message)) and en.data == fa.data
+
+
+def test_a_channels_digest_is_in_the_channels_language(cdnow_db):
+    from bot.jobs import digest_payload
+
+    upsert_setting(cdnow_db, "digest_channels", "C0FA 09:00 Asia/Tehran lang fa; C0EN 09:00", now=NOW)
+    at = datetime(1998, 6, 30, 12, tzinfo=UTC)
+    fa = digest_payload(cdnow_db, "C0FA", date(1998, 6, 30), at)
+    en = digest_payload(cdnow_db, "C0EN", date(1998, 6, 30), at)
+    assert fa["blocks"][0]["text"]["text"].startswith("گزارش روزانهٔ ریزش")
+    assert en["blocks"][0]["text"]["text"].startswith("Churn digest")
