@@ -84,6 +84,7 @@ def test_an_import_while_serving_never_makes_a_request_wait_for_the_rebuild(stor
     assert builder.calls == 1
 
     builder.go.clear()  # the next rebuild will hang until released
+    builder.started.clear()
     _import_with_the_cli(store, tmp_path, [("m1", "a", "2026-05-10T10:00:00Z", 20, "paid")])
     # Answered while the rebuild is held: from the previous version, at once.
     assert _may_orders(db) == 3
@@ -107,6 +108,9 @@ def test_a_new_serving_process_answers_from_the_saved_frame_while_it_rebuilds(st
     _import_with_the_cli(store, tmp_path, [("m1", "a", "2026-05-10T10:00:00Z", 20, "paid")])
     frames.forget()  # as a new process: nothing in memory, the old version on disk
     builder.go.clear()
+    builder.started.clear()
+    assert _may_orders(db) == 3
+    assert builder.started.wait(60)  # the rebuild is under way, held
     assert _may_orders(db) == 3
     builder.go.set()
     assert frames.wait(60)
