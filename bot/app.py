@@ -9,6 +9,7 @@ connection must not be shared between concurrent threads, and opening and
 closing one per request is both slow and how a process loses its locks.
 """
 
+import importlib
 import logging
 from collections.abc import Callable
 from datetime import date, datetime
@@ -124,12 +125,34 @@ def create_app(
     return app
 
 
+# Imported lazily by the modules that use them (so the CLI starts fast), and
+# all at once here before a serving process starts its threads: two threads
+# importing one of them for the first time through different submodules trip
+# Python's import deadlock detection, which hands one a partially initialised
+# module (a failed answer).
+SERVING_LIBRARIES = (
+    "pandas",
+    "scipy.optimize",
+    "scipy.special",
+    "matplotlib.figure",
+    "matplotlib.colors",
+    "matplotlib.ticker",
+    "matplotlib.backends.backend_agg",
+    "babel.numbers",
+    "babel.dates",
+    "babel.messages.pofile",
+    "babel.messages.mofile",
+)
+
+
 def warm_caches(db: Database) -> None:
-    """Have the KPI order frame before serving, and from then on rebuild it in
-    the background after an import, answering from the previous version
-    meanwhile (commands.frames). Mapping the saved frame takes milliseconds;
-    building one takes seconds on a large store (~4 s for 930k orders),
-    longer than Slack's 3-second ack window."""
+    """Have the libraries and the KPI order frame before serving, and from
+    then on rebuild the frame in the background after an import, answering
+    from the previous version meanwhile (commands.frames). Mapping the saved
+    frame takes milliseconds; building one takes seconds on a large store
+    (~4 s for 930k orders), longer than Slack's 3-second ack window."""
+    for name in SERVING_LIBRARIES:
+        importlib.import_module(name)
     FRAMES.background = True
     load_order_frame(db)
 

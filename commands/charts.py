@@ -6,13 +6,31 @@ figure twice (a 12-month heatmap: ~1 s instead of ~0.4 s)."""
 
 from __future__ import annotations
 
+import importlib
 import io
+import threading
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
+
+_import_lock = threading.Lock()
+
+
+def _mpl():
+    """matplotlib's figure, colors and ticker, imported once under a lock.
+    It is imported lazily (start-up), and two threads making the first
+    charts of a process at once (a cohort heatmap and a trend) would import
+    it through different submodules: Python's import deadlock detection then
+    hands one of them a partially initialised module, and that chart fails."""
+    with _import_lock:
+        from matplotlib import colors, figure, ticker
+
+        importlib.import_module("matplotlib.backends.backend_agg")  # what savefig draws with, imported on first use
+    return figure, colors, ticker
+
 
 _CMAP_COLOURS = ["#f4f6fb", "#7aa6dc", "#1d4f91"]  # the heatmap's scale, light to dark
 _DPI = 110
@@ -26,9 +44,8 @@ def _png(fig: Figure) -> bytes:
 
 def _figure(width: float, height: float, *, left: float, right: float, top: float, bottom: float) -> Figure:
     """A figure whose plot area leaves the given margins (inches)."""
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(width, height))
+    figure, _, _ = _mpl()
+    fig = figure.Figure(figsize=(width, height))
     fig.subplots_adjust(left=left / width, right=1 - right / width, top=1 - top / height, bottom=bottom / height)
     return fig
 
@@ -44,8 +61,7 @@ def cohort_heatmap_png(months: list[str], sizes: list[int], active: list[list[fl
     """Rows: cohorts (first-order month, size); columns: months since; cells:
     % of the cohort that ordered that month. Month 0 is left out of the
     colour scale (always 100%) so later months keep their contrast."""
-    from matplotlib.colors import LinearSegmentedColormap
-
+    _, colors, _ = _mpl()
     n = len(months)
     grid = np.full((n, n), np.nan)
     for i, row in enumerate(active):
@@ -58,7 +74,7 @@ def cohort_heatmap_png(months: list[str], sizes: list[int], active: list[list[fl
     ax = fig.add_subplot()
     ax.imshow(
         np.where(np.arange(n) == 0, np.nan, grid),
-        cmap=LinearSegmentedColormap.from_list("retention", _CMAP_COLOURS),
+        cmap=colors.LinearSegmentedColormap.from_list("retention", _CMAP_COLOURS),
         vmin=0,
         vmax=max(vmax, 1.0),
         aspect="auto",
@@ -89,15 +105,14 @@ def trend_png(
     currency: str,
 ) -> bytes:
     """CRR and churn rate (lines, %) over revenue (bars, right axis)."""
-    from matplotlib.ticker import FuncFormatter
-
+    _, _, ticker = _mpl()
     x = np.arange(len(months))
     fig = _figure(9.0, 4.6, left=0.6, right=0.9, top=0.4, bottom=1.35)
     ax = fig.add_subplot()
     bars = ax.twinx()
     bars.bar(x, revenue, color="#d9e2ef", width=0.7, label=f"revenue ({currency})")
     bars.set_ylabel(f"revenue ({currency})", fontsize=8)
-    bars.yaxis.set_major_formatter(FuncFormatter(_compact))
+    bars.yaxis.set_major_formatter(ticker.FuncFormatter(_compact))
     bars.tick_params(labelsize=8)
     ax.set_zorder(bars.get_zorder() + 1)
     ax.patch.set_visible(False)

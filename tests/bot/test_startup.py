@@ -42,3 +42,20 @@ def test_answering_a_kpi_loads_pandas_when_it_runs(tmp_path):
     )
     loaded = _loaded_after(code)
     assert "pandas" in loaded and "numpy" in loaded
+
+
+def test_a_serving_process_imports_the_heavy_libraries_before_its_threads_start(tmp_path):
+    """Lazy for the CLI, eager for `run`: first imports from two threads at
+    once can fail (a partially initialised module), so warm_caches, which
+    `run` calls before serving, imports every library an answer uses."""
+    store = tmp_path / "s.db"
+    probe = (
+        "import json, sys\n"
+        "from bot.app import SERVING_LIBRARIES, warm_caches, stop_serving_caches\n"
+        "from storage import open_db\n"
+        f"warm_caches(open_db({str(store)!r}))\n"
+        "stop_serving_caches()\n"
+        "print(json.dumps([m for m in SERVING_LIBRARIES if m not in sys.modules]))"
+    )
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True)
+    assert json.loads(proc.stdout.splitlines()[-1]) == []
