@@ -7,16 +7,16 @@ from analytics.summary import compute_summary
 from commands import blocks as B
 from commands import format as fmt
 from commands.core import Answer, Context, Request, command
+from commands.frames import customer_totals
 from commands.i18n import N_
 from commands.kpi_inputs import read_inputs
 from commands.messages import EMPTY_STORE_HINT, filter_label, freshness
-from storage.queries import load_customer_totals
 
 
 @command("summary", usage="", summary=N_("The store at a glance (also `/retention` alone)"))
 def handle_summary(ctx: Context, req: Request) -> Answer:
     k = read_inputs(ctx, req)
-    totals = load_customer_totals(ctx.db, ctx.cutoff, req.filters)
+    totals = customer_totals(ctx.db, ctx.cutoff, req.filters)
     # Active by the one rule every answer uses (analytics.kpis.active_at).
     since = day_bound(ctx.as_of - timedelta(days=k.window - 1), k.tz)
     active = int(active_at(k.frame, k.scope, since, k.cutoff).sum())

@@ -14,10 +14,10 @@ import pytest
 import commands.frames
 from analytics.kpis import Scope, compute_feedback
 from commands import Context, answer
-from commands.frames import OrderFrames, build_order_frame, feedback_counts
+from commands.frames import OrderFrames, build_order_frame, customer_totals, feedback_counts
 from storage import open_db
 from storage.order_columns import content_key
-from storage.queries import Filters, load_feedback, load_filter_rowids
+from storage.queries import Filters, load_customer_totals, load_feedback, load_filter_rowids
 from tests.support.stores import CUSTOMERS, FEEDBACK, ORDERS, build_store, write_csv
 
 REPS = [("U1", "Uma"), ("U2", "Ugo")]
@@ -178,4 +178,20 @@ def test_survey_counts_from_the_frame_are_the_sql_counts(tmp_path, filters, star
     from_sql = load_feedback(db, start, end, filters)
     assert from_frame.to_dict("records") == from_sql.to_dict("records")
     assert compute_feedback(from_frame) == compute_feedback(from_sql)
+    db.conn.close()
+
+
+def test_store_totals_are_read_once_per_content_and_follow_an_import(store, tmp_path):
+    db = open_db(store)
+    cutoff = "2026-08-01T00:00:00Z"
+    first = customer_totals(db, cutoff, Filters())
+    assert first == load_customer_totals(db, cutoff, Filters())
+    assert first["orders"] == len(ORDERS) - 1  # one refunded
+    first["orders"] = -1  # a caller's copy: the kept totals stay as read
+    assert customer_totals(db, cutoff, Filters())["orders"] == len(ORDERS) - 1
+    _import_with_the_cli(store, tmp_path, [("m1", "a", "2026-05-10T10:00:00Z", 20, "paid")])
+    after = customer_totals(db, cutoff, Filters())
+    assert after == load_customer_totals(db, cutoff, Filters()) and after["orders"] == len(ORDERS)
+    segment = Filters(segment="SMB")
+    assert customer_totals(db, cutoff, segment) == load_customer_totals(db, cutoff, segment)
     db.conn.close()
