@@ -316,7 +316,15 @@ def sync(state: State, name: str | None, full: bool, dry_run: bool, as_json: boo
 
     try:
         reports = sync_sources(
-            db, configs, os.environ, now=state.clock(), tz=tz, full=full, dry_run=dry_run, on_progress=on_progress
+            db,
+            configs,
+            os.environ,
+            now=state.clock(),
+            tz=tz,
+            full=full,
+            dry_run=dry_run,
+            on_progress=on_progress,
+            stale_after_hours=sources.sync.stale_after_hours,
         )
     finally:
         if progress:

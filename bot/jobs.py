@@ -156,7 +156,11 @@ def sync_store(
             log.error("sources not synced: %s", e)
             return
         tz = ZoneInfo(load_settings(db)["timezone"])
-        for report in sync_sources(db, sources.sources, os.environ if env is None else env, now=now, tz=tz):
+        env_ = os.environ if env is None else env
+        reports = sync_sources(
+            db, sources.sources, env_, now=now, tz=tz, stale_after_hours=sources.sync.stale_after_hours
+        )
+        for report in reports:
             if report.ok:
                 log.info("sync: %s", report.summary())
             else:

@@ -31,8 +31,10 @@ from commands.churn import lost_customers
 from commands.core import AS_OF_READ_ONLY, Answer, Context, Request, UsageError, command, noon_of
 from commands.crr import crr_equation, retention_data
 from commands.frames import feedback_counts
+from commands.freshness import compute_freshness
 from commands.i18n import DEFAULT_LANGUAGE, LOCALES, N_, _, _n
 from commands.kpi_inputs import period_utc, read_inputs, vs
+from commands.messages import sources_line, stale_warning
 from commands.remind import item_entry
 from commands.value_parts import owner_text, reason_text
 from storage.digest_queries import (
@@ -217,6 +219,7 @@ def compute_digest(ctx: Context, channel: str | None) -> dict:
         "nps": nps,
     }
     data["all_quiet"] = not (churned["count"] or quiet_total or won_total or overdue["new"] or nps["new_answers"])
+    data["freshness"] = compute_freshness(db, now)
     return data
 
 
@@ -327,6 +330,28 @@ def digest_title(day: date, cal: Calendar, lang: str = DEFAULT_LANGUAGE) -> str:
 
 
 def build_digest_message(d: dict, currency: str, lang: str = DEFAULT_LANGUAGE) -> dict:
+    """The digest's message; with live sources it ends with how fresh the
+    data is, and a stale warning leads it."""
+    return _with_freshness(_digest_message(d, currency, lang), d, lang)
+
+
+def _with_freshness(msg: dict, d: dict, lang: str) -> dict:
+    fresh = d.get("freshness")
+    if not fresh:
+        return msg
+    tz, cal, now = ZoneInfo(d["timezone"]), _calendar(d), parse_utc(d["until"])
+    blocks, text = list(msg["blocks"]), msg["text"]
+    end = len(blocks) - 1 if blocks and blocks[-1].get("type") == "actions" else len(blocks)
+    if fresh["data_to"]:
+        blocks.insert(end, B.context(sources_line(fresh, tz, cal, now, lang)))
+    warning = stale_warning(fresh, tz, cal, lang)
+    if warning:
+        blocks.insert(1, B.section(warning))
+        text = f"{warning} {text}"
+    return B.message(text, blocks)
+
+
+def _digest_message(d: dict, currency: str, lang: str) -> dict:
     day = date.fromisoformat(d["date"])
     cal = _calendar(d)
     title = digest_title(day, cal, lang)

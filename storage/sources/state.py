@@ -9,6 +9,10 @@ from sqlite_utils import Database
 
 from storage.db import transaction
 from storage.fields import format_utc
+from storage.settings import load_meta, upsert_meta
+
+STALE_META = "sources_stale_after_hours"  # the sources file's [sync] stale_after, as the last sync read it
+DEFAULT_STALE_AFTER_HOURS = 36.0
 
 COLUMNS = (
     "name",
@@ -85,3 +89,16 @@ def mark_failure_notified(db: Database, name: str, now: datetime) -> bool:
             {"name": name, "at": format_utc(now)},
         )
         return cur.rowcount == 1
+
+
+def save_stale_after(db: Database, hours: float) -> None:
+    """Remember the sources file's `stale_after` for the answers and the
+    digest (which read the store, not the file)."""
+    with transaction(db):
+        if load_meta(db, STALE_META) != hours:
+            upsert_meta(db, STALE_META, hours)
+
+
+def load_stale_after(db: Database) -> float:
+    value = load_meta(db, STALE_META)
+    return float(value) if value is not None else DEFAULT_STALE_AFTER_HOURS

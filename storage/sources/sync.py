@@ -22,7 +22,7 @@ from storage.db import transaction
 from storage.formats import FileRejected
 from storage.importer import ImportRejected, ImportReport, drop_stage, merge_staged, stage_rows
 from storage.sources import Source, SourceConfig, SourceError, open_source, redact
-from storage.sources.state import load_source_state, record_sync, save_cursor
+from storage.sources.state import load_source_state, record_sync, save_cursor, save_stale_after
 
 log = logging.getLogger(__name__)
 MAX_LISTED = 1000
@@ -212,9 +212,13 @@ def sync_sources(
     full: bool = False,
     dry_run: bool = False,
     on_progress: Callable[[str], Progress | None] | None = None,
+    stale_after_hours: float | None = None,
 ) -> list[SyncReport]:
     """Sync each source in turn; one that fails does not stop the others.
-    `on_progress(name)` gives the progress callback for a source (or None)."""
+    `on_progress(name)` gives the progress callback for a source (or None);
+    `stale_after_hours`: the file's [sync] stale_after, kept for answers."""
+    if stale_after_hours is not None and not dry_run:
+        save_stale_after(db, stale_after_hours)
     reports = []
     for config in configs:
         secrets = config.secret_values(env)
