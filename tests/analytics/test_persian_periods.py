@@ -208,3 +208,29 @@ def test_persian_units_and_their_previous_ones_line_up_with_the_library(as_of, w
         # the same days of the earlier unit: the same day of the month, or its last day
         end, before = JalaliDate(p.end), JalaliDate(prev.end)
         assert before.day == end.day or (is_month_end(prev.end) and before.day < end.day)
+
+
+_PIECES = st.sampled_from(
+    [
+        *("1405", "۱۴۰۵", "١٤٠٥", "2026", "0000", "9999", "-", "/", "..", "q", "Q", "0", "1", "13", "31", "30"),
+        *("29", "فروردین", "اسفند", "esfand", "since", "ytd", "this-month", "d", "w", " ", "ي", "٫", "x", "4"),
+    ]
+)
+
+
+@given(text=st.lists(_PIECES, max_size=8).map("".join), as_of=st.dates(date(1971, 1, 1), date(2099, 12, 31)))
+def test_any_text_is_a_persian_period_or_a_period_error(text, as_of):
+    """Whatever is typed, the Persian grammar answers with a period inside
+    the data (start ≤ end ≤ as_of) or says why not — never another error."""
+    try:
+        p = persian(text, as_of)
+    except PeriodError as e:
+        problem = e
+    else:
+        problem = None
+    if problem is not None:
+        assert str(problem) and isinstance(problem.word, str)
+        return
+    assert p.start <= p.end <= as_of
+    prev = p.previous()
+    assert prev.start <= prev.end < p.start
