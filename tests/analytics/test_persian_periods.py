@@ -205,9 +205,14 @@ def test_persian_units_and_their_previous_ones_line_up_with_the_library(as_of, w
         assert prev.end + timedelta(days=1) == p.start  # a whole unit before a whole unit
     else:
         assert p.end == as_of and prev.end < p.start
-        # the same days of the earlier unit: the same day of the month, or its last day
+        # the same days of the earlier unit: a month's last day maps to the
+        # earlier month's last day (30 Mehr → 31 Tir), another day to itself
+        # (or the earlier month's last, when that month is shorter)
         end, before = JalaliDate(p.end), JalaliDate(prev.end)
-        assert before.day == end.day or (is_month_end(prev.end) and before.day < end.day)
+        if is_month_end(p.end):
+            assert is_month_end(prev.end)
+        else:
+            assert before.day == min(end.day, JalaliDate.days_in_month(before.month, before.year))
 
 
 _PIECES = st.sampled_from(
