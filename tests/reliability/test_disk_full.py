@@ -69,7 +69,7 @@ def on_tiny_disk(tmp_path: Path, store: Path, steps: dict[str, list[str]]) -> di
         lines.append(
             f"{command} > {q(str(out / name))}.out 2> {q(str(out / name))}.err; echo $? > {q(str(out / name))}.rc"
         )
-    lines.append(f"cp {q(str(mnt))}/store.db* {q(str(after))}/")
+    lines.append(f"cp -r {q(str(mnt))}/store.db* {q(str(after))}/")  # with the saved order frame (store.db.frame/)
     r = namespace("\n".join(lines), ROOT)
     assert r.returncode == 0, r.stderr
     return {
