@@ -226,15 +226,19 @@ def load_scores(
 
 
 def count_scores(db: Database, filters: Filters = NO_FILTERS, *, silenced_since: str | None = None) -> dict[str, int]:
-    """How many scored, and high-value-quiet (less the silenced), customers are in scope."""
+    """How many scored, and high-value-quiet (less the silenced), customers
+    are in scope. Without a filter the customers table is not joined: every
+    scored customer is in it (scores come from orders, whose customers are
+    never deleted), and the join tripled the time of a count of them all."""
     where, args = filters.where()
     silenced = "0"
     if silenced_since:
         silenced = f"s.customer_id IN ({silenced_customers_sql()})"
         args = {**args, "silence_start": silenced_since}
+    join = "JOIN customers c ON c.id = s.customer_id " if filters.active else ""
     row = db.execute(
         f"SELECT COUNT(*), COALESCE(SUM(s.quiet AND NOT {silenced}), 0) FROM customer_scores s "  # noqa: S608
-        f"JOIN customers c ON c.id = s.customer_id WHERE {where}",
+        f"{join}WHERE {where}",
         args,
     ).fetchone()
     return {"scored": row[0], "quiet": row[1]}
