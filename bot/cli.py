@@ -851,11 +851,17 @@ def status(state: State, as_json: bool):
     schema version."""
     from commands.scoring import SCORE_MARK
     from commands.status import compute_status, status_lines
+    from storage.sources import SourceError
+    from storage.sources.config import load_sources
 
-    sources = state.sources()
-    result = compute_status(
-        _open_existing(state), score_mark=SCORE_MARK, sources=[(c.name, c.kind) for c in sources.sources]
-    )
+    try:  # a broken sources file must not hide the rest of the status
+        configured = [
+            (c.name, c.kind) for c in load_sources(state.sources_path, explicit=state.sources_explicit).sources
+        ]
+    except SourceError as e:
+        click.echo(f"warning: {e}", err=True)
+        configured = []
+    result = compute_status(_open_existing(state), score_mark=SCORE_MARK, sources=configured)
     if as_json:
         click.echo(to_json(result))
         return

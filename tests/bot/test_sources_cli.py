@@ -64,6 +64,9 @@ def test_a_bad_sources_file_stops_with_its_line(tmp_path, monkeypatch):
     assert r.exit_code == 1
     assert f"error: {path}:3: [sources.shop] unknown key 'url'" in r.output
     assert "secret" not in r.output.replace("secrets never", "")
+    invoke(["--db", str(tmp_path / "s.db"), "config", "timezone", "UTC"], {})
+    r = invoke(["--db", str(tmp_path / "s.db"), "--sources", str(path), "status"], {})
+    assert r.exit_code == 0 and f"warning: {path}:3:" in r.output and "Schema:" in r.output
     r = invoke(["--db", str(tmp_path / "s.db"), "--sources", str(tmp_path / "none.toml"), "sync"], {})
     assert "no such sources file" in r.output
     r = invoke(["--db", str(tmp_path / "s.db"), "sync"], {})
