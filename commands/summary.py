@@ -8,9 +8,9 @@ from commands import blocks as B
 from commands import format as fmt
 from commands.core import Answer, Context, Request, command
 from commands.frames import customer_totals
-from commands.i18n import N_
+from commands.i18n import N_, _, _n
 from commands.kpi_inputs import read_inputs
-from commands.messages import EMPTY_STORE_HINT, filter_label, freshness
+from commands.messages import empty_store_hint, filter_label, freshness
 
 
 @command("summary", usage="", summary=N_("The store at a glance (also `/retention` alone)"))
@@ -22,31 +22,45 @@ def handle_summary(ctx: Context, req: Request) -> Answer:
     active = int(active_at(k.frame, k.scope, since, k.cutoff).sum())
     days = {key: fmt.day(totals[key], ctx.tz) if totals[key] else None for key in ("first_order_at", "last_order_at")}
     s = compute_summary({**totals, **days}, active)
-    return Answer("summary", s.to_dict(), build_summary_message(ctx, s, filter_label(req), k.window))
+    return Answer("summary", s.to_dict(), build_summary_message(ctx, s, filter_label(req, ctx.lang), k.window))
 
 
 def build_summary_message(ctx: Context, s, scope: str, window: int) -> dict:
-    title = f"Retention at a glance{scope}"
+    lang = ctx.lang
+    title = _(lang, "Retention at a glance{scope}", scope=scope)
     if s.orders == 0:
-        return B.message(f"{title}: no orders yet", [B.header(title), B.section(EMPTY_STORE_HINT)])
-    cur = ctx.currency
+        return B.message(
+            _(lang, "{title}: no orders yet", title=title), [B.header(title), B.section(empty_store_hint(lang))]
+        )
+    cur = ctx.display_currency
+    share = fmt.pct(s.active_customers / s.customers * 100 if s.customers else None, lang=lang)
     pairs = [
-        ("Customers", fmt.count(s.customers)),
+        (_(lang, "Customers"), fmt.count(s.customers, lang)),
         (
-            f"Active ({window} days)",
-            f"{fmt.count(s.active_customers)} ({fmt.pct(s.active_customers / s.customers * 100 if s.customers else None)})",
+            _(lang, "Active ({days} days)", days=fmt.count(window, lang)),
+            _(lang, "{count} ({share})", count=fmt.count(s.active_customers, lang), share=share),
         ),
-        ("Orders", fmt.count(s.orders)),
-        ("Revenue", fmt.money(s.revenue, cur)),
-        ("Repeat purchase rate", fmt.pct(s.repeat_purchase_rate)),
+        (_(lang, "Orders"), fmt.count(s.orders, lang)),
+        (_(lang, "Revenue"), fmt.money(s.revenue, cur, lang=lang)),
+        (_(lang, "Repeat purchase rate"), fmt.pct(s.repeat_purchase_rate, lang=lang)),
         (
-            "Orders from",
-            f"{fmt.day(s.first_order, ctx.tz, ctx.calendar)} to {fmt.day(s.last_order, ctx.tz, ctx.calendar)}",
+            _(lang, "Orders from"),
+            _(
+                lang,
+                "{first} to {last}",
+                first=fmt.day(s.first_order, ctx.tz, ctx.calendar, lang),
+                last=fmt.day(s.last_order, ctx.tz, ctx.calendar, lang),
+            ),
         ),
     ]
-    text = (
-        f"{title}: {fmt.plural(s.customers, 'customer')}, {s.active_customers:,} active, {fmt.plural(s.orders, 'order')}, "
-        f"{fmt.money(s.revenue, cur)} revenue"
+    text = _(
+        lang,
+        "{title}: {customers}, {active} active, {orders}, {revenue} revenue",
+        title=title,
+        customers=_n(lang, "{count} customer", "{count} customers", s.customers, count=fmt.count(s.customers, lang)),
+        active=fmt.count(s.active_customers, lang),
+        orders=_n(lang, "{count} order", "{count} orders", s.orders, count=fmt.count(s.orders, lang)),
+        revenue=fmt.money(s.revenue, cur, lang=lang),
     )
     return B.message(
         text,
@@ -54,7 +68,8 @@ def build_summary_message(ctx: Context, s, scope: str, window: int) -> dict:
             B.header(title),
             *B.fields(pairs),
             B.context(
-                freshness(ctx, s.last_order, s.customers), "Try `/retention crr last-quarter` or `/retention help`"
+                freshness(ctx, s.last_order, s.customers),
+                _(lang, "Try {crr} or {help}", crr="`/retention crr last-quarter`", help="`/retention help`"),
             ),
         ],
     )
