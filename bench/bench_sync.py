@@ -50,7 +50,7 @@ def rows(n: int):
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--batch-size", type=int, default=5_000)
+    parser.add_argument("--batch-size", type=int, default=20_000)
     args = parser.parse_args()
     import psycopg
 

@@ -39,7 +39,7 @@ def error_of(tmp_path, text: str) -> str:
 def test_a_good_file(tmp_path):
     sources, path = load_text(tmp_path, GOOD)
     (shop,) = sources.sources
-    assert (shop.name, shop.kind, shop.skip_invalid, shop.batch_size) == ("shop_db", "sql", True, 5000)
+    assert (shop.name, shop.kind, shop.skip_invalid, shop.batch_size) == ("shop_db", "sql", True, 20000)
     assert shop.options["url_env"] == "SHOP_DB_URL"
     assert shop.where == f"{path}:2"
     assert (sources.sync.sync_time, sources.sync.sync_every, sources.sync.stale_after_hours) == ("05:30", "1h", 48.0)
