@@ -221,36 +221,40 @@ class StripeSource:
         params: dict[str, Any] = {"limit": PAGE, "types": list(EVENT_TYPES)}
         if since:
             params["created"] = {"gte": since}  # then drop the ones already read: none missed in that second
-        events: list[dict] = []
-        more = True
+        # Each change kept small (event id, time, a customer's row or a
+        # charge's id): 30 days of a busy account's events fit in memory.
+        changes: list[tuple[str, int, dict | str]] = []
+        more, first = True, True
         while more:
             items, more = self._list("events", self.client.v1.events, params)
-            if not events and items and since and int(items[0]["created"]) - since > EVENT_DAYS * 86400:
+            if first and items and since and int(items[0]["created"]) - since > EVENT_DAYS * 86400:
                 raise SourceError(
                     f"source {self.config.name}: the last sync read Stripe's events up to {utc_text(since)}, and "
                     f"Stripe keeps events for {EVENT_DAYS} days only, so what changed since cannot be read; "
                     f"run a full sync: retention-bot sync {self.config.name} --full"
                 )
-            events += [e for e in items if e["id"] not in seen]
+            first = False
+            for ev in items:
+                if ev["id"] not in seen:
+                    obj = ev["data"]["object"]
+                    if ev["type"].startswith("customer."):
+                        ref: dict | str = customer_row(obj)
+                    else:  # a charge, or a refund or dispute of one
+                        ref = obj["charge"] if obj.get("object") in ("dispute", "refund") else obj["id"]
+                    changes.append((ev["id"], int(ev["created"]), ref))
             if items:
                 params["starting_after"] = items[-1]["id"]
-        events.reverse()  # Stripe lists newest first: apply them in the order they happened
-        for start in range(0, len(events), PAGE):
-            chunk = events[start : start + PAGE]
-            last = int(chunk[-1]["created"])
-            ids = [e["id"] for e in chunk if int(e["created"]) == last]
+        changes.reverse()  # Stripe lists newest first: apply them in the order they happened
+        for start in range(0, len(changes), PAGE):
+            chunk = changes[start : start + PAGE]
+            last = chunk[-1][1]
+            ids = [event_id for event_id, when, _ in chunk if when == last]
             seen_now = sorted(ids + (list(seen) if last == since else []))
             cursor: dict[str, Any] = {"phase": "events", "since": last, "seen": seen_now}
-            customers: dict[str, dict] = {}
-            charge_ids: dict[str, None] = {}
-            for ev in chunk:
-                obj = ev["data"]["object"]
-                if ev["type"].startswith("customer."):
-                    customers[obj["id"]] = obj
-                else:
-                    charge_ids[obj["charge"] if obj.get("object") in ("dispute", "refund") else obj["id"]] = None
+            customers = {ref["id"]: ref for _, _, ref in chunk if isinstance(ref, dict)}
+            charge_ids = dict.fromkeys(ref for _, _, ref in chunk if isinstance(ref, str))
             if customers:  # stored with the cursor before this page: its charges are not yet
-                yield "customers", [customer_row(c) for c in customers.values()], state
+                yield "customers", list(customers.values()), state
             charges = [
                 self._call(f"charge {ch}", self.client.v1.charges.retrieve, ch, {"expand": ["balance_transaction"]})
                 for ch in charge_ids

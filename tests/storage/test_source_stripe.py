@@ -1,6 +1,7 @@
 """The `stripe` source against a fake Stripe on 127.0.0.1, through the real
 `stripe` library and the real sync engine into a real SQLite store."""
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -206,3 +207,20 @@ def test_doctor_check_reads_each_kind_of_object(stripe_fake, tmp_path):
         == "Stripe: charges, customers and events readable (some charges; newest event 2026-10-01T01:00:00Z)"
     )
     assert [path for path, _ in stripe_fake.requests] == ["/v1/charges", "/v1/customers", "/v1/events"]
+
+
+def test_increments_resume_inside_a_second_without_missing_or_repeating(fresh_db, stripe_fake, tmp_path):
+    shop(stripe_fake, 2)
+    sync(fresh_db, stripe_fake, tmp_path)
+    t1 = T0 + 10 * DAY
+    new = [stripe_fake.add_charge(amount=300, created=t1 + i // 120, email=f"n{i}@example.com") for i in range(250)]
+    stripe_fake.fail(f"/v1/charges/{new[150]['id']}", 500)  # in the second page of events, mid-second
+    broken = sync(fresh_db, stripe_fake, tmp_path, batch_size=100)
+    # the first page of events: the backfill's newest one again (unchanged), then 99 new
+    assert (broken.added, broken.unchanged) == (99, 1) and "Stripe answered an error" in broken.error
+    state = json.loads(fresh_db.execute("SELECT cursor FROM sources").fetchone()[0])
+    assert (state["since"], len(state["seen"])) == (t1, 99)  # 99 of the 120 events of that second
+    resumed = sync(fresh_db, stripe_fake, tmp_path, batch_size=100)
+    assert (resumed.error, resumed.added, resumed.updated, resumed.unchanged) == (None, 151, 0, 0)
+    assert fresh_db.execute("SELECT COUNT(*) FROM orders").fetchone()[0] == 252
+    assert sync(fresh_db, stripe_fake, tmp_path).summary() == "billing: no changes"
