@@ -164,12 +164,18 @@ class StripeSource:
 
         self.config = config
         self._stripe = stripe
+        # Our own HTTP client, to close its pooled connections with the source
+        # (the library's default one lives as long as the process).
+        self._http = stripe.RequestsClient()
         self.client = stripe.StripeClient(
-            api_key, base_addresses={"api": api_base} if api_base else {}, max_network_retries=max_network_retries
+            api_key,
+            base_addresses={"api": api_base} if api_base else {},
+            max_network_retries=max_network_retries,
+            http_client=self._http,
         )
 
     def close(self) -> None:
-        pass
+        self._http.close()
 
     def check(self) -> str:
         charges, _ = self._list("charges", self.client.v1.charges, {"limit": 1})
