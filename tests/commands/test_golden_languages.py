@@ -19,6 +19,7 @@ from commands.blocks import limit_problems
 from commands.scoring import run_score
 from commands.terminal import render_message
 from storage.importer import import_file
+from tests.support.messages import texts
 from tests.support.stores import CUSTOMERS, FEEDBACK, ORDERS, build_store
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -27,24 +28,6 @@ FSI, LRI, PDI = "\u2068", "\u2066", "\u2069"
 # mentions and channels, and isolated runs (ids, names, formulas).
 _EXEMPT = re.compile(r"`[^`]*`|<[@#][^>]+>|:[a-z0-9_+-]+:|[\u2066\u2068][^\u2069]*\u2069")
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
-
-
-def texts(message: dict) -> list[str]:
-    out = [message["text"]]
-
-    def walk(node):
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if key == "text" and isinstance(value, str):
-                    out.append(value)
-                elif key not in ("action_id", "value", "block_id", "url", "image_url"):
-                    walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(message["blocks"])
-    return out
 
 
 def terminal(message: dict) -> str:

@@ -14,31 +14,13 @@ from storage.fields import FieldError
 from storage.schedules import digest_channels
 from storage.settings import load_settings, upsert_setting
 from storage.user_languages import load_user_language
+from tests.support.messages import texts
 
 NOW = datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
 FSI, LRI, PDI = "\u2068", "\u2066", "\u2069"
 # What may keep Latin digits in a Persian message: code spans, Slack
 # mentions and channels, and whatever is isolated (ids, names, formulas).
 _EXEMPT = re.compile(r"`[^`]*`|<[@#][^>]+>|[\u2066\u2068][^\u2069]*\u2069")
-
-
-def texts(message: dict) -> list[str]:
-    """Every string a person reads in a Block Kit message."""
-    out = [message["text"]]
-
-    def walk(node):
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if key == "text" and isinstance(value, str):
-                    out.append(value)
-                elif key not in ("action_id", "value", "block_id", "url", "image_url"):
-                    walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(message["blocks"])
-    return out
 
 
 def latin_digits_outside_ids(message: dict) -> list[str]:

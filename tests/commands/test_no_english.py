@@ -11,6 +11,7 @@ import pytest
 
 from commands import Context, answer
 from commands.scoring import run_score
+from tests.support.messages import texts
 
 AS_OF = date(1997, 9, 30)
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -41,24 +42,6 @@ TRANSLATED = [
 def scored(cdnow_db):
     run_score(Context(cdnow_db, as_of=AS_OF, now=NOW))
     return cdnow_db
-
-
-def texts(message: dict) -> list[str]:
-    out = [message["text"]]
-
-    def walk(node):
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if key == "text" and isinstance(value, str):
-                    out.append(value)
-                elif key not in ("action_id", "value", "block_id", "url", "image_url"):
-                    walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(message["blocks"])
-    return out
 
 
 @pytest.mark.parametrize("command", TRANSLATED)
