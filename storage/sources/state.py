@@ -78,17 +78,16 @@ def record_sync(
     return starts
 
 
-def mark_failure_notified(db: Database, name: str, now: datetime) -> bool:
-    """Claim the admin notice of `name`'s current failure episode; True for
-    the one caller that claimed it (one notice per episode, whatever the
-    number of processes)."""
+def mark_failure_notified(db: Database, name: str, now: datetime) -> None:
+    """Record when admins were first told of `name`'s current failure episode
+    (for `status`). What makes the notice once per episode, whatever the
+    number of processes, is its outbox key, which names the episode."""
     with transaction(db):
-        cur = db.execute(
+        db.execute(
             "UPDATE sources SET notified_at = :at WHERE name = :name AND failing_since IS NOT NULL "
             "AND notified_at IS NULL",
             {"name": name, "at": format_utc(now)},
         )
-        return cur.rowcount == 1
 
 
 def save_stale_after(db: Database, hours: float) -> None:
