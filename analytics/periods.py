@@ -40,11 +40,20 @@ MAX_DAYS = 3660
 
 
 class PeriodError(ValueError):
-    """The words do not name a period; `word` is what could not be read."""
+    """The words do not name a period; `word` is what could not be read.
 
-    def __init__(self, message: str, word: str):
-        super().__init__(message)
+    analytics cannot import the catalog, so the error carries what it needs:
+    `message`, the English text with `{name}` placeholders (the catalog's
+    msgid), and `values`; days among them are written in `calendar`. str()
+    is the English; commands translates it (commands.i18n.told)."""
+
+    def __init__(self, message: str, word: str, calendar: Calendar = GREGORIAN_CALENDAR, /, **values: object):
+        self.message = message
+        self.values = values
+        self.calendar = calendar
         self.word = word
+        shown = {k: calendar.shown(v) if isinstance(v, date) else v for k, v in values.items()}
+        super().__init__(message.format_map(shown))
 
 
 @dataclass(frozen=True)
@@ -103,12 +112,12 @@ def parse_period(words: list[str] | str | None, as_of: date, calendar: Calendar 
     first = words[0].lower()
     if first == "since":
         if len(words) != 2:
-            raise PeriodError("`since` needs one date, e.g. `since 2026-01-01`", " ".join(words))
+            raise PeriodError("`since` needs one date, e.g. {example}", " ".join(words), example="`since 2026-01-01`")
         return _since(words[1], as_of, calendar)
     if calendar.name == PERSIAN and first in MONTH_NAMES and len(words) <= 2:
         return _named_month(MONTH_NAMES[first], words[1] if len(words) == 2 else None, as_of, calendar)
     if len(words) > 1:
-        raise PeriodError(f"I can read one period, not `{' '.join(words)}`", " ".join(words))
+        raise PeriodError("I can read one period, not {words}", " ".join(words), words=f"`{' '.join(words)}`")
     return _single(first, as_of, calendar)
 
 
@@ -121,7 +130,12 @@ def _named_month(month: int, year_word: str | None, as_of: date, cal: Calendar) 
     elif re.fullmatch(r"\d{4}", year_word):
         year = _year(year_word, year_word, cal)
     else:
-        raise PeriodError(f"`{year_word}` is not a year; write a month as e.g. `فروردین 1405`", year_word)
+        raise PeriodError(
+            "{word} is not a year; write a month as e.g. {example}",
+            year_word,
+            word=f"`{year_word}`",
+            example="`فروردین 1405`",
+        )
     return _calendar(cal.join(year, month, 1), 1, as_of, f"{year}-{month:02d}", cal)
 
 
@@ -131,7 +145,7 @@ def _single(word: str, as_of: date, cal: Calendar) -> Period:
         n = int(m.group(1))
         days = n * (7 if m.group(2) == "w" else 1)
         if n == 0 or days > MAX_DAYS:
-            raise PeriodError(f"`{word}`: use between 1 and {MAX_DAYS} days", word)
+            raise PeriodError("{word}: use between 1 and {most} days", word, word=f"`{word}`", most=MAX_DAYS)
         unit = "weeks" if m.group(2) == "w" else "days"
         label = f"last {n} {unit[:-1] if n == 1 else unit}"
         return Period(as_of - timedelta(days=days - 1), as_of, label, calendar=cal)
@@ -152,14 +166,14 @@ def _single(word: str, as_of: date, cal: Calendar) -> Period:
     if m:
         q = int(m.group(2))
         if not 1 <= q <= 4:
-            raise PeriodError(f"`{word}`: quarters are Q1 to Q4", word)
+            raise PeriodError("{word}: quarters are Q1 to Q4", word, word=f"`{word}`")
         unit_cal = _calendar_of_year(m.group(1), word, cal)
         return _calendar(unit_cal.join(int(m.group(1)), 3 * q - 2, 1), 3, as_of, word, unit_cal)
     m = re.fullmatch(r"(\d{4})[-/](\d{1,2})", word)
     if m and (m.group(0)[4] == "-" or cal.name == PERSIAN):
         month = int(m.group(2))
         if not 1 <= month <= 12:
-            raise PeriodError(f"`{word}`: months are 01 to 12", word)
+            raise PeriodError("{word}: months are 01 to 12", word, word=f"`{word}`")
         unit_cal = _calendar_of_year(m.group(1), word, cal)
         return _calendar(unit_cal.join(int(m.group(1)), month, 1), 1, as_of, word, unit_cal)
     if re.fullmatch(r"\d{4}", word):
@@ -169,9 +183,9 @@ def _single(word: str, as_of: date, cal: Calendar) -> Period:
         a, b = word.split("..", 1)
         start, end = _date(a, word, cal), _date(b, word, cal)
         if end < start:
-            raise PeriodError(f"`{word}`: the end is before the start", word)
+            raise PeriodError("{word}: the end is before the start", word, word=f"`{word}`")
         return _span(start, end, as_of, word, cal)
-    raise PeriodError(f"I don't understand the period `{word}`", word)
+    raise PeriodError("I don't understand the period {word}", word, word=f"`{word}`")
 
 
 def _since(raw: str, as_of: date, cal: Calendar) -> Period:
@@ -223,14 +237,24 @@ def _calendar_label(start: date, end: date, months: int, cal: Calendar) -> str:
 def _check_started(start: date, as_of: date, word: str, cal: Calendar) -> None:
     if start > as_of:
         raise PeriodError(
-            f"`{word}` starts after {cal.shown(as_of)}, the as-of date: there is no data for it yet", word
+            "{word} starts after {day}, the as-of date: there is no data for it yet",
+            word,
+            cal,
+            word=f"`{word}`",
+            day=as_of,
         )
 
 
 def _year(raw: str, word: str, cal: Calendar = GREGORIAN_CALENDAR) -> int:
     year = int(raw)
     if not cal.first_year <= year <= cal.last_year:
-        raise PeriodError(f"`{word}`: use a year between {cal.first_year} and {cal.last_year}", word)
+        raise PeriodError(
+            "{word}: use a year between {first} and {last}",
+            word,
+            word=f"`{word}`",
+            first=cal.first_year,
+            last=cal.last_year,
+        )
     return year
 
 
@@ -242,9 +266,13 @@ def _calendar_of_year(raw: str, word: str, cal: Calendar) -> Calendar:
         if GREGORIAN_CALENDAR.first_year <= year <= GREGORIAN_CALENDAR.last_year:
             return GREGORIAN_CALENDAR
         raise PeriodError(
-            f"`{word}`: use a Persian year between {cal.first_year} and {cal.last_year} "
-            f"(or a Gregorian one between {GREGORIAN_CALENDAR.first_year} and {GREGORIAN_CALENDAR.last_year})",
+            "{word}: use a Persian year between {first} and {last} (or a Gregorian one between {gfirst} and {glast})",
             word,
+            word=f"`{word}`",
+            first=cal.first_year,
+            last=cal.last_year,
+            gfirst=GREGORIAN_CALENDAR.first_year,
+            glast=GREGORIAN_CALENDAR.last_year,
         )
     _year(raw, word, cal)
     return cal
@@ -263,11 +291,16 @@ def _date(raw: str, word: str, cal: Calendar) -> date:
         year, month, d = (int(g) for g in m.groups())
         if 1 <= month <= 12 and 1 <= d <= cal.month_days(year, month):
             return cal.join(year, month, d)
-        raise PeriodError(f"`{raw}` is not a day of the Persian calendar", word)
+        raise PeriodError("{raw} is not a day of the Persian calendar", word, raw=f"`{raw}`")
     try:
         day = date.fromisoformat(raw)
     except ValueError:
-        form = "YYYY-MM-DD (Gregorian) or YYYY/MM/DD (Persian)" if cal.name == PERSIAN else "YYYY-MM-DD"
-        raise PeriodError(f"`{raw}` is not a date; write dates as {form}", word) from None
+        if cal.name == PERSIAN:
+            raise PeriodError(
+                "{raw} is not a date; write dates as YYYY-MM-DD (Gregorian) or YYYY/MM/DD (Persian)",
+                word,
+                raw=f"`{raw}`",
+            ) from None
+        raise PeriodError("{raw} is not a date; write dates as YYYY-MM-DD", word, raw=f"`{raw}`") from None
     _year(str(day.year), word)
     return day

@@ -42,10 +42,17 @@ class UsageError(Exception):
         self.command = command
 
     def text(self, lang: str) -> str:
-        """The message in `lang`; whole numbers among the values in its digits."""
+        """The message in `lang`; whole numbers among the values in its
+        digits, an error from below among them (a PeriodError) in `lang` too."""
         from commands.format import count
+        from commands.problems import is_told, told
 
-        return _(lang, self.message, **{k: count(v, lang) if type(v) is int else v for k, v in self.values.items()})
+        def shown(v: object) -> object:
+            if type(v) is int:
+                return count(v, lang)
+            return told(lang, v) if is_told(v) else v  # type: ignore[arg-type]
+
+        return _(lang, self.message, **{k: shown(v) for k, v in self.values.items()})
 
 
 def language_of(db: Database, person: str, locale: str | None, settings: dict[str, Any]) -> str:

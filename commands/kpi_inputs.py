@@ -33,12 +33,12 @@ def read_period(ctx: Context, words: list[str], command: str) -> Period:
             raise UsageError(
                 "{problem}. Did you mean {suggestion}? Periods look like {examples}.",
                 command=command,
-                problem=str(e),
+                problem=e,
                 suggestion=f"`{close}`",
                 examples=examples,
             ) from None
         raise UsageError(
-            "{problem}. Periods look like {examples}.", command=command, problem=str(e), examples=examples
+            "{problem}. Periods look like {examples}.", command=command, problem=e, examples=examples
         ) from None
 
 
@@ -48,7 +48,8 @@ def _did_you_mean(word: str) -> str | None:
         return f"{m.group(1)}{m.group(2)[0]}"
     if word[:1].isdigit():
         return None
-    return suggest_period(word, list(KEYWORDS))
+    close = suggest_period(word, list(KEYWORDS))
+    return close if close != word else None  # `since` alone: the problem says what is missing
 
 
 @dataclass

@@ -18,7 +18,7 @@ from commands.i18n import _, _n
 ROOT = Path(__file__).parents[2]
 _WORD = re.compile(r"[A-Za-z]{2,}")  # a formula (`(E {E} − N {N})`) may read the same in every language
 _PLACEHOLDER = re.compile(r"\{\w+\}")
-KEYWORDS = {"_": (2,), "_n": (2, 3), "UsageError": (1,), "N_": (1,)}
+KEYWORDS = {"_": (2,), "_n": (2, 3), "UsageError": (1,), "N_": (1,), "PeriodError": (1,)}
 TRANSLATED = ("hy", "fa")
 
 
@@ -27,7 +27,7 @@ def extracted() -> dict[str | tuple[str, str], str]:
     found = {}
     for filename, lineno, message, _comments, _context in extract_from_dir(
         str(ROOT),
-        method_map=[("commands/**.py", "python"), ("bot/**.py", "python")],
+        method_map=[(f"{layer}/**.py", "python") for layer in ("commands", "bot", "analytics", "storage")],
         keywords=KEYWORDS,
     ):
         if isinstance(message, tuple):

@@ -145,3 +145,24 @@ def test_a_channels_digest_is_in_the_channels_language(cdnow_db):
     en = digest_payload(cdnow_db, "C0EN", date(1998, 6, 30), at)
     assert fa["blocks"][0]["text"]["text"].startswith("گزارش روزانهٔ ریزش")
     assert en["blocks"][0]["text"]["text"].startswith("Churn digest")
+
+
+def test_period_errors_are_said_in_the_askers_language_and_calendar(fresh_db):
+    """analytics raises a PeriodError with its msgid and values; the answer
+    says it in the asker's language, days in the workspace calendar and the
+    language's digits, while the JSON keeps the English."""
+    upsert_setting(fresh_db, "language", "fa", now=NOW)  # and with it the Persian calendar
+    month = ask(fresh_db, "crr 1405-13")
+    assert not month.ok
+    assert month.data["error"].startswith("`1405-13`: months are 01 to 12. Periods look like")
+    assert f"{FSI}`1405-13`{PDI}: ماه‌ها از ۰۱ تا ۱۲ هستند" in month.message["text"]
+    later = ask(fresh_db, "crr 1406")
+    assert "بعد از ۱۴۰۵/۰۹/۰۱، روز گزارش، شروع می‌شود" in later.message["text"]
+    assert later.data["error"].startswith("`1406` starts after 1405/09/01, the as-of date")
+    since = ask(fresh_db, "crr since", lang="hy")
+    assert "`since`-ից հետո պետք է մեկ ամսաթիվ" in since.message["text"] and "Գուցե" not in since.message["text"]
+    assert (
+        ask(fresh_db, "crr lastquarter", lang="en")
+        .data["error"]
+        .startswith("I don't understand the period `lastquarter`. Did you mean `last-quarter`?")
+    )

@@ -33,6 +33,13 @@ TRANSLATED = [
     "nonsense",
     "crr lastquarter",
     "crr 1997-13",
+    "crr 1405-13",
+    "crr since",
+    "crr since 1997-02-30",
+    "crr 2030",
+    "crr 1997-Q7",
+    "kpis 0d",
+    "churn 1997-09-01..1997-08-01",
     "at-risk many",
     "segment:",
 ]

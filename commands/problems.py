@@ -1,0 +1,59 @@
+"""Errors raised below commands (storage.problems.Problem and its kin,
+storage.fields.FieldError, analytics.periods.PeriodError) in the reader's
+language.
+
+Those layers cannot import the catalog, so each error carries its English
+text with `{name}` placeholders (the msgid) and the values; here the text
+is looked up in the catalog and filled, the values written as the language
+writes them: whole numbers and days in its digits (a day in the error's
+calendar), text — what the user typed, an id — as it is. English is the
+error's own str(), byte for byte.
+"""
+
+from datetime import date
+from typing import Protocol
+
+from analytics.calendars import GREGORIAN_CALENDAR, Calendar
+from commands.format import digits
+from commands.i18n import DEFAULT_LANGUAGE, _
+from storage.problems import english
+
+
+class Told(Protocol):
+    """What every translatable error has: a msgid and the values to fill it."""
+
+    message: str
+    values: dict[str, object]
+
+
+def said(lang: str, message: str, values: dict[str, object], calendar: Calendar = GREGORIAN_CALENDAR) -> str:
+    """`message` (a msgid from below) in `lang`, filled with `values`."""
+    if lang == DEFAULT_LANGUAGE:
+        return english(message, {k: calendar.shown(v) if isinstance(v, date) else v for k, v in values.items()})
+    return _(lang, message, **{k: _value(v, lang, calendar) for k, v in values.items()})
+
+
+def told(lang: str, error: Told) -> str:
+    """The error's text in `lang` (its str() in English)."""
+    return said(lang, error.message, error.values, getattr(error, "calendar", GREGORIAN_CALENDAR))
+
+
+def _value(value: object, lang: str, calendar: Calendar) -> object:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, date):
+        return digits(calendar.shown(value), lang)
+    if isinstance(value, int):
+        return digits(str(value), lang)
+    if isinstance(value, float):
+        return digits(f"{value:g}", lang)
+    return value
+
+
+def is_told(value: object) -> bool:
+    """Whether `value` is an error this module can translate."""
+    return (
+        isinstance(value, Exception)
+        and isinstance(getattr(value, "message", None), str)
+        and isinstance(getattr(value, "values", None), dict)
+    )
