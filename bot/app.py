@@ -120,7 +120,7 @@ def create_app(
     command.register(app, services)
     home.register(app, services)
     actions.register(app, services)
-    actions.register_fallback(app)  # last: specific action listeners must come before it
+    actions.register_fallback(app, services)  # last: specific action listeners must come before it
     errors.register(app)
     return app
 

@@ -26,7 +26,7 @@ class Access:
     mode: str  # everyone | reps
     book: tuple[str, ...] | None = None  # rep ids whose customers the asker sees; None: all
     manager: bool = False  # sees a team (or everything), not only a book of their own
-    refusal: str | None = None
+    refusal: str | None = None  # in the asker's language
 
 
 def access_mode(ctx: Context) -> str:
@@ -44,7 +44,12 @@ def access_for(ctx: Context) -> Access:
         return Access(
             False,
             mode,
-            refusal="Guest accounts cannot use /retention here; ask an admin if you need to (setting `allow_guests`).",
+            refusal=_(
+                ctx.lang,
+                "Guest accounts cannot use {command} here; ask an admin if you need to (setting {setting}).",
+                command="/retention",
+                setting="`allow_guests`",
+            ),
         )
     if mode == "everyone" or ctx.is_admin:
         return Access(True, mode, manager=True)
@@ -53,8 +58,11 @@ def access_for(ctx: Context) -> Access:
         return Access(
             False,
             mode,
-            refusal="/retention answers the sales team here: reps, their managers and "
-            "admins. Ask an admin to add you as a rep.",
+            refusal=_(
+                ctx.lang,
+                "{command} answers the sales team here: reps, their managers and admins. Ask an admin to add you as a rep.",
+                command="/retention",
+            ),
         )
     book = tuple(sorted({*reports, *([ctx.user_id] if is_rep and ctx.user_id else [])}))
     return Access(True, mode, book=book, manager=bool(reports))

@@ -11,6 +11,7 @@ active rep when nobody owns it). Claim is for active reps, on customers
 nobody owns.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,19 +19,19 @@ from commands import blocks as B
 from commands import format as fmt
 from commands.access import access_for
 from commands.core import AS_OF_READ_ONLY, Answer, Context
-from commands.digest import ACTION_CLAIM, quiet_block
+from commands.digest import ACTION_CLAIM, channel_language, quiet_block
+from commands.i18n import DEFAULT_LANGUAGE, N_, _, _n
 from commands.parse import whole_number
 from commands.remind import (
     ACTION_CONTACTED,
     ACTION_DISMISS,
     ACTION_REASSIGN,
     ACTION_SNOOZE,
-    by,
     followup_blocks,
     item_entry,
     state_outcome,
 )
-from commands.value_parts import owner_text
+from commands.value_parts import owner_text, state_name
 from storage.digest_queries import load_customer_item, load_items
 from storage.fields import user_id_of
 from storage.followup_actions import (
@@ -85,28 +86,77 @@ def _current(ctx: Context, followup_id: int) -> dict | None:
     return item_entry(rows[0], ctx.tz) if rows else None
 
 
-def apply_button(ctx: Context, action_id: str, target: str | None, selected_user: str | None = None) -> ButtonResult:
+def message_language(ctx: Context, channel: str) -> str:
+    """The language of a clicked message: a channel's digest is written in
+    the channel's language; a DM (a reminder, an escalation) in its
+    recipient's — the one who clicks it."""
+    return ctx.lang if not channel or channel.startswith("D") else channel_language(ctx.settings, channel)
+
+
+# Why a follow-up did not change (storage's FollowupError codes), as said to the user.
+_WHY = {
+    "no_followup": N_("Nothing changed: there is no follow-up #{followup}."),
+    "closed": N_("Nothing changed: this follow-up is already closed ({state})."),
+    "not_rep": N_("Nothing changed: {rep} is not an active rep in the store; import them as a rep first."),
+    "claim_not_rep": N_("Nothing changed: only active reps can claim customers; ask an admin to import you as a rep."),
+    "no_customer": N_("Nothing changed: there is no customer {customer}."),
+    "owned": N_("Nothing changed: this customer is already owned by {owner}."),
+    "pick": N_("Nothing changed: pick someone to reassign it to."),
+    "unknown_action": N_("Nothing changed: unknown action {action}."),
+}
+
+
+def nothing_changed(e: FollowupError, lang: str) -> str:
+    """A refused transition in `lang` (English exactly as the error says it)."""
+    if e.code not in _WHY:
+        return _(lang, "Nothing changed: {why}.", why=str(e))
+    values = dict(e.values)
+    if "state" in values:
+        state = str(values["state"])
+        values["state"] = state.replace("_", " ") if lang == DEFAULT_LANGUAGE else state_name(state, lang)
+    for key in ("rep", "owner"):
+        if key in values:
+            values[key] = f"<@{values[key]}>"
+    return _(lang, _WHY[e.code], **values)
+
+
+def apply_button(
+    ctx: Context,
+    action_id: str,
+    target: str | None,
+    selected_user: str | None = None,
+    message_lang: str | None = None,
+) -> ButtonResult:
     """Apply one click. `target` is the button's value (a follow-up id, or a
-    customer id for Claim); `selected_user` is the user picked to reassign to."""
+    customer id for Claim); `selected_user` is the user picked to reassign to.
+    The summary is said to the presser, in their language (`ctx.lang`); the
+    blocks replace part of the clicked message, in its language
+    (`message_lang`, by default the presser's)."""
+    lang = ctx.lang
+    shown = message_lang or lang
     access = access_for(ctx)
     if not access.allowed:
-        return ButtonResult(False, access.refusal or "You cannot use these buttons here.")
+        return ButtonResult(False, access.refusal or _(lang, "You cannot use these buttons here."))
     if ctx.read_only:
-        return ButtonResult(False, AS_OF_READ_ONLY)
+        return ButtonResult(False, _(lang, AS_OF_READ_ONLY))
     if action_id == ACTION_CLAIM:
-        return _claim(ctx, claimed_customer(ctx, str(target or "")), actor_of(ctx))
+        return _claim(ctx, claimed_customer(ctx, str(target or "")), actor_of(ctx), shown)
     followup_id = whole_number(str(target or ""), max_digits=12)
     if followup_id is None:
-        return ButtonResult(False, "That button does not name a follow-up.")
+        return ButtonResult(False, _(lang, "That button does not name a follow-up."))
     f = load_followup(ctx.db, followup_id)
     if f is None:
-        return ButtonResult(False, "That follow-up no longer exists.")
+        return ButtonResult(False, _(lang, "That follow-up no longer exists."))
     actor = actor_of(ctx)
     if not may_act(ctx, f):
         item = _current(ctx, followup_id)
         return ButtonResult(
             False,
-            f"This follow-up belongs to {owner_text(f.rep_id)}; only they, their manager or an admin can change it.",
+            _(
+                lang,
+                "This follow-up belongs to {owner}; only they, their manager or an admin can change it.",
+                owner=owner_text(f.rep_id, lang),
+            ),
             [],
             {"followup": item},
         )
@@ -115,41 +165,66 @@ def apply_button(ctx: Context, action_id: str, target: str | None, selected_user
     except FollowupError as e:
         item = _current(ctx, followup_id)
         blocks = (
-            followup_blocks(item, ctx.currency, state_outcome(item, calendar=ctx.calendar), ctx.calendar)
+            followup_blocks(
+                item, ctx.currency, state_outcome(item, calendar=ctx.calendar, lang=shown), ctx.calendar, shown
+            )
             if item
             else []
         )
-        return ButtonResult(False, f"Nothing changed: {e}.", blocks, {"followup": item})
+        return ButtonResult(False, nothing_changed(e, lang), blocks, {"followup": item})
     item = _current(ctx, followup_id)
     assert item is not None  # loaded above and only changed since; follow-ups and customers are never deleted
     return ButtonResult(
         True,
-        outcome,
-        followup_blocks(item, ctx.currency, outcome, ctx.calendar),
+        outcome(lang),
+        followup_blocks(item, ctx.currency, outcome(shown), ctx.calendar, shown),
         {"action": action_id, "followup": item},
     )
 
 
-def _transition(ctx: Context, f: Followup, action_id: str, actor: str, selected_user: str | None) -> str:
-    """Make the change; returns the line that replaces the buttons."""
+def _transition(
+    ctx: Context, f: Followup, action_id: str, actor: str, selected_user: str | None
+) -> Callable[[str], str]:
+    """Make the change; returns the line that replaces the buttons, in a
+    given language (the presser's and the message's may differ)."""
     if action_id == ACTION_CONTACTED:
         mark_contacted(ctx.db, f.id, actor, ctx.now)
-        return (
-            f":white_check_mark: Contacted{by(actor)} — their next order counts as won back for {owner_text(f.rep_id)}"
+        return lambda lang: _(
+            lang,
+            ":white_check_mark: Contacted by {actor} — their next order counts as won back for {owner}",
+            actor=owner_text(actor, lang),
+            owner=owner_text(f.rep_id, lang),
         )
     if action_id == ACTION_SNOOZE:
         after = snooze(ctx.db, f.id, actor, ctx.now)
-        return f":zzz: Snoozed{by(actor)} until {fmt.day(after.snooze_until, ctx.tz, ctx.calendar)}; it comes back in the reminders then"
+        return lambda lang: _(
+            lang,
+            ":zzz: Snoozed by {actor} until {day}; it comes back in the reminders then",
+            actor=owner_text(actor, lang),
+            day=fmt.day(after.snooze_until, ctx.tz, ctx.calendar, lang),
+        )
     if action_id == ACTION_REASSIGN:
         if not selected_user:
-            raise FollowupError("pick someone to reassign it to")
+            raise FollowupError("pick someone to reassign it to", "pick")
         reassign(ctx.db, f.id, actor, selected_user, ctx.now)
-        return f":arrow_right: Reassigned{by(actor)} to <@{selected_user}>; it is in their reminders from now on"
+        return lambda lang: _(
+            lang,
+            ":arrow_right: Reassigned by {actor} to {rep}; it is in their reminders from now on",
+            actor=owner_text(actor, lang),
+            rep=f"<@{selected_user}>",
+        )
     if action_id == ACTION_DISMISS:
         days = int(ctx.settings["dismiss_days"])
         dismiss(ctx.db, f.id, actor, ctx.now, days)
-        return f":no_bell: Not at risk{by(actor)} — silenced for {days} days unless their value changes markedly"
-    raise FollowupError(f"unknown action {action_id}")
+        return lambda lang: _n(
+            lang,
+            ":no_bell: Not at risk by {actor} — silenced for {count} day unless their value changes markedly",
+            ":no_bell: Not at risk by {actor} — silenced for {count} days unless their value changes markedly",
+            days,
+            actor=owner_text(actor, lang),
+            count=fmt.count(days, lang),
+        )
+    raise FollowupError(f"unknown action {action_id}", "unknown_action", action=action_id)
 
 
 def claimed_customer(ctx: Context, value: str) -> str:
@@ -162,19 +237,30 @@ def claimed_customer(ctx: Context, value: str) -> str:
     return value
 
 
-def _claim(ctx: Context, customer_id: str, actor: str) -> ButtonResult:
+def _claim(ctx: Context, customer_id: str, actor: str, shown: str | None = None) -> ButtonResult:
+    """Claim `customer_id` for `actor`; the summary in the presser's
+    language, the digest's block in `shown` (the message's)."""
+    lang = ctx.lang
+    shown = shown or lang
     try:
         claim = claim_customer(ctx.db, customer_id, actor, ctx.now)
     except FollowupError as e:
         row = load_customer_item(ctx.db, customer_id)
-        blocks = [quiet_block(item_entry(row, ctx.tz), ctx.currency)] if row and row["closed_at"] is None else []
-        return ButtonResult(False, f"Nothing changed: {e}.", blocks, {"customer_id": customer_id})
+        blocks = (
+            [quiet_block(item_entry(row, ctx.tz), ctx.currency, lang=shown)] if row and row["closed_at"] is None else []
+        )
+        return ButtonResult(False, nothing_changed(e, lang), blocks, {"customer_id": customer_id})
     row = load_customer_item(ctx.db, customer_id)
     item = item_entry(row, ctx.tz) if row else None
-    blocks = [quiet_block(item, ctx.currency, claimed_by=actor)] if item else []
+    blocks = [quiet_block(item, ctx.currency, claimed_by=actor, lang=shown)] if item else []
     return ButtonResult(
         True,
-        f":raising_hand: {owner_text(actor)} claimed {B.literal(customer_id)}",
+        _(
+            lang,
+            ":raising_hand: {owner} claimed {customer}",
+            owner=owner_text(actor, lang),
+            customer=B.literal(customer_id),
+        ),
         blocks,
         {
             "action": ACTION_CLAIM,
@@ -192,9 +278,9 @@ def press(ctx: Context, words: list[str]) -> Answer:
     console user acts as an admin (like every console command); for Claim
     and Reassign the rep (an id or @mention) comes last."""
     if ctx.read_only:
-        return _press_answer(ButtonResult(False, AS_OF_READ_ONLY), words)
+        return _press_answer(ButtonResult(False, _(ctx.lang, AS_OF_READ_ONLY)), words)
     if len(words) < 2 or words[0].lower() not in PRESS:
-        return _press_answer(ButtonResult(False, f"Usage: {PRESS_USAGE}"), words)
+        return _press_answer(ButtonResult(False, _(ctx.lang, "Usage: {usage}", usage=PRESS_USAGE)), words)
     button, rest = words[0].lower(), words[1:]
     action = PRESS[button]
     rep = None
@@ -202,7 +288,13 @@ def press(ctx: Context, words: list[str]) -> Answer:
         if len(rest) < 2:
             return _press_answer(
                 ButtonResult(
-                    False, f"`press {button}` needs a rep id: press {button} {' '.join(rest) or 'CUSTOMER'} U0123"
+                    False,
+                    _(
+                        ctx.lang,
+                        "{command} needs a rep id: {example}",
+                        command=f"`press {button}`",
+                        example=f"press {button} {' '.join(rest) or 'CUSTOMER'} U0123",
+                    ),
                 ),
                 words,
             )
@@ -210,7 +302,13 @@ def press(ctx: Context, words: list[str]) -> Answer:
         if rep is None:
             return _press_answer(
                 ButtonResult(
-                    False, f"`{B.literal(rest[-1])}` is not a Slack user id: press {button} {' '.join(rest[:-1])} U0123"
+                    False,
+                    _(
+                        ctx.lang,
+                        "{word} is not a Slack user id: {example}",
+                        word=f"`{B.literal(rest[-1])}`",
+                        example=f"press {button} {' '.join(rest[:-1])} U0123",
+                    ),
                 ),
                 words,
             )
@@ -221,7 +319,9 @@ def press(ctx: Context, words: list[str]) -> Answer:
         return _press_answer(_claim(ctx, customer_id, rep or ""), words)
     f = load_open_followup(ctx.db, customer_id)
     if f is None:
-        return _press_answer(ButtonResult(False, f"{B.literal(named)} has no open follow-up."), words)
+        return _press_answer(
+            ButtonResult(False, _(ctx.lang, "{customer} has no open follow-up.", customer=B.literal(named))), words
+        )
     return _press_answer(apply_button(ctx, action, str(f.id), rep), words)
 
 

@@ -16,13 +16,13 @@ from zoneinfo import ZoneInfo
 from sqlite_utils import Database
 
 from analytics.calendars import Calendar, calendar_named
-from commands.i18n import _, slack_language
+from commands.i18n import N_, _, slack_language
 from storage.fields import day_end_utc, day_start_utc, parse_utc
 from storage.queries import Filters
 from storage.settings import load_settings
 from storage.user_languages import load_user_language
 
-AS_OF_READ_ONLY = (
+AS_OF_READ_ONLY = N_(
     "--as-of looks at another day and changes nothing; drop it to make changes "
     "(`score` is the one exception, for a day between the last score and today)."
 )

@@ -36,9 +36,10 @@ def handle_help(ctx: Context, req: Request) -> Answer:
     return Answer("help", data, build_help_message(entries, describe(access, ctx.lang), ctx.lang))
 
 
-def build_help_message(entries, access_line: str, lang: str = DEFAULT_LANGUAGE) -> dict:
-    """Every command with its usage and summary; in Armenian and Persian
-    with the words of that language that also call it."""
+def command_lines(entries, lang: str = DEFAULT_LANGUAGE) -> list[str]:
+    """One line per command, its usage and summary (and, in Armenian and
+    Persian, the words of that language that also call it): `help` and the
+    Home tab list the commands alike."""
     lines = []
     for c in entries:
         usage = f"`{f'/retention {c.usage}'.strip()}`"
@@ -49,6 +50,13 @@ def build_help_message(entries, access_line: str, lang: str = DEFAULT_LANGUAGE) 
             lines.append(_(lang, "{usage} (also {words}) — {summary}", usage=usage, words=words, summary=summary))
         else:
             lines.append(f"{usage} — {summary}")
+    return lines
+
+
+def build_help_message(entries, access_line: str, lang: str = DEFAULT_LANGUAGE) -> dict:
+    """Every command with its usage and summary; in Armenian and Persian
+    with the words of that language that also call it."""
+    lines = command_lines(entries, lang)
     names = ", ".join(c.name for c in entries)
     return B.message(
         _(lang, "retention-bot: /retention commands — {names}", names=names),

@@ -134,29 +134,45 @@ def followup_blocks(
     return [section, done]
 
 
-def by(actor: str | None) -> str:
-    return f" by {owner_text(actor)}" if actor else ""
-
-
-def state_outcome(item: dict, actor: str | None = None, calendar: Calendar = GREGORIAN_CALENDAR) -> str | None:
-    """What the follow-up's state says to show instead of its buttons, or
-    None while it is still waiting for the rep."""
+def state_outcome(
+    item: dict, actor: str | None = None, calendar: Calendar = GREGORIAN_CALENDAR, lang: str = DEFAULT_LANGUAGE
+) -> str | None:
+    """What the follow-up's state says to show instead of its buttons (and
+    who did it, when `actor` is given), or None while it is still waiting
+    for the rep."""
     state = item["state"]
+    who = owner_text(actor, lang) if actor else None
     if state == "contacted":
-        return (
-            f":white_check_mark: Contacted{by(actor)} — their next order counts as won back for "
-            f"{owner_text(item['rep_id'])}"
-        )
+        owner = owner_text(item["rep_id"], lang)
+        if who:
+            return _(
+                lang,
+                ":white_check_mark: Contacted by {actor} — their next order counts as won back for {owner}",
+                actor=who,
+                owner=owner,
+            )
+        return _(lang, ":white_check_mark: Contacted — their next order counts as won back for {owner}", owner=owner)
     if state == "snoozed":
-        return f":zzz: Snoozed{by(actor)} until {fmt.day(item['snooze_on'], UTC, calendar)}"
+        day = fmt.day(item["snooze_on"], UTC, calendar, lang)
+        if who:
+            return _(lang, ":zzz: Snoozed by {actor} until {day}", actor=who, day=day)
+        return _(lang, ":zzz: Snoozed until {day}", day=day)
     if state == "dismissed":
-        return f":no_bell: Marked not at risk{by(actor)} on {fmt.day(item['closed_on'], UTC, calendar)}"
+        day = fmt.day(item["closed_on"], UTC, calendar, lang)
+        if who:
+            return _(lang, ":no_bell: Marked not at risk by {actor} on {day}", actor=who, day=day)
+        return _(lang, ":no_bell: Marked not at risk on {day}", day=day)
     if state == "won_back":
-        return (
-            f":trophy: Won back ({B.escape(item['note'] or 'ordered again')}), credited to {owner_text(item['rep_id'])}"
-        )
+        if item["note"]:
+            return _(
+                lang,
+                ":trophy: Won back ({note}), credited to {owner}",
+                note=B.escape(item["note"]),
+                owner=owner_text(item["rep_id"], lang),
+            )
+        return _(lang, ":trophy: Won back (ordered again), credited to {owner}", owner=owner_text(item["rep_id"], lang))
     if state == "lost":
-        return ":x: Closed as lost"
+        return _(lang, ":x: Closed as lost")
     return None
 
 

@@ -49,7 +49,14 @@ _COLUMNS = (
 
 
 class FollowupError(ValueError):
-    """The transition cannot be made; the message says why, for the user."""
+    """The transition cannot be made. The message says why in English (logs,
+    the CLI); `code` and `values` say it for commands to put in the user's
+    language (storage has no catalogs)."""
+
+    def __init__(self, message: str, code: str = "", **values: object):
+        super().__init__(message)
+        self.code = code
+        self.values = values
 
 
 @dataclass(frozen=True)
@@ -116,9 +123,11 @@ def _transition(
     with transaction(db):
         before = load_followup(db, followup_id)
         if before is None:
-            raise FollowupError(f"there is no follow-up #{followup_id}")
+            raise FollowupError(f"there is no follow-up #{followup_id}", "no_followup", followup=followup_id)
         if before.closed_at is not None:
-            raise FollowupError(f"this follow-up is already closed ({before.state.replace('_', ' ')})")
+            raise FollowupError(
+                f"this follow-up is already closed ({before.state.replace('_', ' ')})", "closed", state=before.state
+            )
         sets = ", ".join(f"{column} = :{column}" for column in changes)
         db.execute(
             f"UPDATE followups SET {sets} WHERE id = :followup_id",  # noqa: S608
@@ -152,7 +161,9 @@ def reassign(db: Database, followup_id: int, actor: str | None, rep_id: str, now
     """Hand the follow-up to `rep_id`: due for them from now, with a fresh
     reminder count and escalation clock."""
     if not is_rep(db, rep_id):
-        raise FollowupError(f"<@{rep_id}> is not an active rep in the store; import them as a rep first")
+        raise FollowupError(
+            f"<@{rep_id}> is not an active rep in the store; import them as a rep first", "not_rep", rep=rep_id
+        )
     before = load_followup(db, followup_id)
     return _transition(
         db,
@@ -202,14 +213,16 @@ def claim_customer(db: Database, customer_id: str, actor: str, now: datetime) ->
     """The clicking rep takes an unassigned customer, and their open
     follow-up with it."""
     if not is_rep(db, actor):
-        raise FollowupError("only active reps can claim customers; ask an admin to import you as a rep")
+        raise FollowupError(
+            "only active reps can claim customers; ask an admin to import you as a rep", "claim_not_rep"
+        )
     at = format_utc(now)
     with transaction(db):
         row = db.execute("SELECT owner_rep_id FROM customers WHERE id = ?", [customer_id]).fetchone()
         if row is None:
-            raise FollowupError(f"there is no customer {customer_id}")
+            raise FollowupError(f"there is no customer {customer_id}", "no_customer", customer=customer_id)
         if row[0] and row[0] != actor:
-            raise FollowupError(f"this customer is already owned by <@{row[0]}>")
+            raise FollowupError(f"this customer is already owned by <@{row[0]}>", "owned", owner=row[0])
         db.execute("UPDATE customers SET owner_rep_id = ? WHERE id = ?", [actor, customer_id])
         followup = load_open_followup(db, customer_id)
         if followup is not None and followup.rep_id != actor:

@@ -60,3 +60,55 @@ def test_no_english_word_reaches_a_persian_answer(scored, command):
         if words:
             english[t] = sorted(words)
     assert english == {}
+
+
+def _english_words(texts_: list[str]) -> dict[str, list[str]]:
+    english = {}
+    for t in texts_:
+        words = set(re.findall(r"[A-Za-z][A-Za-z'’]+|[A-Za-z]", _EXEMPT.sub("", t))) - ABBREVIATIONS
+        if words:
+            english[t] = sorted(words)
+    return english
+
+
+# Home tab sections whose answers are not translated yet (their bodies are
+# left out; the tab's own words are checked).
+UNTRANSLATED_SECTIONS = {"followups", "rep"}
+
+
+@pytest.mark.parametrize("rep", [None, "U0NOENG"])
+def test_no_english_word_reaches_a_persian_home_tab(scored, rep):
+    from commands.home import build_home_view, home_sections
+    from commands.i18n import _
+    from storage.reps import load_rep
+
+    if rep and load_rep(scored, rep) is None:
+        scored.execute("INSERT INTO reps (id, name, active) VALUES (?, 'No English', 1)", [rep])
+    ctx = Context(scored, as_of=AS_OF, now=NOW, lang="fa", user_id=rep or "U0NOENG2", surface="slack")
+    view = build_home_view(ctx)
+    skipped: set[int] = set()
+    for title, text in home_sections(ctx):
+        if text.split()[0] in UNTRANSLATED_SECTIONS:
+            start = next(i for i, b in enumerate(view["blocks"]) if b.get("text", {}).get("text") == f"*{title}*")
+            end = next(i for i in range(start, len(view["blocks"])) if view["blocks"][i]["type"] == "divider")
+            skipped |= set(range(start + 1, end))
+    assert _("fa", "Retention") == view["blocks"][0]["text"]["text"]
+    shown = [b for i, b in enumerate(view["blocks"]) if i not in skipped]
+    assert _english_words(texts({"text": "", "blocks": shown})) == {}
+
+
+@pytest.mark.parametrize("press", ["contacted", "snooze", "not-at-risk", "reassign U0NOENG", "claim U0NOENG"])
+def test_no_english_word_reaches_a_persian_button_reply(scored, press):
+    from commands.buttons import press as press_button
+    from storage.reps import load_rep
+
+    if load_rep(scored, "U0NOENG") is None:
+        scored.execute("INSERT INTO reps (id, name, active) VALUES ('U0NOENG', 'No English', 1)")
+    (customer,) = scored.execute(
+        "SELECT customer_id FROM followups WHERE closed_at IS NULL ORDER BY id LIMIT 1"
+    ).fetchone()
+    words = press.split()
+    ctx = Context(scored, as_of=None, now=NOW, lang="fa", user_id="U0NOENG", surface="slack")
+    a = press_button(ctx, [words[0], customer, *words[1:]])
+    body = [t for t in texts(a.message) if not t.startswith("press ")]  # the title echoes the typed command
+    assert body and _english_words(body) == {}
