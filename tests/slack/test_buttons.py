@@ -16,7 +16,9 @@ from commands.digest import ACTION_AT_RISK, ACTION_CLAIM
 from commands.remind import ACTION_CONTACTED, ACTION_DISMISS, ACTION_REASSIGN, ACTION_SNOOZE
 from storage import open_db
 from storage.fields import format_utc
+from storage.user_languages import upsert_user_language
 from tests.support.slack import assert_valid_message
+from tests.support.stores import SET_AT
 
 OTHER_REP = "U0DEMO002"  # Sam Okafor: a rep, not REP's manager, not an admin
 DIGEST_CHANNEL = "C0DIGEST"
@@ -241,3 +243,36 @@ def test_digest_now_posts_once_for_admins(store, sender, slack):
     third = sender.command(f"digest now <#{DIGEST_CHANNEL}|sales>", user_id=REP, response_tag="now3")
     assert "only managers and admins" in third.json["text"]  # a rep, in `reps` access: refused in the ack
     assert len(slack.calls("chat.postMessage")) == 1
+
+
+def test_a_button_press_answers_in_the_pressers_language(store, items, sender, slack, now):
+    """REP reads Persian (their own choice): the reminder, and the line that
+    replaces its buttons once pressed, are Persian; a colleague who reads
+    Armenian is refused in Armenian, privately."""
+    upsert_user_language(store, REP, "fa", now=SET_AT)
+    upsert_user_language(store, OTHER_REP, "hy", now=SET_AT)
+    try:
+        message = post_reminder(store, slack, now)
+        assert "تماس گرفتم" in json.dumps(message["blocks"], ensure_ascii=False)
+        button_click(sender, message, ACTION_CONTACTED, items[0])
+        done = block(updated(slack, message), f"fua:{items[0]['id']}")["elements"][0]["text"]
+        assert "با مشتری تماس گرفت" in done and f"<@{REP}>" in done and "Contacted" not in done
+        assert followup(store, items[0]["customer_id"])["state"] == "contacted"
+        button_click(sender, message, ACTION_SNOOZE, items[1], user=OTHER_REP, tag="refused-hy")
+        (refused,) = slack.wait_for("response_url")
+        assert refused.params["tag"] == "refused-hy" and refused.json["response_type"] == "ephemeral"
+        assert "հետադարձ կապը" in refused.json["text"] and "belongs to" not in refused.json["text"]
+        assert followup(store, items[1]["customer_id"])["state"] == "open"
+    finally:
+        upsert_user_language(store, REP, None, now=SET_AT)
+        upsert_user_language(store, OTHER_REP, None, now=SET_AT)
+
+
+def test_a_stale_button_is_answered_in_the_pressers_language(store, sender, slack):
+    upsert_user_language(store, REP, "hy", now=SET_AT)
+    try:
+        assert sender.action("retired_button", user_id=REP).status == 200
+        (reply,) = slack.wait_for("response_url")
+        assert "Այս կոճակն այլևս ակտիվ չէ" in reply.json["text"]
+    finally:
+        upsert_user_language(store, REP, None, now=SET_AT)
