@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
-import numpy as np
 from persiantools.jdatetime import MONTH_NAMES_EN, MONTH_NAMES_FA, JalaliDate
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
 GREGORIAN = "gregorian"
@@ -80,6 +80,8 @@ class Calendar:
 
     def month_indexes(self, local: pd.DatetimeIndex) -> np.ndarray:
         """Month numbers (year*12 + month-1, int32) of local instants."""
+        import numpy as np
+
         if self.name == GREGORIAN:
             return (local.year * 12 + local.month - 1).to_numpy(np.int32)
         days = local.tz_localize(None).to_numpy().astype("datetime64[D]").astype(np.int64)

@@ -26,6 +26,7 @@ from bot.logs import REQUEST_ID, ContextExecutor, new_request_id
 from bot.retries import TIMEOUT, retry_handlers
 from bot.services import Services
 from bot.settings import SlackSettings
+from commands.core import COMMANDS
 from commands.frames import FRAMES, load_order_frame
 from storage.db import store_path
 
@@ -153,6 +154,7 @@ def warm_caches(db: Database) -> None:
     (~4 s for 930k orders), longer than Slack's 3-second ack window."""
     for name in SERVING_LIBRARIES:
         importlib.import_module(name)
+    COMMANDS.load_all()
     FRAMES.background = True
     load_order_frame(db)
 

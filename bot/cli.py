@@ -849,8 +849,8 @@ def status(state: State, as_json: bool):
     """What the bot has done: the last digest per channel, the outbox backlog
     and failures, the last import, the last score and its model, and the
     schema version."""
-    from commands.scoring import SCORE_MARK
     from commands.status import compute_status, status_lines
+    from storage.settings import SCORE_MARK
     from storage.sources import SourceError
     from storage.sources.config import load_sources
 

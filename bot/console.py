@@ -16,7 +16,6 @@ from rich.console import Console
 from rich.markup import escape
 
 from commands import Answer, Context, answer
-from commands.buttons import press
 from commands.i18n import _
 from commands.terminal import render_message
 from storage.reps import rep_names
@@ -37,6 +36,8 @@ def respond(ctx: Context, text: str) -> Answer:
     """A console line: a button press, or a `/retention` command."""
     words = text.split()
     if words and words[0].lower() == "press":
+        from commands.buttons import press  # the digest and reminders behind it: not for `config` or `ask`
+
         return press(ctx, words[1:])
     return answer(ctx, text)
 

@@ -38,12 +38,11 @@ from sqlite_utils import Database
 
 from bot.clock import utc_now
 from bot.outbox import deliver, flush_outbox
-from commands.scoring import SCORE_MARK
 from storage.db import thread_db, transaction
 from storage.deliveries import Delivery, enqueue_delivery, load_delivery
 from storage.fields import format_utc
 from storage.reps import load_active_reps
-from storage.settings import load_meta, load_settings, upsert_meta
+from storage.settings import SCORE_MARK, load_meta, load_settings, upsert_meta
 
 log = logging.getLogger(__name__)
 

@@ -1,26 +1,11 @@
 """What the user asked and what we answer: parsing, use cases, messages.
 
-Importing this package registers every sub-command (one module each).
+Each sub-command is a module that registers itself with `@command`;
+commands.core.COMMANDS imports a command's module when it is first asked
+for, so importing this package loads none of them (nor the maths).
 """
 
-from commands import (  # noqa: F401  (registers the commands)
-    at_risk,
-    churn,
-    cohorts,
-    config,
-    crr,
-    customer,
-    digest,
-    followups,
-    help,
-    kpis,
-    language,
-    nps,
-    rep,
-    summary,
-    top,
-    trend,
-)
+import storage  # noqa: F401  (first: it imports sqlite-utils without pandas, see storage/__init__.py)
 from commands.core import COMMANDS, Answer, Context, UsageError
 from commands.dispatch import answer
 

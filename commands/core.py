@@ -6,7 +6,9 @@ result, its Block Kit message and any chart PNGs; the console renders the same
 message in a terminal, Slack sends it as it is.
 """
 
-from collections.abc import Callable
+import importlib
+import threading
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from functools import cached_property
@@ -207,19 +209,109 @@ class Command:
     aliases: tuple[str, ...] = ()
 
 
-COMMANDS: dict[str, Command] = {}
-ALIASES: dict[str, str] = {}
+# The module that registers each sub-command. A request imports only its
+# command's module, so `config` or `lang` (and the CLI's start-up) never
+# load the maths and its libraries; help, suggestions and aliases load them
+# all (tests/commands/test_registry.py checks this table against what the
+# modules register).
+COMMAND_MODULES = {
+    "at-risk": "commands.at_risk",
+    "churn": "commands.churn",
+    "cohorts": "commands.cohorts",
+    "config": "commands.config",
+    "crr": "commands.crr",
+    "customer": "commands.customer",
+    "digest": "commands.digest",
+    "followups": "commands.followups",
+    "help": "commands.help",
+    "kpis": "commands.kpis",
+    "lang": "commands.language",
+    "nps": "commands.nps",
+    "rep": "commands.rep",
+    "summary": "commands.summary",
+    "top": "commands.top",
+    "trend": "commands.trend",
+}
+
+
+class Registry(Mapping[str, Command]):
+    """The registered sub-commands, loaded on demand: looking up a name of
+    COMMAND_MODULES imports that module alone; anything else (an alias, an
+    unknown word, listing them) imports every command module first.
+    Imports run under one lock: two threads' first imports of modules that
+    import each other could otherwise see one half-initialised."""
+
+    def __init__(self) -> None:
+        self._commands: dict[str, Command] = {}
+        self._aliases: dict[str, str] = {}
+        self._complete = False
+        self._lock = threading.RLock()
+
+    def register(self, spec: Command) -> None:
+        if spec.name in self._commands:
+            raise ValueError(f"command {spec.name!r} registered twice")
+        self._commands[spec.name] = spec
+        for alias in spec.aliases:
+            self._aliases[alias] = spec.name
+
+    def load_all(self) -> None:
+        """Import every command module (help, suggestions, a serving bot)."""
+        if self._complete:
+            return
+        with self._lock:
+            for module in COMMAND_MODULES.values():
+                importlib.import_module(module)
+            self._complete = True
+
+    def _load(self, name: str) -> None:
+        if name in self._commands:
+            return
+        module = COMMAND_MODULES.get(name)
+        if module is None:
+            self.load_all()
+            return
+        with self._lock:
+            importlib.import_module(module)
+
+    def resolve(self, word: str) -> str | None:
+        """The command `word` names (itself or an alias), None when none."""
+        self._load(word)
+        if word in self._commands:
+            return word
+        self.load_all()
+        return self._aliases.get(word)
+
+    def aliases(self) -> dict[str, str]:
+        self.load_all()
+        return dict(self._aliases)
+
+    def __getitem__(self, name: str) -> Command:
+        self._load(name)
+        return self._commands[name]
+
+    def __contains__(self, name: object) -> bool:
+        if not isinstance(name, str):
+            return False
+        self._load(name)
+        return name in self._commands
+
+    def __iter__(self) -> Iterator[str]:
+        self.load_all()
+        return iter(dict(self._commands))
+
+    def __len__(self) -> int:
+        self.load_all()
+        return len(self._commands)
+
+
+COMMANDS = Registry()
 
 
 def command(name: str, *, usage: str, summary: str, slow: bool = False, aliases: tuple[str, ...] = ()):
     """Register a `/retention` sub-command handler."""
 
     def register(fn: Handler) -> Handler:
-        if name in COMMANDS:
-            raise ValueError(f"command {name!r} registered twice")
-        COMMANDS[name] = Command(name, fn, usage, summary, slow, aliases)
-        for alias in aliases:
-            ALIASES[alias] = name
+        COMMANDS.register(Command(name, fn, usage, summary, slow, aliases))
         return fn
 
     return register

@@ -5,7 +5,7 @@ import difflib
 import shlex
 
 from commands.aliases import COMMAND_WORDS
-from commands.core import ALIASES, COMMANDS, Request, UsageError
+from commands.core import COMMANDS, Request, UsageError
 from commands.rep_names import Resolver, rep_named
 from storage.queries import Filters
 
@@ -47,11 +47,11 @@ def parse(text: str, *, resolve_rep: Resolver | None = None) -> Request:
         else:
             rest.append(w)
     name = rest[0].lower() if rest else "summary"
-    name = ALIASES.get(name) or COMMAND_WORDS.get(name) or name
-    if name not in COMMANDS:
+    command = COMMANDS.resolve(COMMAND_WORDS.get(name, name))
+    if command is None:
         raise _unknown(name)
     return Request(
-        name=name,
+        name=command,
         args=rest[1:],
         filters=Filters(segment=segment, rep_id=rep),
         share=share,
@@ -84,7 +84,7 @@ def _rep_id(raw: str, resolve_rep: Resolver | None) -> str:
 
 
 def _unknown(word: str) -> UsageError:
-    names = sorted(set(COMMANDS) | set(ALIASES) | set(COMMAND_WORDS))
+    names = sorted(set(COMMANDS) | set(COMMANDS.aliases()) | set(COMMAND_WORDS))
     close = difflib.get_close_matches(word, names, n=2, cutoff=0.6)
     if len(close) == 2:
         return UsageError(

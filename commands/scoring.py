@@ -40,13 +40,10 @@ from storage.scores import (
     open_followups,
     upsert_scores,
 )
-from storage.settings import load_meta, upsert_meta
+from storage.settings import MODEL_META, load_meta, upsert_meta
 
 if TYPE_CHECKING:
     import pandas as pd
-
-MODEL_META = "value_model"
-SCORE_MARK = "score_ran_at"  # when the nightly score last ran (bot.scheduler writes it)
 
 
 class _RollBack(Exception):

@@ -11,9 +11,8 @@ from typing import Any
 from sqlite_utils import Database
 
 from commands import format as fmt
-from commands.scoring import MODEL_META
 from storage.db import schema_version
-from storage.settings import load_meta, load_settings
+from storage.settings import MODEL_META, load_meta, load_settings
 from storage.sources.state import load_source_states
 from storage.status import (
     count_customers,

@@ -12,8 +12,7 @@ from commands import format as fmt
 from commands.core import Context, Request, UsageError
 from commands.i18n import DEFAULT_LANGUAGE, _, _n
 from commands.parse import whole_number
-from commands.scoring import MODEL_META
-from storage.settings import load_meta
+from storage.settings import MODEL_META, load_meta
 
 
 def load_model_summary(ctx: Context) -> dict[str, Any] | None:

@@ -6,12 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import numpy as np
 from sqlite_utils import Database
 
 from storage.schema import COUNTED_STATUS
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
 
@@ -146,6 +146,8 @@ def load_orders(
 def load_filter_rowids(db: Database, filters: Filters) -> np.ndarray | None:
     """customers.rowid of the customers a `segment:`/`rep:` filter keeps;
     None when there is no filter (everyone)."""
+    import numpy as np
+
     if not filters.active:
         return None
     where, args = filters.where()

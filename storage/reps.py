@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-import numpy as np
+from typing import TYPE_CHECKING
+
 from sqlite_utils import Database
 
 from storage.queries import Filters
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 def load_books(db: Database, filters: Filters) -> dict[str, np.ndarray]:
@@ -13,6 +17,8 @@ def load_books(db: Database, filters: Filters) -> dict[str, np.ndarray]:
     (one read for the whole team instead of one per rep). The rowids come
     back as one text per rep, off the owner index: a row per customer
     through Python costs 4× as much (~0.26 s at 100k customers)."""
+    import numpy as np
+
     where, args = filters.where()
     rows = db.execute(
         f"SELECT c.owner_rep_id, group_concat(c.rowid) FROM customers c "  # noqa: S608

@@ -196,6 +196,12 @@ def write_audit(db: Database, actor: str | None, action: str, subject: str | Non
     )
 
 
+# Markers the score run keeps (here, not in commands.scoring, so `status`
+# reads them without importing the model's maths).
+MODEL_META = "value_model"  # the fitted value model's summary
+SCORE_MARK = "score_ran_at"  # when the nightly score last ran (bot.scheduler writes it)
+
+
 def load_meta(db: Database, key: str) -> Any:
     """Internal markers (not user settings), e.g. whether this is a demo store."""
     row = db.execute("SELECT value FROM settings WHERE key = ?", ["_" + key]).fetchone()

@@ -25,10 +25,79 @@ def _loaded_after(code: str) -> set[str]:
         "import bot.cli",
         "import commands",
         "import commands.status, commands.config, storage.importer",
+        "import commands, commands.dispatch, commands.parse, bot.console",
     ],
 )
 def test_importing_the_cli_and_the_commands_loads_no_heavy_library(code):
     assert _loaded_after(code) & set(HEAVY) == set()
+
+
+def _loaded_by_cli(store, *args: str) -> set[str]:
+    """Modules loaded by one `retention-bot` command, run in a fresh interpreter."""
+    code = (
+        "import sys\n"
+        "from bot.cli import main\n"
+        f"sys.argv = ['retention-bot', '--db', {str(store)!r}, *{list(args)!r}]\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "import json\n"
+        "print(json.dumps(sorted(sys.modules)))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    return set(json.loads(proc.stdout.splitlines()[-1]))
+
+
+COMMAND_MODULES = {
+    "commands.at_risk",
+    "commands.churn",
+    "commands.cohorts",
+    "commands.crr",
+    "commands.customer",
+    "commands.digest",
+    "commands.followups",
+    "commands.help",
+    "commands.kpis",
+    "commands.nps",
+    "commands.rep",
+    "commands.summary",
+    "commands.top",
+    "commands.trend",
+}
+
+
+@pytest.mark.parametrize(
+    ("args", "command_module"),
+    [
+        (("config",), "commands.config"),
+        (("config", "timezone"), "commands.config"),
+        (("status",), "commands.status"),
+        (("ask", "lang"), "commands.language"),
+        (("manifest",), None),
+    ],
+)
+def test_config_status_and_light_answers_load_no_numpy_and_no_other_command(tmp_path, args, command_module):
+    """A request imports its own command's module only (commands.core.COMMANDS),
+    and none of these needs numpy, let alone pandas or the Slack libraries."""
+    store = tmp_path / "s.db"
+    _loaded_by_cli(store, "config", "timezone", "Asia/Yerevan")  # a store with a setting in it
+    loaded = _loaded_by_cli(store, *args)
+    assert {m.split(".")[0] for m in loaded} & {*HEAVY, "numpy", "babel"} == set()
+    assert loaded & COMMAND_MODULES == set()
+    if command_module:
+        assert command_module in loaded
+
+
+def test_asking_for_help_loads_every_command_and_a_kpi_its_own(tmp_path):
+    """The control for the test above: `help` lists every command, so it
+    loads them all; `kpis` loads its module and the maths."""
+    store = tmp_path / "s.db"
+    _loaded_by_cli(store, "config", "timezone", "Asia/Yerevan")
+    assert _loaded_by_cli(store, "ask", "help") >= COMMAND_MODULES
+    kpis = _loaded_by_cli(store, "ask", "kpis")
+    assert "commands.kpis" in kpis and "numpy" in kpis
+    assert "commands.trend" not in kpis
 
 
 def test_answering_a_kpi_loads_pandas_when_it_runs(tmp_path):

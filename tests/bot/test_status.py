@@ -9,7 +9,6 @@ from datetime import UTC, date, datetime, timedelta
 from click.testing import CliRunner
 
 from bot.cli import main
-from bot.scheduler import SCORE_MARK
 from commands import Context
 from commands.scoring import run_score
 from storage import open_db
@@ -20,7 +19,7 @@ from storage.deliveries import (
     mark_sent,
     mark_uncertain,
 )
-from storage.settings import upsert_meta, upsert_setting
+from storage.settings import SCORE_MARK, upsert_meta, upsert_setting
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 

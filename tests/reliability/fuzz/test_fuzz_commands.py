@@ -22,7 +22,6 @@ from hypothesis import strategies as st
 from bench.slack_fake import ADMIN, REP, SIGNING_SECRET, slack_signature
 from commands import COMMANDS, Context, answer
 from commands.blocks import limit_problems
-from commands.core import ALIASES
 from storage.db import transaction
 from storage.settings import SETTINGS
 from tests.support.fuzz import DEMO_DAY, examples, tried
@@ -32,7 +31,7 @@ SOMETHING_WRONG = "something went wrong"
 LEAK = re.compile(r"Traceback|\b[A-Z]\w*(Error|Exception)\b|File \"/")  # internals never reach the user
 WORDS = [
     *COMMANDS,
-    *ALIASES,
+    *COMMANDS.aliases(),
     *SETTINGS,
     *(k.replace("_", "-") for k in SETTINGS),
     "share",
