@@ -254,6 +254,12 @@ class Registry(Mapping[str, Command]):
         for alias in spec.aliases:
             self._aliases[alias] = spec.name
 
+    def unregister(self, name: str) -> None:
+        """Forget a command (tests register throwaway ones)."""
+        spec = self._commands.pop(name)
+        for alias in spec.aliases:
+            self._aliases.pop(alias, None)
+
     def load_all(self) -> None:
         """Import every command module (help, suggestions, a serving bot)."""
         if self._complete:

@@ -90,10 +90,10 @@ def test_command():
     added = []
 
     def add(name, handler, *, slow):
-        COMMANDS[name] = Command(name, handler, name, "test only", slow)
+        COMMANDS.register(Command(name, handler, name, "test only", slow))
         added.append(name)
         return name
 
     yield add
     for name in added:
-        del COMMANDS[name]
+        COMMANDS.unregister(name)
