@@ -62,6 +62,11 @@ def amount(raw: str) -> float:
     try:
         value = float(raw)
         if 0 <= value <= MAX_AMOUNT:
+            whole, _, cents = raw.partition(".")
+            if len(cents) <= 6 and whole.isdigit() and (cents.isdigit() or not cents):
+                # Written with at most 6 decimals: float() already is the
+                # double nearest to round(value, 6), which costs 1 µs a row.
+                return value
             return round(value, 6)
     except ValueError:
         pass
@@ -263,6 +268,15 @@ def timestamp(raw: str, tz: tzinfo = UTC) -> str:
             return s
         except ValueError:
             pass
+    return _parsed_timestamp(raw, tz)
+
+
+@lru_cache(maxsize=1 << 16)
+def _parsed_timestamp(raw: str, tz: tzinfo) -> str:
+    """`timestamp` of anything but the stored form, cached: files of whole
+    days repeat each day thousands of times (a million customers' signup
+    dates are a few thousand distinct values)."""
+    s = raw.strip()
     try:
         if _COMPACT_DATE.match(s):
             moment = datetime(int(s[:4]), int(s[4:6]), int(s[6:8]), tzinfo=tz)

@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import partial
+from operator import itemgetter
 from typing import BinaryIO
 
 csv.field_size_limit(1_000_000)
@@ -194,7 +195,12 @@ def read_csv(fp: BinaryIO, kind: str, opts: ReadOptions) -> Iterator[tuple[int, 
         raise FileRejected(None, "the file is empty", "export at least a header and one row")
     mapping = header_mapping(kind, first[1], opts.mapping)
     width = len(first[1])
+    names = tuple(mapping.values())
+    cells = itemgetter(*mapping) if len(mapping) > 1 else lambda row: (row[next(iter(mapping))],)
     for line, row in rows:
+        if len(row) == width and row[0].strip():  # the common case: a full row, not a blank one
+            yield line, dict(zip(names, cells(row), strict=True))
+            continue
         if not row or all(not c.strip() for c in row):
             continue
         if len(row) > width:
