@@ -9,6 +9,7 @@ Writes bench/data/<N>/{reps,customers,orders,feedback}.csv and, unless
 """
 
 import argparse
+import resource
 import sys
 import time
 from datetime import UTC, date, datetime
@@ -53,13 +54,16 @@ def build_store(n: int) -> Path:
     for suffix in ("", "-wal", "-shm"):
         Path(str(tmp) + suffix).unlink(missing_ok=True)
     db = open_db(tmp)
+    start = time.perf_counter()
     for kind in KINDS:
         t = time.perf_counter()
         report = import_file(db, kind, out / f"{kind}.csv", now=datetime.now(UTC))
-        print(f"  import {kind}: {report.added:,} rows in {time.perf_counter() - t:.1f} s")
+        print(f"  import {kind}: {report.added:,} rows in {time.perf_counter() - t:.1f} s", flush=True)
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     db.conn.close()
     tmp.rename(store)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"  first import, all files: {time.perf_counter() - start:.1f} s, peak RSS {rss:,.0f} MB")
     return store
 
 

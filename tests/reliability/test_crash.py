@@ -20,6 +20,7 @@ from tests.support.followups import CHANNELS
 from tests.support.procs import (
     age_claims,
     cli,
+    cpu_ticks,
     kill_when,
     run_cli,
     sigkill,
@@ -78,6 +79,57 @@ def test_import_killed_at_random_points_then_rerun_holds_each_row_once(cdnow_pat
     assert data_tables(after) == data_tables(done)
     assert len(after["orders"]) == len(before["orders"]) + ROWS
     assert len(after["imports"]) == len(before["imports"]) + 1 + committed
+
+
+def schema(path: Path) -> list[tuple]:
+    db = open_db(path, create=False)
+    try:
+        return db.execute("SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY name").fetchall()
+    finally:
+        db.conn.close()
+
+
+def test_first_import_killed_while_loading_leaves_the_store_empty_with_its_indexes(tmp_path):
+    """A first import loads an empty table without its indexes and builds
+    them after: a kill at any moment of that leaves the store as it was,
+    indexes and all, and a rerun loads it as an uninterrupted import does."""
+    big = tmp_path / "orders.csv"
+    orders_csv(big, ROWS)
+    store, reference = tmp_path / "store.db", tmp_path / "reference.db"
+    for path in (store, reference):
+        open_db(path).conn.close()
+    before, indexes = snapshot(store), schema(store)
+    db = open_db(reference)
+    import_file(db, "orders", big, now=IMPORTED_AT)
+    db.conn.close()
+    done = snapshot(reference)
+    assert schema(reference) == indexes
+
+    rng = random.Random(SEED)
+    mid_write = 0
+    # CPU time (clock ticks) spent after taking the write lock: rows going
+    # in, indexes dropped or being built, the commit
+    for ticks in (0, *sorted(rng.randint(5, 80) for _ in range(3))):
+        proc = start_cli(store, "import", "orders", str(big))
+        with write_lock_probe(store) as writing:
+            wait_until(lambda p=proc: p.poll() is not None or writing(), 120, "the import to write", poll=0.001)
+            until = (cpu_ticks(proc.pid) or 0) + ticks
+            killed = kill_when(proc, lambda p, until=until: (cpu_ticks(p.pid) or 0) >= until, 120, "the load to go on")
+        state = snapshot(store)
+        assert schema(store) == indexes
+        assert state in (before, done)
+        if state == before:
+            mid_write += killed
+        else:
+            break
+    assert mid_write >= 1
+
+    if snapshot(store) == before:
+        rerun = run_cli(store, "import", "orders", str(big))
+        assert rerun.returncode == 0, rerun.stderr
+    rows = {table: rows for table, rows in data_tables(snapshot(store)).items() if table != "_sqlite_migrations"}
+    assert rows == {table: rows for table, rows in data_tables(done).items() if table != "_sqlite_migrations"}
+    assert schema(store) == indexes
 
 
 def test_score_killed_while_writing_then_rerun_scores_once(cdnow_path, tmp_path):
