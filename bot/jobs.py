@@ -33,6 +33,7 @@ from commands.digest import (
     channel_zone,
     compute_digest,
 )
+from commands.messages import source_failure_notice
 from commands.remind import (
     build_escalation_message,
     build_reminder_message,
@@ -173,23 +174,22 @@ def sync_store(
 def notify_source_failure(db: Database, client: WebClient | None, name: str, now: datetime) -> list[str]:
     """Tell each admin, once per failure episode of source `name` (the key
     names the episode's start), that it fails and since when the data is
-    stale. Returns the notice keys enqueued now."""
+    stale — in the admin's language, the time local to the workspace (its
+    zone and calendar). Returns the notice keys enqueued now."""
     state = load_source_state(db, name)
     if state is None or state["failing_since"] is None:
         return []
-    admins = load_settings(db)["admins"]
+    settings = load_settings(db)
+    admins = settings["admins"]
     if not admins:
         log.error("no admins configured (setting `admins`) to tell that source %s fails", name)
-    since = f"data from it is as of {state['synced_at']}" if state["synced_at"] else "it has never synced"
-    text = (
-        f":warning: Source `{name}` could not be synced: {state['last_error']} — {since}. "
-        f"Fix it, then run `retention-bot sync {name}` (or wait for the next scheduled sync)."
-    )
     sent = []
     for admin in admins:
         key = f"notice:source:{name}:{state['failing_since']}:{admin}"
         if load_delivery(db, key) is not None:
             continue
+        lang = recipient_language(db, client, admin, settings)
+        text = source_failure_notice(name, state["last_error"], state["synced_at"], settings, lang)
         enqueue_delivery(db, key, "notice", admin, {"text": text}, now)
         sent.append(key)
         if client is not None:

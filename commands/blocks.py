@@ -162,7 +162,9 @@ _EMAIL = re.compile(r"(?P<first>[\w%+\-])[\w.%+\-']*@(?P<domain>[\w\-]+(?:\.[\w\
 # (`+1 (555) 123-4567`, `+374 10 123456`, `0912 345 6789`). Bare digit runs
 # (ids, Slack timestamps), money (`$1,234.50`) and dates are left alone.
 _PHONE = re.compile(r"(?<![\w+])\+?\(?\d[\d \-().\u00a0]{5,}\d(?![\w])")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# A day, alone or beside an hour (`2026-03-09 06:00`, `06:00 2026-03-09`: the
+# colon ends the run of digits), is a date, not a phone number.
+_DATE = re.compile(r"^(\d{1,2} )?\d{4}-\d{2}-\d{2}( \d{1,2})?$")
 _DECIMAL = re.compile(r"^\d+\.\d+$")
 
 

@@ -1,8 +1,9 @@
 """Message pieces every command shares: scope labels, freshness, empty store."""
 
 from datetime import datetime, tzinfo
+from zoneinfo import ZoneInfo
 
-from analytics.calendars import Calendar
+from analytics.calendars import Calendar, calendar_named
 from commands import blocks as B
 from commands import format as fmt
 from commands.core import Context, Request
@@ -82,4 +83,29 @@ def stale_warning(fresh: dict, tz: tzinfo, calendar: Calendar, lang: str) -> str
         ":warning: The data is stale: last synced {when} from {sources}; newer orders are missing.",
         when=when,
         sources=", ".join(fresh["sources"]),
+    )
+
+
+def source_failure_notice(name: str, error: str | None, synced_at: str | None, settings: dict, lang: str) -> str:
+    """What an admin is told when live source `name` fails: why, how old its
+    data is (local time in the workspace zone and calendar) and what to do."""
+    tz, calendar = ZoneInfo(settings["timezone"]), calendar_named(settings["calendar"])
+    command = f"`retention-bot sync {name}`"
+    if synced_at:
+        return _(
+            lang,
+            ":warning: Source {source} could not be synced: {error} — data from it is as of {when}. "
+            "Fix it, then run {command} (or wait for the next scheduled sync).",
+            source=f"`{name}`",
+            error=error or "—",
+            when=" ".join(reversed(_moment(synced_at, tz, calendar, lang))),
+            command=command,
+        )
+    return _(
+        lang,
+        ":warning: Source {source} could not be synced: {error} — it has never synced. "
+        "Fix it, then run {command} (or wait for the next scheduled sync).",
+        source=f"`{name}`",
+        error=error or "—",
+        command=command,
     )

@@ -35,8 +35,9 @@ from bot.services import Services
 from commands import COMMANDS, Answer, answer
 from commands.core import Chart, Request
 from commands.dispatch import read_request
+from commands.i18n import DEFAULT_LANGUAGE, N_, _
 
-WORKING = ":hourglass_flowing_sand: Working on it… the answer will appear here in a few seconds."
+WORKING = N_(":hourglass_flowing_sand: Working on it… the answer will appear here in a few seconds.")
 # Set by the ack listener for the lazy one: the Request it read (so the text
 # is parsed once), or True when it was too busy to read it. Bolt copies the
 # request context to lazy listeners after the ack listener has run
@@ -83,25 +84,36 @@ def _dm(client: WebClient, user_id: str) -> str:
 def register(app: App, services: Services) -> None:
     inline = threading.BoundedSemaphore(INLINE_ANSWERS)
 
-    def answer_later(ack, context, req: Request | bool = True) -> None:
+    def answer_later(ack, context, lang: str, req: Request | bool = True) -> None:
         context[SLOW] = req
-        ack(text=WORKING, response_type="ephemeral")
+        ack(text=_(lang, WORKING), response_type="ephemeral")
+
+    def asker_language(client, user_id: str | None, logger) -> str:
+        """The asker's language when the answer itself waits (busy)."""
+        try:
+            with services.db() as db:
+                return services.context(db, client, user_id).lang
+        except Exception:
+            logger.exception("could not tell the language of %s; acking in English", user_id)
+            return DEFAULT_LANGUAGE
 
     def ack_retention(ack, command, client, context, logger) -> None:
         text = command.get("text") or ""
         if not inline.acquire(blocking=False):  # busy: answer after the ack
-            answer_later(ack, context)
+            answer_later(ack, context, asker_language(client, command.get("user_id"), logger))
             return
+        lang = DEFAULT_LANGUAGE
         try:
             with services.db() as db:
                 ctx = services.context(db, client, command.get("user_id"))
+                lang = ctx.lang
                 req = read_request(ctx, text)
                 if isinstance(req, Request) and COMMANDS[req.name].slow:
-                    answer_later(ack, context, req)
+                    answer_later(ack, context, lang, req)
                     return
                 result = req if isinstance(req, Answer) else answer(ctx, req)
         except Exception as e:
-            ack(**report_error(e, f"/retention {text}", logger))
+            ack(**report_error(e, f"/retention {text}", logger, lang))
             return
         finally:
             inline.release()
@@ -112,14 +124,16 @@ def register(app: App, services: Services) -> None:
         if not asked:
             return
         text = command.get("text") or ""
+        lang = DEFAULT_LANGUAGE
         try:
             with services.db() as db:
                 ctx = services.context(db, client, command.get("user_id"))
+                lang = ctx.lang
                 result = answer(ctx, asked if isinstance(asked, Request) else text)
                 if result.ok and result.data.get("post"):
                     result = post_requested_digest(db, client, result, ctx.now)
         except Exception as e:
-            respond(**report_error(e, f"/retention {text}", logger))
+            respond(**report_error(e, f"/retention {text}", logger, lang))
             return
         respond(**reply(result))
         if result.charts:
@@ -133,6 +147,6 @@ def register(app: App, services: Services) -> None:
                     logger=logger,
                 )
             except Exception as e:
-                respond(**report_error(e, f"chart upload for /retention {text}", logger))
+                respond(**report_error(e, f"chart upload for /retention {text}", logger, lang))
 
     app.command("/retention")(ack=ack_retention, lazy=[answer_slow_retention])

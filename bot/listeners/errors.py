@@ -12,6 +12,7 @@ import secrets
 from slack_bolt import App
 
 from bot.logs import current_request_id
+from commands.i18n import DEFAULT_LANGUAGE, _
 
 log = logging.getLogger("bot.errors")
 
@@ -20,20 +21,29 @@ def new_error_id() -> str:
     return "E" + secrets.token_hex(3).upper()
 
 
-def report_error(error: BaseException, where: str, logger: logging.Logger = log) -> dict:
+def report_error(error: BaseException, where: str, logger: logging.Logger = log, lang: str = DEFAULT_LANGUAGE) -> dict:
     """Log `error` with its traceback under a fresh id; return the friendly
-    reply (ack/respond arguments) that quotes the id."""
+    reply (ack/respond arguments) that quotes the id, in `lang` when the
+    asker's language is known."""
     error_id = new_error_id()
     logger.error("error %s in %s: %s: %s", error_id, where, type(error).__name__, error, exc_info=error)
     request_id = current_request_id()
-    request = f", request `{request_id}`" if request_id else ""
-    return {
-        "response_type": "ephemeral",
-        "text": (
-            f":warning: Sorry, something went wrong on my side (error id `{error_id}`{request}). "
-            "Please try again in a moment; if it keeps happening, give this id to whoever runs retention-bot."
-        ),
-    }
+    if request_id:
+        text = _(
+            lang,
+            ":warning: Sorry, something went wrong on my side (error id {error}, request {request}). "
+            "Please try again in a moment; if it keeps happening, give this id to whoever runs retention-bot.",
+            error=f"`{error_id}`",
+            request=f"`{request_id}`",
+        )
+    else:
+        text = _(
+            lang,
+            ":warning: Sorry, something went wrong on my side (error id {error}). "
+            "Please try again in a moment; if it keeps happening, give this id to whoever runs retention-bot.",
+            error=f"`{error_id}`",
+        )
+    return {"response_type": "ephemeral", "text": text}
 
 
 def handle_error(error, body, respond, logger) -> None:

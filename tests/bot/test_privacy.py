@@ -53,6 +53,9 @@ def test_emails_in_any_script_and_phone_numbers_are_masked(text, masked):
     [
         "$1,234,567.50",
         "2026-11-23",
+        "as of 2026-03-09 06:00.",
+        "to 06:00 2026-03-09",
+        "۲۰۲۶-۰۳-۰۹ ۰۶:۰۰",
         "2026-01-01..2026-03-31",
         "C0017",
         "U0DEMO001",

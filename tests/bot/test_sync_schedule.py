@@ -3,6 +3,7 @@ scheduled time whatever the restarts and instances, caught up on start, and
 always before the nightly score and the day's first digest; a failing
 source tells each admin once per failure episode."""
 
+import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -17,6 +18,7 @@ from storage import open_db
 from storage.settings import upsert_setting
 from storage.sources.config import load_sources
 from storage.sources.state import load_source_state, record_sync
+from storage.user_languages import upsert_user_language
 from tests.support.sources import sources_file, sqlite_shop
 from tests.support.stores import SET_AT
 
@@ -123,7 +125,7 @@ def test_a_failing_source_tells_each_admin_once_per_episode(db_path, client, sla
     notices = slack.calls("chat.postMessage")
     assert len(notices) == 1
     assert "Source `shop_db` could not be synced" in notices[0].params["text"]
-    assert "data from it is as of 2026-03-09T06:00:00Z" in notices[0].params["text"]
+    assert "data from it is as of 2026-03-09 06:00. Fix it" in notices[0].params["text"]  # the workspace's UTC
     state = load_source_state(db, "shop_db")
     assert (state["failing_since"], state["notified_at"]) == ("2026-03-09T07:00:00Z", "2026-03-09T07:00:00Z")
     monkeypatch.setenv("SHOP_DB_URL", f"sqlite:///{tmp_path / 'shop.db'}")
@@ -132,3 +134,28 @@ def test_a_failing_source_tells_each_admin_once_per_episode(db_path, client, sla
     record_sync(db, "shop_db", "sql", t + timedelta(hours=5), added=0, updated=0, error="refused")
     assert len(notify_source_failure(db, client, "shop_db", t + timedelta(hours=5))) == 1  # a new episode
     assert notify_source_failure(db, client, "shop_db", t + timedelta(hours=6)) == []
+
+
+def test_the_failure_notice_is_in_each_admins_language_and_the_workspace_calendar(db_path, client, slack):
+    """A Persian workspace in Tehran (the Persian calendar by default): data
+    synced at 2026-03-09 06:00 UTC is as of 09:30 (UTC+03:30) on 18 Esfand
+    1404 — Esfand 1404 has 29 days and 1 Farvardin 1405 is 2026-03-21. The
+    admin whose Slack reads Persian gets Persian; one who chose Armenian
+    reads Armenian, with the same Persian date."""
+    slack.users[ADMIN] = {"locale": "fa-IR"}
+    store(db_path, tz="Asia/Tehran")
+    db = open_db(db_path)
+    upsert_setting(db, "language", "fa", now=SET_AT)
+    upsert_setting(db, "admins", f"{ADMIN},U0ADMIN2", now=SET_AT)
+    upsert_user_language(db, "U0ADMIN2", "hy", now=SET_AT)
+    t = datetime(2026, 3, 9, 6, 0, tzinfo=UTC)
+    record_sync(db, "shop_db", "sql", t, added=1, updated=0, error=None)
+    record_sync(db, "shop_db", "sql", t + timedelta(hours=1), added=0, updated=0, error="connection refused")
+    assert len(notify_source_failure(db, client, "shop_db", t + timedelta(hours=1))) == 2
+    texts = {c.params["channel"]: c.params["text"] for c in slack.calls("chat.postMessage")}
+    persian, armenian = texts["D0ADMIN1"], texts["D0ADMIN2"]  # their DMs
+    assert "۱۴۰۴/۱۲/۱۸ ۰۹:۳۰" in persian and "همگام‌سازی" in persian
+    assert not re.search(r"[0-9]", re.sub(r"`[^`]*`|\u2068[^\u2069]*\u2069", "", persian))  # Latin digits only in code
+    assert "1404/12/18 09:30" in armenian and "Աղբյուր" in armenian
+    assert "could not be synced" not in persian + armenian
+    db.conn.close()

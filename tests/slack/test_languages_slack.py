@@ -39,3 +39,11 @@ def test_the_home_tab_in_the_viewers_language(bot, sender, slack):
     assert "حفظ مشتری" in text and "*راهنمای استفاده*" in text and "*سبد مشتریان شما*" in text
     assert "How to use" not in text and "Your book" not in text
     slack.users[REP] = {}
+
+
+def test_a_slow_answer_is_acked_in_the_askers_language(bot, sender, slack):
+    slack.users[REP] = {"locale": "fa-IR"}
+    reply = sender.command("trend 3", user_id=REP)
+    assert reply.status == 200 and reply.json["text"].startswith(":hourglass_flowing_sand: در حال آماده‌سازی")
+    slack.wait_for("response_url")  # the answer follows
+    slack.users[REP] = {}
