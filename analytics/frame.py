@@ -12,8 +12,10 @@ where the orders come from.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
 from analytics.calendars import GREGORIAN_CALENDAR, Calendar
 
 NO_ORDER = np.iinfo(np.int64).max  # first-order time of a customer without orders
+MEMO_KEEP = 16  # results over a prefix of the orders kept per frame (each ~8 MB at 1M customers)
 
 
 @dataclass
@@ -48,6 +51,8 @@ class OrderFrame:
     answer_score: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float64))
     answer_cust: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     _months: dict = field(default_factory=dict, repr=False)
+    _memo: dict = field(default_factory=dict, repr=False, init=False)
+    _memo_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, init=False)
 
     @property
     def n_customers(self) -> int:
@@ -68,6 +73,24 @@ class OrderFrame:
         ok = pos < len(self.rowid)
         ok[ok] = self.rowid[pos[ok]] == r[ok]
         return pos[ok]
+
+    def memo(self, key: tuple, compute: Callable[[], Any]) -> Any:
+        """`compute()` once per frame and key: a result over a prefix of the
+        orders (each customer's revenue to a day, the revenue to date of a
+        scope), which would otherwise cost a scan of millions of orders per
+        request. A frame is one store content, so a result never goes stale;
+        the newest MEMO_KEEP are kept. Arrays come back read-only (shared)."""
+        with self._memo_lock:
+            if key in self._memo:
+                return self._memo[key]
+        value = compute()
+        if isinstance(value, np.ndarray):
+            value.flags.writeable = False
+        with self._memo_lock:
+            self._memo[key] = value
+            while len(self._memo) > MEMO_KEEP:
+                del self._memo[next(iter(self._memo))]
+        return value
 
     def local_months(self, tz_name: str, calendar: Calendar = GREGORIAN_CALENDAR) -> np.ndarray:
         """Per order, its month of `calendar` in the workspace time zone as

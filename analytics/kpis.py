@@ -21,9 +21,11 @@ reactivated = |E \\ S \\ N|, churn rate = (S − retained)/S × 100.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta, tzinfo
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -65,6 +67,11 @@ class Scope:
 
     def kept(self, mask: np.ndarray) -> np.ndarray:
         return mask if self.keep is None else mask & self.keep
+
+    @cached_property
+    def key(self) -> bytes | None:
+        """Which customers it keeps, as a short digest (a key of OrderFrame.memo)."""
+        return None if self.keep is None else hashlib.blake2b(self.keep.tobytes(), digest_size=16).digest()
 
 
 def ordered_between(frame: OrderFrame, scope: Scope, lo: int, hi: int) -> np.ndarray:
@@ -176,13 +183,9 @@ def compute_order_kpis(frame: OrderFrame, scope: Scope, lo: int, hi: int) -> Ord
     new = first_between(frame, scope, lo, hi)
     repeaters = buyers & ((frame.first_ts < lo) | (counts >= 2))
     spend = np.bincount(cust, weights=amount, minlength=frame.n_customers)[buyers]
-    top = math.ceil(PARETO_TOP * n_buyers)
-    top_revenue = float(np.sort(spend)[::-1][:top].sum())
+    top_revenue = largest_sum(spend, math.ceil(PARETO_TOP * n_buyers))
     to_date = frame.upto(hi)
-    past_cust, past_amount = frame.cust[:to_date], frame.amount[:to_date]
-    if scope.keep is not None:
-        kept = scope.keep[past_cust]
-        past_cust, past_amount = past_cust[kept], past_amount[kept]
+    past_revenue = frame.memo(("revenue to date", to_date, scope.key), lambda: revenue_before(frame, scope, to_date))
     customers_to_date = int(scope.kept(frame.first_ts < hi).sum())
     return OrderKpis(
         customers=n_buyers,
@@ -194,9 +197,26 @@ def compute_order_kpis(frame: OrderFrame, scope: Scope, lo: int, hi: int) -> Ord
         repeat_purchase_rate=pct(int(repeaters.sum()), n_buyers),
         pareto_share=pct(top_revenue, revenue),
         repeat_revenue_share=pct(revenue - float(amount[first].sum()), revenue),
-        historical_clv=float(past_amount.sum()) / customers_to_date if customers_to_date else None,
+        historical_clv=past_revenue / customers_to_date if customers_to_date else None,
         customers_to_date=customers_to_date,
     )
+
+
+def largest_sum(values: np.ndarray, n: int) -> float:
+    """The sum of the `n` largest values, added largest first: the same
+    float as summing a full descending sort's first `n`, with a partition
+    (linear) instead of sorting every value."""
+    if 0 < n < len(values):
+        values = np.partition(values, len(values) - n)[len(values) - n :]
+    return float(np.sort(values)[::-1][:n].sum())
+
+
+def revenue_before(frame: OrderFrame, scope: Scope, j: int) -> float:
+    """Revenue of the scope's counted orders among the first `j` (in time order)."""
+    amount = frame.amount[:j]
+    if scope.keep is not None:
+        amount = amount[scope.keep[frame.cust[:j]]]
+    return float(amount.sum())
 
 
 @dataclass(frozen=True)
@@ -245,9 +265,26 @@ def compute_feedback(answers: pd.DataFrame) -> Feedback:
 
 
 def customer_revenue(frame: OrderFrame, hi: int) -> np.ndarray:
-    """Per customer position, revenue of counted orders before `hi`."""
+    """Per customer position, revenue of counted orders before `hi` (once
+    per frame and instant: OrderFrame.memo; read-only)."""
     j = frame.upto(hi)
-    return np.bincount(frame.cust[:j], weights=frame.amount[:j], minlength=frame.n_customers)
+    return frame.memo(
+        ("customer revenue", j),
+        lambda: np.bincount(frame.cust[:j], weights=frame.amount[:j], minlength=frame.n_customers),
+    )
+
+
+def last_orders_before(frame: OrderFrame, hi: int) -> np.ndarray:
+    """Per customer position, the epoch seconds of the newest counted order
+    before `hi`, 0 when none (once per frame and instant; read-only)."""
+    j = frame.upto(hi)
+
+    def compute() -> np.ndarray:
+        last = np.zeros(frame.n_customers, dtype=np.int64)
+        last[frame.cust[:j]] = frame.ts[:j]  # orders are time-ascending: the last write is the newest
+        return last
+
+    return frame.memo(("last order", j), compute)
 
 
 def last_order_before(frame: OrderFrame, scope: Scope, hi: int) -> int | None:
@@ -255,8 +292,8 @@ def last_order_before(frame: OrderFrame, scope: Scope, hi: int) -> int | None:
     j = frame.upto(hi)
     if scope.keep is None:
         return int(frame.ts[j - 1]) if j else None
-    hits = np.flatnonzero(scope.keep[frame.cust[:j]])
-    return int(frame.ts[hits[-1]]) if len(hits) else None
+    newest = int(last_orders_before(frame, hi)[scope.keep].max(initial=0))  # per customer: no scan of the orders
+    return newest or None
 
 
 @dataclass

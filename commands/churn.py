@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import numpy as np
 
 from analytics.calendars import GREGORIAN_CALENDAR, Calendar
-from analytics.kpis import Bounds, compute_retention, customer_revenue, retention_sets
+from analytics.kpis import Bounds, compute_retention, customer_revenue, last_orders_before, retention_sets
 from commands import blocks as B
 from commands import format as fmt
 from commands.core import Answer, Context, Request, command
@@ -44,14 +44,12 @@ def lost_customers(k: KpiInputs, lost: np.ndarray, hi: int) -> list[dict]:
         return []
     revenue = customer_revenue(k.frame, hi)
     top = where[np.argsort(-revenue[where], kind="stable")[:LOST_SHOWN]]
-    j = k.frame.upto(hi)
-    mine = np.isin(k.frame.cust[:j], top)
-    ts, cust = k.frame.ts[:j][mine], k.frame.cust[:j][mine]
+    last_orders = last_orders_before(k.frame, hi)
     names = load_customers_by_rowid(k.ctx.db, k.frame.rowid[top])
     out = []
     for pos in top:
         row = names[int(k.frame.rowid[pos])]
-        last = datetime.fromtimestamp(int(ts[cust == pos].max()), UTC).astimezone(k.tz).date()
+        last = datetime.fromtimestamp(int(last_orders[pos]), UTC).astimezone(k.tz).date()
         out.append(
             {
                 "id": row["id"],

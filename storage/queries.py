@@ -151,18 +151,23 @@ def load_filter_rowids(db: Database, filters: Filters) -> np.ndarray | None:
     if not filters.active:
         return None
     where, args = filters.where()
-    rows = db.execute(f"SELECT c.rowid FROM customers c WHERE {where}", args).fetchall()  # noqa: S608
-    return np.array(rows, dtype=np.int64).reshape(-1)
+    # One text of rowids, not a row per customer: a rep's book at a million
+    # customers is ~150k rows, which cost ~4x as much through Python.
+    rowids = db.execute(f"SELECT group_concat(c.rowid) FROM customers c WHERE {where}", args).fetchone()[0]  # noqa: S608
+    return np.array(rowids.split(",") if rowids else [], dtype=np.int64)
 
 
 def count_customers_without_orders(db: Database, cutoff: str, filters: Filters) -> int:
     """Customers known before `cutoff` with no counted order before it (the
-    rest are in the order frame); two lookups on the first-order index."""
+    rest are in the order frame); two lookups on the first-order index,
+    named because with a `rep:` filter SQLite would rather walk the rep's
+    whole book on the owner index (~150k rows at a million customers)."""
     where, args = filters.where()
     known = "COALESCE(c.created_at, '') < :cutoff"
+    by_first = "customers c INDEXED BY customers_first_order_at"
     return db.execute(
-        f"SELECT (SELECT COUNT(*) FROM customers c WHERE {where} AND c.first_order_at IS NULL AND {known}) "  # noqa: S608
-        f"+ (SELECT COUNT(*) FROM customers c WHERE {where} AND c.first_order_at >= :cutoff AND {known})",
+        f"SELECT (SELECT COUNT(*) FROM {by_first} WHERE {where} AND c.first_order_at IS NULL AND {known}) "  # noqa: S608
+        f"+ (SELECT COUNT(*) FROM {by_first} WHERE {where} AND c.first_order_at >= :cutoff AND {known})",
         {**args, "cutoff": cutoff},
     ).fetchone()[0]
 

@@ -239,3 +239,11 @@ def m007_user_languages(db: Database) -> None:
         ) WITHOUT ROWID;
         """
     )
+
+
+@migrations()
+def m008_customers_by_segment(db: Database) -> None:
+    """`segment:` filters look customers up by segment, ignoring case as the
+    filter does (storage.queries.Filters): without this index every filtered
+    answer read the whole customers table (~0.3 s at a million customers)."""
+    db.execute("CREATE INDEX customers_segment ON customers(segment COLLATE NOCASE)")
