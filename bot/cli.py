@@ -34,6 +34,7 @@ class State:
     clock: Callable[[], datetime] = utc_now
     sources_path: str = "sources.toml"
     sources_explicit: bool = False
+    language: str | None = None  # --language / $RETENTION_LANGUAGE: over the store's
     _db: object = field(default=None, repr=False)
 
     def db(self, *, create: bool = False):
@@ -53,7 +54,22 @@ class State:
         from commands import Context
 
         kw.setdefault("now", self.clock())
+        kw.setdefault("lang", self.language)
         return Context(self.db(), as_of=self.as_of, read_only=self.as_of is not None, **kw)
+
+    @property
+    def lang(self) -> str:
+        """The language the CLI speaks to the admin: --language (or
+        $RETENTION_LANGUAGE), else the workspace `language` of the store
+        once it is open, else English (before a store is open, or when
+        there is none)."""
+        if self.language:
+            return self.language
+        if self._db is None:
+            return "en"
+        from storage.settings import load_settings
+
+        return load_settings(self.db())["language"]
 
     def sources(self):
         """The sources file (--sources, $RETENTION_SOURCES, ./sources.toml),
@@ -129,6 +145,13 @@ class Main(click.Group):
     show_default=True,
     help="Live sources file, TOML (or $RETENTION_SOURCES).",
 )
+@click.option(
+    "--language",
+    type=click.Choice(["en", "hy", "fa"]),
+    envvar="RETENTION_LANGUAGE",
+    default=None,
+    help="Language of the messages (or $RETENTION_LANGUAGE; default: the store's workspace language).",
+)
 @click.option("-v", "--verbose", count=True, help="More logging (-vv for debug).")
 @click.option(
     "--log-format",
@@ -140,7 +163,13 @@ class Main(click.Group):
 )
 @click.pass_context
 def main(
-    ctx: click.Context, db_path: str, as_of: date | None, sources_path: str, verbose: int, log_format: str
+    ctx: click.Context,
+    db_path: str,
+    as_of: date | None,
+    sources_path: str,
+    language: str | None,
+    verbose: int,
+    log_format: str,
 ) -> None:
     """retention-bot: retention KPIs, churn digests and follow-up reminders for
     sales and account teams, in Slack or in this console."""
@@ -156,6 +185,7 @@ def main(
         clock=clock,
         sources_path=sources_path,
         sources_explicit=ctx.get_parameter_source("sources_path") != click.core.ParameterSource.DEFAULT,
+        language=language,
     )
 
 
@@ -193,6 +223,9 @@ def import_cmd(state: State, kind, file, fmt, maps, skip_invalid, dry_run, decim
     currency). All or nothing unless --skip-invalid."""
     from zoneinfo import ZoneInfo
 
+    from commands.format import digits
+    from commands.i18n import _, _n
+    from commands.imports import report_lines, report_summary
     from storage.importer import ImportRejected, import_file
     from storage.settings import load_settings
 
@@ -245,21 +278,30 @@ def import_cmd(state: State, kind, file, fmt, maps, skip_invalid, dry_run, decim
     except ImportRejected as e:
         if progress:
             progress.stop()
-        for line in e.report.lines():
+        lang = state.lang
+        for line in report_lines(lang, e.report):
             click.echo(line, err=True)
-        click.echo(f"rejected: {file}: nothing was imported.", err=True)
+        click.echo(_(lang, "rejected: {file}: nothing was imported.", file=file), err=True)
         if e.report.usage:
             sys.exit(2)
         if e.report.rejected:
             click.echo(
-                f"{e.report.rejected} invalid row(s). Fix them, or use --skip-invalid to import the rest.", err=True
+                _n(
+                    lang,
+                    "{count} invalid row(s). Fix them, or use {option} to import the rest.",
+                    "{count} invalid row(s). Fix them, or use {option} to import the rest.",
+                    e.report.rejected,
+                    count=digits(str(e.report.rejected), lang),
+                    option="--skip-invalid",
+                ),
+                err=True,
             )
         sys.exit(1)
     if progress:
         progress.stop()
-    for line in report.lines():
+    for line in report_lines(state.lang, report):
         click.echo(line, err=True)
-    click.echo(report.summary())
+    click.echo(report_summary(state.lang, report))
 
 
 @main.command()
@@ -344,6 +386,9 @@ def sync(state: State, name: str | None, full: bool, dry_run: bool, as_json: boo
 def _import_rates(state: State, file: str, to_currency: str | None, dry_run: bool) -> None:
     from zoneinfo import ZoneInfo
 
+    from commands.i18n import _
+    from commands.imports import rates_summary, report_lines
+    from commands.problems import fix_told, told
     from storage.fields import FieldError, currency
     from storage.importer import ImportRejected, import_rates
     from storage.settings import load_settings
@@ -353,17 +398,25 @@ def _import_rates(state: State, file: str, to_currency: str | None, dry_run: boo
     try:
         base = currency(to_currency) if to_currency else settings["currency"]
     except FieldError as e:
-        raise click.UsageError(f"--to {to_currency!r}: {e.problem} ({e.fix})") from None
+        raise click.UsageError(
+            _(
+                state.lang,
+                "{option}: {problem} ({fix})",
+                option=f"--to {to_currency!r}",
+                problem=told(state.lang, e),
+                fix=fix_told(state.lang, e),
+            )
+        ) from None
     try:
         report = import_rates(
             db, file, base=base, tz=ZoneInfo(settings["timezone"]), now=state.clock(), dry_run=dry_run
         )
     except ImportRejected as e:
-        for line in e.report.lines():
+        for line in report_lines(state.lang, e.report):
             click.echo(line, err=True)
-        click.echo(f"rejected: {file}: no rate was imported.", err=True)
+        click.echo(_(state.lang, "rejected: {file}: no rate was imported.", file=file), err=True)
         sys.exit(1)
-    click.echo(report.summary())
+    click.echo(rates_summary(state.lang, report))
 
 
 @main.command()
@@ -446,7 +499,6 @@ def demo(state: State, customers: int, rebuild: bool, language: str | None):
     from bot.console import run_console
     from bot.demo import DemoRefused, ensure_demo_store, set_demo_language
     from commands.i18n import _
-    from storage.settings import load_settings
 
     path = state.db_path if state.db_explicit else os.environ.get("RETENTION_DEMO_DB", "retention-demo.db")
     state.db_path = path
@@ -460,7 +512,7 @@ def demo(state: State, customers: int, rebuild: bool, language: str | None):
     state._db = db
     if language:
         set_demo_language(db, language, now=state.clock())
-    lang = load_settings(db)["language"]
+    lang = state.lang
     where = str(Path(path).resolve())
     if built:
         click.echo(_(lang, "Demo store: {path} (built)", path=where), err=True)

@@ -16,6 +16,7 @@ from typing import Protocol
 from analytics.calendars import GREGORIAN_CALENDAR, Calendar
 from commands.format import digits
 from commands.i18n import DEFAULT_LANGUAGE, _
+from storage.fields import FieldError
 from storage.problems import english
 
 
@@ -57,3 +58,8 @@ def is_told(value: object) -> bool:
         and isinstance(getattr(value, "message", None), str)
         and isinstance(getattr(value, "values", None), dict)
     )
+
+
+def fix_told(lang: str, error: FieldError) -> str:
+    """How to fix a bad value (FieldError.fix) in `lang`."""
+    return said(lang, error.fix_message, error.values)

@@ -11,12 +11,22 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from storage.problems import N_, english
+
 
 class FieldError(ValueError):
-    def __init__(self, problem: str, fix: str):
-        super().__init__(problem)
-        self.problem = problem
-        self.fix = fix
+    """A value that cannot be stored: `problem` and how to `fix` it, in
+    English (for logs, JSON and the English reader). Both are built from
+    msgids with `{name}` placeholders (`message`, `fix_message`) and the
+    shared `values`, which commands translates (commands/problems.py)."""
+
+    def __init__(self, problem: str, fix: str, /, **values: object):
+        self.message = problem
+        self.fix_message = fix
+        self.values = values
+        self.problem = english(problem, values)
+        self.fix = english(fix, values)
+        super().__init__(self.problem)
 
 
 def text(raw: str | None) -> str | None:
@@ -52,7 +62,10 @@ def slack_user_id(raw: str) -> str:
     s = raw.strip()
     if not SLACK_USER_ID.match(s):
         raise FieldError(
-            f"{raw!r} is not a Slack user id", "use the member id from the person's Slack profile, like U012AB3CD"
+            N_("{raw} is not a Slack user id"),
+            N_("use the member id from the person's Slack profile, like {example}"),
+            raw=repr(raw),
+            example="U012AB3CD",
         )
     return s
 
@@ -78,18 +91,29 @@ def amount(raw: str) -> float:
         value = float(s)
     except ValueError:
         hint = (
-            "write amounts like 1234.50, or pass --decimal , for a file written 1.234,50"
+            N_("write amounts like {example}, or pass {option} for a file written {comma}")
             if re.fullmatch(r"-?[\d.\s]*,\d{1,2}", s)
-            else "write amounts like 1234.50"
+            else N_("write amounts like {example}")
         )
-        raise FieldError(f"{raw!r} is not a number", hint) from None
+        raise FieldError(
+            N_("{raw} is not a number"), hint, raw=repr(raw), example="1234.50", option="--decimal ,", comma="1.234,50"
+        ) from None
     if not math.isfinite(value):
-        raise FieldError(f"{raw!r} is not a finite number", "write amounts like 1234.50")
+        raise FieldError(
+            N_("{raw} is not a finite number"), N_("write amounts like {example}"), raw=repr(raw), example="1234.50"
+        )
     if value < 0:
-        raise FieldError(f"negative amount {raw!r}", "record refunds with status 'refunded', not a negative amount")
+        raise FieldError(
+            N_("negative amount {raw}"),
+            N_("record refunds with status {status}, not a negative amount"),
+            raw=repr(raw),
+            status="'refunded'",
+        )
     if value > MAX_AMOUNT:
         raise FieldError(
-            f"amount {raw!r} is beyond a trillion", "check the column and its unit (cents instead of dollars?)"
+            N_("amount {raw} is beyond a trillion"),
+            N_("check the column and its unit (cents instead of dollars?)"),
+            raw=repr(raw),
         )
     return round(value, 6)
 
@@ -100,7 +124,13 @@ def decimal_comma_amount(raw: str) -> float:
     s = re.sub(r"[\s\u00a0\u202f.]", "", raw.strip().lstrip("$€£").rstrip("€").strip())
     s = re.sub(r"\s*[A-Za-z]{3}$", "", s)
     if s.count(",") > 1:
-        raise FieldError(f"{raw!r} is not a number", "with --decimal , write amounts like 1.234,50")
+        raise FieldError(
+            N_("{raw} is not a number"),
+            N_("with {option} write amounts like {comma}"),
+            raw=repr(raw),
+            option="--decimal ,",
+            comma="1.234,50",
+        )
     return amount(s.replace(",", "."))
 
 
@@ -109,9 +139,17 @@ def day(raw: str) -> str:
     try:
         value = date.fromisoformat(raw.strip())
     except ValueError:
-        raise FieldError(f"{raw!r} is not a date", "write dates as YYYY-MM-DD") from None
+        raise FieldError(
+            N_("{raw} is not a date"), N_("write dates as {form}"), raw=repr(raw), form="YYYY-MM-DD"
+        ) from None
     if not 1970 <= value.year <= 2100:
-        raise FieldError(f"{raw!r} is out of range", "use a date between 1970 and 2100")
+        raise FieldError(
+            N_("{raw} is out of range"),
+            N_("use a date between {first} and {last}"),
+            raw=repr(raw),
+            first=1970,
+            last=2100,
+        )
     return value.isoformat()
 
 
@@ -119,9 +157,13 @@ def number(raw: str, lo: float, hi: float) -> float:
     try:
         value = float(raw.strip())
     except ValueError:
-        raise FieldError(f"{raw!r} is not a number", f"use a number from {lo:g} to {hi:g}") from None
+        raise FieldError(
+            N_("{raw} is not a number"), N_("use a number from {lo} to {hi}"), raw=repr(raw), lo=float(lo), hi=float(hi)
+        ) from None
     if not lo <= value <= hi:
-        raise FieldError(f"{value:g} is out of range", f"use a number from {lo:g} to {hi:g}")
+        raise FieldError(
+            N_("{raw} is out of range"), N_("use a number from {lo} to {hi}"), raw=value, lo=float(lo), hi=float(hi)
+        )
     return value
 
 
@@ -129,7 +171,12 @@ def number(raw: str, lo: float, hi: float) -> float:
 def currency(raw: str) -> str:
     s = raw.strip().upper()
     if not re.fullmatch(r"[A-Z]{3}", s):
-        raise FieldError(f"{raw!r} is not a currency code", "use a 3-letter ISO code like USD")
+        raise FieldError(
+            N_("{raw} is not a currency code"),
+            N_("use a 3-letter ISO code like {example}"),
+            raw=repr(raw),
+            example="USD",
+        )
     return s
 
 
@@ -139,7 +186,12 @@ def timezone_name(raw: str) -> str:
     try:
         ZoneInfo(s)
     except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file path
-        raise FieldError(f"unknown time zone {raw!r}", "use an IANA name like America/New_York") from None
+        raise FieldError(
+            N_("unknown time zone {raw}"),
+            N_("use an IANA name like {example}"),
+            raw=repr(raw),
+            example="America/New_York",
+        ) from None
     return s
 
 
@@ -149,13 +201,15 @@ def boolean(raw: str) -> int:
         return 1
     if s in ("0", "false", "no", "n", "f", "inactive"):
         return 0
-    raise FieldError(f"{raw!r} is not yes/no", "use true or false")
+    raise FieldError(N_("{raw} is not yes/no"), N_("use {yes} or {no}"), raw=repr(raw), yes="true", no="false")
 
 
 def choice(raw: str, allowed: tuple[str, ...]) -> str:
     s = raw.strip().lower()
     if s not in allowed:
-        raise FieldError(f"{raw!r} is not one of {', '.join(allowed)}", f"use one of {', '.join(allowed)}")
+        raise FieldError(
+            N_("{raw} is not one of {allowed}"), N_("use one of {allowed}"), raw=repr(raw), allowed=", ".join(allowed)
+        )
     return s
 
 
@@ -178,7 +232,12 @@ def language(raw: str) -> str:
     low = word.lower().replace("-", "_")
     code = _LANGUAGE_NAMES.get(low, low.split("_")[0])
     if code not in LANGUAGES:
-        raise FieldError(f"{word!r} is not a language I speak", f"use one of {', '.join(LANGUAGES)}")
+        raise FieldError(
+            N_("{raw} is not a language I speak"),
+            N_("use one of {allowed}"),
+            raw=repr(word),
+            allowed=", ".join(LANGUAGES),
+        )
     return code
 
 
@@ -219,8 +278,11 @@ def status(raw: str) -> str:
     if s in _STATUS:
         return _STATUS[s]
     raise FieldError(
-        f"unknown order status {raw!r}",
-        "use paid, pending, refunded, cancelled or failed (or --map the right column)",
+        N_("unknown order status {raw}"),
+        N_("use {statuses} (or {option} the right column)"),
+        raw=repr(raw),
+        statuses="paid, pending, refunded, cancelled or failed",
+        option="--map",
     )
 
 
@@ -261,7 +323,7 @@ def timestamp(raw: str, tz: tzinfo = UTC) -> str:
     time zone `tz`. Returns the stored UTC text."""
     s = raw.strip()
     if not s:
-        raise FieldError("empty date", "write dates as YYYY-MM-DD or ISO-8601")
+        raise FieldError(N_("empty date"), N_("write dates as {form} or {iso}"), form="YYYY-MM-DD", iso="ISO-8601")
     if tz is UTC and len(s) == 20 and s[10] == "T" and s[19] == "Z" and s[:4] >= "1970":
         try:  # already in the stored form: validate only (the common, fast case)
             datetime.fromisoformat(s)
@@ -287,10 +349,21 @@ def _parsed_timestamp(raw: str, tz: tzinfo) -> str:
             moment = datetime.fromisoformat(s2)
     except ValueError:
         raise FieldError(
-            f"{raw!r} is not a date", "write dates as YYYY-MM-DD or ISO-8601 like 2026-01-31T09:30:00Z"
+            N_("{raw} is not a date"),
+            N_("write dates as {form} or {iso} like {example}"),
+            raw=repr(raw),
+            form="YYYY-MM-DD",
+            iso="ISO-8601",
+            example="2026-01-31T09:30:00Z",
         ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=tz)
     if not 1970 <= moment.year <= 2100:
-        raise FieldError(f"{raw!r} is out of range", "use a date between 1970 and 2100")
+        raise FieldError(
+            N_("{raw} is out of range"),
+            N_("use a date between {first} and {last}"),
+            raw=repr(raw),
+            first=1970,
+            last=2100,
+        )
     return format_utc(moment)

@@ -21,6 +21,8 @@ from functools import partial
 from operator import itemgetter
 from typing import BinaryIO
 
+from storage.problems import N_, english
+
 csv.field_size_limit(1_000_000)
 
 FORMATS = ("csv", "cdnow", "shopify", "stripe")
@@ -29,12 +31,15 @@ FORMATS = ("csv", "cdnow", "shopify", "stripe")
 class FileRejected(Exception):
     """`usage`: the command line is wrong (a --map naming no column), not the file."""
 
-    def __init__(self, line: int | None, problem: str, fix: str, *, usage: bool = False):
-        super().__init__(problem)
+    def __init__(self, line: int | None, problem: str, fix: str, *, usage: bool = False, **values: object):
         self.line = line
-        self.problem = problem
-        self.fix = fix
+        self.message = problem  # msgids with `values` (see storage.problems)
+        self.fix_message = fix
+        self.values = values
+        self.problem = english(problem, values)
+        self.fix = english(fix, values)
         self.usage = usage
+        super().__init__(self.problem)
 
 
 @dataclass
@@ -110,9 +115,9 @@ def _norm(header: str) -> str:
 def _text_lines(fp: BinaryIO) -> io.TextIOWrapper:
     head = fp.peek(4096)[:4096] if hasattr(fp, "peek") else b""
     if b"\x00" in head:
-        raise FileRejected(None, "this is a binary file, not CSV text", "export the data as CSV (UTF-8)")
+        raise FileRejected(None, N_("this is a binary file, not CSV text"), N_("export the data as CSV (UTF-8)"))
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise FileRejected(1, "the file is UTF-16", "save it as UTF-8 CSV")
+        raise FileRejected(1, N_("the file is UTF-16"), N_("save it as UTF-8 CSV"))
     return io.TextIOWrapper(fp, encoding="utf-8-sig", newline="")
 
 
@@ -131,7 +136,7 @@ def _csv_rows(fp: BinaryIO) -> Iterator[tuple[int, list[str]]]:
     try:
         header = text.readline()
     except UnicodeDecodeError:
-        raise FileRejected(1, "the file is not UTF-8 text", "save it as UTF-8 CSV") from None
+        raise FileRejected(1, N_("the file is not UTF-8 text"), N_("save it as UTF-8 CSV")) from None
     if not header:
         return
     reader = csv.reader(itertools.chain([header], text), delimiter=delimiter_of(header))
@@ -139,9 +144,11 @@ def _csv_rows(fp: BinaryIO) -> Iterator[tuple[int, list[str]]]:
         for row in reader:
             yield reader.line_num, row
     except UnicodeDecodeError:
-        raise FileRejected(reader.line_num + 1, "the file is not UTF-8 text", "save it as UTF-8 CSV") from None
+        raise FileRejected(reader.line_num + 1, N_("the file is not UTF-8 text"), N_("save it as UTF-8 CSV")) from None
     except csv.Error as e:
-        raise FileRejected(reader.line_num, f"unreadable CSV ({e})", "check quoting on that line") from None
+        raise FileRejected(
+            reader.line_num, N_("unreadable CSV ({reason})"), N_("check quoting on that line"), reason=str(e)
+        ) from None
 
 
 def header_mapping(
@@ -154,16 +161,29 @@ def header_mapping(
     for target in wanted.values():
         if target not in fields:
             raise FileRejected(
-                None, f"{option} names unknown field {target!r}", f"fields for {kind}: {', '.join(fields)}", usage=True
+                None,
+                N_("{option} names unknown field {field}"),
+                N_("fields for {kind}: {fields}"),
+                usage=True,
+                option=option,
+                field=repr(target),
+                kind=kind,
+                fields=", ".join(fields),
             )
     present = {_norm(c) for c in header}
     for source in overrides:
         if _norm(source) not in present:
             raise FileRejected(
                 1,
-                f"{option} {source!r}: {what} has no column {source!r} (found: {', '.join(header) or 'nothing'})",
-                "name one of the columns found, as written in the header",
+                N_("{option} {column}: {what} has no column {column} (found: {found})")
+                if ", ".join(header)
+                else N_("{option} {column}: {what} has no column {column} (found: nothing)"),
+                N_("name one of the columns found, as written in the header"),
                 usage=True,
+                option=option,
+                column=repr(source),
+                what=what,
+                found=", ".join(header),
             )
     aliases = {}
     for ours, names in fields.items():
@@ -180,10 +200,17 @@ def header_mapping(
     if missing:
         raise FileRejected(
             1,
-            f"missing required column {', '.join(missing)} (found: {', '.join(header) or 'nothing'})",
-            f"add the column, or map yours with {option} YOUR_COLUMN={missing[0]}"
+            N_("missing required column {columns} (found: {found})")
+            if ", ".join(header)
+            else N_("missing required column {columns} (found: nothing)"),
+            N_("add the column, or map yours with {mapping}")
             if option == "--map"
-            else f'add the column, or map yours: {option} = {{"YOUR_COLUMN" = "{missing[0]}"}}',
+            else N_("add the column, or map yours: {mapping}"),
+            columns=", ".join(missing),
+            found=", ".join(header),
+            mapping=f"{option} YOUR_COLUMN={missing[0]}"
+            if option == "--map"
+            else f'{option} = {{"YOUR_COLUMN" = "{missing[0]}"}}',
         )
     return mapping
 
@@ -192,7 +219,7 @@ def read_csv(fp: BinaryIO, kind: str, opts: ReadOptions) -> Iterator[tuple[int, 
     rows = _csv_rows(fp)
     first = next(rows, None)
     if first is None:
-        raise FileRejected(None, "the file is empty", "export at least a header and one row")
+        raise FileRejected(None, N_("the file is empty"), N_("export at least a header and one row"))
     mapping = header_mapping(kind, first[1], opts.mapping)
     width = len(first[1])
     names = tuple(mapping.values())
@@ -204,7 +231,13 @@ def read_csv(fp: BinaryIO, kind: str, opts: ReadOptions) -> Iterator[tuple[int, 
         if not row or all(not c.strip() for c in row):
             continue
         if len(row) > width:
-            raise FileRejected(line, f"{len(row)} columns but the header has {width}", "check the quoting and commas")
+            raise FileRejected(
+                line,
+                N_("{count} columns but the header has {width}"),
+                N_("check the quoting and commas"),
+                count=len(row),
+                width=width,
+            )
         yield line, {field: row[i] if i < len(row) else "" for i, field in mapping.items()}
 
 
@@ -214,7 +247,11 @@ def read_cdnow(fp: BinaryIO, kind: str, opts: ReadOptions) -> Iterator[tuple[int
     header `customer_id date number_of_cds dollar_value` (the master file)."""
     if kind != "orders":
         raise FileRejected(
-            None, "the cdnow format holds orders only", "use: retention-bot import orders FILE --format cdnow"
+            None,
+            N_("the {format} format holds orders only"),
+            N_("use: {command}"),
+            format="cdnow",
+            command="retention-bot import orders FILE --format cdnow",
         )
     text = _text_lines(fp)
     line_no = 0
@@ -233,11 +270,19 @@ def read_cdnow(fp: BinaryIO, kind: str, opts: ReadOptions) -> Iterator[tuple[int
                 if layout not in (4, 5):
                     raise FileRejected(
                         line_no,
-                        f"{layout} columns; CDNOW files have 5 (sample) or 4 (master, with header)",
-                        "check --format (csv?)",
+                        N_("{count} columns; CDNOW files have 5 (sample) or 4 (master, with header)"),
+                        N_("check {option} (csv?)"),
+                        count=layout,
+                        option="--format",
                     )
             if len(parts) != layout:
-                raise FileRejected(line_no, f"{len(parts)} columns, expected {layout}", "fix or remove the line")
+                raise FileRejected(
+                    line_no,
+                    N_("{count} columns, expected {width}"),
+                    N_("fix or remove the line"),
+                    count=len(parts),
+                    width=layout,
+                )
             cust, day, dollars = (parts[1], parts[2], parts[4]) if layout == 5 else (parts[0], parts[1], parts[3])
             yield (
                 line_no,
@@ -249,9 +294,9 @@ def read_cdnow(fp: BinaryIO, kind: str, opts: ReadOptions) -> Iterator[tuple[int
                 },
             )
     except UnicodeDecodeError:
-        raise FileRejected(line_no + 1, "the file is not UTF-8 text", "save it as UTF-8") from None
+        raise FileRejected(line_no + 1, N_("the file is not UTF-8 text"), N_("save it as UTF-8")) from None
     if layout is None:
-        raise FileRejected(None, "the file is empty", "export at least one row")
+        raise FileRejected(None, N_("the file is empty"), N_("export at least one row"))
 
 
 def _export_header(fp: BinaryIO, kind: str, fmt: str) -> tuple[Iterator[tuple[int, list[str]]], dict[str, int]]:
@@ -259,12 +304,16 @@ def _export_header(fp: BinaryIO, kind: str, fmt: str) -> tuple[Iterator[tuple[in
     normalised name."""
     if kind != "orders":
         raise FileRejected(
-            None, f"the {fmt} format holds orders only", f"use: retention-bot import orders FILE --format {fmt}"
+            None,
+            N_("the {format} format holds orders only"),
+            N_("use: {command}"),
+            format=fmt,
+            command=f"retention-bot import orders FILE --format {fmt}",
         )
     rows = _csv_rows(fp)
     first = next(rows, None)
     if first is None:
-        raise FileRejected(None, "the file is empty", "export at least a header and one row")
+        raise FileRejected(None, N_("the file is empty"), N_("export at least a header and one row"))
     return rows, {_norm(c): i for i, c in enumerate(first[1])}
 
 
@@ -292,7 +341,13 @@ def read_shopify(fp: BinaryIO, kind: str, opts: ReadOptions) -> Iterator[tuple[i
     rows, cols = _export_header(fp, kind, "shopify")
     for need in ("name", "created_at", "total", "financial_status"):
         if need not in cols:
-            raise FileRejected(1, f"missing Shopify column {need!r}", "use Shopify's Orders › Export › CSV for Excel")
+            raise FileRejected(
+                1,
+                N_("missing Shopify column {column}"),
+                N_("use Shopify's {menu}"),
+                column=repr(need),
+                menu="Orders › Export › CSV for Excel",
+            )
     get = {
         k: cols.get(k)
         for k in (*_SHOPIFY, "refunded_amount", "cancelled_at", "outstanding_balance", "shipping_name", "phone")
@@ -401,7 +456,13 @@ def read_stripe(fp: BinaryIO, kind: str, opts: ReadOptions) -> Iterator[tuple[in
     "Created date (UTC)" is UTC, whatever the workspace's zone."""
     rows, cols = _export_header(fp, kind, "stripe")
     if "id" not in cols or "amount" not in cols or not ({"created_date_utc", "created_utc"} & cols.keys()):
-        raise FileRejected(1, "missing Stripe columns id, Amount, Created date (UTC)", "use Stripe's Payments › Export")
+        raise FileRejected(
+            1,
+            N_("missing Stripe columns {columns}"),
+            N_("use Stripe's {menu}"),
+            columns="id, Amount, Created date (UTC)",
+            menu="Payments › Export",
+        )
     for line, row in rows:
         cell = partial(_cell, row, cols)
         out = {name: cell(col) for col, name in _STRIPE.items() if col in cols}
@@ -471,15 +532,26 @@ def read_rates(fp: BinaryIO) -> Iterator[tuple[int, dict]]:
     rows = _csv_rows(fp)
     first = next(rows, None)
     if first is None:
-        raise FileRejected(None, "the file is empty", "write a header date,currency,rate and one row per rate")
+        raise FileRejected(
+            None,
+            N_("the file is empty"),
+            N_("write a header {header} and one row per rate"),
+            header="date,currency,rate",
+        )
     cols: dict[str, int | None] = {_norm(c): i for i, c in enumerate(first[1])}
     cols.setdefault("date", cols.get("day"))
     missing = [c for c in ("date", "currency", "rate") if cols.get(c) is None]
     if missing:
         raise FileRejected(
             1,
-            f"missing column {', '.join(missing)} (found: {', '.join(first[1]) or 'nothing'})",
-            "write a header date,currency,rate: 1 unit of currency = rate units of yours",
+            N_("missing column {columns} (found: {found})")
+            if ", ".join(first[1])
+            else N_("missing column {columns} (found: nothing)"),
+            N_("write a header {header}: {rule}"),
+            columns=", ".join(missing),
+            found=", ".join(first[1]),
+            header="date,currency,rate",
+            rule="1 unit of currency = rate units of yours",
         )
     for line, row in rows:
         if not row or all(not c.strip() for c in row):

@@ -28,6 +28,7 @@ from storage.db import is_store_file, transaction
 from storage.followups import mark_won_back, reopen_unwon
 from storage.formats import READERS, REQUIRED, FileRejected, ReadOptions, guess_format, read_rates
 from storage.fx import Rates, convert_orders, missing_text, record_conversion, upsert_rates
+from storage.problems import N_, english
 from storage.settings import load_settings
 
 KINDS = ("orders", "customers", "reps", "feedback")
@@ -38,22 +39,34 @@ BATCH = 20_000
 
 @dataclass
 class Rejection:
+    """Why a row (or the file) was refused. `problem` and `fix` are msgids
+    filled with `values` (commands translates them for the admin's
+    language); describe() is the English."""
+
     line: int | None
     column: str | None
     problem: str
     fix: str
+    values: dict[str, object] = field(default_factory=dict)
 
     def describe(self, file_name: str, row_ids: list[str] | None = None) -> str:
         """`FILE:LINE: column: problem (fix)`; for rows from a live source
         (`row_ids`: each staged row's id at the source, by position)
         `source NAME, row id ID: column: problem (fix)`."""
-        if row_ids is not None and self.line and self.line <= len(row_ids):
-            where = f"{file_name}, row id {row_ids[self.line - 1]}"
-        else:
-            where = f"{file_name}:{self.line}" if self.line else file_name
         col = f" {self.column}:" if self.column else ""
-        problem = self.problem if len(self.problem) <= MAX_PROBLEM else self.problem[: MAX_PROBLEM - 1] + "…"
-        return f"{where}:{col} {problem} ({self.fix})"
+        problem = clip(english(self.problem, self.values))
+        return f"{self.where(file_name, row_ids)}:{col} {problem} ({english(self.fix, self.values)})"
+
+    def where(self, file_name: str, row_ids: list[str] | None = None) -> str:
+        """`FILE:LINE`, `FILE` for the whole file, or `source NAME, row id ID`."""
+        if row_ids is not None and self.line and self.line <= len(row_ids):
+            return f"{file_name}, row id {row_ids[self.line - 1]}"
+        return f"{file_name}:{self.line}" if self.line else file_name
+
+
+def clip(problem: str) -> str:
+    """A problem quotes the bad value, which may be a megabyte long."""
+    return problem if len(problem) <= MAX_PROBLEM else problem[: MAX_PROBLEM - 1] + "…"
 
 
 @dataclass
@@ -206,8 +219,8 @@ class _Tracked(io.RawIOBase):
             if nul >= 0:
                 raise FileRejected(
                     self._lines + chunk.count(b"\n", 0, nul) + 1,
-                    "NUL byte in the data: the file is binary or damaged",
-                    "export the data again as CSV text (UTF-8)",
+                    N_("NUL byte in the data: the file is binary or damaged"),
+                    N_("export the data again as CSV text (UTF-8)"),
                 )
             self._lines += chunk.count(b"\n")
             if self._on_bytes:
@@ -240,16 +253,23 @@ def _validated(
                 if value and ((value[0] != " " and value[-1] != " ") or value.strip()):
                     out.append(parse(value))
                 elif default is None and required:
-                    raise F.FieldError("missing value", f"fill in {col}")
+                    raise F.FieldError(N_("missing value"), N_("fill in {column}"), column=col)
                 else:
                     out.append(default)
         except F.FieldError as e:
-            _reject(report, line, col, e.problem, e.fix)
+            _reject(report, line, col, e.message, e.fix_message, e.values)
             continue
         if kind == "feedback":
             lo, hi = SCORE_RANGE[out[2]]
             if not lo <= out[3] <= hi:
-                _reject(report, line, "score", f"{out[3]:g} is out of range for {out[2]}", f"use {lo}..{hi}")
+                _reject(
+                    report,
+                    line,
+                    "score",
+                    N_("{score} is out of range for {kind}"),
+                    N_("use {lo}..{hi}"),
+                    {"score": float(out[3]), "kind": out[2], "lo": lo, "hi": hi},
+                )
                 continue
         extra: tuple = ()
         if money:
@@ -266,9 +286,16 @@ def _validated(
                     report,
                     line,
                     "currency",
-                    f"no rate for {currency} into {rates.base} on or before {day}",
-                    f"import rates first: retention-bot import fx FILE, a CSV of date,currency,rate "
-                    f"(1 {currency} = rate {rates.base})",
+                    N_("no rate for {currency} into {base} on or before {day}"),
+                    N_("import rates first: {command}, a CSV of {columns} ({rule})"),
+                    {
+                        "currency": currency,
+                        "base": rates.base,
+                        "day": day,
+                        "command": "retention-bot import fx FILE",
+                        "columns": "date,currency,rate",
+                        "rule": f"1 {currency} = rate {rates.base}",
+                    },
                 )
                 continue
             out[amount_at] = converted
@@ -293,10 +320,17 @@ def _reported(raw: dict, base: str) -> float | None:
         return None
 
 
-def _reject(report: ImportReport, line: int | None, column: str | None, problem: str, fix: str) -> None:
+def _reject(
+    report: ImportReport,
+    line: int | None,
+    column: str | None,
+    problem: str,
+    fix: str,
+    values: dict[str, object] | None = None,
+) -> None:
     report.rejected += 1
     if len(report.errors) < MAX_LISTED_ERRORS:
-        report.errors.append(Rejection(line, column, problem, fix))
+        report.errors.append(Rejection(line, column, problem, fix, values or {}))
 
 
 def import_file(
@@ -322,15 +356,15 @@ def import_file(
     path = Path(path)
     report = ImportReport(kind=kind, file=str(path), format=fmt or "?", dry_run=dry_run)
     if not path.is_file():
-        report.errors.append(Rejection(None, None, "no such file", "check the path"))
+        report.errors.append(Rejection(None, None, N_("no such file"), N_("check the path")))
         raise ImportRejected(report)
     if is_store_file(db, path):  # opening it here would drop SQLite's locks on it (see storage.db)
         report.errors.append(
             Rejection(
                 None,
                 None,
-                "this is the store itself (or its journal), not a data file",
-                "pass the CSV export to import",
+                N_("this is the store itself (or its journal), not a data file"),
+                N_("pass the CSV export to import"),
             )
         )
         raise ImportRejected(report)
@@ -338,11 +372,11 @@ def import_file(
         head = raw.read(4096)
         raw.seek(0)
         if head.startswith((b"\xff\xfe", b"\xfe\xff")):  # its NULs are not damage: say what it is
-            report.errors.append(Rejection(1, None, "the file is UTF-16", "save it as UTF-8 CSV"))
+            report.errors.append(Rejection(1, None, N_("the file is UTF-16"), N_("save it as UTF-8 CSV")))
             raise ImportRejected(report)
         if b"\x00" in head:
             report.errors.append(
-                Rejection(None, None, "this is a binary file, not CSV text", "export the data as CSV (UTF-8)")
+                Rejection(None, None, N_("this is a binary file, not CSV text"), N_("export the data as CSV (UTF-8)"))
             )
             raise ImportRejected(report)
         report.format = fmt = fmt or guess_format(path.name, head)
@@ -361,7 +395,7 @@ def import_file(
             except _DryRun:
                 pass
             except FileRejected as e:
-                report.errors.insert(0, Rejection(e.line, None, e.problem, e.fix))
+                report.errors.insert(0, Rejection(e.line, None, e.message, e.fix_message, e.values))
                 report.usage = e.usage
                 raise ImportRejected(report) from None
             finally:
@@ -454,7 +488,7 @@ def merge_staged(
         return db.execute(sql, args).fetchall()
 
     if report.rows == 0:
-        raise FileRejected(None, "the file has no data rows", "export at least one row")
+        raise FileRejected(None, N_("the file has no data rows"), N_("export at least one row"))
     if kind in DERIVED_ID:
         # Identical rows (same customer, time and amount: real in CDNOW) are
         # told apart by their order of appearance in the file.
@@ -467,12 +501,26 @@ def merge_staged(
     for dup_id, first, second in q(
         f"SELECT id, MIN(line), MAX(line) FROM temp.{stage} GROUP BY id HAVING COUNT(*) > 1"  # noqa: S608
     ):
-        _reject(report, second, "id", f"duplicate id {dup_id!r} (also on line {first})", "give each row its own id")
+        _reject(
+            report,
+            second,
+            "id",
+            N_("duplicate id {id} (also on line {line})"),
+            N_("give each row its own id"),
+            {"id": repr(dup_id), "line": first},
+        )
         db.execute(f"DELETE FROM temp.{stage} WHERE id = ? AND line > ?", [dup_id, first])  # noqa: S608
     if kind == "feedback":
         unknown = f"FROM temp.{stage} WHERE customer_id NOT IN (SELECT id FROM customers)"  # noqa: S608
         for line, cid in q(f"SELECT line, customer_id {unknown}"):
-            _reject(report, line, "customer_id", f"unknown customer {cid!r}", "import the customer or its orders first")
+            _reject(
+                report,
+                line,
+                "customer_id",
+                N_("unknown customer {id}"),
+                N_("import the customer or its orders first"),
+                {"id": repr(cid)},
+            )
         db.execute(f"DELETE {unknown}")
     report.errors.sort(key=lambda e: e.line or 0)
     if report.rejected and not skip_invalid:
@@ -618,10 +666,12 @@ def import_rates(
     path = Path(path)
     report = ImportReport(kind="fx", file=str(path), format="csv", dry_run=dry_run)
     if not path.is_file():
-        report.errors.append(Rejection(None, None, "no such file", "check the path"))
+        report.errors.append(Rejection(None, None, N_("no such file"), N_("check the path")))
         raise ImportRejected(report)
     if is_store_file(db, path):
-        report.errors.append(Rejection(None, None, "this is the store itself, not a rates file", "pass the CSV"))
+        report.errors.append(
+            Rejection(None, None, N_("this is the store itself, not a rates file"), N_("pass the CSV"))
+        )
         raise ImportRejected(report)
     rows: list[tuple[str, str, float]] = []
     with open(path, "rb") as raw:
@@ -636,23 +686,26 @@ def import_rates(
                     column = "rate"
                     row = (day, currency, F.number(cells["rate"], 1e-9, 1e12))
                 except F.FieldError as e:
-                    _reject(report, line, column, e.problem, e.fix)
+                    _reject(report, line, column, e.message, e.fix_message, e.values)
                     continue
                 if row[1] == base:
                     _reject(
                         report,
                         line,
                         "currency",
-                        f"{base} is the currency the rates are into",
-                        "leave out rates of the reporting currency itself",
+                        N_("{base} is the currency the rates are into"),
+                        N_("leave out rates of the reporting currency itself"),
+                        {"base": base},
                     )
                     continue
                 rows.append(row)
         except FileRejected as e:
-            report.errors.insert(0, Rejection(e.line, None, e.problem, e.fix))
+            report.errors.insert(0, Rejection(e.line, None, e.message, e.fix_message, e.values))
             raise ImportRejected(report) from None
     if not rows and not report.rejected:
-        report.errors.append(Rejection(None, None, "the file has no rates", "add one row per date and currency"))
+        report.errors.append(
+            Rejection(None, None, N_("the file has no rates"), N_("add one row per date and currency"))
+        )
     if report.errors:
         raise ImportRejected(report)
     out = RatesReport(str(path), base, rates=len(rows), currencies=sorted({c for _, c, _ in rows}), dry_run=dry_run)

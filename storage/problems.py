@@ -19,7 +19,7 @@ def N_(message: str) -> str:
 
 def english(message: str, values: dict[str, object]) -> str:
     """`message` filled with `values` as English writes them."""
-    return message.format_map({k: _english(v) for k, v in values.items()})
+    return message.format_map({k: _english(v) for k, v in values.items()}) if values else message
 
 
 def _english(value: object) -> object:

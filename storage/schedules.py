@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 from storage import fields as F
+from storage.problems import N_
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DEFAULT_TIME = "09:00"
@@ -24,7 +25,13 @@ def local_time(raw: str) -> str:
     """`HH:MM`, 24-hour, normalised to two digits."""
     m = _TIME.match(str(raw).strip())
     if not m:
-        raise F.FieldError(f"{raw!r} is not a time of day", "use HH:MM, 24-hour, like 09:00")
+        raise F.FieldError(
+            N_("{raw} is not a time of day"),
+            N_("use {form}, 24-hour, like {example}"),
+            raw=repr(raw),
+            form="HH:MM",
+            example="09:00",
+        )
     return f"{int(m[1]):02d}:{m[2]}"
 
 
@@ -39,17 +46,30 @@ def weekdays(raw: str | list) -> str:
     for part in parts:
         ends = [d.strip()[:3] for d in part.split("-")]
         if len(ends) > 2 or any(d not in DAYS for d in ends):
-            raise F.FieldError(f"{raw!r} is not a list of weekdays", "use e.g. mon-fri, mon,wed,fri or daily")
+            raise F.FieldError(
+                N_("{raw} is not a list of weekdays"),
+                N_("use e.g. {range}, {days} or {daily}"),
+                raw=repr(raw),
+                range="mon-fri",
+                days="mon,wed,fri",
+                daily="daily",
+            )
         out.append("-".join(ends))
     if not out:
-        raise F.FieldError("no weekdays given", "use e.g. mon-fri")
+        raise F.FieldError(N_("no weekdays given"), N_("use e.g. {range}"), range="mon-fri")
     return ",".join(out)
 
 
 def _channel(raw: Any) -> str:
     m = _CHANNEL.match(str(raw or "").strip())
     if not m:
-        raise F.FieldError(f"{raw!r} is not a channel id", "use a channel id like C0123ABCD or #mention")
+        raise F.FieldError(
+            N_("{raw} is not a channel id"),
+            N_("use a channel id like {example} or {mention}"),
+            raw=repr(raw),
+            example="C0123ABCD",
+            mention="#mention",
+        )
     return m[1]
 
 
@@ -57,7 +77,11 @@ def _digest_entry(item: Any) -> dict[str, Any]:
     if isinstance(item, str):
         words = item.split()
         if not words:
-            raise F.FieldError("empty digest channel entry", "use: CHANNEL [HH:MM] [Zone/Name] [mon-fri] [lang fa]")
+            raise F.FieldError(
+                N_("empty digest channel entry"),
+                N_("use: {form}"),
+                form="CHANNEL [HH:MM] [Zone/Name] [mon-fri] [lang fa]",
+            )
         item = {"channel": words[0]}
         rest = iter(words[1:])
         for word in rest:
@@ -75,16 +99,29 @@ def _digest_entry(item: Any) -> dict[str, Any]:
                 continue
             if field in item:
                 raise F.FieldError(
-                    f"two {field} values ({item[field]!r} and {word!r}) for {words[0]}",
-                    "use: CHANNEL [HH:MM] [Zone/Name] [mon-fri] [lang fa]",
+                    N_("two {field} values ({first} and {second}) for {channel}"),
+                    N_("use: {form}"),
+                    form="CHANNEL [HH:MM] [Zone/Name] [mon-fri] [lang fa]",
+                    field=field,
+                    first=repr(item[field]),
+                    second=repr(word),
+                    channel=words[0],
                 )
             item[field] = word
     if not isinstance(item, dict):
-        raise F.FieldError(f"{item!r} is not a digest channel", "use {channel, time, tz, weekdays}")
+        raise F.FieldError(
+            N_("{raw} is not a digest channel"),
+            N_("use {shape}"),
+            raw=repr(item),
+            shape="{channel, time, tz, weekdays}",
+        )
     unknown = set(item) - {"channel", "time", "tz", "weekdays", "lang"}
     if unknown:
         raise F.FieldError(
-            f"unknown digest field(s) {', '.join(sorted(unknown))}", "use channel, time, tz, weekdays, lang"
+            N_("unknown digest field(s) {fields}"),
+            N_("use {allowed}"),
+            fields=", ".join(sorted(unknown)),
+            allowed="channel, time, tz, weekdays, lang",
         )
     tz = item.get("tz")
     entry = {
@@ -111,7 +148,10 @@ def digest_channels(raw: str | list | dict) -> list[dict[str, Any]]:
                 value = json.loads(text)
             except json.JSONDecodeError as e:
                 raise F.FieldError(
-                    f"not valid JSON ({e.msg})", "use a JSON list of {channel, time, tz, weekdays}"
+                    N_("not valid JSON ({reason})"),
+                    N_("use a JSON list of {shape}"),
+                    shape="{channel, time, tz, weekdays}",
+                    reason=e.msg,
                 ) from None
         else:
             value = [part for part in text.split(";") if part.strip()]
@@ -119,11 +159,16 @@ def digest_channels(raw: str | list | dict) -> list[dict[str, Any]]:
         value = [value]
     if not isinstance(value, list):
         raise F.FieldError(
-            f"{raw!r} is not a list of digest channels", "use a JSON list of {channel, time, tz, weekdays}"
+            N_("{raw} is not a list of digest channels"),
+            N_("use a JSON list of {shape}"),
+            shape="{channel, time, tz, weekdays}",
+            raw=repr(raw),
         )
     entries = [_digest_entry(item) for item in value]
     seen = [e["channel"] for e in entries]
     dupes = sorted({c for c in seen if seen.count(c) > 1})
     if dupes:
-        raise F.FieldError(f"channel(s) listed twice: {', '.join(dupes)}", "give each channel one schedule")
+        raise F.FieldError(
+            N_("channel(s) listed twice: {channels}"), N_("give each channel one schedule"), channels=", ".join(dupes)
+        )
     return entries

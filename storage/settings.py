@@ -11,6 +11,7 @@ from sqlite_utils import Database
 from storage import fields as F
 from storage import schedules as S
 from storage.db import transaction
+from storage.problems import N_
 
 
 @dataclass(frozen=True)
@@ -28,9 +29,11 @@ def _int_range(lo: int, hi: int) -> Callable[[str], int]:
         try:
             value = int(str(raw).strip())
         except ValueError:
-            raise F.FieldError(f"{raw!r} is not a whole number", f"use {lo}..{hi}") from None
+            raise F.FieldError(
+                N_("{raw} is not a whole number"), N_("use {lo}..{hi}"), raw=repr(raw), lo=lo, hi=hi
+            ) from None
         if not lo <= value <= hi:
-            raise F.FieldError(f"{value} is out of range", f"use {lo}..{hi}")
+            raise F.FieldError(N_("{raw} is out of range"), N_("use {lo}..{hi}"), raw=value, lo=lo, hi=hi)
         return value
 
     return parse
@@ -69,7 +72,13 @@ def _user_ids(raw: str | list) -> list[str]:
     for item in items:
         user_id = F.user_id_of(item)
         if user_id is None:
-            raise F.FieldError(f"{item.strip()!r} is not a Slack user id", "use ids like U0123ABCD or @mentions")
+            raise F.FieldError(
+                N_("{raw} is not a Slack user id"),
+                N_("use ids like {example} or {mentions}"),
+                raw=repr(item.strip()),
+                example="U0123ABCD",
+                mentions="@mentions",
+            )
         out.append(user_id)
     return out
 

@@ -114,3 +114,33 @@ def test_demo_in_persian_speaks_persian_in_the_persian_calendar(tmp_path):
     hy = _run("demo", "--language", "hy", "--customers", "300", input="crr\n", cwd=tmp_path)
     assert hy.returncode == 0, hy.stderr
     assert "հաճախորդների պահպանման գործակից" in hy.stdout and str(today.year) in hy.stdout
+
+
+def test_the_cli_speaks_the_workspace_language(db_path, tmp_path):
+    """An admin whose workspace speaks Persian reads the import's FILE:LINE
+    errors and summary in Persian — the path and line as they are, isolated
+    left-to-right so the sentence around them does not reorder them — and
+    --language (or $RETENTION_LANGUAGE) overrides the store's language."""
+    runner = CliRunner()
+    assert runner.invoke(main, ["--db", str(db_path), "config", "language", "fa"]).exit_code == 0
+    bad = tmp_path / "سفارش‌ها.csv"  # a Persian file name stays as it is too
+    bad.write_text("customer_id,ordered_at,amount\nc1,2026-03-21,abc\nc2,2026-03-22,5\n")
+    r = runner.invoke(main, ["--db", str(db_path), "import", "orders", str(bad)])
+    assert r.exit_code == 1
+    lines = r.output.splitlines()
+    F, P = "\u2068", "\u2069"  # a first-strong isolate around each left-to-right run (nested ones too)
+    assert (
+        f"{F}{bad}:2{P}: {F}amount{P}: {F}{F}'abc'{P} عدد نیست{P} ({F}مبلغ‌ها را مثل {F}1234.50{P} بنویسید{P})" in lines
+    )
+    assert f"رد شد: {F}{bad}{P}: هیچ چیز وارد نشد." in lines
+    assert f"۱ سطر نامعتبر. آن را درست کنید، یا با {F}--skip-invalid{P} بقیه را وارد کنید." in lines
+    good = tmp_path / "good.csv"
+    good.write_text("customer_id,ordered_at,amount\nc1,2026-03-21,12\nc2,2026-03-22,5\n")
+    r = runner.invoke(main, ["--db", str(db_path), "import", "orders", str(good)])
+    assert r.exit_code == 0
+    summary = f"{F}{F}{good}{P}: سفارش‌ها وارد شد: ۲ افزوده، ۰ به‌روز، ۰ بدون تغییر، ۰ ردشده{P} (۲ مشتری جدید)"
+    assert r.output.splitlines() == [summary]
+    r = runner.invoke(main, ["--db", str(db_path), "--language", "hy", "import", "orders", str(bad)])
+    assert f"{bad}:2. amount. 'abc'-ն թիվ չէ (գումարները գրեք այսպես՝ 1234.50)" in r.output.splitlines()
+    r = runner.invoke(main, ["--db", str(db_path), "import", "orders", str(bad)], env={"RETENTION_LANGUAGE": "en"})
+    assert f"{bad}:2: amount: 'abc' is not a number (write amounts like 1234.50)" in r.output.splitlines()
