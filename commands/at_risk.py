@@ -111,7 +111,7 @@ def build_at_risk_message(
             [
                 B.header(title),
                 B.section(_(lang, "No high-value customer is going quiet right now. :tada:")),
-                B.context(B.escape(model_line(summary, lang))),
+                B.context(B.escape(model_line(summary, lang, calendar))),
                 B.context(footer),
             ],
         )
@@ -161,7 +161,7 @@ def build_at_risk_message(
         [
             B.header(title),
             *B.lines_section(lines),
-            B.context(B.escape(model_line(summary, lang))),
+            B.context(B.escape(model_line(summary, lang, calendar))),
             B.context(footer),
         ],
     )

@@ -46,13 +46,13 @@ def crr_formula(d: dict, lang: str = DEFAULT_LANGUAGE) -> str:
     already lapsed, the formula says so and `new_note` says why."""
     if not d["S"]:
         return _(lang, "CRR = (E − N)/S needs customers active at the start of the period; S = 0 here.")
-    values = _figures(d, lang)
+    values = formula_figures(d, lang)
     if d["N_active"] == d["N"]:
         return _(lang, "CRR = (E − N)/S = ({E} − {N})/{S} = {crr}", **values)
     return _(lang, "CRR = (E − N still active)/S = ({E} − {N})/{S} = {crr}", **values)
 
 
-def _figures(d: dict, lang: str) -> dict[str, str]:
+def formula_figures(d: dict, lang: str) -> dict[str, str]:
     return {
         "E": fmt.count(d["E"], lang),
         "N": fmt.count(d["N_active"], lang),
@@ -66,8 +66,8 @@ def crr_equation(d: dict, lang: str = DEFAULT_LANGUAGE) -> str:
     if not d["S"]:
         return _(lang, "S = 0: no customer was active at the start")
     if d["N_active"] == d["N"]:
-        return _(lang, "(E {E} − N {N}) / S {S} = {crr}", **_figures(d, lang))
-    return _(lang, "(E {E} − N still active {N}) / S {S} = {crr}", **_figures(d, lang))
+        return _(lang, "(E {E} − N {N}) / S {S} = {crr}", **formula_figures(d, lang))
+    return _(lang, "(E {E} − N still active {N}) / S {S} = {crr}", **formula_figures(d, lang))
 
 
 def new_note(d: dict, lang: str = DEFAULT_LANGUAGE) -> str:

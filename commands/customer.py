@@ -12,9 +12,19 @@ from analytics.value import value_label
 from commands import blocks as B
 from commands import format as fmt
 from commands.core import Answer, Context, Request, UsageError, command
-from commands.i18n import N_
-from commands.messages import EMPTY_STORE_HINT, filter_label
-from commands.value_parts import load_model_summary, model_line, number, owner_text
+from commands.i18n import DEFAULT_LANGUAGE, N_, _, _n, shown_in
+from commands.messages import empty_store_hint, filter_label
+from commands.value_parts import (
+    load_model_summary,
+    model_line,
+    number,
+    owner_text,
+    reason_text,
+    state_name,
+)
+from commands.value_parts import (
+    value_label as shown_value_label,
+)
 from storage.lookup import find_customers, load_customer_orders
 from storage.queries import load_last_order_at
 from storage.scores import load_score
@@ -34,48 +44,72 @@ def handle_customer(ctx: Context, req: Request) -> Answer:
     if not query:
         raise UsageError("say which customer, e.g. `customer jane@example.com` or `customer Acme`", command="customer")
     found = find_customers(ctx.db, query, req.filters, limit=PICK_LIST + 1)
-    scope = filter_label(req)
+    lang = ctx.lang
+    scope = filter_label(req, lang)
     if not found:
         data = {"query": query, "matches": []}
-        text = f"No customer matches “{B.escape(B.clip(query, 100))}”{scope}."
+        text = _(lang, "No customer matches “{query}”{scope}.", query=B.escape(B.clip(query, 100)), scope=scope)
         hint = (
-            "Try part of a name, company or email, or the customer id."
+            _(lang, "Try part of a name, company or email, or the customer id.")
             if load_last_order_at(ctx.db) is not None
-            else EMPTY_STORE_HINT
+            else empty_store_hint(lang)
         )
-        return Answer("customer", data, B.message(text, [B.section(f"{text}\n{hint}")]), ok=False)
+        return Answer("customer", data, B.message(text, [B.section("\n".join([text, hint]))]), ok=False)
     if len(found) > 1:
-        return Answer("customer", *_pick_list(query, found, scope))
+        return Answer("customer", *_pick_list(query, found, scope, lang))
     row = found[0]
     orders = load_customer_orders(ctx.db, row["id"], ctx.cutoff)
     rfm = compute_rfm(orders, ctx.as_of, str(ctx.tz))
     score = load_score(ctx.db, row["id"])
     summary = load_model_summary(ctx)
     data = customer_data(row, orders, rfm, score, summary, ctx.tz)
-    return Answer("customer", data, build_customer_message(data, ctx.currency, ctx.calendar))
+    return Answer("customer", data, build_customer_message(data, ctx.display_currency, ctx.calendar, lang))
 
 
-def _pick_list(query: str, found: list[dict], scope: str) -> tuple[dict, dict]:
+def _pick_list(query: str, found: list[dict], scope: str, lang: str) -> tuple[dict, dict]:
     matches = [
         {"customer_id": r["id"], "name": r["name"], "company": r["company"], "email": r["email"]}
         for r in found[:PICK_LIST]
     ]
     lines = []
     for m in matches:
-        label = B.literal(m["name"] or m["customer_id"])
+        values = {"name": B.literal(m["name"] or m["customer_id"]), "id": f"`{B.escape(m['customer_id'])}`"}
         extra = " · ".join(B.literal(v) for v in (m["company"], m["email"]) if v)
-        lines.append(f"• *{label}*{' — ' + extra if extra else ''} · id `{B.escape(m['customer_id'])}`")
-    if len(found) > PICK_LIST:
-        lines.append("_…and more: type more of the name, or the email or id_")
-    text = f"{len(matches)}{'+' if len(found) > PICK_LIST else ''} customers match “{B.escape(query)}”{scope}"
-    data = {"query": query, "matches": matches, "more": bool(len(found) > PICK_LIST)}
+        if extra:
+            lines.append(_(lang, "• *{name}* — {details} · id {id}", details=extra, **values))
+        else:
+            lines.append(_(lang, "• *{name}* · id {id}", **values))
+    more = len(found) > PICK_LIST
+    if more:
+        lines.append(_(lang, "_…and more: type more of the name, or the email or id_"))
+    shown = fmt.count(len(matches), lang) + ("+" if more else "")
+    asked = {"count": shown, "query": B.escape(query), "scope": scope}
+    text = _n(
+        lang,
+        "{count} customer matches “{query}”{scope}",
+        "{count} customers match “{query}”{scope}",
+        len(matches),
+        **asked,
+    )
+    question = _n(
+        lang,
+        "{count} customer matches “{query}”{scope}. Which one?",
+        "{count} customers match “{query}”{scope}. Which one?",
+        len(matches),
+        **asked,
+    )
+    data = {"query": query, "matches": matches, "more": more}
     return data, B.message(
         text,
         [
-            B.section(f"{text}. Which one?"),
+            B.section(question),
             *B.lines_section(lines),
             B.context(
-                "Ask again with the email or id, e.g. `/retention customer " + B.escape(matches[0]["customer_id"]) + "`"
+                _(
+                    lang,
+                    "Ask again with the email or id, e.g. {example}",
+                    example=f"`/retention customer {B.escape(matches[0]['customer_id'])}`",
+                )
             ),
         ],
     )
@@ -143,81 +177,132 @@ def customer_data(row: dict, orders, rfm, score: dict | None, summary: dict | No
     }
 
 
-def build_customer_message(data: dict, currency: str, calendar: Calendar = GREGORIAN_CALENDAR) -> dict:
+def build_customer_message(
+    data: dict, currency: str, calendar: Calendar = GREGORIAN_CALENDAR, lang: str = DEFAULT_LANGUAGE
+) -> dict:
     c, s, sc, summary = data["customer"], data["stats"], data["score"], data["model"]
     title = c["name"] or c["id"]
     sub = " · ".join(B.literal(v) for v in (c["company"], c["segment"], c["email"]) if v)
     gap = s["typical_gap_days"]
-    gap_text = "—" if gap is None else f"~{gap:.0f} days" + ("" if s.get("own_gap") else " (store usual)")
+    last_order = fmt.day(s["last_order"], UTC, calendar, lang)
+    if s["days_since_last"] is not None:
+        since = s["days_since_last"]
+        last_order = _n(
+            lang,
+            "{day} ({count} day ago)",
+            "{day} ({count} days ago)",
+            since,
+            day=last_order,
+            count=fmt.count(since, lang),
+        )
     pairs = [
-        ("Orders", fmt.count(s["orders"])),
-        ("Revenue", fmt.money(s["revenue"], currency)),
-        ("First order", fmt.day(s["first_order"], UTC, calendar)),
-        (
-            "Last order",
-            fmt.day(s["last_order"], UTC, calendar)
-            + (f" ({fmt.plural(s['days_since_last'], 'day')} ago)" if s["days_since_last"] is not None else ""),
-        ),
-        ("Usual gap", gap_text),
-        ("Owner", owner_text(c["owner_rep_id"])),
+        (_(lang, "Orders"), fmt.count(s["orders"], lang)),
+        (_(lang, "Revenue"), fmt.money(s["revenue"], currency, lang=lang)),
+        (_(lang, "First order"), fmt.day(s["first_order"], UTC, calendar, lang)),
+        (_(lang, "Last order"), last_order),
+        (_(lang, "Usual gap"), gap_text(gap, bool(s.get("own_gap")), lang)),
+        (_(lang, "Owner"), owner_text(c["owner_rep_id"], lang)),
     ]
-    blocks = [B.header(title)]
+    blocks = [B.header(shown_in(lang, title))]
     if sub:
-        blocks.append(B.context(sub))
+        blocks.append(B.context(shown_in(lang, sub)))
     blocks += B.fields(pairs)
     if sc is not None:
         uses_model = summary is not None and summary["model"] != "rules"
         value_pairs = [
-            (value_label(uses_model).capitalize(), fmt.money(sc["value"], currency)),
-            ("Rank", f"top {top_percent(sc['value_pct'] or 100.0)}%"),
+            (value_title(uses_model, lang), fmt.money(sc["value"], currency, lang=lang)),
+            (
+                _(lang, "Rank"),
+                _(lang, "top {percent}", percent=fmt.pct(top_percent(sc["value_pct"] or 100.0), 0, lang)),
+            ),
         ]
         if uses_model:
             value_pairs += [
-                ("P(alive)", alive_text(sc["p_alive"], sc["frequency"]) or "—"),
-                ("Expected orders, 90 days", f"{sc['expected_orders_90d']:.1f}"),
+                (_(lang, "P(alive)"), alive(sc["p_alive"], sc["frequency"], lang)),
+                (_(lang, "Expected orders, 90 days"), fmt.number(sc["expected_orders_90d"], lang, 1)),
             ]
         blocks += B.fields(value_pairs)
         if sc["quiet"]:
-            state = f" Follow-up {sc['followup_state']}." if sc["followup_state"] else ""
-            blocks.append(B.section(f":warning: *Going quiet*: {B.escape(sc['reason'] or '')}.{state}"))
-        elif s["days_since_last"] is not None:
-            blocks.append(
-                B.section(
-                    B.escape(
-                        explain(
-                            typical_gap=gap if gap is not None else float("nan"),
-                            own_gap=bool(s.get("own_gap")),
-                            days_since_last=s["days_since_last"],
-                            p_alive=sc["p_alive"],
-                            value=sc["value"] or 0.0,
-                            value_pct=sc["value_pct"] or 100.0,
-                            uses_model=uses_model,
-                            frequency=sc["frequency"],
-                            money=lambda v: fmt.money(v, currency),
-                        )
-                    )
+            reason = reason_text(sc["reason"], sc["value"], currency, lang)
+            if sc["followup_state"]:
+                warning = _(
+                    lang,
+                    ":warning: *Going quiet*: {reason}. Follow-up {state}.",
+                    reason=reason,
+                    state=state_name(sc["followup_state"], lang),
                 )
+            else:
+                warning = _(lang, ":warning: *Going quiet*: {reason}.", reason=reason)
+            blocks.append(B.section(warning))
+        elif s["days_since_last"] is not None:
+            why = explain(
+                typical_gap=gap if gap is not None else float("nan"),
+                own_gap=bool(s.get("own_gap")),
+                days_since_last=s["days_since_last"],
+                p_alive=sc["p_alive"],
+                value=sc["value"] or 0.0,
+                value_pct=sc["value_pct"] or 100.0,
+                uses_model=uses_model,
+                frequency=sc["frequency"],
+                money=lambda v: fmt.money(v, currency),
             )
+            blocks.append(B.section(reason_text(why, sc["value"] or 0.0, currency, lang)))
     if data["recent_orders"]:
-        lines = [
-            f"{fmt.day(o['day'], UTC, calendar)} · {fmt.money(o['amount'], currency, cents=True)}"
-            + (
-                f" (paid {fmt.money(o['paid'], o['currency'], cents=True)})"
-                if o["currency"] != currency and o["paid"]
-                else ""
-            )
-            for o in data["recent_orders"]
-        ]
-        blocks.append(B.section("*Recent orders*\n" + "\n".join(lines)))
-    blocks.append(
-        B.context(
-            B.escape(model_line(summary)) + (f" · scores as of {fmt.day(sc['as_of'], UTC, calendar)}" if sc else "")
-        )
-    )
-    text = (
-        f"{B.escape(title)}: {fmt.plural(s['orders'], 'order')}, {fmt.money(s['revenue'], currency)}, "
-        f"last order {fmt.day(s['last_order'], UTC, calendar)}"
-    )
+        lines = []
+        for o in data["recent_orders"]:
+            values = {
+                "day": fmt.day(o["day"], UTC, calendar, lang),
+                "amount": fmt.money(o["amount"], currency, cents=True, lang=lang),
+            }
+            if o["currency"] != currency and o["paid"]:
+                paid = fmt.money(o["paid"], o["currency"], cents=True, lang=lang)
+                lines.append(_(lang, "{day} · {amount} (paid {paid})", paid=paid, **values))
+            else:
+                lines.append(_(lang, "{day} · {amount}", **values))
+        blocks.append(B.section("\n".join([_(lang, "*Recent orders*"), *lines])))
+    footer = [B.escape(model_line(summary, lang, calendar))]
+    if sc:
+        footer.append(_(lang, "scores as of {day}", day=fmt.day(sc["as_of"], UTC, calendar, lang)))
+    blocks.append(B.context(" · ".join(footer)))
+    values = {
+        "name": B.escape(title),
+        "orders": _n(lang, "{count} order", "{count} orders", s["orders"], count=fmt.count(s["orders"], lang)),
+        "revenue": fmt.money(s["revenue"], currency, lang=lang),
+        "day": fmt.day(s["last_order"], UTC, calendar, lang),
+    }
     if sc is not None and sc["quiet"]:
-        text += " — going quiet"
+        text = _(lang, "{name}: {orders}, {revenue}, last order {day} — going quiet", **values)
+    else:
+        text = _(lang, "{name}: {orders}, {revenue}, last order {day}", **values)
     return B.message(text, blocks)
+
+
+def gap_text(gap: float | None, own_gap: bool, lang: str) -> str:
+    """ "~18 days", or the store's usual gap when the customer has too few orders for their own."""
+    if gap is None:
+        return "—"
+    days = round(gap)
+    values = {"days": fmt.count(days, lang)}
+    if own_gap:
+        return _n(lang, "~{days} day", "~{days} days", days, **values)
+    return _n(lang, "~{days} day (store usual)", "~{days} days (store usual)", days, **values)
+
+
+def value_title(uses_model: bool, lang: str) -> str:
+    """The value figure's name as a field title (capitalised in English)."""
+    if lang == DEFAULT_LANGUAGE:
+        return value_label(uses_model).capitalize()
+    label = shown_value_label(uses_model, lang)
+    return label[:1].upper() + label[1:]
+
+
+def alive(p_alive: float | None, frequency: int | None, lang: str) -> str:
+    """P(alive) in words in `lang` (analytics.quiet.alive_text's English), or "—"."""
+    if lang == DEFAULT_LANGUAGE:
+        return alive_text(p_alive, frequency) or "—"
+    if frequency == 0:
+        return _(lang, "one purchase so far")
+    if alive_text(p_alive, frequency) is None:
+        return "—"
+    assert p_alive is not None
+    return _(lang, "P(alive) {percent}", percent=fmt.pct(p_alive * 100, 0, lang))

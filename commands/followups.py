@@ -8,8 +8,10 @@ from analytics.calendars import GREGORIAN_CALENDAR, Calendar
 from commands import blocks as B
 from commands import format as fmt
 from commands.core import Answer, Context, Request, UsageError, command
-from commands.i18n import N_
+from commands.i18n import DEFAULT_LANGUAGE, N_, _, _n, shown_in
 from commands.parse import suggest_period, whole_number
+from commands.rep import followup_line
+from commands.value_parts import state_name
 from storage.fields import format_utc
 from storage.followups import load_followups
 from storage.reps import load_rep
@@ -45,7 +47,9 @@ def handle_followups(ctx: Context, req: Request) -> Answer:
     return Answer(
         "followups",
         data,
-        build_followups_message(data, ctx.currency, fmt.date_in(ctx.as_of, ctx.calendar), ctx.tz, ctx.calendar),
+        build_followups_message(
+            data, ctx.display_currency, fmt.date_in(ctx.as_of, ctx.calendar), ctx.tz, ctx.calendar, ctx.lang
+        ),
     )
 
 
@@ -93,46 +97,88 @@ def read_scope(ctx: Context, req: Request) -> str:
 
 
 def build_followups_message(
-    d: dict, currency: str, as_of: str, tz: tzinfo, calendar: Calendar = GREGORIAN_CALENDAR
+    d: dict,
+    currency: str,
+    as_of: str,
+    tz: tzinfo,
+    calendar: Calendar = GREGORIAN_CALENDAR,
+    lang: str = DEFAULT_LANGUAGE,
 ) -> dict:
-    title = "Your follow-ups" if d["scope"] == "mine" else "Open follow-ups"
+    title = _(lang, "Your follow-ups") if d["scope"] == "mine" else _(lang, "Open follow-ups")
     shown = d["followups"][: d["shown"]]
     lines = []
     for f in shown:
-        line = f"• {B.customer_label(f['customer_name'], f['company'], f['customer_id'])}"
-        line += f" — {f['state']} since {fmt.day(f['opened_at'], tz, calendar)}"
+        until = None
         if f["state"] == "snoozed" and f["snooze_until"]:
-            line += f" until {fmt.day(f['snooze_until'], tz, calendar)}"
-        if f["value_at_open"] is not None:
-            line += f" · {fmt.money(f['value_at_open'], currency)} at stake"
+            until = fmt.day(f["snooze_until"], tz, calendar, lang)
+        parts = [followup_line(f, currency, tz, calendar, lang, until=until)]
         if f["reminder_count"]:
-            line += f" · reminded {f['reminder_count']}×"
+            n = f["reminder_count"]
+            parts.append(_(lang, "reminded {count}×", count=fmt.count(n, lang)))
         if d["scope"] == "all" and f["rep_id"]:
-            line += f" · {B.mention(f['rep_id'])}"
-        lines.append(line)
+            parts.append(shown_in(lang, B.mention(f["rep_id"])))
+        lines.append(" · ".join(parts))
     if d["open"] > len(shown):
         more = d["open"] - len(shown)
-        lines.append(
-            B.and_more(
-                more,
-                f"more: `/retention followups {d['scope']} {min(d['open'], MAX_SHOWN)}`"
-                + (" lists them" if d["open"] <= MAX_SHOWN else f" lists {MAX_SHOWN}"),
+        values = {
+            "count": fmt.count(more, lang),
+            "command": f"`/retention followups {d['scope']} {min(d['open'], MAX_SHOWN)}`",
+        }
+        if d["open"] <= MAX_SHOWN:
+            lines.append(
+                _n(
+                    lang,
+                    "_…and {count} more: {command} lists them_",
+                    "_…and {count} more: {command} lists them_",
+                    more,
+                    **values,
+                )
             )
-        )
+        else:
+            lines.append(
+                _n(
+                    lang,
+                    "_…and {count} more: {command} lists {most}_",
+                    "_…and {count} more: {command} lists {most}_",
+                    more,
+                    most=fmt.count(MAX_SHOWN, lang),
+                    **values,
+                )
+            )
     if not lines:
-        lines = ["Nothing open. Follow-ups appear here when a high-value customer goes quiet."]
+        lines = [_(lang, "Nothing open. Follow-ups appear here when a high-value customer goes quiet.")]
     closed = d[f"closed_last_{CLOSED_DAYS}_days"]
-    closed_text = " · ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in sorted(closed.items())) or "none"
-    text = f"{title}: {d['open']:,} open" + (
-        "; " + "; ".join(f"{B.escape(f['customer_name'] or f['customer_id'])} ({f['state']})" for f in shown[:5])
-        if shown
-        else ""
-    )
+    closed_text = " · ".join(closed_count(k, v, lang) for k, v in sorted(closed.items())) or _(lang, "none")
+    opened = fmt.count(d["open"], lang)
+    if shown:
+        listed = _(lang, "; ").join(
+            f"{B.escape(f['customer_name'] or f['customer_id'])} ({state_name(f['state'], lang)})" for f in shown[:5]
+        )
+        text = _(lang, "{title}: {count} open; {followups}", title=title, count=opened, followups=listed)
+    else:
+        text = _(lang, "{title}: {count} open", title=title, count=opened)
     return B.message(
         text,
         [
             B.header(title),
             *B.lines_section(lines),
-            B.context(f"Closed in the last {CLOSED_DAYS} days: {closed_text}", f"as of {as_of}"),
+            B.context(
+                _n(
+                    lang,
+                    "Closed in the last {days} day: {closed}",
+                    "Closed in the last {days} days: {closed}",
+                    CLOSED_DAYS,
+                    days=fmt.count(CLOSED_DAYS, lang),
+                    closed=closed_text,
+                ),
+                _(lang, "as of {day}", day=fmt.digits(as_of, lang)),
+            ),
         ],
     )
+
+
+def closed_count(state: str, n: int, lang: str) -> str:
+    """ "3 won back": how many follow-ups ended one way."""
+    if lang == DEFAULT_LANGUAGE:
+        return f"{n:,} {state.replace('_', ' ')}"
+    return f"{fmt.count(n, lang)} {state_name(state, lang)}"

@@ -72,6 +72,13 @@ def isolate(value: str) -> str:
     return f"{FSI}{value}{PDI}" if left_to_right(value) else value
 
 
+def shown_in(lang: str, value: str) -> str:
+    """`value` standing on its own in a `lang` message (a customer's name as
+    a header, their company and email as a line): isolated in a
+    right-to-left language, so the line keeps the message's direction."""
+    return isolate(value) if lang in RTL else value
+
+
 def _fill(lang: str, text: str, values: dict[str, object]) -> str:
     if not values:
         return text

@@ -21,10 +21,11 @@ from analytics.periods import Period, parse_period
 from commands import blocks as B
 from commands import format as fmt
 from commands.core import Answer, Context, Request, UsageError, command
-from commands.crr import crr_formula
-from commands.i18n import N_
+from commands.crr import formula_figures
+from commands.i18n import DEFAULT_LANGUAGE, N_, _, _n
 from commands.kpi_inputs import KpiInputs, empty_store_message, read_inputs
 from commands.rep_names import rep_named, rep_resolver
+from commands.value_parts import state_name
 from storage.followups import load_followups
 from storage.queries import Filters
 from storage.reps import load_books, load_rep, load_rep_books
@@ -66,10 +67,14 @@ def handle_rep(ctx: Context, req: Request) -> Answer:
         {k: f[k] for k in ("customer_id", "customer_name", "state", "opened_at", "value_at_open")}
         for f in followups[:FOLLOWUPS_SHOWN]
     ]
-    title = f"Book of {B.escape(rep['name'] or rep_id)}"
+    title = _(ctx.lang, "Book of {name}", name=B.escape(rep["name"] or rep_id))
     if not k.has_orders:
-        return Answer("rep", data, empty_store_message(title))
-    return Answer("rep", data, build_book_message(data, title, ctx.currency, k.freshness(), ctx.tz, ctx.calendar))
+        return Answer("rep", data, empty_store_message(title, ctx.lang))
+    return Answer(
+        "rep",
+        data,
+        build_book_message(data, title, ctx.display_currency, k.freshness(), ctx.tz, ctx.calendar, ctx.lang),
+    )
 
 
 def target_rep(ctx: Context, req: Request) -> str | None:
@@ -155,78 +160,169 @@ def team_answer(ctx: Context, req: Request) -> Answer:
         numbers = book_numbers(basis, mine.keep)
         rows.append({"id": r["id"], "name": r["name"], **numbers, "open_followups": r["open_followups"]})
     data = {"crr_period": basis.period.to_dict(), "activity_window": k.window, "reps": rows}
-    title = "Team books"
+    title = _(ctx.lang, "Team books")
     if not k.has_orders:
-        return Answer("rep", data, empty_store_message(title))
-    return Answer("rep", data, build_team_message(data, title, ctx.currency, k.scope_text, k.freshness()))
+        return Answer("rep", data, empty_store_message(title, ctx.lang))
+    return Answer(
+        "rep", data, build_team_message(data, title, ctx.display_currency, k.scope_text, k.freshness(), ctx.lang)
+    )
 
 
 def build_book_message(
-    d: dict, title: str, currency: str, freshness: str, tz: tzinfo, calendar: Calendar = GREGORIAN_CALENDAR
+    d: dict,
+    title: str,
+    currency: str,
+    freshness: str,
+    tz: tzinfo,
+    calendar: Calendar = GREGORIAN_CALENDAR,
+    lang: str = DEFAULT_LANGUAGE,
 ) -> dict:
     crr, p = d["crr"], d["crr_period"]
-    formula = (
-        f"CRR {p['label']}: {crr_formula(crr).removeprefix('CRR = ')} · "
-        f"retained {crr['retained']:,}, reactivated {crr['reactivated']:,}"
-        if crr["S"]
-        else f"CRR {p['label']}: no customers of this book were active at its start (S = 0)"
-    )
+    label = fmt.period_label(p, lang)
+    if not crr["S"]:
+        formula = _(lang, "CRR {period}: no customers of this book were active at its start (S = 0)", period=label)
+    else:
+        values = {
+            "period": label,
+            "retained": fmt.count(crr["retained"], lang),
+            "reactivated": fmt.count(crr["reactivated"], lang),
+            **formula_figures(crr, lang),
+        }
+        if crr["N_active"] == crr["N"]:
+            formula = _(
+                lang,
+                "CRR {period}: (E − N)/S = ({E} − {N})/{S} = {crr} · retained {retained}, reactivated {reactivated}",
+                **values,
+            )
+        else:
+            formula = _(
+                lang,
+                "CRR {period}: (E − N still active)/S = ({E} − {N})/{S} = {crr} · retained {retained}, "
+                "reactivated {reactivated}",
+                **values,
+            )
+    window = d["activity_window"]
     pairs = [
-        ("Customers owned", fmt.count(d["customers"])),
-        (f"Active ({d['activity_window']} days)", fmt.count(d["active"])),
-        ("Revenue, last 12 months", fmt.money(d["revenue_12m"], currency)),
-        ("Revenue, all time", fmt.money(d["revenue"], currency)),
-        (f"CRR {p['label']}", fmt.pct(crr["crr"])),
-        ("Open follow-ups", fmt.count(d["open_followups"])),
+        (_(lang, "Customers owned"), fmt.count(d["customers"], lang)),
+        (
+            _n(lang, "Active ({days} day)", "Active ({days} days)", window, days=fmt.count(window, lang)),
+            fmt.count(d["active"], lang),
+        ),
+        (_(lang, "Revenue, last 12 months"), fmt.money(d["revenue_12m"], currency, lang=lang)),
+        (_(lang, "Revenue, all time"), fmt.money(d["revenue"], currency, lang=lang)),
+        (_(lang, "CRR {period}", period=label), fmt.pct(crr["crr"], lang=lang)),
+        (_(lang, "Open follow-ups"), fmt.count(d["open_followups"], lang)),
     ]
     blocks = [
         B.header(title),
-        B.section(f"{B.mention(d['rep']['id'])}'s customers"),
+        B.section(_(lang, "{rep}'s customers", rep=B.mention(d["rep"]["id"]))),
         *B.fields(pairs),
         B.section(formula),
     ]
     if d["followups"]:
-        lines = [
-            f"• {B.customer_label(f['customer_name'], f.get('company'), f['customer_id'])} — {f['state']} since {fmt.day(f['opened_at'], tz, calendar)}"
-            + (f" · {fmt.money(f['value_at_open'], currency)} at stake" if f["value_at_open"] is not None else "")
-            for f in d["followups"]
-        ]
-        more = B.and_more(d["open_followups"] - len(d["followups"]), "more — `/retention followups`")
-        blocks += B.lines_section(["*Open follow-ups*", *lines, *([more] if more else [])])
+        lines = [followup_line(f, currency, tz, calendar, lang) for f in d["followups"]]
+        more = d["open_followups"] - len(d["followups"])
+        if more > 0:
+            lines.append(
+                _n(
+                    lang,
+                    "_…and {count} more — {command}_",
+                    "_…and {count} more — {command}_",
+                    more,
+                    count=fmt.count(more, lang),
+                    command="`/retention followups`",
+                )
+            )
+        blocks += B.lines_section([_(lang, "*Open follow-ups*"), *lines])
     blocks.append(B.context(freshness))
-    text = (
-        f"{title}: {fmt.plural(d['customers'], 'customer')}, {d['active']:,} active, "
-        f"{fmt.money(d['revenue_12m'], currency)} in 12 months, CRR {p['label']} {fmt.pct(crr['crr'])}, "
-        f"{d['open_followups']:,} open follow-ups"
+    text = _(
+        lang,
+        "{title}: {customers}, {active} active, {revenue} in 12 months, CRR {period} {crr}, {open} open follow-ups",
+        title=title,
+        customers=customers_count(d["customers"], lang),
+        active=fmt.count(d["active"], lang),
+        revenue=fmt.money(d["revenue_12m"], currency, lang=lang),
+        period=label,
+        crr=fmt.pct(crr["crr"], lang=lang),
+        open=fmt.count(d["open_followups"], lang),
     )
     return B.message(text, blocks)
 
 
-def build_team_message(d: dict, title: str, currency: str, scope: str, freshness: str) -> dict:
+def customers_count(n: int, lang: str) -> str:
+    return _n(lang, "{count} customer", "{count} customers", n, count=fmt.count(n, lang))
+
+
+def followup_line(
+    f: dict, currency: str, tz: tzinfo, calendar: Calendar, lang: str, *, until: str | None = None
+) -> str:
+    """ "• *Jane* (Acme) — open since 2026-11-02 · $900 at stake": how a
+    follow-up is listed in a book and in `followups` (their extra facts
+    after it, each its own message, are a list joined by " · ")."""
+    values = {
+        "who": B.customer_label(f["customer_name"], f.get("company"), f["customer_id"]),
+        "state": state_name(f["state"], lang),
+        "day": fmt.day(f["opened_at"], tz, calendar, lang),
+    }
+    if until:
+        head = _(lang, "• {who} — {state} since {day} until {until}", until=until, **values)
+    else:
+        head = _(lang, "• {who} — {state} since {day}", **values)
+    if f["value_at_open"] is None:
+        return head
+    return " · ".join([head, _(lang, "{value} at stake", value=fmt.money(f["value_at_open"], currency, lang=lang))])
+
+
+def build_team_message(
+    d: dict, title: str, currency: str, scope: str, freshness: str, lang: str = DEFAULT_LANGUAGE
+) -> dict:
     reps = sorted(d["reps"], key=lambda r: -r["revenue_12m"])
     shown = reps[:REPS_SHOWN]
-    label = d["crr_period"]["label"]
+    label = fmt.period_label(d["crr_period"], lang)
     lines = [
-        f"• {B.mention(r['id'])} — {fmt.plural(r['customers'], 'customer')}, {r['active']:,} active, "
-        f"{fmt.money(r['revenue_12m'], currency)} in 12 mo, CRR {label} {fmt.pct(r['crr']['crr'])}, "
-        f"{r['open_followups']:,} open follow-ups"
+        _(
+            lang,
+            "• {rep} — {customers}, {active} active, {revenue} in 12 mo, CRR {period} {crr}, {open} open follow-ups",
+            rep=B.mention(r["id"]),
+            customers=customers_count(r["customers"], lang),
+            active=fmt.count(r["active"], lang),
+            revenue=fmt.money(r["revenue_12m"], currency, lang=lang),
+            period=label,
+            crr=fmt.pct(r["crr"]["crr"], lang=lang),
+            open=fmt.count(r["open_followups"], lang),
+        )
         for r in shown
     ]
-    if len(reps) > len(shown):
-        lines.append(B.and_more(len(reps) - len(shown), "more reps"))
+    hidden = len(reps) - len(shown)
+    if hidden > 0:
+        lines.append(
+            _n(lang, "_…and {count} more rep_", "_…and {count} more reps_", hidden, count=fmt.count(hidden, lang))
+        )
     if not lines:
-        lines = ["No reps yet — import them with `retention-bot import reps FILE`."]
-    text = f"{title}: " + "; ".join(
-        f"{B.escape(r['name'] or r['id'])} {fmt.plural(r['customers'], 'customer')}, CRR {fmt.pct(r['crr']['crr'])}"
+        lines = [_(lang, "No reps yet — import them with {command}.", command="`retention-bot import reps FILE`")]
+    summary = _(lang, "; ").join(
+        _(
+            lang,
+            "{name} {customers}, CRR {crr}",
+            name=B.escape(r["name"] or r["id"]),
+            customers=customers_count(r["customers"], lang),
+            crr=fmt.pct(r["crr"]["crr"], lang=lang),
+        )
         for r in shown[:10]
     )
     return B.message(
-        text or title,
+        _(lang, "{title}: {reps}", title=title, reps=summary) if summary else title,
         [
             B.header(title),
             *B.lines_section(lines),
             B.context(
-                f"Sorted by revenue in the last 12 months · `/retention rep @name` for one book{scope}", freshness
+                _(
+                    lang,
+                    "Sorted by revenue in the last 12 months · {command} for one book{scope}",
+                    command="`/retention rep @name`",
+                    scope=scope,
+                ),
+                freshness,
             ),
         ],
     )

@@ -3,8 +3,10 @@ score run's model and the line that names it, owners, counts, numbers."""
 
 import math
 import re
+from datetime import UTC
 from typing import Any
 
+from analytics.calendars import GREGORIAN_CALENDAR, Calendar
 from analytics.value import MIN_REPEAT_BUYERS
 from analytics.value import value_label as analytics_value_label
 from commands import blocks as B
@@ -20,10 +22,13 @@ def load_model_summary(ctx: Context) -> dict[str, Any] | None:
     return load_meta(ctx.db, MODEL_META)
 
 
-def model_line(summary: dict[str, Any] | None, lang: str = DEFAULT_LANGUAGE) -> str:
+def model_line(
+    summary: dict[str, Any] | None, lang: str = DEFAULT_LANGUAGE, calendar: Calendar = GREGORIAN_CALENDAR
+) -> str:
     """One line every value answer carries: which model, and why. The
     model's reason is English analysis text from the score run; other
-    languages say the same from the summary's figures."""
+    languages say the same from the summary's figures, the day in the
+    workspace's calendar."""
     if not summary:
         return _(lang, "No scores yet: run {command} to fit the value model.", command="`retention-bot score`")
     if lang == DEFAULT_LANGUAGE:
@@ -33,7 +38,7 @@ def model_line(summary: dict[str, Any] | None, lang: str = DEFAULT_LANGUAGE) -> 
     values = {
         "customers": fmt.count(summary.get("customers") or 0, lang),
         "buyers": fmt.count(summary.get("repeat_buyers") or 0, lang),
-        "day": fmt.digits(str(summary["as_of"]), lang),
+        "day": fmt.day(summary["as_of"], UTC, calendar, lang),
     }
     reason = str(summary.get("reason") or "")
     if summary["model"] != "rules":

@@ -289,3 +289,68 @@ def test_snooze_button_reply(small, lang):
     else:
         assert "2026-11-30" in result.summary
     pin(f"button_snooze_2026_11_23.{lang}", message)
+
+
+@pytest.fixture
+def books(scored, tmp_path):
+    """The scored store with its two reps, each owning a follow-up (Maria's
+    reminded twice, Sam's snoozed); the Persian one counts in the Persian
+    calendar, as a Persian workspace does by default."""
+    from storage.followup_actions import load_open_followup, reassign, record_reminded, snooze
+
+    (tmp_path / "reps.csv").write_text("id,name\nU0MARIA01,Maria Lopez\nU0SAM0001,Sam Okafor\n")
+    import_file(scored, "reps", tmp_path / "reps.csv", now=NOW)
+    for customer, rep in scored.execute("SELECT id, owner_rep_id FROM customers WHERE owner_rep_id IS NOT NULL"):
+        f = load_open_followup(scored, customer)
+        assert f is not None
+        reassign(scored, f.id, "U0ADMIN01", rep, NOW)
+        if rep == "U0MARIA01":
+            record_reminded(scored, rep, [f.id], NOW)
+            record_reminded(scored, rep, [f.id], NOW)
+        else:
+            snooze(scored, f.id, rep, NOW)
+    return scored
+
+
+def _ask(db, lang: str, command: str, user: str = "U0SAM0001") -> dict:
+    from storage.settings import upsert_setting
+
+    upsert_setting(db, "calendar", "persian" if lang == "fa" else "gregorian", now=NOW)
+    return answer(Context(db, as_of=date(1997, 9, 30), now=NOW, lang=lang, user_id=user), command).message
+
+
+@pytest.mark.parametrize("lang", ["fa", "hy"])
+def test_rep_book(books, lang):
+    message = _ask(books, lang, "rep <@U0MARIA01>")
+    if lang == "fa":
+        check_persian(message)
+        assert message["blocks"][0]["text"]["text"] == f"سبد مشتریان {FSI}Maria Lopez{PDI}"
+        assert "۱۳۷۶/۰۵/۲۶" in terminal(message)  # data to 1997-08-17, 26 Mordad 1376
+    pin(f"rep_book_cdnow_1997_09_30.{lang}", message)
+
+
+@pytest.mark.parametrize("lang", ["fa", "hy"])
+def test_rep_team(books, lang):
+    message = _ask(books, lang, "rep", user="U0MANAGER")
+    if lang == "fa":
+        check_persian(message)
+    pin(f"rep_team_cdnow_1997_09_30.{lang}", message)
+
+
+@pytest.mark.parametrize("lang", ["fa", "hy"])
+def test_customer(books, lang):
+    message = _ask(books, lang, "customer Ani Petrosyan")
+    if lang == "fa":
+        check_persian(message)
+        warning = next(t for t in texts(message) if t.startswith(":warning:"))
+        assert "هر ~۱۸ روز یک بار سفارش می‌دهد" in warning and "وضعیت پیگیری: باز" in warning
+    pin(f"customer_cdnow_1997_09_30.{lang}", message)
+
+
+@pytest.mark.parametrize("lang", ["fa", "hy"])
+def test_followups(books, lang):
+    message = _ask(books, lang, "followups all 3")
+    if lang == "fa":
+        check_persian(message)
+        assert f"{FSI}<@U0MARIA01>{PDI}" in message["blocks"][1]["text"]["text"]
+    pin(f"followups_cdnow_1997_09_30.{lang}", message)

@@ -11,14 +11,16 @@ import pytest
 
 from commands import Context, answer
 from commands.scoring import run_score
+from storage.followup_actions import load_open_followup, reassign, record_reminded, snooze
+from storage.importer import import_file
 from tests.support.messages import texts
 
 AS_OF = date(1997, 9, 30)
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 _EXEMPT = re.compile(r"retention-bot|/retention|`[^`]*`|<[@#!][^>]+>|:[a-z0-9_+-]+:|[\u2066\u2068][^\u2069]*\u2069")
 ABBREVIATIONS = {"CRR", "NPS", "CSAT", "CES", "CLV", "E", "N", "S", "UTC"}
-# The answers translated so far. Not yet: churn, cohorts, config, customer,
-# followups, nps, rep, top, trend (their English still shows in Persian).
+# The answers translated so far. Not yet: churn, cohorts, config, nps,
+# top, trend (their English still shows in Persian).
 TRANSLATED = [
     "",
     "crr",
@@ -42,12 +44,54 @@ TRANSLATED = [
     "churn 1997-09-01..1997-08-01",
     "at-risk many",
     "segment:",
+    "rep",
+    "rep @Maria Lopez",
+    "rep <@U0SAM0001>",
+    "rep segment:Enterprise",
+    "rep @nobody",
+    "customer Ani Petrosyan",
+    "customer Jane Doe",
+    "customer 1",
+    "customer example.com",
+    "customer nobody-at-all",
+    "customer",
+    "followups all",
+    "followups all 1",
+    "followups mine",
+    "followups rep:@Maria Lopez",
+    "followups maybe",
+    "followups mien",
+    "followups 0",
 ]
 
 
 @pytest.fixture
-def scored(cdnow_db):
+def scored(cdnow_db, tmp_path):
+    """Scored at the end of CDNOW's calibration, with two reps: the two most
+    valuable quiet customers get Latin names and owners, one follow-up is
+    Maria's (reminded twice), another snoozed."""
     run_score(Context(cdnow_db, as_of=AS_OF, now=NOW))
+    top = [
+        r[0]
+        for r in cdnow_db.execute(
+            "SELECT customer_id FROM customer_scores WHERE quiet = 1 ORDER BY predicted_clv_12m DESC LIMIT 2"
+        )
+    ]
+    (tmp_path / "reps.csv").write_text("id,name\nU0MARIA01,Maria Lopez\nU0SAM0001,Sam Okafor\n")
+    import_file(cdnow_db, "reps", tmp_path / "reps.csv", now=NOW)
+    (tmp_path / "customers.csv").write_text(
+        "id,name,email,company,segment,owner_rep_id\n"
+        f"{top[0]},Ani Petrosyan,ani@example.com,Ararat Trading,Enterprise,U0MARIA01\n"
+        f"{top[1]},Jane Doe,jane@example.com,Doe Bakery,SMB,U0SAM0001\n"
+    )
+    import_file(cdnow_db, "customers", tmp_path / "customers.csv", now=NOW)
+    maria, sam = (load_open_followup(cdnow_db, c) for c in top)
+    assert maria is not None and sam is not None
+    reassign(cdnow_db, maria.id, "U0ADMIN01", "U0MARIA01", NOW)
+    record_reminded(cdnow_db, "U0MARIA01", [maria.id], NOW)
+    record_reminded(cdnow_db, "U0MARIA01", [maria.id], NOW)
+    reassign(cdnow_db, sam.id, "U0ADMIN01", "U0SAM0001", NOW)
+    snooze(cdnow_db, sam.id, "U0SAM0001", NOW)
     return cdnow_db
 
 
