@@ -234,25 +234,16 @@ def test_reminder(lang):
     pin(f"reminder_2026_11_23.{lang}", message)
 
 
-def _home_title(view: dict, title: str) -> int:
-    return next(i for i, b in enumerate(view["blocks"]) if b.get("text", {}).get("text") == f"*{title}*")
-
-
 @pytest.mark.parametrize("lang", ["fa", "hy"])
 def test_home_tab(scored, lang):
     """An admin's Home tab (the book at a glance, their follow-ups, at-risk)."""
     from commands.home import build_home_view
-    from commands.i18n import _
 
     ctx = Context(scored, as_of=date(1997, 9, 30), now=NOW, lang=lang, user_id="U0ADMIN01", surface="slack")
     view = build_home_view(ctx)
     message = {"text": "home", "blocks": view["blocks"]}
     if lang == "fa":
-        # The follow-ups section is `followups mine`, an answer not translated
-        # yet (README, Languages): its body is left out of the Persian checks.
-        start = _home_title(view, _(lang, "Your open follow-ups"))
-        end = _home_title(view, _(lang, "At-risk customers"))
-        check_persian({"text": "", "blocks": view["blocks"][: start + 1] + view["blocks"][end - 1 :]})
+        check_persian({"text": "", "blocks": view["blocks"]})
         assert view["blocks"][0]["text"]["text"] == "حفظ مشتری"
         assert "*راهنمای استفاده*" in json.dumps(view, ensure_ascii=False)
     else:
