@@ -60,6 +60,7 @@ class ScoreRun:
     newly_quiet: int
     followups_opened: int
     won_back: int
+    scores_written: int = 0  # score rows written: 0 when the snapshot was already stored
     seconds: dict[str, float] = field(default_factory=dict)
     dry_run: bool = False
 
@@ -158,7 +159,7 @@ def run_score(ctx: Context, *, dry_run: bool = False) -> ScoreRun:
     summary = model.to_dict("days")
     try:
         with transaction(ctx.db), large_cache(ctx.db):
-            won_back, quiet, newly, opened = _write(ctx, scores, flags, predicted, summary, as_of, opened_at)
+            won_back, quiet, newly, opened, written = _write(ctx, scores, flags, predicted, summary, as_of, opened_at)
             if dry_run:
                 raise _RollBack
     except _RollBack:
@@ -173,6 +174,7 @@ def run_score(ctx: Context, *, dry_run: bool = False) -> ScoreRun:
         newly_quiet=int(newly.sum()),
         followups_opened=opened,
         won_back=won_back,
+        scores_written=written,
         seconds=clock.laps,
         dry_run=dry_run,
     )
@@ -186,17 +188,18 @@ def _write(
     summary: dict,
     as_of: str,
     opened_at: str,
-) -> tuple[int, np.ndarray, np.ndarray, int]:
+) -> tuple[int, np.ndarray, np.ndarray, int, int]:
     """The run's writes (inside the caller's transaction): won back, the new
-    snapshot, follow-ups for who became quiet, the fit summary."""
+    snapshot (unless it is the one stored), follow-ups for who became quiet,
+    the fit summary."""
     won_back = mark_won_back(ctx.db, ctx.now, ctx.tz, before=ctx.cutoff)
     before = load_quiet_ids(ctx.db)
     silenced_since = silence_start(ctx.now, ctx.settings["dismiss_days"])
-    upsert_scores(ctx.db, as_of, scores)
+    written = upsert_scores(ctx.db, as_of, scores)
     quiet = flags["quiet"].to_numpy()
     newly = quiet & ~scores.index.isin(list(before))
     due = newly | (quiet & scores.index.isin(list(load_silence_expired_ids(ctx.db, silenced_since))))
     value = predicted["value"].to_numpy()
     opened = open_followups(ctx.db, zip(scores.index[due], value[due].tolist(), strict=True), opened_at, silenced_since)
     upsert_meta(ctx.db, MODEL_META, summary)
-    return won_back, quiet, newly, opened
+    return won_back, quiet, newly, opened, written

@@ -9,10 +9,12 @@ customers have about ten million orders).
 
 from __future__ import annotations
 
-import re
+import hashlib
+import json
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import chain
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -22,6 +24,7 @@ from storage.db import transaction
 from storage.followup_actions import silenced_customers_sql
 from storage.queries import NO_FILTERS, Filters
 from storage.schema import COUNTED_STATUS
+from storage.settings import load_meta, upsert_meta
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -45,7 +48,6 @@ SCORE_COLUMNS = (
 )
 _SEP = "\x1e"  # ASCII record separator between customer ids
 _MICRO = 1_000_000  # amounts travel as integer millionths (the importer keeps 6 decimals)
-_STORED_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 
 
 @dataclass
@@ -64,7 +66,9 @@ def load_scoring_orders(db: Database, cutoff: str) -> ScoringOrders:
     (customer_id, ordered_at) index, pinned by INDEXED BY so both see the
     rows in its order, in one read snapshot: the customers with their order
     counts, then every order's time and amount, flat (grouping the times per
-    customer in SQL costs twice as much)."""
+    customer in SQL costs twice as much). The times come as the stored text,
+    fixed-width, and numpy reads the digits: SQLite's unixepoch() on each of
+    them was most of the read (measured: 0.44 → 0.18 s CPU at 0.87M orders)."""
     where = "FROM orders INDEXED BY orders_customer_time WHERE status = :counted AND ordered_at < :cutoff"
     args = {"counted": COUNTED_STATUS, "cutoff": cutoff}
     with transaction(db, write=False):
@@ -76,19 +80,59 @@ def load_scoring_orders(db: Database, cutoff: str) -> ScoringOrders:
         if not customers:
             empty = np.zeros(0, dtype=np.int64)
             return ScoringOrders(empty, np.array([], dtype=object), empty, np.zeros(0))
-        secs_text, amounts_text = db.execute(
-            "SELECT group_concat(unixepoch(ordered_at)), "
+        times, amounts_text = db.execute(
+            "SELECT CAST(group_concat(ordered_at, '') AS BLOB), "
             f"group_concat(CAST(round(amount * 1000000) AS INTEGER)) {where}",
             args,
         ).fetchone()
     ids = np.array(ids_text.split(_SEP), dtype=object)
-    if ids.size != customers:  # an id holding the separator: take the slow, exact road
-        return _load_scoring_orders_rows(db, cutoff)
     counts = np.fromstring(counts_text, dtype=np.int64, sep=",")
-    seconds = np.fromstring(secs_text, dtype=np.int64, sep=",")
+    seconds = _stored_seconds(times, int(counts.sum())) if ids.size == customers else None
+    del times
+    if seconds is None:  # an id holding the separator, a time not in the stored form: the slow, exact road
+        return _load_scoring_orders_rows(db, cutoff)
     amounts = np.fromstring(amounts_text, dtype=np.int64, sep=",") / _MICRO
     codes = np.repeat(np.arange(customers, dtype=np.int64), counts)
     return ScoringOrders(codes, ids, seconds, amounts)
+
+
+_TIME_MARKS = {4: "-", 7: "-", 10: "T", 13: ":", 16: ":", 19: "Z"}
+_TIME_WIDTH = 20  # storage.fields.format_utc: YYYY-MM-DDTHH:MM:SSZ
+
+
+def _stored_seconds(raw: bytes, n: int) -> np.ndarray | None:
+    """Unix seconds of `n` stored times written back to back, each exactly
+    YYYY-MM-DDTHH:MM:SSZ; None when any is not (the caller reads them the
+    slow way). One column of digits at a time (a million customers have ten
+    million orders); days from the civil date as in H. Hinnant's
+    days_from_civil."""
+    if len(raw) != n * _TIME_WIDTH:
+        return None
+    chars = np.frombuffer(raw, dtype=np.uint8).reshape(n, _TIME_WIDTH)
+    for at, mark in _TIME_MARKS.items():
+        if not (chars[:, at] == ord(mark)).all():
+            return None
+
+    def number(first: int, width: int) -> np.ndarray:
+        value = np.zeros(n, dtype=np.int32)
+        for at in range(first, first + width):
+            digit = chars[:, at] - np.uint8(ord("0"))  # below "0" wraps past 9
+            if (digit > 9).any():
+                raise ValueError(at)
+            value = value * 10 + digit
+        return value
+
+    try:
+        year, month, day = number(0, 4), number(5, 2), number(8, 2)
+        clock = number(11, 2) * 3600 + number(14, 2) * 60 + number(17, 2)
+    except ValueError:
+        return None
+    year = year - (month <= 2)
+    era = year // 400
+    year_of_era = year - era * 400
+    day_of_year = (153 * ((month + 9) % 12) + 2) // 5 + day - 1
+    day_of_era = year_of_era * 365 + year_of_era // 4 - year_of_era // 100 + day_of_year
+    return (era * 146_097 + day_of_era - 719_468).astype(np.int64) * 86_400 + clock
 
 
 def _load_scoring_orders_rows(db: Database, cutoff: str) -> ScoringOrders:
@@ -128,31 +172,80 @@ def load_silence_expired_ids(db: Database, silenced_since: str) -> set[str]:
     }
 
 
+SCORES_DIGEST_META = "scores_digest"  # storage.settings meta: what the stored snapshot holds
+_ROWS_PER_INSERT = 64  # rows per INSERT statement (15 values each, well under SQLite's 32,766)
+_ROWS_PER_BLOCK = 64 * 1024  # rows turned into Python values at a time (memory stays flat)
+
+
 def upsert_scores(db: Database, as_of: str, scores: pd.DataFrame) -> int:
     """Replace the stored scores with `scores` (indexed by customer_id, the
     SCORE_COLUMNS after `as_of` as columns): a score run is a snapshot, so
     customers who no longer qualify leave it. Run inside the caller's
-    transaction. Returns the number of rows written."""
+    transaction. Returns the number of rows written: none when the snapshot
+    is the one already stored (a digest of its values is kept beside it), so
+    a second run on unchanged data writes nothing.
+
+    A changed snapshot (every row, once a day has passed: each customer's age
+    moves) goes in as multi-row INSERTs of 64 rows: binding the values from
+    Python is most of the cost, and one statement per 64 rows halves it
+    (measured: 0.52 → 0.27 s CPU for 200k rows)."""
+    columns = _score_columns(as_of, scores)
+    digest = _digest(columns)
+    n = len(scores)
+    stored = db.execute("SELECT count(*) FROM customer_scores").fetchone()[0]
+    if stored == n and load_meta(db, SCORES_DIGEST_META) == digest:
+        return 0
+    db.execute("DELETE FROM customer_scores")
+    row = "(" + ", ".join("?" * len(SCORE_COLUMNS)) + ")"
+    insert = f"INSERT INTO customer_scores ({', '.join(SCORE_COLUMNS)}) VALUES "  # noqa: S608
+    many = insert + ", ".join([row] * _ROWS_PER_INSERT)
+    width = len(SCORE_COLUMNS) * _ROWS_PER_INSERT
+    for lo in range(0, n, _ROWS_PER_BLOCK):
+        hi = min(lo + _ROWS_PER_BLOCK, n)
+        values = list(chain.from_iterable(zip(*(_values(c, lo, hi) for c in columns), strict=True)))
+        full = (hi - lo) // _ROWS_PER_INSERT * width
+        db.conn.executemany(many, (values[i : i + width] for i in range(0, full, width)))
+        if full < len(values):
+            rest = (len(values) - full) // len(SCORE_COLUMNS)
+            db.execute(insert + ", ".join([row] * rest), values[full:])
+    upsert_meta(db, SCORES_DIGEST_META, digest)
+    return n
+
+
+def _score_columns(as_of: str, scores: pd.DataFrame) -> list[np.ndarray | str]:
+    """SCORE_COLUMNS as arrays SQLite can take (bools as 0/1, missing text
+    as None; NaN numbers are stored as NULL), `as_of` as the one value."""
     import pandas as pd
 
-    cols = SCORE_COLUMNS[2:]
-    n = len(scores)
-    columns = [scores.index.tolist(), [as_of] * n]
-    for c in cols:
-        s = scores[c]
+    columns: list[np.ndarray | str] = [np.asarray(scores.index, dtype=object), as_of]
+    for name in SCORE_COLUMNS[2:]:
+        s = scores[name]
         if s.dtype == bool:
-            columns.append(s.astype(np.int64).tolist())
+            columns.append(s.to_numpy(np.int64))
         elif pd.api.types.is_numeric_dtype(s):
-            columns.append(s.tolist())  # NaN is stored as NULL
+            columns.append(s.to_numpy())
         else:
-            columns.append(s.astype(object).where(s.notna(), None).tolist())
-    db.execute("DELETE FROM customer_scores")
-    marks = ", ".join("?" * len(SCORE_COLUMNS))
-    db.conn.executemany(
-        f"INSERT INTO customer_scores ({', '.join(SCORE_COLUMNS)}) VALUES ({marks})",  # noqa: S608
-        zip(*columns, strict=True),
-    )
-    return n
+            columns.append(s.astype(object).where(s.notna(), None).to_numpy(object))
+    return columns
+
+
+def _values(column: np.ndarray | str, lo: int, hi: int) -> list:
+    return [column] * (hi - lo) if isinstance(column, str) else column[lo:hi].tolist()
+
+
+def _digest(columns: list[np.ndarray | str]) -> str:
+    """A digest of the snapshot's values: numbers by their type and bytes,
+    text as a JSON list (exact, and encoded in C)."""
+    h = hashlib.blake2b(digest_size=20)
+    for column in columns:
+        if isinstance(column, str):
+            h.update(json.dumps(column).encode())
+        elif column.dtype == object:
+            h.update(json.dumps(column.tolist()).encode())
+        else:
+            h.update(column.dtype.str.encode())
+            h.update(np.ascontiguousarray(column).tobytes())
+    return h.hexdigest()
 
 
 def open_followups(db: Database, quiet: Iterable[tuple[str, float]], opened_at: str, silenced_since: str) -> int:

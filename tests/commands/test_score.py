@@ -85,6 +85,7 @@ def test_score_twice_for_the_same_day_changes_nothing(cdnow_path, cdnow_db):
     before = dump(cdnow_db)
     second = json.loads(cli("--db", cdnow_path, "--as-of", "1997-09-30", "score", "--json"))
     assert (second["newly_quiet"], second["followups_opened"], second["won_back"]) == (0, 0, 0)
+    assert (first["scores_written"], second["scores_written"]) == (2357, 0)  # the same snapshot is not rewritten
     assert dump(cdnow_db) == before
     rows = cdnow_db.execute(
         "SELECT COUNT(*), COUNT(DISTINCT customer_id), MIN(opened_at), MAX(opened_at), "
@@ -93,6 +94,22 @@ def test_score_twice_for_the_same_day_changes_nothing(cdnow_path, cdnow_db):
     assert rows == (first["quiet"], first["quiet"], "1997-10-01T00:00:00Z", "1997-10-01T00:00:00Z", first["quiet"], 1)
     scored = cdnow_db.execute("SELECT COUNT(*), SUM(quiet), MAX(as_of) FROM customer_scores").fetchone()
     assert scored == (2357, first["quiet"], "1997-09-30")
+
+
+def test_a_changed_setting_or_day_rewrites_the_scores_it_changes(cdnow_path, cdnow_db):
+    """The snapshot is skipped only when every value in it is the same: a
+    stricter high-value cut changes flags and reasons, a later day every
+    customer's age."""
+    cli("--db", cdnow_path, "--as-of", "1997-09-30", "score", "--json")
+    cli("--db", cdnow_path, "config", "high_value_pct", "5")
+    stricter = json.loads(cli("--db", cdnow_path, "--as-of", "1997-09-30", "score", "--json"))
+    assert stricter["scores_written"] == 2357
+    quiet = cdnow_db.execute("SELECT COUNT(*), SUM(reason IS NOT NULL) FROM customer_scores WHERE quiet = 1").fetchone()
+    assert quiet == (stricter["quiet"], stricter["quiet"]) and 0 < stricter["quiet"] < 2357 * 0.05
+    later = json.loads(cli("--db", cdnow_path, "--as-of", "1997-10-01", "score", "--json"))
+    assert later["scores_written"] == 2357
+    assert cdnow_db.execute("SELECT MIN(as_of), MAX(as_of) FROM customer_scores").fetchone() == ("1997-10-01",) * 2
+    assert json.loads(cli("--db", cdnow_path, "--as-of", "1997-10-01", "score", "--json"))["scores_written"] == 0
 
 
 def test_a_new_order_imported_for_a_quiet_customer_wins_them_back(cdnow_db, tmp_path):

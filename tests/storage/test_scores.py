@@ -4,7 +4,7 @@ same whichever road it takes."""
 import numpy as np
 
 from storage.importer import import_file
-from storage.scores import _load_scoring_orders_rows, load_scoring_orders
+from storage.scores import _load_scoring_orders_rows, _stored_seconds, load_scoring_orders
 from tests.support.stores import IMPORTED_AT
 
 
@@ -38,3 +38,31 @@ def test_refunds_and_later_orders_are_left_out_and_odd_ids_survive(fresh_db, tmp
     assert got.seconds.tolist() == [1767261600, 1767434400]
     empty = load_scoring_orders(fresh_db, "2025-01-01T00:00:00Z")
     assert empty.ids.size == 0 and empty.codes.size == 0
+
+
+def test_times_read_from_their_digits_match_sqlite(fresh_db):
+    """Leap days, century years and times before 1970 give SQLite's own Unix seconds."""
+    times = [
+        "1969-12-31T23:59:59Z",
+        "1970-01-01T00:00:00Z",
+        "1900-03-01T12:00:00Z",
+        "2000-02-29T23:59:59Z",
+        "2024-02-29T00:00:01Z",
+        "2100-03-01T06:30:00Z",
+        "1997-01-01T00:00:00Z",
+    ]
+    expected = [fresh_db.execute("SELECT unixepoch(?)", [t]).fetchone()[0] for t in times]
+    assert _stored_seconds("".join(times).encode(), len(times)).tolist() == expected
+
+
+def test_a_time_not_in_the_stored_form_takes_the_exact_road(fresh_db, tmp_path):
+    path = tmp_path / "orders.csv"
+    path.write_text("id,customer_id,ordered_at,amount\n1,a,2026-01-01T10:00:00Z,10\n2,b,2026-01-02T10:00:00Z,5\n")
+    import_file(fresh_db, "orders", path, now=IMPORTED_AT)
+    with fresh_db.conn:  # a row some other tool wrote, with fractional seconds
+        fresh_db.execute("UPDATE orders SET ordered_at = '2026-01-02T10:00:00.5Z' WHERE id = '2'")
+    got = load_scoring_orders(fresh_db, "2026-02-01T00:00:00Z")
+    _same(got, _load_scoring_orders_rows(fresh_db, "2026-02-01T00:00:00Z"))
+    assert got.seconds.tolist() == [1767261600, 1767348000]
+    assert _stored_seconds(b"2026-01-02T10:0x:00Z", 1) is None
+    assert _stored_seconds(b"2026-01-02 10:00:00Z", 1) is None
