@@ -8,7 +8,9 @@ import socket
 import threading
 import urllib.request
 
-from bench.slack_fake import REP
+import pytest
+
+from bench.slack_fake import REP, stop_server
 from bot.server import LIMITS, make_server
 
 TRICKLERS = 120
@@ -53,3 +55,18 @@ def test_the_server_limits_are_set_deliberately(bot):
         assert adj.max_request_header_size == 16 << 10 and adj.max_request_body_size == 4 << 20
     finally:
         server.close()
+
+
+def test_a_server_whose_trigger_closed_itself_still_stops(bot):
+    """Waitress closes its own wake-up pipe when a poll reports an error on
+    it; stopping must still close the listening socket and end the loop."""
+    server = make_server(bot.app, str(bot.db_path), host="127.0.0.1", port=0)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    port = server.effective_port
+    socket.create_connection(("127.0.0.1", port), timeout=5).close()
+    server.trigger.close()
+    stop_server(server, thread)
+    assert not thread.is_alive()
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", port), timeout=5)
