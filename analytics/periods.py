@@ -13,7 +13,13 @@ Every period has a previous period of equal length, for deltas:
   `this-month` on the 22nd with the 1st–22nd of last month. An end on the last
   day of a month maps to the last day of the earlier month (Feb 29 ↔ Feb 28,
   Jun 30 ↔ Mar 31), so a complete unit always compares with a complete unit;
+- weeks (`this-week`, `last-week`) step back seven days, both ends, so this
+  week to date compares with the same days of last week;
 - day spans (`30d`, `12w`, `A..B`, `since A`) step back exactly their length.
+
+A week starts on the workspace's first day of the week (`week_start`, a
+weekday number: Monday 0 … Saturday 5; the caller decides, see
+commands.core.week_start_of). `12w` is a day span, not calendar weeks.
 
 Calendar units follow the workspace calendar (analytics.calendars): in the
 Persian one `this-month` is this Solar Hijri month, `ytd` runs from
@@ -32,11 +38,12 @@ from datetime import date, timedelta
 from analytics.calendars import GREGORIAN_CALENDAR, MONTH_NAMES, PERSIAN, PERSIAN_CALENDAR, Calendar
 
 # The forms users type, for "did you mean" suggestions.
-KEYWORDS = ("this-month", "last-month", "this-quarter", "last-quarter", "ytd", "since")
+KEYWORDS = ("this-week", "last-week", "this-month", "last-month", "this-quarter", "last-quarter", "ytd", "since")
 EXAMPLES = ("30d", "12w", "2026-10", "2026-Q3", "2026", "2026-01-01..2026-03-31", "since 2026-01-01")
 PERSIAN_EXAMPLES = ("30d", "12w", "1405-01", "1405-Q1", "1405", "1405/01/01..1405/03/31", "since 1405/01/01")
 DEFAULT_PERIOD = "last-quarter"
 MAX_DAYS = 3660
+MONDAY, SATURDAY, SUNDAY = 0, 5, 6  # date.weekday() numbers
 
 
 class PeriodError(ValueError):
@@ -62,6 +69,7 @@ class Period:
     end: date  # inclusive
     label: str
     step_months: int = 0  # calendar unit to step back by; 0 = step back by length in days
+    step_days: int = 0  # a week: step back by these days, both ends (7)
     to_date: bool = False  # a calendar unit cut short by the as-of day
     calendar: Calendar = GREGORIAN_CALENDAR  # whose months, quarters and years (and labels)
 
@@ -77,6 +85,9 @@ class Period:
             return Period(
                 start, end, _calendar_label(start, end, self.step_months, cal), self.step_months, calendar=cal
             )
+        if self.step_days:
+            start, end = self.start - timedelta(days=self.step_days), self.end - timedelta(days=self.step_days)
+            return Period(start, end, _week_label(start, end, cal), step_days=self.step_days, calendar=cal)
         end = self.start - timedelta(days=1)
         start = end - timedelta(days=self.days - 1)
         return Period(start, end, _span_label(start, end, cal), calendar=cal)
@@ -100,10 +111,16 @@ class Period:
 _PLAIN = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩يك", "01234567890123456789یک")
 
 
-def parse_period(words: list[str] | str | None, as_of: date, calendar: Calendar = GREGORIAN_CALENDAR) -> Period:
+def parse_period(
+    words: list[str] | str | None,
+    as_of: date,
+    calendar: Calendar = GREGORIAN_CALENDAR,
+    week_start: int = MONDAY,
+) -> Period:
     """The period named by `words` (one token, `since DATE`, or a month name
-    and year in the Persian calendar), as of `as_of`, in `calendar`. No words
-    means the default period (`last-quarter`)."""
+    and year in the Persian calendar), as of `as_of`, in `calendar`, weeks
+    starting on weekday `week_start`. No words means the default period
+    (`last-quarter`)."""
     if isinstance(words, str):
         words = words.split()
     words = [w.translate(_PLAIN) for w in (words or []) if w]
@@ -118,7 +135,28 @@ def parse_period(words: list[str] | str | None, as_of: date, calendar: Calendar 
         return _named_month(MONTH_NAMES[first], words[1] if len(words) == 2 else None, as_of, calendar)
     if len(words) > 1:
         raise PeriodError("I can read one period, not {words}", " ".join(words), words=f"`{' '.join(words)}`")
+    if first in ("this-week", "last-week"):
+        return _week(first, as_of, calendar, week_start)
     return _single(first, as_of, calendar)
+
+
+def _week(word: str, as_of: date, cal: Calendar, week_start: int) -> Period:
+    """This or last week, from its first day (`week_start`), cut at as_of."""
+    first = as_of - timedelta(days=(as_of.weekday() - week_start) % 7)
+    if word == "last-week":
+        first -= timedelta(days=7)
+    full_end = first + timedelta(days=6)
+    if as_of < full_end:
+        label = f"week of {cal.shown(first)} to date ({cal.shown(as_of)})"
+        return Period(first, as_of, label, step_days=7, to_date=True, calendar=cal)
+    return Period(first, full_end, _week_label(first, full_end, cal), step_days=7, calendar=cal)
+
+
+def _week_label(start: date, end: date, cal: Calendar) -> str:
+    """A whole week ("week of 2026-11-21"), or its first days ("week of 2026-11-21 to 2026-11-23")."""
+    if (end - start).days == 6:
+        return f"week of {cal.shown(start)}"
+    return f"week of {cal.shown(start)} to {cal.shown(end)}"
 
 
 def _named_month(month: int, year_word: str | None, as_of: date, cal: Calendar) -> Period:

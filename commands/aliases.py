@@ -47,6 +47,8 @@ COMMAND_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
 # Per language: English period keyword -> the words that mean it.
 PERIOD_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
     "fa": {
+        "this-week": ("این-هفته", "هفته-جاری"),
+        "last-week": ("هفته-قبل", "هفته-گذشته"),
         "this-month": ("این-ماه", "ماه-جاری"),
         "last-month": ("ماه-قبل", "ماه-گذشته"),
         "this-quarter": ("این-فصل", "فصل-جاری"),
@@ -55,6 +57,8 @@ PERIOD_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "since": ("از",),
     },
     "hy": {
+        "this-week": ("այս-շաբաթ",),
+        "last-week": ("նախորդ-շաբաթ", "անցյալ-շաբաթ"),
         "this-month": ("այս-ամիս",),
         "last-month": ("նախորդ-ամիս", "անցյալ-ամիս"),
         "this-quarter": ("այս-եռամսյակ",),

@@ -17,7 +17,8 @@ from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
-from analytics.calendars import Calendar, calendar_named
+from analytics.calendars import PERSIAN, Calendar, calendar_named
+from analytics.periods import MONDAY, SATURDAY
 from commands.i18n import N_, _, slack_language
 from storage.fields import day_end_utc, day_start_utc, parse_utc
 from storage.queries import Filters
@@ -55,6 +56,17 @@ class UsageError(Exception):
             return told(lang, v) if is_told(v) else v  # type: ignore[arg-type]
 
         return _(lang, self.message, **{k: shown(v) for k, v in self.values.items()})
+
+
+def week_start_of(settings: dict[str, Any]) -> int:
+    """The one rule for when a week starts (a date.weekday() number), for the
+    whole workspace, so a week's figures are the same whoever asks: Saturday
+    in the Persian calendar or a Persian-speaking workspace (Iran's week),
+    else Monday — Armenia's (CLDR), ISO 8601's, and what English always
+    meant here (the `mon-fri` schedules), though CLDR's en_US says Sunday."""
+    if settings["calendar"] == PERSIAN or settings["language"] == "fa":
+        return SATURDAY
+    return MONDAY
 
 
 def language_of(db: Database, person: str, locale: str | None, settings: dict[str, Any]) -> str:
@@ -136,6 +148,11 @@ class Context:
     def calendar(self) -> Calendar:
         """The workspace calendar: months, quarters and years, and shown dates."""
         return calendar_named(self.settings["calendar"])
+
+    @property
+    def week_start(self) -> int:
+        """The workspace's first day of the week (`this-week`, `last-week`)."""
+        return week_start_of(self.settings)
 
     @cached_property
     def lang(self) -> str:

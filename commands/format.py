@@ -142,6 +142,7 @@ def span(period: dict, lang: str = DEFAULT_LANGUAGE) -> str:
 
 
 # The forms analytics.periods writes a label in (English, the JSON's).
+_WEEK = re.compile(r"^week of (\S+)(?: to date \((\S+)\)| to (\S+))?$")
 _LAST = re.compile(r"^last (\d+) (day|week)s?$")
 _TO_DATE = re.compile(r"^(\S+) to date \((\S+)\)$")
 _TO = re.compile(r"^(\S+) to (\S+)$")
@@ -175,6 +176,14 @@ def period_label(period: dict, lang: str = DEFAULT_LANGUAGE) -> str:
     if lang == DEFAULT_LANGUAGE:
         return label
     persian = period.get("calendar") == "persian"
+    m = _WEEK.match(label)
+    if m:
+        first, to_date, end = (digits(g, lang) if g else None for g in m.groups())
+        if to_date:
+            return _(lang, "week of {day} to date ({end})", day=first, end=to_date)
+        if end:
+            return _(lang, "week of {day} to {end}", day=first, end=end)
+        return _(lang, "week of {day}", day=first)
     m = _LAST.match(label)
     if m:
         n = int(m.group(1))

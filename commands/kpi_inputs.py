@@ -24,7 +24,7 @@ from storage.queries import Filters, count_customers_without_orders, load_filter
 def read_period(ctx: Context, words: list[str], command: str) -> Period:
     """The period in `words`, or a UsageError that says how to write one."""
     try:
-        return parse_period(period_words(words), ctx.as_of, ctx.calendar)
+        return parse_period(period_words(words), ctx.as_of, ctx.calendar, ctx.week_start)
     except PeriodError as e:
         forms = PERSIAN_EXAMPLES if ctx.calendar.name == PERSIAN else EXAMPLES
         examples = " ".join(f"`{x}`" for x in ("30d", "last-quarter", *forms[2:5]))

@@ -26,19 +26,21 @@ def model_line(
     summary: dict[str, Any] | None, lang: str = DEFAULT_LANGUAGE, calendar: Calendar = GREGORIAN_CALENDAR
 ) -> str:
     """One line every value answer carries: which model, and why. The
-    model's reason is English analysis text from the score run; other
-    languages say the same from the summary's figures, the day in the
-    workspace's calendar."""
+    model's reason is English analysis text from the score run (its day
+    ISO Gregorian); other languages say the same from the summary's figures,
+    and the day is shown in the workspace `calendar`."""
     if not summary:
         return _(lang, "No scores yet: run {command} to fit the value model.", command="`retention-bot score`")
+    day = fmt.day(str(summary["as_of"]), UTC, calendar, lang)
     if lang == DEFAULT_LANGUAGE:
+        reason = str(summary["reason"]).replace(str(summary["as_of"]), day)
         if summary["model"] == "rules":
-            return f"Model: {summary['reason']} (scores as of {summary['as_of']})"
-        return f"Model: {summary['reason']}"
+            return f"Model: {reason} (scores as of {day})"
+        return f"Model: {reason}"
     values = {
         "customers": fmt.count(summary.get("customers") or 0, lang),
         "buyers": fmt.count(summary.get("repeat_buyers") or 0, lang),
-        "day": fmt.day(summary["as_of"], UTC, calendar, lang),
+        "day": day,
     }
     reason = str(summary.get("reason") or "")
     if summary["model"] != "rules":

@@ -37,7 +37,9 @@ def local_time(raw: str) -> str:
 
 def weekdays(raw: str | list) -> str:
     """Days as a cron day-of-week list: names (`mon`, `monday`), ranges
-    (`mon-fri`), or `daily`."""
+    (`mon-fri`), or `daily`. A range may wrap past Sunday, as a week
+    starting on Saturday does (`sat-wed`, Iran's working week): cron
+    ranges cannot, so it is written as two (`sat-sun,mon-wed`)."""
     items = raw if isinstance(raw, list) else re.split(r"[,\s]+", str(raw))
     parts = [str(p).strip().lower() for p in items if str(p).strip()]
     if parts in (["daily"], ["*"]):
@@ -54,6 +56,9 @@ def weekdays(raw: str | list) -> str:
                 days="mon,wed,fri",
                 daily="daily",
             )
+        if len(ends) == 2 and DAYS.index(ends[0]) > DAYS.index(ends[1]):
+            out += [f"{ends[0]}-sun" if ends[0] != "sun" else "sun", f"mon-{ends[1]}" if ends[1] != "mon" else "mon"]
+            continue
         out.append("-".join(ends))
     if not out:
         raise F.FieldError(N_("no weekdays given"), N_("use e.g. {range}"), range="mon-fri")

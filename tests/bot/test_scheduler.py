@@ -243,3 +243,18 @@ def test_start_flushes_pending_and_catches_up_then_runs(db_path, slack, jobs):
         assert [tag_of(m) for m in slack.posted()] == [delivery_tag(digest_key(date(2026, 3, 9), CHANNEL))]
     finally:
         scheduler.shutdown(wait=False)
+
+
+def test_a_working_week_from_saturday_is_scheduled(db_path, jobs):
+    """A Tehran team's digest `sat-wed` (a range across Sunday, which cron
+    ranges cannot say): after Wednesday 2026-11-25 09:00 the next post is
+    Saturday 2026-11-28 09:00 Tehran time — no Thursday, no Friday."""
+    store(db_path, f"{CHANNEL} 09:00 Asia/Tehran sat-wed")
+    scheduler = build_scheduler(str(db_path), Jobs(**{**jobs.__dict__, "score": lambda db, now: None}))
+    trigger = scheduler.get_job(f"digest:{CHANNEL}").trigger
+    tehran = ZoneInfo("Asia/Tehran")
+    wednesday = datetime(2026, 11, 25, 9, 0, tzinfo=tehran)
+    assert trigger.get_next_fire_time(None, wednesday) == wednesday
+    assert trigger.get_next_fire_time(None, wednesday + timedelta(minutes=1)) == datetime(
+        2026, 11, 28, 9, 0, tzinfo=tehran
+    )

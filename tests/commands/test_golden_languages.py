@@ -345,3 +345,19 @@ def test_followups(books, lang):
         check_persian(message)
         assert f"{FSI}<@U0MARIA01>{PDI}" in message["blocks"][1]["text"]["text"]
     pin(f"followups_cdnow_1997_09_30.{lang}", message)
+
+
+@pytest.mark.parametrize("lang", ["fa", "en"])
+def test_the_model_line_in_the_persian_calendar(scored, lang):
+    """Scores as of 1997-09-30 = 8 Mehr 1376 (1 Mehr 1376 was 23 September
+    1997): the model line says the day as the workspace calendar does, in
+    English too (the stored reason keeps its ISO day)."""
+    from commands.scoring import MODEL_META
+    from storage.settings import load_meta, upsert_setting
+    from tests.support.stores import SET_AT
+
+    upsert_setting(scored, "calendar", "persian", now=SET_AT)
+    message = answer(Context(scored, as_of=date(1997, 9, 30), now=NOW, lang=lang), "at-risk 3").message
+    (line,) = [t for t in texts(message) if t.startswith(("Model:", "مدل:"))]
+    assert ("۱۳۷۶/۰۷/۰۸" if lang == "fa" else "1376/07/08") in line and "1997" not in line
+    assert "1997-09-30" in load_meta(scored, MODEL_META)["reason"]

@@ -25,6 +25,8 @@ TRANSLATED = [
     "",
     "crr",
     "crr 1997-Q3 segment:none",
+    "crr this-week",
+    "kpis last-week",
     "kpis 1997-Q3",
     "at-risk 20",
     "at-risk 999",

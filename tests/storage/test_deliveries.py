@@ -126,6 +126,8 @@ def test_schedule_settings_are_validated_and_normalised():
     assert weekdays("Mon-Fri") == "mon-fri"
     assert weekdays(["monday", "wed"]) == "mon,wed"
     assert weekdays("daily") == "mon-sun"
+    assert weekdays("sat-wed") == "sat-sun,mon-wed"  # a week from Saturday: cron ranges do not wrap
+    assert weekdays("sun-thu") == "sun,mon-thu"
     assert digest_channels("C0123 9:00 America/Los_Angeles mon-fri; <#C0456|sales>") == [
         {"channel": "C0123", "time": "09:00", "tz": "America/Los_Angeles", "weekdays": "mon-fri"},
         {"channel": "C0456", "time": "09:00", "tz": None, "weekdays": "mon-fri"},
