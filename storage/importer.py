@@ -16,7 +16,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from functools import partial
-from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +33,6 @@ from storage.settings import load_settings
 KINDS = ("orders", "customers", "reps", "feedback")
 MAX_LISTED_ERRORS = 1000
 MAX_PROBLEM = 200  # a problem quotes the bad value, which may be a megabyte long
-BATCH = 20_000
 
 
 @dataclass
@@ -403,15 +401,17 @@ def import_file(
     return report
 
 
-IMPORT_CACHE_KIB = 262_144
+IMPORT_CACHE_KIB = 131_072
 
 
 @contextmanager
 def _import_cache(db: Database) -> Iterator[None]:
-    """A 256 MB page cache for the store and for the staging table while
+    """A 128 MB page cache for the store and for the staging table while
     importing (bounded: memory stays flat whatever the file size). With
     SQLite's default 2 MB, a load of millions of rows, the index builds
-    after it and the aggregates re-read pages they just wrote."""
+    after it and the aggregates re-read pages they just wrote (measured at
+    0.87M orders: 16.5 s of CPU with 2 MB, 15.6 s with 64 MB, 14.2 s with
+    256 MB, at 45, 228 and 370 MB peak RSS)."""
     before = [db.execute(f"PRAGMA {schema}.cache_size").fetchone()[0] for schema in ("main", "temp")]
     for schema in ("main", "temp"):
         db.execute(f"PRAGMA {schema}.cache_size = -{IMPORT_CACHE_KIB}")
@@ -453,8 +453,7 @@ def stage_rows(
             f"INSERT INTO temp.{stage} (line, derived, {', '.join(spec_cols)}) "  # noqa: S608
             f"VALUES ({', '.join('?' * (len(spec_cols) + 2))})"
         )
-        while batch := list(islice(valid, BATCH)):
-            db.conn.executemany(insert, batch)
+        db.conn.executemany(insert, valid)
     return stage
 
 
@@ -564,7 +563,10 @@ def merge_staged(
         where = " OR ".join(f"{kind}.{c} IS NOT excluded.{c}" for c in rest)
         db.execute(f"{insert} ON CONFLICT(id) DO UPDATE SET {upd} WHERE {where}")
     if kind == "orders":
-        db.execute(f"INSERT OR IGNORE INTO temp.touched SELECT DISTINCT customer_id FROM temp.{stage}")  # noqa: S608
+        # On a first load every customer with orders is touched, read in
+        # order off the index just built instead of sorting the staged rows.
+        source = "orders" if first_load else f"temp.{stage}"
+        db.execute(f"INSERT OR IGNORE INTO temp.touched SELECT DISTINCT customer_id FROM {source}")  # noqa: S608
         refresh_customer_aggregates(db)
         report.unwon = reopen_unwon(db, now, tz)
         report.won_back = mark_won_back(db, now, tz, touched=True)
