@@ -29,8 +29,9 @@ import_file(db, "customers", {customers!r}, now=datetime.now(UTC))
 customers = time.perf_counter() - t
 t = time.perf_counter()
 r = import_file(db, "orders", {orders!r}, now=datetime.now(UTC))
+use = resource.getrusage(resource.RUSAGE_SELF)
 print(json.dumps({{"seconds": time.perf_counter() - t, "rows": r.added, "customers_seconds": customers,
-                  "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+                  "cpu_seconds": use.ru_utime + use.ru_stime, "rss_mb": use.ru_maxrss / 1024}}))
 """
 
 _BASELINE = """
@@ -51,8 +52,9 @@ with open({orders!r}, newline="") as f:
         conn.execute("CREATE INDEX orders_customer_time ON orders(customer_id, ordered_at, status, amount)")
         conn.execute("CREATE INDEX orders_time_customer ON orders(ordered_at, customer_id, status, amount)")
 n = conn.execute("SELECT COUNT(*) FROM orders").fetchone()[0]
-print(json.dumps({{"seconds": time.perf_counter() - t, "rows": n,
-                  "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+use = resource.getrusage(resource.RUSAGE_SELF)
+print(json.dumps({{"seconds": time.perf_counter() - t, "rows": n, "cpu_seconds": use.ru_utime + use.ru_stime,
+                  "rss_mb": use.ru_maxrss / 1024}}))
 """
 
 
@@ -76,6 +78,7 @@ def run(data_dir: Path) -> list[dict]:
             {
                 "what": name,
                 "customers_seconds": round(r.get("customers_seconds", 0), 2),
+                "cpu_seconds": round(r["cpu_seconds"], 1),
                 "orders": r["rows"],
                 "seconds": round(r["seconds"], 2),
                 "rows_per_s": int(r["rows"] / r["seconds"]),

@@ -236,6 +236,7 @@ def size_table(size: int, *, runs: int, cli_runs: int, imports: bool, cdnow: lis
                     f"import: {r['what']}",
                     _s(r["seconds"]),
                     note=f"{r['orders']:,} orders into an empty store, {r['rows_per_s']:,} rows/s, "
+                    f"process CPU {r['cpu_seconds']:,} s, "
                     f"peak RSS {r['peak_rss_mb']:,} MB, {r['vs_baseline']}× the baseline"
                     + (f" (after import customers: {r['customers_seconds']:,} s)" if r["customers_seconds"] else ""),
                 )
