@@ -23,12 +23,12 @@ from commands import format as fmt
 from commands.core import Answer, Context, Request, UsageError, command
 from commands.crr import formula_figures
 from commands.i18n import DEFAULT_LANGUAGE, N_, _, _n
-from commands.kpi_inputs import KpiInputs, empty_store_message, read_inputs
+from commands.kpi_inputs import KpiInputs, empty_store_message, read_inputs, rep_positions
 from commands.rep_names import rep_named, rep_resolver
 from commands.value_parts import state_name
 from storage.followups import load_followups
 from storage.queries import Filters
-from storage.reps import load_books, load_rep, load_rep_books
+from storage.reps import load_rep, load_rep_books
 
 FOLLOWUPS_SHOWN = 5
 REPS_SHOWN = 40
@@ -58,7 +58,7 @@ def handle_rep(ctx: Context, req: Request) -> Answer:
     assert k.scope.keep is not None  # the rep_id filter is set, so the scope is that book
     data = {
         "rep": {"id": rep_id, "name": rep["name"]},
-        **book_numbers(book_basis(k), k.scope.keep),
+        **book_numbers(book_basis(k), np.flatnonzero(k.scope.keep)),
         "activity_window": k.window,
     }
     followups = load_followups(ctx.db, rep_id, Filters(segment=req.filters.segment, book=book))
@@ -133,13 +133,16 @@ def book_basis(k: KpiInputs) -> BookBasis:
     )
 
 
-def book_numbers(b: BookBasis, keep: np.ndarray) -> dict:
-    crr = compute_retention(b.s & keep, b.e & keep, b.n & keep)
+def book_numbers(b: BookBasis, mine: np.ndarray) -> dict:
+    """`mine`: the book's customer positions, ascending and distinct — so
+    each sum adds the same values in the same order as a mask over every
+    customer would, reading only the book's."""
+    crr = compute_retention(b.s[mine], b.e[mine], b.n[mine])
     return {
-        "customers": int(keep.sum()),
-        "active": int((b.active & keep).sum()),
-        "revenue": round(float(b.revenue[keep].sum()), 2),
-        "revenue_12m": round(float(b.revenue_12m[keep].sum()), 2),
+        "customers": len(mine),
+        "active": int(b.active[mine].sum()),
+        "revenue": round(float(b.revenue[mine].sum()), 2),
+        "revenue_12m": round(float(b.revenue_12m[mine].sum()), 2),
         "crr_period": b.period.to_dict(),
         "crr": crr.to_dict(),
     }
@@ -150,14 +153,12 @@ def team_answer(ctx: Context, req: Request) -> Answer:
     filters = Filters(segment=req.filters.segment, book=book)
     k = read_inputs(ctx, req, Filters(segment=req.filters.segment))
     basis = book_basis(k)
-    owned = load_books(ctx.db, filters)
+    owned = rep_positions(ctx.db, k.frame, filters)
     rows = []
-    for r in load_rep_books(ctx.db, filters):
+    for r in load_rep_books(ctx.db):
         if book is not None and r["id"] not in book:
             continue
-        mine = Scope.build(k.frame, owned.get(r["id"], np.zeros(0, np.int64)))
-        assert mine.keep is not None  # built from rowids, never "everyone"
-        numbers = book_numbers(basis, mine.keep)
+        numbers = book_numbers(basis, owned.get(r["id"], np.zeros(0, np.int64)))
         rows.append({"id": r["id"], "name": r["name"], **numbers, "open_followups": r["open_followups"]})
     data = {"crr_period": basis.period.to_dict(), "activity_window": k.window, "reps": rows}
     title = _(ctx.lang, "Team books")

@@ -211,7 +211,9 @@ class Claim:
 
 def claim_customer(db: Database, customer_id: str, actor: str, now: datetime) -> Claim:
     """The clicking rep takes an unassigned customer, and their open
-    follow-up with it."""
+    follow-up with it. The only change of owner outside imports: its audit
+    row, in the same transaction, is what tells the books kept in memory
+    that they changed (storage.reps.load_owners_mark)."""
     if not is_rep(db, actor):
         raise FollowupError(
             "only active reps can claim customers; ask an admin to import you as a rep", "claim_not_rep"

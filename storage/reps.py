@@ -28,18 +28,25 @@ def load_books(db: Database, filters: Filters) -> dict[str, np.ndarray]:
     return {rep: np.array(rowids.split(","), dtype=np.int64) for rep, rowids in rows}
 
 
-def load_rep_books(db: Database, filters: Filters) -> list[dict]:
-    """Per rep: customers owned and open follow-ups (customers of no rep left out)."""
-    where, args = filters.where()
+def load_rep_books(db: Database) -> list[dict]:
+    """Per rep: open follow-ups (what a book holds comes from load_books)."""
     return list(
         db.query(
-            "SELECT r.id, r.name, r.email, r.active, "  # noqa: S608
-            f"(SELECT COUNT(*) FROM customers c WHERE c.owner_rep_id = r.id AND {where}) AS customers, "
+            "SELECT r.id, r.name, r.email, r.active, "
             "(SELECT COUNT(*) FROM followups f WHERE f.rep_id = r.id AND f.closed_at IS NULL) AS open_followups "
             "FROM reps r ORDER BY r.name, r.id",
-            args,
         )
     )
+
+
+def load_owners_mark(db: Database) -> int | None:
+    """Changes whenever a customer may have changed owner other than by an
+    import or a sync (which change storage.order_columns.content_key): the
+    only such write, storage.followup_actions.claim_customer, audits the
+    claim in its transaction, so the newest audit row marks it. Who owns
+    whom, and so every book and `rep:` filter, is the same while the content
+    key and this mark are (commands.kpi_inputs keeps them by both)."""
+    return db.execute("SELECT MAX(id) FROM audit_log").fetchone()[0]
 
 
 def load_rep(db: Database, rep_id: str) -> dict | None:

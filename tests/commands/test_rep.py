@@ -98,3 +98,23 @@ def test_which_rep_a_word_names(small, word, expected):
     from commands.rep_names import rep_named, rep_resolver
 
     assert rep_named(word, rep_resolver(small)) == expected
+
+
+def test_a_claim_moves_the_customer_into_the_claimers_book_at_once(small):
+    """Books and `rep:` filters are kept per store content (commands.kpi_inputs);
+    a claim changes an owner without an import, and the next answer sees it."""
+    from datetime import UTC, datetime
+
+    from storage.followup_actions import claim_customer
+
+    small.execute("UPDATE customers SET owner_rep_id = NULL WHERE id = 'e'")
+    small.conn.commit()
+    before = _ask(small, "rep @ugo").data["customers"]
+    team = {r["id"]: r["customers"] for r in _ask(small, "rep", "U0NOTREP").data["reps"]}
+    crr_before = _ask(small, "crr rep:@ugo").data
+    claim_customer(small, "e", "U0UGO001", datetime(2026, 9, 30, 12, tzinfo=UTC))
+    assert _ask(small, "rep @ugo").data["customers"] == before + 1
+    assert {r["id"]: r["customers"] for r in _ask(small, "rep", "U0NOTREP").data["reps"]}["U0UGO001"] == (
+        team["U0UGO001"] + 1
+    )
+    assert _ask(small, "crr rep:@ugo").data != crr_before
