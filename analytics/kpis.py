@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from analytics.frame import OrderFrame
+from analytics.frame import NO_ORDER, OrderFrame
 from analytics.periods import Period
 
 if TYPE_CHECKING:
@@ -272,6 +272,21 @@ def customer_revenue(frame: OrderFrame, hi: int) -> np.ndarray:
         ("customer revenue", j),
         lambda: np.bincount(frame.cust[:j], weights=frame.amount[:j], minlength=frame.n_customers),
     )
+
+
+def totals_to_end(frame: OrderFrame) -> dict[str, np.ndarray]:
+    """Each customer's revenue and newest order over the whole frame — what
+    answers as of today ask customer_revenue and last_orders_before for —
+    to save with the frame (commands.frames) and remember_totals later."""
+    return {"customer_revenue": customer_revenue(frame, NO_ORDER), "last_order": last_orders_before(frame, NO_ORDER)}
+
+
+def remember_totals(frame: OrderFrame, totals: dict[str, np.ndarray]) -> None:
+    """Put saved totals_to_end in the frame's memo: a process that maps a
+    saved frame answers without adding up every order first."""
+    j = len(frame.ts)
+    frame.memo(("customer revenue", j), lambda: totals["customer_revenue"])
+    frame.memo(("last order", j), lambda: totals["last_order"])
 
 
 def last_orders_before(frame: OrderFrame, hi: int) -> np.ndarray:

@@ -26,7 +26,7 @@ import numpy as np
 from sqlite_utils import Database
 
 from analytics.frame import OrderFrame, contract_ends, frame_from_columns
-from analytics.kpis import Scope
+from analytics.kpis import Scope, remember_totals, totals_to_end
 from storage.db import open_db
 from storage.frame_files import load_columns, load_newest_columns, save_columns
 from storage.order_columns import ANSWER_KINDS, content_key, read_order_snapshot
@@ -42,6 +42,12 @@ COLUMNS = (
     *("ts", "cust", "amount", "first", "rowid", "first_ts", "churned_ts"),
     *("answer_at", "answer_kind", "answer_score", "answer_cust"),
 )
+
+# Saved with the frame: each customer's revenue and newest order to date
+# (analytics.kpis.totals_to_end), which rep, churn and the digest would
+# otherwise add up over every order on a process's first answer.
+TOTALS = ("customer_revenue", "last_order")
+SAVED = (*COLUMNS, *TOTALS)
 
 Key = tuple[str, str]  # (store, content version): storage.order_columns.content_key
 Build = Callable[[Database], tuple[Key, OrderFrame]]
@@ -76,11 +82,13 @@ def feedback_counts(frame: OrderFrame, scope: Scope, start: str, end: str) -> pd
 
 
 def _as_columns(frame: OrderFrame) -> dict:
-    return {name: getattr(frame, name) for name in COLUMNS}
+    return {**{name: getattr(frame, name) for name in COLUMNS}, **totals_to_end(frame)}
 
 
 def _from_columns(columns: dict) -> OrderFrame:
-    return OrderFrame(*(columns[name] for name in COLUMNS))
+    frame = OrderFrame(*(columns[name] for name in COLUMNS))
+    remember_totals(frame, {name: columns[name] for name in TOTALS})
+    return frame
 
 
 class OrderFrames:
@@ -106,7 +114,7 @@ class OrderFrames:
             if frame is not None:
                 self._cache.move_to_end(key)
                 return frame
-        saved = load_columns(path, key[1], COLUMNS)
+        saved = load_columns(path, key[1], SAVED)
         if saved is not None:
             return self._keep(key, _from_columns(saved))
         if self.background and path:
@@ -133,7 +141,7 @@ class OrderFrames:
             key = self._newest.get(store)
             if key is not None and key in self._cache:
                 return self._cache[key]
-        newest = load_newest_columns(store, COLUMNS)
+        newest = load_newest_columns(store, SAVED)
         if newest is None:
             return None
         return self._keep((store, newest[0]), _from_columns(newest[1]))

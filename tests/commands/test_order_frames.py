@@ -195,3 +195,23 @@ def test_store_totals_are_read_once_per_content_and_follow_an_import(store, tmp_
     segment = Filters(segment="SMB")
     assert customer_totals(db, cutoff, segment) == load_customer_totals(db, cutoff, segment)
     db.conn.close()
+
+
+def test_a_mapped_frame_brings_each_customers_revenue_and_newest_order_with_it(store):
+    """Saved beside the columns (commands.frames.TOTALS): a new process
+    answers rep, churn and the digest without adding up every order first."""
+    from analytics.frame import NO_ORDER
+    from analytics.kpis import customer_revenue, last_orders_before
+
+    frames = OrderFrames()
+    db = open_db(store)
+    built = frames.load(db)
+    frames.forget()  # as a new process
+    mapped = frames.load(db)
+    revenue, last = customer_revenue(mapped, NO_ORDER), last_orders_before(mapped, NO_ORDER)
+    assert isinstance(revenue, np.memmap) and isinstance(last, np.memmap)  # read from disk, not added up
+    assert np.array_equal(revenue, np.bincount(built.cust, weights=built.amount, minlength=built.n_customers))
+    assert [int(last[p]) for p in range(built.n_customers)] == [
+        int(built.ts[built.cust == p].max()) if (built.cust == p).any() else 0 for p in range(built.n_customers)
+    ]
+    db.conn.close()
