@@ -76,19 +76,20 @@ def compute_quiet(
     quiet = high & (late | fading)
     out = pd.DataFrame({"value_pct": pct, "high_value": high, "gap_ratio": ratio, "quiet": quiet}, index=rfm.index)
     reasons = np.full(value.size, None, dtype=object)
-    own = rfm["own_gap"].to_numpy()
-    frequency = rfm["frequency"].to_numpy()
-    for i in np.flatnonzero(quiet):
+    which = np.flatnonzero(quiet)
+    # Python values, not numpy scalars: the same text, less work per reason.
+    columns = (gap, rfm["own_gap"].to_numpy(), since, alive, value, pct, rfm["frequency"].to_numpy())
+    for i, g, own, days, p, v, top, f in zip(which, *(c[which].tolist() for c in columns), strict=True):
         reasons[i] = explain(
-            typical_gap=gap[i],
-            own_gap=bool(own[i]),
-            days_since_last=since[i],
-            p_alive=alive[i],
-            value=value[i],
-            value_pct=pct[i],
+            typical_gap=g,
+            own_gap=bool(own),
+            days_since_last=days,
+            p_alive=p,
+            value=v,
+            value_pct=top,
             uses_model=uses_model,
             money=money,
-            frequency=int(frequency[i]),
+            frequency=int(f),
         )
     out["reason"] = reasons
     return out

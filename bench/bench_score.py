@@ -75,7 +75,7 @@ m = run.model
 params = {{**{{k: (m["bgnbd"] or {{}}).get(k) for k in ("r", "alpha", "a", "b")}},
           **{{k: (m["gamma_gamma"] or {{}}).get(k) for k in ("p", "q", "gamma")}}}}
 print(json.dumps({{"seconds": seconds, "cpu": cpu, "stages": run.seconds, "customers": run.customers, "params": params,
-                  "model": m["model"], "reason": m["reason"],
+                  "model": m["model"], "reason": m["reason"], "written": run.scores_written,
                   "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
 """
 
@@ -238,7 +238,8 @@ def run(
                     "stages": " ".join(f"{k}={v:.2f}" for k, v in r["stages"].items()),
                     "peak_rss_mb": round(r["rss_mb"]),
                     "params": _fmt_params(r["params"]),
-                    "note": r.get("note", "") or r.get("model", ""),
+                    "note": r.get("note", "")
+                    or r.get("model", "") + (f", {r['written']:,} score rows written" if "written" in r else ""),
                 }
             )
         rows.append(row)
