@@ -901,8 +901,8 @@ def status(state: State, as_json: bool):
     """What the bot has done: the last digest per channel, the outbox backlog
     and failures, the last import, the last score and its model, and the
     schema version."""
-    from commands.status import compute_status, status_lines
-    from storage.settings import SCORE_MARK
+    from commands.status import compute_status, shown_status, status_lines
+    from storage.settings import SCORE_MARK, load_settings
     from storage.sources import SourceError
     from storage.sources.config import load_sources
 
@@ -913,11 +913,13 @@ def status(state: State, as_json: bool):
     except SourceError as e:
         click.echo(f"warning: {e}", err=True)
         configured = []
-    result = compute_status(_open_existing(state), score_mark=SCORE_MARK, sources=configured)
+    db = _open_existing(state)
+    result = compute_status(db, score_mark=SCORE_MARK, sources=configured)
     if as_json:
         click.echo(to_json(result))
         return
-    for line in status_lines(result):
+    settings = load_settings(db)
+    for line in status_lines(shown_status(result, settings, state.language or settings["language"])):
         click.echo(line)
 
 

@@ -6,12 +6,18 @@ Every configured digest channel is listed, also one that never had a digest
 their errors, since those are what someone has to act on.
 """
 
+import copy
+from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
+from analytics.calendars import GREGORIAN, calendar_named
 from commands import format as fmt
+from commands.i18n import DEFAULT_LANGUAGE
 from storage.db import schema_version
+from storage.fields import parse_utc
 from storage.settings import MODEL_META, load_meta, load_settings
 from storage.sources.state import load_source_states
 from storage.status import (
@@ -141,3 +147,42 @@ def status_lines(status: dict[str, Any]) -> list[str]:
             text += f"; failing since {src['failing_since']}: {src['last_error']}"
         lines.append(text)
     return lines
+
+
+def shown_status(status: dict[str, Any], settings: dict[str, Any], lang: str = DEFAULT_LANGUAGE) -> dict[str, Any]:
+    """`status` with its times as people in the workspace read them, for
+    `status_lines`: in the Persian calendar, each stored UTC instant is its
+    local time in the workspace zone (`1405/09/15 08:30`), each day a Persian
+    day, the model's reason too, with Persian digits in Persian. In the
+    Gregorian calendar the stored values stay as they are (an operator's
+    view; the JSON always keeps them)."""
+    calendar = calendar_named(settings["calendar"])
+    if calendar.name == GREGORIAN:
+        return status
+    tz = ZoneInfo(settings["timezone"])
+
+    def when(value: Any) -> Any:
+        text = str(value or "")
+        if len(text) == 20 and text.endswith("Z"):
+            local = parse_utc(text).astimezone(tz)
+            return fmt.digits(f"{calendar.shown(local.date())} {local:%H:%M}", lang)
+        if len(text) == 10 and text[4] == "-":
+            return fmt.digits(calendar.shown(date.fromisoformat(text)), lang)
+        return value
+
+    shown = copy.deepcopy(status)
+    for entry in shown["digests"]:
+        if entry["last"]:
+            entry["last"].update({k: when(entry["last"].get(k)) for k in ("sent_at", "claimed_at")})
+    shown["outbox"]["oldest_waiting"] = when(shown["outbox"]["oldest_waiting"])
+    if shown["last_import"]:
+        shown["last_import"]["imported_at"] = when(shown["last_import"]["imported_at"])
+    score = shown["score"]
+    score["as_of"], score["nightly_run_at"] = when(score["as_of"]), when(score["nightly_run_at"])
+    if score["model"]:
+        model = score["model"]
+        model["reason"] = str(model["reason"]).replace(str(model["as_of"]), str(when(model["as_of"])))
+        model["as_of"] = when(model["as_of"])
+    for src in shown["sources"]:
+        src["last_sync"], src["failing_since"] = when(src["last_sync"]), when(src["failing_since"])
+    return shown

@@ -93,3 +93,24 @@ def test_status_of_an_empty_store_and_of_none(db_path, tmp_path):
     r = CliRunner().invoke(main, ["--db", str(tmp_path / "missing.db"), "status"])
     assert r.exit_code == 1 and "no such store" in r.output
     assert not (tmp_path / "missing.db").exists()
+
+
+def test_status_times_in_the_persian_calendar(cdnow_path):
+    """A Persian workspace in Tehran: the nightly run at 2026-11-23 02:00 UTC
+    was 05:30 on 2 Azar 1405 there (1 Azar = 2026-11-22); scores as of
+    1997-09-30 are as of 8 Mehr 1376 (1 Mehr 1376 = 1997-09-23), in the
+    model's reason too. JSON keeps the stored values."""
+    db = open_db(cdnow_path)
+    run_score(Context(db, as_of=date(1997, 9, 30), now=NOW))
+    upsert_meta(db, SCORE_MARK, "2026-11-23T02:00:00Z")
+    upsert_setting(db, "timezone", "Asia/Tehran", now=NOW)
+    upsert_setting(db, "language", "fa", now=NOW)  # and with it the Persian calendar
+    db.conn.close()
+    text = status(cdnow_path)
+    assert "Nightly score last ran at ۱۴۰۵/۰۹/۰۲ ۰۵:۳۰" in text
+    assert "Last score: as of ۱۳۷۶/۰۷/۰۸" in text
+    (model,) = [line for line in text.splitlines() if line.startswith("Model:")]
+    assert "۱۳۷۶/۰۷/۰۸" in model and "1997" not in model
+    assert json.loads(status(cdnow_path, "--json"))["score"]["nightly_run_at"] == "2026-11-23T02:00:00Z"
+    r = CliRunner().invoke(main, ["--db", str(cdnow_path), "--language", "en", "status"])
+    assert "Nightly score last ran at 1405/09/02 05:30" in r.output  # Persian calendar, Latin digits
