@@ -11,7 +11,7 @@ from commands import blocks as B
 from commands import format as fmt
 from commands.core import Answer, Context, Request, command
 from commands.crr import retention_data, window_note
-from commands.i18n import N_
+from commands.i18n import DEFAULT_LANGUAGE, N_, _, _n
 from commands.kpi_inputs import KpiInputs, empty_store_message, read_inputs, read_period, vs
 from storage.queries import load_customers_by_rowid
 
@@ -29,11 +29,14 @@ def handle_churn(ctx: Context, req: Request) -> Answer:
     data = retention_data(period, compute_retention(s, e, n), previous, prev, k.window)
     data["churned"] = data["S"] - data["retained"]
     data["lost"] = lost_customers(k, s & ~e, b.e_hi)
-    title = f"Churn · {period.label}"
+    lang = ctx.lang
+    title = _(lang, "Churn · {period}", period=fmt.period_label(data["period"], lang))
     if not k.has_orders:
-        return Answer("churn", data, empty_store_message(title))
+        return Answer("churn", data, empty_store_message(title, lang))
     return Answer(
-        "churn", data, build_churn_message(data, title, ctx.currency, k.scope_text, k.freshness(), ctx.calendar)
+        "churn",
+        data,
+        build_churn_message(data, title, ctx.display_currency, k.scope_text, k.freshness(), ctx.calendar, lang),
     )
 
 
@@ -64,46 +67,85 @@ def lost_customers(k: KpiInputs, lost: np.ndarray, hi: int) -> list[dict]:
 
 
 def build_churn_message(
-    d: dict, title: str, currency: str, scope: str, freshness: str, calendar: Calendar = GREGORIAN_CALENDAR
+    d: dict,
+    title: str,
+    currency: str,
+    scope: str,
+    freshness: str,
+    calendar: Calendar = GREGORIAN_CALENDAR,
+    lang: str = DEFAULT_LANGUAGE,
 ) -> dict:
     prev = d["previous"]
-    headline = f"*{fmt.pct(d['churn_rate'])}* churn rate"
-    change = vs(d["churn_rate"], prev["churn_rate"], prev["period"]["label"], fmt.pct(prev["churn_rate"]))
+    rate = fmt.pct(d["churn_rate"], lang=lang)
+    headline = _(lang, "*{rate}* churn rate", rate=rate)
+    change = vs(
+        d["churn_rate"],
+        prev["churn_rate"],
+        fmt.period_label(prev["period"], lang),
+        fmt.pct(prev["churn_rate"], lang=lang),
+        lang=lang,
+    )
     if change:
         headline += f"  {change}"
+    figures = {
+        "S": fmt.count(d["S"], lang),
+        "retained": fmt.count(d["retained"], lang),
+        "lost": fmt.count(d["churned"], lang),
+        "rate": rate,
+    }
     if d["S"]:
-        formula = f"Churn = (S − retained)/S = ({d['S']:,} − {d['retained']:,})/{d['S']:,} = {fmt.pct(d['churn_rate'])}"
+        formula = _(lang, "Churn = (S − retained)/S = ({S} − {retained})/{S} = {rate}", **figures)
     else:
-        formula = "Churn = (S − retained)/S needs customers active at the start of the period; S = 0 here."
+        formula = _(lang, "Churn = (S − retained)/S needs customers active at the start of the period; S = 0 here.")
+    new = fmt.count(d["N"], lang)
+    if d["N_active"] != d["N"]:
+        new = _(lang, "{count} ({active} still active)", count=new, active=fmt.count(d["N_active"], lang))
     pairs = [
-        ("Active at start (S)", fmt.count(d["S"])),
-        ("Retained", fmt.count(d["retained"])),
-        ("Lost", fmt.count(d["churned"])),
-        ("Reactivated", fmt.count(d["reactivated"])),
-        (
-            "New in period (N)",
-            fmt.count(d["N"]) + (f" ({d['N_active']:,} still active)" if d["N_active"] != d["N"] else ""),
-        ),
-        ("CRR", fmt.pct(d["crr"])),
+        (_(lang, "Active at start (S)"), figures["S"]),
+        (_(lang, "Retained"), figures["retained"]),
+        (_(lang, "Lost"), figures["lost"]),
+        (_(lang, "Reactivated"), fmt.count(d["reactivated"], lang)),
+        (_(lang, "New in period (N)"), new),
+        ("CRR", fmt.pct(d["crr"], lang=lang)),
     ]
     blocks = [B.header(title), B.section(headline), *B.fields(pairs), B.section(formula)]
     if d["lost"]:
-        lines = [
-            f"• {B.customer_label(c['name'], c['company'], c['id'])}"
-            f" — {fmt.money(c['revenue'], currency)} · last order {fmt.day(c['last_order'], UTC, calendar)}"
-            + (f" · {B.mention(c['owner_rep_id'])}" if c["owner_rep_id"] else "")
-            for c in d["lost"]
-        ]
+        lines = [_lost_line(c, currency, calendar, lang) for c in d["lost"]]
         hidden = d["churned"] - len(d["lost"])
         if hidden > 0:
-            lines.append(B.and_more(hidden, "more lost"))
+            lines.append(
+                _n(lang, "_…and {count} more lost_", "_…and {count} more lost_", hidden, count=fmt.count(hidden, lang))
+            )
         blocks.append(
-            B.section(f"*Biggest customers lost* (no paid order in the last {d['activity_window']} days of the period)")
+            B.section(
+                _n(
+                    lang,
+                    "*Biggest customers lost* (no paid order in the last {days} day of the period)",
+                    "*Biggest customers lost* (no paid order in the last {days} days of the period)",
+                    d["activity_window"],
+                    days=fmt.count(d["activity_window"], lang),
+                )
+            )
         )
         blocks += B.lines_section(lines)
-    blocks.append(B.context(window_note(d, scope), freshness))
-    text = (
-        f"{title}: churn {fmt.pct(d['churn_rate'])} = (S {d['S']:,} − retained {d['retained']:,}) / S {d['S']:,}; "
-        f"{d['churned']:,} lost"
+    blocks.append(B.context(window_note(d, scope, lang), freshness))
+    text = _n(
+        lang,
+        "{title}: churn {rate} = (S {S} − retained {retained}) / S {S}; {lost} lost",
+        "{title}: churn {rate} = (S {S} − retained {retained}) / S {S}; {lost} lost",
+        d["churned"],
+        title=title,
+        **figures,
     )
     return B.message(text, blocks)
+
+
+def _lost_line(c: dict, currency: str, calendar: Calendar, lang: str) -> str:
+    values = {
+        "who": B.customer_label(c["name"], c["company"], c["id"]),
+        "revenue": fmt.money(c["revenue"], currency, lang=lang),
+        "day": fmt.day(c["last_order"], UTC, calendar, lang),
+    }
+    if c["owner_rep_id"]:
+        return _(lang, "• {who} — {revenue} · last order {day} · {owner}", owner=B.mention(c["owner_rep_id"]), **values)
+    return _(lang, "• {who} — {revenue} · last order {day}", **values)

@@ -59,9 +59,7 @@ def money(value: float | None, currency: str = "USD", *, cents: bool = False, la
         if currency == TOMAN:
             return f"{sign}{body} {sym}"
         return f"{sign}{sym}{body}" if sym else f"{sign}{body} {currency}"
-    from babel.numbers import get_currency_symbol
-
-    symbol = _LOCAL_SYMBOLS.get(lang, {}).get(currency) or get_currency_symbol(currency, LOCALES[lang])
+    symbol = currency_name(currency, lang)
     sign = "-" if value < 0 else ""
     return f"{sign}{number(abs(value), lang, decimals)} {symbol}"
 
@@ -202,6 +200,35 @@ def period_label(period: dict, lang: str = DEFAULT_LANGUAGE) -> str:
     if m:
         return _(lang, "{unit} to {day}", unit=_unit_label(m.group(1), persian, lang), day=digits(m.group(2), lang))
     return _unit_label(label, persian, lang)
+
+
+def month_label(month: str, calendar: Calendar, lang: str = DEFAULT_LANGUAGE) -> str:
+    """A month of `calendar` (`1405-01`, `2026-11`) as the language names it
+    (`فروردین ۱۴۰۵`, `noyemberi 2026`); English keeps `2026-11`."""
+    return month if lang == DEFAULT_LANGUAGE else _unit_label(month, calendar.name != GREGORIAN, lang)
+
+
+def currency_name(currency: str, lang: str = DEFAULT_LANGUAGE) -> str:
+    """What a chart's axis calls the currency: the ISO code in English
+    (`USD`), the symbol or word `money` writes in the other languages."""
+    if lang == DEFAULT_LANGUAGE:
+        return currency
+    from babel.numbers import get_currency_symbol
+
+    return _LOCAL_SYMBOLS.get(lang, {}).get(currency) or get_currency_symbol(currency, LOCALES[lang])
+
+
+def compact(value: float, lang: str = DEFAULT_LANGUAGE) -> str:
+    """A chart tick: `1.5k`, `2.5M`; `۱٫۵ هزار`, `2,5 մլն`."""
+    if lang == DEFAULT_LANGUAGE:
+        for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+            if abs(value) >= size:
+                return f"{value / size:.1f}".rstrip("0").rstrip(".") + suffix
+        return f"{value:.0f}"
+    from babel.numbers import format_compact_decimal
+
+    text = format_compact_decimal(value, locale=LOCALES[lang], fraction_digits=1, numbering_system="default")
+    return digits(text, lang)
 
 
 def _unit_label(unit: str, persian: bool, lang: str) -> str:

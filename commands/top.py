@@ -8,13 +8,12 @@ from typing import Any
 
 from analytics.kpis import rank_by_revenue
 from analytics.quiet import alive_text
-from analytics.value import value_label
 from commands import blocks as B
 from commands import format as fmt
 from commands.core import Answer, Context, Request, command
-from commands.i18n import N_
-from commands.kpi_inputs import period_utc, read_inputs, read_period
-from commands.messages import EMPTY_STORE_HINT, filter_label
+from commands.i18n import DEFAULT_LANGUAGE, N_, _, _n, shown_in
+from commands.kpi_inputs import empty_store_message, period_utc, read_inputs, read_period
+from commands.messages import filter_label
 from commands.value_parts import (
     capped_note,
     load_model_summary,
@@ -22,6 +21,8 @@ from commands.value_parts import (
     number,
     owner_text,
     read_count,
+    reason_text,
+    value_label,
 )
 from storage.fields import parse_utc
 from storage.queries import load_customers_by_rowid, load_last_order_at
@@ -39,12 +40,13 @@ MAX_SHOWN = 50
 )
 def handle_top(ctx: Context, req: Request) -> Answer:
     n, words = read_count(req, DEFAULT_SHOWN, MAX_SHOWN, "top 20 last-quarter")
-    scope = filter_label(req)
+    lang = ctx.lang
+    scope = filter_label(req, lang)
     summary = load_model_summary(ctx)
     if load_last_order_at(ctx.db) is None:
-        title = f"Top customers{scope}"
+        title = _(lang, "Top customers{scope}", scope=scope)
         data: dict[str, Any] = {"basis": None, "period": None, "total": 0, "customers": []}
-        return Answer("top", data, B.message(f"{title}: no orders yet", [B.header(title), B.section(EMPTY_STORE_HINT)]))
+        return Answer("top", data, empty_store_message(title, lang))
     if words:
         period = read_period(ctx, words, "top")
         start, end = period_utc(period, ctx.tz)
@@ -55,8 +57,18 @@ def handle_top(ctx: Context, req: Request) -> Answer:
             "total": total,
             "customers": [_revenue_entry(r) for r in rows],
         }
-        title = f"Top customers by revenue, {period.label}{scope}"
-        note = f"{fmt.date_in(period.start, period.calendar)} to {fmt.date_in(period.end, period.calendar)}"
+        title = _(
+            lang,
+            "Top customers by revenue, {period}{scope}",
+            period=fmt.period_label(data["period"], lang),
+            scope=scope,
+        )
+        note = _(
+            lang,
+            "{start} to {end}",
+            start=fmt.digits(fmt.date_in(period.start, period.calendar), lang),
+            end=fmt.digits(fmt.date_in(period.end, period.calendar), lang),
+        )
     elif summary is not None:
         rows = load_scores(ctx.db, req.filters, limit=n)
         basis = "predicted_clv_12m" if summary["model"] != "rules" else "revenue_12m"
@@ -68,18 +80,23 @@ def handle_top(ctx: Context, req: Request) -> Answer:
             "model": summary,
             "customers": [_score_entry(r) for r in rows],
         }
-        title = f"Top customers by {value_label(basis != 'revenue_12m')}{scope}"
-        note = f"{B.escape(model_line(summary))} · scores as of {fmt.day(summary['as_of'], UTC, ctx.calendar)}"
+        title = _(lang, "Top customers by {value}{scope}", value=value_label(basis != "revenue_12m", lang), scope=scope)
+        note = _(
+            lang,
+            "{model} · scores as of {day}",
+            model=B.escape(model_line(summary, lang)),
+            day=fmt.day(summary["as_of"], UTC, ctx.calendar, lang),
+        )
     else:
         rows, total = _top_revenue(ctx, req, None, ctx.cutoff, n)
         data = {"basis": "revenue", "period": None, "total": total, "customers": [_revenue_entry(r) for r in rows]}
-        title = f"Top customers by revenue to date{scope}"
-        note = B.escape(model_line(None))
-    capped = capped_note(req, MAX_SHOWN)
+        title = _(lang, "Top customers by revenue to date{scope}", scope=scope)
+        note = B.escape(model_line(None, lang))
+    capped = capped_note(req, MAX_SHOWN, lang)
     if capped:
         data["capped_at"] = MAX_SHOWN
         note = f"{note} · {capped}"
-    return Answer("top", data, build_top_message(data, title, note, ctx.currency))
+    return Answer("top", data, build_top_message(data, title, note, ctx.display_currency, lang))
 
 
 def _top_revenue(ctx: Context, req: Request, start: str | None, end: str, n: int) -> tuple[list[dict], int]:
@@ -133,33 +150,43 @@ def _score_entry(r: dict) -> dict:
     }
 
 
-def build_top_message(data: dict, title: str, note: str, currency: str) -> dict:
+def build_top_message(data: dict, title: str, note: str, currency: str, lang: str = DEFAULT_LANGUAGE) -> dict:
     if not data["customers"]:
         return B.message(
-            f"{title}: no customers in scope",
+            _(lang, "{title}: no customers in scope", title=title),
             [
                 B.header(title),
-                B.section("No customer bought in this scope."),
+                B.section(_(lang, "No customer bought in this scope.")),
                 B.context(note),
             ],
         )
     lines = []
     for i, c in enumerate(data["customers"], 1):
-        who = B.customer_label(c["name"], c["company"], c["customer_id"])
-        bits = [fmt.money(c["value"], currency), fmt.plural(c["orders"], "order")]
+        bits = [
+            fmt.money(c["value"], currency, lang=lang),
+            _n(lang, "{count} order", "{count} orders", c["orders"], count=fmt.count(c["orders"], lang)),
+        ]
         alive = alive_text(c.get("p_alive"), c.get("frequency"))
         if alive and "frequency" in c:
-            bits.append(alive)
+            bits.append(alive if lang == DEFAULT_LANGUAGE else reason_text(alive, None, currency, lang))
         if c.get("quiet"):
-            bits.append(":warning: going quiet")
-        bits.append(f"owner {owner_text(c['owner_rep_id'])}")
-        lines.append(f"{i}. {who} — " + " · ".join(bits))
+            bits.append(_(lang, ":warning: going quiet"))
+        bits.append(_(lang, "owner {owner}", owner=owner_text(c["owner_rep_id"], lang)))
+        who = shown_in(lang, B.customer_label(c["name"], c["company"], c["customer_id"]))
+        # Separate facts, listed: " · " is layout in every language.
+        lines.append(f"{fmt.count(i, lang)}. {who} — {' · '.join(bits)}")
     names = ", ".join(B.escape(c["name"] or c["customer_id"]) for c in data["customers"][:5])
+    total = data["total"]
     return B.message(
-        f"{title}: {names}",
+        _(lang, "{title}: {names}", title=title, names=names),
         [
             B.header(title),
             *B.lines_section(lines),
-            B.context(note, f"{fmt.plural(data['total'], 'customer')} in scope"),
+            B.context(
+                note,
+                _n(
+                    lang, "{count} customer in scope", "{count} customers in scope", total, count=fmt.count(total, lang)
+                ),
+            ),
         ],
     )

@@ -19,6 +19,7 @@ from commands.blocks import limit_problems
 from commands.scoring import run_score
 from commands.terminal import render_message
 from storage.importer import import_file
+from storage.settings import upsert_setting
 from tests.support.messages import texts
 from tests.support.stores import CUSTOMERS, FEEDBACK, ORDERS, build_store
 
@@ -361,3 +362,58 @@ def test_the_model_line_in_the_persian_calendar(scored, lang):
     (line,) = [t for t in texts(message) if t.startswith(("Model:", "مدل:"))]
     assert ("۱۳۷۶/۰۷/۰۸" if lang == "fa" else "1376/07/08") in line and "1997" not in line
     assert "1997-09-30" in load_meta(scored, MODEL_META)["reason"]
+
+
+@pytest.mark.parametrize("lang", ["fa", "hy"])
+def test_churn(small, lang):
+    message = answer(Context(small, as_of=date(2026, 6, 30), lang=lang), "churn 2026-Q2").message
+    if lang == "fa":
+        check_persian(message)
+        assert "نرخ ریزش: *۶۶٫۷٪*" in message["blocks"][1]["text"]["text"]
+    pin(f"churn_small_2026_q2.{lang}", message)
+
+
+@pytest.mark.parametrize("lang", ["fa", "hy"])
+def test_trend(cdnow_db, lang):
+    """Mid-month, so the last row is the month so far (~)."""
+    message = answer(Context(cdnow_db, as_of=date(1997, 9, 15), lang=lang), "trend 6").message
+    if lang == "fa":
+        check_persian(message)
+        table = message["blocks"][1]["text"]["text"]
+        # One column order on every line: each starts left to right, and
+        # the Persian headings are isolated so they cannot swap.
+        assert all(line.startswith("\u200e") for line in table.split("\n")[1:-1])
+        assert f"{FSI}ماه{PDI}" in table
+    pin(f"trend_cdnow_1997_09_15.{lang}", message)
+
+
+def test_trend_in_the_persian_calendar(cdnow_db):
+    upsert_setting(cdnow_db, "calendar", "persian", now=NOW)
+    message = answer(Context(cdnow_db, as_of=date(1997, 9, 15), lang="fa"), "trend 6").message
+    check_persian(message)
+    assert message["blocks"][0]["text"]["text"] == "روند حفظ مشتری · فروردین ۱۳۷۶ تا شهریور ۱۳۷۶"
+    pin("trend_cdnow_persian_1997_09_15.fa", message)
+
+
+@pytest.mark.parametrize("lang", ["fa", "hy"])
+def test_cohorts(cdnow_db, lang):
+    message = answer(Context(cdnow_db, as_of=date(1997, 6, 15), lang=lang), "cohorts 6").message
+    if lang == "fa":
+        check_persian(message)
+    pin(f"cohorts_cdnow_1997_06_15.{lang}", message)
+
+
+@pytest.mark.parametrize("lang", ["fa", "hy"])
+def test_top(scored, lang):
+    message = answer(Context(scored, as_of=date(1997, 9, 30), now=NOW, lang=lang), "top 5").message
+    if lang == "fa":
+        check_persian(message)
+    pin(f"top_cdnow_1997_09_30.{lang}", message)
+
+
+@pytest.mark.parametrize("lang", ["fa", "hy"])
+def test_nps(small, lang):
+    message = answer(Context(small, as_of=date(2026, 6, 30), lang=lang), "nps 2026-Q2").message
+    if lang == "fa":
+        check_persian(message)
+    pin(f"nps_small_2026_q2.{lang}", message)

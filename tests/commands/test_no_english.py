@@ -19,8 +19,8 @@ AS_OF = date(1997, 9, 30)
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 _EXEMPT = re.compile(r"retention-bot|/retention|`[^`]*`|<[@#!][^>]+>|:[a-z0-9_+-]+:|[\u2066\u2068][^\u2069]*\u2069")
 ABBREVIATIONS = {"CRR", "NPS", "CSAT", "CES", "CLV", "E", "N", "S", "UTC"}
-# The answers translated so far. Not yet: churn, cohorts, config, nps,
-# top, trend (their English still shows in Persian).
+# The answers translated so far. Not yet: config (its English still shows
+# in Persian).
 TRANSLATED = [
     "",
     "crr",
@@ -64,6 +64,22 @@ TRANSLATED = [
     "followups maybe",
     "followups mien",
     "followups 0",
+    "churn",
+    "churn 1997-Q3",
+    "churn last-month segment:none",
+    "cohorts",
+    "cohorts 6",
+    "cohorts 99",
+    "trend",
+    "trend 6",
+    "trend 1",
+    "top",
+    "top 5",
+    "top 20 1997-Q3",
+    "top 999",
+    "top 0",
+    "nps",
+    "nps 1997-Q3",
 ]
 
 
