@@ -18,6 +18,22 @@ def dot(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.multiply(a, b).sum())
 
 
+def unique_inverse(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """np.unique(values, return_inverse=True), the same arrays, by counting
+    instead of sorting when the values are whole numbers in [0, 2^20)
+    (purchase counts, days): a million customers' columns were sorted seven
+    times per fit."""
+    v = np.asarray(values)
+    if v.size and v.ndim == 1 and v.dtype.kind in "fiu":
+        lo, hi = v.min(), v.max()
+        if lo >= 0 and hi < _COUNTABLE and np.array_equal(v, np.floor(v)):
+            whole = v.astype(np.int64)
+            present = np.bincount(whole, minlength=int(hi) + 1) > 0
+            rank = np.cumsum(present) - 1
+            return np.flatnonzero(present).astype(v.dtype), rank[whole]
+    return np.unique(v, return_inverse=True)
+
+
 def unique_rows(columns: tuple[np.ndarray, ...], weights: np.ndarray | None, *, return_inverse: bool = False):
     """Unique rows of parallel columns. Returns (unique columns, summed weights)
     or, with `return_inverse`, (unique columns, index of each input row)."""
@@ -82,6 +98,9 @@ def fit_log_params(fun, theta0: np.ndarray, data, bounds: list[tuple[float, floa
     at_bound = (res.x <= lo + 1e-6) | (res.x >= hi - 1e-6)
     ok = bool(res.success and np.isfinite(res.fun))
     return LogFit(np.exp(res.x), float(res.fun), int(res.nit), ok, str(res.message), at_bound)
+
+
+_COUNTABLE = 2**20
 
 
 def _int_key(columns: tuple[np.ndarray, ...]) -> np.ndarray | None:

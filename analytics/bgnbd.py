@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analytics.arrays import dot, fit_log_params, unique_rows
+from analytics.arrays import dot, fit_log_params, unique_inverse, unique_rows
 
 LOG_BOUND = 12.0  # parameters stay within e^±12: a fit that wants more has failed
 
@@ -70,19 +70,19 @@ class _Data:
         w = np.ones_like(x) if weights is None else np.asarray(weights, dtype=np.float64)
         self.n = float(w.sum())
         self.sum_x = float((w * x).sum())
-        self.xs, inv = np.unique(x, return_inverse=True)
+        self.xs, inv = unique_inverse(x)
         self.wx = np.bincount(inv, weights=w)
         zero = x == 0
         self.T0, self.w0 = _collapse(T[zero], w[zero])
         (rx, rtx, rT), self.w = unique_rows((x[~zero], t_x[~zero], T[~zero]), w[~zero])
         self.x = rx
-        self.ux, self.ix = np.unique(rx, return_inverse=True)
-        self.utx, self.itx = np.unique(rtx, return_inverse=True)
-        self.uT, self.iT = np.unique(rT, return_inverse=True)
+        self.ux, self.ix = unique_inverse(rx)
+        self.utx, self.itx = unique_inverse(rtx)
+        self.uT, self.iT = unique_inverse(rT)
 
 
 def _collapse(values: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    uniq, inv = np.unique(values, return_inverse=True)
+    uniq, inv = unique_inverse(values)
     return uniq, np.bincount(inv, weights=weights, minlength=uniq.size)
 
 

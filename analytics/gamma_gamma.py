@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analytics.arrays import dot, fit_log_params
+from analytics.arrays import dot, fit_log_params, unique_inverse
 
 # log p, log q within ±14 (p past e^14 ≈ 1.2M: spend is constant per customer);
 # γ is in money units, so its range is wider.
@@ -45,7 +45,7 @@ class _Data:
         self.n = float(x.size)
         self.x, self.m = x, m
         self.mx = m * x
-        self.xs, inv = np.unique(x, return_inverse=True)
+        self.xs, inv = unique_inverse(x)
         self.wx = np.bincount(inv, minlength=self.xs.size).astype(np.float64)
         log_m = np.log(m)
         self.sum_x_log_m = dot(x, log_m)

@@ -85,8 +85,11 @@ class ValueModel:
 def fit_value_model(rfm: pd.DataFrame, as_of: date) -> ValueModel:
     """Fit both models on the RFM summary (days), or say why rules stand in."""
     customers = len(rfm)
-    repeat = rfm[rfm["frequency"] > 0]
-    buyers = len(repeat)
+    # Arrays, not DataFrame masks: the same rows, without pandas' lookups (0.2 s at a million customers).
+    frequency = rfm["frequency"].to_numpy()
+    monetary = rfm["monetary"].to_numpy()
+    repeat = frequency > 0
+    buyers = int(repeat.sum())
     base: dict[str, Any] = {"as_of": as_of, "customers": customers, "repeat_buyers": buyers}
     if buyers < MIN_REPEAT_BUYERS:
         return ValueModel(
@@ -94,13 +97,13 @@ def fit_value_model(rfm: pd.DataFrame, as_of: date) -> ValueModel:
             f"rules: only {buyers:,} repeat buyers, the model needs at least {MIN_REPEAT_BUYERS}; {RULES_EFFECT}",
             **base,
         )
-    bg = fit_bgnbd(rfm["frequency"].to_numpy(), rfm["recency_days"].to_numpy(), rfm["tenure_days"].to_numpy())
+    bg = fit_bgnbd(frequency, rfm["recency_days"].to_numpy(), rfm["tenure_days"].to_numpy())
     if not bg.converged:
         return ValueModel(
             RULES, f"rules: the BG/NBD fit did not converge ({bg.message}); {RULES_EFFECT}", bgnbd=bg, **base
         )
-    spenders = repeat[repeat["monetary"] > 0]
-    gg = fit_gamma_gamma(spenders["frequency"].to_numpy(), spenders["monetary"].to_numpy())
+    spenders = repeat & (monetary > 0)
+    gg = fit_gamma_gamma(frequency[spenders], monetary[spenders])
     if not gg.converged or gg.params.q <= 1:
         why = gg.message if not gg.converged else f"q = {gg.params.q:.2f} ≤ 1 leaves the mean spend undefined"
         return ValueModel(
