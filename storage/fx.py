@@ -159,7 +159,14 @@ def missing_text(missing: dict[str, tuple[int, str]], base: str) -> str:
 
 
 class CurrencyError(Exception):
-    """The reporting currency cannot change: orders lack rates into it."""
+    """The reporting currency cannot change: orders lack rates into it.
+    str() is the English; `missing` (currency -> (orders, first local day))
+    and `base` let a message say it in the reader's language."""
+
+    def __init__(self, missing: dict[str, tuple[int, str]], base: str):
+        super().__init__(missing_text(missing, base))
+        self.missing = missing
+        self.base = base
 
 
 def switch_currency(db: Database, new: str, tz: tzinfo, *, actor: str | None, now: datetime) -> Conversion:
@@ -170,7 +177,7 @@ def switch_currency(db: Database, new: str, tz: tzinfo, *, actor: str | None, no
     with transaction(db):
         conversion = convert_orders(db, new, tz)
         if conversion.missing:
-            raise CurrencyError(missing_text(conversion.missing, new))
+            raise CurrencyError(conversion.missing, new)
         upsert_setting(db, "currency", new, actor=actor, now=now)
         if conversion.changed:
             record_conversion(db, f"currency {new}", new, conversion.changed, now)

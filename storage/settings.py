@@ -90,73 +90,92 @@ SETTINGS: dict[str, Setting] = {
             "language",
             "en",
             F.language,
-            "Workspace language (en, hy, fa): answers, digests and reminders for anyone who has not chosen "
-            "their own (`/retention lang`) and whose Slack locale is none of these",
+            N_(
+                "Workspace language (en, hy, fa): answers, digests and reminders for anyone who has not chosen "
+                "their own (`/retention lang`) and whose Slack locale is none of these"
+            ),
         ),
-        Setting("timezone", "UTC", F.timezone_name, "Workspace time zone for period boundaries (IANA name)"),
+        Setting("timezone", "UTC", F.timezone_name, N_("Workspace time zone for period boundaries (IANA name)")),
         Setting(
             "calendar",
             "gregorian",
             _calendar,
-            "Calendar of months, quarters and years (periods, cohorts, trends) and of shown dates: gregorian, "
-            "or persian (Solar Hijri, the year from 1 Farvardin); unset, persian when the language is fa",
+            N_(
+                "Calendar of months, quarters and years (periods, cohorts, trends) and of shown dates: gregorian, "
+                "or persian (Solar Hijri, the year from 1 Farvardin); unset, persian when the language is fa"
+            ),
             follows=_calendar_of_language,
         ),
         Setting(
             "currency",
             "USD",
             F.currency,
-            "Reporting currency: every amount is summed in it (other currencies converted by "
-            "`retention-bot import fx` rates)",
+            N_(
+                "Reporting currency: every amount is summed in it (other currencies converted by "
+                "`retention-bot import fx` rates)"
+            ),
         ),
         Setting(
             "toman",
             False,
             _yes_no,
-            "Show Iranian rial amounts in toman (a tenth of the rials, labelled تومان) when the currency is IRR",
+            N_(
+                "Show Iranian rial amounts in toman (a tenth of the rials, labelled تومان) when the currency is IRR",
+            ),
         ),
         Setting(
-            "activity_window", 90, _int_range(7, 730), "Days without an order before a customer counts as inactive"
+            "activity_window", 90, _int_range(7, 730), N_("Days without an order before a customer counts as inactive")
         ),
-        Setting("high_value_pct", 20, _int_range(1, 100), "Top % of customers by value that count as high value"),
-        Setting("quiet_p_alive", 0.5, _float_range(0, 1), "P(alive) under which a high-value customer is going quiet"),
+        Setting("high_value_pct", 20, _int_range(1, 100), N_("Top % of customers by value that count as high value")),
+        Setting(
+            "quiet_p_alive", 0.5, _float_range(0, 1), N_("P(alive) under which a high-value customer is going quiet")
+        ),
         Setting(
             "quiet_gap_factor",
             2.0,
             _float_range(1, 20),
-            "Days since last order, as a multiple of the usual gap, that count as quiet",
+            N_("Days since last order, as a multiple of the usual gap, that count as quiet"),
         ),
-        Setting("dismiss_days", 90, _int_range(1, 3650), "Days a 'not at risk' customer stays silenced"),
+        Setting("dismiss_days", 90, _int_range(1, 3650), N_("Days a 'not at risk' customer stays silenced")),
         Setting(
             "escalate_after_days",
             7,
             _int_range(1, 365),
-            "Days an ignored follow-up waits before it goes to the manager",
+            N_("Days an ignored follow-up waits before it goes to the manager"),
         ),
-        Setting("admins", [], _user_ids, "Slack user ids allowed to change settings"),
+        Setting("admins", [], _user_ids, N_("Slack user ids allowed to change settings")),
         Setting(
             "access",
             "auto",
             _access,
-            "Who may ask: everyone in the workspace, or reps (reps see their book, managers their team's, "
-            "admins all); auto = reps once reps are imported, else everyone",
+            N_(
+                "Who may ask: everyone in the workspace, or reps (reps see their book, managers their team's, "
+                "admins all); auto = reps once reps are imported, else everyone"
+            ),
         ),
-        Setting("allow_guests", False, _yes_no, "Whether guest accounts (single- and multi-channel guests) may ask"),
+        Setting(
+            "allow_guests", False, _yes_no, N_("Whether guest accounts (single- and multi-channel guests) may ask")
+        ),
         Setting(
             "digest_channels",
             [],
             S.digest_channels,
-            "Daily digest channels: JSON [{channel, time HH:MM, tz, weekdays}] or `C0123 09:00 Europe/Berlin mon-fri; ...`",
+            N_(
+                "Daily digest channels: JSON [{channel, time HH:MM, tz, weekdays}] or `C0123 09:00 Europe/Berlin mon-fri; ...`"
+            ),
         ),
         Setting(
             "reminder_time",
             S.DEFAULT_TIME,
             S.local_time,
-            "Local time (HH:MM) of each rep's follow-up reminder, in the rep's own time zone",
+            N_("Local time (HH:MM) of each rep's follow-up reminder, in the rep's own time zone"),
         ),
-        Setting("reminder_weekdays", S.DEFAULT_WEEKDAYS, S.weekdays, "Days reminders are sent, e.g. mon-fri"),
+        Setting("reminder_weekdays", S.DEFAULT_WEEKDAYS, S.weekdays, N_("Days reminders are sent, e.g. mon-fri")),
         Setting(
-            "score_time", "02:00", S.local_time, "Local time (HH:MM, workspace time zone) of the nightly score refresh"
+            "score_time",
+            "02:00",
+            S.local_time,
+            N_("Local time (HH:MM, workspace time zone) of the nightly score refresh"),
         ),
     ]
 }

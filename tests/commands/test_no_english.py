@@ -19,8 +19,28 @@ AS_OF = date(1997, 9, 30)
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 _EXEMPT = re.compile(r"retention-bot|/retention|`[^`]*`|<[@#!][^>]+>|:[a-z0-9_+-]+:|[\u2066\u2068][^\u2069]*\u2069")
 ABBREVIATIONS = {"CRR", "NPS", "CSAT", "CES", "CLV", "E", "N", "S", "UTC"}
-# The answers translated so far. Not yet: config (its English still shows
-# in Persian).
+# A value each setting refuses (its validation error is translated too).
+CONFIG_ERRORS = [
+    "config language xx",
+    "config timezone Mars/Olympus",
+    "config calendar julian",
+    "config currency dollars",
+    "config toman perhaps",
+    "config activity_window 5",
+    "config high_value_pct many",
+    "config quiet_p_alive 2",
+    "config quiet_gap_factor 0",
+    "config dismiss_days 0",
+    "config escalate_after_days 999",
+    "config admins maria",
+    "config access some",
+    "config allow_guests perhaps",
+    "config digest_channels nowhere",
+    "config reminder_time 25:00",
+    "config reminder_weekdays someday",
+    "config score_time noon",
+]
+# Every /retention answer, with realistic arguments.
 TRANSLATED = [
     "",
     "crr",
@@ -80,6 +100,16 @@ TRANSLATED = [
     "top 0",
     "nps",
     "nps 1997-Q3",
+    "config",
+    "config calendar",
+    "config admins",
+    "config digest-channels",
+    "config nonsense",
+    "config timezone Asia/Tehran",
+    "config high_value_pct 10",
+    "config admins <@U0MARIA01> <@U0SAM0001>",
+    "config currency EUR",
+    *CONFIG_ERRORS,
 ]
 
 
@@ -116,12 +146,7 @@ def scored(cdnow_db, tmp_path):
 @pytest.mark.parametrize("command", TRANSLATED)
 def test_no_english_word_reaches_a_persian_answer(scored, command):
     a = answer(Context(scored, as_of=AS_OF, now=NOW, lang="fa", user_id="U0NOENG"), command)
-    english = {}
-    for t in texts(a.message):
-        words = set(re.findall(r"[A-Za-z][A-Za-z'’]+|[A-Za-z]", _EXEMPT.sub("", t))) - ABBREVIATIONS
-        if words:
-            english[t] = sorted(words)
-    assert english == {}
+    assert _english_words(texts(a.message)) == {}
 
 
 def _english_words(texts_: list[str]) -> dict[str, list[str]]:
@@ -133,14 +158,9 @@ def _english_words(texts_: list[str]) -> dict[str, list[str]]:
     return english
 
 
-# Home tab sections whose answers are not translated yet (their bodies are
-# left out; the tab's own words are checked).
-UNTRANSLATED_SECTIONS = {"followups", "rep"}
-
-
 @pytest.mark.parametrize("rep", [None, "U0NOENG"])
 def test_no_english_word_reaches_a_persian_home_tab(scored, rep):
-    from commands.home import build_home_view, home_sections
+    from commands.home import build_home_view
     from commands.i18n import _
     from storage.reps import load_rep
 
@@ -148,15 +168,8 @@ def test_no_english_word_reaches_a_persian_home_tab(scored, rep):
         scored.execute("INSERT INTO reps (id, name, active) VALUES (?, 'No English', 1)", [rep])
     ctx = Context(scored, as_of=AS_OF, now=NOW, lang="fa", user_id=rep or "U0NOENG2", surface="slack")
     view = build_home_view(ctx)
-    skipped: set[int] = set()
-    for title, text in home_sections(ctx):
-        if text.split()[0] in UNTRANSLATED_SECTIONS:
-            start = next(i for i, b in enumerate(view["blocks"]) if b.get("text", {}).get("text") == f"*{title}*")
-            end = next(i for i in range(start, len(view["blocks"])) if view["blocks"][i]["type"] == "divider")
-            skipped |= set(range(start + 1, end))
     assert _("fa", "Retention") == view["blocks"][0]["text"]["text"]
-    shown = [b for i, b in enumerate(view["blocks"]) if i not in skipped]
-    assert _english_words(texts({"text": "", "blocks": shown})) == {}
+    assert _english_words(texts({"text": "", "blocks": view["blocks"]})) == {}
 
 
 @pytest.mark.parametrize("press", ["contacted", "snooze", "not-at-risk", "reassign U0NOENG", "claim U0NOENG"])
@@ -174,3 +187,16 @@ def test_no_english_word_reaches_a_persian_button_reply(scored, press):
     a = press_button(ctx, [words[0], customer, *words[1:]])
     body = [t for t in texts(a.message) if not t.startswith("press ")]  # the title echoes the typed command
     assert body and _english_words(body) == {}
+
+
+@pytest.mark.parametrize(
+    "refused",
+    [{"is_admin": False}, {"read_only": True}],
+    ids=["not an admin", "a look at another day"],
+)
+def test_no_english_word_in_a_refused_change(scored, refused):
+    upsert = "config admins <@U0MARIA01>"
+    answer(Context(scored, as_of=AS_OF, now=NOW), upsert)
+    a = answer(Context(scored, as_of=AS_OF, now=NOW, lang="fa", user_id="U0NOENG", **refused), "config timezone UTC")
+    assert not a.ok
+    assert _english_words(texts(a.message)) == {}
