@@ -110,10 +110,6 @@ def lines_section(lines: list[str]) -> list[Block]:
     return blocks
 
 
-def and_more(hidden: int, noun: str = "more") -> str:
-    return f"_…and {hidden:,} {noun}_" if hidden else ""
-
-
 def message(text: str, blocks: list[Block]) -> dict:
     """A complete message: fallback text plus blocks cut to the 50-block limit
     (the last kept block says how much was cut)."""
