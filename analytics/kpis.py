@@ -82,8 +82,13 @@ def ordered_between(frame: OrderFrame, scope: Scope, lo: int, hi: int) -> np.nda
 
 
 def active_at(frame: OrderFrame, scope: Scope, lo: int, hi: int) -> np.ndarray:
-    """Active at instant `hi`: ordered in [lo, hi) and no contract end <= hi."""
-    return ordered_between(frame, scope, lo, hi) & (frame.churned_ts > hi)
+    """Active at instant `hi`: ordered in [lo, hi) and no contract end <= hi.
+    Everyone's is computed once per frame and window (OrderFrame.memo): the
+    same few windows (today's, a quarter's ends) are asked by most answers,
+    and each costs a pass over ~90 days of orders; a scope then masks it."""
+    return scope.kept(
+        frame.memo(("active", lo, hi), lambda: ordered_between(frame, Scope(), lo, hi) & (frame.churned_ts > hi))
+    )
 
 
 def first_between(frame: OrderFrame, scope: Scope, lo: int, hi: int) -> np.ndarray:

@@ -8,7 +8,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analytics.frame import frame_from_columns
+from analytics.frame import MEMO_KEEP, frame_from_columns
 from analytics.kpis import Scope, customer_revenue, largest_sum, last_order_before, last_orders_before
 
 
@@ -56,6 +56,6 @@ def test_a_scopes_newest_order_is_the_newest_of_its_customers_newest():
 
 def test_the_memo_keeps_the_newest_results_only():
     frame = _frame(3)
-    for i in range(40):
+    for i in range(MEMO_KEEP + 10):
         customer_revenue(frame, int(frame.ts[i * 100]))
-    assert len(frame._memo) <= 16
+    assert len(frame._memo) <= MEMO_KEEP
