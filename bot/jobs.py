@@ -33,6 +33,7 @@ from commands.digest import (
     channel_zone,
     compute_digest,
 )
+from commands.i18n import DEFAULT_LANGUAGE
 from commands.messages import source_failure_notice
 from commands.remind import (
     build_escalation_message,
@@ -331,16 +332,18 @@ def rep_zone(db: Database, client: WebClient | None, rep: str) -> str:
     return rep_timezone(client, rep, known["tz"] if known else None, load_settings(db)["timezone"])
 
 
-def post_requested_digest(db: Database, client: WebClient, request: Answer, now: datetime) -> Answer:
+def post_requested_digest(
+    db: Database, client: WebClient, request: Answer, now: datetime, lang: str = DEFAULT_LANGUAGE
+) -> Answer:
     """`/retention digest now` on Slack: the command asked for a post (its
     data's `post`); send it through the outbox with the bot's token, and
-    answer with what happened."""
+    answer with what happened (in the asker's `lang`)."""
     post = request.data["post"]
     outbox = build_outbox_client(client.token, client.base_url)
     result = send_digest(db, outbox, post["channel"], now, force=bool(post.get("force")))
     return Answer(
         "digest",
         {"mode": "now", **result},
-        build_digest_sent_message(result),
+        build_digest_sent_message(result, lang),
         ok=result["status"] in ("sent", "already sent"),
     )

@@ -66,8 +66,20 @@ def handle_digest(ctx: Context, req: Request) -> Answer:
     if mode == "now" and ctx.read_only:
         raise UsageError(AS_OF_READ_ONLY, command="digest")
     if mode == "now" and not ctx.is_admin:
-        admins = " ".join(f"<@{a}>" for a in ctx.settings["admins"]) or "a workspace admin"
-        problem = f"Only admins can post the digest; ask {admins}, or use `digest preview`."
+        admins = " ".join(f"<@{a}>" for a in ctx.settings["admins"])
+        if admins:
+            problem = _(
+                ctx.lang,
+                "Only admins can post the digest; ask {admins}, or use {preview}.",
+                admins=admins,
+                preview="`digest preview`",
+            )
+        else:
+            problem = _(
+                ctx.lang,
+                "Only admins can post the digest; ask a workspace admin, or use {preview}.",
+                preview="`digest preview`",
+            )
         return Answer(
             "digest",
             {"mode": mode, "error": problem},
@@ -75,7 +87,7 @@ def handle_digest(ctx: Context, req: Request) -> Answer:
             ok=False,
         )
     if mode == "now" and ctx.surface == "slack":
-        text = f"Posting the digest to <#{channel}>…"
+        text = _(ctx.lang, "Posting the digest to {channel}…", channel=f"<#{channel}>")
         return Answer(
             "digest",
             {"mode": mode, "channel": channel, "post": {"channel": channel, "force": force}},
@@ -85,9 +97,11 @@ def handle_digest(ctx: Context, req: Request) -> Answer:
     message = build_digest_message(data, ctx.display_currency, channel_language(ctx.settings, channel, ctx.lang))
     if mode == "preview":
         return Answer("digest", data, message)
-    note = (
-        "Not posted: the console has no Slack connection. `retention-bot digest now` posts it "
-        "when SLACK_BOT_TOKEN is set."
+    note = _(
+        ctx.lang,
+        "Not posted: the console has no Slack connection. {command} posts it when {token} is set.",
+        command="`retention-bot digest now`",
+        token="SLACK_BOT_TOKEN",
     )
     return Answer("digest", {**data, "posted": False}, {**message, "blocks": [*message["blocks"], B.context(note)]})
 
@@ -541,25 +555,46 @@ def _digest_message(d: dict, currency: str, lang: str) -> dict:
     return B.message(_(lang, "{title}: {summary}", title=title, summary=_(lang, "; ").join(parts)), blocks)
 
 
-def build_digest_sent_message(outcome: dict) -> dict:
+def build_digest_sent_message(outcome: dict, lang: str = DEFAULT_LANGUAGE) -> dict:
     """What `digest now` answers once the bot has tried to post: `outcome`
     has `status` (sent | already sent | sending elsewhere | unconfirmed |
     pending | failed), `channel`, `key` and, when it failed, `error`."""
     where = f"<#{outcome['channel']}>"
     status = outcome["status"]
     if status == "sent":
-        text = f":white_check_mark: Digest posted to {where}."
+        text = _(lang, ":white_check_mark: Digest posted to {channel}.", channel=where)
     elif status == "already sent":
-        text = f"Today's digest was already sent to {where}; nothing was posted. Add `force` to post it again."
+        text = _(
+            lang,
+            "Today's digest was already sent to {channel}; nothing was posted. Add {force} to post it again.",
+            channel=where,
+            force="`force`",
+        )
     elif status == "sending elsewhere":
-        text = f":hourglass_flowing_sand: The digest for {where} is being posted right now by another instance."
+        text = _(
+            lang,
+            ":hourglass_flowing_sand: The digest for {channel} is being posted right now by another instance.",
+            channel=where,
+        )
     elif status == "unconfirmed":
-        text = (
-            f":hourglass_flowing_sand: Slack did not confirm the digest for {where}; the next try checks the "
-            "channel first, so it is never posted twice."
+        text = _(
+            lang,
+            ":hourglass_flowing_sand: Slack did not confirm the digest for {channel}; the next try checks the "
+            "channel first, so it is never posted twice.",
+            channel=where,
         )
     elif status == "pending":
-        text = f":hourglass_flowing_sand: Slack did not take the digest for {where} yet; it will be retried."
+        text = _(
+            lang,
+            ":hourglass_flowing_sand: Slack did not take the digest for {channel} yet; it will be retried.",
+            channel=where,
+        )
     else:
-        text = f":warning: The digest for {where} could not be posted: `{B.escape(outcome.get('error') or status)}`."
-    return B.message(text, [B.section(text), B.context(f"delivery `{B.escape(outcome['key'])}`")])
+        text = _(
+            lang,
+            ":warning: The digest for {channel} could not be posted: {error}.",
+            channel=where,
+            error=f"`{B.escape(outcome.get('error') or status)}`",
+        )
+    delivery = _(lang, "delivery {key}", key=f"`{B.escape(outcome['key'])}`")
+    return B.message(text, [B.section(text), B.context(delivery)])

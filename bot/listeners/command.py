@@ -131,7 +131,7 @@ def register(app: App, services: Services) -> None:
                 lang = ctx.lang
                 result = answer(ctx, asked if isinstance(asked, Request) else text)
                 if result.ok and result.data.get("post"):
-                    result = post_requested_digest(db, client, result, ctx.now)
+                    result = post_requested_digest(db, client, result, ctx.now, lang)
         except Exception as e:
             respond(**report_error(e, f"/retention {text}", logger, lang))
             return

@@ -54,6 +54,7 @@ TRANSLATED = [
     "lang",
     "lang fa",
     "digest preview",
+    "digest now",
     "nonsense",
     "crr lastquarter",
     "crr 1997-13",
@@ -200,3 +201,18 @@ def test_no_english_word_in_a_refused_change(scored, refused):
     a = answer(Context(scored, as_of=AS_OF, now=NOW, lang="fa", user_id="U0NOENG", **refused), "config timezone UTC")
     assert not a.ok
     assert _english_words(texts(a.message)) == {}
+
+
+@pytest.mark.parametrize("status", ["sent", "already sent", "sending elsewhere", "unconfirmed", "pending", "failed"])
+def test_no_english_word_reaches_a_persian_digest_now(scored, status):
+    """`/retention digest now` on Slack: the refusal to a non-admin, the
+    "posting" note, and what the post did."""
+    from commands.digest import build_digest_sent_message
+
+    outcome = {"status": status, "channel": "C0SALES", "key": "digest:2026-11-23:C0SALES", "error": "not_in_channel"}
+    said = texts(build_digest_sent_message(outcome, "fa"))
+    slack = Context(scored, as_of=AS_OF, now=NOW, lang="fa", user_id="U0NOENG", surface="slack", is_admin=False)
+    said += texts(answer(slack, "digest now #C0SALES").message)
+    slack.is_admin = True
+    said += texts(answer(slack, "digest now #C0SALES").message)
+    assert _english_words(said) == {}
