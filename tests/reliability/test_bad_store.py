@@ -52,8 +52,9 @@ def damaged(kind: str, template: Path, directory: Path) -> Path:
             f.truncate(pages // 2 * PAGE + 1234)
     elif kind == "schema-garbage":  # page 1 after its 100-byte header: the schema
         overwrite(path, [0], rng, skip=100)
-    elif kind == "data-garbage":  # a third of the pages, in the middle
-        overwrite(path, range(pages // 3, 2 * pages // 3), rng)
+    elif kind == "data-garbage":  # every third page past the first third: every big table and index,
+        # wherever it lies (a first import writes a table's rows, then each index, in one run of pages)
+        overwrite(path, range(pages // 3, pages, 3), rng)
     elif kind == "scattered-garbage":
         overwrite(path, rng.sample(range(2, pages), 10), rng)
     return path
