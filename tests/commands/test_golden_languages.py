@@ -417,3 +417,16 @@ def test_nps(small, lang):
     if lang == "fa":
         check_persian(message)
     pin(f"nps_small_2026_q2.{lang}", message)
+
+
+@pytest.mark.parametrize("lang", ["fa", "hy"])
+def test_config(small, lang):
+    """One setting shown, and a value it refuses (storage's validation error, translated)."""
+    ctx = Context(small, as_of=date(2026, 6, 30), now=NOW, lang=lang)
+    shown = answer(ctx, "config activity_window").message
+    refused = answer(ctx, "config activity_window 5").message
+    if lang == "fa":
+        check_persian(refused)
+        assert "خارج از بازهٔ مجاز" in refused["text"] and "۷۳۰" in refused["text"]
+    pin(f"config_activity_window.{lang}", shown)
+    pin(f"config_activity_window_refused.{lang}", refused)
