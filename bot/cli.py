@@ -45,7 +45,7 @@ class State:
             try:
                 self._db = open_db(self.db_path, create=create)
             except StoreError as e:
-                click.echo(f"error: {e}", err=True)
+                click.echo(_error(self.language or "en", str(e)), err=True)
                 sys.exit(1)
         return self._db
 
@@ -80,7 +80,7 @@ class State:
         try:
             return load_sources(self.sources_path, explicit=self.sources_explicit)
         except SourceError as e:
-            click.echo(f"error: {e}", err=True)
+            click.echo(_error(self.lang, str(e)), err=True)
             sys.exit(1)
 
     def refuse_as_of(self, what: str) -> None:
@@ -89,6 +89,20 @@ class State:
             from commands.core import AS_OF_READ_ONLY
 
             raise click.UsageError(f"{what}: {AS_OF_READ_ONLY}")
+
+
+def _error(lang: str, problem: str) -> str:
+    """`error: …` for the admin; the problem may still be English (a store
+    that cannot be opened has no language to read)."""
+    from commands.i18n import _
+
+    return _(lang, "error: {problem}", problem=problem)
+
+
+def _warning(lang: str, problem: str) -> str:
+    from commands.i18n import _
+
+    return _(lang, "warning: {problem}", problem=problem)
 
 
 def _parse_date(ctx, param, value):
@@ -117,7 +131,9 @@ class Main(click.Group):
             problem = explain_sqlite_error(e, ctx.obj.db_path if ctx.obj else "the store")
             if problem is None:
                 raise
-            click.echo(f"error: {problem}", err=True)
+            click.echo(
+                _error(ctx.obj.language if isinstance(ctx.obj, State) and ctx.obj.language else "en", problem), err=True
+            )
             sys.exit(1)
 
 
@@ -317,6 +333,7 @@ def sync(state: State, name: str | None, full: bool, dry_run: bool, as_json: boo
     sync resumes where it stopped. Exit 1 when a source failed."""
     from zoneinfo import ZoneInfo
 
+    from commands.i18n import _
     from storage.settings import load_settings
     from storage.sources import SourceError
     from storage.sources.sync import sync_sources
@@ -379,7 +396,7 @@ def sync(state: State, name: str | None, full: bool, dry_run: bool, as_json: boo
                 click.echo(line, err=True)
             click.echo(r.summary(), err=not r.ok)
         if dry_run:
-            click.echo("Dry run: nothing was written.")
+            click.echo(_(state.lang, "Dry run: nothing was written."))
     sys.exit(0 if all(r.ok for r in reports) else 1)
 
 
@@ -507,7 +524,7 @@ def demo(state: State, customers: int, rebuild: bool, language: str | None):
             path, customers=customers, rebuild=rebuild, today=state.as_of, status=lambda m: err.print(m, style="dim")
         )
     except (DemoRefused, StoreError) as e:
-        click.echo(f"error: {e}", err=True)
+        click.echo(_error(state.language or "en", str(e)), err=True)
         sys.exit(1)
     state._db = db
     if language:
@@ -552,7 +569,7 @@ def run(state: State, port: int, host: str, mode: str):
         settings = load_slack_settings(mode=mode)
     except SettingsError as e:
         for problem in e.problems:
-            click.echo(f"error: {problem}", err=True)
+            click.echo(_error(state.lang, problem), err=True)
         click.echo("`retention-bot manifest` creates the app; `retention-bot doctor` checks the setup.", err=True)
         sys.exit(2)
     db = state.db()
@@ -635,13 +652,27 @@ def doctor(state: State):
     """Check the Slack setup (tokens, scopes, digest channels, store) and say
     what to fix. Exit 0 when nothing needs fixing, else 1."""
     from bot.doctor import run_doctor
+    from commands.format import digits
+    from commands.i18n import _, _n
 
     checks = run_doctor(os.environ, state.db_path, state.sources_path, sources_explicit=state.sources_explicit)
     for check in checks:
         for line in check.lines():
             click.echo(line)
     failed = [c for c in checks if not c.ok and not c.warning]
-    click.echo(f"{len(failed)} problem(s) to fix." if failed else "All good.")
+    lang = state.language or "en"  # doctor opens the store itself, and may find none
+    if failed:
+        click.echo(
+            _n(
+                lang,
+                "{count} problem(s) to fix.",
+                "{count} problem(s) to fix.",
+                len(failed),
+                count=digits(str(len(failed)), lang),
+            )
+        )
+    else:
+        click.echo(_(lang, "All good."))
     sys.exit(1 if failed else 0)
 
 
@@ -653,31 +684,81 @@ def score(state: State, as_json: bool, dry_run: bool):
     """Score every customer as of today (or --as-of, a day between the last
     score and today): fit the value model, flag high-value customers going
     quiet, open their follow-ups."""
+    from commands import format as fmt
     from commands.core import UsageError
+    from commands.i18n import _, _n
     from commands.scoring import run_score
 
+    ctx = state.context()
+    lang = state.lang
     try:
-        result = run_score(state.context(), dry_run=dry_run)
+        result = run_score(ctx, dry_run=dry_run)
     except UsageError as e:
-        raise click.UsageError(str(e)) from None
+        raise click.UsageError(e.text(lang)) from None
     if as_json:
         click.echo(to_json(result.to_dict()))
         return
+    day = fmt.day(str(result.as_of), ctx.tz, ctx.calendar, lang)
     if result.customers == 0:
         click.echo(
-            f"No orders up to {result.as_of}: nothing to score. Import orders first: retention-bot import orders FILE"
+            _(
+                lang,
+                "No orders up to {day}: nothing to score. Import orders first: {command}",
+                day=day,
+                command="retention-bot import orders FILE",
+            )
         )
         return
-    took = sum(result.seconds.values())
-    verb, opened = ("Would score", "would be opened") if dry_run else ("Scored", "opened")
-    click.echo(f"{verb} {result.customers:,} customers as of {result.as_of} in {took:.1f} s.")
-    click.echo(f"Model: {result.model['reason']}")
-    click.echo(
-        f"{result.high_value:,} high value, {result.quiet:,} going quiet ({result.newly_quiet:,} newly); "
-        f"{result.followups_opened:,} follow-ups {opened}, {result.won_back:,} won back."
-    )
+    n = {
+        "count": fmt.count(result.customers, lang),
+        "day": day,
+        "seconds": fmt.number(sum(result.seconds.values()), lang, 1),
+    }
     if dry_run:
-        click.echo("Dry run: nothing was written.")
+        click.echo(
+            _n(
+                lang,
+                "Would score {count} customer as of {day} in {seconds} s.",
+                "Would score {count} customers as of {day} in {seconds} s.",
+                result.customers,
+                **n,
+            )
+        )
+    else:
+        click.echo(
+            _n(
+                lang,
+                "Scored {count} customer as of {day} in {seconds} s.",
+                "Scored {count} customers as of {day} in {seconds} s.",
+                result.customers,
+                **n,
+            )
+        )
+    click.echo(_(lang, "Model: {reason}", reason=result.model["reason"]))
+    n = {
+        "high": fmt.count(result.high_value, lang),
+        "quiet": fmt.count(result.quiet, lang),
+        "newly": fmt.count(result.newly_quiet, lang),
+        "opened": fmt.count(result.followups_opened, lang),
+        "won": fmt.count(result.won_back, lang),
+    }
+    if dry_run:
+        click.echo(
+            _(
+                lang,
+                "{high} high value, {quiet} going quiet ({newly} newly); {opened} follow-ups would be opened, {won} won back.",
+                **n,
+            )
+        )
+        click.echo(_(lang, "Dry run: nothing was written."))
+    else:
+        click.echo(
+            _(
+                lang,
+                "{high} high value, {quiet} going quiet ({newly} newly); {opened} follow-ups opened, {won} won back.",
+                **n,
+            )
+        )
 
 
 @main.group()
@@ -744,42 +825,80 @@ def _outbox_client():
     return build_outbox_client(token.strip(), api_url_from(os.environ))
 
 
-def _report(kind: str, target: str, result: dict) -> bool:
+def _report(kind: str, target: str, result: dict, lang: str = "en") -> bool:
     """One line per delivery attempt; True when nothing is left to do."""
-    where = f"#{target}" if kind == "digest" else target
+    from commands.i18n import _
+
+    if kind == "digest":
+        what = _(lang, "digest for {where}", where=f"#{target}")
+    else:
+        what = _(lang, "reminder for {where}", where=target)
     status, key = result["status"], result["key"]
+    ts, error = result.get("ts"), result.get("error")
     if status == "sent" and result["found"]:
         click.echo(
-            f"{kind} for {where}: sent — the earlier attempt's post is in the channel (ts {result['ts']}); "
-            f"recorded, not posted again (key {key})"
+            _(
+                lang,
+                "{what}: sent — the earlier attempt's post is in the channel (ts {ts}); recorded, not posted again (key {key})",
+                what=what,
+                ts=ts,
+                key=key,
+            )
         )
     elif status == "sent":
-        click.echo(f"{kind} for {where}: sent (ts {result['ts']}, key {key})")
+        click.echo(_(lang, "{what}: sent (ts {ts}, key {key})", what=what, ts=ts, key=key))
+    elif status == "already sent" and kind == "digest":
+        click.echo(
+            _(
+                lang,
+                "{what}: already sent today (key {key}); nothing posted. Use {option} to post it again.",
+                what=what,
+                key=key,
+                option="--force",
+            )
+        )
     elif status == "already sent":
-        hint = " Use --force to post it again." if kind == "digest" else ""
-        click.echo(f"{kind} for {where}: already sent today (key {key}); nothing posted.{hint}")
+        click.echo(_(lang, "{what}: already sent today (key {key}); nothing posted.", what=what, key=key))
     elif status == "nothing":
-        click.echo(f"{kind} for {where}: nothing to send today")
+        click.echo(_(lang, "{what}: nothing to send today", what=what))
     elif status == "sending elsewhere":
         click.echo(
-            f"{kind} for {where}: being sent by another process right now (key {key}); nothing posted "
-            "here. `retention-bot status` shows how it ends.",
+            _(
+                lang,
+                "{what}: being sent by another process right now (key {key}); nothing posted here. {status} shows how it ends.",
+                what=what,
+                key=key,
+                status="`retention-bot status`",
+            ),
             err=True,
         )
     elif status == "unconfirmed":
         click.echo(
-            f"{kind} for {where}: posted, but Slack did not confirm it ({result['error']}); the next "
-            f"attempt looks for it in the channel before posting again (key {key}). Run this again, "
-            "or let the running bot do it.",
+            _(
+                lang,
+                "{what}: posted, but Slack did not confirm it ({error}); the next attempt looks for it in the channel "
+                "before posting again (key {key}). Run this again, or let the running bot do it.",
+                what=what,
+                error=error,
+                key=key,
+            ),
             err=True,
         )
     elif status == "pending":
         click.echo(
-            f"{kind} for {where}: not delivered yet ({result['error']}); the running bot retries it (key {key})",
+            _(
+                lang,
+                "{what}: not delivered yet ({error}); the running bot retries it (key {key})",
+                what=what,
+                error=error,
+                key=key,
+            ),
             err=True,
         )
     else:
-        click.echo(f"{kind} for {where}: failed ({result['error']}); not retried (key {key})", err=True)
+        click.echo(
+            _(lang, "{what}: failed ({error}); not retried (key {key})", what=what, error=error, key=key), err=True
+        )
     return status in ("sent", "already sent", "nothing")
 
 
@@ -800,6 +919,7 @@ def digest(state: State, mode: str, channel: str | None, force: bool, as_json: b
     from bot.jobs import send_digest
     from commands import Answer
     from commands.digest import build_digest_message, channel_language, compute_digest, digest_context
+    from commands.i18n import _
     from storage.settings import load_settings
 
     if mode == "now":
@@ -815,7 +935,14 @@ def digest(state: State, mode: str, channel: str | None, force: bool, as_json: b
         )
     if client is None:
         if mode == "now":
-            click.echo("SLACK_BOT_TOKEN is not set: printing the digest instead of posting it.", err=True)
+            click.echo(
+                _(
+                    state.lang,
+                    "{variable} is not set: printing the digest instead of posting it.",
+                    variable="SLACK_BOT_TOKEN",
+                ),
+                err=True,
+            )
         results = []
         for target in channels or [None]:
             ctx = state.context(now=now)
@@ -828,7 +955,9 @@ def digest(state: State, mode: str, channel: str | None, force: bool, as_json: b
         if as_json:
             click.echo(to_json(results if len(results) > 1 else results[0]))
         return
-    done = [_report("digest", target, send_digest(db, client, target, now, force=force)) for target in channels]
+    done = [
+        _report("digest", target, send_digest(db, client, target, now, force=force), state.lang) for target in channels
+    ]
     sys.exit(0 if all(done) else 1)
 
 
@@ -850,6 +979,7 @@ def remind(state: State, mode: str, rep: str | None, as_json: bool):
     from bot.jobs import recipient_language, rep_zone, send_reminder
     from commands import Answer
     from commands.core import display_currency
+    from commands.i18n import _
     from commands.remind import build_reminder_message, compute_reminder
     from storage.reps import load_active_reps
     from storage.settings import load_settings
@@ -862,7 +992,14 @@ def remind(state: State, mode: str, rep: str | None, as_json: bool):
     client = _outbox_client() if mode == "now" else None
     if client is None:
         if mode == "now":
-            click.echo("SLACK_BOT_TOKEN is not set: printing the reminders instead of sending them.", err=True)
+            click.echo(
+                _(
+                    state.lang,
+                    "{variable} is not set: printing the reminders instead of sending them.",
+                    variable="SLACK_BOT_TOKEN",
+                ),
+                err=True,
+            )
         settings = load_settings(db)
         results = []
         for target in reps:
@@ -876,11 +1013,11 @@ def remind(state: State, mode: str, rep: str | None, as_json: bool):
                 message = build_reminder_message(data, display_currency(settings), lang)
                 print_answer(out, db, Answer("remind", data, message), lang=lang)
             else:
-                click.echo(f"{target}: nothing due")
+                click.echo(_(state.lang, "{rep}: nothing due", rep=target))
         if as_json:
             click.echo(to_json(results))
         return
-    done = [_report("reminder", target, send_reminder(db, client, target, now)) for target in reps]
+    done = [_report("reminder", target, send_reminder(db, client, target, now), state.lang) for target in reps]
     sys.exit(0 if all(done) else 1)
 
 
@@ -890,7 +1027,7 @@ def _open_existing(state: State):
     try:
         return open_db(state.db_path, create=False)
     except StoreError as e:
-        click.echo(f"error: {e}", err=True)
+        click.echo(_error(state.language or "en", str(e)), err=True)
         sys.exit(1)
 
 
@@ -911,7 +1048,7 @@ def status(state: State, as_json: bool):
             (c.name, c.kind) for c in load_sources(state.sources_path, explicit=state.sources_explicit).sources
         ]
     except SourceError as e:
-        click.echo(f"warning: {e}", err=True)
+        click.echo(_warning(state.lang, str(e)), err=True)
         configured = []
     db = _open_existing(state)
     result = compute_status(db, score_mark=SCORE_MARK, sources=configured)
@@ -929,15 +1066,27 @@ def status(state: State, as_json: bool):
 def backup(state: State, path: str):
     """Copy the store to PATH (a new file, readable by you only) with SQLite's
     online backup: safe while the bot runs. Never overwrites a file."""
+    from commands import format as fmt
+    from commands.i18n import _
     from storage.backup import backup_store
 
     db = _open_existing(state)
+    state._db = db
+    lang = state.lang
     try:
         size = backup_store(db, path)
     except StoreError as e:
-        click.echo(f"error: {e}", err=True)
+        click.echo(_(lang, "error: {problem}", problem=str(e)), err=True)
         sys.exit(1)
-    click.echo(f"Backed up {state.db_path} to {path} ({size / 1e6:,.1f} MB).")
+    click.echo(
+        _(
+            lang,
+            "Backed up {store} to {path} ({size} MB).",
+            store=state.db_path,
+            path=path,
+            size=fmt.number(size / 1e6, lang, 1),
+        )
+    )
 
 
 if __name__ == "__main__":

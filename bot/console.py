@@ -77,7 +77,8 @@ def run_console(make_context: Callable[[], Context], console: Console, *, intro:
         try:
             print_answer(console, ctx.db, respond(ctx, text), lang=ctx.lang)
         except Exception as e:  # keep the session alive; say what failed
-            console.print(f"[red]error:[/red] {type(e).__name__}: {e}")
+            problem = escape(_(ctx.lang, "error: {problem}", problem=f"{type(e).__name__}: {e}"))
+            console.print(f"[red]{problem}[/red]")
             if not interactive:
                 raise
 

@@ -144,3 +144,29 @@ def test_the_cli_speaks_the_workspace_language(db_path, tmp_path):
     assert f"{bad}:2. amount. 'abc'-ն թիվ չէ (գումարները գրեք այսպես՝ 1234.50)" in r.output.splitlines()
     r = runner.invoke(main, ["--db", str(db_path), "import", "orders", str(bad)], env={"RETENTION_LANGUAGE": "en"})
     assert f"{bad}:2: amount: 'abc' is not a number (write amounts like 1234.50)" in r.output.splitlines()
+
+
+def test_score_backup_and_settings_errors_in_persian(db_path, tmp_path):
+    runner = CliRunner()
+    assert runner.invoke(main, ["--db", str(db_path), "config", "language", "fa"]).exit_code == 0
+    orders = tmp_path / "orders.csv"
+    orders.write_text("customer_id,ordered_at,amount\nc1,2026-03-21,12\nc2,2026-03-22,5\nc1,2026-05-01,7\n")
+    assert runner.invoke(main, ["--db", str(db_path), "import", "orders", str(orders)]).exit_code == 0
+    r = runner.invoke(main, ["--db", str(db_path), "--as-of", "2026-06-01", "score", "--dry-run"])
+    assert r.exit_code == 0
+    lines = r.output.splitlines()
+    assert lines[0].startswith("امتیاز ۲ مشتری تا تاریخ ۱۴۰۵/۰۳/۱۱ در ") and lines[0].endswith(" ثانیه محاسبه می‌شد.")
+    assert lines[2:] == [
+        "۰ مشتری پرارزش، ۰ کم‌پیدا (۰ تازه)؛ ۰ پیگیری باز می‌شد، ۰ مشتری بازگردانده می‌شد.",
+        "اجرای آزمایشی: هیچ چیز نوشته نشد.",
+    ]
+    copy = tmp_path / "copy.db"
+    r = runner.invoke(main, ["--db", str(db_path), "backup", str(copy)])
+    assert r.exit_code == 0 and f"از \u2068{db_path}\u2069 در \u2068{copy}\u2069 پشتیبان گرفته شد (" in r.output
+    r = runner.invoke(main, ["--db", str(db_path), "config", "timezone", "Mars/Base", "--json"])
+    assert (
+        r.exit_code == 2
+        and json.loads(r.output)["error"] == "unknown time zone 'Mars/Base' (use an IANA name like America/New_York)"
+    )
+    r = runner.invoke(main, ["--db", str(db_path), "config", "timezone", "Mars/Base"])
+    assert "منطقهٔ زمانی ناشناخته" in r.output and "بنویسید" in r.output

@@ -59,6 +59,8 @@ TRANSLATED = [
     "crr lastquarter",
     "crr 1997-13",
     "crr 1405-13",
+    "config timezone Mars/Base",
+    "config digest_channels C0123 25:00",
     "crr since",
     "crr since 1997-02-30",
     "crr 2030",
