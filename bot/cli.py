@@ -521,7 +521,12 @@ def demo(state: State, customers: int, rebuild: bool, language: str | None):
     state.db_path = path
     try:
         db, built = ensure_demo_store(
-            path, customers=customers, rebuild=rebuild, today=state.as_of, status=lambda m: err.print(m, style="dim")
+            path,
+            customers=customers,
+            rebuild=rebuild,
+            today=state.as_of,
+            status=lambda m: err.print(m, style="dim"),
+            lang=language or state.language or "en",
         )
     except (DemoRefused, StoreError) as e:
         click.echo(_error(state.language or "en", str(e)), err=True)

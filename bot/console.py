@@ -29,7 +29,8 @@ def print_answer(console: Console, db, a: Answer, chart_dir: Path | None = None,
     for chart in a.charts:
         path = (chart_dir or Path.cwd()) / chart.filename
         path.write_bytes(chart.png)
-        console.print(f"[dim]{escape(_(lang, 'chart saved: {path}', path=str(path)))}[/dim]")
+        saved = escape(_(lang, "chart saved: {path}", path=str(path)))
+        console.print(f"[dim]{saved}[/dim]")
 
 
 def respond(ctx: Context, text: str) -> Answer:

@@ -20,6 +20,8 @@ from sqlite_utils import Database
 
 from bot.clock import utc_now
 from commands import Context
+from commands.format import count
+from commands.i18n import DEFAULT_LANGUAGE, _
 from commands.scoring import run_score
 from storage import StoreError, open_db
 from storage.db import open_error
@@ -75,11 +77,16 @@ def ensure_demo_store(
     rebuild: bool = False,
     today: date | None = None,
     status: Callable[[str], None] = lambda m: None,
+    lang: str = DEFAULT_LANGUAGE,
 ) -> tuple[Database, bool]:
-    """Return (db, built). Never touches a store that is not a demo store."""
+    """Return (db, built). Never touches a store that is not a demo store.
+    `status` is told, in `lang`, when a store is being built."""
     today = today or utc_now().date()
     p = Path(path)
     wanted = {"version": DEMO_VERSION, "customers": customers, "end": today.isoformat()}
+    building = _(
+        lang, "Building the demo store ({customers} customers, two years of orders)…", customers=count(customers, lang)
+    )
     if p.is_dir():
         raise StoreError(f"{p}: is a folder, not a store file. Pass --db with a file path, e.g. --db {p / 'demo.db'}")
     if p.exists() and p.stat().st_size > 0:
@@ -93,14 +100,14 @@ def ensure_demo_store(
         marker = contents["demo"]
         if marker is not None and not rebuild and {k: marker.get(k) for k in MARKER} == wanted:
             return open_db(p), False
-        status(f"Building the demo store ({customers:,} customers, two years of orders)…")
+        status(building)
         with tempfile.TemporaryDirectory(dir=p.parent, prefix=".demo-build-") as tmp:
             built = build_demo(Path(tmp) / "demo.db", customers, today, wanted)
             target = open_db(p)
             built.conn.backup(target.conn)
             built.conn.close()
         return target, True
-    status(f"Building the demo store ({customers:,} customers, two years of orders)…")
+    status(building)
     return build_demo(p, customers, today, wanted), True
 
 

@@ -106,9 +106,10 @@ def test_demo_in_persian_speaks_persian_in_the_persian_calendar(tmp_path):
     one in Armenian."""
     today = utc_now().date()
     persian_year = str(JalaliDate(today).year).translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"))
-    r = _run("demo", "--language", "fa", "--customers", "300", input="crr\nراهنما\n", cwd=tmp_path)
+    r = _run("demo", "--language", "fa", "--customers", "300", input="crr\nراهنما\ntrend 3\n", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
-    assert "انبارهٔ نمایشی" in r.stderr
+    assert "در حال ساختن انبارهٔ نمایشی (۳۰۰ مشتری، سفارش‌های دو سال)" in r.stderr and "Building" not in r.stderr
+    assert "نمودار ذخیره شد:" in r.stdout and "chart saved" not in r.stdout
     assert "نرخ حفظ مشتری" in r.stdout and persian_year in r.stdout  # Persian words, digits and years
     assert "به چه پرسش‌هایی پاسخ می‌دهم" in r.stdout
     hy = _run("demo", "--language", "hy", "--customers", "300", input="crr\n", cwd=tmp_path)

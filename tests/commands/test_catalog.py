@@ -107,6 +107,20 @@ def test_no_message_is_glued_from_translated_fragments():
     assert glued == []
 
 
+def test_no_translation_hides_inside_an_f_string():
+    """Babel's extractor cannot see into an f-string's replacement fields
+    (on Python 3.11 an f-string is one token): a `_()` there never reaches
+    the catalog, so its English shows in every language and the catalog
+    tests above cannot notice."""
+    hidden = []
+    for layer in ("commands", "bot", "analytics", "storage"):
+        for path in sorted((ROOT / layer).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(), str(path))):
+                if isinstance(node, ast.FormattedValue) and any(map(_calls_of_translation, ast.walk(node.value))):
+                    hidden.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert hidden == []
+
+
 def test_plurals_follow_each_languages_rules():
     one, many = "{count} customer", "{count} customers"
     assert _n("en", one, many, 1, count="1") == "1 customer"
