@@ -334,6 +334,7 @@ def sync(state: State, name: str | None, full: bool, dry_run: bool, as_json: boo
     from zoneinfo import ZoneInfo
 
     from commands.i18n import _
+    from commands.syncs import sync_lines, sync_summary
     from storage.settings import load_settings
     from storage.sources import SourceError
     from storage.sources.sync import sync_sources
@@ -392,9 +393,9 @@ def sync(state: State, name: str | None, full: bool, dry_run: bool, as_json: boo
         click.echo(to_json([r.to_dict() for r in reports]))
     else:
         for r in reports:
-            for line in r.errors:
+            for line in sync_lines(state.lang, r):
                 click.echo(line, err=True)
-            click.echo(r.summary(), err=not r.ok)
+            click.echo(sync_summary(state.lang, r), err=not r.ok)
         if dry_run:
             click.echo(_(state.lang, "Dry run: nothing was written."))
     sys.exit(0 if all(r.ok for r in reports) else 1)

@@ -18,11 +18,15 @@ KINDS = {
 }
 
 
-def rejection_line(lang: str, rejection: Rejection, file: str, row_ids: list[str] | None = None) -> str:
+def rejection_line(
+    lang: str, rejection: Rejection, file: str, row_ids: list[str] | None = None, where: str | None = None
+) -> str:
+    """`where: column: problem (fix)` in `lang`; `where` defaults to the
+    rejection's own (`FILE:LINE`)."""
     if lang == DEFAULT_LANGUAGE:
         return rejection.describe(file, row_ids)
     values = {k: clip(v) if isinstance(v, str) else v for k, v in rejection.values.items()}
-    where = rejection.where(file, row_ids)
+    where = where or rejection.where(file, row_ids)
     problem = clip(said(lang, rejection.problem, values))
     fix = said(lang, rejection.fix, values)
     if rejection.column:

@@ -21,6 +21,7 @@ from sqlite_utils import Database
 from storage.db import transaction
 from storage.formats import FileRejected
 from storage.importer import ImportRejected, ImportReport, drop_stage, merge_staged, stage_rows
+from storage.problems import N_, english
 from storage.sources import Source, SourceConfig, SourceError, open_source, redact
 from storage.sources.state import load_source_state, record_sync, save_cursor, save_stale_after
 
@@ -29,6 +30,16 @@ MAX_LISTED = 1000
 
 # (rows stored so far in this sync, rows expected in all or None)
 Progress = Callable[[int, int | None], None]
+
+
+INVALID_ROW = N_(
+    "{count} invalid row in a batch of {rows}; nothing of that batch was stored. Fix the rows at the source, "
+    "or set skip_invalid = true for this source to store the rest"
+)
+INVALID_BATCH = N_(
+    "{count} invalid rows in a batch of {rows}; nothing of that batch was stored. Fix the rows at the source, "
+    "or set skip_invalid = true for this source to store the rest"
+)
 
 
 class _DryRun(Exception):
@@ -53,6 +64,11 @@ class SyncReport:
     cursor: str | None = None
     errors: list[str] = field(default_factory=list)  # rejected rows: "source NAME, row id ID: column: problem (fix)"
     error: str | None = None  # what stopped the sync of this source
+    # `error` as a catalog msgid and its values, when storage wrote it (commands says it in the admin's language)
+    error_message: str | None = field(default=None, repr=False)
+    error_values: dict[str, object] = field(default_factory=dict, repr=False)
+    # the batches whose rows were rejected or skipped, for `errors` in another language (not in to_dict)
+    batch_reports: list[ImportReport] = field(default_factory=list, repr=False)
     failure_started: bool = False  # this failure starts a failure episode (admins are told once)
 
     @property
@@ -151,11 +167,10 @@ def sync_source(
         report.rows += e.report.rows
         report.rejected += e.report.rejected
         report.errors += e.report.lines()[:MAX_LISTED]
-        n = e.report.rejected
-        report.error = (
-            f"{n} invalid row{'s' if n != 1 else ''} in a batch of {e.report.rows}; nothing of that batch was "
-            "stored. Fix the rows at the source, or set skip_invalid = true for this source to store the rest"
-        )
+        report.batch_reports.append(e.report)
+        report.error_message = INVALID_BATCH if e.report.rejected != 1 else INVALID_ROW
+        report.error_values = {"count": e.report.rejected, "rows": e.report.rows}
+        report.error = english(report.error_message, report.error_values)
     except SourceError as e:
         report.error = redact(str(e), secrets or [])
     if not dry_run:
@@ -199,6 +214,8 @@ def _store_batch(
     finally:
         drop_stage(db, kind)
     report.errors += batch.lines()[: max(0, MAX_LISTED - len(report.errors))]
+    if batch.errors or batch.skipped or batch.notes:
+        report.batch_reports.append(batch)
     return batch
 
 

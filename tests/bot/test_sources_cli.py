@@ -71,3 +71,32 @@ def test_a_bad_sources_file_stops_with_its_line(tmp_path, monkeypatch):
     assert "no such sources file" in r.output
     r = invoke(["--db", str(tmp_path / "s.db"), "sync"], {})
     assert "no sources declared in sources.toml" in r.output
+
+
+def test_sync_reports_in_the_workspace_language(tmp_path):
+    """A Persian workspace reads its sync reports in Persian (digits too): the
+    dry run, what was synced, no changes, a bad row and the batch it stopped,
+    and a source that cannot be opened; --language overrides it, and English
+    stays the report's own text."""
+    rows = [*ROWS, (6, "c1", "2026-10-01", "oops", "USD", "paid", "2026-11-01T00:00:06")]
+    sqlite_shop(tmp_path / "shop.db", ROWS).close()
+    sqlite_shop(tmp_path / "bad.db", rows).close()
+    env = {"SHOP_DB_URL": f"sqlite:///{tmp_path / 'shop.db'}"}
+    sources = sources_file(tmp_path / "sources.toml")
+    base = ["--db", str(tmp_path / "store.db"), "--sources", str(sources)]
+    assert invoke(["--db", str(tmp_path / "store.db"), "config", "language", "fa"], env).exit_code == 0
+
+    dry = invoke([*base, "sync", "--dry-run"], env).output
+    assert "همگام‌سازی می‌شد: ۵ افزوده، ۰ به‌روز" in dry and "(۳ مشتری جدید)" in dry
+    assert "اجرای آزمایشی: هیچ چیز نوشته نشد." in dry
+    assert "همگام‌سازی شد: ۵ افزوده، ۰ به‌روز" in invoke([*base, "sync"], env).output
+    assert invoke([*base, "sync"], env).output == "\u2068shop_db\u2069: بدون تغییر\n"
+    failed = invoke([*base, "sync"], {})
+    assert failed.exit_code == 1 and "\u2068shop_db\u2069: ناموفق: " in failed.output
+    assert invoke([*base, "--language", "hy", "sync"], env).output == "shop_db. փոփոխություն չկա\n"
+    assert invoke([*base, "--language", "en", "sync"], env).output == "shop_db: no changes\n"
+
+    bad = invoke([*base, "sync", "--full"], {"SHOP_DB_URL": f"sqlite:///{tmp_path / 'bad.db'}"})
+    assert bad.exit_code == 1
+    assert "۱ سطر نامعتبر در دسته‌ای از ۶ سطر؛ هیچ چیز از آن دسته ذخیره نشد." in bad.output
+    assert "منبع \u2068shop_db\u2069، سطر با شناسهٔ \u20686\u2069" in bad.output and "row id" not in bad.output
