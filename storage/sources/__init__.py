@@ -25,6 +25,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
+from storage.problems import N_, Problem
+
 # Every kind there is: `storage.sources.<kind>` implements it.
 KINDS = ("sql", "stripe", "shopify")
 # Keys any source may carry, whatever its kind.
@@ -33,10 +35,12 @@ DEFAULT_BATCH_SIZE = 20_000  # as the importer stages: each batch refreshes the 
 ROW_KINDS = ("customers", "orders")  # what a source feeds, in the order a sync stores them
 
 
-class SourceError(Exception):
+class SourceError(Problem):
     """A source cannot be used: its configuration, its credentials, or the
     system it reads (unreachable, refused, wrong columns). The message says
-    what and how to fix it, and never holds a secret."""
+    what and how to fix it, and never holds a secret. Written as a catalog
+    msgid with its values (storage.problems.Problem), it is said in the
+    admin's language (commands.syncs)."""
 
 
 @dataclass
@@ -58,8 +62,15 @@ class SourceConfig:
         value = env.get(var, "").strip()
         if not value:
             raise SourceError(
-                f"source {self.name}: environment variable {var} ({key} in {self.where}) is not set; "
-                f"set it to the {key.removesuffix('_env').replace('_', ' ')} before running"
+                N_(
+                    "source {source}: environment variable {var} ({key} in {where}) is not set; "
+                    "set it to the {what} before running"
+                ),
+                source=self.name,
+                var=var,
+                key=key,
+                where=self.where,
+                what=key.removesuffix("_env").replace("_", " "),
             )
         return value
 

@@ -25,6 +25,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from storage.formats import FileRejected, header_mapping
+from storage.problems import N_
 from storage.sources import ROW_KINDS, Batch, SourceConfig, SourceError, as_text
 
 if TYPE_CHECKING:
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 REQUIRED = ("url_env", "orders", "cursor")
 OPTIONAL = ("customers", "map")
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+QUERY_FAILED = N_("source {source}: the {kind} query failed: {reason}")
 
 
 def open_source(config: SourceConfig, env: Mapping[str, str]) -> "SqlSource":
@@ -147,7 +149,7 @@ class SqlSource:
                     positions[kind] = {"at": _encode(last[at]), "id": _encode(last[id_at])}
                     yield Batch(kind, pending, json.dumps(positions, sort_keys=True), total)
         except SQLAlchemyError as e:
-            raise SourceError(f"source {self.config.name}: the {kind} query failed: {_reason(e)}") from None
+            raise SourceError(QUERY_FAILED, source=self.config.name, kind=kind, reason=_reason(e)) from None
 
     def _columns(self, kind: str, columns: list[str]) -> tuple[list[str | None], int, int]:
         """Our field for each result column (None: not ours), and where the
@@ -160,14 +162,25 @@ class SqlSource:
             raise SourceError(f"source {self.config.name}: the {kind} query: {e.problem}; {e.fix}") from None
         if "id" not in mapping.values():
             raise SourceError(
-                f"source {self.config.name}: the {kind} query returns no id column (found: {', '.join(columns)}); "
-                "select the row's key AS id: a live source updates rows by their id"
+                N_(
+                    "source {source}: the {kind} query returns no id column (found: {columns}); "
+                    "select the row's key AS id: a live source updates rows by their id"
+                ),
+                source=self.config.name,
+                kind=kind,
+                columns=", ".join(columns),
             )
         lowered = [c.lower() for c in columns]
         if self.cursor_column.lower() not in lowered:
             raise SourceError(
-                f"source {self.config.name}: the {kind} query returns no {self.cursor_column} column (the cursor; "
-                f"found: {', '.join(columns)}); add it to the query's columns"
+                N_(
+                    "source {source}: the {kind} query returns no {cursor} column (the cursor; "
+                    "found: {columns}); add it to the query's columns"
+                ),
+                source=self.config.name,
+                kind=kind,
+                cursor=self.cursor_column,
+                columns=", ".join(columns),
             )
         fields = [mapping.get(i) for i in range(len(columns))]
         return fields, lowered.index(self.cursor_column.lower()), fields.index("id")
@@ -186,7 +199,7 @@ class SqlSource:
                     sql = f"SELECT * FROM ({self.config.options[kind]}) q WHERE 1 = 0"  # noqa: S608
                     columns = list(conn.execute(text(sql)).keys())
             except SQLAlchemyError as e:
-                raise SourceError(f"source {self.config.name}: the {kind} query failed: {_reason(e)}") from None
+                raise SourceError(QUERY_FAILED, source=self.config.name, kind=kind, reason=_reason(e)) from None
             self._columns(kind, columns)
             found.append(f"{kind}: {', '.join(columns)}")
         return "connected; " + "; ".join(found)

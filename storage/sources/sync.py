@@ -172,7 +172,7 @@ def sync_source(
         report.error_values = {"count": e.report.rejected, "rows": e.report.rows}
         report.error = english(report.error_message, report.error_values)
     except SourceError as e:
-        report.error = redact(str(e), secrets or [])
+        _failed(report, e, secrets or [])
     if not dry_run:
         report.failure_started = record_sync(
             db, config.name, config.kind, now, added=report.added, updated=report.updated, error=report.error
@@ -180,6 +180,14 @@ def sync_source(
     if report.error:
         log.info("sync of source %s failed: %s", config.name, report.error)
     return report
+
+
+def _failed(report: SyncReport, e: SourceError, secrets: list[str]) -> None:
+    """What stopped the sync, in English and as msgid and values, every secret
+    scrubbed from both (a driver's error may quote the URL)."""
+    report.error = redact(str(e), secrets)
+    report.error_message = redact(e.message, secrets)
+    report.error_values = {k: redact(v, secrets) if isinstance(v, str) else v for k, v in e.values.items()}
 
 
 def _store_batch(
@@ -242,7 +250,8 @@ def sync_sources(
         try:
             source = open_source(config, env)
         except SourceError as e:
-            report = SyncReport(config.name, config.kind, full=full, dry_run=dry_run, error=redact(str(e), secrets))
+            report = SyncReport(config.name, config.kind, full=full, dry_run=dry_run)
+            _failed(report, e, secrets)
             if not dry_run:
                 report.failure_started = record_sync(
                     db, config.name, config.kind, now, added=0, updated=0, error=report.error

@@ -93,6 +93,7 @@ def test_sync_reports_in_the_workspace_language(tmp_path):
     assert invoke([*base, "sync"], env).output == "\u2068shop_db\u2069: بدون تغییر\n"
     failed = invoke([*base, "sync"], {})
     assert failed.exit_code == 1 and "\u2068shop_db\u2069: ناموفق: " in failed.output
+    assert "متغیر محیطی \u2068SHOP_DB_URL\u2069" in failed.output and "environment" not in failed.output
     assert invoke([*base, "--language", "hy", "sync"], env).output == "shop_db. փոփոխություն չկա\n"
     assert invoke([*base, "--language", "en", "sync"], env).output == "shop_db: no changes\n"
 
