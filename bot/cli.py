@@ -692,8 +692,9 @@ def score(state: State, as_json: bool, dry_run: bool):
     quiet, open their follow-ups."""
     from commands import format as fmt
     from commands.core import UsageError
-    from commands.i18n import _, _n
+    from commands.i18n import DEFAULT_LANGUAGE, _, _n
     from commands.scoring import run_score
+    from commands.value_parts import model_line
 
     ctx = state.context()
     lang = state.lang
@@ -740,7 +741,10 @@ def score(state: State, as_json: bool, dry_run: bool):
                 **n,
             )
         )
-    click.echo(_(lang, "Model: {reason}", reason=result.model["reason"]))
+    if lang == DEFAULT_LANGUAGE:
+        click.echo(_(lang, "Model: {reason}", reason=result.model["reason"]))
+    else:  # the model's reason is English analysis text: said again from its figures
+        click.echo(model_line(result.model, lang, ctx.calendar))
     n = {
         "high": fmt.count(result.high_value, lang),
         "quiet": fmt.count(result.quiet, lang),

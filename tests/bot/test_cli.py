@@ -157,6 +157,7 @@ def test_score_backup_and_settings_errors_in_persian(db_path, tmp_path):
     assert r.exit_code == 0
     lines = r.output.splitlines()
     assert lines[0].startswith("امتیاز ۲ مشتری تا تاریخ ۱۴۰۵/۰۳/۱۱ در ") and lines[0].endswith(" ثانیه محاسبه می‌شد.")
+    assert lines[1].startswith("مدل: ") and "rules" not in lines[1] and "repeat" not in lines[1]
     assert lines[2:] == [
         "۰ مشتری پرارزش، ۰ کم‌پیدا (۰ تازه)؛ ۰ پیگیری باز می‌شد، ۰ مشتری بازگردانده می‌شد.",
         "اجرای آزمایشی: هیچ چیز نوشته نشد.",
