@@ -661,12 +661,14 @@ def doctor(state: State):
     from commands.format import digits
     from commands.i18n import _, _n
 
-    checks = run_doctor(os.environ, state.db_path, state.sources_path, sources_explicit=state.sources_explicit)
+    checks, settings = run_doctor(
+        os.environ, state.db_path, state.sources_path, sources_explicit=state.sources_explicit
+    )
+    lang = state.language or settings.get("language") or "en"  # doctor opens the store itself, and may find none
     for check in checks:
-        for line in check.lines():
+        for line in check.lines(lang):
             click.echo(line)
     failed = [c for c in checks if not c.ok and not c.warning]
-    lang = state.language or "en"  # doctor opens the store itself, and may find none
     if failed:
         click.echo(
             _n(

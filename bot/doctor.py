@@ -15,7 +15,10 @@ from slack_sdk.errors import SlackApiError
 
 from bot.app import build_client
 from bot.manifest import BOT_SCOPES
-from bot.settings import APPS_PAGE, SlackSettings, api_url_from, api_url_problem, token_problem
+from bot.settings import APPS_PAGE, Said, SlackSettings, api_url_from, api_url_problem, api_url_said, token_said
+from commands.format import number
+from commands.i18n import DEFAULT_LANGUAGE, N_, _
+from commands.problems import said
 from storage import StoreError, open_db
 from storage.settings import load_settings
 from storage.status import count_customers
@@ -31,20 +34,40 @@ AUTH_FIXES = {
 }
 
 
+Text = str | Said  # a Said is shown in the reader's language; a str (an id, Slack's own words) as it is
+
+
 @dataclass
 class Check:
-    name: str
+    name: Text
     ok: bool
-    detail: str
-    fix: str = ""
+    detail: Text
+    fix: Text = ""
     warning: bool = False  # could not check; not a failure
 
-    def lines(self) -> list[str]:
+    def lines(self, lang: str = DEFAULT_LANGUAGE) -> list[str]:
         mark = "✓" if self.ok else ("?" if self.warning else "✗")
-        out = [f"{mark} {self.name}: {self.detail}"]
+        out = [f"{mark} {say(lang, self.name)}: {say(lang, self.detail)}"]
         if self.fix:
-            out.append(f"    fix: {self.fix}")
+            out.append(_(lang, "    fix: {fix}", fix=say(lang, self.fix)))
         return out
+
+
+def say(lang: str, text: Text) -> str:
+    """`text` in `lang`: a Said translated, its inner Saids and counts too."""
+    if isinstance(text, str):
+        return text
+    if lang == DEFAULT_LANGUAGE:
+        return str(text)
+    return said(lang, text.message, {k: _value(lang, v) for k, v in text.values.items()})
+
+
+def _value(lang: str, value: object) -> object:
+    if isinstance(value, Said):
+        return say(lang, value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return number(value, lang)
+    return value
 
 
 def digest_channels(settings: Mapping) -> list[str]:
@@ -63,20 +86,28 @@ def digest_channels(settings: Mapping) -> list[str]:
 
 def check_variables(env: Mapping[str, str]) -> list[Check]:
     checks = []
-    bot = token_problem("SLACK_BOT_TOKEN", env.get("SLACK_BOT_TOKEN"))
-    checks.append(Check("SLACK_BOT_TOKEN", not bot, "set" if not bot else "missing or malformed", bot or ""))
+    bot = token_said("SLACK_BOT_TOKEN", env.get("SLACK_BOT_TOKEN"))
+    checks.append(
+        Check("SLACK_BOT_TOKEN", not bot, Said(N_("set")) if not bot else Said(N_("missing or malformed")), bot or "")
+    )
     if env.get("SLACK_APP_TOKEN"):
-        app = token_problem("SLACK_APP_TOKEN", env["SLACK_APP_TOKEN"])
-        checks.append(Check("SLACK_APP_TOKEN", not app, "set: Socket Mode" if not app else "malformed", app or ""))
+        app = token_said("SLACK_APP_TOKEN", env["SLACK_APP_TOKEN"])
+        detail = Said(N_("set: Socket Mode")) if not app else Said(N_("malformed"))
+        checks.append(Check("SLACK_APP_TOKEN", not app, detail, app or ""))
     else:
-        secret = token_problem("SLACK_SIGNING_SECRET", env.get("SLACK_SIGNING_SECRET"))
-        detail = "set: HTTP mode" if not secret else "missing (needed for HTTP mode)"
-        fix = (secret + " Or set SLACK_APP_TOKEN to use Socket Mode instead.") if secret else ""
-        checks.append(Check("SLACK_SIGNING_SECRET", not secret, detail, fix))
+        secret = token_said("SLACK_SIGNING_SECRET", env.get("SLACK_SIGNING_SECRET"))
+        detail = Said(N_("set: HTTP mode")) if not secret else Said(N_("missing (needed for HTTP mode)"))
+        fix: Text = Said(N_("{problem} Or set SLACK_APP_TOKEN to use Socket Mode instead."), {"problem": secret})
+        checks.append(Check("SLACK_SIGNING_SECRET", not secret, detail, fix if secret else ""))
     if env.get("SLACK_API_URL"):
-        problem = api_url_problem(env["SLACK_API_URL"])
+        problem = api_url_said(env["SLACK_API_URL"])
         checks.append(
-            Check("SLACK_API_URL", not problem, env["SLACK_API_URL"] if not problem else "malformed", problem or "")
+            Check(
+                "SLACK_API_URL",
+                not problem,
+                env["SLACK_API_URL"] if not problem else Said(N_("malformed")),
+                problem or "",
+            )
         )
     return checks
 
@@ -139,24 +170,29 @@ def check_channel(client: WebClient, channel: str) -> Check:
     return Check(name, True, "the bot is a member")
 
 
+STORE = Said(N_("store"))
+
+
 def open_store(db_path: str) -> tuple[Check, dict]:
     """The store check and its settings (empty when it cannot be opened)."""
     try:
         db = open_db(db_path, create=False)
     except StoreError as e:
-        return Check("store", False, str(e), "pass --db (or set RETENTION_DB) to your store"), {}
+        return Check(STORE, False, str(e), Said(N_("pass --db (or set RETENTION_DB) to your store"))), {}
     try:
         customers = count_customers(db)
         settings = load_settings(db)
     finally:
         db.conn.close()
     if customers:
-        return Check("store", True, f"{db_path}: {customers:,} customers"), settings
+        return Check(
+            STORE, True, Said(N_("{path}: {count} customers"), {"path": db_path, "count": customers})
+        ), settings
     return Check(
-        "store",
+        STORE,
         False,
-        f"{db_path}: no customers yet",
-        "retention-bot import orders FILE (or try retention-bot demo)",
+        Said(N_("{path}: no customers yet"), {"path": db_path}),
+        Said(N_("retention-bot import orders FILE (or try retention-bot demo)")),
         warning=True,
     ), settings
 
@@ -192,11 +228,13 @@ def check_sources(env: Mapping[str, str], path: str, *, explicit: bool) -> list[
 
 def run_doctor(
     env: Mapping[str, str], db_path: str, sources_path: str = "sources.toml", *, sources_explicit: bool = False
-) -> list[Check]:
+) -> tuple[list[Check], dict]:
+    """The checks, and the store's settings (empty when it cannot be opened):
+    its workspace `language` is the one doctor speaks unless told another."""
     store, settings = open_store(db_path)
     checks = check_variables(env)
     api_url = api_url_from(env)
     if checks[0].ok and not api_url_problem(api_url):
         client = build_client(SlackSettings(bot_token=env["SLACK_BOT_TOKEN"], api_url=api_url))
         checks += check_slack(client, settings)
-    return [*checks, store, *check_sources(env, sources_path, explicit=sources_explicit)]
+    return [*checks, store, *check_sources(env, sources_path, explicit=sources_explicit)], settings

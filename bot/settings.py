@@ -9,25 +9,55 @@ echoed, so the messages are safe to paste into a ticket.
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlparse
+
+from commands.i18n import N_
+from storage.problems import english
 
 APPS_PAGE = "https://api.slack.com/apps"
 EVENTS_PATH = "/slack/events"  # every Slack request in HTTP mode (bot.server; the manifest's URLs)
 HEALTH_PATH = "/healthz"
 DEFAULT_API_URL = "https://slack.com/api/"
 
-WHERE = {
-    "SLACK_BOT_TOKEN": (
-        f"{APPS_PAGE} → your app → OAuth & Permissions → Bot User OAuth Token (install the app to your workspace first)"
+WHERE_MESSAGES = {
+    "SLACK_BOT_TOKEN": N_(
+        "{apps} → your app → OAuth & Permissions → Bot User OAuth Token (install the app to your workspace first)"
     ),
-    "SLACK_APP_TOKEN": (
-        f"{APPS_PAGE} → your app → Basic Information → App-Level Tokens (generate one with the connections:write scope)"
+    "SLACK_APP_TOKEN": N_(
+        "{apps} → your app → Basic Information → App-Level Tokens (generate one with the connections:write scope)"
     ),
-    "SLACK_SIGNING_SECRET": f"{APPS_PAGE} → your app → Basic Information → App Credentials → Signing Secret",
+    "SLACK_SIGNING_SECRET": N_("{apps} → your app → Basic Information → App Credentials → Signing Secret"),
 }
+WHERE = {name: message.format(apps=APPS_PAGE) for name, message in WHERE_MESSAGES.items()}
 PREFIX = {"SLACK_BOT_TOKEN": "xoxb-", "SLACK_APP_TOKEN": "xapp-"}
-KIND = {"xoxb-": "a bot token", "xoxp-": "a user token", "xapp-": "an app-level token", "xoxe": "a refresh token"}
+KIND = {
+    "xoxb-": N_("a bot token"),
+    "xoxp-": N_("a user token"),
+    "xapp-": N_("an app-level token"),
+    "xoxe": N_("a refresh token"),
+}
+
+
+@dataclass(frozen=True)
+class Said:
+    """A message for people kept as its msgid and values (a value may be a
+    Said too), so `doctor` can say it in the reader's language; str() is
+    the English, which the rest of the bot prints."""
+
+    message: str
+    values: dict[str, object] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return english(self.message, {k: _english(v) for k, v in self.values.items()})
+
+
+def _english(value: object) -> object:
+    if isinstance(value, Said):
+        return str(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"  # a count, grouped as English groups it
+    return value
 
 
 class SettingsError(Exception):
@@ -56,22 +86,44 @@ class SlackSettings:
 
 def token_problem(name: str, value: str | None) -> str | None:
     """What is wrong with one variable, or None. Never includes the value."""
+    problem = token_said(name, value)
+    return str(problem) if problem else None
+
+
+def token_said(name: str, value: str | None) -> Said | None:
+    """token_problem as a message to say in any language."""
+    where = Said(WHERE_MESSAGES[name], {"apps": APPS_PAGE})
     if not value or not value.strip():
-        return f"{name} is not set. Get it from {WHERE[name]}."
+        return Said(N_("{name} is not set. Get it from {where}."), {"name": name, "where": where})
     if value != value.strip() or any(c.isspace() for c in value):
-        return f"{name} contains spaces or line breaks (a copy-paste slip?). Copy it again from {WHERE[name]}."
+        return Said(
+            N_("{name} contains spaces or line breaks (a copy-paste slip?). Copy it again from {where}."),
+            {"name": name, "where": where},
+        )
     prefix = PREFIX.get(name)
     if prefix and not value.startswith(prefix):
         kind = next((k for p, k in KIND.items() if value.startswith(p)), None)
-        got = f"; this looks like {kind}" if kind else ""
-        return f"{name} must start with {prefix}{got}. Copy the right one from {WHERE[name]}."
+        if kind:
+            return Said(
+                N_("{name} must start with {prefix}; this looks like {kind}. Copy the right one from {where}."),
+                {"name": name, "prefix": prefix, "kind": Said(kind), "where": where},
+            )
+        return Said(
+            N_("{name} must start with {prefix}. Copy the right one from {where}."),
+            {"name": name, "prefix": prefix, "where": where},
+        )
     return None
 
 
 def api_url_problem(value: str) -> str | None:
+    problem = api_url_said(value)
+    return str(problem) if problem else None
+
+
+def api_url_said(value: str) -> Said | None:
     parsed = urlparse(value)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        return f"SLACK_API_URL must be an http(s) URL such as {DEFAULT_API_URL}"
+        return Said(N_("SLACK_API_URL must be an http(s) URL such as {url}"), {"url": DEFAULT_API_URL})
     return None
 
 

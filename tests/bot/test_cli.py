@@ -172,3 +172,32 @@ def test_score_backup_and_settings_errors_in_persian(db_path, tmp_path):
     )
     r = runner.invoke(main, ["--db", str(db_path), "config", "timezone", "Mars/Base"])
     assert "منطقهٔ زمانی ناشناخته" in r.output and "بنویسید" in r.output
+
+
+def test_doctor_speaks_the_workspace_language(db_path, tmp_path):
+    """An admin whose workspace speaks Persian reads each of doctor's checks,
+    its fix and the verdict in Persian: nothing Latin is left but what they
+    type or find as it is — the variables, the store's path, a URL, and the
+    labels of Slack's app pages (api.slack.com/apps speaks English only)."""
+    runner = CliRunner()
+    assert runner.invoke(main, ["--db", str(db_path), "config", "language", "fa"]).exit_code == 0
+    orders = tmp_path / "orders.csv"
+    orders.write_text("customer_id,ordered_at,amount\nc1,2026-03-21,12\nc2,2026-03-22,5\n")
+    assert runner.invoke(main, ["--db", str(db_path), "import", "orders", str(orders)]).exit_code == 0
+    unset = {name: None for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_API_URL")}
+    r = runner.invoke(main, ["--db", str(db_path), "doctor"], env={**unset, "RETENTION_LANGUAGE": None})
+    assert r.exit_code == 1
+    lines = r.output.splitlines()
+    assert lines[0] == "✗ SLACK_BOT_TOKEN: تنظیم نشده یا نادرست"
+    assert lines[1].startswith("    راه رفع: ") and "تنظیم نشده است" in lines[1]
+    assert lines[2] == "✗ SLACK_SIGNING_SECRET: تنظیم نشده (برای حالت HTTP لازم است)"
+    assert lines[4:] == [f"✓ انباره: \u2068{db_path}\u2069: ۲ مشتری", "۲ مشکل برای رفع."]
+    kept = [str(db_path), "https://api.slack.com/apps", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN"]
+    kept += ["OAuth & Permissions", "Bot User OAuth Token", "Basic Information", "App Credentials", "Signing Secret"]
+    kept += ["Socket Mode", "HTTP"]  # the names Slack gives its two ways of connecting
+    text = r.output
+    for name in kept:
+        text = text.replace(name, "")
+    assert not [word for word in text.split() if any("a" <= c.lower() <= "z" for c in word)]
+    r = runner.invoke(main, ["--db", str(db_path), "--language", "en", "doctor"], env=unset)
+    assert r.output.splitlines()[4:] == [f"✓ store: {db_path}: 2 customers", "2 problem(s) to fix."]
