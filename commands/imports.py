@@ -74,6 +74,37 @@ def report_lines(lang: str, report: ImportReport) -> list[str]:
     return shown
 
 
+def merge_notes(lang: str, customers_created: int, won_back: int, unwon: int) -> list[str]:
+    """What merging rows did beyond adding and updating them — customers
+    created, follow-ups won back or reopened — as an import's or a sync's
+    report says it."""
+    notes = []
+    if customers_created:
+        c = customers_created
+        notes.append(_n(lang, "{count} new customer", "{count} new customers", c, count=fmt.count(c, lang)))
+    if won_back:
+        notes.append(
+            _n(
+                lang,
+                "{count} follow-up won back",
+                "{count} follow-ups won back",
+                won_back,
+                count=fmt.count(won_back, lang),
+            )
+        )
+    if unwon:
+        notes.append(
+            _n(
+                lang,
+                "{count} won-back follow-up reopened",
+                "{count} won-back follow-ups reopened",
+                unwon,
+                count=fmt.count(unwon, lang),
+            )
+        )
+    return notes
+
+
 def report_summary(lang: str, report: ImportReport) -> str:
     """One line: what was added, updated, left and rejected."""
     if lang == DEFAULT_LANGUAGE:
@@ -98,24 +129,7 @@ def report_summary(lang: str, report: ImportReport) -> str:
             "{file}: imported {kind}: {added} added, {updated} updated, {unchanged} unchanged, {rejected} rejected",
             **n,
         )
-    extra = []
-    if report.customers_created:
-        c = report.customers_created
-        extra.append(_n(lang, "{count} new customer", "{count} new customers", c, count=fmt.count(c, lang)))
-    if report.won_back:
-        c = report.won_back
-        extra.append(_n(lang, "{count} follow-up won back", "{count} follow-ups won back", c, count=fmt.count(c, lang)))
-    if report.unwon:
-        c = report.unwon
-        extra.append(
-            _n(
-                lang,
-                "{count} won-back follow-up reopened",
-                "{count} won-back follow-ups reopened",
-                c,
-                count=fmt.count(c, lang),
-            )
-        )
+    extra = merge_notes(lang, report.customers_created, report.won_back, report.unwon)
     if report.skipped:
         c = len(report.skipped)
         extra.append(_n(lang, "{count} row skipped", "{count} rows skipped", c, count=fmt.count(c, lang)))

@@ -7,8 +7,8 @@ the catalog, the source's name kept as it is."""
 from dataclasses import replace
 
 from commands import format as fmt
-from commands.i18n import DEFAULT_LANGUAGE, _, _n
-from commands.imports import KINDS, rejection_line, report_lines
+from commands.i18n import DEFAULT_LANGUAGE, _
+from commands.imports import KINDS, merge_notes, rejection_line, report_lines
 from commands.problems import said
 from storage.sources.sync import MAX_LISTED, SyncReport
 
@@ -58,25 +58,7 @@ def sync_summary(lang: str, report: SyncReport) -> str:
         if report.rejected:
             c = report.rejected
             extra.append(_(lang, "{count} rejected", count=fmt.count(c, lang)))
-        if report.customers_created:
-            c = report.customers_created
-            extra.append(_n(lang, "{count} new customer", "{count} new customers", c, count=fmt.count(c, lang)))
-        if report.won_back:
-            c = report.won_back
-            extra.append(
-                _n(lang, "{count} follow-up won back", "{count} follow-ups won back", c, count=fmt.count(c, lang))
-            )
-        if report.unwon:
-            c = report.unwon
-            extra.append(
-                _n(
-                    lang,
-                    "{count} won-back follow-up reopened",
-                    "{count} won-back follow-ups reopened",
-                    c,
-                    count=fmt.count(c, lang),
-                )
-            )
+        extra += merge_notes(lang, report.customers_created, report.won_back, report.unwon)
         if extra:
             text = _(lang, "{summary} ({details})", summary=text, details=_(lang, ", ").join(extra))
     if report.error:
