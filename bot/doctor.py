@@ -24,13 +24,18 @@ from storage.settings import load_settings
 from storage.status import count_customers
 
 AUTH_FIXES = {
-    "invalid_auth": "the token is wrong or was revoked. Copy the Bot User OAuth Token again from "
-    f"{APPS_PAGE} → your app → OAuth & Permissions",
-    "not_authed": "no token was sent. Set SLACK_BOT_TOKEN",
-    "account_inactive": "the app was uninstalled or its bot user deactivated. Reinstall the app "
-    f"({APPS_PAGE} → your app → Install App)",
-    "token_revoked": f"the token was revoked. Reinstall the app ({APPS_PAGE} → your app → Install App) "
-    "and copy the new Bot User OAuth Token",
+    "invalid_auth": N_(
+        "the token is wrong or was revoked. Copy the Bot User OAuth Token again from "
+        "{apps} → your app → OAuth & Permissions"
+    ),
+    "not_authed": N_("no token was sent. Set SLACK_BOT_TOKEN"),
+    "account_inactive": N_(
+        "the app was uninstalled or its bot user deactivated. Reinstall the app ({apps} → your app → Install App)"
+    ),
+    "token_revoked": N_(
+        "the token was revoked. Reinstall the app ({apps} → your app → Install App) "
+        "and copy the new Bot User OAuth Token"
+    ),
 }
 
 
@@ -117,60 +122,68 @@ def check_slack(client: WebClient, settings: Mapping) -> list[Check]:
         auth = client.auth_test()
     except SlackApiError as e:
         error = e.response.get("error", "unknown")
-        fix = AUTH_FIXES.get(error, f"Slack said {error!r}; see https://api.slack.com/methods/auth.test")
-        return [Check("auth.test", False, f"Slack rejected the bot token ({error})", fix)]
-    checks = [Check("auth.test", True, f"bot @{auth.get('user')} in workspace {auth.get('team')} ({auth.get('url')})")]
+        fix = (
+            Said(AUTH_FIXES[error], {"apps": APPS_PAGE})
+            if error in AUTH_FIXES
+            else Said(N_("Slack said {error}; see {url}"), {"error": repr(error), "url": AUTH_TEST_DOCS})
+        )
+        return [Check("auth.test", False, Said(N_("Slack rejected the bot token ({error})"), {"error": error}), fix)]
+    bot: dict[str, object] = {
+        "user": f"@{auth.get('user')}",
+        "team": str(auth.get("team")),
+        "url": str(auth.get("url")),
+    }
+    checks = [Check("auth.test", True, Said(N_("bot {user} in workspace {team} ({url})"), bot))]
     header = next((v for k, v in auth.headers.items() if k.lower() == "x-oauth-scopes"), None)
     if header is None:
-        checks.append(Check("scopes", False, "Slack did not report the token's scopes", warning=True))
+        checks.append(Check(SCOPES, False, Said(N_("Slack did not report the token's scopes")), warning=True))
     else:
         granted = {s.strip() for s in header.split(",") if s.strip()}
         missing = [s for s in BOT_SCOPES if s not in granted]
-        checks.append(
-            Check(
-                "scopes",
-                not missing,
-                "all granted: " + " ".join(BOT_SCOPES) if not missing else "missing " + " ".join(missing),
-                ""
-                if not missing
-                else (
-                    f"add {', '.join(missing)} under {APPS_PAGE} → your app → OAuth & Permissions → Bot Token "
-                    "Scopes (or paste `retention-bot manifest` into App Manifest), then reinstall the app"
-                ),
+        if missing:
+            needed = ", ".join(missing)
+            add = N_(
+                "add {scopes} under {apps} → your app → OAuth & Permissions → Bot Token Scopes "
+                "(or paste `retention-bot manifest` into App Manifest), then reinstall the app"
             )
-        )
+            detail = Said(N_("missing {scopes}"), {"scopes": " ".join(missing)})
+            checks.append(Check(SCOPES, False, detail, Said(add, {"scopes": needed, "apps": APPS_PAGE})))
+        else:
+            checks.append(Check(SCOPES, True, Said(N_("all granted: {scopes}"), {"scopes": " ".join(BOT_SCOPES)})))
     for channel in digest_channels(settings):
         checks.append(check_channel(client, channel))
     return checks
 
 
 def check_channel(client: WebClient, channel: str) -> Check:
-    name = f"digest channel {channel}"
-    invite = f"in <#{channel}>, type /invite @retention-bot"
+    name = Said(N_("digest channel {channel}"), {"channel": channel})
+    invite = Said(N_("in <#{channel}>, type /invite @retention-bot"), {"channel": channel})
+    elsewhere = Said(N_("{invite}, or set another digest channel"), {"invite": invite})
     try:
         info = client.conversations_info(channel=channel)["channel"]
     except SlackApiError as e:
         error = e.response.get("error", "unknown")
         if error == "missing_scope":
             return Check(
-                name, False, "cannot check membership without channels:read", f"make sure of it: {invite}", warning=True
-            )
-        if error == "channel_not_found":
-            return Check(
                 name,
                 False,
-                "not found (deleted, or private without the bot)",
-                f"{invite}, or set another digest channel",
+                Said(N_("cannot check membership without channels:read")),
+                Said(N_("make sure of it: {invite}"), {"invite": invite}),
+                warning=True,
             )
-        return Check(name, False, f"cannot check ({error})", invite)
+        if error == "channel_not_found":
+            return Check(name, False, Said(N_("not found (deleted, or private without the bot)")), elsewhere)
+        return Check(name, False, Said(N_("cannot check ({error})"), {"error": error}), invite)
     if info.get("is_archived"):
-        return Check(name, False, "archived", "unarchive it or set another digest channel")
+        return Check(name, False, Said(N_("archived")), Said(N_("unarchive it or set another digest channel")))
     if not info.get("is_member"):
-        return Check(name, False, "the bot is not a member", invite)
-    return Check(name, True, "the bot is a member")
+        return Check(name, False, Said(N_("the bot is not a member")), invite)
+    return Check(name, True, Said(N_("the bot is a member")))
 
 
 STORE = Said(N_("store"))
+SCOPES = Said(N_("scopes"))
+AUTH_TEST_DOCS = "https://api.slack.com/methods/auth.test"
 
 
 def open_store(db_path: str) -> tuple[Check, dict]:
