@@ -1,4 +1,4 @@
-"""One table per store size: everything issue 16 asks to be measured.
+"""One table for every store size: everything issue 16 asks to be measured.
 
     python bench/generate.py --customers 100000
     python bench/report.py --sizes 100000                      # ≈ 1M orders
@@ -21,7 +21,9 @@ original is never written):
 - import: `import orders` into an empty store vs bare `executemany`
   (bench_import; `--no-import` skips it).
 
-Timings on a shared machine are noisy: repeat, and read p50 over p95.
+The sizes are columns side by side (p50 and p95 of each), so a row reads
+how a figure grows from 100k to 1M customers; a row's notes are kept per
+size. Timings on a shared machine are noisy: repeat, and read p50 over p95.
 """
 
 import argparse
@@ -129,6 +131,35 @@ def _row(what: str, p50: str, p95: str = "", note: str = "") -> dict:
     return {"what": what, "p50": p50, "p95": p95, "note": note}
 
 
+def merged(tables: dict[int, list[dict]]) -> list[dict]:
+    """One row per measurement, one p50/p95 column pair per size, in the
+    order rows first appear; a note differing between sizes is prefixed
+    with its size."""
+    order: list[str] = []
+    by_what: dict[str, dict[int, dict]] = {}
+    for size, rows in tables.items():
+        for r in rows:
+            if r["what"] not in by_what:
+                order.append(r["what"])
+                by_what[r["what"]] = {}
+            by_what[r["what"]][size] = r
+    out = []
+    for what in order:
+        cells = by_what[what]
+        row = {"what": what}
+        for size in tables:
+            r = cells.get(size, {})
+            row[f"{size:,} p50"] = r.get("p50", "")
+            row[f"{size:,} p95"] = r.get("p95", "")
+        notes = {size: r["note"] for size, r in cells.items() if r["note"]}
+        if len(set(notes.values())) == 1 and len(notes) == len(cells):
+            row["note"] = next(iter(notes.values()))
+        else:
+            row["note"] = "; ".join(f"{size:,}: {note}" for size, note in notes.items())
+        out.append(row)
+    return out
+
+
 def _ms(seconds: float) -> str:
     return f"{seconds * 1000:,.1f} ms"
 
@@ -156,7 +187,7 @@ def _new_orders_csv(store: Path, directory: Path) -> Path:
     return path
 
 
-def size_table(size: int, *, runs: int, cli_runs: int, imports: bool, cdnow: list[dict]) -> str:
+def size_rows(size: int, *, runs: int, cli_runs: int, imports: bool) -> list[dict]:
     data = write(size)
     original = build_store(size)
     rows = []
@@ -212,7 +243,7 @@ def size_table(size: int, *, runs: int, cli_runs: int, imports: bool, cdnow: lis
         )
     )
     for r in serve["rows"]:
-        rows.append(_row(f"warm: {r['command']}", f"{r['p50_ms']:,.1f} ms", f"{r['p95_ms']:,.1f} ms", r["note"]))
+        rows.append(_row(f"warm: {r['sample']}", f"{r['p50_ms']:,.1f} ms", f"{r['p95_ms']:,.1f} ms", r["note"]))
     rows.append(
         _row(
             "RSS of the serving process",
@@ -220,15 +251,6 @@ def size_table(size: int, *, runs: int, cli_runs: int, imports: bool, cdnow: lis
             note=f"after every command; peak {serve['peak_rss_mb']:,.0f} MB",
         )
     )
-    for r in cdnow:
-        rows.append(
-            _row(
-                f"score vs lifetimes, CDNOW master: {r['run']}",
-                f"{r['seconds']} s",
-                note=f"speedup {r['speedup'] or '—'}, same params (3 digits) {r['same_params_3sig'] or '—'}, "
-                f"peak RSS {r['peak_rss_mb']} MB {r['note']}".strip(),
-            )
-        )
     if imports:
         for r in bench_import.run(data):
             rows.append(
@@ -241,7 +263,21 @@ def size_table(size: int, *, runs: int, cli_runs: int, imports: bool, cdnow: lis
                     + (f" (after import customers: {r['customers_seconds']:,} s)" if r["customers_seconds"] else ""),
                 )
             )
-    return table(rows)
+    return rows
+
+
+def cdnow_rows(cdnow: list[dict]) -> list[dict]:
+    """Score vs lifetimes runs on the CDNOW master, whatever the sizes: the
+    seconds go in the p50 column of the first size."""
+    return [
+        _row(
+            f"score vs lifetimes, CDNOW master: {r['run']}",
+            f"{r['seconds']} s",
+            note=f"speedup {r['speedup'] or '—'}, same params (3 digits) {r['same_params_3sig'] or '—'}, "
+            f"peak RSS {r['peak_rss_mb']} MB {r['note']}".strip(),
+        )
+        for r in cdnow
+    ]
 
 
 def main() -> None:
@@ -256,18 +292,14 @@ def main() -> None:
     if not args.no_lifetimes:
         store = bench_score.cdnow_master_store(ROOT / "data" / "cdnow_master")
         cdnow = bench_score.run(str(store), bench_score.CDNOW_END, label="CDNOW master")
-    for size in [int(s) for s in args.sizes.split(",")]:
-        print(f"\n## {size:,} customers\n", flush=True)
-        print(
-            size_table(
-                size,
-                runs=args.runs,
-                cli_runs=args.cli_runs,
-                imports=not args.no_import,
-                cdnow=cdnow,
-            ),
-            flush=True,
-        )
+    sizes = [int(s) for s in args.sizes.split(",")]
+    tables = {}
+    for size in sizes:
+        tables[size] = size_rows(size, runs=args.runs, cli_runs=args.cli_runs, imports=not args.no_import)
+        print(f"{size:,} customers measured", file=sys.stderr, flush=True)
+    tables[sizes[0]] += cdnow_rows(cdnow)
+    print(f"\n## {', '.join(f'{size:,}' for size in sizes)} customers\n", flush=True)
+    print(table(merged(tables)), flush=True)
     print(f"\n(python bench/report.py {' '.join(sys.argv[1:])})")
 
 
