@@ -791,25 +791,17 @@ def model():
 @click.pass_obj
 def model_fit(state: State, as_of: date | None, unit: str, as_json: bool):
     """Fit the value model and print the parameters; writes nothing."""
-    from commands.scoring import run_model_fit
+    from commands.scoring import model_fit_lines, run_model_fit
 
     if as_of is not None:
         state.as_of = as_of
-    fit = run_model_fit(state.context()).to_dict(unit)
+    ctx = state.context()
+    fit = run_model_fit(ctx).to_dict(unit)
     if as_json:
         click.echo(to_json(fit))
         return
-    click.echo(f"Model: {fit['model']} — {fit['reason']}")
-    click.echo(f"{fit['customers']:,} customers, {fit['repeat_buyers']:,} repeat buyers, as of {fit['as_of']}")
-    if fit["bgnbd"]:
-        bg = fit["bgnbd"]
-        click.echo(
-            f"BG/NBD ({unit}): r = {bg['r']:.4f}, alpha = {bg['alpha']:.4f}, a = {bg['a']:.4f}, "
-            f"b = {bg['b']:.4f}, log-likelihood {bg['log_likelihood']:.2f}"
-        )
-    if fit["gamma_gamma"]:
-        gg = fit["gamma_gamma"]
-        click.echo(f"Gamma-Gamma: p = {gg['p']:.4f}, q = {gg['q']:.4f}, gamma = {gg['gamma']:.4f}")
+    for line in model_fit_lines(fit, unit, state.lang, ctx.calendar):
+        click.echo(line)
 
 
 def _now(state: State):

@@ -19,15 +19,19 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass, field
+from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from analytics.calendars import GREGORIAN_CALENDAR, Calendar
 from analytics.quiet import QuietRules, compute_quiet
 from analytics.rfm import compute_rfm_arrays, day_number, days_from_seconds
 from analytics.value import ValueModel, fit_value_model, predict_value
 from commands import format as fmt
 from commands.core import Context, UsageError
+from commands.i18n import DEFAULT_LANGUAGE, RTL, _
+from commands.value_parts import model_line
 from storage.db import transaction
 from storage.fields import format_utc
 from storage.followup_actions import silence_start
@@ -95,6 +99,71 @@ def compute_store_rfm(ctx: Context, clock: _Clock | None = None) -> pd.DataFrame
 def run_model_fit(ctx: Context) -> ValueModel:
     """Fit (or fall back) as of `ctx.as_of` without writing anything."""
     return fit_value_model(compute_store_rfm(ctx), ctx.as_of)
+
+
+def model_fit_lines(fit: dict[str, Any], unit: str, lang: str, calendar: Calendar = GREGORIAN_CALENDAR) -> list[str]:
+    """What `model fit` prints for a fit (`ValueModel.to_dict(unit)`), in
+    `lang`: the model and why, whom it was fitted on, and the parameters.
+    English keeps the model's own reason and its fixed-point figures byte
+    for byte; other languages say the reason again from the figures
+    (value_parts.model_line) and write the parameters in their digits and
+    marks. The day is shown in the workspace `calendar`."""
+    day = fmt.day(fit["as_of"], UTC, calendar, lang)
+    if lang == DEFAULT_LANGUAGE:  # the reason is English analysis text (analytics.value)
+        head = f"Model: {fit['model']} — {fit['reason'].replace(fit['as_of'], day)}"
+    else:
+        head = model_line(fit, lang, calendar, scored=False)
+    lines = [
+        head,
+        _(
+            lang,
+            "{customers} customers, {buyers} repeat buyers, as of {day}",
+            customers=fmt.count(fit["customers"], lang),
+            buyers=fmt.count(fit["repeat_buyers"], lang),
+            day=day,
+        ),
+    ]
+    if bg := fit["bgnbd"]:
+        figures = {k: _figure(bg[k], lang, 4) for k in ("r", "alpha", "a", "b")}
+        figures["log_likelihood"] = _figure(bg["log_likelihood"], lang, 2)
+        if unit == "weeks":
+            lines.append(
+                _(
+                    lang,
+                    "BG/NBD (weeks): r = {r}, alpha = {alpha}, a = {a}, b = {b}, log-likelihood {log_likelihood}",
+                    **figures,
+                )
+            )
+        else:
+            lines.append(
+                _(
+                    lang,
+                    "BG/NBD (days): r = {r}, alpha = {alpha}, a = {a}, b = {b}, log-likelihood {log_likelihood}",
+                    **figures,
+                )
+            )
+    if gg := fit["gamma_gamma"]:
+        lines.append(
+            _(
+                lang,
+                "Gamma-Gamma: p = {p}, q = {q}, gamma = {gamma}",
+                **{k: _figure(gg[k], lang, 4) for k in ("p", "q", "gamma")},
+            )
+        )
+    return lines
+
+
+def _figure(value: float, lang: str, decimals: int) -> str:
+    """A model parameter: fixed point, ungrouped, in English (as `model fit`
+    always printed it); the language's digits and marks otherwise. A
+    negative one (the log-likelihood) starts with a left-to-right mark in a
+    right-to-left language, so its minus stays on the left of the digits."""
+    if lang == DEFAULT_LANGUAGE:
+        return f"{value:.{decimals}f}"
+    shown = fmt.number(abs(value), lang, decimals)
+    if value >= 0:
+        return shown
+    return f"\u200e\u2212{shown}" if lang in RTL else f"-{shown}"
 
 
 def check_score_day(ctx: Context) -> None:

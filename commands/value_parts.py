@@ -23,12 +23,18 @@ def load_model_summary(ctx: Context) -> dict[str, Any] | None:
 
 
 def model_line(
-    summary: dict[str, Any] | None, lang: str = DEFAULT_LANGUAGE, calendar: Calendar = GREGORIAN_CALENDAR
+    summary: dict[str, Any] | None,
+    lang: str = DEFAULT_LANGUAGE,
+    calendar: Calendar = GREGORIAN_CALENDAR,
+    *,
+    scored: bool = True,
 ) -> str:
     """One line every value answer carries: which model, and why. The
     model's reason is English analysis text from the score run (its day
     ISO Gregorian); other languages say the same from the summary's figures,
-    and the day is shown in the workspace `calendar`."""
+    and the day is shown in the workspace `calendar`. `scored=False` is a
+    fit that wrote no scores (`model fit`): the rules lines then leave out
+    the day the scores are as of."""
     if not summary:
         return _(lang, "No scores yet: run {command} to fit the value model.", command="`retention-bot score`")
     day = fmt.day(str(summary["as_of"]), UTC, calendar, lang)
@@ -56,6 +62,14 @@ def model_line(
             "Model: BG/NBD + Gamma-Gamma fitted on {customers} customers ({buyers} repeat buyers) as of {day}",
             **values,
         )
+    if reason.startswith("rules: only") and not scored:
+        return _(
+            lang,
+            "Model: rules — only {buyers} repeat buyers, the model needs at least {least}; value = trailing 12-month "
+            "revenue, going quiet = order-gap rule only",
+            least=fmt.count(MIN_REPEAT_BUYERS, lang),
+            **values,
+        )
     if reason.startswith("rules: only"):
         return _(
             lang,
@@ -65,6 +79,14 @@ def model_line(
             **values,
         )
     detail = _DETAIL.search(reason)
+    if not scored:
+        return _(
+            lang,
+            "Model: rules — the model fit failed ({detail}); value = trailing 12-month revenue, going quiet = "
+            "order-gap rule only",
+            detail=detail.group(1) if detail else reason,
+            **values,
+        )
     return _(
         lang,
         "Model: rules — the model fit failed ({detail}); value = trailing 12-month revenue, going quiet = order-gap "

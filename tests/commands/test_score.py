@@ -288,3 +288,36 @@ def test_score_dry_run_says_what_would_change_and_writes_nothing(cdnow_path):
         db.conn.close()
     real = cli("--db", cdnow_path, "--as-of", "1998-06-30", "score")
     assert f"{would:,} follow-ups opened" in real and would > 0
+
+
+def test_model_fit_speaks_the_workspace_language(cdnow_path):
+    """A scored Persian workspace: `model fit` says the model, whom it was
+    fitted on (the day in the Persian calendar) and its parameters in
+    Persian digits, Latin symbols isolated; --language hy in Armenian."""
+    cli("--db", cdnow_path, "config", "language", "fa")
+    cli("--db", cdnow_path, "--as-of", "1997-09-30", "score")
+    fa = cli("--db", cdnow_path, "model", "fit", "--as-of", "1997-09-30", "--unit", "weeks").splitlines()
+    assert fa == [
+        "مدل: \u2066BG/NBD + Gamma-Gamma\u2069، برازش‌شده روی ۲٬۳۵۷ مشتری (۹۴۶ خریدار تکراری) تا تاریخ ۱۳۷۶/۰۷/۰۸",
+        "۲٬۳۵۷ مشتری، ۹۴۶ خریدار تکراری، تا تاریخ ۱۳۷۶/۰۷/۰۸",
+        "\u2066BG/NBD\u2069 (بر حسب هفته): \u2066r\u2069 = ۰٫۲۴۲۶، \u2066α\u2069 = ۴٫۴۱۳۶، \u2066a\u2069 = ۰٫۷۹۲۹، "
+        "\u2066b\u2069 = ۲٫۴۲۵۹، لگاریتم درست‌نمایی \u2068\u200e−۹٬۵۸۲٫۴۳\u2069",
+        "\u2066Gamma-Gamma\u2069: \u2066p\u2069 = ۶٫۲۴۹۶، \u2066q\u2069 = ۳٫۷۴۴۲، \u2066γ\u2069 = ۱۵٫۴۴۳۵",
+    ]
+    hy = cli("--db", cdnow_path, "--language", "hy", "model", "fit", "--as-of", "1997-09-30").splitlines()
+    assert hy[1:] == [
+        "2\u00a0357 հաճախորդ, 946 կրկնակի գնորդ, 1376/07/08-ի դրությամբ",
+        "BG/NBD (օրերով)՝ r = 0,2426, α = 30,8952, a = 0,7929, b = 2,4259, ճշմարտանմանության լոգարիթմ՝ -14\u00a0363,53",
+        "Gamma-Gamma՝ p = 6,2496, q = 3,7442, γ = 15,4435",
+    ]
+    assert hy[0].startswith("Մոդել՝ BG/NBD + Gamma-Gamma, գնահատված 2\u00a0357 հաճախորդի վրա")
+
+
+def test_model_fit_under_rules_in_persian_says_why(fresh_db, db_path, tmp_path):
+    _small_store(fresh_db, tmp_path)
+    out = cli("--db", db_path, "--language", "fa", "--as-of", "2026-06-30", "model", "fit").splitlines()
+    assert out == [
+        "مدل: قاعده‌ها — فقط ۵۰ خریدار تکراری داریم و مدل دست‌کم ۲۰۰ لازم دارد؛ ارزش = درآمد ۱۲ ماه گذشته، "
+        "کم‌پیدا = فقط بر پایهٔ فاصلهٔ سفارش‌ها",
+        "۳۰۰ مشتری، ۵۰ خریدار تکراری، تا تاریخ ۲۰۲۶-۰۶-۳۰",
+    ]
