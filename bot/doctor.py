@@ -15,11 +15,11 @@ from slack_sdk.errors import SlackApiError
 
 from bot.app import build_client
 from bot.manifest import BOT_SCOPES
-from bot.settings import APPS_PAGE, Said, SlackSettings, api_url_from, api_url_problem, api_url_said, token_said
-from commands.format import number
+from bot.settings import APPS_PAGE, SlackSettings, api_url_from, api_url_problem, api_url_said, token_said
 from commands.i18n import DEFAULT_LANGUAGE, N_, _
-from commands.problems import said
+from commands.problems import told
 from storage import StoreError, open_db
+from storage.problems import Count, Said
 from storage.settings import load_settings
 from storage.status import count_customers
 
@@ -59,20 +59,8 @@ class Check:
 
 
 def say(lang: str, text: Text) -> str:
-    """`text` in `lang`: a Said translated, its inner Saids and counts too."""
-    if isinstance(text, str):
-        return text
-    if lang == DEFAULT_LANGUAGE:
-        return str(text)
-    return said(lang, text.message, {k: _value(lang, v) for k, v in text.values.items()})
-
-
-def _value(lang: str, value: object) -> object:
-    if isinstance(value, Said):
-        return say(lang, value)
-    if isinstance(value, int) and not isinstance(value, bool):
-        return number(value, lang)
-    return value
+    """`text` in `lang`: a Said translated (commands.problems.told), a str as it is."""
+    return text if isinstance(text, str) else told(lang, text)
 
 
 def digest_channels(settings: Mapping) -> list[str]:
@@ -199,7 +187,7 @@ def open_store(db_path: str) -> tuple[Check, dict]:
         db.conn.close()
     if customers:
         return Check(
-            STORE, True, Said(N_("{path}: {count} customers"), {"path": db_path, "count": customers})
+            STORE, True, Said(N_("{path}: {count} customers"), {"path": db_path, "count": Count(customers)})
         ), settings
     return Check(
         STORE,

@@ -9,11 +9,11 @@ echoed, so the messages are safe to paste into a ticket.
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import urlparse
 
 from commands.i18n import N_
-from storage.problems import english
+from storage.problems import Said
 
 APPS_PAGE = "https://api.slack.com/apps"
 EVENTS_PATH = "/slack/events"  # every Slack request in HTTP mode (bot.server; the manifest's URLs)
@@ -37,27 +37,6 @@ KIND = {
     "xapp-": N_("an app-level token"),
     "xoxe": N_("a refresh token"),
 }
-
-
-@dataclass(frozen=True)
-class Said:
-    """A message for people kept as its msgid and values (a value may be a
-    Said too), so `doctor` can say it in the reader's language; str() is
-    the English, which the rest of the bot prints."""
-
-    message: str
-    values: dict[str, object] = field(default_factory=dict)
-
-    def __str__(self) -> str:
-        return english(self.message, {k: _english(v) for k, v in self.values.items()})
-
-
-def _english(value: object) -> object:
-    if isinstance(value, Said):
-        return str(value)
-    if isinstance(value, int) and not isinstance(value, bool):
-        return f"{value:,}"  # a count, grouped as English groups it
-    return value
 
 
 class SettingsError(Exception):

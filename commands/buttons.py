@@ -20,8 +20,9 @@ from commands import format as fmt
 from commands.access import access_for
 from commands.core import AS_OF_READ_ONLY, Answer, Context
 from commands.digest import ACTION_CLAIM, channel_language, quiet_block
-from commands.i18n import DEFAULT_LANGUAGE, N_, _, _n
+from commands.i18n import N_, _, _n
 from commands.parse import whole_number
+from commands.problems import told
 from commands.remind import (
     ACTION_CONTACTED,
     ACTION_DISMISS,
@@ -31,7 +32,7 @@ from commands.remind import (
     item_entry,
     state_outcome,
 )
-from commands.value_parts import owner_text, state_name
+from commands.value_parts import owner_text
 from storage.digest_queries import load_customer_item, load_items
 from storage.fields import user_id_of
 from storage.followup_actions import (
@@ -93,33 +94,6 @@ def message_language(ctx: Context, channel: str) -> str:
     return ctx.lang if not channel or channel.startswith("D") else channel_language(ctx.settings, channel)
 
 
-# Why a follow-up did not change (storage's FollowupError codes), as said to the user.
-_WHY = {
-    "no_followup": N_("Nothing changed: there is no follow-up #{followup}."),
-    "closed": N_("Nothing changed: this follow-up is already closed ({state})."),
-    "not_rep": N_("Nothing changed: {rep} is not an active rep in the store; import them as a rep first."),
-    "claim_not_rep": N_("Nothing changed: only active reps can claim customers; ask an admin to import you as a rep."),
-    "no_customer": N_("Nothing changed: there is no customer {customer}."),
-    "owned": N_("Nothing changed: this customer is already owned by {owner}."),
-    "pick": N_("Nothing changed: pick someone to reassign it to."),
-    "unknown_action": N_("Nothing changed: unknown action {action}."),
-}
-
-
-def nothing_changed(e: FollowupError, lang: str) -> str:
-    """A refused transition in `lang` (English exactly as the error says it)."""
-    if e.code not in _WHY:
-        return _(lang, "Nothing changed: {why}.", why=str(e))
-    values = dict(e.values)
-    if "state" in values:
-        state = str(values["state"])
-        values["state"] = state.replace("_", " ") if lang == DEFAULT_LANGUAGE else state_name(state, lang)
-    for key in ("rep", "owner"):
-        if key in values:
-            values[key] = f"<@{values[key]}>"
-    return _(lang, _WHY[e.code], **values)
-
-
 def apply_button(
     ctx: Context,
     action_id: str,
@@ -171,7 +145,7 @@ def apply_button(
             if item
             else []
         )
-        return ButtonResult(False, nothing_changed(e, lang), blocks, {"followup": item})
+        return ButtonResult(False, told(lang, e), blocks, {"followup": item})
     item = _current(ctx, followup_id)
     assert item is not None  # loaded above and only changed since; follow-ups and customers are never deleted
     return ButtonResult(
@@ -205,7 +179,7 @@ def _transition(
         )
     if action_id == ACTION_REASSIGN:
         if not selected_user:
-            raise FollowupError("pick someone to reassign it to", "pick")
+            raise FollowupError(N_("Nothing changed: pick someone to reassign it to."))
         reassign(ctx.db, f.id, actor, selected_user, ctx.now)
         return lambda lang: _(
             lang,
@@ -224,7 +198,7 @@ def _transition(
             actor=owner_text(actor, lang),
             count=fmt.count(days, lang),
         )
-    raise FollowupError(f"unknown action {action_id}", "unknown_action", action=action_id)
+    raise FollowupError(N_("Nothing changed: unknown action {action}."), action=action_id)
 
 
 def claimed_customer(ctx: Context, value: str) -> str:
@@ -249,7 +223,7 @@ def _claim(ctx: Context, customer_id: str, actor: str, shown: str | None = None)
         blocks = (
             [quiet_block(item_entry(row, ctx.tz), ctx.currency, lang=shown)] if row and row["closed_at"] is None else []
         )
-        return ButtonResult(False, nothing_changed(e, lang), blocks, {"customer_id": customer_id})
+        return ButtonResult(False, told(lang, e), blocks, {"customer_id": customer_id})
     row = load_customer_item(ctx.db, customer_id)
     item = item_entry(row, ctx.tz) if row else None
     blocks = [quiet_block(item, ctx.currency, claimed_by=actor, lang=shown)] if item else []

@@ -1,47 +1,61 @@
-"""Errors raised below commands (storage.problems.Problem and its kin,
-storage.fields.FieldError, analytics.periods.PeriodError) in the reader's
-language.
+"""Messages and errors from below commands (storage.problems.Said,
+Problem and its kin, storage.fields.FieldError, analytics.periods.PeriodError)
+in the reader's language.
 
-Those layers cannot import the catalog, so each error carries its English
-text with `{name}` placeholders (the msgid) and the values; here the text
-is looked up in the catalog and filled, the values written as the language
-writes them: whole numbers and days in its digits (a day in the error's
-calendar), text — what the user typed, an id — as it is. English is the
-error's own str(), byte for byte.
+Those layers cannot import the catalog, so each carries its English text
+with `{name}` placeholders (the msgid) and the values; here the text is
+looked up in the catalog and filled, the values written as the language
+writes them: a nested message said in it too, whole numbers and days in
+its digits (a day in the error's calendar; a Count grouped), text — what
+the user typed, an id — as it is. English is the message's own str(),
+byte for byte.
 """
 
 from datetime import date
 from typing import Protocol
 
 from analytics.calendars import GREGORIAN_CALENDAR, Calendar
-from commands.format import digits
+from commands.format import digits, number
 from commands.i18n import DEFAULT_LANGUAGE, _
 from storage.fields import FieldError
-from storage.problems import english
+from storage.problems import Count, Said, english
 
 
 class Told(Protocol):
-    """What every translatable error has: a msgid and the values to fill it."""
+    """What every translatable message has: a msgid and the values to fill it."""
 
-    message: str
-    values: dict[str, object]
+    @property
+    def message(self) -> str: ...
+
+    @property
+    def values(self) -> dict[str, object]: ...
 
 
 def said(lang: str, message: str, values: dict[str, object], calendar: Calendar = GREGORIAN_CALENDAR) -> str:
     """`message` (a msgid from below) in `lang`, filled with `values`."""
     if lang == DEFAULT_LANGUAGE:
-        return english(message, {k: calendar.shown(v) if isinstance(v, date) else v for k, v in values.items()})
+        return english(message, {k: _english(v, calendar) for k, v in values.items()})
     return _(lang, message, **{k: _value(v, lang, calendar) for k, v in values.items()})
 
 
 def told(lang: str, error: Told) -> str:
-    """The error's text in `lang` (its str() in English)."""
+    """The message's (or error's) text in `lang` (its str() in English)."""
     return said(lang, error.message, error.values, getattr(error, "calendar", GREGORIAN_CALENDAR))
 
 
+def _english(value: object, calendar: Calendar) -> object:
+    if isinstance(value, Said):
+        return said(DEFAULT_LANGUAGE, value.message, value.values, calendar)
+    return calendar.shown(value) if isinstance(value, date) else value
+
+
 def _value(value: object, lang: str, calendar: Calendar) -> object:
+    if isinstance(value, Said):
+        return said(lang, value.message, value.values, calendar)
     if isinstance(value, bool):
         return value
+    if isinstance(value, Count):
+        return number(value, lang)
     if isinstance(value, date):
         return digits(calendar.shown(value), lang)
     if isinstance(value, int):

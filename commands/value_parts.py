@@ -14,6 +14,7 @@ from commands import format as fmt
 from commands.core import Context, Request, UsageError
 from commands.i18n import DEFAULT_LANGUAGE, _, _n
 from commands.parse import whole_number
+from storage.followup_actions import STATE_NAMES
 from storage.settings import MODEL_META, load_meta
 
 
@@ -178,17 +179,9 @@ def reason_text(reason: str | None, value: float | None, currency: str, lang: st
 
 def state_name(state: str, lang: str = DEFAULT_LANGUAGE) -> str:
     """A follow-up's state as people say it (the stored word in English)."""
-    if lang == DEFAULT_LANGUAGE:
+    if lang == DEFAULT_LANGUAGE or state not in STATE_NAMES:
         return state
-    names = {
-        "open": _(lang, "open"),
-        "snoozed": _(lang, "snoozed"),
-        "contacted": _(lang, "contacted"),
-        "dismissed": _(lang, "dismissed"),
-        "won_back": _(lang, "won back"),
-        "lost": _(lang, "lost"),
-    }
-    return names.get(state, state)
+    return _(lang, STATE_NAMES[state])
 
 
 def owner_text(rep_id: str | None, lang: str = DEFAULT_LANGUAGE) -> str:

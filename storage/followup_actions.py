@@ -25,6 +25,7 @@ from sqlite_utils import Database
 
 from storage.db import transaction
 from storage.fields import format_utc
+from storage.problems import N_, Problem, Said
 from storage.settings import write_audit
 
 SNOOZE_DAYS = 7
@@ -48,15 +49,27 @@ _COLUMNS = (
 )
 
 
-class FollowupError(ValueError):
-    """The transition cannot be made. The message says why in English (logs,
-    the CLI); `code` and `values` say it for commands to put in the user's
-    language (storage has no catalogs)."""
+# A follow-up's states as people say them (the stored word is the key).
+STATE_NAMES = {
+    "open": N_("open"),
+    "snoozed": N_("snoozed"),
+    "contacted": N_("contacted"),
+    "dismissed": N_("dismissed"),
+    "won_back": N_("won back"),
+    "lost": N_("lost"),
+}
 
-    def __init__(self, message: str, code: str = "", **values: object):
-        super().__init__(message)
-        self.code = code
-        self.values = values
+
+class FollowupError(Problem, ValueError):
+    """The transition cannot be made: the message is the whole reply to the
+    person who asked for it ("Nothing changed: …"), a msgid with its values
+    (a state by its name, people as mentions), said in their language by
+    commands.problems.told."""
+
+
+def state_said(state: str) -> Said | str:
+    """A state by its name, to say in any language (an unknown one as stored)."""
+    return Said(STATE_NAMES[state]) if state in STATE_NAMES else state
 
 
 @dataclass(frozen=True)
@@ -123,10 +136,10 @@ def _transition(
     with transaction(db):
         before = load_followup(db, followup_id)
         if before is None:
-            raise FollowupError(f"there is no follow-up #{followup_id}", "no_followup", followup=followup_id)
+            raise FollowupError(N_("Nothing changed: there is no follow-up #{followup}."), followup=str(followup_id))
         if before.closed_at is not None:
             raise FollowupError(
-                f"this follow-up is already closed ({before.state.replace('_', ' ')})", "closed", state=before.state
+                N_("Nothing changed: this follow-up is already closed ({state})."), state=state_said(before.state)
             )
         sets = ", ".join(f"{column} = :{column}" for column in changes)
         db.execute(
@@ -162,7 +175,8 @@ def reassign(db: Database, followup_id: int, actor: str | None, rep_id: str, now
     reminder count and escalation clock."""
     if not is_rep(db, rep_id):
         raise FollowupError(
-            f"<@{rep_id}> is not an active rep in the store; import them as a rep first", "not_rep", rep=rep_id
+            N_("Nothing changed: {rep} is not an active rep in the store; import them as a rep first."),
+            rep=f"<@{rep_id}>",
         )
     before = load_followup(db, followup_id)
     return _transition(
@@ -216,15 +230,15 @@ def claim_customer(db: Database, customer_id: str, actor: str, now: datetime) ->
     that they changed (storage.reps.load_owners_mark)."""
     if not is_rep(db, actor):
         raise FollowupError(
-            "only active reps can claim customers; ask an admin to import you as a rep", "claim_not_rep"
+            N_("Nothing changed: only active reps can claim customers; ask an admin to import you as a rep.")
         )
     at = format_utc(now)
     with transaction(db):
         row = db.execute("SELECT owner_rep_id FROM customers WHERE id = ?", [customer_id]).fetchone()
         if row is None:
-            raise FollowupError(f"there is no customer {customer_id}", "no_customer", customer=customer_id)
+            raise FollowupError(N_("Nothing changed: there is no customer {customer}."), customer=customer_id)
         if row[0] and row[0] != actor:
-            raise FollowupError(f"this customer is already owned by <@{row[0]}>", "owned", owner=row[0])
+            raise FollowupError(N_("Nothing changed: this customer is already owned by {owner}."), owner=f"<@{row[0]}>")
         db.execute("UPDATE customers SET owner_rep_id = ? WHERE id = ?", [actor, customer_id])
         followup = load_open_followup(db, customer_id)
         if followup is not None and followup.rep_id != actor:

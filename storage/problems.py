@@ -1,14 +1,20 @@
-"""Errors that reach people: a message with named placeholders and the
-values to fill them, never a finished English sentence.
+"""Words for people, carried up from below commands: a message with named
+placeholders and the values to fill them, never a finished English
+sentence.
 
-storage cannot import the catalog (commands/i18n.py sits above it), so an
-error carries what the catalog needs: its `message` is the English text
+storage cannot import the catalog (commands/i18n.py sits above it), so a
+message carries what the catalog needs: its `message` is the English text
 with `{name}` placeholders — the stable key gettext looks it up by (marked
-with `N_` so `pybabel extract` finds it) — and `values` fill them; str() is
-the English, for logs and JSON. commands.i18n.told translates one in the
-reader's language, formatting whole numbers in its digits.
+with `N_` so `pybabel extract` finds it) — and `values` fill them; a value
+may be a message too (a state's name, a fix inside a sentence), said in
+the same language. str() is the English, for logs and JSON.
+commands.problems.told says one in the reader's language, writing whole
+numbers and days in its digits.
+
+`Said` is such a message; `Problem` is an error that says one.
 """
 
+from dataclasses import dataclass, field
 from datetime import date
 
 
@@ -17,12 +23,34 @@ def N_(message: str) -> str:
     return message
 
 
+class Count(int):
+    """A quantity (customers, rows) among a message's values: grouped as the
+    language groups it (`1,234`), where a plain int — a line number, an
+    id — is written as it is."""
+
+
+@dataclass(frozen=True)
+class Said:
+    """A message for people kept as its msgid and values (a value may be a
+    Said too), to say in the reader's language (commands.problems.told)."""
+
+    message: str
+    values: dict[str, object] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return english(self.message, self.values)
+
+
 def english(message: str, values: dict[str, object]) -> str:
     """`message` filled with `values` as English writes them."""
     return message.format_map({k: _english(v) for k, v in values.items()}) if values else message
 
 
 def _english(value: object) -> object:
+    if isinstance(value, Said):
+        return str(value)
+    if isinstance(value, Count):
+        return f"{value:,}"
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, float):

@@ -150,12 +150,12 @@ def test_english_needs_no_catalog_and_no_babel():
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
 
 
-# Errors raised below commands, and which positional arguments are msgids.
-# (storage.followup_actions.FollowupError names its reason by a code that
-# commands.buttons maps to a msgid instead.)
+# Messages and errors made below commands, and which positional arguments are msgids.
 _CARRIERS = {
     "PeriodError": (0,),
     "Problem": (0,),
+    "Said": (0,),
+    "FollowupError": (0,),
     "FieldError": (0, 1),
     "FileRejected": (1, 2),
     "Rejection": (2, 3),

@@ -276,3 +276,52 @@ def test_a_stale_button_is_answered_in_the_pressers_language(store, sender, slac
         assert "Այս կոճակն այլևս ակտիվ չէ" in reply.json["text"]
     finally:
         upsert_user_language(store, REP, None, now=SET_AT)
+
+
+def test_why_nothing_changed_is_said_in_the_pressers_language(store, items, sender, slack, now):
+    """A refused change (storage's FollowupError) reaches the presser as a
+    whole sentence of their language: a closed follow-up's state by its
+    Persian or Armenian name, the owner of a claimed customer as a mention
+    (isolated in Persian)."""
+    readers = {REP: "fa", ADMIN: "hy"}
+    for user, lang in readers.items():
+        upsert_user_language(store, user, lang, now=SET_AT)
+    try:
+        message = post_reminder(store, slack, now)
+        button_click(sender, message, ACTION_DISMISS, items[0])
+        updated(slack, message)
+        said = {}
+        for user in readers:
+            slack.reset()
+            button_click(sender, message, ACTION_CONTACTED, items[0], user=user, tag=f"closed-{user}")
+            (reply,) = slack.wait_for("response_url")
+            said[readers[user]] = reply.json["text"]
+        assert said == {
+            "fa": "چیزی تغییر نکرد: این پیگیری پیش‌تر بسته شده است (در معرض ریزش نیست).",
+            "hy": "Ոչինչ չփոխվեց․ այս հետադարձ կապն արդեն փակված է (ռիսկ չկա)։",
+        }
+
+        unowned = store.execute("SELECT id FROM customers WHERE owner_rep_id IS NULL ORDER BY id LIMIT 1").fetchone()[0]
+        store.execute(
+            "INSERT INTO followups (customer_id, opened_at, value_at_open) VALUES (?, ?, 1e7)",
+            [unowned, format_utc(now - timedelta(minutes=30))],
+        )
+        digest = post(slack, DIGEST_CHANNEL, digest_payload(store, DIGEST_CHANNEL, now.date(), now))
+        ref = f"f{followup(store, unowned)['id']}"
+        slack.reset()
+        click(sender, digest, ACTION_CLAIM, block_id=f"cq:{ref}", value=ref, user=OTHER_REP)
+        updated(slack, digest)
+        said = {}
+        for lang in ("fa", "hy"):
+            upsert_user_language(store, REP, lang, now=SET_AT)
+            slack.reset()
+            click(sender, digest, ACTION_CLAIM, block_id=f"cq:{ref}", value=ref, tag=f"owned-{lang}")
+            (reply,) = slack.wait_for("response_url")
+            said[lang] = reply.json["text"]
+        assert said == {
+            "fa": f"چیزی تغییر نکرد: مسئول این مشتری از پیش \u2068<@{OTHER_REP}>\u2069 است.",
+            "hy": f"Ոչինչ չփոխվեց․ այս հաճախորդն արդեն <@{OTHER_REP}>-ինն է։",
+        }
+    finally:
+        for user in readers:
+            upsert_user_language(store, user, None, now=SET_AT)

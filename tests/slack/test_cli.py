@@ -161,3 +161,26 @@ def test_doctor_says_what_to_fix(slack, store):
     assert r.exit_code == 1
     assert "✗ auth.test: Slack rejected the bot token (invalid_auth)" in r.output
     assert "Bot User OAuth Token" in r.output
+
+
+def test_doctor_says_what_to_fix_in_persian(slack, store):
+    """A check whose words hold other messages (a gone channel's fix holds
+    the /invite step, which holds the channel) is said in Persian all
+    through, down to the innermost; the channel id stays Latin, isolated,
+    and a count is grouped in Persian digits."""
+    db = open_db(store)
+    db.execute("INSERT INTO settings (key, value) VALUES ('digest_channels', '[\"C0DIGEST\", \"C0GONE\"]')")
+    db.conn.commit()
+    db.conn.close()
+    slack.channels["C0DIGEST"] = {"is_member": False}
+    r = invoke(["--db", str(store), "--language", "fa", "doctor"], slack_env(slack))
+    assert r.exit_code == 1
+    lines = r.output.splitlines()
+    at = lines.index("✗ کانال خلاصه \u2068C0DIGEST\u2069: ربات عضو نیست")
+    assert lines[at + 1] == "    راه رفع: \u2068در <#\u2068C0DIGEST\u2069> بنویسید /invite @retention-bot\u2069"
+    assert lines[at + 2 : at + 4] == [
+        "✗ کانال خلاصه \u2068C0GONE\u2069: پیدا نشد (حذف شده، یا خصوصی و بدون ربات)",
+        "    راه رفع: \u2068\u2068در <#\u2068C0GONE\u2069> بنویسید /invite @retention-bot\u2069، یا کانال خلاصهٔ دیگری تعیین کنید\u2069",
+    ]
+    assert f"✓ انباره: \u2068{store}\u2069: ۲٬۰۰۰ مشتری" in lines  # a count grouped, in Persian digits
+    assert lines[-1] == "۲ مشکل برای رفع."
