@@ -80,8 +80,22 @@ class State:
         try:
             return load_sources(self.sources_path, explicit=self.sources_explicit)
         except SourceError as e:
-            click.echo(_error(self.lang, str(e)), err=True)
+            from commands.problems import told
+
+            click.echo(_error(self.early_lang(), told(self.early_lang(), e)), err=True)
             sys.exit(1)
+
+    def early_lang(self) -> str:
+        """The language of an error found before the command needs its store
+        (a bad sources file): as `lang`, the store opened to read it when it
+        exists (never created), English when it cannot be opened."""
+        if self.language or self._db is not None:
+            return self.lang
+        try:
+            self._db = open_db(self.db_path, create=False)
+        except StoreError:
+            return "en"
+        return self.lang
 
     def refuse_as_of(self, what: str) -> None:
         """`--as-of` is a look at another day: what writes refuses it."""
@@ -334,6 +348,7 @@ def sync(state: State, name: str | None, full: bool, dry_run: bool, as_json: boo
     from zoneinfo import ZoneInfo
 
     from commands.i18n import _
+    from commands.problems import told
     from commands.syncs import sync_lines, sync_summary
     from storage.settings import load_settings
     from storage.sources import SourceError
@@ -341,17 +356,20 @@ def sync(state: State, name: str | None, full: bool, dry_run: bool, as_json: boo
 
     state.refuse_as_of("sync")
     sources = state.sources()
+    lang = state.early_lang()
     if not sources.sources:
-        click.echo(
-            f"error: no sources declared in {sources.path}. Declare one as [sources.NAME] (see docs/design.md, "
-            "Live sources), or pass --sources PATH.",
-            err=True,
+        none = _(
+            lang,
+            "no sources declared in {path}. Declare one as [sources.NAME] (see docs/design.md, Live sources), "
+            "or pass --sources PATH.",
+            path=sources.path,
         )
+        click.echo(_error(lang, none), err=True)
         sys.exit(1)
     try:
         configs = [sources.named(name)] if name else sources.sources
     except SourceError as e:
-        raise click.UsageError(str(e)) from None
+        raise click.UsageError(told(lang, e)) from None
     db = state.db(create=True)
     tz = ZoneInfo(load_settings(db)["timezone"])
     progress = None
@@ -1052,7 +1070,9 @@ def status(state: State, as_json: bool):
             (c.name, c.kind) for c in load_sources(state.sources_path, explicit=state.sources_explicit).sources
         ]
     except SourceError as e:
-        click.echo(_warning(state.lang, str(e)), err=True)
+        from commands.problems import told
+
+        click.echo(_warning(state.early_lang(), told(state.early_lang(), e)), err=True)
         configured = []
     db = _open_existing(state)
     result = compute_status(db, score_mark=SCORE_MARK, sources=configured)

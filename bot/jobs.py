@@ -42,6 +42,7 @@ from commands.remind import (
     compute_reminder,
 )
 from commands.scoring import run_score
+from commands.syncs import sync_error
 from storage.db import transaction
 from storage.deliveries import Delivery, enqueue_delivery, load_delivery
 from storage.followup_actions import (
@@ -55,7 +56,7 @@ from storage.settings import load_settings
 from storage.sources import SourceError, SourcesFile
 from storage.sources.config import every_seconds, load_sources
 from storage.sources.state import load_source_state, mark_failure_notified
-from storage.sources.sync import sync_sources
+from storage.sources.sync import SyncReport, sync_sources
 
 log = logging.getLogger(__name__)
 
@@ -167,16 +168,19 @@ def sync_store(
                 log.info("sync: %s", report.summary())
             else:
                 log.error("sync of source %s failed: %s", report.source, report.error)
-                notify_source_failure(db, client, report.source, now)
+                notify_source_failure(db, client, report.source, now, report)
 
     return sync
 
 
-def notify_source_failure(db: Database, client: WebClient | None, name: str, now: datetime) -> list[str]:
+def notify_source_failure(
+    db: Database, client: WebClient | None, name: str, now: datetime, report: SyncReport | None = None
+) -> list[str]:
     """Tell each admin, once per failure episode of source `name` (the key
     names the episode's start), that it fails and since when the data is
-    stale — in the admin's language, the time local to the workspace (its
-    zone and calendar). Returns the notice keys enqueued now."""
+    stale — in the admin's language (why too, from the failed sync's
+    `report`: the store keeps only its English), the time local to the
+    workspace (its zone and calendar). Returns the notice keys enqueued now."""
     state = load_source_state(db, name)
     if state is None or state["failing_since"] is None:
         return []
@@ -190,7 +194,8 @@ def notify_source_failure(db: Database, client: WebClient | None, name: str, now
         if load_delivery(db, key) is not None:
             continue
         lang = recipient_language(db, client, admin, settings)
-        text = source_failure_notice(name, state["last_error"], state["synced_at"], settings, lang)
+        error = sync_error(lang, report) if report is not None and report.error else state["last_error"]
+        text = source_failure_notice(name, error, state["synced_at"], settings, lang)
         enqueue_delivery(db, key, "notice", admin, {"text": text}, now)
         sent.append(key)
         if client is not None:

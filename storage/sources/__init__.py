@@ -162,8 +162,14 @@ class SourcesFile:
         for s in self.sources:
             if s.name == name:
                 return s
-        known = ", ".join(s.name for s in self.sources) or "none"
-        raise SourceError(f"{self.path}: no source named {name!r} (sources: {known})")
+        if not self.sources:
+            raise SourceError(N_("{path}: no source named {name} (sources: none)"), path=self.path, name=repr(name))
+        raise SourceError(
+            N_("{path}: no source named {name} (sources: {known})"),
+            path=self.path,
+            name=repr(name),
+            known=", ".join(s.name for s in self.sources),
+        )
 
 
 def open_source(config: SourceConfig, env: Mapping[str, str]) -> Source:
@@ -175,11 +181,17 @@ def open_source(config: SourceConfig, env: Mapping[str, str]) -> Source:
     except ModuleNotFoundError as e:
         if e.name == f"storage.sources.{config.kind}":
             raise SourceError(
-                f"{config.where}: source {config.name}: kind {config.kind!r} is not available in this version"
+                N_("{where}: source {source}: kind {value} is not available in this version"),
+                where=config.where,
+                source=config.name,
+                value=repr(config.kind),
             ) from None
         raise SourceError(
-            f"source {config.name}: kind {config.kind!r} needs the Python package {e.name!r}; "
-            f"install it (e.g. pip install 'retention-bot[{_EXTRAS.get(config.kind, config.kind)}]')"
+            N_("source {source}: kind {value} needs the Python package {package}; install it (e.g. {command})"),
+            source=config.name,
+            value=repr(config.kind),
+            package=repr(e.name),
+            command=f"pip install 'retention-bot[{_EXTRAS.get(config.kind, config.kind)}]'",
         ) from None
     return module.open_source(config, env)
 

@@ -25,7 +25,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from storage.formats import FileRejected, header_mapping
-from storage.problems import N_
+from storage.problems import N_, Said
 from storage.sources import ROW_KINDS, Batch, SourceConfig, SourceError, as_text
 
 if TYPE_CHECKING:
@@ -40,15 +40,27 @@ QUERY_FAILED = N_("source {source}: the {kind} query failed: {reason}")
 def open_source(config: SourceConfig, env: Mapping[str, str]) -> "SqlSource":
     cursor = config.options["cursor"]
     if not isinstance(cursor, str) or not IDENTIFIER.match(cursor):
-        raise SourceError(f"{config.where}: [sources.{config.name}] cursor must be a column name like updated_at")
+        raise SourceError(
+            N_("{where}: [sources.{name}] cursor must be a column name like updated_at"),
+            where=config.where,
+            name=config.name,
+        )
     for kind in ROW_KINDS:
         query = config.options.get(kind)
         if query is not None and (not isinstance(query, str) or not query.strip()):
-            raise SourceError(f"{config.where}: [sources.{config.name}] {kind} must be a SELECT query (a string)")
+            raise SourceError(
+                N_("{where}: [sources.{name}] {key} must be a SELECT query (a string)"),
+                where=config.where,
+                name=config.name,
+                key=kind,
+            )
     renames = config.options.get("map", {})
     if not isinstance(renames, dict) or not all(isinstance(v, str) for v in renames.values()):
         raise SourceError(
-            f'{config.where}: [sources.{config.name}] map must be a table of renames: map = {{"Order Date" = "ordered_at"}}'
+            N_("{where}: [sources.{name}] map must be a table of renames: {example}"),
+            where=config.where,
+            name=config.name,
+            example='map = {"Order Date" = "ordered_at"}',
         )
     return SqlSource(config, config.secret("url_env", env))
 
@@ -71,8 +83,12 @@ class SqlSource:
                 url = make_url(self._url)
             except ArgumentError:
                 raise SourceError(
-                    f"source {name}: the URL in ${self.config.options['url_env']} is not a SQLAlchemy URL; "
-                    "write it like postgresql://user:password@host:5432/dbname or sqlite:////path/to/file.db"
+                    N_(
+                        "source {source}: the URL in {var} is not a SQLAlchemy URL; "
+                        "write it like postgresql://user:password@host:5432/dbname or sqlite:////path/to/file.db"
+                    ),
+                    source=name,
+                    var=f"${self.config.options['url_env']}",
                 ) from None
             if url.drivername in ("postgresql", "postgres"):
                 url = url.set(drivername="postgresql+psycopg")  # psycopg 3, the `postgres` extra
@@ -80,13 +96,21 @@ class SqlSource:
                 self._engine = create_engine(url, pool_pre_ping=True)
             except NoSuchModuleError:
                 raise SourceError(
-                    f"source {name}: no SQLAlchemy dialect for {url.drivername!r}; install its driver "
-                    "(PostgreSQL: pip install 'retention-bot[postgres]')"
+                    N_(
+                        "source {source}: no SQLAlchemy dialect for {driver}; install its driver "
+                        "(PostgreSQL: pip install 'retention-bot[postgres]')"
+                    ),
+                    source=name,
+                    driver=repr(url.drivername),
                 ) from None
             except ModuleNotFoundError as e:
                 raise SourceError(
-                    f"source {name}: the database driver {e.name!r} is not installed "
-                    "(PostgreSQL: pip install 'retention-bot[postgres]')"
+                    N_(
+                        "source {source}: the database driver {driver} is not installed "
+                        "(PostgreSQL: pip install 'retention-bot[postgres]')"
+                    ),
+                    source=name,
+                    driver=repr(e.name),
                 ) from None
         return self._engine
 
@@ -135,9 +159,14 @@ class SqlSource:
                     for row in part:
                         if row[at] is None:
                             raise SourceError(
-                                f"source {self.config.name}: {kind} row id {as_text(row[id_at])} has no "
-                                f"{self.cursor_column}; every row needs one for incremental sync "
-                                f"(e.g. COALESCE({self.cursor_column}, created_at) AS {self.cursor_column})"
+                                N_(
+                                    "source {source}: {kind} row id {id} has no {cursor}; every row needs one "
+                                    "for incremental sync (e.g. COALESCE({cursor}, created_at) AS {cursor})"
+                                ),
+                                source=self.config.name,
+                                kind=kind,
+                                id=as_text(row[id_at]),
+                                cursor=self.cursor_column,
                             )
                         pending.append({f: as_text(row[i]) for i, f in enumerate(fields) if f})
                         if len(pending) >= size:
@@ -159,7 +188,13 @@ class SqlSource:
         try:
             mapping = header_mapping(kind, columns, renames, option="map", what=f"the {kind} query")
         except FileRejected as e:
-            raise SourceError(f"source {self.config.name}: the {kind} query: {e.problem}; {e.fix}") from None
+            raise SourceError(
+                N_("source {source}: the {kind} query: {problem}; {fix}"),
+                source=self.config.name,
+                kind=kind,
+                problem=Said(e.message, e.values),
+                fix=Said(e.fix_message, e.values),
+            ) from None
         if "id" not in mapping.values():
             raise SourceError(
                 N_(

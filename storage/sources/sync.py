@@ -21,7 +21,7 @@ from sqlite_utils import Database
 from storage.db import transaction
 from storage.formats import FileRejected
 from storage.importer import ImportRejected, ImportReport, drop_stage, merge_staged, stage_rows
-from storage.problems import N_, english
+from storage.problems import N_, Said, english
 from storage.sources import Source, SourceConfig, SourceError, open_source, redact
 from storage.sources.state import load_source_state, record_sync, save_cursor, save_stale_after
 
@@ -218,7 +218,12 @@ def _store_batch(
     except _DryRun:
         pass
     except FileRejected as e:  # not raised for a batch with rows; kept for a clear message if it ever is
-        raise SourceError(f"source {config.name}: {e.problem} ({e.fix})") from None
+        raise SourceError(
+            N_("source {source}: {problem} ({fix})"),
+            source=config.name,
+            problem=Said(e.message, e.values),
+            fix=Said(e.fix_message, e.values),
+        ) from None
     finally:
         drop_stage(db, kind)
     report.errors += batch.lines()[: max(0, MAX_LISTED - len(report.errors))]

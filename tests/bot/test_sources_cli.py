@@ -101,3 +101,56 @@ def test_sync_reports_in_the_workspace_language(tmp_path):
     assert bad.exit_code == 1
     assert "۱ سطر نامعتبر در دسته‌ای از ۶ سطر؛ هیچ چیز از آن دسته ذخیره نشد." in bad.output
     assert "منبع \u2068shop_db\u2069، سطر با شناسهٔ \u20686\u2069" in bad.output and "row id" not in bad.output
+
+
+def test_a_bad_sources_file_in_the_workspace_language(tmp_path):
+    """A Persian workspace reads what is wrong with its sources file in
+    Persian — the file and line, the key and the TOML to write isolated
+    left to right — as `sync` and `status` say it; Armenian too; English
+    stays byte for byte."""
+    db = ["--db", str(tmp_path / "store.db")]
+    assert invoke([*db, "config", "language", "fa"], {}).exit_code == 0
+    path = tmp_path / "sources.toml"
+    path.write_text('[sources.shop]\nkind = "sql"\nurl = "postgresql://u:secret@h/db"\n')
+    F, L, P = "\u2068", "\u2066", "\u2069"
+    r = invoke([*db, "--sources", str(path), "sync"], {})
+    assert r.exit_code == 1
+    assert r.output == (
+        f"خطا: {F}{F}{path}:3{P}: کلید ناشناخته {F}'url'{P} در {L}[sources.{F}shop{P}]{P} (رمزها هرگز در این فایل "
+        "نوشته نمی‌شوند: آن را در یک متغیر محیطی بگذارید و نام آن متغیر را بنویسید: "
+        f'{F}url_env = "SHOP_URL"{P}){P}\n'
+    )
+    r = invoke([*db, "--sources", str(path), "status"], {})
+    assert r.exit_code == 0 and f"{F}{path}:3{P}: کلید ناشناخته" in r.output
+    r = invoke([*db, "--language", "hy", "--sources", str(path), "sync"], {})
+    assert f"{path}:3. [sources.shop]. անհայտ բանալի 'url' (գաղտնիքները ֆայլում երբեք չեն գրվում." in r.output
+    assert "secret" not in r.output
+    path.write_text(
+        '[sources.shop]\nkind = "sql"\nurl_env = "SHOP_DB_URL"\norders = "SELECT 1"\ncursor = "at"\n\n'
+        '[sync]\nsync_time = "6am"\n'
+    )
+    r = invoke([*db, "--sources", str(path), "sync"], {})
+    assert (
+        f'{F}{path}:8{P}: در {L}[sync]{P} مقدار {L}sync_time{P} باید ساعتی از روز باشد، مانند {L}"06:00"{P}' in r.output
+    )
+    r = invoke([*db, "--language", "en", "--sources", str(path), "sync"], {})
+    assert r.output == f'error: {path}:8: [sync] sync_time must be a time of day like "06:00" (quoted)\n'
+    assert invoke([*db, "--sources", str(tmp_path / "none.toml"), "sync"], {}).output == (
+        f"خطا: {F}{F}{tmp_path / 'none.toml'}{P}: چنین فایل منابعی وجود ندارد؛ مسیر فایل منابع را با {L}--sources{P} "
+        f"(یا {L}$RETENTION_SOURCES{P}) بدهید، یا آن را بنویسید (نگاه کنید به {L}docs/design.md{P}، بخش "
+        f"{L}Live sources{P}){P}\n"
+    )
+
+
+def test_no_source_by_that_name_in_the_workspace_language(tmp_path):
+    db = ["--db", str(tmp_path / "store.db")]
+    assert invoke([*db, "config", "language", "hy"], {}).exit_code == 0
+    sources = sources_file(tmp_path / "sources.toml")
+    r = invoke([*db, "--sources", str(sources), "sync", "shop"], {})
+    assert r.exit_code == 2 and f"{sources}. 'shop' անունով աղբյուր չկա (աղբյուրները՝ shop_db)" in r.output
+    empty = tmp_path / "empty.toml"
+    empty.write_text("# nothing yet\n")
+    r = invoke([*db, "--sources", str(empty), "sync"], {})
+    assert r.output.startswith(f"սխալ՝ {empty}-ում աղբյուրներ հայտարարված չեն։ Հայտարարեք մեկը որպես [sources.NAME]")
+    r = invoke([*db, "--language", "fa", "--sources", str(empty), "sync"], {})
+    assert f"هیچ منبعی در \u2068{empty}\u2069 تعریف نشده است." in r.output

@@ -159,3 +159,20 @@ def test_the_failure_notice_is_in_each_admins_language_and_the_workspace_calenda
     assert "1404/12/18 09:30" in armenian and "Աղբյուր" in armenian
     assert "could not be synced" not in persian + armenian
     db.conn.close()
+
+
+def test_a_scheduled_sync_tells_the_admin_why_in_their_language(db_path, client, slack, tmp_path, monkeypatch):
+    """An admin whose Slack reads Persian reads why the scheduled sync failed
+    in Persian (the store keeps the English, for logs and status), the
+    variable's name isolated left to right."""
+    slack.users[ADMIN] = {"locale": "fa-IR"}
+    store(db_path)
+    db = open_db(db_path)
+    jobs = build_jobs(client, sources=load_sources(sources_file(tmp_path / "sources.toml")))
+    monkeypatch.delenv("SHOP_DB_URL", raising=False)
+    jobs.sync(db, datetime(2026, 3, 9, 6, 0, tzinfo=UTC))
+    (notice,) = [c.params["text"] for c in slack.calls("chat.postMessage")]
+    assert "منبع \u2068shop_db\u2069: متغیر محیطی \u2068SHOP_DB_URL\u2069 (\u2068url_env\u2069 در " in notice
+    assert "environment variable" not in notice and "این منبع هنوز هرگز همگام‌سازی نشده است" in notice
+    assert "environment variable SHOP_DB_URL" in load_source_state(db, "shop_db")["last_error"]
+    db.conn.close()
