@@ -1,6 +1,7 @@
 """What the order frame is built from, read from the store: every counted
-order's time, customer and amount, in time order off the covering index,
-and the customers' rowids and contract ends (analytics.frame builds the
+order's time, customer and amount in time order, and the customers' rowids
+and contract ends, read packed (storage.packed: seconds, not tens of
+seconds, at ten million orders) (analytics.frame builds the
 frame; commands.frames keeps it per process).
 
 Orders and `churned_at` are written only by imports (and currency
@@ -24,6 +25,7 @@ import numpy as np
 from sqlite_utils import Database
 
 from storage.db import store_path
+from storage.packed import MICRO, TIME_WIDTH, exact_micro_sql, integers, micro_amounts, stored_seconds
 from storage.schema import COUNTED_STATUS
 
 if TYPE_CHECKING:
@@ -91,8 +93,95 @@ _EPOCH = "unixepoch({})" if sqlite3.sqlite_version_info >= (3, 38) else "CAST(st
 
 
 def read_order_columns(db: Database) -> OrderColumns:
-    """Stream counted orders in time order off the covering index, in chunks
-    (bounded memory); positions follow the customers table's rowid order."""
+    """Counted orders in time order; positions follow the customers table's
+    rowid order. Read packed (storage.packed) when every time and amount is
+    in the form the importer writes, else row by row: the same columns
+    either way. Call inside a read transaction (several statements)."""
+    packed = _read_packed(db)
+    return packed if packed is not None else read_order_rows(db)
+
+
+def _read_packed(db: Database) -> OrderColumns | None:
+    """Two walks of the (customer_id, ordered_at, status, amount) index, as
+    storage.scores reads (each customer's rowid and order count, then every
+    order's time and amount, flat), then one stable sort by (time, customer
+    id): the order the time index gives, ties and all, so sums over the
+    frame add up in the same order. None when a time is not in the stored
+    form, an amount does not come back exactly through millionths or an
+    order's customer is not in the table."""
+    import pandas as pd
+
+    index = "FROM orders INDEXED BY orders_customer_time WHERE status = :counted"
+    args = {"counted": COUNTED_STATUS}
+    rowid = integers(
+        db.execute("SELECT group_concat(r) FROM (SELECT rowid AS r FROM customers ORDER BY rowid)").fetchone()[0]
+    )
+    groups, rids_text, counts_text = db.execute(
+        "SELECT count(*), group_concat(rid), group_concat(n) FROM ("  # noqa: S608
+        f"SELECT (SELECT rowid FROM customers WHERE id = customer_id) AS rid, count(*) AS n {index} "
+        "GROUP BY customer_id)",
+        args,
+    ).fetchone()
+    n, times, amounts_text, inexact = db.execute(
+        f"SELECT count(*), CAST(group_concat(ordered_at, '') AS BLOB), "
+        f"group_concat(CAST(round(amount * {MICRO}) AS INTEGER)), total(NOT {exact_micro_sql('amount')}) {index}",
+        args,
+    ).fetchone()
+    rids, counts = integers(rids_text), integers(counts_text)
+    if inexact or rids.size != groups or int(counts.sum()) != n:
+        return None
+    ts = stored_seconds(times or b"", n)
+    del times
+    if ts is None:
+        return None
+    amount = micro_amounts(amounts_text)
+    codes = np.repeat(np.arange(groups, dtype=np.int64), counts)
+    if n:
+        low, span = ts.min(), int(ts.max() - ts.min()) + 1
+        if span < (1 << 62) // groups:  # one key, time then customer: numpy's fastest stable sort
+            order = np.argsort((ts - low) * groups + codes, kind="stable")
+        else:
+            order = np.lexsort((codes, ts))
+        ts, amount, codes = ts[order], amount[order], codes[order]
+    cust = np.searchsorted(rowid, rids).astype(np.int32)[codes]
+    churned = np.full(len(rowid), np.nan)
+    ended = db.execute(
+        f"SELECT rowid, {_EPOCH.format('churned_at')} FROM customers "  # noqa: S608
+        "WHERE churned_at IS NOT NULL AND churned_at != ''"
+    ).fetchall()
+    if ended:
+        at, seconds = np.array(ended, dtype=float).T
+        churned[np.searchsorted(rowid, at.astype(np.int64))] = seconds
+    answers = _read_packed_answers(db, rowid)
+    if answers is None:
+        answers = _read_answers(db, rowid)
+    return OrderColumns(ts, cust, amount, rowid, pd.Series(churned).astype("Int64"), answers)
+
+
+def _read_packed_answers(db: Database, rowid: np.ndarray) -> AnswerColumns | None:
+    """Survey answers by submission time, packed as the orders are; None
+    when a time is not in the stored form, a score does not come back
+    through millionths or an answer's customer is not in the table."""
+    kinds = " ".join(f"WHEN '{kind}' THEN {i}" for i, kind in enumerate(ANSWER_KINDS))
+    n, at, kind, score, rids, inexact = db.execute(
+        "SELECT count(*), CAST(group_concat(submitted_at, '') AS BLOB), "  # noqa: S608
+        f"group_concat(CASE kind {kinds} END), group_concat(CAST(round(score * {MICRO}) AS INTEGER)), "
+        f"group_concat((SELECT rowid FROM customers WHERE id = customer_id)), total(NOT {exact_micro_sql('score')}) "
+        "FROM (SELECT * FROM feedback ORDER BY submitted_at)"
+    ).fetchone()
+    at = at or b""
+    if inexact or len(at) != n * TIME_WIDTH or stored_seconds(at, n) is None:
+        return None
+    kinds_at, scores, rid = integers(kind), micro_amounts(score), integers(rids)
+    if not (kinds_at.size == scores.size == rid.size == n):
+        return None
+    cust = np.searchsorted(rowid, rid).astype(np.int32)
+    return AnswerColumns(np.frombuffer(at, dtype=f"S{TIME_WIDTH}"), kinds_at.astype(np.int8), scores, cust)
+
+
+def read_order_rows(db: Database) -> OrderColumns:
+    """The plain road: stream counted orders in time order off the covering
+    index, in chunks (bounded memory), a row at a time."""
     import pandas as pd
 
     churned = _EPOCH.format("NULLIF(churned_at, '')")
@@ -120,17 +209,21 @@ def read_order_columns(db: Database) -> OrderColumns:
         np.concatenate([p[i] for p in parts]) if parts else np.zeros(0, dt)
         for i, dt in enumerate((np.int64, np.int32, np.float64))
     )
-    return OrderColumns(
-        ts, cust, amount, customers["rowid"].to_numpy(np.int64), customers["churned_ts"], _read_answers(db, ids)
-    )
+    rowid = customers["rowid"].to_numpy(np.int64)
+    return OrderColumns(ts, cust, amount, rowid, customers["churned_ts"], _read_answers(db, rowid))
 
 
-def _read_answers(db: Database, ids) -> AnswerColumns:
+def _read_answers(db: Database, rowid: np.ndarray) -> AnswerColumns:
     import pandas as pd
 
-    df = pd.read_sql_query("SELECT submitted_at, kind, score, customer_id FROM feedback ORDER BY submitted_at", db.conn)
-    cust = ids.get_indexer(df["customer_id"])
-    known = cust >= 0
+    df = pd.read_sql_query(
+        "SELECT submitted_at, kind, score, (SELECT rowid FROM customers WHERE id = customer_id) AS rid "
+        "FROM feedback ORDER BY submitted_at",
+        db.conn,
+    )
+    rid = df["rid"].to_numpy(np.float64)  # NaN: a customer imported after we read the table
+    known = ~np.isnan(rid)
+    cust = np.searchsorted(rowid, rid[known].astype(np.int64)).astype(np.int32)
     at = np.array([t.encode() for t in df["submitted_at"]], dtype="S") if len(df) else np.zeros(0, "S20")
     kind = np.searchsorted(np.array(ANSWER_KINDS), df["kind"].to_numpy(str)).astype(np.int8)
-    return AnswerColumns(at[known], kind[known], df["score"].to_numpy(np.float64)[known], cust[known].astype(np.int32))
+    return AnswerColumns(at[known], kind[known], df["score"].to_numpy(np.float64)[known], cust)

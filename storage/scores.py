@@ -22,6 +22,7 @@ from sqlite_utils import Database
 
 from storage.db import transaction
 from storage.followup_actions import silenced_customers_sql
+from storage.packed import MICRO, integers, micro_amounts, stored_seconds
 from storage.queries import NO_FILTERS, Filters
 from storage.schema import COUNTED_STATUS
 from storage.settings import load_meta, upsert_meta
@@ -47,7 +48,6 @@ SCORE_COLUMNS = (
     "reason",
 )
 _SEP = "\x1e"  # ASCII record separator between customer ids
-_MICRO = 1_000_000  # amounts travel as integer millionths (the importer keeps 6 decimals)
 
 
 @dataclass
@@ -82,57 +82,18 @@ def load_scoring_orders(db: Database, cutoff: str) -> ScoringOrders:
             return ScoringOrders(empty, np.array([], dtype=object), empty, np.zeros(0))
         times, amounts_text = db.execute(
             "SELECT CAST(group_concat(ordered_at, '') AS BLOB), "
-            f"group_concat(CAST(round(amount * 1000000) AS INTEGER)) {where}",
+            f"group_concat(CAST(round(amount * {MICRO}) AS INTEGER)) {where}",
             args,
         ).fetchone()
     ids = np.array(ids_text.split(_SEP), dtype=object)
-    counts = np.fromstring(counts_text, dtype=np.int64, sep=",")
-    seconds = _stored_seconds(times, int(counts.sum())) if ids.size == customers else None
+    counts = integers(counts_text)
+    seconds = stored_seconds(times, int(counts.sum())) if ids.size == customers else None
     del times
     if seconds is None:  # an id holding the separator, a time not in the stored form: the slow, exact road
         return _load_scoring_orders_rows(db, cutoff)
-    amounts = np.fromstring(amounts_text, dtype=np.int64, sep=",") / _MICRO
+    amounts = micro_amounts(amounts_text)
     codes = np.repeat(np.arange(customers, dtype=np.int64), counts)
     return ScoringOrders(codes, ids, seconds, amounts)
-
-
-_TIME_MARKS = {4: "-", 7: "-", 10: "T", 13: ":", 16: ":", 19: "Z"}
-_TIME_WIDTH = 20  # storage.fields.format_utc: YYYY-MM-DDTHH:MM:SSZ
-
-
-def _stored_seconds(raw: bytes, n: int) -> np.ndarray | None:
-    """Unix seconds of `n` stored times written back to back, each exactly
-    YYYY-MM-DDTHH:MM:SSZ; None when any is not (the caller reads them the
-    slow way). One column of digits at a time (a million customers have ten
-    million orders); days from the civil date as in H. Hinnant's
-    days_from_civil."""
-    if len(raw) != n * _TIME_WIDTH:
-        return None
-    chars = np.frombuffer(raw, dtype=np.uint8).reshape(n, _TIME_WIDTH)
-    for at, mark in _TIME_MARKS.items():
-        if not (chars[:, at] == ord(mark)).all():
-            return None
-
-    def number(first: int, width: int) -> np.ndarray:
-        value = np.zeros(n, dtype=np.int32)
-        for at in range(first, first + width):
-            digit = chars[:, at] - np.uint8(ord("0"))  # below "0" wraps past 9
-            if (digit > 9).any():
-                raise ValueError(at)
-            value = value * 10 + digit
-        return value
-
-    try:
-        year, month, day = number(0, 4), number(5, 2), number(8, 2)
-        clock = number(11, 2) * 3600 + number(14, 2) * 60 + number(17, 2)
-    except ValueError:
-        return None
-    year = year - (month <= 2)
-    era = year // 400
-    year_of_era = year - era * 400
-    day_of_year = (153 * ((month + 9) % 12) + 2) // 5 + day - 1
-    day_of_era = year_of_era * 365 + year_of_era // 4 - year_of_era // 100 + day_of_year
-    return (era * 146_097 + day_of_era - 719_468).astype(np.int64) * 86_400 + clock
 
 
 def _load_scoring_orders_rows(db: Database, cutoff: str) -> ScoringOrders:

@@ -4,7 +4,8 @@ same whichever road it takes."""
 import numpy as np
 
 from storage.importer import import_file
-from storage.scores import _load_scoring_orders_rows, _stored_seconds, load_scoring_orders
+from storage.packed import stored_seconds as _stored_seconds
+from storage.scores import _load_scoring_orders_rows, load_scoring_orders
 from tests.support.stores import IMPORTED_AT
 
 
