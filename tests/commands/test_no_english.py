@@ -1,24 +1,46 @@
 """A new English string that bypasses the catalog fails here: every
 translated answer is rendered in Persian (on the scored CDNOW store, a
 rep named, a follow-up open) and may carry no Latin word outside code
-spans, mentions, emoji codes and isolated runs (ids, names, formulas) —
-beyond the glossary's abbreviations."""
+spans, mentions and emoji codes — beyond the glossary's abbreviations.
+
+Left-to-right runs sit in isolates (LRI/FSI … PDI), but an isolate is no
+free pass: an English sentence wrapped in one is still English. Inside
+an isolate, a Latin word must be what is legitimately left to right — a
+code or id (digits, `_`, `/`, `@`, `.` or `-` inside it, an upper-case
+abbreviation), a word of the bot's own vocabulary (sub-command and setting
+names, their choices), the store's data (names, companies, segments,
+emails) or what the user typed."""
 
 import re
 from datetime import UTC, date, datetime
 
 import pytest
+from babel.messages.pofile import read_po
 
 from commands import Context, answer
+from commands.core import COMMAND_MODULES
+from commands.i18n import LOCALE_DIR
 from commands.scoring import run_score
+from storage.fields import LANGUAGES
 from storage.followup_actions import load_open_followup, reassign, record_reminded, snooze
 from storage.importer import import_file
+from storage.schedules import DAYS
+from storage.settings import ACCESS, CALENDARS, SETTINGS
 from tests.support.messages import texts
 
 AS_OF = date(1997, 9, 30)
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
-_EXEMPT = re.compile(r"retention-bot|/retention|`[^`]*`|<[@#!][^>]+>|:[a-z0-9_+-]+:|[\u2066\u2068][^\u2069]*\u2069")
+_EXEMPT = re.compile(r"retention-bot|/retention|`[^`]*`|<[@#!][^>]+>|:[a-z0-9_+-]+:")
 ABBREVIATIONS = {"CRR", "NPS", "CSAT", "CES", "CLV", "E", "N", "S", "UTC"}
+_OPENS, _PDI = "\u2066\u2067\u2068", "\u2069"  # LRI, RLI, FSI … PDI
+_LATIN = re.compile(r"[A-Za-z][A-Za-z'’]+|[A-Za-z]")
+_CODE = re.compile(r"[0-9_/=@#+]|\w[-.:,'’]\w|^[A-Z]{2,}$")  # an id, path, email, key=value, list, abbreviation
+_SLASHED_WORDS = re.compile(r"[a-z]+(/[a-z]+)+")  # prose, not a path: "orders/customer"
+_BRACKETED = re.compile(r"\[[^\]]*\]")  # a shape: `[{channel, time HH:MM, tz, weekdays}]`, `[n]`
+# The bot's own words, the same in every language: sub-commands, settings and their choices.
+VOCABULARY = frozenset(
+    {*COMMAND_MODULES, *SETTINGS, *ACCESS, *CALENDARS, *LANGUAGES, *DAYS, "daily", "true", "false", "True", "False"}
+)
 # A value each setting refuses (its validation error is translated too).
 CONFIG_ERRORS = [
     "config language xx",
@@ -149,16 +171,73 @@ def scored(cdnow_db, tmp_path):
 @pytest.mark.parametrize("command", TRANSLATED)
 def test_no_english_word_reaches_a_persian_answer(scored, command):
     a = answer(Context(scored, as_of=AS_OF, now=NOW, lang="fa", user_id="U0NOENG"), command)
-    assert _english_words(texts(a.message)) == {}
+    assert _english_words(texts(a.message), _data_words(scored, command)) == {}
 
 
-def _english_words(texts_: list[str]) -> dict[str, list[str]]:
+def _english_words(texts_: list[str], allowed: frozenset[str] = frozenset()) -> dict[str, list[str]]:
+    """The Latin words of each text that no Persian reader should see; in
+    an isolate, the words of `allowed` (the store's data, what was typed)
+    may stand too."""
     english = {}
     for t in texts_:
-        words = set(re.findall(r"[A-Za-z][A-Za-z'’]+|[A-Za-z]", _EXEMPT.sub("", t))) - ABBREVIATIONS
+        words = _english_in(t, VOCABULARY | allowed) - ABBREVIATIONS
         if words:
             english[t] = sorted(words)
     return english
+
+
+def _english_in(text: str, allowed: frozenset[str]) -> set[str]:
+    outside, isolated = _isolates(text)
+    words = set(_LATIN.findall(_EXEMPT.sub("", outside)))
+    return words.union(*(_not_left_to_right(run, allowed) for run in isolated))
+
+
+def _not_left_to_right(run: str, allowed: frozenset[str]) -> set[str]:
+    """The words of an isolated run (a value: a name, a code, a list, a
+    message said in Persian) that are no code, id, vocabulary, data or
+    typed word — English prose someone isolated."""
+    outside, isolated = _isolates(run)
+    words = set().union(*(_not_left_to_right(inner, allowed) for inner in isolated))
+    for token in _BRACKETED.sub(" ", _EXEMPT.sub(" ", outside)).split():
+        token = token.strip(".,;:!?()'\"*_«»{}’،؛")  # punctuation, and *bold* and _italic_ marks
+        if token and (_SLASHED_WORDS.fullmatch(token) or not _CODE.search(token)):
+            words |= {w for w in _LATIN.findall(token) if w not in allowed}
+    return words
+
+
+def _isolates(text: str) -> tuple[str, list[str]]:
+    """`text` outside its isolates, and the content of each outermost one
+    (nested ones inside it). An isolate left open is not one: its text
+    counts as outside."""
+    outside, isolated, depth, start = [], [], 0, 0
+    for i, ch in enumerate(text):
+        if ch in _OPENS:
+            depth += 1
+            if depth == 1:
+                start = i
+        elif ch == _PDI and depth:
+            depth -= 1
+            if depth == 0:
+                isolated.append(text[start + 1 : i])
+                outside.append(" ")
+        elif depth == 0:
+            outside.append(ch)
+    if depth:
+        outside.append(text[start:])
+    return "".join(outside), isolated
+
+
+def _data_words(db, *typed: str) -> frozenset[str]:
+    """Words of the store's names, companies, segments and emails, and of
+    what the user typed: left to right as they are."""
+    rows = db.execute(
+        "SELECT name, company, segment, email FROM customers UNION ALL SELECT name, NULL, NULL, NULL FROM reps"
+    ).fetchall()
+    return _data_words_of([str(v) for row in rows for v in row if v], *typed)
+
+
+def _data_words_of(data: list[str], *typed: str) -> frozenset[str]:
+    return frozenset(_LATIN.findall(" ".join([*data, *typed])))
 
 
 @pytest.mark.parametrize("rep", [None, "U0NOENG"])
@@ -172,7 +251,7 @@ def test_no_english_word_reaches_a_persian_home_tab(scored, rep):
     ctx = Context(scored, as_of=AS_OF, now=NOW, lang="fa", user_id=rep or "U0NOENG2", surface="slack")
     view = build_home_view(ctx)
     assert _("fa", "Retention") == view["blocks"][0]["text"]["text"]
-    assert _english_words(texts({"text": "", "blocks": view["blocks"]})) == {}
+    assert _english_words(texts({"text": "", "blocks": view["blocks"]}), _data_words(scored)) == {}
 
 
 @pytest.mark.parametrize("press", ["contacted", "snooze", "not-at-risk", "reassign U0NOENG", "claim U0NOENG"])
@@ -189,7 +268,7 @@ def test_no_english_word_reaches_a_persian_button_reply(scored, press):
     ctx = Context(scored, as_of=None, now=NOW, lang="fa", user_id="U0NOENG", surface="slack")
     a = press_button(ctx, [words[0], customer, *words[1:]])
     body = [t for t in texts(a.message) if not t.startswith("press ")]  # the title echoes the typed command
-    assert body and _english_words(body) == {}
+    assert body and _english_words(body, _data_words(scored, press)) == {}
 
 
 @pytest.mark.parametrize(
@@ -202,7 +281,7 @@ def test_no_english_word_in_a_refused_change(scored, refused):
     answer(Context(scored, as_of=AS_OF, now=NOW), upsert)
     a = answer(Context(scored, as_of=AS_OF, now=NOW, lang="fa", user_id="U0NOENG", **refused), "config timezone UTC")
     assert not a.ok
-    assert _english_words(texts(a.message)) == {}
+    assert _english_words(texts(a.message), _data_words(scored)) == {}
 
 
 @pytest.mark.parametrize("status", ["sent", "already sent", "sending elsewhere", "unconfirmed", "pending", "failed"])
@@ -217,4 +296,64 @@ def test_no_english_word_reaches_a_persian_digest_now(scored, status):
     said += texts(answer(slack, "digest now #C0SALES").message)
     slack.is_admin = True
     said += texts(answer(slack, "digest now #C0SALES").message)
-    assert _english_words(said) == {}
+    assert _english_words(said, _data_words(scored)) == {}
+
+
+def _catalog_prose() -> list[str]:
+    """Every msgid with an English word of four letters or more beyond the
+    bot's vocabulary: a sentence, were it shown untranslated."""
+    with (LOCALE_DIR / "messages.pot").open("rb") as f:
+        catalog = read_po(f)
+    found = []
+    for message in catalog:
+        msgid = message.id[0] if isinstance(message.id, tuple) else message.id
+        literal = _EXEMPT.sub("", re.sub(r"\{\w+\}", "", msgid))
+        if set(re.findall(r"\b[a-z]{4,}\b", literal)) - VOCABULARY:
+            found.append(msgid)
+    return found
+
+
+def test_an_english_message_in_an_isolate_is_still_english():
+    """Isolates are for left-to-right values, not a hiding place: every
+    English msgid (its placeholders filled) wrapped in an FSI or LRI
+    isolate, alone or nested in a Persian value, is caught; so is one left
+    unterminated."""
+    prose = _catalog_prose()
+    assert len(prose) > 400  # the catalog was read
+    missed = []
+    for msgid in prose:
+        english = re.sub(r"\{\w+\}", "7", msgid)
+        for wrapped in (
+            f"پیام \u2068{english}\u2069",
+            f"پیام \u2066{english}\u2069",
+            f"پیام \u2068مقدار \u2066{english}\u2069 است\u2069",
+            f"پیام \u2068{english}",
+        ):
+            if not _english_words([wrapped], _data_words_of([])):
+                missed.append(wrapped)
+    assert missed == []
+    refusal = "\u2068Nothing changed: this follow-up is already closed (بسته شده).\u2069"
+    assert _english_words([refusal]) == {refusal: ["Nothing", "already", "changed", "closed", "is", "this"]}
+
+
+def test_an_isolate_lets_through_what_is_left_to_right():
+    """What legitimately reads left to right passes in an isolate: a name
+    from the store, an email, an id, a time zone, a formula, settings as
+    key=value, sub-command names, a word the user typed. A name the store
+    does not hold is not let through."""
+    allowed = _data_words_of(["Ani Petrosyan", "Ararat Trading"], "config timezone Mars/Base perhaps")
+    values = [
+        "\u2068*Ani Petrosyan* (Ararat Trading)\u2069",
+        "\u2068ani@example.com\u2069",
+        "\u2068U0MARIA01\u2069 · \u2068C0SALES\u2069 · \u20681955\u2069",
+        "\u2068Asia/Tehran\u2069",
+        "\u2066CRR = (E − N)/S = (۴۰۹ − ۰)/۴۰۸ = ۱۰۰٫۲٪\u2069",
+        "\u2066BG/NBD + Gamma-Gamma\u2069",
+        "\u2068language=en, toman=False, reminder_weekdays=mon-fri\u2069",
+        "\u2068at-risk, churn, cohorts, config\u2069",
+        "\u2068'perhaps'\u2069",
+        "\u2066JSON [{channel, time HH:MM, tz, weekdays}]\u2069",
+    ]
+    assert _english_words([f"مقدار {v}" for v in values], allowed) == {}
+    stranger = "مشتری \u2068Jane Doe\u2069"
+    assert _english_words([stranger], allowed) == {stranger: ["Doe", "Jane"]}
