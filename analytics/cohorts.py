@@ -63,25 +63,44 @@ def compute_cohorts(
     in `calendar`, the as-of month), from counted orders before `cutoff`;
     `partial` when the as-of day is not that month's last."""
     first_month = last_month - count + 1
-    j = frame.upto(cutoff)
-    months = frame.local_months(tz_name, calendar)[:j]
-    cust, first = frame.cust[:j], frame.first[:j]
-    recent = months >= first_month
+    months = frame.local_months(tz_name, calendar)[: frame.upto(cutoff)]
+    recent = np.flatnonzero(months >= first_month)
+    cust, first = frame.cust[recent], frame.first[recent]
+    offset = months[recent] - first_month  # months since the first one shown
     if scope.keep is not None:
-        recent &= scope.keep[cust]
+        kept = scope.keep[cust]
+        cust, first, offset = cust[kept], first[kept], offset[kept]
     cohort_of = np.full(frame.n_customers, -1, dtype=np.int64)
-    starters = recent & first
-    cohort_of[cust[starters]] = months[starters]
-    mine = recent & (cohort_of[cust] >= 0)
-    pairs = np.unique(cust[mine].astype(np.int64) * 4096 + (months[mine] - first_month))
-    who, offset = pairs // 4096, pairs % 4096
-    cohort = cohort_of[who] - first_month
-    since = offset - cohort
-    sizes = np.bincount(cohort_of[cohort_of >= 0] - first_month, minlength=count)
+    cohort_of[cust[first]] = offset[first]
+    members = np.flatnonzero(cohort_of >= 0)
+    sizes = np.bincount(cohort_of[members], minlength=count)
+    active = _active_counts(cust, offset, members, cohort_of[members], frame.n_customers)
     table = np.zeros((count, count), dtype=np.int64)
-    np.add.at(table, (cohort, since), 1)
-    active = []
+    cohort, month = np.nonzero(active)
+    np.add.at(table, (cohort, month - cohort), active[cohort, month])
+    shares = []
     for c in range(count):
         span = count - c  # months from the cohort's month to the as-of month
-        active.append([float(table[c, k] / sizes[c] * 100) if sizes[c] else None for k in range(span)])
-    return Cohorts([month_label(first_month + c) for c in range(count)], [int(s) for s in sizes], active, partial)
+        shares.append([float(table[c, k] / sizes[c] * 100) if sizes[c] else None for k in range(span)])
+    return Cohorts([month_label(first_month + c) for c in range(count)], [int(s) for s in sizes], shares, partial)
+
+
+def _active_counts(
+    cust: np.ndarray, offset: np.ndarray, members: np.ndarray, member_cohort: np.ndarray, n_customers: int
+) -> np.ndarray:
+    """[cohort, month offset] → how many of the cohort's customers ordered in
+    that month: each (customer, month) counted once, however many orders. A
+    bit per cohort member and month (one scatter, no sort of the orders: a
+    unique over the year's millions of orders took seconds)."""
+    slot = np.full(n_customers, -1, dtype=np.int32)
+    slot[members] = np.arange(len(members), dtype=np.int32)
+    where = slot[cust]
+    mine = where >= 0  # orders of customers whose first order is in these months
+    where, offset = where[mine].astype(np.int64), offset[mine]
+    width = int(offset.max()) + 1 if len(offset) else 1
+    seen = np.zeros(len(members) * width, dtype=bool)
+    seen[where * width + offset] = True
+    who, month = np.divmod(np.flatnonzero(seen), width)
+    cohorts = int(member_cohort.max()) + 1 if len(member_cohort) else 1
+    counts = np.bincount(member_cohort[who] * width + month, minlength=cohorts * width)
+    return counts.reshape(cohorts, width)
