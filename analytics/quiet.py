@@ -13,13 +13,10 @@ customer's own rhythm.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-
-from analytics.value import value_label
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -50,17 +47,11 @@ def value_percentile(value: np.ndarray) -> np.ndarray:
     return rank / n * 100.0
 
 
-def compute_quiet(
-    rfm: pd.DataFrame,
-    predicted: pd.DataFrame,
-    rules: QuietRules,
-    *,
-    uses_model: bool,
-    money: Callable[[float], str],
-) -> pd.DataFrame:
+def compute_quiet(rfm: pd.DataFrame, predicted: pd.DataFrame, rules: QuietRules, *, uses_model: bool) -> pd.DataFrame:
     """Per customer: value_pct, high_value, gap_ratio, quiet and, for the quiet
-    ones, the reason. `rfm` from compute_rfm, `predicted` from predict_value
-    (same index); `money` formats an amount for the reason."""
+    ones, the reason's code (see reason_code; its figures are the customer's
+    own scores). `rfm` from compute_rfm, `predicted` from predict_value (same
+    index)."""
     import pandas as pd
 
     value = predicted["value"].to_numpy(dtype=np.float64)
@@ -75,69 +66,70 @@ def compute_quiet(
     fading = (alive < rules.quiet_p_alive) if uses_model else np.zeros(value.size, dtype=bool)
     quiet = high & (late | fading)
     out = pd.DataFrame({"value_pct": pct, "high_value": high, "gap_ratio": ratio, "quiet": quiet}, index=rfm.index)
-    reasons = np.full(value.size, None, dtype=object)
-    which = np.flatnonzero(quiet)
-    # Python values, not numpy scalars: the same text, less work per reason.
-    columns = (gap, rfm["own_gap"].to_numpy(), since, alive, value, pct, rfm["frequency"].to_numpy())
-    for i, g, own, days, p, v, top, f in zip(which, *(c[which].tolist() for c in columns), strict=True):
-        reasons[i] = explain(
-            typical_gap=g,
-            own_gap=bool(own),
-            days_since_last=days,
-            p_alive=p,
-            value=v,
-            value_pct=top,
-            uses_model=uses_model,
-            money=money,
-            frequency=int(f),
-        )
-    out["reason"] = reasons
+    codes = reason_codes(gap, rfm["own_gap"].to_numpy(dtype=bool))
+    codes[~quiet] = None
+    out["reason_code"] = codes
     return out
 
 
-def alive_text(p_alive: float | None, frequency: int | None) -> str | None:
-    """P(alive) in words, or None when the model gave none. A customer with
-    one purchase day has P(alive) 100% by the model's construction (BG/NBD
-    cannot see a dropout before a repeat), which says nothing: say so."""
-    if frequency == 0:
-        return "one purchase so far"
-    if p_alive is None or math.isnan(p_alive):
-        return None
-    return f"P(alive) {p_alive * 100:.0f}%"
+# What a going-quiet reason measures the silence against (stored as
+# customer_scores.reason_code; commands.value_parts says the sentence):
+OWN_GAP = "own_gap"  # the customer's own usual gap: "orders every ~18 days"
+STORE_GAP = "store_gap"  # too few orders of their own: the store's usual gap
+NO_GAP = "no_gap"  # no repeat orders in the store: no gap to measure against
+REASON_CODES = (OWN_GAP, STORE_GAP, NO_GAP)
 
 
-def explain(
-    *,
-    typical_gap: float,
-    own_gap: bool,
-    days_since_last: float,
-    p_alive: float | None,
-    value: float,
-    value_pct: float,
-    uses_model: bool,
-    money: Callable[[float], str],
-    frequency: int | None = None,
-) -> str:
-    """ "orders every ~18 days; last order 52 days ago (2.9×); P(alive) 31%;
-    expected 12-month value $4,200; top 5%"."""
-    parts = []
-    has_gap = typical_gap is not None and not math.isnan(typical_gap) and typical_gap > 0
-    if has_gap and own_gap:
-        parts.append(f"orders every ~{typical_gap:.0f} days")
-    elif has_gap:
-        parts.append(f"too few orders for a rhythm; customers here reorder every ~{typical_gap:.0f} days")
-    else:
-        parts.append("no repeat orders in the store yet")
-    days = int(days_since_last)
-    ago = "today" if days == 0 else ("1 day ago" if days == 1 else f"{days:,} days ago")
-    ratio = f" ({days_since_last / typical_gap:.1f}×)" if has_gap else ""
-    parts.append(f"last order {ago}{ratio}")
-    alive = alive_text(p_alive, frequency) if uses_model else None
-    if alive:
-        parts.append(alive)
-    parts.append(f"{value_label(uses_model)} {money(value)}")
-    parts.append(f"top {top_percent(value_pct)}%")
-    return "; ".join(parts)
+def reason_codes(typical_gap: np.ndarray, own_gap: np.ndarray) -> np.ndarray:
+    """Each customer's reason code (an object array of REASON_CODES)."""
+    with np.errstate(invalid="ignore"):
+        has_gap = np.nan_to_num(typical_gap, nan=0.0) > 0
+    return np.where(has_gap, np.where(own_gap, OWN_GAP, STORE_GAP), NO_GAP).astype(object)
+
+
+def reason_code(typical_gap: float | None, own_gap: bool) -> str:
+    """One customer's reason code (reason_codes for one)."""
+    gap = np.array([np.nan if typical_gap is None else typical_gap], dtype=np.float64)
+    return str(reason_codes(gap, np.array([own_gap]))[0])
+
+
+@dataclass(frozen=True)
+class QuietReason:
+    """Why a customer reads as going quiet, in figures: what the silence is
+    measured against (`code`, one of REASON_CODES) and the figures the
+    sentence says — the usual gap, the days since the last order, P(alive)
+    (None under rules), purchase days after the first, the value and its
+    top-percent rank. Kept as values, so each reader sees the sentence in
+    their own language, digits and currency (commands.value_parts)."""
+
+    code: str
+    usual_gap_days: float | None
+    days_quiet: int
+    p_alive: float | None
+    frequency: int | None
+    uses_model: bool
+    value: float
+    value_pct: float
+
+    @property
+    def ratio(self) -> float | None:
+        """Days quiet over the usual gap (None without a gap)."""
+        if self.code == NO_GAP or not self.usual_gap_days:
+            return None
+        return self.days_quiet / self.usual_gap_days
+
+    @property
+    def shows_alive(self) -> bool:
+        """The reason says P(alive) (or that one purchase tells nothing) only
+        when the model is in use."""
+        return self.uses_model and alive_known(self.p_alive, self.frequency)
+
+
+def alive_known(p_alive: float | None, frequency: int | None) -> bool:
+    """Whether P(alive) says anything. A customer with one purchase day has
+    P(alive) 100% by the model's construction (BG/NBD cannot see a dropout
+    before a repeat), which says nothing: their answers say so instead."""
+    return frequency == 0 or (p_alive is not None and not math.isnan(p_alive))
 
 
 def top_percent(value_pct: float) -> int:

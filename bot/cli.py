@@ -714,7 +714,7 @@ def score(state: State, as_json: bool, dry_run: bool):
     from commands.core import UsageError
     from commands.i18n import DEFAULT_LANGUAGE, _, _n
     from commands.scoring import run_score
-    from commands.value_parts import model_line
+    from commands.value_parts import model_line, model_reason
 
     ctx = state.context()
     lang = state.lang
@@ -762,7 +762,7 @@ def score(state: State, as_json: bool, dry_run: bool):
             )
         )
     if lang == DEFAULT_LANGUAGE:
-        click.echo(_(lang, "Model: {reason}", reason=result.model["reason"]))
+        click.echo(_(lang, "Model: {reason}", reason=model_reason(result.model, ctx.calendar)))
     else:  # the model's reason is English analysis text: said again from its figures
         click.echo(model_line(result.model, lang, ctx.calendar))
     n = {

@@ -104,7 +104,17 @@ def escalate(db: Database, client: WebClient | None, rep: str, local_date: date,
         escalated = mark_escalated(db, ids, manager, now)
         if escalated:
             zone = ZoneInfo(settings["timezone"])
-            d = compute_escalation(db, rep, manager, escalated, local_date, after, zone, settings["calendar"])
+            d = compute_escalation(
+                db,
+                rep,
+                manager,
+                escalated,
+                local_date,
+                after,
+                zone,
+                settings["calendar"],
+                currency=settings["currency"],
+            )
             message = build_escalation_message(
                 d, display_currency(settings), recipient_language(db, client, manager, settings)
             )

@@ -16,8 +16,12 @@ from commands.value_parts import (
     model_line,
     number,
     owner_text,
+    quiet_reason,
     read_count,
+    reason_from,
+    reason_sentence,
     reason_text,
+    reason_values,
     state_name,
     value_label,
 )
@@ -57,7 +61,7 @@ def handle_at_risk(ctx: Context, req: Request) -> Answer:
     silenced = silence_start(ctx.now, ctx.settings["dismiss_days"])
     rows = load_scores(ctx.db, req.filters, quiet_only=True, limit=n, silenced_since=silenced)
     counts = count_scores(ctx.db, req.filters, silenced_since=silenced)
-    customers = [customer_entry(r) for r in rows]
+    customers = [customer_entry(r, ctx.currency) for r in rows]
     data = {
         "as_of": summary["as_of"],
         "model": summary,
@@ -70,7 +74,10 @@ def handle_at_risk(ctx: Context, req: Request) -> Answer:
     return Answer("at-risk", data, build_at_risk_message(data, title, ctx.display_currency, lang, ctx.calendar))
 
 
-def customer_entry(r: dict) -> dict:
+def customer_entry(r: dict, currency: str) -> dict:
+    """A scored customer as JSON: `reason` is the English sentence (money in
+    the reporting `currency`), `why` its code and figures."""
+    why = quiet_reason(r)
     return {
         "customer_id": r["customer_id"],
         "name": r["name"],
@@ -84,7 +91,8 @@ def customer_entry(r: dict) -> dict:
         "days_since_last": number(r["tenure_days"] - r["recency_days"]),
         "typical_gap_days": number(r["typical_gap_days"]),
         "value_pct": number(r["value_pct"]),
-        "reason": r["reason"],
+        "reason": reason_sentence(why, currency),
+        "why": reason_values(why),
         "followup_state": r["followup_state"],
     }
 
@@ -122,7 +130,7 @@ def build_at_risk_message(
             "who": B.customer_label(c["name"], c["company"], c["customer_id"]),
             "value": fmt.money(c["value"], currency, lang=lang),
             "label": value_label(uses_model, lang),
-            "reason": reason_text(c["reason"], c["value"], currency, lang),
+            "reason": reason_text(reason_from(c["why"]), currency, lang),
             "owner": owner_text(c["owner_rep_id"], lang),
         }
         if c["followup_state"]:

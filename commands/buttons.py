@@ -84,7 +84,7 @@ def may_act(ctx: Context, f: Followup) -> bool:
 
 def _current(ctx: Context, followup_id: int) -> dict | None:
     rows = load_items(ctx.db, [followup_id])
-    return item_entry(rows[0], ctx.tz) if rows else None
+    return item_entry(rows[0], ctx.tz, ctx.currency) if rows else None
 
 
 def message_language(ctx: Context, channel: str) -> str:
@@ -221,11 +221,13 @@ def _claim(ctx: Context, customer_id: str, actor: str, shown: str | None = None)
     except FollowupError as e:
         row = load_customer_item(ctx.db, customer_id)
         blocks = (
-            [quiet_block(item_entry(row, ctx.tz), ctx.currency, lang=shown)] if row and row["closed_at"] is None else []
+            [quiet_block(item_entry(row, ctx.tz, ctx.currency), ctx.currency, lang=shown)]
+            if row and row["closed_at"] is None
+            else []
         )
         return ButtonResult(False, told(lang, e), blocks, {"customer_id": customer_id})
     row = load_customer_item(ctx.db, customer_id)
-    item = item_entry(row, ctx.tz) if row else None
+    item = item_entry(row, ctx.tz, ctx.currency) if row else None
     blocks = [quiet_block(item, ctx.currency, claimed_by=actor, lang=shown)] if item else []
     return ButtonResult(
         True,

@@ -6,7 +6,7 @@ short pick list; none gives a hint."""
 from datetime import UTC, tzinfo
 
 from analytics.calendars import GREGORIAN_CALENDAR, Calendar
-from analytics.quiet import alive_text, explain, top_percent
+from analytics.quiet import QuietReason, reason_code, top_percent
 from analytics.rfm import compute_rfm
 from analytics.value import value_label
 from commands import blocks as B
@@ -15,11 +15,16 @@ from commands.core import Answer, Context, Request, UsageError, command
 from commands.i18n import DEFAULT_LANGUAGE, N_, _, _n, shown_in
 from commands.messages import empty_store_hint, filter_label
 from commands.value_parts import (
+    alive_words,
     load_model_summary,
     model_line,
     number,
     owner_text,
+    quiet_reason,
+    reason_from,
+    reason_sentence,
     reason_text,
+    reason_values,
     state_name,
 )
 from commands.value_parts import (
@@ -62,7 +67,7 @@ def handle_customer(ctx: Context, req: Request) -> Answer:
     rfm = compute_rfm(orders, ctx.as_of, str(ctx.tz))
     score = load_score(ctx.db, row["id"])
     summary = load_model_summary(ctx)
-    data = customer_data(row, orders, rfm, score, summary, ctx.tz)
+    data = customer_data(row, orders, rfm, score, summary, ctx.tz, ctx.currency)
     return Answer("customer", data, build_customer_message(data, ctx.display_currency, ctx.calendar, lang))
 
 
@@ -115,9 +120,10 @@ def _pick_list(query: str, found: list[dict], scope: str, lang: str) -> tuple[di
     )
 
 
-def customer_data(row: dict, orders, rfm, score: dict | None, summary: dict | None, tz: tzinfo) -> dict:
+def customer_data(row: dict, orders, rfm, score: dict | None, summary: dict | None, tz: tzinfo, currency: str) -> dict:
     """Dates are the workspace's local days (`tz`), like every day the
-    numbers were counted in."""
+    numbers were counted in; money in the reason's English sentence is in
+    the reporting `currency`."""
     local = [d.isoformat() for d in orders["ordered_at"].dt.tz_convert(tz).dt.date]
     stats = {
         "orders": 0,
@@ -146,6 +152,7 @@ def customer_data(row: dict, orders, rfm, score: dict | None, summary: dict | No
     recent = orders.assign(day=local).tail(RECENT_ORDERS).iloc[::-1]
     scored = None
     if score is not None:
+        why = quiet_reason(score)
         scored = {
             "as_of": score["as_of"],
             "value": number(score["value"]),
@@ -156,7 +163,8 @@ def customer_data(row: dict, orders, rfm, score: dict | None, summary: dict | No
             "frequency": None if number(score["frequency"]) is None else int(score["frequency"]),
             "value_pct": number(score["value_pct"]),
             "quiet": bool(score["quiet"]),
-            "reason": score["reason"],
+            "reason": reason_sentence(why, currency),
+            "why": reason_values(why),
             "followup_state": score["followup_state"],
         }
     return {
@@ -218,12 +226,12 @@ def build_customer_message(
         ]
         if uses_model:
             value_pairs += [
-                (_(lang, "P(alive)"), alive(sc["p_alive"], sc["frequency"], lang)),
+                (_(lang, "P(alive)"), alive_words(sc["p_alive"], sc["frequency"], lang)),
                 (_(lang, "Expected orders, 90 days"), fmt.number(sc["expected_orders_90d"], lang, 1)),
             ]
         blocks += B.fields(value_pairs)
         if sc["quiet"]:
-            reason = reason_text(sc["reason"], sc["value"], currency, lang)
+            reason = reason_text(reason_from(sc["why"]), currency, lang)
             if sc["followup_state"]:
                 warning = _(
                     lang,
@@ -235,18 +243,17 @@ def build_customer_message(
                 warning = _(lang, ":warning: *Going quiet*: {reason}.", reason=reason)
             blocks.append(B.section(warning))
         elif s["days_since_last"] is not None:
-            why = explain(
-                typical_gap=gap if gap is not None else float("nan"),
-                own_gap=bool(s.get("own_gap")),
-                days_since_last=s["days_since_last"],
+            why = QuietReason(
+                code=reason_code(gap, bool(s.get("own_gap"))),
+                usual_gap_days=gap,
+                days_quiet=int(s["days_since_last"]),
                 p_alive=sc["p_alive"],
+                frequency=sc["frequency"],
+                uses_model=uses_model,
                 value=sc["value"] or 0.0,
                 value_pct=sc["value_pct"] or 100.0,
-                uses_model=uses_model,
-                frequency=sc["frequency"],
-                money=lambda v: fmt.money(v, currency),
             )
-            blocks.append(B.section(reason_text(why, sc["value"] or 0.0, currency, lang)))
+            blocks.append(B.section(reason_text(why, currency, lang)))
     if data["recent_orders"]:
         lines = []
         for o in data["recent_orders"]:
@@ -294,15 +301,3 @@ def value_title(uses_model: bool, lang: str) -> str:
         return value_label(uses_model).capitalize()
     label = shown_value_label(uses_model, lang)
     return label[:1].upper() + label[1:]
-
-
-def alive(p_alive: float | None, frequency: int | None, lang: str) -> str:
-    """P(alive) in words in `lang` (analytics.quiet.alive_text's English), or "—"."""
-    if lang == DEFAULT_LANGUAGE:
-        return alive_text(p_alive, frequency) or "—"
-    if frequency == 0:
-        return _(lang, "one purchase so far")
-    if alive_text(p_alive, frequency) is None:
-        return "—"
-    assert p_alive is not None
-    return _(lang, "P(alive) {percent}", percent=fmt.pct(p_alive * 100, 0, lang))

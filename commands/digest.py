@@ -36,7 +36,7 @@ from commands.i18n import DEFAULT_LANGUAGE, LOCALES, N_, _, _n
 from commands.kpi_inputs import period_utc, read_inputs, vs
 from commands.messages import sources_line, stale_warning
 from commands.remind import item_entry
-from commands.value_parts import owner_text, reason_text
+from commands.value_parts import owner_text, reason_from, reason_text
 from storage.digest_queries import (
     count_feedback_between,
     load_overdue,
@@ -227,8 +227,11 @@ def compute_digest(ctx: Context, channel: str | None) -> dict:
         "first": previous is None,
         "retention": retention,
         "churned": churned,
-        "went_quiet": {"count": int(quiet_total), "customers": [item_entry(r, ctx.tz) for r in quiet_rows]},
-        "won_back": {"count": int(won_total), "customers": [item_entry(r, ctx.tz) for r in won_rows]},
+        "went_quiet": {
+            "count": int(quiet_total),
+            "customers": [item_entry(r, ctx.tz, ctx.currency) for r in quiet_rows],
+        },
+        "won_back": {"count": int(won_total), "customers": [item_entry(r, ctx.tz, ctx.currency) for r in won_rows]},
         "overdue": {**overdue, "after_days": settings["escalate_after_days"]},
         "nps": nps,
     }
@@ -286,8 +289,8 @@ def quiet_block(item: dict, currency: str, claimed_by: str | None = None, lang: 
         owner_label = _(lang, "{owner} (just claimed)", owner=owner_text(owner, lang))
     else:
         owner_label = owner_text(owner, lang)
-    if item["reason"]:
-        reason = reason_text(item["reason"], item["value"], currency, lang)
+    if item["why"]:
+        reason = reason_text(reason_from(item["why"]), currency, lang)
     else:
         reason = _(lang, "flagged by the last score run")
     text = _(

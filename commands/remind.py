@@ -19,7 +19,15 @@ from commands import format as fmt
 from commands.followups import MAX_SHOWN as FOLLOWUPS_LISTED
 from commands.i18n import DEFAULT_LANGUAGE, _, _n
 from commands.parse import whole_number
-from commands.value_parts import number, owner_text, reason_text
+from commands.value_parts import (
+    number,
+    owner_text,
+    quiet_reason,
+    reason_from,
+    reason_sentence,
+    reason_text,
+    reason_values,
+)
 from storage.digest_queries import load_due_items, load_items
 from storage.fields import format_utc
 from storage.followup_actions import SNOOZE_DAYS, silence_start
@@ -42,11 +50,16 @@ def followup_id_from_block(block_id: str | None) -> int | None:
     return whole_number(rest, max_digits=12) if prefix in ("fu", "fua") else None
 
 
-def item_entry(row: dict, tz: tzinfo) -> dict:
+def item_entry(row: dict, tz: tzinfo, currency: str) -> dict:
     """A follow-up row as JSON: numbers as numbers, instants as stored (UTC)
-    and, for people, their local days in `tz` (`*_on`)."""
+    and, for people, their local days in `tz` (`*_on`); the going-quiet
+    reason as its code and figures (`why`) and in English (`reason`, money
+    in the reporting `currency`)."""
+    why = quiet_reason(row)
     return {
         **_entry(row),
+        "reason": reason_sentence(why, currency),
+        "why": reason_values(why),
         **{
             f"{key.removesuffix('_at').removesuffix('_until')}_on": fmt.day(row[key], tz)
             for key in ("opened_at", "snooze_until", "closed_at")
@@ -69,7 +82,6 @@ def _entry(row: dict) -> dict:
         "closed_at": row["closed_at"],
         "value": number(row["value"]),
         "value_at_open": number(row["value_at_open"]),
-        "reason": row["reason"],
         "last_order_at": row["last_order_at"],
         "note": row["note"],
     }
@@ -80,8 +92,8 @@ def item_text(item: dict, currency: str, calendar: Calendar = GREGORIAN_CALENDAR
     facts = [_(lang, "quiet since {day}", day=fmt.day(item["opened_on"], UTC, calendar, lang))]
     if item["reminder_count"]:
         facts.append(_(lang, "reminded {count}×", count=fmt.count(item["reminder_count"], lang)))
-    if item["reason"]:
-        reason = reason_text(item["reason"], item["value"], currency, lang)
+    if item["why"]:
+        reason = reason_text(reason_from(item["why"]), currency, lang)
     else:
         reason = _(lang, "flagged by the last score run")
     return _(
@@ -179,7 +191,7 @@ def state_outcome(
 def compute_reminder(db, rep_id: str, local_date: date, now: datetime, settings: dict) -> dict:
     """A rep's reminder as JSON: the most valuable due follow-ups and the total."""
     rows, total = load_due_items(db, rep_id, format_utc(now), silence_start(now, settings["dismiss_days"]), SHOWN)
-    items = [item_entry(r, ZoneInfo(settings["timezone"])) for r in rows]
+    items = [item_entry(r, ZoneInfo(settings["timezone"]), settings["currency"]) for r in rows]
     return {
         "rep_id": rep_id,
         "date": local_date.isoformat(),
@@ -274,8 +286,10 @@ def compute_escalation(
     after_days: int,
     tz: tzinfo,
     calendar: str = GREGORIAN,
+    *,
+    currency: str,
 ) -> dict:
-    items = [item_entry(r, tz) for r in load_items(db, followup_ids)]
+    items = [item_entry(r, tz, currency) for r in load_items(db, followup_ids)]
     return {
         "rep_id": rep_id,
         "manager_id": manager_id,

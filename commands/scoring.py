@@ -197,13 +197,7 @@ def run_score(ctx: Context, *, dry_run: bool = False) -> ScoreRun:
     model = fit_value_model(rfm, ctx.as_of)
     clock.lap("fit")
     predicted = predict_value(rfm, model)
-    flags = compute_quiet(
-        rfm,
-        predicted,
-        QuietRules.from_settings(ctx.settings),
-        uses_model=model.uses_model,
-        money=lambda v: fmt.money(v, ctx.currency),
-    )
+    flags = compute_quiet(rfm, predicted, QuietRules.from_settings(ctx.settings), uses_model=model.uses_model)
     clock.lap("predict")
     scores = pd.DataFrame(
         {
@@ -219,7 +213,7 @@ def run_score(ctx: Context, *, dry_run: bool = False) -> ScoreRun:
             "value_pct": flags["value_pct"],
             "typical_gap_days": rfm["typical_gap_days"],
             "quiet": flags["quiet"],
-            "reason": flags["reason"],
+            "reason_code": flags["reason_code"],
         },
         index=rfm.index,
     )

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from analytics.kpis import rank_by_revenue
-from analytics.quiet import alive_text
+from analytics.quiet import alive_known
 from commands import blocks as B
 from commands import format as fmt
 from commands.core import Answer, Context, Request, command
@@ -15,13 +15,13 @@ from commands.i18n import DEFAULT_LANGUAGE, N_, _, _n, shown_in
 from commands.kpi_inputs import empty_store_message, period_utc, read_inputs, read_period
 from commands.messages import filter_label
 from commands.value_parts import (
+    alive_words,
     capped_note,
     load_model_summary,
     model_line,
     number,
     owner_text,
     read_count,
-    reason_text,
     value_label,
 )
 from storage.fields import parse_utc
@@ -84,7 +84,7 @@ def handle_top(ctx: Context, req: Request) -> Answer:
         note = _(
             lang,
             "{model} · scores as of {day}",
-            model=B.escape(model_line(summary, lang)),
+            model=B.escape(model_line(summary, lang, ctx.calendar)),
             day=fmt.day(summary["as_of"], UTC, ctx.calendar, lang),
         )
     else:
@@ -166,9 +166,8 @@ def build_top_message(data: dict, title: str, note: str, currency: str, lang: st
             fmt.money(c["value"], currency, lang=lang),
             _n(lang, "{count} order", "{count} orders", c["orders"], count=fmt.count(c["orders"], lang)),
         ]
-        alive = alive_text(c.get("p_alive"), c.get("frequency"))
-        if alive and "frequency" in c:
-            bits.append(alive if lang == DEFAULT_LANGUAGE else reason_text(alive, None, currency, lang))
+        if "frequency" in c and alive_known(c["p_alive"], c["frequency"]):
+            bits.append(alive_words(c["p_alive"], c["frequency"], lang))
         if c.get("quiet"):
             bits.append(_(lang, ":warning: going quiet"))
         bits.append(_(lang, "owner {owner}", owner=owner_text(c["owner_rep_id"], lang)))

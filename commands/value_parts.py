@@ -3,10 +3,13 @@ score run's model and the line that names it, owners, counts, numbers."""
 
 import math
 import re
+from collections.abc import Mapping
+from dataclasses import asdict
 from datetime import UTC
 from typing import Any
 
 from analytics.calendars import GREGORIAN_CALENDAR, Calendar
+from analytics.quiet import OWN_GAP, STORE_GAP, QuietReason, alive_known, top_percent
 from analytics.value import MIN_REPEAT_BUYERS
 from analytics.value import value_label as analytics_value_label
 from commands import blocks as B
@@ -40,7 +43,7 @@ def model_line(
         return _(lang, "No scores yet: run {command} to fit the value model.", command="`retention-bot score`")
     day = fmt.day(str(summary["as_of"]), UTC, calendar, lang)
     if lang == DEFAULT_LANGUAGE:
-        reason = str(summary["reason"]).replace(str(summary["as_of"]), day)
+        reason = model_reason(summary, calendar)
         if summary["model"] == "rules":
             return f"Model: {reason} (scores as of {day})"
         return f"Model: {reason}"
@@ -100,6 +103,12 @@ def model_line(
 _DETAIL = re.compile(r"\((.*)\);")
 
 
+def model_reason(summary: dict[str, Any], calendar: Calendar = GREGORIAN_CALENDAR) -> str:
+    """The model's own English reason, its day (stored ISO Gregorian) said
+    in the workspace `calendar`."""
+    return str(summary["reason"]).replace(str(summary["as_of"]), fmt.day(str(summary["as_of"]), UTC, calendar))
+
+
 def value_label(uses_model: bool, lang: str = DEFAULT_LANGUAGE) -> str:
     """The one name of the figure customers are ranked by (analytics.value's), in `lang`."""
     if lang == DEFAULT_LANGUAGE:
@@ -107,74 +116,110 @@ def value_label(uses_model: bool, lang: str = DEFAULT_LANGUAGE) -> str:
     return _(lang, "expected 12-month value") if uses_model else _(lang, "12-month revenue")
 
 
-# The parts of a going-quiet reason (analytics.quiet.explain writes them in
-# English and the score run stores them), said again in another language.
-_REASON_PARTS: list[tuple[re.Pattern, Any]] = [
-    (re.compile(r"^orders every ~([\d,]+) days$"), lambda lang, n: _(lang, "orders every ~{days} days", days=n)),
-    (re.compile(r"^too few orders for a rhythm$"), lambda lang: _(lang, "too few orders for a rhythm")),
-    (
-        re.compile(r"^customers here reorder every ~([\d,]+) days$"),
-        lambda lang, n: _(lang, "customers here reorder every ~{days} days", days=n),
-    ),
-    (re.compile(r"^no repeat orders in the store yet$"), lambda lang: _(lang, "no repeat orders in the store yet")),
-    (re.compile(r"^last order today$"), lambda lang: _(lang, "last order today")),
-    (re.compile(r"^last order today \(([\d.]+)×\)$"), lambda lang, r: _(lang, "last order today ({ratio}×)", ratio=r)),
-    (
-        re.compile(r"^last order ([\d,]+) days? ago$"),
-        lambda lang, n: _n(lang, "last order {days} day ago", "last order {days} days ago", _int(n), days=n),
-    ),
-    (
-        re.compile(r"^last order ([\d,]+) days? ago \(([\d.]+)×\)$"),
-        lambda lang, n, r: _n(
-            lang,
-            "last order {days} day ago ({ratio}×)",
-            "last order {days} days ago ({ratio}×)",
-            _int(n),
-            days=n,
-            ratio=r,
-        ),
-    ),
-    (re.compile(r"^one purchase so far$"), lambda lang: _(lang, "one purchase so far")),
-    (
-        re.compile(r"^P\(alive\) (\d+)%$"),
-        lambda lang, p: _(lang, "P(alive) {percent}", percent=fmt.digits(p + "%", lang)),
-    ),
-    (re.compile(r"^top ([\d.]+)%$"), lambda lang, p: _(lang, "top {percent}", percent=fmt.pct(float(p), 0, lang))),
-]
-_VALUE_PART = re.compile(r"^(expected 12-month value|12-month revenue) ")
+def quiet_reason(row: Mapping[str, Any]) -> QuietReason | None:
+    """The going-quiet reason of a stored score row (customer_scores' columns
+    by name: storage.scores and storage.digest_queries select them), or None
+    when the row has none (not quiet, or no score). Its figures are the
+    row's own: days quiet = tenure − recency (the BG/NBD ages in whole days
+    since the first purchase), and the model was in use iff the row has a
+    predicted value (rules leave it NULL)."""
+    code = row.get("reason_code")
+    if not code:
+        return None
+    gap = number(row["typical_gap_days"])
+    frequency = number(row["frequency"])
+    return QuietReason(
+        code=str(code),
+        usual_gap_days=gap,
+        days_quiet=int(row["tenure_days"] - row["recency_days"]),
+        p_alive=number(row["p_alive"]),
+        frequency=None if frequency is None else int(frequency),
+        uses_model=number(row["predicted_clv_12m"]) is not None,
+        value=float(row["value"]),
+        value_pct=float(row["value_pct"]),
+    )
 
 
-def _local_number(text: str, lang: str) -> str:
-    """A number from the English reason (`1,234`, `2.9`) in `lang`'s marks."""
-    value = float(text.replace(",", ""))
-    return fmt.number(value, lang, len(text.split(".")[1]) if "." in text else 0)
+def reason_values(reason: QuietReason | None) -> dict[str, Any] | None:
+    """A reason as JSON (`why` beside the English `reason` in answers)."""
+    return None if reason is None else asdict(reason)
 
 
-def _int(text: str) -> int:
-    return int(text.replace(",", ""))
+def reason_from(values: Mapping[str, Any] | None) -> QuietReason | None:
+    """A reason back from its JSON (reason_values)."""
+    return None if not values else QuietReason(**values)
 
 
-def reason_text(reason: str | None, value: float | None, currency: str, lang: str = DEFAULT_LANGUAGE) -> str:
-    """A stored going-quiet reason in `lang` (escaped for mrkdwn): English as
-    stored; otherwise each part said again, numbers in the language's
-    digits, the value from `value` in `currency`."""
-    if not reason:
-        return ""
-    if lang == DEFAULT_LANGUAGE:
-        return B.escape(reason)
+def reason_parts(reason: QuietReason, currency: str, lang: str = DEFAULT_LANGUAGE) -> list[str]:
+    """The reason's facts in `lang`, in the order the sentence says them:
+    "orders every ~18 days; last order 52 days ago (2.9×); P(alive) 31%;
+    expected 12-month value $4,200; top 5%". English figures are written as
+    the sentence always was (the gap and the ratio without grouping), others
+    in the language's digits and marks; the value in `currency`."""
     parts = []
-    for part in reason.split("; "):
-        shown = None
-        m = _VALUE_PART.match(part)
-        if m:
-            label = value_label(m.group(1) == "expected 12-month value", lang)
-            shown = _(lang, "{label} {value}", label=label, value=fmt.money(value, currency, lang=lang))
-        for pattern, say in _REASON_PARTS:
-            found = pattern.match(part)
-            if shown is None and found:
-                shown = say(lang, *(_local_number(g, lang) for g in found.groups()))
-        parts.append(shown if shown is not None else B.escape(part))
-    return _(lang, "; ").join(parts)
+    gap = reason.usual_gap_days or 0.0
+    days = f"{gap:.0f}" if lang == DEFAULT_LANGUAGE else fmt.number(gap, lang, 0)
+    if reason.code == OWN_GAP:
+        parts.append(_(lang, "orders every ~{days} days", days=days))
+    elif reason.code == STORE_GAP:
+        parts.append(_(lang, "too few orders for a rhythm"))
+        parts.append(_(lang, "customers here reorder every ~{days} days", days=days))
+    else:
+        parts.append(_(lang, "no repeat orders in the store yet"))
+    quiet = reason.days_quiet
+    ratio = reason.ratio
+    if ratio is None:
+        if quiet == 0:
+            parts.append(_(lang, "last order today"))
+        else:
+            days = fmt.number(quiet, lang, 0)
+            parts.append(_n(lang, "last order {days} day ago", "last order {days} days ago", quiet, days=days))
+    else:
+        shown = {"ratio": f"{ratio:.1f}" if lang == DEFAULT_LANGUAGE else fmt.number(ratio, lang, 1)}
+        if quiet == 0:
+            parts.append(_(lang, "last order today ({ratio}×)", **shown))
+        else:
+            days = fmt.number(quiet, lang, 0)
+            parts.append(
+                _n(
+                    lang,
+                    "last order {days} day ago ({ratio}×)",
+                    "last order {days} days ago ({ratio}×)",
+                    quiet,
+                    days=days,
+                    **shown,
+                )
+            )
+    if reason.shows_alive:
+        parts.append(alive_words(reason.p_alive, reason.frequency, lang))
+    label = value_label(reason.uses_model, lang)
+    parts.append(_(lang, "{label} {value}", label=label, value=fmt.money(reason.value, currency, lang=lang)))
+    parts.append(_(lang, "top {percent}", percent=fmt.pct(top_percent(reason.value_pct), 0, lang)))
+    return parts
+
+
+def reason_text(reason: QuietReason | None, currency: str, lang: str = DEFAULT_LANGUAGE) -> str:
+    """A going-quiet reason as one sentence in `lang`, escaped for mrkdwn."""
+    if reason is None:
+        return ""
+    return B.escape(_(lang, "; ").join(reason_parts(reason, currency, lang)))
+
+
+def reason_sentence(reason: QuietReason | None, currency: str) -> str | None:
+    """The reason in English, as JSON answers give it (`reason`)."""
+    return None if reason is None else "; ".join(reason_parts(reason, currency))
+
+
+def alive_words(p_alive: float | None, frequency: int | None, lang: str = DEFAULT_LANGUAGE) -> str:
+    """P(alive) in words ("P(alive) 31%"), or "one purchase so far" for a
+    customer with one purchase day (see analytics.quiet.alive_known), or "—"
+    when the model gave none."""
+    if frequency == 0:
+        return _(lang, "one purchase so far")
+    if not alive_known(p_alive, frequency):
+        return "—"
+    assert p_alive is not None
+    return _(lang, "P(alive) {percent}", percent=fmt.pct(p_alive * 100, 0, lang))
 
 
 def state_name(state: str, lang: str = DEFAULT_LANGUAGE) -> str:

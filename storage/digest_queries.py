@@ -15,8 +15,11 @@ from storage.followup_actions import due_condition, silenced_customers_sql
 _ITEM_SELECT = (
     "SELECT f.id AS followup_id, f.customer_id, c.name, c.company, f.rep_id, c.owner_rep_id, f.state, "
     "f.opened_at, f.snooze_until, f.reminded_at, f.reminder_count, f.escalated_at, f.closed_at, "
-    "f.value_at_open, f.note, s.reason, COALESCE(s.predicted_clv_12m, s.revenue_12m, f.value_at_open) AS value, "
-    "c.last_order_at "
+    "f.value_at_open, f.note, COALESCE(s.predicted_clv_12m, s.revenue_12m, f.value_at_open) AS value, "
+    "c.last_order_at, "
+    # The going-quiet reason: its code and the figures it says (commands.value_parts.quiet_reason).
+    "s.reason_code, s.typical_gap_days, s.tenure_days, s.recency_days, s.p_alive, s.frequency, "
+    "s.predicted_clv_12m, s.value_pct "
     "FROM followups f JOIN customers c ON c.id = f.customer_id "
     "LEFT JOIN customer_scores s ON s.customer_id = f.customer_id "
 )

@@ -247,3 +247,26 @@ def m008_customers_by_segment(db: Database) -> None:
     filter does (storage.queries.Filters): without this index every filtered
     answer read the whole customers table (~0.3 s at a million customers)."""
     db.execute("CREATE INDEX customers_segment ON customers(segment COLLATE NOCASE)")
+
+
+@migrations()
+def m009_reason_codes(db: Database) -> None:
+    """A going-quiet reason is kept as what it measured the silence against
+    (`reason_code`: own_gap, store_gap or no_gap, analytics.quiet) beside the
+    figures the row already holds (usual gap, days since the last order,
+    P(alive), value, rank), so each reader gets the sentence in their own
+    language, digits, calendar and currency; the English sentence it
+    replaces had to be parsed back to be translated. Rows scored before
+    this are converted here, once, from the sentence's first words (written
+    by one function, from those same figures, so nothing is lost) instead
+    of being rescored when read: an answer never writes, and a score run
+    would also move the snapshot's day."""
+    db.execute("ALTER TABLE customer_scores ADD COLUMN reason_code TEXT")
+    db.execute(
+        "UPDATE customer_scores SET reason_code = CASE "
+        "WHEN reason LIKE 'orders every ~%' THEN 'own_gap' "
+        "WHEN reason LIKE 'too few orders for a rhythm;%' THEN 'store_gap' "
+        "WHEN reason LIKE 'no repeat orders in the store yet;%' THEN 'no_gap' END "
+        "WHERE reason IS NOT NULL"
+    )
+    db.execute("ALTER TABLE customer_scores DROP COLUMN reason")

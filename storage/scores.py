@@ -45,7 +45,7 @@ SCORE_COLUMNS = (
     "value_pct",
     "typical_gap_days",
     "quiet",
-    "reason",
+    "reason_code",
 )
 _SEP = "\x1e"  # ASCII record separator between customer ids
 

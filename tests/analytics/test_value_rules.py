@@ -6,15 +6,20 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics.quiet import QuietRules, compute_quiet, explain, value_percentile
+from analytics.quiet import (
+    NO_GAP,
+    OWN_GAP,
+    STORE_GAP,
+    QuietReason,
+    QuietRules,
+    compute_quiet,
+    reason_codes,
+    value_percentile,
+)
 from analytics.value import MODEL, RULES, fit_value_model, predict_value
-from commands import format as fmt
+from commands.value_parts import reason_sentence
 
 AS_OF = date(2026, 6, 30)
-
-
-def money(v):
-    return fmt.money(v, "USD")
 
 
 def _rfm(freq, recency, tenure, revenue_12m=None, gap=None, own=None, since=None):
@@ -91,33 +96,26 @@ def test_enough_repeat_buyers_fit_the_model_and_recover_its_parameters():
 
 
 def test_reason_reads_like_the_design_example():
-    text = explain(
-        typical_gap=18.2,
-        own_gap=True,
-        days_since_last=52,
-        p_alive=0.31,
-        value=4200.0,
-        value_pct=4.3,
-        uses_model=True,
-        money=money,
-    )
+    text = reason_sentence(QuietReason(OWN_GAP, 18.2, 52, 0.31, 4, True, 4200.0, 4.3), "USD")
     assert text == (
         "orders every ~18 days; last order 52 days ago (2.9×); P(alive) 31%; expected 12-month value $4,200; top 5%"
     )
-    rules = explain(
-        typical_gap=45.0,
-        own_gap=False,
-        days_since_last=1,
-        p_alive=float("nan"),
-        value=950.0,
-        value_pct=0.2,
-        uses_model=False,
-        money=money,
-    )
+    rules = reason_sentence(QuietReason(STORE_GAP, 45.0, 1, None, 1, False, 950.0, 0.2), "USD")
     assert rules == (
         "too few orders for a rhythm; customers here reorder every ~45 days; "
         "last order 1 day ago (0.0×); 12-month revenue $950; top 1%"
     )
+    alone = reason_sentence(QuietReason(NO_GAP, None, 0, 1.0, 0, True, 1234.4, 19.5), "AMD")
+    assert alone == (
+        "no repeat orders in the store yet; last order today; one purchase so far; "
+        "expected 12-month value 1,234 AMD; top 20%"
+    )
+
+
+def test_reason_codes_say_what_the_silence_is_measured_against():
+    gap = np.array([18.0, 45.0, np.nan, 0.0])
+    own = np.array([True, False, False, True])
+    assert reason_codes(gap, own).tolist() == [OWN_GAP, STORE_GAP, NO_GAP, NO_GAP]
 
 
 def test_quiet_measures_silence_against_the_customers_own_rhythm():
@@ -132,13 +130,13 @@ def test_quiet_measures_silence_against_the_customers_own_rhythm():
     )
     predicted = pd.DataFrame({"p_alive": [0.9, 0.8, 0.8, 0.2], "value": [900.0, 800.0, 1.0, 700.0]}, index=rfm.index)
     rules = QuietRules(high_value_pct=75, quiet_p_alive=0.5, quiet_gap_factor=2.0)
-    flags = compute_quiet(rfm, predicted, rules, uses_model=True, money=money)
+    flags = compute_quiet(rfm, predicted, rules, uses_model=True)
     assert flags["high_value"].tolist() == [True, True, False, True]
     assert flags["quiet"].tolist() == [False, True, False, True]
-    assert flags.loc["c1", "reason"].startswith("orders every ~7 days; last order 21 days ago (3.0×); P(alive) 80%")
-    assert pd.isna(flags.loc["c0", "reason"])
+    assert flags["reason_code"].where(flags["quiet"], "-").tolist() == ["-", OWN_GAP, "-", OWN_GAP]
+    assert flags["reason_code"].where(~flags["quiet"]).isna().all()
     # Under rules P(alive) plays no part: c3 is on its rhythm.
-    ruled = compute_quiet(rfm, predicted, rules, uses_model=False, money=money)
+    ruled = compute_quiet(rfm, predicted, rules, uses_model=False)
     assert ruled["quiet"].tolist() == [False, True, False, False]
 
 

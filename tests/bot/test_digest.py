@@ -83,8 +83,9 @@ def test_only_what_happened_since_the_previous_digest_then_all_quiet(db_path, st
     # the night's score run flags a new, unowned customer
     store.execute("INSERT INTO customers (id, name, company) VALUES ('C99', 'New <!here> Co', 'Beta & Co')")
     store.execute(
-        "INSERT INTO customer_scores (customer_id, as_of, predicted_clv_12m, quiet, reason) "
-        "VALUES ('C99', '2026-11-24', 50000, 1, 'orders every ~9 days; last order 40 days ago')"
+        "INSERT INTO customer_scores (customer_id, as_of, frequency, recency_days, tenure_days, predicted_clv_12m, "
+        "value_pct, typical_gap_days, quiet, reason_code) "
+        "VALUES ('C99', '2026-11-24', 4, 36, 76, 50000, 2, 9, 1, 'own_gap')"
     )
     store.execute(
         "INSERT INTO followups (customer_id, opened_at, value_at_open) VALUES ('C99', ?, 50000)",
@@ -96,7 +97,10 @@ def test_only_what_happened_since_the_previous_digest_then_all_quiet(db_path, st
     (fid,) = store.execute("SELECT id FROM followups WHERE customer_id = 'C99'").fetchone()
     (block,) = [b for b in second["blocks"] if b.get("block_id") == f"cq:f{fid}"]
     assert "New &lt;!here&gt; Co" in block["text"]["text"] and "owner unassigned" in block["text"]["text"]
-    assert "last order 40 days ago" in block["text"]["text"] and "$50,000" in block["text"]["text"]
+    assert (
+        "orders every ~9 days; last order 40 days ago (4.4×); expected 12-month value $50,000; top 2%"
+        in (block["text"]["text"])
+    )
     assert (block["accessory"]["action_id"], block["accessory"]["value"]) == (ACTION_CLAIM, f"f{fid}")
     (actions,) = [b for b in second["blocks"] if b.get("type") == "actions"]
     assert actions["elements"][0]["action_id"] == ACTION_AT_RISK

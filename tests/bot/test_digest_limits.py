@@ -43,9 +43,11 @@ def big_store(tmp_path_factory):
         [(f"O{c}{k}", c, t, 500.0) for c in ids for k, t in enumerate(("2026-03-01T10:00:00Z", last))],
     )
     db.conn.executemany(
-        "INSERT INTO customer_scores (customer_id, as_of, predicted_clv_12m, revenue_12m, quiet, reason) "
-        "VALUES (?, '2026-11-23', ?, 1000, 1, ?)",
-        [(c, 100000.0 - i, "orders every ~20 days & <b>; " * 40) for i, c in enumerate(ids)],
+        # The longest reason there is: the store's gap, P(alive), the value.
+        "INSERT INTO customer_scores (customer_id, as_of, frequency, recency_days, tenure_days, p_alive, "
+        "predicted_clv_12m, revenue_12m, value_pct, typical_gap_days, quiet, reason_code) "
+        "VALUES (?, '2026-11-23', 1, 600, 1234, 0.31, ?, 1000, 0.5, 20, 1, 'store_gap')",
+        [(c, 100000000.0 - i) for i, c in enumerate(ids)],
     )
     db.conn.executemany(
         "INSERT INTO followups (customer_id, rep_id, state, opened_at, closed_at, value_at_open, note) "
@@ -93,4 +95,8 @@ def test_the_reminder_and_the_escalation_with_five_thousand_due(big_store):
     check(message)
     assert "and 4,990 more" in json.dumps(message)
     ids = [r[0] for r in big_store.execute("SELECT id FROM followups WHERE rep_id = ? AND closed_at IS NULL", [REP])]
-    check(build_escalation_message(compute_escalation(big_store, REP, MGR, ids, NOW.date(), 7, UTC), "USD"))
+    check(
+        build_escalation_message(
+            compute_escalation(big_store, REP, MGR, ids, NOW.date(), 7, UTC, currency="USD"), "USD"
+        )
+    )

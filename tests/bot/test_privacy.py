@@ -89,8 +89,9 @@ def store(db_path):
             [f"OE{i}", cid],
         )
         db.execute(
-            "INSERT INTO customer_scores (customer_id, as_of, predicted_clv_12m, revenue_12m, quiet, reason) "
-            "VALUES (?, '2026-11-02', 20000, 9000, 1, 'last order 93 days ago')",
+            "INSERT INTO customer_scores (customer_id, as_of, frequency, recency_days, tenure_days, "
+            "predicted_clv_12m, revenue_12m, value_pct, quiet, reason_code) "
+            "VALUES (?, '2026-11-02', 0, 0, 93, 20000, 9000, 1, 1, 'no_gap')",
             [cid],
         )
         db.execute(

@@ -68,11 +68,18 @@ def item(i: int, rep: str | None = REP, **kw) -> dict:
         "closed_at": None,
         "value": 1000.0 * (20 - i),
         "value_at_open": 900.0,
-        "reason": "orders every ~20 days; last order 60 days ago (3.0×)",
+        "reason_code": "own_gap",
+        "typical_gap_days": 20.0,
+        "tenure_days": 200.0,
+        "recency_days": 140.0,
+        "p_alive": None,
+        "frequency": 6,
+        "predicted_clv_12m": 1000.0 * (20 - i),
+        "value_pct": 5.0,
         "last_order_at": "2026-09-20T10:00:00Z",
         "note": None,
     }
-    return item_entry({**base, **kw}, UTC)
+    return item_entry({**base, **kw}, UTC, "USD")
 
 
 def digest_data(**kw) -> dict:

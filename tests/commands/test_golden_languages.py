@@ -155,12 +155,19 @@ def _item(i: int, rep: str | None = "U0REP001", **kw) -> dict:
         "closed_at": None,
         "value": 1000.0 * (20 - i),
         "value_at_open": 900.0,
-        "reason": "orders every ~20 days; last order 60 days ago (3.0×); P(alive) 31%; "
-        f"expected 12-month value ${1000 * (20 - i):,}; top 5%",
         "last_order_at": "2026-09-20T10:00:00Z",
         "note": None,
+        # "orders every ~20 days; last order 60 days ago (3.0×); P(alive) 31%; expected 12-month value $…; top 5%"
+        "reason_code": "own_gap",
+        "typical_gap_days": 20.0,
+        "tenure_days": 200.0,
+        "recency_days": 140.0,
+        "p_alive": 0.31,
+        "frequency": 6,
+        "predicted_clv_12m": 1000.0 * (20 - i),
+        "value_pct": 5.0,
     }
-    return item_entry({**base, **kw}, UTC)
+    return item_entry({**base, **kw}, UTC, "USD")
 
 
 def _digest():
@@ -349,17 +356,19 @@ def test_followups(books, lang):
 
 
 @pytest.mark.parametrize("lang", ["fa", "en"])
-def test_the_model_line_in_the_persian_calendar(scored, lang):
+@pytest.mark.parametrize("command", ["at-risk 3", "top 3"])
+def test_the_model_line_in_the_persian_calendar(scored, lang, command):
     """Scores as of 1997-09-30 = 8 Mehr 1376 (1 Mehr 1376 was 23 September
     1997): the model line says the day as the workspace calendar does, in
-    English too (the stored reason keeps its ISO day)."""
+    English too (the stored reason keeps its ISO day). `top` said it in the
+    Gregorian calendar."""
     from commands.scoring import MODEL_META
     from storage.settings import load_meta, upsert_setting
     from tests.support.stores import SET_AT
 
     upsert_setting(scored, "calendar", "persian", now=SET_AT)
-    message = answer(Context(scored, as_of=date(1997, 9, 30), now=NOW, lang=lang), "at-risk 3").message
-    (line,) = [t for t in texts(message) if t.startswith(("Model:", "مدل:"))]
+    message = answer(Context(scored, as_of=date(1997, 9, 30), now=NOW, lang=lang), command).message
+    (line,) = [t for t in texts(message) if t.lstrip(FSI).startswith(("Model:", "مدل:"))]
     assert ("۱۳۷۶/۰۷/۰۸" if lang == "fa" else "1376/07/08") in line and "1997" not in line
     assert "1997-09-30" in load_meta(scored, MODEL_META)["reason"]
 

@@ -9,12 +9,13 @@ from datetime import UTC, date, datetime
 import pytest
 from click.testing import CliRunner
 
-from analytics.quiet import explain
+from analytics.quiet import OWN_GAP, REASON_CODES, STORE_GAP, QuietReason
 from bot.cli import main
 from commands import answer
 from commands.blocks import limit_problems
 from commands.core import Context
 from commands.scoring import run_score
+from commands.value_parts import reason_sentence
 from storage import open_db
 from storage.importer import import_file
 from tests.support.stores import CDNOW, ZONES, dump
@@ -65,8 +66,9 @@ def test_the_published_fit_holds_in_every_workspace_time_zone(tmp_path, zone):
     try:
         run = run_score(Context(db, as_of=CALIBRATION_END, now=NOW))
         assert run.customers == 2357 and run.model["model"] == "bgnbd+gg"
-        reasons = [r[0] for r in db.execute("SELECT reason FROM customer_scores WHERE quiet = 1")]
-        assert reasons and all(int(d) <= 272 for r in reasons for d in re.findall(r"last order (\d+) days", r))
+        reasons = db.execute("SELECT reason_code, tenure_days - recency_days FROM customer_scores WHERE quiet = 1")
+        quiet = reasons.fetchall()
+        assert quiet and all(code in REASON_CODES and 0 <= days <= 272 for code, days in quiet)
         assert db.execute("SELECT MAX(revenue_12m) FROM customer_scores").fetchone()[0] > 0
     finally:
         db.conn.close()
@@ -104,7 +106,9 @@ def test_a_changed_setting_or_day_rewrites_the_scores_it_changes(cdnow_path, cdn
     cli("--db", cdnow_path, "config", "high_value_pct", "5")
     stricter = json.loads(cli("--db", cdnow_path, "--as-of", "1997-09-30", "score", "--json"))
     assert stricter["scores_written"] == 2357
-    quiet = cdnow_db.execute("SELECT COUNT(*), SUM(reason IS NOT NULL) FROM customer_scores WHERE quiet = 1").fetchone()
+    quiet = cdnow_db.execute(
+        "SELECT COUNT(*), SUM(reason_code IS NOT NULL) FROM customer_scores WHERE quiet = 1"
+    ).fetchone()
     assert quiet == (stricter["quiet"], stricter["quiet"]) and 0 < stricter["quiet"] < 2357 * 0.05
     later = json.loads(cli("--db", cdnow_path, "--as-of", "1997-10-01", "score", "--json"))
     assert later["scores_written"] == 2357
@@ -229,29 +233,9 @@ def test_one_purchase_customers_say_so_instead_of_a_bare_p_alive(cdnow_db):
     assert "one purchase so far" in shown and "P(alive) 100%" not in shown and "100%" not in shown
     top = json.dumps(answer(Context(cdnow_db, as_of=date(1998, 6, 30)), "top 50").message)
     assert "P(alive) 100%" not in top
-    reason = explain(
-        typical_gap=30.0,
-        own_gap=False,
-        days_since_last=175,
-        p_alive=1.0,
-        value=100.0,
-        value_pct=10.0,
-        uses_model=True,
-        money=str,
-        frequency=0,
-    )
+    reason = reason_sentence(QuietReason(STORE_GAP, 30.0, 175, 1.0, 0, True, 100.0, 10.0), "USD")
     assert "one purchase so far" in reason and "P(alive)" not in reason
-    repeat = explain(
-        typical_gap=30.0,
-        own_gap=True,
-        days_since_last=90,
-        p_alive=0.31,
-        value=100.0,
-        value_pct=10.0,
-        uses_model=True,
-        money=str,
-        frequency=4,
-    )
+    repeat = reason_sentence(QuietReason(OWN_GAP, 30.0, 90, 0.31, 4, True, 100.0, 10.0), "USD")
     assert "P(alive) 31%" in repeat
 
 

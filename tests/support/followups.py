@@ -54,12 +54,11 @@ def make_store(path, *, customers: int = 13, owner: str | None = REP, opened_at:
         ],
     )
     db.conn.executemany(
-        "INSERT INTO customer_scores (customer_id, as_of, predicted_clv_12m, revenue_12m, quiet, reason) "
-        "VALUES (?, '2026-11-02', ?, ?, 1, ?)",
-        [
-            (cid, value, value, f"orders every ~20 days; last order 93 days ago; expected 12-month value ${value:,.0f}")
-            for cid, _, _, value in rows
-        ],
+        # Orders on 1 May and 1 August, scored on 2 November: 93 days quiet, every ~20 days as they say.
+        "INSERT INTO customer_scores (customer_id, as_of, frequency, recency_days, tenure_days, predicted_clv_12m, "
+        "revenue_12m, value_pct, typical_gap_days, quiet, reason_code) "
+        "VALUES (?, '2026-11-02', 1, 92, 185, ?, ?, 5, 20, 1, 'own_gap')",
+        [(cid, value, value) for cid, _, _, value in rows],
     )
     db.conn.executemany(
         "INSERT INTO followups (customer_id, rep_id, state, opened_at, value_at_open) VALUES (?, ?, 'open', ?, ?)",

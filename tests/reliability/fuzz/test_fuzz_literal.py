@@ -166,9 +166,9 @@ def messages(db, quiet, followups, rep, manager) -> dict[str, dict]:
     assert reminder["items"]
     out["reminder DM"] = build_reminder_message(reminder, currency)
     out["escalation DM"] = build_escalation_message(
-        compute_escalation(db, rep, manager, followups, DEMO_DAY, 7, UTC), currency
+        compute_escalation(db, rep, manager, followups, DEMO_DAY, 7, UTC, currency=currency), currency
     )
-    items = [item_entry(r, UTC) for r in load_items(db, followups)]
+    items = [item_entry(r, UTC, currency) for r in load_items(db, followups)]
     out["button rewrites"] = {
         "text": "click",
         "blocks": [
