@@ -17,7 +17,7 @@ from bot.app import build_client
 from bot.manifest import BOT_SCOPES
 from bot.settings import APPS_PAGE, SlackSettings, api_url_from, api_url_problem, api_url_said, token_said
 from commands.i18n import DEFAULT_LANGUAGE, N_, _
-from commands.problems import told
+from commands.problems import Told, told
 from storage import StoreError, open_db
 from storage.problems import Count, Said
 from storage.settings import load_settings
@@ -39,7 +39,7 @@ AUTH_FIXES = {
 }
 
 
-Text = str | Said  # a Said is shown in the reader's language; a str (an id, Slack's own words) as it is
+Text = str | Told  # a Said (or a Problem) is shown in the reader's language; a str (an id, Slack's own words) as it is
 
 
 @dataclass
@@ -59,7 +59,7 @@ class Check:
 
 
 def say(lang: str, text: Text) -> str:
-    """`text` in `lang`: a Said translated (commands.problems.told), a str as it is."""
+    """`text` in `lang`: a Said or Problem translated (commands.problems.told), a str as it is."""
     return text if isinstance(text, str) else told(lang, text)
 
 

@@ -53,7 +53,7 @@ class UsageError(Exception):
         def shown(v: object) -> object:
             if type(v) is int:
                 return count(v, lang)
-            return told(lang, v) if is_told(v) else v  # type: ignore[arg-type]
+            return told(lang, v) if is_told(v) else v
 
         return _(lang, self.message, **{k: shown(v) for k, v in self.values.items()})
 

@@ -12,7 +12,7 @@ byte for byte.
 """
 
 from datetime import date
-from typing import Protocol
+from typing import Protocol, TypeGuard
 
 from analytics.calendars import GREGORIAN_CALENDAR, Calendar
 from commands.format import digits, number
@@ -44,14 +44,14 @@ def told(lang: str, error: Told) -> str:
 
 
 def _english(value: object, calendar: Calendar) -> object:
-    if isinstance(value, Said):
-        return said(DEFAULT_LANGUAGE, value.message, value.values, calendar)
+    if isinstance(value, Said) or is_told(value):
+        return _nested(DEFAULT_LANGUAGE, value, calendar)
     return calendar.shown(value) if isinstance(value, date) else value
 
 
 def _value(value: object, lang: str, calendar: Calendar) -> object:
-    if isinstance(value, Said):
-        return said(lang, value.message, value.values, calendar)
+    if isinstance(value, Said) or is_told(value):
+        return _nested(lang, value, calendar)
     if isinstance(value, bool):
         return value
     if isinstance(value, Count):
@@ -65,7 +65,13 @@ def _value(value: object, lang: str, calendar: Calendar) -> object:
     return value
 
 
-def is_told(value: object) -> bool:
+def _nested(lang: str, value: Told, calendar: Calendar) -> str:
+    """A message (or an error) among another's values, said in the same
+    language (and calendar, unless it has its own)."""
+    return said(lang, value.message, value.values, getattr(value, "calendar", calendar))
+
+
+def is_told(value: object) -> TypeGuard[Told]:
     """Whether `value` is an error this module can translate."""
     return (
         isinstance(value, Exception)
