@@ -31,6 +31,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from storage.formats import ReadOptions, shopify_order
+from storage.problems import N_, Said
 from storage.sources import Batch, SourceConfig, SourceError
 from storage.sources.paging import Page, batched
 
@@ -119,11 +120,18 @@ def open_source(config: SourceConfig, env: Mapping[str, str]) -> "ShopifySource"
     shop = config.options["shop"]
     if not isinstance(shop, str) or not shop.strip() or "/" in shop.strip().removeprefix("https://").rstrip("/"):
         raise SourceError(
-            f'{config.where}: [sources.{config.name}] shop must be the shop\'s domain, like "example.myshopify.com"'
+            N_('{where}: [sources.{name}] shop must be the shop\'s domain, like "example.myshopify.com"'),
+            where=config.where,
+            name=config.name,
         )
     for key in OPTIONAL:
         if key in config.options and not isinstance(config.options[key], str):
-            raise SourceError(f"{config.where}: [sources.{config.name}] {key} must be a quoted string")
+            raise SourceError(
+                N_("{where}: [sources.{name}] {key} must be a quoted string"),
+                where=config.where,
+                name=config.name,
+                key=key,
+            )
     return ShopifySource(
         config,
         config.secret("access_token_env", env),
@@ -194,30 +202,48 @@ class ShopifySource:
         cut = _when(since) - timedelta(days=HISTORY_DAYS)
         if "read_all_orders" not in scopes and shop_created and _when(shop_created) < cut:
             raise SourceError(
-                f"source {self.config.name}: history cut: the shop is older than {HISTORY_DAYS} days, but without "
-                f"the read_all_orders scope Shopify gives only the orders since {cut:%Y-%m-%d}, so older orders "
-                "are missing; request read_all_orders for the app (Shopify asks apps to justify it), add it to the "
-                f"app's scopes, reinstall it, then run: retention-bot sync {self.config.name} --full"
+                N_(
+                    "source {source}: history cut: the shop is older than {days} days, but without the "
+                    "read_all_orders scope Shopify gives only the orders since {since}, so older orders are "
+                    "missing; request read_all_orders for the app (Shopify asks apps to justify it), add it to "
+                    "the app's scopes, reinstall it, then run: {command}"
+                ),
+                source=self.config.name,
+                days=HISTORY_DAYS,
+                since=cut.date(),
+                command=f"retention-bot sync {self.config.name} --full",
             )
 
     def _access(self) -> tuple[set[str], str | None]:
         data = self._graphql(ACCESS, {})
         scopes = {s["handle"] for s in (data.get("currentAppInstallation") or {}).get("accessScopes") or ()}
         if "read_orders" not in scopes:
-            raise SourceError(self._scope_problem("the app's token lacks the read_orders scope"))
+            raise self._scope_problem(
+                N_(
+                    "source {source}: the app's token lacks the read_orders scope; in {shop}'s admin "
+                    "(Settings › Apps and sales channels › Develop apps › the app › Configuration) grant "
+                    "read_orders (and read_all_orders for orders older than {days} days), reinstall the app and "
+                    "put its new Admin API token in {var}"
+                )
+            )
         return scopes, (data.get("shop") or {}).get("createdAt")
 
     def _start_bulk(self) -> str:
         data = self._graphql(RUN_BULK, {"query": BULK_QUERY})["bulkOperationRunQuery"]
         problems = "; ".join(e.get("message", "") for e in data.get("userErrors") or ())
         if problems or not data.get("bulkOperation"):
-            fix = (
-                "wait for it to finish (at most a few hours) or cancel it, then sync again"
-                if "in progress" in problems
-                else "check the app's scopes and the shop, then sync again"
-            )
             raise SourceError(
-                f"source {self.config.name}: Shopify refused the bulk export of orders ({problems}); {fix}"
+                N_(
+                    "source {source}: Shopify refused the bulk export of orders ({reason}); wait for it to finish "
+                    "(at most a few hours) or cancel it, then sync again"
+                )
+                if "in progress" in problems
+                else N_(
+                    "source {source}: Shopify refused the bulk export of orders ({reason}); check the app's scopes "
+                    "and the shop, then sync again"
+                ),
+                source=self.config.name,
+                reason=problems,
             )
         return data["bulkOperation"]["id"]
 
@@ -240,16 +266,32 @@ class ShopifySource:
                 return op
             if status in ("FAILED", "CANCELED", "CANCELING", "EXPIRED") or not status:
                 if op.get("errorCode") == "ACCESS_DENIED":
-                    raise SourceError(self._scope_problem("the bulk export of orders was denied"))
+                    raise self._scope_problem(
+                        N_(
+                            "source {source}: the bulk export of orders was denied; in {shop}'s admin "
+                            "(Settings › Apps and sales channels › Develop apps › the app › Configuration) grant "
+                            "read_orders (and read_all_orders for orders older than {days} days), reinstall the "
+                            "app and put its new Admin API token in {var}"
+                        )
+                    )
                 raise SourceError(
-                    f"source {self.config.name}: Shopify's bulk export of orders ended {status or 'unknown'} "
-                    f"({op.get('errorCode') or 'no error code'}); sync again, and if it fails again check the shop's "
-                    "status in its admin"
+                    N_(
+                        "source {source}: Shopify's bulk export of orders ended {status} ({code}); sync again, and "
+                        "if it fails again check the shop's status in its admin"
+                    ),
+                    source=self.config.name,
+                    status=status or Said(N_("unknown")),
+                    code=op.get("errorCode") or Said(N_("no error code")),
                 )
             if waited >= MAX_WAIT:
                 raise SourceError(
-                    f"source {self.config.name}: Shopify's bulk export of orders is still {status} after "
-                    f"{waited / 3600:.0f} h; sync again later (it goes on meanwhile)"
+                    N_(
+                        "source {source}: Shopify's bulk export of orders is still {status} after {hours} h; "
+                        "sync again later (it goes on meanwhile)"
+                    ),
+                    source=self.config.name,
+                    status=status,
+                    hours=round(waited / 3600),
                 )
             self.sleep(delay)
             waited += delay
@@ -267,8 +309,12 @@ class ShopifySource:
                         yield json.loads(raw)
         except (urllib.error.URLError, OSError) as e:
             raise SourceError(
-                f"source {self.config.name}: could not download Shopify's bulk export of orders ({_reason(e)}); "
-                "sync again (it resumes where it stopped)"
+                N_(
+                    "source {source}: could not download Shopify's bulk export of orders ({reason}); "
+                    "sync again (it resumes where it stopped)"
+                ),
+                source=self.config.name,
+                reason=_reason(e),
             ) from None
 
     # ---- increments: orders updated since --------------------------------
@@ -291,12 +337,16 @@ class ShopifySource:
 
     # ---- the HTTP calls, Shopify's errors said plainly --------------------
 
-    def _scope_problem(self, what: str) -> str:
-        return (
-            f"source {self.config.name}: {what}; in {self.shop}'s admin (Settings › Apps and sales channels › "
-            "Develop apps › the app › Configuration) grant read_orders (and read_all_orders for orders older than "
-            f"{HISTORY_DAYS} days), reinstall the app and put its new Admin API token in "
-            f"{self.config.options['access_token_env']}"
+    def _scope_problem(self, message: str, **values: object) -> SourceError:
+        """A missing scope (`message` says how it showed), with where in the
+        shop's admin to grant it and where to put the new token."""
+        return SourceError(
+            message,
+            source=self.config.name,
+            shop=self.shop,
+            days=HISTORY_DAYS,
+            var=self.config.options["access_token_env"],
+            **values,
         )
 
     def _graphql(self, query: str, variables: dict) -> dict:
@@ -316,11 +366,14 @@ class ShopifySource:
                 if (e.code == 429 or e.code >= 500) and attempt < RETRIES:
                     self.sleep(float(e.headers.get("Retry-After") or 2**attempt))
                     continue
-                raise SourceError(self._http_problem(e)) from None
+                raise self._http_problem(e) from None
             except (urllib.error.URLError, OSError) as e:
                 raise SourceError(
-                    f"source {self.config.name}: could not reach {self.base} ({_reason(e)}); check shop "
-                    f'("{self.shop}") and the network'
+                    N_('source {source}: could not reach {base} ({reason}); check shop ("{shop}") and the network'),
+                    source=self.config.name,
+                    base=self.base,
+                    reason=_reason(e),
+                    shop=self.shop,
                 ) from None
             errors = answer.get("errors") or []
             codes = {(e.get("extensions") or {}).get("code") for e in errors if isinstance(e, dict)}
@@ -328,32 +381,70 @@ class ShopifySource:
                 self.sleep(_throttle_wait(answer))
                 continue
             if "ACCESS_DENIED" in codes:
-                said = "; ".join(e.get("message", "") for e in errors)
-                raise SourceError(self._scope_problem(f"Shopify denied access ({said})"))
+                raise self._scope_problem(
+                    N_(
+                        "source {source}: Shopify denied access ({reason}); in {shop}'s admin "
+                        "(Settings › Apps and sales channels › Develop apps › the app › Configuration) grant "
+                        "read_orders (and read_all_orders for orders older than {days} days), reinstall the app "
+                        "and put its new Admin API token in {var}"
+                    ),
+                    reason="; ".join(e.get("message", "") for e in errors),
+                )
             if errors:
                 said = errors if isinstance(errors, str) else "; ".join(str(e.get("message", e)) for e in errors)
-                raise SourceError(f"source {self.config.name}: Shopify answered errors: {said}; check api_version")
+                raise SourceError(
+                    N_("source {source}: Shopify answered errors: {reason}; check api_version"),
+                    source=self.config.name,
+                    reason=said,
+                )
             return answer.get("data") or {}
-        raise SourceError(f"source {self.config.name}: Shopify kept throttling the sync; sync again later")
+        raise SourceError(
+            N_("source {source}: Shopify kept throttling the sync; sync again later"), source=self.config.name
+        )
 
-    def _http_problem(self, e: urllib.error.HTTPError) -> str:
-        name, var = self.config.name, self.config.options["access_token_env"]
+    def _http_problem(self, e: urllib.error.HTTPError) -> SourceError:
+        name, shop = self.config.name, self.shop
         if e.code == 401:
-            return (
-                f"source {name}: Shopify refused the access token for {self.shop} (HTTP 401: invalid or revoked); "
-                f"put the Admin API access token (shpat_…) of the app installed on {self.shop} in {var}"
+            return SourceError(
+                N_(
+                    "source {source}: Shopify refused the access token for {shop} (HTTP 401: invalid or revoked); "
+                    "put the Admin API access token (shpat_…) of the app installed on {shop} in {var}"
+                ),
+                source=name,
+                shop=shop,
+                var=self.config.options["access_token_env"],
             )
         if e.code == 403:
             return self._scope_problem(
-                "Shopify refused access (HTTP 403: a scope is missing, or the app is not installed)"
+                N_(
+                    "source {source}: Shopify refused access (HTTP 403: a scope is missing, or the app is not "
+                    "installed); in {shop}'s admin (Settings › Apps and sales channels › Develop apps › the app › "
+                    "Configuration) grant read_orders (and read_all_orders for orders older than {days} days), "
+                    "reinstall the app and put its new Admin API token in {var}"
+                )
             )
         if e.code == 402:
-            return f"source {name}: {self.shop} is frozen (HTTP 402: the shop's plan is unpaid); sync again once it is active"
-        if e.code == 404:
-            return (
-                f'source {name}: no Shopify shop at {self.base} (HTTP 404); check shop = "{self.shop}" and api_version'
+            return SourceError(
+                N_(
+                    "source {source}: {shop} is frozen (HTTP 402: the shop's plan is unpaid); sync again once it "
+                    "is active"
+                ),
+                source=name,
+                shop=shop,
             )
-        return f"source {name}: Shopify answered HTTP {e.code} ({e.reason}); sync again later"
+        if e.code == 404:
+            return SourceError(
+                N_('source {source}: no Shopify shop at {base} (HTTP 404); check shop = "{shop}" and api_version'),
+                source=name,
+                base=self.base,
+                shop=shop,
+            )
+        return SourceError(
+            N_("source {source}: Shopify answered HTTP {code} ({reason}); sync again later"),
+            source=name,
+            code=e.code,
+            reason=str(e.reason),
+        )
 
 
 def _throttle_wait(answer: dict) -> float:

@@ -29,6 +29,7 @@ from decimal import Decimal
 from typing import Any
 
 from storage.formats import stripe_payment
+from storage.problems import N_, Said
 from storage.sources import Batch, SourceConfig, SourceError
 from storage.sources.paging import Page, batched
 
@@ -63,6 +64,13 @@ EVENT_TYPES = (
     "customer.updated",
 )
 READ_ACCESS = "Charges, Customers, Disputes and Events"
+# What a sync reads from Stripe, named in its errors.
+READS = {
+    "charges": Said(N_("charges")),
+    "customers": Said(N_("customers")),
+    "events": Said(N_("events")),
+    "disputes": Said(N_("disputes")),
+}
 
 
 def major(amount: int, currency: str) -> str:
@@ -135,18 +143,25 @@ def customer_row(customer: Mapping[str, Any]) -> dict[str, str | None]:
 def open_source(config: SourceConfig, env: Mapping[str, str]) -> "StripeSource":
     retries = config.options.get("max_network_retries", 2)
     if not isinstance(retries, int) or isinstance(retries, bool) or not 0 <= retries <= 10:
-        raise SourceError(f"{config.where}: [sources.{config.name}] max_network_retries must be 0 to 10")
+        raise SourceError(
+            N_("{where}: [sources.{name}] max_network_retries must be 0 to 10"), where=config.where, name=config.name
+        )
     base = config.options.get("api_base")
     if base is not None and (not isinstance(base, str) or not base.startswith(("http://", "https://"))):
         raise SourceError(
-            f'{config.where}: [sources.{config.name}] api_base must be a URL like "https://api.stripe.com"'
+            N_('{where}: [sources.{name}] api_base must be a URL like "https://api.stripe.com"'),
+            where=config.where,
+            name=config.name,
         )
     try:
         import stripe  # noqa: F401 (the extra: only a Stripe source needs it)
     except ModuleNotFoundError:
         raise SourceError(
-            f"source {config.name}: kind 'stripe' needs the Python package 'stripe'; "
-            "install it: pip install 'retention-bot[stripe]'"
+            N_(
+                "source {source}: kind 'stripe' needs the Python package 'stripe'; "
+                "install it: pip install 'retention-bot[stripe]'"
+            ),
+            source=config.name,
         ) from None
     return StripeSource(config, config.secret("api_key_env", env), api_base=base, max_network_retries=retries)
 
@@ -235,9 +250,14 @@ class StripeSource:
             items, more = self._list("events", self.client.v1.events, params)
             if first and items and since and int(items[0]["created"]) - since > EVENT_DAYS * 86400:
                 raise SourceError(
-                    f"source {self.config.name}: the last sync read Stripe's events up to {utc_text(since)}, and "
-                    f"Stripe keeps events for {EVENT_DAYS} days only, so what changed since cannot be read; "
-                    f"run a full sync: retention-bot sync {self.config.name} --full"
+                    N_(
+                        "source {source}: the last sync read Stripe's events up to {when}, and Stripe keeps events "
+                        "for {days} days only, so what changed since cannot be read; run a full sync: {command}"
+                    ),
+                    source=self.config.name,
+                    when=utc_text(since),
+                    days=EVENT_DAYS,
+                    command=f"retention-bot sync {self.config.name} --full",
                 )
             first = False
             for ev in items:
@@ -262,7 +282,12 @@ class StripeSource:
             if customers:  # stored with the cursor before this page: its charges are not yet
                 yield "customers", list(customers.values()), state
             charges = [
-                self._call(f"charge {ch}", self.client.v1.charges.retrieve, ch, {"expand": ["balance_transaction"]})
+                self._call(
+                    Said(N_("charge {id}"), {"id": ch}),
+                    self.client.v1.charges.retrieve,
+                    ch,
+                    {"expand": ["balance_transaction"]},
+                )
                 for ch in charge_ids
             ]
             yield "orders", self._order_rows([c.to_dict() for c in charges]), cursor
@@ -287,38 +312,43 @@ class StripeSource:
         return sum(int(d["amount"]) for d in items if d.get("status") == "lost")
 
     def _list(self, what: str, service: Any, params: dict) -> tuple[list[dict], bool]:
-        page = self._call(what, service.list, params)
+        page = self._call(READS[what], service.list, params)
         return [item.to_dict() for item in page.data], bool(page.has_more)
 
-    def _call(self, what: str, fn: Any, *args: Any) -> Any:
-        stripe, name = self._stripe, self.config.name
+    def _call(self, what: Said, fn: Any, *args: Any) -> Any:
+        """`fn(*args)`; a Stripe error as a SourceError saying what was being
+        read (`what`), what Stripe said and what to do."""
+        stripe = self._stripe
         try:
             return fn(*args)
-        except stripe.AuthenticationError as e:
-            raise SourceError(
-                f"source {name}: Stripe refused the API key while reading {what} ({_said(e)}); put a secret key "
-                f"(sk_live_…) or a restricted key (rk_live_…) that may read {READ_ACCESS} into the environment "
-                f"variable {self.config.options['api_key_env']}"
-            ) from None
-        except stripe.PermissionError as e:
-            raise SourceError(
-                f"source {name}: the Stripe key may not read {what} ({_said(e)}); in Stripe's Dashboard, "
-                f"Developers › API keys, give the restricted key Read on {READ_ACCESS}"
-            ) from None
-        except stripe.RateLimitError as e:
-            raise SourceError(
-                f"source {name}: Stripe is rate-limiting reads of {what} ({_said(e)}); sync again later"
-            ) from None
-        except stripe.APIConnectionError as e:
-            raise SourceError(
-                f"source {name}: could not reach Stripe while reading {what} ({_said(e)}); check the network "
-                "(and api_base, when set)"
-            ) from None
         except stripe.StripeError as e:
-            raise SourceError(
-                f"source {name}: Stripe answered an error while reading {what} ({_said(e)}); sync again later, "
-                "or check the source's settings"
-            ) from None
+            values: dict[str, object] = {"source": self.config.name, "what": what, "reason": _said(e)}
+            if isinstance(e, stripe.AuthenticationError):
+                message = N_(
+                    "source {source}: Stripe refused the API key while reading {what} ({reason}); put a secret key "
+                    "(sk_live_…) or a restricted key (rk_live_…) that may read {access} into the environment "
+                    "variable {var}"
+                )
+                values |= {"access": READ_ACCESS, "var": self.config.options["api_key_env"]}
+            elif isinstance(e, stripe.PermissionError):
+                message = N_(
+                    "source {source}: the Stripe key may not read {what} ({reason}); in Stripe's Dashboard, "
+                    "Developers › API keys, give the restricted key Read on {access}"
+                )
+                values["access"] = READ_ACCESS
+            elif isinstance(e, stripe.RateLimitError):
+                message = N_("source {source}: Stripe is rate-limiting reads of {what} ({reason}); sync again later")
+            elif isinstance(e, stripe.APIConnectionError):
+                message = N_(
+                    "source {source}: could not reach Stripe while reading {what} ({reason}); check the network "
+                    "(and api_base, when set)"
+                )
+            else:
+                message = N_(
+                    "source {source}: Stripe answered an error while reading {what} ({reason}); sync again later, "
+                    "or check the source's settings"
+                )
+            raise SourceError(message, **values) from None
 
 
 def _said(e: Exception) -> str:

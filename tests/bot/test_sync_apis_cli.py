@@ -15,6 +15,7 @@ from tests.support.shopify_fake import TOKEN, FakeShopify
 from tests.support.stripe_fake import API_KEY, FakeStripe
 
 T0 = int(datetime(2026, 10, 1, tzinfo=UTC).timestamp())
+T1 = datetime(2026, 11, 24, tzinfo=UTC)
 
 
 @pytest.mark.slow
@@ -74,3 +75,59 @@ def test_doctor_probes_a_stripe_and_a_shopify_source(tmp_path):
     assert good[1].detail.startswith("Shopify example.myshopify.com: orders readable (scopes: read_all_orders")
     assert not bad[0].ok and "Stripe refused the API key" in bad[0].detail and "STRIPE_KEY" in bad[0].detail
     assert "sk_live_revoked_1111" not in bad[0].detail and bad[1].ok
+
+
+def test_stripe_and_shopify_refusals_in_the_workspace_language(tmp_path):
+    """A Persian workspace reads why Stripe and Shopify refused in Persian
+    (what was being read named in Persian; the variable, the shop and the
+    labels of Stripe's and Shopify's dashboards isolated left to right, as
+    they show them), an Armenian one in Armenian; English stays the report's
+    own text. Through the real clients against the loopback fakes."""
+    from click.testing import CliRunner
+
+    from bot.cli import main
+
+    F, L, P = "\u2068", "\u2066", "\u2069"
+    db = ["--db", str(tmp_path / "store.db")]
+    runner = CliRunner()
+    assert runner.invoke(main, [*db, "config", "language", "fa"]).exit_code == 0
+    with FakeStripe(restricted={"charges": "rak_charge_read"}) as stripe_fake, FakeShopify(now=T1) as shop:
+        shop.http_status = 401
+        sources = tmp_path / "sources.toml"
+        sources.write_text(
+            f'[sources.billing]\nkind = "stripe"\napi_key_env = "STRIPE_KEY"\napi_base = "{stripe_fake.url}"\n'
+            "max_network_retries = 0\n\n"
+            '[sources.store]\nkind = "shopify"\nshop = "example.myshopify.com"\naccess_token_env = "SHOPIFY_TOKEN"\n'
+            f'shop_url = "{shop.url}"\n'
+        )
+        env = {"STRIPE_KEY": API_KEY, "SHOPIFY_TOKEN": "shpat_revoked_0000"}
+
+        def sync(*lang: str) -> list[str]:
+            r = runner.invoke(main, [*db, *lang, "--sources", str(sources), "sync"], env=env)
+            assert r.exit_code == 1
+            return r.output.splitlines()
+
+        billing, store = sync()
+        assert billing.startswith(
+            f"{F}billing{P}: ناموفق: {F}منبع {F}billing{P}: کلید {L}Stripe{P} اجازهٔ خواندن پرداخت‌ها را ندارد ("
+        )
+        assert billing.endswith(
+            f"در داشبورد {L}Stripe{P}، {L}Developers › API keys{P}، به کلید محدود دسترسی {L}Read{P} روی "
+            f"{F}Charges, Customers, Disputes and Events{P} بدهید{P}"
+        )
+        assert [store] == [
+            f"{F}store{P}: ناموفق: {F}منبع {F}store{P}: {L}Shopify{P} توکن دسترسی {F}example.myshopify.com{P} را "
+            f"نپذیرفت ({L}HTTP 401{P}: نامعتبر یا باطل‌شده)؛ توکن دسترسی {L}Admin API{P} ({L}shpat_…{P}) برنامهٔ "
+            f"نصب‌شده روی {F}example.myshopify.com{P} را در {F}SHOPIFY_TOKEN{P} بگذارید{P}"
+        ]
+        billing, store = sync("--language", "hy")
+        assert billing.startswith(
+            "billing. ձախողվեց՝ աղբյուր billing. Stripe-ի բանալին իրավունք չունի կարդալու վճարումներ"
+        )
+        assert store.startswith(
+            "store. ձախողվեց՝ աղբյուր store. Shopify-ը մերժեց example.myshopify.com-ի մուտքի տոկենը"
+        )
+        billing, store = sync("--language", "en")
+        assert billing.startswith("billing: failed: source billing: the Stripe key may not read charges (")
+        assert store.startswith("store: failed: source store: Shopify refused the access token for example.myshopify")
+        assert "shpat_revoked_0000" not in store
