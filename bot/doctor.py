@@ -201,30 +201,33 @@ def open_store(db_path: str) -> tuple[Check, dict]:
 def check_sources(env: Mapping[str, str], path: str, *, explicit: bool) -> list[Check]:
     """Each live source connects and its queries return the columns a sync
     needs (nothing is read or written beyond that)."""
-    from storage.sources import SourceError, open_source, redact
+    from storage.sources import SourceError, open_source, scrubbed
     from storage.sources.config import load_sources
 
     try:
         sources = load_sources(path, explicit=explicit)
     except SourceError as e:
-        return [Check("sources file", False, str(e), "fix the line named, then run doctor again")]
+        return [
+            Check(SOURCES_FILE, False, Said(e.message, e.values), Said(N_("fix the line named, then run doctor again")))
+        ]
     checks = []
     for config in sources.sources:
-        name = f"source {config.name} ({config.kind})"
+        name = Said(N_("source {source} ({source_kind})"), {"source": config.name, "source_kind": config.kind})
         secrets = config.secret_values(env)
         try:
             source = open_source(config, env)
             try:
-                checks.append(Check(name, True, redact(source.check(), secrets)))
+                found = source.check()
+                checks.append(Check(name, True, scrubbed(found.message, found.values, secrets)))
             finally:
                 source.close()
         except SourceError as e:
-            checks.append(
-                Check(
-                    name, False, redact(str(e), secrets), f"then check it: retention-bot sync {config.name} --dry-run"
-                )
-            )
+            dry_run = Said(N_("then check it: {command}"), {"command": f"retention-bot sync {config.name} --dry-run"})
+            checks.append(Check(name, False, scrubbed(e.message, e.values, secrets), dry_run))
     return checks
+
+
+SOURCES_FILE = Said(N_("sources file"))
 
 
 def run_doctor(

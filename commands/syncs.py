@@ -8,7 +8,7 @@ from dataclasses import replace
 
 from commands import format as fmt
 from commands.i18n import DEFAULT_LANGUAGE, _
-from commands.imports import KINDS, merge_notes, rejection_line, report_lines
+from commands.imports import merge_notes, rejection_line, report_lines
 from commands.problems import said
 from storage.sources.sync import MAX_LISTED, SyncReport
 
@@ -32,10 +32,7 @@ def sync_lines(lang: str, report: SyncReport) -> list[str]:
 def sync_error(lang: str, report: SyncReport) -> str:
     """What stopped the sync of the source, in `lang`."""
     if report.error_message is not None:
-        values = report.error_values
-        if isinstance(values.get("kind"), str) and values["kind"] in KINDS:
-            values = {**values, "kind": _(lang, KINDS[values["kind"]])}
-        return said(lang, report.error_message, values)
+        return said(lang, report.error_message, report.error_values)
     return report.error or ""
 
 

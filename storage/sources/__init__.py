@@ -25,7 +25,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
-from storage.problems import N_, Problem
+from storage.problems import N_, Problem, Said
 
 # Every kind there is: `storage.sources.<kind>` implements it.
 KINDS = ("sql", "stripe", "shopify")
@@ -33,6 +33,7 @@ KINDS = ("sql", "stripe", "shopify")
 COMMON_KEYS = ("kind", "skip_invalid", "batch_size")
 DEFAULT_BATCH_SIZE = 20_000  # as the importer stages: each batch refreshes the aggregates of the customers it touches, so fewer, larger batches backfill faster
 ROW_KINDS = ("customers", "orders")  # what a source feeds, in the order a sync stores them
+ROW_KIND_NAMES = {"customers": Said(N_("customers")), "orders": Said(N_("orders"))}  # as messages name them
 
 
 class SourceError(Problem):
@@ -108,7 +109,7 @@ class Source(Protocol):
         position: the next sync resumes strictly after the stored cursor."""
         ...
 
-    def check(self) -> str:
+    def check(self) -> Said:
         """For `doctor`: connect and probe (the queries run and return the
         required columns); returns what was found, raises SourceError."""
         ...
@@ -140,6 +141,14 @@ def redact(text: str, secrets: list[str]) -> str:
         if s:
             text = text.replace(s, "***")
     return text
+
+
+def scrubbed(message: str, values: dict[str, object], secrets: list[str]) -> Said:
+    """A source's message with every secret replaced by *** in it and in
+    its text values (a driver's error may quote the URL)."""
+    return Said(
+        redact(message, secrets), {k: redact(v, secrets) if isinstance(v, str) else v for k, v in values.items()}
+    )
 
 
 @dataclass

@@ -167,10 +167,13 @@ class ShopifySource:
     def close(self) -> None:
         pass
 
-    def check(self) -> str:
+    def check(self) -> Said:
         scopes, _ = self._access()
         self._graphql(UPDATED, {"first": 1, "after": None, "query": "updated_at:>='1970-01-01T00:00:00Z'"})
-        return f"Shopify {self.shop}: orders readable (scopes: {', '.join(sorted(scopes))})"
+        return Said(
+            N_("Shopify {shop}: orders readable (scopes: {scopes})"),
+            {"shop": self.shop, "scopes": ", ".join(sorted(scopes))},
+        )
 
     def batches(self, cursor: str | None) -> Iterator[Batch]:
         state = json.loads(cursor) if cursor else {}

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from storage.formats import FileRejected, header_mapping
 from storage.problems import N_, Said
-from storage.sources import ROW_KINDS, Batch, SourceConfig, SourceError, as_text
+from storage.sources import ROW_KIND_NAMES, ROW_KINDS, Batch, SourceConfig, SourceError, as_text
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -164,7 +164,7 @@ class SqlSource:
                                     "for incremental sync (e.g. COALESCE({cursor}, created_at) AS {cursor})"
                                 ),
                                 source=self.config.name,
-                                kind=kind,
+                                kind=ROW_KIND_NAMES[kind],
                                 id=as_text(row[id_at]),
                                 cursor=self.cursor_column,
                             )
@@ -178,7 +178,9 @@ class SqlSource:
                     positions[kind] = {"at": _encode(last[at]), "id": _encode(last[id_at])}
                     yield Batch(kind, pending, json.dumps(positions, sort_keys=True), total)
         except SQLAlchemyError as e:
-            raise SourceError(QUERY_FAILED, source=self.config.name, kind=kind, reason=_reason(e)) from None
+            raise SourceError(
+                QUERY_FAILED, source=self.config.name, kind=ROW_KIND_NAMES[kind], reason=_reason(e)
+            ) from None
 
     def _columns(self, kind: str, columns: list[str]) -> tuple[list[str | None], int, int]:
         """Our field for each result column (None: not ours), and where the
@@ -191,7 +193,7 @@ class SqlSource:
             raise SourceError(
                 N_("source {source}: the {kind} query: {problem}; {fix}"),
                 source=self.config.name,
-                kind=kind,
+                kind=ROW_KIND_NAMES[kind],
                 problem=Said(e.message, e.values),
                 fix=Said(e.fix_message, e.values),
             ) from None
@@ -202,7 +204,7 @@ class SqlSource:
                     "select the row's key AS id: a live source updates rows by their id"
                 ),
                 source=self.config.name,
-                kind=kind,
+                kind=ROW_KIND_NAMES[kind],
                 columns=", ".join(columns),
             )
         lowered = [c.lower() for c in columns]
@@ -213,19 +215,19 @@ class SqlSource:
                     "found: {columns}); add it to the query's columns"
                 ),
                 source=self.config.name,
-                kind=kind,
+                kind=ROW_KIND_NAMES[kind],
                 cursor=self.cursor_column,
                 columns=", ".join(columns),
             )
         fields = [mapping.get(i) for i in range(len(columns))]
         return fields, lowered.index(self.cursor_column.lower()), fields.index("id")
 
-    def check(self) -> str:
+    def check(self) -> Said:
         """Connect, run each query for no rows and check its columns."""
         from sqlalchemy import text
         from sqlalchemy.exc import SQLAlchemyError
 
-        found = []
+        found: dict[str, object] = {}
         for kind in ROW_KINDS:
             if not self.config.options.get(kind):
                 continue
@@ -234,10 +236,14 @@ class SqlSource:
                     sql = f"SELECT * FROM ({self.config.options[kind]}) q WHERE 1 = 0"  # noqa: S608
                     columns = list(conn.execute(text(sql)).keys())
             except SQLAlchemyError as e:
-                raise SourceError(QUERY_FAILED, source=self.config.name, kind=kind, reason=_reason(e)) from None
+                raise SourceError(
+                    QUERY_FAILED, source=self.config.name, kind=ROW_KIND_NAMES[kind], reason=_reason(e)
+                ) from None
             self._columns(kind, columns)
-            found.append(f"{kind}: {', '.join(columns)}")
-        return "connected; " + "; ".join(found)
+            found[kind] = ", ".join(columns)
+        if "customers" in found:
+            return Said(N_("connected; customers: {customers}; orders: {orders}"), found)
+        return Said(N_("connected; orders: {orders}"), found)
 
 
 def _reason(e: Exception) -> str:

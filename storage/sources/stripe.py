@@ -192,12 +192,22 @@ class StripeSource:
     def close(self) -> None:
         self._http.close()
 
-    def check(self) -> str:
+    def check(self) -> Said:
         charges, _ = self._list("charges", self.client.v1.charges, {"limit": 1})
         self._list("customers", self.client.v1.customers, {"limit": 1})
         events, _ = self._list("events", self.client.v1.events, {"limit": 1})
-        newest = f"; newest event {utc_text(events[0]['created'])}" if events else ""
-        return f"Stripe: charges, customers and events readable ({'some' if charges else 'no'} charges{newest})"
+        if not events:
+            return Said(
+                N_("Stripe: charges, customers and events readable (some charges)")
+                if charges
+                else N_("Stripe: charges, customers and events readable (no charges)")
+            )
+        return Said(
+            N_("Stripe: charges, customers and events readable (some charges; newest event {when})")
+            if charges
+            else N_("Stripe: charges, customers and events readable (no charges; newest event {when})"),
+            {"when": utc_text(events[0]["created"])},
+        )
 
     def batches(self, cursor: str | None) -> Iterator[Batch]:
         state = json.loads(cursor) if cursor else {}

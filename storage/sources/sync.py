@@ -22,7 +22,7 @@ from storage.db import transaction
 from storage.formats import FileRejected
 from storage.importer import ImportRejected, ImportReport, drop_stage, merge_staged, stage_rows
 from storage.problems import N_, Said, english
-from storage.sources import Source, SourceConfig, SourceError, open_source, redact
+from storage.sources import Source, SourceConfig, SourceError, open_source, redact, scrubbed
 from storage.sources.state import load_source_state, record_sync, save_cursor, save_stale_after
 
 log = logging.getLogger(__name__)
@@ -186,8 +186,8 @@ def _failed(report: SyncReport, e: SourceError, secrets: list[str]) -> None:
     """What stopped the sync, in English and as msgid and values, every secret
     scrubbed from both (a driver's error may quote the URL)."""
     report.error = redact(str(e), secrets)
-    report.error_message = redact(e.message, secrets)
-    report.error_values = {k: redact(v, secrets) if isinstance(v, str) else v for k, v in e.values.items()}
+    clean = scrubbed(e.message, e.values, secrets)
+    report.error_message, report.error_values = clean.message, clean.values
 
 
 def _store_batch(

@@ -154,3 +154,32 @@ def test_no_source_by_that_name_in_the_workspace_language(tmp_path):
     assert r.output.startswith(f"սխալ՝ {empty}-ում աղբյուրներ հայտարարված չեն։ Հայտարարեք մեկը որպես [sources.NAME]")
     r = invoke([*db, "--language", "fa", "--sources", str(empty), "sync"], {})
     assert f"هیچ منبعی در \u2068{empty}\u2069 تعریف نشده است." in r.output
+
+
+def test_doctor_checks_the_sources_in_the_workspace_language(tmp_path):
+    """doctor's sources checks in Persian and Armenian: a source that
+    connects (its columns as they are, isolated), one whose variable is
+    unset, a bad sources file with its line, and each fix."""
+    F, P = "\u2068", "\u2069"
+    sqlite_shop(tmp_path / "shop.db", ROWS).close()
+    env = {"SHOP_DB_URL": f"sqlite:///{tmp_path / 'shop.db'}"}
+    sources = sources_file(tmp_path / "sources.toml")
+    base = ["--db", str(tmp_path / "store.db"), "--sources", str(sources)]
+    assert invoke([*base, "config", "language", "fa"], env).exit_code == 0
+    columns = "id, customer_id, ordered_at, amount, currency, status, updated_at"
+    lines = invoke([*base, "doctor"], env).output.splitlines()
+    assert f"✓ منبع {F}shop_db{P} ({F}sql{P}): وصل شد؛ سفارش‌ها: {F}{columns}{P}" in lines
+    lines = invoke([*base, "doctor"], {}).output.splitlines()
+    at = lines.index(
+        f"✗ منبع {F}shop_db{P} ({F}sql{P}): منبع {F}shop_db{P}: متغیر محیطی {F}SHOP_DB_URL{P} "
+        f"({F}url_env{P} در {F}{sources}:1{P}) تنظیم نشده است؛ پیش از اجرا آن را برابر {F}url{P} قرار دهید"
+    )
+    assert lines[at + 1] == f"    راه رفع: {F}سپس آن را بررسی کنید: {F}retention-bot sync shop_db --dry-run{P}{P}"
+    sources.write_text(sources.read_text() + "batch_size = 0\n")
+    lines = invoke([*base, "--language", "hy", "doctor"], env).output.splitlines()
+    at = lines.index(
+        f"✗ աղբյուրների ֆայլ: {sources}:6. [sources.shop_db]. batch_size-ը պետք է լինի ամբողջ թիվ՝ 1-ից 1000000"
+    )
+    assert lines[at + 1] == "    ուղղում՝ ուղղեք նշված տողը, ապա նորից գործարկեք doctor-ը"
+    lines = invoke([*base, "--language", "en", "doctor"], env).output.splitlines()
+    assert f"✗ sources file: {sources}:6: [sources.shop_db] batch_size must be a whole number, 1 to 1000000" in lines

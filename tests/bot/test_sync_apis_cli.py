@@ -70,11 +70,22 @@ def test_doctor_probes_a_stripe_and_a_shopify_source(tmp_path):
         )
         good = check_sources({"STRIPE_KEY": API_KEY, "SHOPIFY_TOKEN": TOKEN}, str(sources), explicit=True)
         bad = check_sources({"STRIPE_KEY": "sk_live_revoked_1111", "SHOPIFY_TOKEN": TOKEN}, str(sources), explicit=True)
-    assert [(c.name, c.ok) for c in good] == [("source billing (stripe)", True), ("source store (shopify)", True)]
-    assert good[0].detail == "Stripe: charges, customers and events readable (no charges)"
-    assert good[1].detail.startswith("Shopify example.myshopify.com: orders readable (scopes: read_all_orders")
-    assert not bad[0].ok and "Stripe refused the API key" in bad[0].detail and "STRIPE_KEY" in bad[0].detail
-    assert "sk_live_revoked_1111" not in bad[0].detail and bad[1].ok
+    assert [(str(c.name), c.ok) for c in good] == [("source billing (stripe)", True), ("source store (shopify)", True)]
+    assert str(good[0].detail) == "Stripe: charges, customers and events readable (no charges)"
+    assert str(good[1].detail).startswith("Shopify example.myshopify.com: orders readable (scopes: read_all_orders")
+    assert not bad[0].ok and "Stripe refused the API key" in str(bad[0].detail) and "STRIPE_KEY" in str(bad[0].detail)
+    assert "sk_live_revoked_1111" not in str(bad[0].detail) and bad[1].ok
+    assert bad[0].lines("fa") == [
+        "✗ منبع \u2068billing\u2069 (\u2068stripe\u2069): منبع \u2068billing\u2069: \u2066Stripe\u2069 کلید \u2066API\u2069 را "
+        "هنگام خواندن پرداخت‌ها نپذیرفت (\u2068Invalid API Key provided: sk_live_************1111\u2069)؛ یک کلید رمز "
+        "(\u2066sk_live_…\u2069) یا کلید محدود (\u2066rk_live_…\u2069) که اجازهٔ خواندن "
+        "\u2068Charges, Customers, Disputes and Events\u2069 را دارد در متغیر محیطی \u2068STRIPE_KEY\u2069 بگذارید",
+        "    راه رفع: \u2068سپس آن را بررسی کنید: \u2068retention-bot sync billing --dry-run\u2069\u2069",
+    ]
+    assert good[1].lines("hy") == [
+        "✓ աղբյուր store (shopify): Shopify example.myshopify.com. պատվերները հասանելի են կարդալու համար "
+        "(թույլտվություններ՝ read_all_orders, read_customers, read_orders)"
+    ]
 
 
 def test_stripe_and_shopify_refusals_in_the_workspace_language(tmp_path):

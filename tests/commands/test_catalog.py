@@ -154,6 +154,7 @@ def test_english_needs_no_catalog_and_no_babel():
 _CARRIERS = {
     "PeriodError": (0,),
     "Problem": (0,),
+    "SourceError": (0,),
     "Said": (0,),
     "FollowupError": (0,),
     "FieldError": (0, 1),

@@ -146,7 +146,7 @@ def test_history_cut_without_read_all_orders_is_said(fresh_db, tmp_path):
 
 
 def test_doctor_check_names_the_scopes(tmp_path, shop):
-    assert source(tmp_path, shop).check() == (
+    assert str(source(tmp_path, shop).check()) == (
         "Shopify example.myshopify.com: orders readable (scopes: read_all_orders, read_customers, read_orders)"
     )
 

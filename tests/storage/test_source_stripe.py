@@ -203,7 +203,7 @@ def test_doctor_check_reads_each_kind_of_object(stripe_fake, tmp_path):
     )
     source = open_source(load_sources(tmp_path / "sources.toml").sources[0], {"K": API_KEY})
     assert (
-        source.check()
+        str(source.check())
         == "Stripe: charges, customers and events readable (some charges; newest event 2026-10-01T01:00:00Z)"
     )
     assert [path for path, _ in stripe_fake.requests] == ["/v1/charges", "/v1/customers", "/v1/events"]
