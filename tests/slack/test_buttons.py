@@ -127,6 +127,18 @@ def block(message: dict, block_id: str) -> dict:
     return found
 
 
+def digest_with_an_unowned_customer(store, slack, now: datetime) -> tuple[str, dict, str]:
+    """A high-value customer nobody owns, with an open follow-up, in a
+    posted digest: the customer, the message and its Claim button's value."""
+    unowned = store.execute("SELECT id FROM customers WHERE owner_rep_id IS NULL ORDER BY id LIMIT 1").fetchone()[0]
+    store.execute(
+        "INSERT INTO followups (customer_id, opened_at, value_at_open) VALUES (?, ?, 1e7)",
+        [unowned, format_utc(now - timedelta(minutes=30))],
+    )
+    message = post(slack, DIGEST_CHANNEL, digest_payload(store, DIGEST_CHANNEL, now.date(), now))
+    return unowned, message, f"f{followup(store, unowned)['id']}"
+
+
 def button_click(sender, message, action_id, item, **kw):
     return click(sender, message, action_id, block_id=f"fua:{item['id']}", value=str(item["id"]), **kw)
 
@@ -202,13 +214,7 @@ def test_a_second_click_on_a_closed_follow_up_shows_its_state(store, items, send
 
 
 def test_claim_assigns_the_customer_to_the_clicker(store, items, sender, slack, now):
-    unowned = store.execute("SELECT id FROM customers WHERE owner_rep_id IS NULL ORDER BY id LIMIT 1").fetchone()[0]
-    store.execute(
-        "INSERT INTO followups (customer_id, opened_at, value_at_open) VALUES (?, ?, 1e7)",
-        [unowned, format_utc(now - timedelta(minutes=30))],
-    )
-    message = post(slack, DIGEST_CHANNEL, digest_payload(store, DIGEST_CHANNEL, now.date(), now))
-    ref = f"f{followup(store, unowned)['id']}"
+    unowned, message, ref = digest_with_an_unowned_customer(store, slack, now)
     claim = block(message, f"cq:{ref}")
     assert claim["accessory"]["action_id"] == ACTION_CLAIM and "owner unassigned" in claim["text"]["text"]
     click(sender, message, ACTION_CLAIM, block_id=f"cq:{ref}", value=ref)
@@ -301,13 +307,7 @@ def test_why_nothing_changed_is_said_in_the_pressers_language(store, items, send
             "hy": "Ոչինչ չփոխվեց․ այս հետադարձ կապն արդեն փակված է (ռիսկ չկա)։",
         }
 
-        unowned = store.execute("SELECT id FROM customers WHERE owner_rep_id IS NULL ORDER BY id LIMIT 1").fetchone()[0]
-        store.execute(
-            "INSERT INTO followups (customer_id, opened_at, value_at_open) VALUES (?, ?, 1e7)",
-            [unowned, format_utc(now - timedelta(minutes=30))],
-        )
-        digest = post(slack, DIGEST_CHANNEL, digest_payload(store, DIGEST_CHANNEL, now.date(), now))
-        ref = f"f{followup(store, unowned)['id']}"
+        _, digest, ref = digest_with_an_unowned_customer(store, slack, now)
         slack.reset()
         click(sender, digest, ACTION_CLAIM, block_id=f"cq:{ref}", value=ref, user=OTHER_REP)
         updated(slack, digest)
