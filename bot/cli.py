@@ -464,7 +464,7 @@ def ask(state: State, text, as_json):
     from bot.console import print_answer
     from commands import answer
 
-    a = answer(state.context(), " ".join(text))
+    a = answer(state.context(), " ".join(text), with_data=as_json)
     if as_json:
         click.echo(to_json(a.to_json()))
     else:

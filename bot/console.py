@@ -40,7 +40,7 @@ def respond(ctx: Context, text: str) -> Answer:
         from commands.buttons import press  # the digest and reminders behind it: not for `config` or `ask`
 
         return press(ctx, words[1:])
-    return answer(ctx, text)
+    return answer(ctx, text, with_data=False)
 
 
 def run_console(make_context: Callable[[], Context], console: Console, *, intro: str | None = None, stdin=None) -> None:
@@ -48,7 +48,7 @@ def run_console(make_context: Callable[[], Context], console: Console, *, intro:
     interactive = stdin.isatty() and console.is_terminal
     if intro:
         ctx = make_context()
-        print_answer(console, ctx.db, answer(ctx, intro), lang=ctx.lang)
+        print_answer(console, ctx.db, answer(ctx, intro, with_data=False), lang=ctx.lang)
     if interactive:
         _history()
         hint = _(

@@ -200,17 +200,57 @@ class Chart:
     png: bytes
 
 
-@dataclass
-class Answer:
-    command: str
-    data: dict[str, Any]
-    message: dict[str, Any]
-    charts: list[Chart] = field(default_factory=list)
-    shared: bool = False
-    ok: bool = True
+Data = dict[str, Any]
 
-    def to_json(self) -> dict[str, Any]:
+
+class Answer:
+    """A command's answer: its JSON result (`data`), the message, charts.
+
+    `data` may be given as a function that makes it: an answer whose JSON
+    lists far more than its message shows (every open follow-up, tens of
+    thousands in a large store) then makes it only where it is read: not for
+    a Slack answer, which shows a page (commands.answer's `with_data`)."""
+
+    def __init__(
+        self,
+        command: str,
+        data: Data | Callable[[], Data],
+        message: dict[str, Any],
+        charts: list[Chart] | None = None,
+        shared: bool = False,
+        ok: bool = True,
+    ) -> None:
+        self.command = command
+        self._data = data
+        self.message = message
+        self.charts = charts if charts is not None else []
+        self.shared = shared
+        self.ok = ok
+
+    @property
+    def data(self) -> Data:
+        if callable(self._data):
+            self._data = self._data()
+        return self._data
+
+    @data.setter
+    def data(self, value: Data) -> None:
+        self._data = value
+
+    def make_data(self) -> None:
+        """Make data given as a function now (while the store is open)."""
+        self._data = self.data
+
+    def map_data(self, change: Callable[[Data], Data]) -> None:
+        """`data = change(data)`, when the data is made (at once if it is)."""
+        data = self._data
+        self._data = (lambda: change(data())) if callable(data) else change(data)
+
+    def to_json(self) -> Data:
         return self.data
+
+    def __repr__(self) -> str:
+        return f"Answer({self.command!r}, ok={self.ok}, shared={self.shared}, charts={len(self.charts)})"
 
 
 Handler = Callable[[Context, Request], Answer]

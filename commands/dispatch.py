@@ -54,11 +54,13 @@ def read_request(ctx: Context, text: str) -> Request | Answer:
     return req
 
 
-def answer(ctx: Context, asked: str | Request) -> Answer:
+def answer(ctx: Context, asked: str | Request, *, with_data: bool = True) -> Answer:
     """Answer `/retention` text (or a request read_request made). Usage
     problems become a friendly answer with `ok=False`, never an exception;
     anything else propagates to the surface, which reports it with an error
-    id."""
+    id. `with_data=False` where only the message is shown (Slack, the
+    console, Home): an answer may then leave its JSON to be made when read,
+    which must be while `ctx.db` is open (see Answer)."""
     req = read_request(ctx, asked) if isinstance(asked, str) else asked
     if isinstance(req, Answer):
         return req
@@ -69,7 +71,9 @@ def answer(ctx: Context, asked: str | Request) -> Answer:
     if req.share:
         result.shared = True
         result.message = B.mask_personal(result.message)
-        result.data = B.mask_personal(result.data)
+        result.map_data(B.mask_personal)
+    if with_data:
+        result.make_data()
     return result
 
 

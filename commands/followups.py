@@ -13,7 +13,7 @@ from commands.parse import suggest_period, whole_number
 from commands.rep import followup_line
 from commands.value_parts import state_name
 from storage.fields import format_utc
-from storage.followups import load_followups
+from storage.followups import count_followups, load_followups
 from storage.reps import load_rep
 
 SHOWN = 15
@@ -32,23 +32,37 @@ def handle_followups(ctx: Context, req: Request) -> Answer:
     shown, words = read_shown(req)
     scope = read_scope(ctx, Request(req.name, words, req.filters))
     rep_id = ctx.user_id if scope == "mine" else None
+    who = rep_id or req.filters.rep_id
     since = format_utc(ctx.now - timedelta(days=CLOSED_DAYS))
-    rows = load_followups(ctx.db, rep_id or req.filters.rep_id, req.filters, closed_since=since)
-    open_rows = [r for r in rows if r["closed_at"] is None]
-    closed = Counter(r["state"] for r in rows if r["closed_at"] is not None)
-    data = {
+    opened, closed = count_followups(ctx.db, who, req.filters, closed_since=since)
+    page = load_followups(ctx.db, who, req.filters, limit=shown)
+
+    def data() -> dict:
+        """Every open follow-up, read when the JSON is: the message shows a page."""
+        rows = load_followups(ctx.db, who, req.filters, closed_since=since)
+        open_rows = [r for r in rows if r["closed_at"] is None]
+        ended = Counter(r["state"] for r in rows if r["closed_at"] is not None)
+        return {
+            "scope": scope,
+            "rep_id": who,
+            "open": len(open_rows),
+            "shown": min(shown, len(open_rows)),
+            "followups": open_rows,
+            f"closed_last_{CLOSED_DAYS}_days": dict(ended.most_common()),
+        }
+
+    shown_data = {
         "scope": scope,
-        "rep_id": rep_id or req.filters.rep_id,
-        "open": len(open_rows),
-        "shown": min(shown, len(open_rows)),
-        "followups": open_rows,
-        f"closed_last_{CLOSED_DAYS}_days": dict(closed.most_common()),
+        "open": opened,
+        "shown": len(page),
+        "followups": page,
+        f"closed_last_{CLOSED_DAYS}_days": closed,
     }
     return Answer(
         "followups",
         data,
         build_followups_message(
-            data, ctx.display_currency, fmt.date_in(ctx.as_of, ctx.calendar), ctx.tz, ctx.calendar, ctx.lang
+            shown_data, ctx.display_currency, fmt.date_in(ctx.as_of, ctx.calendar), ctx.tz, ctx.calendar, ctx.lang
         ),
     )
 

@@ -59,7 +59,7 @@ def build_home_view(ctx: Context) -> dict:
 def _section_blocks(ctx: Context, title: str, text: str) -> list[dict]:
     command = f"`/retention {text}`"
     try:
-        result = answer(ctx, text)
+        result = answer(ctx, text, with_data=False)
     except Exception:
         log.exception("Home tab section %r (%s) failed for %s", title, text, ctx.user_id)
         return [

@@ -54,11 +54,7 @@ def reopen_unwon(db: Database, now: datetime, tz: tzinfo) -> int:
     return len(rows)
 
 
-def load_followups(
-    db: Database, rep_id: str | None, filters: Filters, *, closed_since: str | None = None
-) -> list[dict]:
-    """Follow-ups not yet closed (and, with `closed_since`, those closed since
-    then), with the customer's name; `rep_id` limits them to one rep."""
+def _followups_where(rep_id: str | None, filters: Filters, closed_since: str | None) -> tuple[str, dict]:
     where, args = filters.where()
     cond = [where]
     params = dict(args)
@@ -70,12 +66,40 @@ def load_followups(
         params["closed_since"] = closed_since
     else:
         cond.append("f.closed_at IS NULL")
-    return list(
-        db.query(
-            "SELECT f.id, f.customer_id, c.name AS customer_name, c.company, f.rep_id, f.state, "  # noqa: S608
-            "f.opened_at, f.snooze_until, f.reminded_at, f.reminder_count, f.escalated_at, f.closed_at, "
-            "f.value_at_open, f.note FROM followups f JOIN customers c ON c.id = f.customer_id "
-            f"WHERE {' AND '.join(cond)} ORDER BY f.closed_at IS NOT NULL, f.value_at_open DESC, f.opened_at",
-            params,
-        )
+    return " AND ".join(cond), params
+
+
+def load_followups(
+    db: Database, rep_id: str | None, filters: Filters, *, closed_since: str | None = None, limit: int | None = None
+) -> list[dict]:
+    """Follow-ups not yet closed (and, with `closed_since`, those closed since
+    then), with the customer's name, the open ones first, most valuable
+    first; `rep_id` limits them to one rep, `limit` to the first so many."""
+    where, params = _followups_where(rep_id, filters, closed_since)
+    sql = (
+        "SELECT f.id, f.customer_id, c.name AS customer_name, c.company, f.rep_id, f.state, "  # noqa: S608
+        "f.opened_at, f.snooze_until, f.reminded_at, f.reminder_count, f.escalated_at, f.closed_at, "
+        "f.value_at_open, f.note FROM followups f JOIN customers c ON c.id = f.customer_id "
+        f"WHERE {where} ORDER BY f.closed_at IS NOT NULL, f.value_at_open DESC, f.opened_at, f.id"
     )
+    if limit is not None:
+        sql += " LIMIT :limit"
+        params["limit"] = int(limit)
+    return list(db.query(sql, params))
+
+
+def count_followups(
+    db: Database, rep_id: str | None, filters: Filters, *, closed_since: str | None = None
+) -> tuple[int, dict[str, int]]:
+    """How many follow-ups load_followups would return: the open ones, and
+    those closed since `closed_since` by state (in state order). Without a
+    filter the customers are not joined: every follow-up's customer exists
+    (a foreign key), and the join costs a lookup per follow-up."""
+    where, params = _followups_where(rep_id, filters, closed_since)
+    join = "JOIN customers c ON c.id = f.customer_id " if filters.active else ""
+    rows = db.execute(
+        f"SELECT f.closed_at IS NULL, f.state, COUNT(*) FROM followups f {join}WHERE {where} "  # noqa: S608
+        "GROUP BY 1, 2 ORDER BY 1, 2",
+        params,
+    ).fetchall()
+    return sum(n for is_open, _, n in rows if is_open), {state: n for is_open, state, n in rows if not is_open}

@@ -76,7 +76,9 @@ def register(app: App, services: Services) -> None:
 
     def open_at_risk(body, client, respond) -> None:
         with services.db() as db:
-            result = answer(services.context(db, client, (body.get("user") or {}).get("id")), "at-risk")
+            result = answer(
+                services.context(db, client, (body.get("user") or {}).get("id")), "at-risk", with_data=False
+            )
         respond(
             text=result.message["text"],
             blocks=result.message["blocks"],

@@ -111,7 +111,7 @@ def register(app: App, services: Services) -> None:
                 if isinstance(req, Request) and COMMANDS[req.name].slow:
                     answer_later(ack, context, lang, req)
                     return
-                result = req if isinstance(req, Answer) else answer(ctx, req)
+                result = req if isinstance(req, Answer) else answer(ctx, req, with_data=False)
         except Exception as e:
             ack(**report_error(e, f"/retention {text}", logger, lang))
             return
@@ -129,7 +129,7 @@ def register(app: App, services: Services) -> None:
             with services.db() as db:
                 ctx = services.context(db, client, command.get("user_id"))
                 lang = ctx.lang
-                result = answer(ctx, asked if isinstance(asked, Request) else text)
+                result = answer(ctx, asked if isinstance(asked, Request) else text, with_data=False)
                 if result.ok and result.data.get("post"):
                     result = post_requested_digest(db, client, result, ctx.now, lang)
         except Exception as e:

@@ -72,3 +72,36 @@ def test_mistakes(store):
     assert not a.ok and "Did you mean `mine`?" in a.data["error"]
     a = _ask(store, "followups mine")
     assert not a.ok and "don't know who you are" in a.data["error"]
+
+
+def test_a_slack_answer_lists_a_page_and_the_json_every_followup(tmp_path):
+    """Slack shows a page, so its answer reads that page and the counts
+    (commands.answer with_data=False); the JSON, made when read, still lists
+    every open follow-up, and its first page is the page the message shows,
+    ties in value and opening time included."""
+    customers = [(f"c{i:03d}", f"Customer {i:03d}", "", "SMB", "U0MARIA1", "") for i in range(40)]
+    db = build_store(tmp_path / "many.db", reps=[("U0MARIA1", "Maria")], customers=customers, orders=[])
+    rows = [
+        (f"c{i:03d}", "U0MARIA1", "open", "2026-11-01T08:00:00Z", None if i % 3 else 500.0 * (i % 4))
+        for i in range(37, 3, -1)
+    ]
+    rows += [(f"c{i:03d}", "U0MARIA1", "won_back", "2026-10-01T08:00:00Z", 10.0) for i in range(4)]
+    db.conn.executemany(
+        "INSERT INTO followups (customer_id, rep_id, state, opened_at, value_at_open) VALUES (?, ?, ?, ?, ?)", rows
+    )
+    db.conn.execute("UPDATE followups SET closed_at = '2026-11-10T08:00:00Z' WHERE state = 'won_back'")
+    db.conn.commit()
+    ctx = Context(db, as_of=date(2026, 11, 22), now=NOW)
+    whole = answer(ctx, "followups all 20")
+    page = answer(ctx, "followups all 20", with_data=False)
+    assert page.message == whole.message
+    data = whole.data
+    assert (data["open"], data["shown"], data["closed_last_30_days"]) == (34, 20, {"won_back": 4})
+    values = [(f["value_at_open"] is None, -(f["value_at_open"] or 0), f["id"]) for f in data["followups"]]
+    assert values == sorted(values)  # most valuable first; ties by id
+    names = [f["customer_name"] for f in data["followups"][:20]]
+    body = json.dumps(page.message)
+    assert all(name in body for name in names)
+    assert data["followups"][20]["customer_name"] not in body
+    assert page.data == data  # made on first read
+    db.conn.close()

@@ -14,12 +14,12 @@ def test_a_command_arriving_while_acks_are_busy_acks_at_once_and_answers_after(s
     real_answer = listener.answer
     inside, release = threading.Semaphore(0), threading.Event()
 
-    def answer(ctx, asked):
+    def answer(ctx, asked, **options):
         text = asked if isinstance(asked, str) else asked.text  # the ack passes the Request it read
         if text == "crr last-quarter" and not release.is_set():
             inside.release()
             assert release.wait(30)
-        return real_answer(ctx, asked)
+        return real_answer(ctx, asked, **options)
 
     monkeypatch.setattr(listener, "answer", answer)
     with ThreadPoolExecutor(listener.INLINE_ANSWERS) as pool:
