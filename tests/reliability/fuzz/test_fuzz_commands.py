@@ -20,8 +20,10 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from bench.slack_fake import ADMIN, REP, SIGNING_SECRET, slack_signature
+from bot.listeners.command import WORKING
 from commands import COMMANDS, Context, answer
 from commands.blocks import limit_problems
+from commands.i18n import LOCALES, _
 from storage.db import transaction
 from storage.settings import SETTINGS
 from tests.support.fuzz import DEMO_DAY, examples, tried
@@ -271,6 +273,10 @@ def test_any_admin_config_value_is_applied_or_refused_many(small_demo, settings_
 # ---- signed HTTP requests to the real app -----------------------------------
 
 
+# "Working on it…" in every language: an example may have said `lang fa`.
+WORKING_ACKS = {_(lang, WORKING) for lang in LOCALES}
+
+
 def check_http(sender, slack, text: str, tag: str, within: float | None = None) -> None:
     """200 (within `within` seconds, in the slow run: Slack allows 3), with
     an answer in the ack body, or "working on it" and then an answer (never
@@ -281,7 +287,7 @@ def check_http(sender, slack, text: str, tag: str, within: float | None = None) 
     msg = reply.json
     assert msg["text"].strip() and SOMETHING_WRONG not in msg["text"], (text, msg)
     assert limit_problems(msg) == [], (text, limit_problems(msg))
-    if "Working on it" in msg["text"]:
+    if msg["text"] in WORKING_ACKS:
         (later,) = slack.wait_for("response_url", where=lambda c: c.params.get("tag") == tag, timeout=30)
         body = later.json
         assert SOMETHING_WRONG not in body["text"], (text, body["text"])
