@@ -158,12 +158,11 @@ def reason_parts(reason: QuietReason, currency: str, lang: str = DEFAULT_LANGUAG
     in the language's digits and marks; the value in `currency`."""
     parts = []
     gap = reason.usual_gap_days or 0.0
-    days = f"{gap:.0f}" if lang == DEFAULT_LANGUAGE else fmt.number(gap, lang, 0)
+    every = f"{gap:.0f}" if lang == DEFAULT_LANGUAGE else fmt.number(gap, lang, 0)
     if reason.code == OWN_GAP:
-        parts.append(_(lang, "orders every ~{days} days", days=days))
+        parts.append(_(lang, "orders every ~{days} days", days=every))
     elif reason.code == STORE_GAP:
-        parts.append(_(lang, "too few orders for a rhythm"))
-        parts.append(_(lang, "customers here reorder every ~{days} days", days=days))
+        parts.append(_(lang, "too few orders for a rhythm; customers here reorder every ~{days} days", days=every))
     else:
         parts.append(_(lang, "no repeat orders in the store yet"))
     quiet = reason.days_quiet
