@@ -389,7 +389,7 @@ def sync(state: State, name: str | None, full: bool, dry_run: bool, as_json: boo
     def on_progress(source_name: str):
         if progress is None:
             return None
-        task = progress.add_task(f"syncing {source_name}", total=None)
+        task = progress.add_task(_(lang, "syncing {source}", source=source_name), total=None)
         return lambda done, total: progress.update(task, completed=done, total=total)
 
     try:
