@@ -27,11 +27,19 @@ MODEL = "bgnbd+gg"
 RULES = "rules"
 UNIT_DAYS = {"days": 1.0, "weeks": 7.0}
 RULES_EFFECT = "value = trailing 12-month revenue, going quiet = order-gap rule only"
+# Why the value is what it is (ValueModel.basis): each answer says it from
+# this and the figures, in its reader's language; `reason` is the English.
+FITTED = "fitted"
+FEW_REPEAT_BUYERS = "few_repeat_buyers"
+FIT_FAILED = "fit_failed"
 
 
 @dataclass(frozen=True)
 class ValueModel:
-    """What was fitted as of a day, and the sentence every answer repeats."""
+    """What was fitted as of a day, and the sentence every answer repeats
+    (`reason`, English) with what it says as values: `basis` (FITTED,
+    FEW_REPEAT_BUYERS or FIT_FAILED) and, for a failed fit, `failure` (the
+    optimiser's own words, or the condition that failed)."""
 
     model: str
     reason: str
@@ -40,10 +48,18 @@ class ValueModel:
     repeat_buyers: int
     bgnbd: BGNBDFit | None = None
     gamma_gamma: GammaGammaFit | None = None
+    basis: str = FITTED
+    failure: str | None = None
 
     @property
     def uses_model(self) -> bool:
         return self.model == MODEL
+
+    @property
+    def spend_constant(self) -> bool:
+        """The model in use takes each customer's own average spend per
+        order (Gamma-Gamma at its p → ∞ limit)."""
+        return self.uses_model and self.gamma_gamma is not None and self.gamma_gamma.spend_constant
 
     def to_dict(self, unit: str = "days") -> dict:
         """The `model fit --json` result, parameters in `unit` (α and the
@@ -76,6 +92,9 @@ class ValueModel:
             "as_of": self.as_of.isoformat(),
             "customers": self.customers,
             "repeat_buyers": self.repeat_buyers,
+            "basis": self.basis,
+            "failure": self.failure,
+            "spend_constant": self.spend_constant,
             "bgnbd": bg,
             "gamma_gamma": gg,
             "time_unit": unit,
@@ -95,19 +114,31 @@ def fit_value_model(rfm: pd.DataFrame, as_of: date) -> ValueModel:
         return ValueModel(
             RULES,
             f"rules: only {buyers:,} repeat buyers, the model needs at least {MIN_REPEAT_BUYERS}; {RULES_EFFECT}",
+            basis=FEW_REPEAT_BUYERS,
             **base,
         )
     bg = fit_bgnbd(frequency, rfm["recency_days"].to_numpy(), rfm["tenure_days"].to_numpy())
     if not bg.converged:
         return ValueModel(
-            RULES, f"rules: the BG/NBD fit did not converge ({bg.message}); {RULES_EFFECT}", bgnbd=bg, **base
+            RULES,
+            f"rules: the BG/NBD fit did not converge ({bg.message}); {RULES_EFFECT}",
+            bgnbd=bg,
+            basis=FIT_FAILED,
+            failure=bg.message,
+            **base,
         )
     spenders = repeat & (monetary > 0)
     gg = fit_gamma_gamma(frequency[spenders], monetary[spenders])
     if not gg.converged or gg.params.q <= 1:
         why = gg.message if not gg.converged else f"q = {gg.params.q:.2f} ≤ 1 leaves the mean spend undefined"
         return ValueModel(
-            RULES, f"rules: the Gamma-Gamma fit failed ({why}); {RULES_EFFECT}", bgnbd=bg, gamma_gamma=gg, **base
+            RULES,
+            f"rules: the Gamma-Gamma fit failed ({why}); {RULES_EFFECT}",
+            bgnbd=bg,
+            gamma_gamma=gg,
+            basis=FIT_FAILED,
+            failure=why,
+            **base,
         )
     reason = (
         f"BG/NBD + Gamma-Gamma fitted on {customers:,} customers ({buyers:,} repeat buyers) as of {as_of.isoformat()}"

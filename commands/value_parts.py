@@ -10,7 +10,7 @@ from typing import Any
 
 from analytics.calendars import GREGORIAN_CALENDAR, Calendar
 from analytics.quiet import OWN_GAP, STORE_GAP, QuietReason, alive_known, top_percent
-from analytics.value import MIN_REPEAT_BUYERS
+from analytics.value import FEW_REPEAT_BUYERS, FIT_FAILED, FITTED, MIN_REPEAT_BUYERS, RULES
 from analytics.value import value_label as analytics_value_label
 from commands import blocks as B
 from commands import format as fmt
@@ -52,9 +52,9 @@ def model_line(
         "buyers": fmt.count(summary.get("repeat_buyers") or 0, lang),
         "day": day,
     }
-    reason = str(summary.get("reason") or "")
-    if summary["model"] != "rules":
-        if "own average" in reason:
+    basis, failure, spend_constant = _model_basis(summary)
+    if basis == FITTED:
+        if spend_constant:
             return _(
                 lang,
                 "Model: BG/NBD + Gamma-Gamma fitted on {customers} customers ({buyers} repeat buyers) as of {day}; "
@@ -66,7 +66,7 @@ def model_line(
             "Model: BG/NBD + Gamma-Gamma fitted on {customers} customers ({buyers} repeat buyers) as of {day}",
             **values,
         )
-    if reason.startswith("rules: only") and not scored:
+    if basis == FEW_REPEAT_BUYERS and not scored:
         return _(
             lang,
             "Model: rules — only {buyers} repeat buyers, the model needs at least {least}; value = trailing 12-month "
@@ -74,7 +74,7 @@ def model_line(
             least=fmt.count(MIN_REPEAT_BUYERS, lang),
             **values,
         )
-    if reason.startswith("rules: only"):
+    if basis == FEW_REPEAT_BUYERS:
         return _(
             lang,
             "Model: rules — only {buyers} repeat buyers, the model needs at least {least}; value = trailing 12-month "
@@ -82,22 +82,38 @@ def model_line(
             least=fmt.count(MIN_REPEAT_BUYERS, lang),
             **values,
         )
-    detail = _DETAIL.search(reason)
     if not scored:
         return _(
             lang,
             "Model: rules — the model fit failed ({detail}); value = trailing 12-month revenue, going quiet = "
             "order-gap rule only",
-            detail=detail.group(1) if detail else reason,
+            detail=failure,
             **values,
         )
     return _(
         lang,
         "Model: rules — the model fit failed ({detail}); value = trailing 12-month revenue, going quiet = order-gap "
         "rule only (scores as of {day})",
-        detail=detail.group(1) if detail else reason,
+        detail=failure,
         **values,
     )
+
+
+def _model_basis(summary: dict[str, Any]) -> tuple[str, str, bool]:
+    """What the model's reason says, as values: its basis, a failed fit's
+    failure and whether spend per order is each customer's own average
+    (analytics.value.ValueModel). A summary stored before they were kept
+    has only the English reason, so that one is read from its words (the
+    next score run replaces it)."""
+    if "basis" in summary:
+        return str(summary["basis"]), str(summary.get("failure") or ""), bool(summary.get("spend_constant"))
+    reason = str(summary.get("reason") or "")
+    if summary["model"] != RULES:
+        return FITTED, "", "own average" in reason
+    if reason.startswith("rules: only"):
+        return FEW_REPEAT_BUYERS, "", False
+    detail = _DETAIL.search(reason)
+    return FIT_FAILED, detail.group(1) if detail else reason, False
 
 
 _DETAIL = re.compile(r"\((.*)\);")

@@ -16,7 +16,7 @@ from analytics.quiet import (
     reason_codes,
     value_percentile,
 )
-from analytics.value import MODEL, RULES, fit_value_model, predict_value
+from analytics.value import FEW_REPEAT_BUYERS, MODEL, RULES, fit_value_model, predict_value
 from commands.value_parts import reason_sentence
 
 AS_OF = date(2026, 6, 30)
@@ -56,6 +56,7 @@ def test_fewer_than_200_repeat_buyers_fall_back_to_rules_and_say_why():
     assert (predicted["value"] == rfm["revenue_12m"]).all()
     d = model.to_dict("weeks")
     assert d["model"] == "rules" and d["bgnbd"] is None and d["repeat_buyers"] == 50 and d["customers"] == 300
+    assert (d["basis"], d["failure"], d["spend_constant"]) == (FEW_REPEAT_BUYERS, None, False)
 
 
 def simulate_bgnbd(n, r, alpha, a, b, seed=5):

@@ -13,7 +13,7 @@ from analytics.quiet import NO_GAP, OWN_GAP, STORE_GAP, QuietReason
 from bot.cli import main
 from commands import answer
 from commands.core import Context
-from commands.value_parts import reason_sentence, reason_text
+from commands.value_parts import model_line, reason_sentence, reason_text
 from storage import open_db
 from storage.schema import migrations
 from storage.settings import MODEL_META, upsert_meta, upsert_setting
@@ -162,3 +162,44 @@ def test_score_says_its_model_day_in_the_workspace_calendar_in_english_too(cdnow
     assert r.exit_code == 0, r.output
     (line,) = [t for t in r.output.splitlines() if t.startswith("Model:")]
     assert line == "Model: BG/NBD + Gamma-Gamma fitted on 2,357 customers (946 repeat buyers) as of 1376/07/08"
+
+
+_EFFECT = "value = trailing 12-month revenue, going quiet = order-gap rule only"
+_SUMMARIES = [
+    (
+        "BG/NBD + Gamma-Gamma fitted on 2,357 customers (946 repeat buyers) as of 2026-11-02; expected spend per "
+        "order = each customer's own average (Gamma-Gamma at its p → ∞ limit)",
+        {"model": "bgnbd+gg", "basis": "fitted", "failure": None, "spend_constant": True},
+    ),
+    (
+        f"rules: only 50 repeat buyers, the model needs at least 200; {_EFFECT}",
+        {"model": "rules", "basis": "few_repeat_buyers", "failure": None, "spend_constant": False},
+    ),
+    (
+        f"rules: the Gamma-Gamma fit failed (q = 0.95 ≤ 1 leaves the mean spend undefined); {_EFFECT}",
+        {
+            "model": "rules",
+            "basis": "fit_failed",
+            "failure": "q = 0.95 ≤ 1 leaves the mean spend undefined",
+            "spend_constant": False,
+        },
+    ),
+]
+
+
+@pytest.mark.parametrize(("reason", "values"), _SUMMARIES)
+@pytest.mark.parametrize("scored", [True, False])
+def test_the_model_line_is_said_from_the_summarys_values_or_an_older_summarys_words(reason, values, scored):
+    """A summary keeps why as values (basis, failure, spend_constant); one
+    stored before has only the English reason, and says the same."""
+    summary = {**values, "reason": reason, "as_of": "2026-11-02", "customers": 2357, "repeat_buyers": 50}
+    older = {k: v for k, v in summary.items() if k not in ("basis", "failure", "spend_constant")}
+    for lang in ("fa", "hy"):
+        line = model_line(summary, lang, scored=scored)
+        assert line == model_line(older, lang, scored=scored)
+        if values["basis"] == "fitted":
+            assert "۲٬۳۵۷" in line or "2\xa0357" in line
+        if values["basis"] == "few_repeat_buyers":
+            assert "۵۰" in line or " 50 " in line
+        if values["failure"]:
+            assert values["failure"] in line
