@@ -332,6 +332,44 @@ def import_cmd(state: State, kind, file, fmt, maps, skip_invalid, dry_run, decim
     for line in report_lines(state.lang, report):
         click.echo(line, err=True)
     click.echo(report_summary(state.lang, report))
+    if not dry_run:
+        _prepare_answers(state, db)
+
+
+def _prepare_answers(state: State, db) -> None:
+    """Right after an import or sync commits: build and save the order frame
+    of the new content (commands.frames.OrderFrames.prepare), so the first
+    answer — of a bot started on this store, or of one serving it — maps it
+    instead of reading every order. A failure only costs that head start:
+    the data is committed, so it is a warning and the exit status stays 0."""
+    from commands import format as fmt
+    from commands.frames import prepare_order_frame
+    from commands.i18n import _, _n
+
+    lang = state.lang
+    try:
+        ready = prepare_order_frame(db)
+    except Exception as e:  # whatever it was, the committed data stands
+        reason = str(e) or type(e).__name__
+        problem = _(
+            lang,
+            "could not save the order data for answers ({reason}): the data is stored, and the first answer will prepare it instead",
+            reason=reason,
+        )
+        click.echo(_warning(lang, problem), err=True)
+        return
+    if ready.seconds:
+        click.echo(
+            _n(
+                lang,
+                "Order data for answers saved ({count} order, {seconds} s).",
+                "Order data for answers saved ({count} orders, {seconds} s).",
+                ready.orders,
+                count=fmt.count(ready.orders, lang),
+                seconds=fmt.number(ready.seconds, lang, 1),
+            ),
+            err=True,
+        )
 
 
 @main.command()
@@ -416,6 +454,8 @@ def sync(state: State, name: str | None, full: bool, dry_run: bool, as_json: boo
             click.echo(sync_summary(state.lang, r), err=not r.ok)
         if dry_run:
             click.echo(_(state.lang, "Dry run: nothing was written."))
+    if not dry_run:
+        _prepare_answers(state, db)
     sys.exit(0 if all(r.ok for r in reports) else 1)
 
 
@@ -453,6 +493,8 @@ def _import_rates(state: State, file: str, to_currency: str | None, dry_run: boo
         click.echo(_(state.lang, "rejected: {file}: no rate was imported.", file=file), err=True)
         sys.exit(1)
     click.echo(rates_summary(state.lang, report))
+    if not dry_run:
+        _prepare_answers(state, db)
 
 
 @main.command()

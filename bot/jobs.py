@@ -173,6 +173,9 @@ def sync_store(
         reports = sync_sources(
             db, sources.sources, env_, now=now, tz=tz, stale_after_hours=sources.sync.stale_after_hours
         )
+        from commands.frames import refresh_order_frame
+
+        refresh_order_frame(db)  # the new content's frame, built in the background now, not at the next request
         for report in reports:
             if report.ok:
                 log.info("sync: %s", report.summary())

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -28,7 +29,7 @@ from sqlite_utils import Database
 from analytics.frame import OrderFrame, contract_ends, frame_from_columns
 from analytics.kpis import Scope, remember_totals, totals_to_end
 from storage.db import open_db
-from storage.frame_files import load_columns, load_newest_columns, save_columns
+from storage.frame_files import load_columns, load_newest_columns, save_columns, write_columns
 from storage.order_columns import ANSWER_KINDS, content_key, read_order_snapshot
 from storage.queries import Filters, load_customer_totals
 
@@ -91,6 +92,15 @@ def _from_columns(columns: dict) -> OrderFrame:
     return frame
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """What `OrderFrames.prepare` did: the frame's counted orders, and the
+    seconds it took to build and save (0 when it was saved already)."""
+
+    orders: int
+    seconds: float
+
+
 class OrderFrames:
     """Order frames per store content: in memory, on disk, and rebuilt in
     the background while serving. `build` is injectable (tests hold it)."""
@@ -125,6 +135,33 @@ class OrderFrames:
         built_key, frame = self.build(db)
         save_columns(path, built_key[1], _as_columns(frame))
         return self._keep(built_key, frame)
+
+    def prepare(self, db: Database) -> Prepared:
+        """Build and save the frame of `db`'s content now, unless it is saved
+        already: what `import` and `sync` do right after their transaction
+        commits, so that no one's first answer waits for the build (seconds
+        at ten million orders) — a new process, or the serving bot, maps it.
+        Raises OSError when the frame cannot be written (the caller says so;
+        the committed data is not affected)."""
+        key = content_key(db)
+        if key[0].startswith("memory:"):
+            return Prepared(0, 0.0)
+        saved = load_columns(key[0], key[1], SAVED)
+        if saved is not None:
+            return Prepared(len(saved["ts"]), 0.0)
+        start = time.perf_counter()
+        built_key, frame = self.build(db)
+        write_columns(built_key[0], built_key[1], _as_columns(frame))
+        self._keep(built_key, frame)
+        return Prepared(len(frame.ts), time.perf_counter() - start)
+
+    def refresh(self, db: Database) -> None:
+        """After a write in a serving process (the scheduled sync): start the
+        background rebuild now rather than at the next request, unless the
+        new content's frame is saved already."""
+        key = content_key(db)
+        if self.background and not key[0].startswith("memory:") and load_columns(key[0], key[1], SAVED) is None:
+            self._rebuild_in_background(key[0])
 
     def _keep(self, key: Key, frame: OrderFrame) -> OrderFrame:
         with self._lock:
@@ -214,6 +251,16 @@ def customer_totals(db: Database, cutoff: str, filters: Filters) -> dict:
 def load_order_frame(db: Database) -> OrderFrame:
     """The order frame of `db` (see OrderFrames.load)."""
     return FRAMES.load(db)
+
+
+def prepare_order_frame(db: Database) -> Prepared:
+    """Build and save the frame of `db` now (see OrderFrames.prepare)."""
+    return FRAMES.prepare(db)
+
+
+def refresh_order_frame(db: Database) -> None:
+    """Rebuild the frame of `db` in the background now, when serving (see OrderFrames.refresh)."""
+    FRAMES.refresh(db)
 
 
 def forget_order_frames() -> None:

@@ -104,9 +104,20 @@ def _fsync_dir(path: Path) -> None:
 
 
 def save_columns(store: str, key: str, columns: dict[str, np.ndarray]) -> bool:
+    """Persist `columns` as the version of content `key` (write_columns);
+    False (logged) when the directory cannot be written (a read-only disk,
+    no space): the caller keeps its frame in memory."""
+    try:
+        return write_columns(store, key, columns)
+    except OSError as e:
+        log.warning("could not save the order frame next to %s (%s); it stays in memory", store, e)
+        return False
+
+
+def write_columns(store: str, key: str, columns: dict[str, np.ndarray]) -> bool:
     """Persist `columns` as the version of content `key`: temp directory,
-    fsync, rename. False (logged) when the directory cannot be written (a
-    read-only disk, no space): the caller keeps its frame in memory."""
+    fsync, rename. False for an in-memory store (nowhere to write); raises
+    OSError when the directory cannot be written."""
     root = frame_dir(store)
     if root is None:
         return False
@@ -126,10 +137,9 @@ def save_columns(store: str, key: str, columns: dict[str, np.ndarray]) -> bool:
                 raise
             shutil.rmtree(tmp, ignore_errors=True)
         _fsync_dir(root)
-    except OSError as e:
+    except OSError:
         shutil.rmtree(tmp, ignore_errors=True)
-        log.warning("could not save the order frame next to %s (%s); it stays in memory", store, e)
-        return False
+        raise
     _prune(root, keep=final)
     return True
 

@@ -22,7 +22,9 @@ def test_status_lists_each_source_and_doctor_checks_it(tmp_path):
     env = {"SHOP_DB_URL": f"sqlite:///{tmp_path / 'shop.db'}"}
     sources = sources_file(tmp_path / "sources.toml")
     base = ["--db", str(tmp_path / "store.db"), "--sources", str(sources)]
-    assert invoke([*base, "sync"], env).output.strip() == "shop_db: synced 5 added, 0 updated (3 new customers)"
+    synced = invoke([*base, "sync"], env).output.splitlines()
+    assert synced[0] == "shop_db: synced 5 added, 0 updated (3 new customers)"
+    assert synced[1].startswith("Order data for answers saved (5 orders, ")  # the next answer maps it
     status = json.loads(invoke([*base, "status", "--json"], env).output)
     (src,) = status["sources"]
     assert src == {

@@ -14,8 +14,9 @@ import pytest
 import commands.frames
 from analytics.kpis import Scope, compute_feedback
 from commands import Context, answer
-from commands.frames import OrderFrames, build_order_frame, customer_totals, feedback_counts
+from commands.frames import SAVED, OrderFrames, build_order_frame, customer_totals, feedback_counts
 from storage import open_db
+from storage.frame_files import load_columns
 from storage.order_columns import content_key
 from storage.queries import Filters, load_customer_totals, load_feedback, load_filter_rowids
 from tests.support.stores import CUSTOMERS, FEEDBACK, ORDERS, build_store, write_csv
@@ -66,15 +67,34 @@ def _may_orders(db) -> int:
     return a.data["orders"]
 
 
-def _import_with_the_cli(store, tmp_path, rows) -> None:
-    """`retention-bot import orders` in its own process, beside the serving one."""
+def _import_with_the_cli(store, tmp_path, rows) -> subprocess.CompletedProcess:
+    """`retention-bot import orders` in its own process, beside the serving
+    one: it saves the new content's frame after its commit."""
     csv = write_csv(tmp_path / "more.csv", ["id", "customer_id", "ordered_at", "amount", "status"], rows)
-    subprocess.run(
+    return subprocess.run(
         [sys.executable, "-m", "bot.cli", "--db", str(store), "import", "orders", str(csv)],
         check=True,
         capture_output=True,
+        text=True,
         timeout=120,
     )
+
+
+_IMPORT_ONLY = """
+import sys
+from datetime import UTC, datetime
+from storage import open_db
+from storage.importer import import_file
+import_file(open_db(sys.argv[1]), "orders", sys.argv[2], now=datetime.now(UTC))
+"""
+
+
+def _import_leaving_no_frame(store, tmp_path, rows) -> None:
+    """An import in its own process that saves no frame for the new content:
+    storage's import alone, as a writer other than the CLI does (or the CLI
+    when its save failed), so the serving process must build it."""
+    csv = write_csv(tmp_path / "more.csv", ["id", "customer_id", "ordered_at", "amount", "status"], rows)
+    subprocess.run([sys.executable, "-c", _IMPORT_ONLY, str(store), str(csv)], check=True, timeout=120)
 
 
 def test_an_import_while_serving_never_makes_a_request_wait_for_the_rebuild(store, tmp_path, serving):
@@ -85,7 +105,7 @@ def test_an_import_while_serving_never_makes_a_request_wait_for_the_rebuild(stor
 
     builder.go.clear()  # the next rebuild will hang until released
     builder.started.clear()
-    _import_with_the_cli(store, tmp_path, [("m1", "a", "2026-05-10T10:00:00Z", 20, "paid")])
+    _import_leaving_no_frame(store, tmp_path, [("m1", "a", "2026-05-10T10:00:00Z", 20, "paid")])
     # Answered while the rebuild is held: from the previous version, at once.
     assert _may_orders(db) == 3
     assert builder.started.wait(60) and builder.calls == 2
@@ -105,7 +125,7 @@ def test_a_new_serving_process_answers_from_the_saved_frame_while_it_rebuilds(st
     frames, builder = serving
     db = open_db(store)
     assert _may_orders(db) == 3
-    _import_with_the_cli(store, tmp_path, [("m1", "a", "2026-05-10T10:00:00Z", 20, "paid")])
+    _import_leaving_no_frame(store, tmp_path, [("m1", "a", "2026-05-10T10:00:00Z", 20, "paid")])
     frames.forget()  # as a new process: nothing in memory, the old version on disk
     builder.go.clear()
     builder.started.clear()
@@ -139,11 +159,43 @@ def test_a_saved_frame_of_other_content_is_never_used_outside_serving(store, tmp
     db = open_db(store)
     OrderFrames().load(db)
     before = content_key(db)
-    _import_with_the_cli(store, tmp_path, [("m1", "a", "2026-05-10T10:00:00Z", 20, "paid")])
+    _import_leaving_no_frame(store, tmp_path, [("m1", "a", "2026-05-10T10:00:00Z", 20, "paid")])
     assert content_key(db) != before
     builder = HeldBuilder()
     frame = OrderFrames(builder).load(db)
     assert builder.calls == 1 and len(frame.ts) == len(ORDERS) - 1 + 1  # one refunded, one new
+    db.conn.close()
+
+
+def test_after_an_import_with_the_cli_a_new_process_maps_the_new_frame_without_reading_orders(store, tmp_path):
+    """No cold start, even for a store's first answer ever: the import
+    saves the new content's frame right after its commit."""
+    done = _import_with_the_cli(store, tmp_path, [("m1", "a", "2026-05-10T10:00:00Z", 20, "paid")])
+    assert "Order data for answers saved (14 orders" in done.stderr  # 13 counted in the small store, one new
+    db = open_db(store)
+    saved = load_columns(str(store), content_key(db)[1], SAVED)
+    assert saved is not None and len(saved["ts"]) == len(ORDERS)
+
+    def must_not_build(db):
+        raise AssertionError("the frame the import saved should have been mapped")
+
+    frames = OrderFrames(must_not_build, background=True)
+    frame = frames.load(db)
+    assert isinstance(frame.ts, np.memmap) and len(frame.ts) == len(ORDERS)
+    db.conn.close()
+
+
+def test_a_frame_that_cannot_be_saved_leaves_the_import_committed(store, tmp_path):
+    (store.parent / "small.db.frame").write_text("not a folder")  # where the frame goes: unwritable
+    done = _import_with_the_cli(store, tmp_path, [("m1", "a", "2026-05-10T10:00:00Z", 20, "paid")])
+    assert done.returncode == 0
+    assert "warning: could not save the order data for answers" in done.stderr
+    assert "1 added" in done.stdout
+    db = open_db(store)
+    assert db.execute("SELECT COUNT(*) FROM orders WHERE id = 'm1'").fetchone()[0] == 1
+    builder = HeldBuilder()
+    frame = OrderFrames(builder).load(db)
+    assert builder.calls == 1 and len(frame.ts) == len(ORDERS)  # the first answer builds it, with the new order
     db.conn.close()
 
 
