@@ -388,6 +388,7 @@ def sync(state: State, name: str | None, full: bool, dry_run: bool, as_json: boo
     from commands.i18n import _
     from commands.problems import told
     from commands.syncs import sync_lines, sync_summary
+    from storage.order_columns import content_key
     from storage.settings import load_settings
     from storage.sources import SourceError
     from storage.sources.sync import sync_sources
@@ -430,6 +431,7 @@ def sync(state: State, name: str | None, full: bool, dry_run: bool, as_json: boo
         task = progress.add_task(_(lang, "syncing {source}", source=source_name), total=None)
         return lambda done, total: progress.update(task, completed=done, total=total)
 
+    before = content_key(db)
     try:
         reports = sync_sources(
             db,
@@ -454,7 +456,7 @@ def sync(state: State, name: str | None, full: bool, dry_run: bool, as_json: boo
             click.echo(sync_summary(state.lang, r), err=not r.ok)
         if dry_run:
             click.echo(_(state.lang, "Dry run: nothing was written."))
-    if not dry_run:
+    if content_key(db) != before:  # a batch changed the store
         _prepare_answers(state, db)
     sys.exit(0 if all(r.ok for r in reports) else 1)
 
