@@ -24,7 +24,7 @@ from storage.db import transaction
 from storage.followup_actions import silenced_customers_sql
 from storage.packed import MICRO, integers, micro_amounts, stored_seconds
 from storage.queries import NO_FILTERS, Filters
-from storage.schema import COUNTED_STATUS
+from storage.schema import COUNTED_STATUS, QUIET_BY_VALUE
 from storage.settings import load_meta, upsert_meta
 
 if TYPE_CHECKING:
@@ -244,13 +244,20 @@ def large_cache(db: Database) -> Iterator[None]:
         db.execute(f"PRAGMA cache_size = {int(before)}")
 
 
-_SCORE_SELECT = (
+_SCORE_COLUMNS = (
     "SELECT s.*, c.name, c.email, c.company, c.segment, c.owner_rep_id, c.last_order_at, "
     "COALESCE(s.predicted_clv_12m, s.revenue_12m) AS value, "
     "f.state AS followup_state, f.rep_id AS followup_rep_id, f.opened_at AS followup_opened_at "
-    "FROM customer_scores s JOIN customers c ON c.id = s.customer_id "
+)
+_SCORE_JOINS = (
+    "JOIN customers c ON c.id = s.customer_id "
     "LEFT JOIN followups f ON f.customer_id = s.customer_id AND f.closed_at IS NULL "
 )
+_SCORE_SELECT = _SCORE_COLUMNS + "FROM customer_scores s " + _SCORE_JOINS
+# Quiet customers in value order, straight off the partial index: SQLite
+# (no statistics gathered) would rather find a filter's customers by their
+# segment or owner, look up each one's score and sort them all (~0.4 s).
+_QUIET = f"customer_scores s INDEXED BY {QUIET_BY_VALUE} "
 
 
 def load_scores(
@@ -267,12 +274,14 @@ def load_scores(
     customers a rep marked "not at risk" since then are left out."""
     where, filter_args = filters.where()
     args: dict[str, str | int] = dict(filter_args)
+    select = _SCORE_SELECT
     if quiet_only:
         where += " AND s.quiet = 1"
+        select = _SCORE_COLUMNS + "FROM " + _QUIET + _SCORE_JOINS
     if silenced_since:
         where += f" AND s.customer_id NOT IN ({silenced_customers_sql()})"
         args["silence_start"] = silenced_since
-    sql = _SCORE_SELECT + f"WHERE {where} ORDER BY value DESC, s.customer_id"
+    sql = select + f"WHERE {where} ORDER BY value DESC, s.customer_id"
     if limit is not None:
         sql += " LIMIT :limit"
         args["limit"] = int(limit)
@@ -281,20 +290,27 @@ def load_scores(
 
 def count_scores(db: Database, filters: Filters = NO_FILTERS, *, silenced_since: str | None = None) -> dict[str, int]:
     """How many scored, and high-value-quiet (less the silenced), customers
-    are in scope. Without a filter the customers table is not joined: every
-    scored customer is in it (scores come from orders, whose customers are
-    never deleted), and the join tripled the time of a count of them all."""
+    are in scope. Without a filter the customers table is not joined (every
+    scored customer is in it: scores come from orders, whose customers are
+    never deleted), and the quiet ones are counted off their own index
+    instead of reading every score row; with one, a single pass over the
+    filter's customers counts both."""
     where, args = filters.where()
     silenced = "0"
     if silenced_since:
         silenced = f"s.customer_id IN ({silenced_customers_sql()})"
         args = {**args, "silence_start": silenced_since}
-    join = "JOIN customers c ON c.id = s.customer_id " if filters.active else ""
-    row = db.execute(
-        f"SELECT COUNT(*), COALESCE(SUM(s.quiet AND NOT {silenced}), 0) FROM customer_scores s "  # noqa: S608
-        f"{join}WHERE {where}",
-        args,
-    ).fetchone()
+    if filters.active:
+        sql = (
+            f"SELECT COUNT(*), COALESCE(SUM(s.quiet AND NOT {silenced}), 0) FROM customer_scores s "  # noqa: S608
+            f"JOIN customers c ON c.id = s.customer_id WHERE {where}"
+        )
+    else:
+        sql = (
+            "SELECT (SELECT COUNT(*) FROM customer_scores), "  # noqa: S608
+            f"(SELECT COUNT(*) FROM {_QUIET}WHERE s.quiet = 1 AND NOT {silenced})"
+        )
+    row = db.execute(sql, args).fetchone()
     return {"scored": row[0], "quiet": row[1]}
 
 

@@ -142,3 +142,47 @@ def test_top_without_scores_ranks_by_revenue(cdnow_db):
     assert a.data["basis"] == "revenue" and len(a.data["customers"]) == 2
     assert "No scores yet" in json.dumps(a.message)
     assert limit_problems(a.message) == []
+
+
+def test_quiet_customers_are_read_off_their_index_as_a_full_read_finds_them(scored):
+    """storage.scores reads the quiet customers (and counts them) off a
+    partial index in value order; the same rows, in the same order, as
+    reading every score row and sorting, with filters and a silenced one."""
+    from storage.followup_actions import silence_start, silenced_customers_sql
+    from storage.queries import Filters
+    from storage.schema import QUIET_BY_VALUE
+    from storage.scores import count_scores, load_scores
+
+    db, top = scored
+    db.execute(
+        "INSERT INTO followups (customer_id, state, opened_at, closed_at, value_at_open) "
+        "SELECT customer_id, 'dismissed', '2026-11-01T00:00:00Z', '2026-11-20T00:00:00Z', predicted_clv_12m "
+        "FROM customer_scores WHERE customer_id = ?",
+        [top[1]],
+    )
+    db.conn.commit()
+    silenced = silence_start(NOW, 30)
+    plan = db.execute(
+        f"EXPLAIN QUERY PLAN SELECT COUNT(*) FROM customer_scores s INDEXED BY {QUIET_BY_VALUE} WHERE s.quiet = 1"
+    ).fetchall()
+    assert any(QUIET_BY_VALUE in row[-1] for row in plan)
+    for filters in (Filters(), Filters(segment="enterprise"), Filters(rep_id="U0SAM0001")):
+        where, args = filters.where()
+        plain = [
+            r[0]
+            for r in db.execute(
+                "SELECT s.customer_id FROM customer_scores s NOT INDEXED JOIN customers c ON c.id = s.customer_id "
+                f"WHERE {where} AND s.quiet = 1 AND s.customer_id NOT IN ({silenced_customers_sql()}) "
+                "ORDER BY COALESCE(s.predicted_clv_12m, s.revenue_12m) DESC, s.customer_id",
+                {**args, "silence_start": silenced},
+            )
+        ]
+        rows = load_scores(db, filters, quiet_only=True, limit=50, silenced_since=silenced)
+        assert [r["customer_id"] for r in rows] == plain[:50]
+        counts = count_scores(db, filters, silenced_since=silenced)
+        scored_count = db.execute(
+            f"SELECT COUNT(*) FROM customer_scores s JOIN customers c ON c.id = s.customer_id WHERE {where}", args
+        ).fetchone()[0]
+        assert counts == {"scored": scored_count, "quiet": len(plain)}
+    assert top[1] not in [r["customer_id"] for r in load_scores(db, quiet_only=True, silenced_since=silenced)]
+    assert len(load_scores(db, quiet_only=True, limit=50)) == 50
