@@ -1,8 +1,10 @@
 """p50 / p95 of every `/retention` command on a store, through the same entry
-point Slack and the console use (`commands.answer`).
+point Slack and the console use (`commands.answer`, as they call it: the
+message, with the JSON made only where it is read, `with_data=False`).
 
     python bench/run.py --sizes 100000 --suites commands
     python bench/bench_commands.py bench/data/100000/store.db --runs 20
+    python bench/bench_commands.py bench/data/1000000/store.db --only at-risk,cohorts
 
 The process keeps an order frame per store (commands.frames); building
 it is a one-off per import and is timed on its own ("order frame (cold)"),
@@ -53,7 +55,7 @@ def _time(ctx_factory, text: str, runs: int) -> tuple[list[float], bool]:
     for _ in range(runs):
         ctx = ctx_factory()
         t = time.perf_counter()
-        a = answer(ctx, text)
+        a = answer(ctx, text, with_data=False)
         times.append((time.perf_counter() - t) * 1000)
         ok = ok and a.ok
     return times, ok
@@ -67,7 +69,7 @@ def warm_rows(db, as_of: date, runs: int) -> list[dict]:
     rows = []
     for sample in samples:
         text = sample.format(top_customer=top_customer)
-        answer(Context(db, as_of=as_of, now=datetime.now(UTC)), text)
+        answer(Context(db, as_of=as_of, now=datetime.now(UTC)), text, with_data=False)
         times, ok = _time(lambda: Context(db, as_of=as_of, now=datetime.now(UTC)), text, runs)
         name = text.split()[0] if text else "summary"
         rows.append(
@@ -84,7 +86,7 @@ def warm_rows(db, as_of: date, runs: int) -> list[dict]:
     return rows
 
 
-def run(store_path: str, runs: int = 20) -> list[dict]:
+def run(store_path: str, runs: int = 20, only: set[str] | None = None) -> list[dict]:
     db = open_db(store_path, create=False)
     as_of = _last_order_day(db)
     forget_order_frames()
@@ -99,7 +101,7 @@ def run(store_path: str, runs: int = 20) -> list[dict]:
             "note": "",
         }
     ]
-    rows += warm_rows(db, as_of, runs)
+    rows += warm_rows(db, as_of, runs, only)
     db.conn.close()
     return rows
 
@@ -108,8 +110,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("store")
     ap.add_argument("--runs", type=int, default=20)
+    ap.add_argument("--only", default="", help="comma-separated commands to time (default: all), e.g. at-risk,kpis")
     args = ap.parse_args()
-    for row in run(args.store, args.runs):
+    for row in run(args.store, args.runs, {name for name in args.only.split(",") if name} or None):
         print(f"{row['command']:<45} p50 {row['p50_ms']:>9.1f} ms   p95 {row['p95_ms']:>9.1f} ms  {row['note']}")
 
 
