@@ -36,6 +36,7 @@ class State:
     sources_explicit: bool = False
     language: str | None = None  # --language / $RETENTION_LANGUAGE: over the store's
     _db: object = field(default=None, repr=False)
+    _spoken: str | None = field(default=None, repr=False)  # the store's language, once read
 
     def db(self, *, create: bool = False):
         """The store at --db, opened once. Only `import`, `demo` and `config`
@@ -45,7 +46,7 @@ class State:
             try:
                 self._db = open_db(self.db_path, create=create)
             except StoreError as e:
-                click.echo(_error(self.language or "en", str(e)), err=True)
+                click.echo(_error(self.trouble_lang, told_store(self.trouble_lang, e)), err=True)
                 sys.exit(1)
         return self._db
 
@@ -69,7 +70,25 @@ class State:
             return "en"
         from storage.settings import load_settings
 
-        return load_settings(self.db())["language"]
+        self._spoken = load_settings(self.db())["language"]
+        return self._spoken
+
+    @property
+    def trouble_lang(self) -> str:
+        """The language to say store trouble in: --language (or
+        $RETENTION_LANGUAGE), else the workspace language — as this command
+        already read it, or read now if the store did open (a busy store
+        still reads: WAL readers never wait for a writer) — else English: a
+        store that cannot be opened cannot tell its language, and whatever
+        else fails in reading it, the error is still said."""
+        if self.language or self._spoken:
+            return self.language or self._spoken or "en"
+        if self._db is None:
+            return "en"
+        try:
+            return self.lang
+        except Exception:  # a damaged store: its settings may be garbage too
+            return "en"
 
     def sources(self):
         """The sources file (--sources, $RETENTION_SOURCES, ./sources.toml),
@@ -106,11 +125,17 @@ class State:
 
 
 def _error(lang: str, problem: str) -> str:
-    """`error: …` for the admin; the problem may still be English (a store
-    that cannot be opened has no language to read)."""
+    """`error: …` for the admin, the problem already said in `lang`."""
     from commands.i18n import _
 
     return _(lang, "error: {problem}", problem=problem)
+
+
+def told_store(lang: str, error: StoreError) -> str:
+    """A StoreError (storage.problems.Problem) in `lang`."""
+    from commands.problems import told
+
+    return told(lang, error)
 
 
 def _warning(lang: str, problem: str) -> str:
@@ -145,9 +170,8 @@ class Main(click.Group):
             problem = explain_sqlite_error(e, ctx.obj.db_path if ctx.obj else "the store")
             if problem is None:
                 raise
-            click.echo(
-                _error(ctx.obj.language if isinstance(ctx.obj, State) and ctx.obj.language else "en", problem), err=True
-            )
+            lang = ctx.obj.trouble_lang if isinstance(ctx.obj, State) else "en"
+            click.echo(_error(lang, told_store(lang, problem)), err=True)
             sys.exit(1)
 
 
@@ -591,8 +615,11 @@ def demo(state: State, customers: int, rebuild: bool, language: str | None):
             status=lambda m: err.print(m, style="dim"),
             lang=language or state.language or "en",
         )
-    except (DemoRefused, StoreError) as e:
+    except DemoRefused as e:
         click.echo(_error(state.language or "en", str(e)), err=True)
+        sys.exit(1)
+    except StoreError as e:
+        click.echo(_error(state.trouble_lang, told_store(state.trouble_lang, e)), err=True)
         sys.exit(1)
     state._db = db
     if language:
@@ -1093,7 +1120,7 @@ def _open_existing(state: State):
     try:
         return open_db(state.db_path, create=False)
     except StoreError as e:
-        click.echo(_error(state.language or "en", str(e)), err=True)
+        click.echo(_error(state.trouble_lang, told_store(state.trouble_lang, e)), err=True)
         sys.exit(1)
 
 
@@ -1144,7 +1171,7 @@ def backup(state: State, path: str):
     try:
         size = backup_store(db, path)
     except StoreError as e:
-        click.echo(_(lang, "error: {problem}", problem=str(e)), err=True)
+        click.echo(_error(lang, told_store(lang, e)), err=True)
         sys.exit(1)
     click.echo(
         _(

@@ -23,8 +23,8 @@ from commands import Context
 from commands.format import count
 from commands.i18n import DEFAULT_LANGUAGE, _
 from commands.scoring import run_score
-from storage import StoreError, open_db
-from storage.db import open_error
+from storage import open_db
+from storage.db import folder_error, open_error
 from storage.importer import import_file
 from storage.settings import upsert_meta, upsert_setting
 from storage.status import count_imports, load_store_contents
@@ -88,7 +88,7 @@ def ensure_demo_store(
         lang, "Building the demo store ({customers} customers, two years of orders)…", customers=count(customers, lang)
     )
     if p.is_dir():
-        raise StoreError(f"{p}: is a folder, not a store file. Pass --db with a file path, e.g. --db {p / 'demo.db'}")
+        raise folder_error(p, p / "demo.db")
     if p.exists() and p.stat().st_size > 0:
         try:
             contents = load_store_contents(str(p))

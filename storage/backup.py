@@ -14,6 +14,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from storage.db import StoreError
+from storage.problems import N_
 
 
 def backup_store(db: Database, target: str | os.PathLike) -> int:
@@ -21,13 +22,21 @@ def backup_store(db: Database, target: str | os.PathLike) -> int:
     size in bytes. A failed copy leaves no partial file behind."""
     target = Path(target)
     if not target.parent.is_dir():
-        raise StoreError(f"{target}: directory {target.parent} does not exist. Create it, or pick another path.")
+        raise StoreError(
+            N_("{path}: directory {parent} does not exist. Create it, or pick another path."),
+            path=str(target),
+            parent=str(target.parent),
+        )
     try:
         fd = os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     except FileExistsError:
-        raise StoreError(f"{target}: already exists; refusing to overwrite it. Pick a new file name.") from None
+        raise StoreError(
+            N_("{path}: already exists; refusing to overwrite it. Pick a new file name."), path=str(target)
+        ) from None
     except OSError as e:
-        raise StoreError(f"{target}: cannot create the backup ({e.strerror}).") from None
+        raise StoreError(
+            N_("{path}: cannot create the backup ({reason})."), path=str(target), reason=str(e.strerror)
+        ) from None
     os.close(fd)
     os.chmod(target, 0o600)  # whatever the umask made of it
     try:
@@ -40,6 +49,8 @@ def backup_store(db: Database, target: str | os.PathLike) -> int:
         for suffix in ("", "-wal", "-shm", "-journal"):
             Path(f"{target}{suffix}").unlink(missing_ok=True)
         if isinstance(e, sqlite3.Error):
-            raise StoreError(f"{target}: backup failed ({e}); nothing was written.") from e
+            raise StoreError(
+                N_("{path}: backup failed ({reason}); nothing was written."), path=str(target), reason=str(e)
+            ) from e
         raise
     return target.stat().st_size

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
+from storage.problems import N_, Problem
 from storage.schema import MIGRATION_SET, migrations
 
 log = logging.getLogger(__name__)
@@ -31,8 +32,13 @@ log = logging.getLogger(__name__)
 BUSY_TIMEOUT_MS = 10_000
 
 
-class StoreError(Exception):
-    """The store cannot be opened or used; the message says why and what to do."""
+class StoreError(Problem):
+    """The store cannot be opened or used; the message says why and what to do.
+
+    A Problem (a catalog msgid and its values; str() is the English), so the
+    CLI says it in the reader's language (commands.problems.told). A store
+    that cannot be opened cannot tell its workspace language, so the CLI
+    says this in --language / $RETENTION_LANGUAGE, else English."""
 
 
 def open_db(path: str | os.PathLike, *, create: bool = True) -> Database:
@@ -44,12 +50,10 @@ def open_db(path: str | os.PathLike, *, create: bool = True) -> Database:
     """
     path = Path(path)
     if path.is_dir():
-        raise StoreError(
-            f"{path}: is a folder, not a store file. Pass --db with a file path, e.g. --db {path / 'retention.db'}"
-        )
+        raise folder_error(path, path / "retention.db")
     exists = path.exists()
     if not exists and not create:
-        raise StoreError(missing_store(path))
+        raise missing_store(path)
     if not exists:
         _create_private(path)
     conn = None
@@ -81,16 +85,39 @@ def open_error(e: sqlite3.DatabaseError, path: str | os.PathLike) -> StoreError:
     """What to say when SQLite cannot open `path` as a store."""
     if _code(e) == sqlite3.SQLITE_NOTADB:
         return StoreError(
-            f"{path}: not a SQLite database (is --db pointing at the right file?), or its first "
-            "page is destroyed. Refusing to touch it."
+            N_(
+                "{path}: not a SQLite database (is {option} pointing at the right file?), or its first "
+                "page is destroyed. Refusing to touch it."
+            ),
+            path=str(path),
+            option="--db",
         )
-    return StoreError(explain_sqlite_error(e, path) or f"{path}: cannot open the database: {e}")
+    return explain_sqlite_error(e, path) or StoreError(
+        N_("{path}: cannot open the database: {reason}"), path=str(path), reason=str(e)
+    )
 
 
-def missing_store(path: str | os.PathLike) -> str:
-    return (
-        f"{path}: no such store. Create one with `retention-bot import orders FILE` or "
-        "`retention-bot demo`, or pass --db (or $RETENTION_DB) with the path of an existing one."
+def folder_error(path: str | os.PathLike, example: str | os.PathLike) -> StoreError:
+    """--db names a folder: say so, with a file path in it as the example."""
+    return StoreError(
+        N_("{path}: is a folder, not a store file. Pass {option} with a file path, e.g. {example}"),
+        path=str(path),
+        option="--db",
+        example=f"--db {example}",
+    )
+
+
+def missing_store(path: str | os.PathLike) -> StoreError:
+    return StoreError(
+        N_(
+            "{path}: no such store. Create one with {import_command} or {demo_command}, or pass "
+            "{option} (or {variable}) with the path of an existing one."
+        ),
+        path=str(path),
+        import_command="`retention-bot import orders FILE`",
+        demo_command="`retention-bot demo`",
+        option="--db",
+        variable="$RETENTION_DB",
     )
 
 
@@ -209,32 +236,49 @@ def transaction(db: Database, *, write: bool = True) -> Iterator[Database]:
         raise
 
 
-def explain_sqlite_error(e: sqlite3.Error, path: str | os.PathLike) -> str | None:
+def explain_sqlite_error(e: sqlite3.Error, path: str | os.PathLike) -> StoreError | None:
     """What to tell a person about the SQLite failures they can act on (the
-    store is busy, the disk is full or failing, the file is damaged); None
-    for the rest, which are bugs and keep their traceback. SQLite rolls back
-    the statement or transaction that failed, which the sentences rely on."""
+    store is busy, the disk is full or failing, the file is damaged), as a
+    StoreError to say in their language; None for the rest, which are bugs
+    and keep their traceback. SQLite rolls back the statement or transaction
+    that failed, which the sentences rely on. SQLite's own words (`reason`)
+    stay as SQLite wrote them."""
     primary = _code(e)
+    where = {"path": str(path), "reason": str(e)}
     if primary in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
-        return (
-            f"{path}: the store is busy: another process (an import, a score or the running bot) "
-            f"kept it locked for more than {BUSY_TIMEOUT_MS // 1000} s. The change in progress "
-            "was rolled back; try again when the other one has finished."
+        return StoreError(
+            N_(
+                "{path}: the store is busy: another process (an import, a score or the running bot) "
+                "kept it locked for more than {seconds} s. The change in progress "
+                "was rolled back; try again when the other one has finished."
+            ),
+            path=str(path),
+            seconds=BUSY_TIMEOUT_MS // 1000,
         )
     if primary == sqlite3.SQLITE_FULL:
-        return (
-            f"{path}: disk full: SQLite could not write to the store ({e}). The change in progress "
-            "was rolled back and the store is as it was; free some disk space and try again."
+        return StoreError(
+            N_(
+                "{path}: disk full: SQLite could not write to the store ({reason}). The change in progress "
+                "was rolled back and the store is as it was; free some disk space and try again."
+            ),
+            **where,
         )
     if primary == sqlite3.SQLITE_IOERR:
-        return (
-            f"{path}: the disk refused a read or write ({e}): a failing or full disk, or a file "
-            "size limit. The change in progress was rolled back; check the disk and try again."
+        return StoreError(
+            N_(
+                "{path}: the disk refused a read or write ({reason}): a failing or full disk, or a file "
+                "size limit. The change in progress was rolled back; check the disk and try again."
+            ),
+            **where,
         )
     if primary in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
-        return (
-            f"{path}: the database file is damaged ({e}). Refusing to use it; nothing was written. "
-            f"Restore it from a backup, or save what is left with `sqlite3 {path} .recover`."
+        return StoreError(
+            N_(
+                "{path}: the database file is damaged ({reason}). Refusing to use it; nothing was written. "
+                "Restore it from a backup, or save what is left with {recover}."
+            ),
+            recover=f"`sqlite3 {path} .recover`",
+            **where,
         )
     return None
 
@@ -250,15 +294,26 @@ def _create_private(path: Path) -> None:
     parent = path.parent
     if not parent.is_dir():
         raise StoreError(
-            f"{path}: cannot create the database: directory {parent} does not exist. "
-            "Create it, or pass --db with another path."
+            N_(
+                "{path}: cannot create the database: directory {parent} does not exist. "
+                "Create it, or pass {option} with another path."
+            ),
+            path=str(path),
+            parent=str(parent),
+            option="--db",
         )
     try:
         os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
     except OSError as e:
         raise StoreError(
-            f"{path}: cannot create the database ({e.strerror}): directory {parent} is not writable. "
-            "Pass --db with a path in a writable directory."
+            N_(
+                "{path}: cannot create the database ({reason}): directory {parent} is not writable. "
+                "Pass {option} with a path in a writable directory."
+            ),
+            path=str(path),
+            reason=str(e.strerror),
+            parent=str(parent),
+            option="--db",
         ) from None
 
 
@@ -268,16 +323,26 @@ def _check_known_migrations(db: Database, path: Path) -> None:
     unknown = sorted(applied - known)
     if unknown:
         raise StoreError(
-            f"{path}: this database was written by a newer retention-bot "
-            f"(unknown migrations: {', '.join(unknown)}). Upgrade retention-bot "
-            "(pip install -U retention-bot) or use a copy made for this version."
+            N_(
+                "{path}: this database was written by a newer retention-bot "
+                "(unknown migrations: {migrations}). Upgrade retention-bot "
+                "({command}) or use a copy made for this version."
+            ),
+            path=str(path),
+            migrations=", ".join(unknown),
+            command="pip install -U retention-bot",
         )
     theirs = [t for t in db.table_names() if t != migrations.migrations_table]
     if not applied and theirs:
         raise StoreError(
-            f"{path}: has tables ({', '.join(theirs[:3])}{', …' if len(theirs) > 3 else ''}) but no "
-            "retention-bot migration record; it is not a retention-bot store. Refusing to touch it; "
-            "use another --db path."
+            N_(
+                "{path}: has tables ({tables}) but no "
+                "retention-bot migration record; it is not a retention-bot store. Refusing to touch it; "
+                "use another {option} path."
+            ),
+            path=str(path),
+            tables=", ".join(theirs[:3]) + (", …" if len(theirs) > 3 else ""),
+            option="--db",
         )
 
 
@@ -292,6 +357,7 @@ __all__ = [
     "StoreError",
     "close_thread_dbs",
     "explain_sqlite_error",
+    "folder_error",
     "is_store_file",
     "missing_store",
     "open_db",

@@ -157,6 +157,7 @@ _CARRIERS = {
     "SourceError": (0,),
     "Said": (0,),
     "FollowupError": (0,),
+    "StoreError": (0,),
     "FieldError": (0, 1),
     "FileRejected": (1, 2),
     "Rejection": (2, 3),
