@@ -61,11 +61,14 @@ def _time(ctx_factory, text: str, runs: int) -> tuple[list[float], bool]:
     return times, ok
 
 
-def warm_rows(db, as_of: date, runs: int) -> list[dict]:
-    """p50/p95 of every command, each timed `runs` times after one untimed answer."""
+def warm_rows(db, as_of: date, runs: int, only: set[str] | None = None) -> list[dict]:
+    """p50/p95 of every command (or of those named in `only`), each timed
+    `runs` times after one untimed answer."""
     # The best customer exists at every size (generated ids widen with the count).
     top_customer = db.execute("SELECT id FROM customers ORDER BY revenue DESC LIMIT 1").fetchone()[0]
     samples = [SAMPLES.get(name, name) for name in sorted(COMMANDS)] + EXTRA
+    if only:
+        samples = [sample for sample in samples if (sample.split() or ["summary"])[0] in only]
     rows = []
     for sample in samples:
         text = sample.format(top_customer=top_customer)

@@ -76,15 +76,19 @@ def load_followups(
     then), with the customer's name, the open ones first, most valuable
     first; `rep_id` limits them to one rep, `limit` to the first so many."""
     where, params = _followups_where(rep_id, filters, closed_since)
+    order = "ORDER BY f.closed_at IS NOT NULL, f.value_at_open DESC, f.opened_at, f.id"
+    source = "followups f"
+    if limit is not None:
+        params["limit"] = int(limit)
+        if not filters.active:  # the first page, then its customers (not a lookup per follow-up)
+            source = f"(SELECT * FROM followups f WHERE {where} {order} LIMIT :limit) f"  # noqa: S608
     sql = (
         "SELECT f.id, f.customer_id, c.name AS customer_name, c.company, f.rep_id, f.state, "  # noqa: S608
         "f.opened_at, f.snooze_until, f.reminded_at, f.reminder_count, f.escalated_at, f.closed_at, "
-        "f.value_at_open, f.note FROM followups f JOIN customers c ON c.id = f.customer_id "
-        f"WHERE {where} ORDER BY f.closed_at IS NOT NULL, f.value_at_open DESC, f.opened_at, f.id"
+        f"f.value_at_open, f.note FROM {source} JOIN customers c ON c.id = f.customer_id WHERE {where} {order}"
     )
     if limit is not None:
         sql += " LIMIT :limit"
-        params["limit"] = int(limit)
     return list(db.query(sql, params))
 
 
