@@ -653,30 +653,47 @@ def run(state: State, port: int, host: str, mode: str):
     HTTP mode needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET and serves
     /slack/events and /healthz on --port. SLACK_API_URL overrides the Slack
     Web API URL. Exit codes: 0 stopped, 1 store or network problem, 2 a
-    missing, malformed or rejected token."""
+    missing, malformed or rejected token.
+
+    What it prints (started, stopped, token and configuration errors) is
+    for the admin at the terminal, in the CLI's language; its log records
+    stay English (bot.logs says why)."""
     from slack_bolt.error import BoltError
     from slack_sdk.errors import SlackApiError
 
     from bot.app import create_app, db_file, stop_serving_caches, warm_caches
-    from bot.settings import WHERE, SettingsError, load_slack_settings
+    from bot.settings import EVENTS_PATH, HEALTH_PATH, SettingsError, load_slack_settings
+    from commands.i18n import _
+    from commands.problems import told
 
     try:
         settings = load_slack_settings(mode=mode)
     except SettingsError as e:
-        for problem in e.problems:
-            click.echo(_error(state.lang, problem), err=True)
-        click.echo("`retention-bot manifest` creates the app; `retention-bot doctor` checks the setup.", err=True)
+        lang = state.early_lang()  # before the store is needed: read from it if it opens
+        for problem in e.said:
+            click.echo(_error(lang, told(lang, problem)), err=True)
+        click.echo(
+            _(
+                lang,
+                "{manifest} creates the app; {doctor} checks the setup.",
+                manifest="`retention-bot manifest`",
+                doctor="`retention-bot doctor`",
+            ),
+            err=True,
+        )
         sys.exit(2)
     db = state.db()
+    lang = state.lang
     try:
         app = create_app(settings, db, as_of=state.as_of)
     except BoltError as e:
-        click.echo(
-            f"error: Slack rejected SLACK_BOT_TOKEN ({e}). Copy it again from {WHERE['SLACK_BOT_TOKEN']}.", err=True
-        )
+        click.echo(_error(lang, _rejected(lang, "SLACK_BOT_TOKEN", str(e))), err=True)
         sys.exit(2)
     except OSError as e:
-        click.echo(f"error: cannot reach the Slack API at {settings.api_url}: {e}", err=True)
+        click.echo(
+            _error(lang, _(lang, "cannot reach the Slack API at {url}: {reason}", url=settings.api_url, reason=str(e))),
+            err=True,
+        )
         sys.exit(1)
     warm_caches(db)
     from bot.jobs import build_jobs
@@ -701,14 +718,10 @@ def run(state: State, port: int, host: str, mode: str):
                 serve_socket_mode(
                     app,
                     settings.app_token,
-                    on_connected=lambda: click.echo("retention-bot: connected in Socket Mode", err=True),
+                    on_connected=lambda: click.echo(_(lang, "retention-bot: connected in Socket Mode"), err=True),
                 )
             except SlackApiError as e:
-                click.echo(
-                    f"error: Slack rejected SLACK_APP_TOKEN ({e.response.get('error')}). "
-                    f"Copy it again from {WHERE['SLACK_APP_TOKEN']}.",
-                    err=True,
-                )
+                click.echo(_error(lang, _rejected(lang, "SLACK_APP_TOKEN", str(e.response.get("error")))), err=True)
                 sys.exit(2)
         else:
             from bot.server import serve_http
@@ -719,13 +732,37 @@ def run(state: State, port: int, host: str, mode: str):
                 host=host,
                 port=port,
                 on_listening=lambda h, p: click.echo(
-                    f"retention-bot: HTTP mode, listening on http://{h}:{p}/slack/events (health: /healthz)", err=True
+                    _(
+                        lang,
+                        "retention-bot: HTTP mode, listening on {url} (health: {health})",
+                        url=f"http://{h}:{p}{EVENTS_PATH}",
+                        health=HEALTH_PATH,
+                    ),
+                    err=True,
                 ),
             )
     finally:  # also on the SystemExit that stops the HTTP server
         scheduler.shutdown(wait=True)
         stop_serving_caches()
-        click.echo("retention-bot: stopped", err=True)
+        click.echo(_(lang, "retention-bot: stopped"), err=True)
+
+
+def _rejected(lang: str, variable: str, reason: str) -> str:
+    """Slack refused a token: which variable, Slack's own error code, and
+    where in the app's configuration to copy it again, in `lang`."""
+    from bot.settings import APPS_PAGE, WHERE_MESSAGES
+    from commands.i18n import _
+    from commands.problems import told
+    from storage.problems import Said
+
+    where = told(lang, Said(WHERE_MESSAGES[variable], {"apps": APPS_PAGE}))
+    return _(
+        lang,
+        "Slack rejected {variable} ({reason}). Copy it again from {where}.",
+        variable=variable,
+        reason=reason,
+        where=where,
+    )
 
 
 @main.command()

@@ -6,6 +6,12 @@ the lazy listener that answers later on another thread, its Web API calls,
 an error reply quoting it), so an operator can pull one request's lines out
 of a busy log. It lives in a context variable: set around `App.dispatch`,
 and carried into Bolt's listener threads by `ContextExecutor`.
+
+Log records are English in every workspace: they go to the operator's log
+files and tools, where stable text is what one searches, alerts on and
+quotes in a ticket. What a command prints for the admin at the terminal
+(`run`'s started and stopped lines, its token errors) is in the CLI's
+language instead (bot.cli), and so is every message for people in Slack.
 """
 
 import contextvars

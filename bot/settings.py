@@ -40,12 +40,14 @@ KIND = {
 
 
 class SettingsError(Exception):
-    """One or more Slack variables are missing or malformed; `problems` says
-    which and how to fix each."""
+    """One or more Slack variables are missing or malformed; `said` says
+    which and how to fix each (to say in the admin's language), `problems`
+    the same in English."""
 
-    def __init__(self, problems: list[str]):
-        super().__init__("\n".join(problems))
-        self.problems = problems
+    def __init__(self, said: list[Said]):
+        self.said = said
+        self.problems = [str(problem) for problem in said]
+        super().__init__("\n".join(self.problems))
 
 
 @dataclass(frozen=True)
@@ -63,14 +65,9 @@ class SlackSettings:
         return f"SlackSettings(api_url={self.api_url!r}, socket_mode={self.socket_mode})"
 
 
-def token_problem(name: str, value: str | None) -> str | None:
-    """What is wrong with one variable, or None. Never includes the value."""
-    problem = token_said(name, value)
-    return str(problem) if problem else None
-
-
 def token_said(name: str, value: str | None) -> Said | None:
-    """token_problem as a message to say in any language."""
+    """What is wrong with one variable, or None, as a message to say in any
+    language. Never includes the value."""
     where = Said(WHERE_MESSAGES[name], {"apps": APPS_PAGE})
     if not value or not value.strip():
         return Said(N_("{name} is not set. Get it from {where}."), {"name": name, "where": where})
@@ -119,9 +116,9 @@ def load_slack_settings(env: Mapping[str, str] | None = None, *, mode: str = "au
     if mode == "auto":
         mode = "socket" if env.get("SLACK_APP_TOKEN") else "http"
     needed = ["SLACK_BOT_TOKEN", "SLACK_APP_TOKEN" if mode == "socket" else "SLACK_SIGNING_SECRET"]
-    problems = [p for name in needed if (p := token_problem(name, env.get(name)))]
+    problems = [p for name in needed if (p := token_said(name, env.get(name)))]
     api_url = api_url_from(env)
-    if p := api_url_problem(api_url):
+    if p := api_url_said(api_url):
         problems.append(p)
     if problems:
         raise SettingsError(problems)

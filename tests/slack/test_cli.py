@@ -69,6 +69,66 @@ def test_run_in_http_mode_serves_and_stops_cleanly_on_sigterm(slack, store):
             proc.wait()
 
 
+def test_run_says_it_started_and_stopped_in_the_workspace_language(slack, store):
+    """An Armenian workspace: `run` says where it listens and that it
+    stopped in Armenian (the URL as it is); its log stays English."""
+    assert invoke(["--db", str(store), "config", "language", "hy"], slack_env(slack)).exit_code == 0
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "--db", str(store), "run", "--host", "127.0.0.1", "--port", "0"],
+        env={**slack_env(slack), "RETENTION_LANGUAGE": ""},
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        err = StderrLines(proc)
+        line = err.wait_for("retention-bot. HTTP ռեժիմ", timeout=60)
+        url = line.split("հարցումներն ընդունվում են ")[1].split(" ")[0]
+        assert line == (
+            f"retention-bot. HTTP ռեժիմ, հարցումներն ընդունվում են {url} հասցեով (առողջության ստուգում՝ /healthz)\n"
+        )
+        assert url.startswith("http://127.0.0.1:") and url.endswith("/slack/events")
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0, err.rest()
+        assert err.rest().endswith("retention-bot. կանգնեցված է\n")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_missing_tokens_in_persian(slack, store):
+    r = invoke(
+        ["--db", str(store), "--language", "fa", "run"],
+        slack_env(slack, SLACK_BOT_TOKEN=None, SLACK_SIGNING_SECRET=None),
+    )
+    assert r.exit_code == 2
+    fsi, pdi = "\u2068", "\u2069"
+    lines = r.output.splitlines()
+    assert lines[0].startswith(f"خطا: {fsi}{fsi}SLACK_BOT_TOKEN{pdi} تنظیم نشده است. آن را از ")
+    assert lines[1].startswith(f"خطا: {fsi}{fsi}SLACK_SIGNING_SECRET{pdi} تنظیم نشده است. آن را از ")
+    assert "Signing Secret" in lines[1] and "api.slack.com/apps" in lines[1]
+    assert lines[2:] == [
+        f"{fsi}`retention-bot manifest`{pdi} برنامهٔ اسلک را می‌سازد؛ {fsi}`retention-bot doctor`{pdi} "
+        "راه‌اندازی را بررسی می‌کند."
+    ]
+    assert slack.calls() == []
+
+
+def test_a_token_slack_rejects_in_armenian(slack, store):
+    r = invoke(["--db", str(store), "--language", "hy", "run"], slack_env(slack, SLACK_BOT_TOKEN="xoxb-revoked-SECRET"))
+    assert r.exit_code == 2
+    assert r.output.startswith("սխալ՝ Slack-ը մերժեց SLACK_BOT_TOKEN-ը (")
+    assert "invalid_auth" in r.output and "SECRET" not in r.output
+    assert r.output.endswith(
+        "։ Կրկին պատճենեք այն https://api.slack.com/apps → ձեր հավելվածը → OAuth & Permissions → "
+        "Bot User OAuth Token (նախ տեղադրեք հավելվածը աշխատատարածքում)-ից։\n"
+    )
+    r = invoke(["--db", str(store), "--language", "fa", "run"], slack_env(slack, SLACK_APP_TOKEN="xapp-wrong-SECRET"))
+    assert r.exit_code == 2
+    assert r.output.startswith("خطا: \u2068اسلک \u2068SLACK_APP_TOKEN\u2069 را نپذیرفت (\u2068invalid_auth\u2069).")
+
+
 def test_missing_tokens_name_the_variable_and_where_to_get_it(slack, store):
     r = invoke(["--db", str(store), "run"], slack_env(slack, SLACK_BOT_TOKEN=None, SLACK_SIGNING_SECRET=None))
     assert r.exit_code == 2
