@@ -61,7 +61,23 @@ def compute_cohorts(
 ) -> Cohorts:
     """The `count` monthly cohorts ending with `last_month` (year*12 + month-1
     in `calendar`, the as-of month), from counted orders before `cutoff`;
-    `partial` when the as-of day is not that month's last."""
+    `partial` when the as-of day is not that month's last. Kept per frame
+    (OrderFrame.memo): the window's orders are read once per store content,
+    time zone, cutoff and scope, not per request."""
+    key = ("cohorts", tz_name, calendar.name, frame.upto(cutoff), last_month, count, partial, scope.key)
+    return frame.memo(key, lambda: _cohorts(frame, scope, tz_name, cutoff, last_month, count, partial, calendar))
+
+
+def _cohorts(
+    frame: OrderFrame,
+    scope: Scope,
+    tz_name: str,
+    cutoff: int,
+    last_month: int,
+    count: int,
+    partial: bool,
+    calendar: Calendar,
+) -> Cohorts:
     first_month = last_month - count + 1
     months = frame.local_months(tz_name, calendar)[: frame.upto(cutoff)]
     recent = np.flatnonzero(months >= first_month)
