@@ -179,7 +179,7 @@ def open_store(db_path: str) -> tuple[Check, dict]:
     try:
         db = open_db(db_path, create=False)
     except StoreError as e:
-        return Check(STORE, False, str(e), Said(N_("pass --db (or set RETENTION_DB) to your store"))), {}
+        return Check(STORE, False, e, Said(N_("pass --db (or set RETENTION_DB) to your store"))), {}
     try:
         customers = count_customers(db)
         settings = load_settings(db)

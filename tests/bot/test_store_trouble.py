@@ -138,3 +138,16 @@ def test_a_busy_store_in_persian_and_armenian(tmp_path):
         f"{path}. պահոցը զբաղված է. մեկ այլ գործընթաց (ներմուծում, գնահատում կամ աշխատող բոտը) այն կողպված է պահել "
         "ավելի քան 10 վ։ Ընթացիկ փոփոխությունը հետ է շրջվել. կրկին փորձեք, երբ մյուսն ավարտի։"
     )
+
+
+def test_doctor_says_a_missing_store_in_armenian(tmp_path):
+    store = tmp_path / "missing.db"
+    r = cli("--db", store, "--language", "hy", "doctor", env={"SLACK_BOT_TOKEN": None})
+    assert r.exit_code == 1
+    lines = r.output.splitlines()
+    at = lines.index(
+        f"✗ պահոց: {store}. այդպիսի պահոց չկա։ Ստեղծեք այն `retention-bot import orders FILE` կամ "
+        "`retention-bot demo` հրամանով, կամ --db-ով (կամ $RETENTION_DB-ով) տվեք գոյություն ունեցող պահոցի ուղին։"
+    )
+    assert lines[at + 1] == "    ուղղում՝ նշեք ձեր պահոցը --db-ով (կամ սահմանեք RETENTION_DB)"
+    assert list(tmp_path.iterdir()) == []
