@@ -175,7 +175,13 @@ class OrderKpis:
 
 
 def compute_order_kpis(frame: OrderFrame, scope: Scope, lo: int, hi: int) -> OrderKpis:
-    """KPIs of the counted orders in [lo, hi), for the scope's customers."""
+    """KPIs of the counted orders in [lo, hi), for the scope's customers:
+    once per frame, orders of the span and scope (OrderFrame.memo), as a
+    year to date reads millions of orders and everyone asks for the same."""
+    return frame.memo(("order kpis", lo, hi, scope.key), lambda: _order_kpis(frame, scope, lo, hi))
+
+
+def _order_kpis(frame: OrderFrame, scope: Scope, lo: int, hi: int) -> OrderKpis:
     sl = frame.between(lo, hi)
     cust, amount, first = frame.cust[sl], frame.amount[sl], frame.first[sl]
     if scope.keep is not None:
