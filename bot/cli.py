@@ -1168,7 +1168,7 @@ def status(state: State, as_json: bool):
     """What the bot has done: the last digest per channel, the outbox backlog
     and failures, the last import, the last score and its model, and the
     schema version."""
-    from commands.status import compute_status, shown_status, status_lines
+    from commands.status import compute_status, status_text
     from storage.settings import SCORE_MARK, load_settings
     from storage.sources import SourceError
     from storage.sources.config import load_sources
@@ -1188,7 +1188,7 @@ def status(state: State, as_json: bool):
         click.echo(to_json(result))
         return
     settings = load_settings(db)
-    for line in status_lines(shown_status(result, settings, state.language or settings["language"])):
+    for line in status_text(db, result, settings, state.language or settings["language"]):
         click.echo(line)
 
 

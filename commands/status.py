@@ -8,14 +8,15 @@ their errors, since those are what someone has to act on.
 
 import copy
 from datetime import date
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
-from analytics.calendars import GREGORIAN, calendar_named
+from analytics.calendars import GREGORIAN, GREGORIAN_CALENDAR, Calendar, calendar_named
 from commands import format as fmt
-from commands.i18n import DEFAULT_LANGUAGE
+from commands.i18n import DEFAULT_LANGUAGE, _, _n
 from storage.db import schema_version
 from storage.fields import parse_utc
 from storage.settings import MODEL_META, load_meta, load_settings
@@ -81,83 +82,232 @@ def _sources(db: Database, configured: list[tuple[str, str]]) -> list[dict[str, 
     return out
 
 
-def status_lines(status: dict[str, Any]) -> list[str]:
-    lines = [f"Schema: {status['schema_version']}; {fmt.plural(status['customers'], 'customer')}"]
-    if not status["digests"]:
-        lines.append("Digests: no channel configured (set digest_channels)")
-    for entry in status["digests"]:
-        last = entry["last"]
-        where = entry["channel"] + ("" if entry["configured"] else " (no longer configured)")
-        if last is None:
-            lines.append(f"Digest {where}: never posted")
-        elif last["status"] == "sent":
-            lines.append(f"Digest {where}: {last['key']} sent at {last['sent_at']}")
-        elif last["status"] == "sending":
-            lines.append(
-                f"Digest {where}: {last['key']} being sent (claimed at {last['claimed_at']}, "
-                f"attempt {last['attempts']})"
-            )
-        elif last["status"] == "pending" and last["uncertain"]:
-            lines.append(
-                f"Digest {where}: {last['key']} unconfirmed: Slack did not answer the post "
-                f"({last['last_error']}); the next attempt checks the channel before posting"
-            )
-        else:
-            error = f" ({last['last_error']})" if last["last_error"] else ""
-            lines.append(f"Digest {where}: {last['key']} {last['status']} after {last['attempts']} attempt(s){error}")
-    outbox = status["outbox"]
-    counts = outbox["counts"]
-    waiting = f", oldest waiting since {outbox['oldest_waiting']}" if outbox["oldest_waiting"] else ""
-    lines.append(
-        f"Outbox: {outbox['backlog']} waiting ({counts['pending']} pending, {counts['sending']} sending)"
-        f"{waiting}; {counts['sent']} sent; {counts['failed']} failed"
+def status_text(db: Database, status: dict[str, Any], settings: dict[str, Any], lang: str) -> list[str]:
+    """`status` as lines of text in `lang`: its times as the workspace reads
+    them, the model's line said from its summary in Armenian and Persian."""
+    return status_lines(
+        shown_status(status, settings, lang),
+        lang,
+        model=load_meta(db, MODEL_META),
+        calendar=calendar_named(settings["calendar"]),
     )
-    for failure in outbox["recent_failures"]:
-        lines.append(f"  failed {failure['key']}: {failure['error']}")
-    imp = status["last_import"]
-    if imp is None:
-        lines.append("Last import: none")
+
+
+def status_lines(
+    status: dict[str, Any],
+    lang: str = DEFAULT_LANGUAGE,
+    *,
+    model: dict[str, Any] | None = None,
+    calendar: Calendar = GREGORIAN_CALENDAR,
+) -> list[str]:
+    """The text of `status` in `lang` (English as it always was). A value
+    below — a channel, key, file, cursor, Slack's error code, a source's
+    stored English error — is shown as stored (isolated in Persian);
+    `model`, the fitted model's summary, lets Armenian and Persian say the
+    model line in their words (English keeps the model's own reason)."""
+    n = partial(fmt.count, lang=lang)
+    lines = [
+        _n(
+            lang,
+            "Schema: {version}; {count} customer",
+            "Schema: {version}; {count} customers",
+            status["customers"],
+            version=status["schema_version"],
+            count=n(status["customers"]),
+        )
+    ]
+    if not status["digests"]:
+        lines.append(_(lang, "Digests: no channel configured (set {setting})", setting="digest_channels"))
+    for entry in status["digests"]:
+        lines.append(_digest_line(entry, lang))
+    outbox = status["outbox"]
+    counts = {k: n(v) for k, v in outbox["counts"].items()}
+    if outbox["oldest_waiting"]:
+        lines.append(
+            _(
+                lang,
+                "Outbox: {backlog} waiting ({pending} pending, {sending} sending), oldest waiting since {since}; "
+                "{sent} sent; {failed} failed",
+                backlog=n(outbox["backlog"]),
+                since=outbox["oldest_waiting"],
+                **counts,
+            )
+        )
     else:
         lines.append(
-            f"Last import: {imp['kind']} from {imp['file']} ({imp['format']}) at {imp['imported_at']}: "
-            f"{imp['added']} added, {imp['updated']} updated, {imp['unchanged']} unchanged, "
-            f"{imp['rejected']} rejected"
+            _(
+                lang,
+                "Outbox: {backlog} waiting ({pending} pending, {sending} sending); {sent} sent; {failed} failed",
+                backlog=n(outbox["backlog"]),
+                **counts,
+            )
+        )
+    for failure in outbox["recent_failures"]:
+        lines.append(_(lang, "  failed {key}: {error}", key=failure["key"], error=failure["error"]))
+    imp = status["last_import"]
+    if imp is None:
+        lines.append(_(lang, "Last import: none"))
+    else:
+        lines.append(
+            _(
+                lang,
+                "Last import: {kind} from {file} ({format}) at {at}: {added} added, {updated} updated, "
+                "{unchanged} unchanged, {rejected} rejected",
+                kind=imp["kind"],
+                file=imp["file"],
+                format=imp["format"],
+                at=imp["imported_at"],
+                **{k: n(imp[k]) for k in ("added", "updated", "unchanged", "rejected")},
+            )
         )
     score = status["score"]
     if not score["customers"]:
-        lines.append("Last score: none (run `retention-bot score`)")
+        lines.append(_(lang, "Last score: none (run {command})", command="`retention-bot score`"))
     else:
         lines.append(
-            f"Last score: as of {score['as_of']}, {fmt.plural(score['customers'], 'customer')}, "
-            f"{score['quiet']:,} going quiet"
+            _n(
+                lang,
+                "Last score: as of {day}, {count} customer, {quiet} going quiet",
+                "Last score: as of {day}, {count} customers, {quiet} going quiet",
+                score["customers"],
+                day=score["as_of"],
+                count=n(score["customers"]),
+                quiet=n(score["quiet"]),
+            )
         )
     if score["model"]:
-        lines.append(f"Model: {score['model']['model']} — {score['model']['reason']}")
+        if lang == DEFAULT_LANGUAGE or not model:
+            lines.append(_(lang, "Model: {model} — {reason}", **score["model"]))
+        else:
+            from commands.value_parts import model_line  # with the value model's maths: only here, status stays light
+
+            lines.append(model_line(model, lang, calendar))
     if score["nightly_run_at"]:
-        lines.append(f"Nightly score last ran at {score['nightly_run_at']}")
+        lines.append(_(lang, "Nightly score last ran at {at}", at=score["nightly_run_at"]))
     for src in status["sources"]:
-        where = f"Source {src['name']} ({src['kind']})" + ("" if src["configured"] else " (no longer configured)")
-        if src["last_sync"] is None and src["last_error"] is None:
-            lines.append(f"{where}: never synced (run `retention-bot sync {src['name']}`)")
-            continue
-        text = f"{where}: last sync {src['last_sync'] or 'never'}"
-        if src["last_sync"]:
-            text += f", {src['added']:,} added, {src['updated']:,} updated; cursor {src['cursor']}"
-        if src["last_error"]:
-            text += f"; failing since {src['failing_since']}: {src['last_error']}"
-        lines.append(text)
+        lines.append(_source_line(src, lang))
     return lines
+
+
+def _no_longer_configured(lang: str, name: str) -> str:
+    return _(lang, "{name} (no longer configured)", name=name)
+
+
+def _digest_line(entry: dict[str, Any], lang: str) -> str:
+    last = entry["last"]
+    where = entry["channel"] if entry["configured"] else _no_longer_configured(lang, entry["channel"])
+    if last is None:
+        return _(lang, "Digest {where}: never posted", where=where)
+    key = last["key"]
+    if last["status"] == "sent":
+        return _(lang, "Digest {where}: {key} sent at {at}", where=where, key=key, at=last["sent_at"])
+    if last["status"] == "sending":
+        return _(
+            lang,
+            "Digest {where}: {key} being sent (claimed at {at}, attempt {attempt})",
+            where=where,
+            key=key,
+            at=last["claimed_at"],
+            attempt=fmt.count(last["attempts"], lang),
+        )
+    if last["status"] == "pending" and last["uncertain"]:
+        return _(
+            lang,
+            "Digest {where}: {key} unconfirmed: Slack did not answer the post ({error}); the next attempt checks "
+            "the channel before posting",
+            where=where,
+            key=key,
+            error=last["last_error"],
+        )
+    values = {"where": where, "key": key, "count": fmt.count(last["attempts"], lang)}
+    attempts = last["attempts"]
+    if last["status"] == "failed" and last["last_error"]:
+        return _n(
+            lang,
+            "Digest {where}: {key} failed after {count} attempt(s) ({error})",
+            "Digest {where}: {key} failed after {count} attempt(s) ({error})",
+            attempts,
+            error=last["last_error"],
+            **values,
+        )
+    if last["status"] == "failed":
+        return _n(
+            lang,
+            "Digest {where}: {key} failed after {count} attempt(s)",
+            "Digest {where}: {key} failed after {count} attempt(s)",
+            attempts,
+            **values,
+        )
+    if last["last_error"]:
+        return _n(
+            lang,
+            "Digest {where}: {key} pending after {count} attempt(s) ({error})",
+            "Digest {where}: {key} pending after {count} attempt(s) ({error})",
+            attempts,
+            error=last["last_error"],
+            **values,
+        )
+    return _n(
+        lang,
+        "Digest {where}: {key} pending after {count} attempt(s)",
+        "Digest {where}: {key} pending after {count} attempt(s)",
+        attempts,
+        **values,
+    )
+
+
+def _source_line(src: dict[str, Any], lang: str) -> str:
+    """A source's line. Its `last_error` is the failed sync's English as the
+    store keeps it (for logs too): other languages quote it as such."""
+    name = f"{src['name']} ({src['kind']})"
+    where = name if src["configured"] else _no_longer_configured(lang, name)
+    if src["last_sync"] is None and src["last_error"] is None:
+        return _(
+            lang,
+            "Source {where}: never synced (run {command})",
+            where=where,
+            command=f"`retention-bot sync {src['name']}`",
+        )
+    if src["last_sync"] is None:
+        return _(
+            lang,
+            "Source {where}: last sync never; failing since {since}: {error}",
+            where=where,
+            since=src["failing_since"],
+            error=src["last_error"],
+        )
+    values = {
+        "where": where,
+        "at": src["last_sync"],
+        "added": fmt.count(src["added"], lang),
+        "updated": fmt.count(src["updated"], lang),
+        "cursor": src["cursor"],
+    }
+    if src["last_error"]:
+        return _(
+            lang,
+            "Source {where}: last sync {at}, {added} added, {updated} updated; cursor {cursor}; failing since "
+            "{since}: {error}",
+            since=src["failing_since"],
+            error=src["last_error"],
+            **values,
+        )
+    return _(
+        lang,
+        "Source {where}: last sync {at}, {added} added, {updated} updated; cursor {cursor}",
+        **values,
+    )
 
 
 def shown_status(status: dict[str, Any], settings: dict[str, Any], lang: str = DEFAULT_LANGUAGE) -> dict[str, Any]:
     """`status` with its times as people in the workspace read them, for
-    `status_lines`: in the Persian calendar, each stored UTC instant is its
-    local time in the workspace zone (`1405/09/15 08:30`), each day a Persian
-    day, the model's reason too, with Persian digits in Persian. In the
-    Gregorian calendar the stored values stay as they are (an operator's
-    view; the JSON always keeps them)."""
+    `status_lines`: each stored UTC instant is its local time in the
+    workspace zone (`1405/09/15 08:30`), each day in the workspace calendar,
+    the model's reason too, with Persian digits in Persian. English in the
+    Gregorian calendar keeps the stored values as they are (an operator's
+    view, pinned by scripts; the JSON always keeps them)."""
     calendar = calendar_named(settings["calendar"])
-    if calendar.name == GREGORIAN:
+    if calendar.name == GREGORIAN and lang == DEFAULT_LANGUAGE:
         return status
     tz = ZoneInfo(settings["timezone"])
 

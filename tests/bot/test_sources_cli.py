@@ -56,6 +56,10 @@ def test_status_lists_each_source_and_doctor_checks_it(tmp_path):
     assert status["sources"][0]["failing_since"] == "2026-11-24T07:12:00Z"
     assert "SHOP_DB_URL" in status["sources"][0]["last_error"]
     assert status["sources"][0]["last_sync"] == "2026-11-24T07:12:00Z"  # the data is still as of the last success
+    fa = invoke(["--language", "fa", *base, "status"], env).output.splitlines()[-1]
+    assert fa.startswith("منبع \u2068shop_db (sql)\u2069: آخرین همگام‌سازی ۲۰۲۶-۱۱-۲۴ ۰۷:۱۲، ")
+    assert "؛ از ۲۰۲۶-۱۱-۲۴ ۰۷:۱۲ ناموفق است؛ خطای ثبت‌شده به انگلیسی: \u2068source shop_db: environment" in fa
+    assert fa.endswith("\u2069")  # the stored English, quoted whole in an isolate
 
 
 def test_a_bad_sources_file_stops_with_its_line(tmp_path, monkeypatch):

@@ -4,6 +4,7 @@ their errors, the last import, the last score and its model, the schema
 version; as text and as JSON."""
 
 import json
+import re
 from datetime import UTC, date, datetime, timedelta
 
 from click.testing import CliRunner
@@ -30,7 +31,8 @@ def status(path, *args):
     return r.output
 
 
-def test_status_of_a_working_store(cdnow_path):
+def working_store(cdnow_path):
+    """A scored store whose outbox holds a digest in each state."""
     db = open_db(cdnow_path)
     run_score(Context(db, as_of=date(1997, 9, 30), now=NOW))
     upsert_meta(db, SCORE_MARK, "2026-11-23T02:00:00Z")
@@ -53,6 +55,9 @@ def test_status_of_a_working_store(cdnow_path):
             mark_uncertain(db, claim, "http_502")
     db.conn.close()
 
+
+def test_status_of_a_working_store(cdnow_path):
+    working_store(cdnow_path)
     s = json.loads(status(cdnow_path, "--json"))
     assert s["schema_version"].startswith("m0") and s["customers"] == 2357
     digests = {d["channel"]: d for d in s["digests"]}
@@ -107,10 +112,49 @@ def test_status_times_in_the_persian_calendar(cdnow_path):
     upsert_setting(db, "language", "fa", now=NOW)  # and with it the Persian calendar
     db.conn.close()
     text = status(cdnow_path)
-    assert "Nightly score last ran at ۱۴۰۵/۰۹/۰۲ ۰۵:۳۰" in text
-    assert "Last score: as of ۱۳۷۶/۰۷/۰۸" in text
-    (model,) = [line for line in text.splitlines() if line.startswith("Model:")]
+    assert "آخرین امتیازدهی شبانه: ۱۴۰۵/۰۹/۰۲ ۰۵:۳۰" in text
+    assert "آخرین امتیازدهی: تا تاریخ ۱۳۷۶/۰۷/۰۸" in text
+    (model,) = [line for line in text.splitlines() if line.startswith("مدل:")]
     assert "۱۳۷۶/۰۷/۰۸" in model and "1997" not in model
     assert json.loads(status(cdnow_path, "--json"))["score"]["nightly_run_at"] == "2026-11-23T02:00:00Z"
     r = CliRunner().invoke(main, ["--db", str(cdnow_path), "--language", "en", "status"])
     assert "Nightly score last ran at 1405/09/02 05:30" in r.output  # Persian calendar, Latin digits
+
+
+def test_status_in_persian_and_armenian(cdnow_path):
+    """Every line in the CLI's language: Persian digits, ids, keys and
+    Slack's error codes isolated, times local in the workspace calendar."""
+    working_store(cdnow_path)
+    fa = CliRunner().invoke(main, ["--language", "fa", "--db", str(cdnow_path), "status"]).output
+    hy = CliRunner().invoke(main, ["--db", str(cdnow_path), "status"], env={"RETENTION_LANGUAGE": "hy"}).output
+    assert fa.splitlines()[:3] == [
+        "طرح پایگاه داده: \u2068m009_reason_codes\u2069؛ ۲٬۳۵۷ مشتری".replace("m009_reason_codes", schema(cdnow_path)),
+        "گزارش روزانهٔ \u2068C0SALES\u2069: \u2068digest:2026-11-23:C0SALES\u2069 در ۲۰۲۶-۱۱-۲۳ ۰۹:۰۰ ارسال شد",
+        "گزارش روزانهٔ \u2068C0NEW\u2069: هرگز ارسال نشده است",
+    ]
+    gone = "گزارش روزانهٔ \u2068\u2068C0GONE\u2069 (دیگر تعیین‌شده نیست)\u2069: \u2068digest:2026-11-23:C0GONE\u2069"
+    assert f"{gone} پس از ۱ تلاش ناموفق ماند (\u2068channel_not_found\u2069)" in fa
+    assert "تأیید نشده است: اسلک به ارسال پاسخ نداد (\u2068http_502\u2069)؛" in fa
+    assert (
+        "صف ارسال: ۳ در انتظار (۲ منتظر نوبت، ۱ در حال ارسال)، قدیمی‌ترین از ۲۰۲۶-۱۱-۲۳ ۰۹:۰۰؛ ۲ ارسال‌شده؛ ۱ ناموفق"
+        in fa
+    )
+    assert "آخرین ورود داده: \u2068orders\u2069 از \u2068CDNOW_sample.txt\u2069 (\u2068cdnow\u2069) در " in fa
+    assert "آخرین امتیازدهی: تا تاریخ ۱۹۹۷-۰۹-۳۰، ۲٬۳۵۷ مشتری، " in fa
+    assert "مدل: \u2066BG/NBD + Gamma-Gamma\u2069، برازش‌شده روی ۲٬۳۵۷ مشتری (۹۴۶ خریدار تکراری)" in fa
+    assert "آخرین امتیازدهی شبانه: ۲۰۲۶-۱۱-۲۳ ۰۲:۰۰" in fa
+    assert not re.search(r"[0-9]", re.sub("\u2068[^\u2069]*\u2069|\u2066[^\u2069]*\u2069", "", fa))
+    assert (
+        "Ամփոփագիր C0GONE (այլևս նշված չէ)՝ digest:2026-11-23:C0GONE, ձախողվեց 1 փորձից հետո (channel_not_found)" in hy
+    )
+    assert (
+        "Ելքային հերթ՝ 3 սպասող (2 հերթում, 1 ուղարկվում է), ամենահինը սպասում է սկսած 2026-11-23 09:00․ "
+        "2 ուղարկված, 1 ձախողված" in hy
+    )
+    assert "Վերջին գնահատում՝ 1997-09-30 դրությամբ, 2\xa0357 հաճախորդ, " in hy
+    assert "Գիշերային գնահատումը վերջին անգամ գործարկվել է՝ 2026-11-23 02:00" in hy
+    assert not {"Digest", "Outbox", "Last", "Model", "Schema"} & set(re.findall(r"[A-Za-z]+", fa + hy))
+
+
+def schema(path):
+    return json.loads(status(path, "--json"))["schema_version"]
