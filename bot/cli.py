@@ -616,7 +616,7 @@ def demo(state: State, customers: int, rebuild: bool, language: str | None):
             lang=language or state.language or "en",
         )
     except DemoRefused as e:
-        click.echo(_error(state.language or "en", str(e)), err=True)
+        click.echo(_error(language or state.language or "en", str(e)), err=True)
         sys.exit(1)
     except StoreError as e:
         click.echo(_error(state.trouble_lang, told_store(state.trouble_lang, e)), err=True)

@@ -21,7 +21,7 @@ from sqlite_utils import Database
 from bot.clock import utc_now
 from commands import Context
 from commands.format import count
-from commands.i18n import DEFAULT_LANGUAGE, _
+from commands.i18n import DEFAULT_LANGUAGE, LOCALES, _, _n
 from commands.scoring import run_score
 from storage import open_db
 from storage.db import folder_error, open_error
@@ -38,36 +38,74 @@ class DemoRefused(Exception):
     pass
 
 
-def refusal(path: Path, contents: dict) -> str | None:
-    """Why `demo` may not build into this existing store, or None."""
+def refusal(path: Path, contents: dict, lang: str = DEFAULT_LANGUAGE) -> str | None:
+    """Why `demo` may not build into this existing store, or None, in `lang`."""
     marker = contents["demo"]
+    command = "retention-bot --db demo.db demo"
     if marker is None:
-        held = [
-            f"{contents[k]:,} {label}"
-            for k, label in (
-                ("customers", "customers"),
-                ("orders", "orders"),
-                ("reps", "reps"),
-                ("settings", "settings"),
-                ("audit_log", "audit entries"),
-                ("deliveries", "deliveries"),
-                ("imports", "imports"),
-                ("feedback", "survey answers"),
-            )
-            if contents[k]
-        ]
+        held = [_held(lang, k, contents[k]) for k in HELD if contents[k]]
         if not held:
             return None
-        return (
-            f"{path} is not a demo store: it holds {', '.join(held)}. Refusing to touch it. "
-            f"Run the demo on its own file: retention-bot --db demo.db demo"
+        if lang == DEFAULT_LANGUAGE:
+            listed = ", ".join(held)
+        else:
+            from babel.lists import format_list
+
+            listed = format_list(held, locale=LOCALES[lang])
+        return _(
+            lang,
+            "{path} is not a demo store: it holds {held}. Refusing to touch it. Run the demo on its own file: {command}",
+            path=str(path),
+            held=listed,
+            command=command,
         )
     if contents["imports"] > marker.get("imports", 4):
-        return (
-            f"{path} is a demo store with data imported into it since it was built. Refusing to "
-            "rebuild it; run the demo on a new file: retention-bot --db demo.db demo"
+        return _(
+            lang,
+            "{path} is a demo store with data imported into it since it was built. Refusing to "
+            "rebuild it; run the demo on a new file: {command}",
+            path=str(path),
+            command=command,
         )
     return None
+
+
+HELD = ("customers", "orders", "reps", "settings", "audit_log", "deliveries", "imports", "feedback")
+
+
+def _held(lang: str, kind: str, n: int) -> str:
+    """What a store holds of one kind: `2,357 customers`. English keeps its
+    old words (`1 imports` too: operators' scripts may match them)."""
+    if lang == DEFAULT_LANGUAGE:
+        return f"{n:,} {_ENGLISH_HELD[kind]}"
+    shown = count(n, lang)
+    if kind == "customers":
+        return _n(lang, "{count} customer", "{count} customers", n, count=shown)
+    if kind == "orders":
+        return _n(lang, "{count} order", "{count} orders", n, count=shown)
+    if kind == "reps":
+        return _n(lang, "{count} rep", "{count} reps", n, count=shown)
+    if kind == "settings":
+        return _n(lang, "{count} setting", "{count} settings", n, count=shown)
+    if kind == "audit_log":
+        return _n(lang, "{count} audit entry", "{count} audit entries", n, count=shown)
+    if kind == "deliveries":
+        return _n(lang, "{count} delivery", "{count} deliveries", n, count=shown)
+    if kind == "imports":
+        return _n(lang, "{count} import", "{count} imports", n, count=shown)
+    return _n(lang, "{count} survey answer", "{count} survey answers", n, count=shown)
+
+
+_ENGLISH_HELD = {
+    "customers": "customers",
+    "orders": "orders",
+    "reps": "reps",
+    "settings": "settings",
+    "audit_log": "audit entries",
+    "deliveries": "deliveries",
+    "imports": "imports",
+    "feedback": "survey answers",
+}
 
 
 def ensure_demo_store(
@@ -94,7 +132,7 @@ def ensure_demo_store(
             contents = load_store_contents(str(p))
         except sqlite3.DatabaseError as e:
             raise open_error(e, p) from e
-        why = refusal(p, contents)
+        why = refusal(p, contents, lang)
         if why:
             raise DemoRefused(why)
         marker = contents["demo"]

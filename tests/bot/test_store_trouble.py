@@ -151,3 +151,16 @@ def test_doctor_says_a_missing_store_in_armenian(tmp_path):
     )
     assert lines[at + 1] == "    ուղղում՝ նշեք ձեր պահոցը --db-ով (կամ սահմանեք RETENTION_DB)"
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_demo_refuses_a_real_store_in_armenian_and_persian(cdnow_path):
+    hy = cli("--db", cdnow_path, "demo", "--language", "hy")
+    assert hy.exit_code == 1
+    assert hy.output == (
+        f"սխալ՝ {cdnow_path}-ը դեմո պահոց չէ. այն պարունակում է 2\u00a0357 հաճախորդ, 6\u00a0919 պատվեր և 1 ներմուծում։ "
+        "Չեմ դիպչի դրան։ Գործարկեք դեմոն առանձին ֆայլի վրա՝ retention-bot --db demo.db demo\n"
+    )
+    fa = cli("--db", cdnow_path, "--language", "fa", "demo")
+    assert fa.exit_code == 1
+    assert fa.output.startswith(f"خطا: {FSI}{FSI}{cdnow_path}{PDI} انبارهٔ نمایشی نیست: ۲٬۳۵۷ مشتری،")
+    assert "۶٬۹۱۹ سفارش، و ۱ ورود داده در آن هست. به آن دست نمی‌زنم." in fa.output
