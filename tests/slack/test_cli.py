@@ -5,6 +5,7 @@ import signal
 import subprocess
 import sys
 import urllib.request
+from contextlib import contextmanager
 
 import pytest
 import yaml
@@ -41,16 +42,27 @@ def invoke(args, env) -> object:
     return CliRunner().invoke(main, args, env={k: env.get(k) for k in SLACK_VARS}, catch_exceptions=False)
 
 
-def test_run_in_http_mode_serves_and_stops_cleanly_on_sigterm(slack, store):
+@contextmanager
+def running_http(store, env):
+    """`retention-bot run` in HTTP mode on a free port, as a real process; its
+    stderr read line by line, and the process reaped whatever the test did."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "--db", str(store), "run", "--host", "127.0.0.1", "--port", "0"],
-        env=slack_env(slack),
+        env=env,
         stderr=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         text=True,
     )
     try:
-        err = StderrLines(proc)
+        yield proc, StderrLines(proc)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_run_in_http_mode_serves_and_stops_cleanly_on_sigterm(slack, store):
+    with running_http(store, slack_env(slack)) as (proc, err):
         line = err.wait_for("listening on http://127.0.0.1:", timeout=60)
         base = line.split("listening on ")[1].split("/slack/events")[0]
         with urllib.request.urlopen(base + "/healthz", timeout=5) as resp:
@@ -63,25 +75,13 @@ def test_run_in_http_mode_serves_and_stops_cleanly_on_sigterm(slack, store):
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 0, err.rest()
         assert "stopped" in err.rest()
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
 
 
 def test_run_says_it_started_and_stopped_in_the_workspace_language(slack, store):
     """An Armenian workspace: `run` says where it listens and that it
     stopped in Armenian (the URL as it is); its log stays English."""
     assert invoke(["--db", str(store), "config", "language", "hy"], slack_env(slack)).exit_code == 0
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "--db", str(store), "run", "--host", "127.0.0.1", "--port", "0"],
-        env={**slack_env(slack), "RETENTION_LANGUAGE": ""},
-        stderr=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        err = StderrLines(proc)
+    with running_http(store, {**slack_env(slack), "RETENTION_LANGUAGE": ""}) as (proc, err):
         line = err.wait_for("retention-bot. HTTP ռեժիմ", timeout=60)
         url = line.split("հարցումներն ընդունվում են ")[1].split(" ")[0]
         assert line == (
@@ -91,10 +91,6 @@ def test_run_says_it_started_and_stopped_in_the_workspace_language(slack, store)
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 0, err.rest()
         assert err.rest().endswith("retention-bot. կանգնեցված է\n")
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
 
 
 def test_missing_tokens_in_persian(slack, store):
