@@ -10,6 +10,7 @@ the same once-a-day guarantee, and `escalated_at` (set in the transaction
 that enqueues the manager's message) makes each follow-up go up once.
 """
 
+import hashlib
 import logging
 import os
 from collections.abc import Callable, Mapping
@@ -34,7 +35,8 @@ from commands.digest import (
     compute_digest,
 )
 from commands.i18n import DEFAULT_LANGUAGE
-from commands.messages import source_failure_notice
+from commands.messages import source_failure_notice, sources_file_notice
+from commands.problems import told
 from commands.remind import (
     build_escalation_message,
     build_reminder_message,
@@ -55,7 +57,7 @@ from storage.reps import load_rep
 from storage.settings import load_settings
 from storage.sources import SourceError, SourcesFile
 from storage.sources.config import every_seconds, load_sources
-from storage.sources.state import load_source_state, mark_failure_notified
+from storage.sources.state import clear_file_problem, load_source_state, mark_failure_notified, record_file_problem
 from storage.sources.sync import SyncReport, sync_sources
 
 log = logging.getLogger(__name__)
@@ -167,7 +169,9 @@ def sync_store(
             sources = load_sources(sources_path, explicit=explicit)
         except SourceError as e:
             log.error("sources not synced: %s", e)
+            notify_sources_file_problem(db, client, e, now)
             return
+        clear_file_problem(db)
         tz = ZoneInfo(load_settings(db)["timezone"])
         env_ = os.environ if env is None else env
         reports = sync_sources(
@@ -214,6 +218,29 @@ def notify_source_failure(
         if client is not None:
             deliver(db, client, key, now)
     mark_failure_notified(db, name, now)
+    return sent
+
+
+def notify_sources_file_problem(db: Database, client: WebClient | None, error: SourceError, now: datetime) -> list[str]:
+    """Tell each admin, once per distinct problem of the sources file (the
+    key names the problem's episode, as a failing source's does), why no
+    source synced, in the admin's language. Returns the notice keys
+    enqueued now."""
+    problem = hashlib.sha256(f"{error.message}\n{error}".encode()).hexdigest()  # what is wrong, not the file's text
+    since = record_file_problem(db, problem, now)
+    settings = load_settings(db)
+    if not settings["admins"]:
+        log.error("no admins configured (setting `admins`) to tell that the sources file cannot be read")
+    sent = []
+    for admin in settings["admins"]:
+        key = f"notice:sources-file:{since}:{admin}"
+        if load_delivery(db, key) is not None:
+            continue
+        lang = recipient_language(db, client, admin, settings)
+        enqueue_delivery(db, key, "notice", admin, {"text": sources_file_notice(told(lang, error), lang)}, now)
+        sent.append(key)
+        if client is not None:
+            deliver(db, client, key, now)
     return sent
 
 

@@ -109,3 +109,16 @@ def source_failure_notice(name: str, error: str | None, synced_at: str | None, s
         error=error or "—",
         command=command,
     )
+
+
+def sources_file_notice(problem: str, lang: str) -> str:
+    """What an admin is told when the scheduled sync cannot read the sources
+    file: `problem` (its FILE:LINE mistake, said in `lang`), that no source
+    synced, and what to do."""
+    return _(
+        lang,
+        ":warning: The scheduled sync could not read the sources file, so no source was synced: {problem}. "
+        "Fix the file; the next scheduled sync reads it again ({command} checks it now).",
+        problem=problem,
+        command="`retention-bot doctor`",
+    )

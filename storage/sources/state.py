@@ -101,3 +101,28 @@ def save_stale_after(db: Database, hours: float) -> None:
 def load_stale_after(db: Database) -> float:
     value = load_meta(db, STALE_META)
     return float(value) if value is not None else DEFAULT_STALE_AFTER_HOURS
+
+
+FILE_PROBLEM_META = "sources_file_problem"  # the sources file's current problem and since when
+
+
+def record_file_problem(db: Database, problem: str, now: datetime) -> str:
+    """The episode of the sources file's `problem` (an id of what is wrong):
+    when it started, kept while the same problem stays; a different one
+    starts a new episode. Its start names the admins' notice, as a failing
+    source's `failing_since` does, so each distinct problem is told once."""
+    with transaction(db):
+        before = load_meta(db, FILE_PROBLEM_META)
+        if before and before.get("problem") == problem:
+            return str(before["since"])
+        since = format_utc(now)
+        upsert_meta(db, FILE_PROBLEM_META, {"problem": problem, "since": since})
+        return since
+
+
+def clear_file_problem(db: Database) -> None:
+    """The sources file reads again: its problem's episode ends, so the
+    same mistake made again later is told again."""
+    with transaction(db):
+        if load_meta(db, FILE_PROBLEM_META) is not None:
+            upsert_meta(db, FILE_PROBLEM_META, None)

@@ -176,3 +176,42 @@ def test_a_scheduled_sync_tells_the_admin_why_in_their_language(db_path, client,
     assert "environment variable" not in notice and "این منبع هنوز هرگز همگام‌سازی نشده است" in notice
     assert "environment variable SHOP_DB_URL" in load_source_state(db, "shop_db")["last_error"]
     db.conn.close()
+
+
+def test_a_broken_sources_file_tells_each_admin_once_per_problem(db_path, client, slack, tmp_path, monkeypatch):
+    """The scheduled sync finds the sources file broken: the admin (Slack in
+    Persian) is told why in Persian, FILE:LINE isolated, once — the next
+    runs with the same mistake say nothing; another mistake is told, and so
+    is the first one made again after the file was fixed."""
+    slack.users[ADMIN] = {"locale": "fa-IR"}
+    store(db_path)
+    sqlite_shop(tmp_path / "shop.db", [(1, "c1", "2026-03-01", 5.0, "USD", "paid", "2026-03-01")]).close()
+    monkeypatch.setenv("SHOP_DB_URL", f"sqlite:///{tmp_path / 'shop.db'}")
+    path = sources_file(tmp_path / "sources.toml")
+    good = path.read_text()
+    jobs = build_jobs(client, sources=load_sources(path))
+    t = datetime(2026, 3, 9, 6, 0, tzinfo=UTC)
+
+    def run(hours, text):
+        path.write_text(text)
+        assert run_sync_job(str(db_path), t + timedelta(hours=hours), sync=jobs.sync)
+        return [c.params["text"] for c in slack.calls("chat.postMessage")]
+
+    bad_key = good.replace("url_env", "url_envv", 1)
+    (notice,) = run(0, bad_key)
+    assert notice.startswith(
+        ":warning: همگام‌سازی زمان‌بندی‌شده نتوانست فایل منابع را بخواند، پس هیچ منبعی همگام‌سازی نشد: "
+    )
+    assert (
+        f"نشد: \u2068\u2068{path}:3\u2069: کلید ناشناخته \u2068'url_envv'\u2069 در \u2066[sources.\u2068shop_db"
+        in notice
+    )
+    assert notice.endswith("(فرمان \u2068`retention-bot doctor`\u2069 همین حالا آن را بررسی می‌کند).")
+    assert "could not" not in notice and "sources file" not in notice
+    assert len(run(1, bad_key)) == 1  # the same mistake: told already
+    assert len(run(2, "[sources.shop_db\n")) == 2  # another mistake (bad TOML): told
+    assert len(run(3, good)) == 2  # fixed: synced, nothing to tell
+    db = open_db(db_path)
+    assert load_source_state(db, "shop_db")["synced_at"] == "2026-03-09T09:00:00Z"
+    again = run(4, bad_key)
+    assert len(again) == 3 and again[2] == notice  # broken again as before: a new episode, told again
