@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from persiantools.jdatetime import MONTH_NAMES_EN, MONTH_NAMES_FA, JalaliDate
 
 if TYPE_CHECKING:
     import numpy as np
-    import pandas as pd
 
 GREGORIAN = "gregorian"
 PERSIAN = "persian"
@@ -78,20 +78,26 @@ class Calendar:
         """The day as people write it: ISO for Gregorian, `1405/01/01` for Persian."""
         return self.iso(day).replace("-", "/") if self.name == PERSIAN else day.isoformat()
 
-    def month_indexes(self, local: pd.DatetimeIndex) -> np.ndarray:
-        """Month numbers (year*12 + month-1, int32) of local instants."""
+    def month_numbers(self, ts: np.ndarray, tz_name: str) -> np.ndarray:
+        """Month numbers (year*12 + month-1, int32) in `tz_name` of sorted
+        epoch seconds: where each month starts as an instant (local midnight
+        of its first day; one the clocks skip starts at the jump, as the
+        local day of each instant would say), then one cut per month — not a
+        time-zone conversion of millions of instants."""
         import numpy as np
 
-        if self.name == GREGORIAN:
-            return (local.year * 12 + local.month - 1).to_numpy(np.int32)
-        days = local.tz_localize(None).to_numpy().astype("datetime64[D]").astype(np.int64)
-        if not len(days):
+        if not len(ts):
             return np.zeros(0, dtype=np.int32)
-        epoch = date(1970, 1, 1)
-        lo = self.month_index(epoch + timedelta(days=int(days.min())))
-        hi = self.month_index(epoch + timedelta(days=int(days.max())))
-        starts = np.array([(self.month_start(i) - epoch).days for i in range(lo, hi + 1)], dtype=np.int64)
-        return (lo + np.searchsorted(starts, days, side="right") - 1).astype(np.int32)
+        zone = ZoneInfo(tz_name)
+        lo, hi = (
+            self.month_index(datetime.fromtimestamp(int(t), UTC).astimezone(zone).date()) for t in (ts[0], ts[-1])
+        )
+        starts = [
+            datetime.combine(self.month_start(i), time(0), tzinfo=zone).timestamp() for i in range(lo + 1, hi + 1)
+        ]
+        cuts = np.searchsorted(ts, np.array(starts, dtype=np.int64), side="left")
+        counts = np.diff(np.concatenate(([0], cuts, [len(ts)])))
+        return np.repeat(np.arange(lo, hi + 1, dtype=np.int32), counts)
 
 
 GREGORIAN_CALENDAR = Calendar(GREGORIAN, 1970, 2100)

@@ -163,12 +163,38 @@ def test_month_numbers_of_instants_match_the_library_in_every_zone(zone):
         [pd.Timestamp(d).tz_localize(zone) + pd.Timedelta(hours=h) for d in days for h in (0, 12)]
         + [pd.Timestamp(d).tz_localize(zone) + pd.Timedelta(hours=23, minutes=59) for d in days]
     ).tz_convert("UTC")
-    local = instants.tz_convert(zone)
-    got = PERSIAN_CALENDAR.month_indexes(local)
+    ts = np.sort(np.array([int(t.timestamp()) for t in instants], dtype=np.int64))
+    local = pd.to_datetime(ts, unit="s", utc=True).tz_convert(zone)
+    got = PERSIAN_CALENDAR.month_numbers(ts, zone)
     want = [JalaliDate(t.date()).year * 12 + JalaliDate(t.date()).month - 1 for t in local]
     assert got.tolist() == want
-    assert GREGORIAN_CALENDAR.month_indexes(local).tolist() == [t.year * 12 + t.month - 1 for t in local]
-    assert PERSIAN_CALENDAR.month_indexes(local[:0]).dtype == np.int32
+    assert GREGORIAN_CALENDAR.month_numbers(ts, zone).tolist() == [t.year * 12 + t.month - 1 for t in local]
+    assert PERSIAN_CALENDAR.month_numbers(ts[:0], zone).dtype == np.int32
+
+
+# Zones whose clocks jumped or fell back at midnight (Tehran on 1 Farvardin
+# until 2022, Santiago, Havana, Beirut), besides the project's usual ones.
+MIDNIGHT_ZONES = [*ZONES, "Asia/Tehran", "America/Santiago", "America/Havana", "Asia/Beirut", "UTC"]
+
+
+@pytest.mark.parametrize("zone", MIDNIGHT_ZONES)
+def test_month_cuts_agree_with_converting_every_instant(zone):
+    """A month per order from one cut per month equals the local day of
+    each instant (pandas' conversion), for instants at every minute around
+    each month start of two decades, midnight clock changes included."""
+    rng = np.random.default_rng(7)
+    ts = np.sort(rng.integers(1_104_537_600, 1_798_761_600, 20_000))  # 2005..2027
+    edges = []
+    for calendar in (GREGORIAN_CALENDAR, PERSIAN_CALENDAR):
+        first = calendar.month_index(date(2005, 1, 1))
+        for i in range(first, first + 12 * 22):
+            start = pd.Timestamp(calendar.month_start(i)).tz_localize(zone, nonexistent="shift_forward", ambiguous=True)
+            edges += [int(start.timestamp()) + m * 60 for m in range(-90, 91, 15)]
+    ts = np.unique(np.concatenate([ts, np.array(edges, dtype=np.int64)]))
+    local = pd.to_datetime(ts, unit="s", utc=True).tz_convert(zone)
+    assert GREGORIAN_CALENDAR.month_numbers(ts, zone).tolist() == (local.year * 12 + local.month - 1).tolist()
+    persian = [JalaliDate(d).year * 12 + JalaliDate(d).month - 1 for d in local.date]
+    assert PERSIAN_CALENDAR.month_numbers(ts, zone).tolist() == persian
 
 
 def month_number(day: date) -> int:
