@@ -70,8 +70,9 @@ def content_key(db: Database) -> tuple[str, str]:
     path = store_path(db)
     last_import = db.execute("SELECT id, sha256, imported_at, kind FROM imports ORDER BY id DESC LIMIT 1").fetchone()
     rows = db.execute("SELECT (SELECT MAX(rowid) FROM orders), (SELECT MAX(rowid) FROM customers)").fetchone()
-    # a live source's batch moves its cursor in the transaction that changes rows (a refund adds none)
-    synced = db.execute("SELECT group_concat(name || ' ' || COALESCE(cursor, '') || ' ' || batch_at) FROM sources")
+    # a live source counts its batches that changed rows (a refund adds none) in their transaction;
+    # its cursor is left out: a sync that changes nothing keeps the key, and the frame
+    synced = db.execute("SELECT group_concat(name || ' ' || changes) FROM sources WHERE changes > 0")
     version = [list(last_import) if last_import else None, *rows, synced.fetchone()[0]]
     return (path or f"memory:{id(db.conn)}", json.dumps(version))
 

@@ -287,3 +287,13 @@ def m010_quiet_scores_by_value(db: Database) -> None:
         f"CREATE INDEX {QUIET_BY_VALUE} ON customer_scores "
         "(COALESCE(predicted_clv_12m, revenue_12m) DESC, customer_id) WHERE quiet = 1"
     )
+
+
+@migrations()
+def m011_source_changes(db: Database) -> None:
+    """How many of a live source's batches changed rows: part of the store's
+    content key (storage.order_columns), so the answers' order data is built
+    again after a sync that changed something (a refund updates a row and
+    adds none) and not after one that only moved its cursor. A count, not a
+    time: two syncs in one second must not look alike."""
+    db.execute("ALTER TABLE sources ADD COLUMN changes INTEGER NOT NULL DEFAULT 0")

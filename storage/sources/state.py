@@ -39,13 +39,17 @@ def load_source_state(db: Database, name: str) -> dict[str, Any] | None:
     return rows[0] if rows else None
 
 
-def save_cursor(db: Database, name: str, kind: str, cursor: str | None, now: datetime) -> None:
+def save_cursor(db: Database, name: str, kind: str, cursor: str | None, now: datetime, *, changed: bool) -> None:
     """Where `name` resumes: call inside the transaction that stores the
-    batch's rows, so rows and cursor are committed together or not at all."""
+    batch's rows, so rows and cursor are committed together or not at all.
+    A batch that `changed` rows counts in `changes` (schema m011): the
+    store's content key, so a sync that only moves a cursor leaves the
+    answers' order data as it is."""
     db.execute(
-        "INSERT INTO sources (name, kind, cursor, batch_at) VALUES (:name, :kind, :cursor, :at) "
-        "ON CONFLICT(name) DO UPDATE SET kind = excluded.kind, cursor = excluded.cursor, batch_at = excluded.batch_at",
-        {"name": name, "kind": kind, "cursor": cursor, "at": format_utc(now)},
+        "INSERT INTO sources (name, kind, cursor, batch_at, changes) VALUES (:name, :kind, :cursor, :at, :changes) "
+        "ON CONFLICT(name) DO UPDATE SET kind = excluded.kind, cursor = excluded.cursor, "
+        "batch_at = excluded.batch_at, changes = sources.changes + excluded.changes",
+        {"name": name, "kind": kind, "cursor": cursor, "at": format_utc(now), "changes": int(changed)},
     )
 
 

@@ -159,7 +159,7 @@ def sync_source(
                 report.add(_store_batch(db, config, batch.kind, batch.rows, batch.cursor, now, tz, dry_run, report))
             elif not dry_run and batch.cursor != report.cursor:
                 with transaction(db):
-                    save_cursor(db, config.name, config.kind, batch.cursor, now)
+                    save_cursor(db, config.name, config.kind, batch.cursor, now, changed=False)
             report.cursor = batch.cursor
             if on_progress:
                 on_progress(report.rows, batch.total)
@@ -214,7 +214,7 @@ def _store_batch(
             merge_staged(db, kind, stage, batch, skip_invalid=config.skip_invalid, now=now, tz=tz, record=False)
             if dry_run:
                 raise _DryRun
-            save_cursor(db, config.name, config.kind, cursor, now)
+            save_cursor(db, config.name, config.kind, cursor, now, changed=bool(batch.added or batch.updated))
     except _DryRun:
         pass
     except FileRejected as e:  # not raised for a batch with rows; kept for a clear message if it ever is

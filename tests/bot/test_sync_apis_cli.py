@@ -41,9 +41,18 @@ def test_sync_of_a_stripe_and_a_shopify_source(tmp_path):
         env = {**os.environ, "STRIPE_KEY": API_KEY, "SHOPIFY_TOKEN": TOKEN}
 
         def sync(*extra: str, env=env):
+            """Exit code and lines, less the timed note of the answers' order
+            data saved after a change (`saved` collects its order counts)."""
             r = run_cli(db, "--sources", str(sources), "sync", *extra, env=env)
-            return r.returncode, (r.stdout + r.stderr).splitlines()
+            lines = []
+            for line in (r.stdout + r.stderr).splitlines():
+                if line.startswith("Order data for answers saved ("):
+                    saved.append(line.split("(")[1].split(",")[0])
+                else:
+                    lines.append(line)
+            return r.returncode, lines
 
+        saved: list[str] = []
         assert sync() == (
             0,
             [
@@ -51,10 +60,13 @@ def test_sync_of_a_stripe_and_a_shopify_source(tmp_path):
                 "store: synced 2 added, 0 updated (2 new customers)",
             ],
         )
+        assert saved == ["5 orders"]
         assert sync() == (0, ["billing: no changes", "store: no changes"])
+        assert saved == ["5 orders"]  # nothing changed: no new order data to save
         stripe_fake.refund(charges[0]["id"], 2500, at=T0 + 86_400)
         shop.cancel("#1002", at="2026-11-25T08:00:00Z")
         assert sync() == (0, ["billing: synced 0 added, 1 updated", "store: synced 0 added, 1 updated"])
+        assert saved == ["5 orders", "3 orders"]  # the refunded charge and the cancelled order no longer count
         code, lines = sync("store", env={**env, "SHOPIFY_TOKEN": "shpat_revoked_0000"})
         assert code == 1 and len(lines) == 1 and "Shopify refused the access token" in lines[0]
         assert "shpat_revoked_0000" not in lines[0] and TOKEN not in lines[0]

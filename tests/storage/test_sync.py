@@ -2,11 +2,12 @@
 import's validation and merge, batches atomic with their cursor, increments,
 updates at the source, and interruptions that lose nothing."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from storage.importer import import_file
+from storage.order_columns import content_key
 from storage.sources import Batch
 from storage.sources.sql import open_source
 from storage.sources.state import load_source_state
@@ -41,12 +42,12 @@ def shop(tmp_path, monkeypatch):
     conn.close()
 
 
-def run(db, tmp_path, *, full=False, dry_run=False, **extra):
+def run(db, tmp_path, *, full=False, dry_run=False, now=NOW, **extra):
     import os
 
     source = open_source(sql_config(tmp_path / "sources.toml", **extra), os.environ)
     try:
-        return sync_source(db, source, now=NOW, tz=UTC, full=full, dry_run=dry_run)
+        return sync_source(db, source, now=now, tz=UTC, full=full, dry_run=dry_run)
     finally:
         source.close()
 
@@ -176,6 +177,21 @@ def test_a_refund_at_the_source_takes_back_the_win(fresh_db, shop, tmp_path):
     assert (unwon.updated, unwon.unwon) == (1, 1)
     state, closed, note = fresh_db.execute("SELECT state, closed_at, note FROM followups").fetchone()
     assert (state, closed) == ("open", None) and "no longer counts" in note
+
+
+def test_the_content_key_moves_with_changed_rows_not_with_a_sync(fresh_db, shop, tmp_path):
+    """The answers' order data (the frame) is kept per content key: a sync
+    that changes nothing, even one re-reading every row, keeps it; an update
+    that adds no row (a refund) moves it."""
+    run(fresh_db, tmp_path)
+    key = content_key(fresh_db)
+    later = NOW + timedelta(minutes=5)
+    assert run(fresh_db, tmp_path, now=later).summary() == "shop_db: no changes"
+    assert run(fresh_db, tmp_path, full=True, now=later).summary() == "shop_db: no changes"
+    assert content_key(fresh_db) == key
+    shop.execute("UPDATE orders SET status = 'refunded', updated_at = '2026-10-10' WHERE id = 3")
+    assert run(fresh_db, tmp_path, now=later).updated == 1  # in the same second as the syncs before it
+    assert content_key(fresh_db) != key
 
 
 def test_the_csv_importer_takes_back_a_win_too(fresh_db, tmp_path):
