@@ -324,8 +324,19 @@ def timestamp(raw: str, tz: tzinfo = UTC) -> str:
     s = raw.strip()
     if not s:
         raise FieldError(N_("empty date"), N_("write dates as {form} or {iso}"), form="YYYY-MM-DD", iso="ISO-8601")
-    if tz is UTC and len(s) == 20 and s[10] == "T" and s[19] == "Z" and s[:4] >= "1970":
-        try:  # already in the stored form: validate only (the common, fast case)
+    if (
+        len(s) == 20
+        and s[4] == s[7] == "-"
+        and s[10] == "T"
+        and s[13] == s[16] == ":"
+        and s[19] == "Z"
+        and "1970" <= s[:4] <= "2100"
+    ):
+        # Already in the stored form, which says UTC itself whatever the
+        # workspace zone: validate only (the common, fast case). Not only
+        # for datetime.UTC: a workspace set to "UTC" is ZoneInfo("UTC"),
+        # and converting each of 8.7M orders took 49 s of a 1M-customer import.
+        try:
             datetime.fromisoformat(s)
             return s
         except ValueError:
