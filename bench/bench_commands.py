@@ -9,9 +9,19 @@ message, with the JSON made only where it is read, `with_data=False`).
 The process keeps an order frame per store (commands.frames); building
 it is a one-off per import and is timed on its own ("order frame (cold)"),
 then every command is timed warm, as the bot answers after start-up.
+
+Warm figures repeat one question, which the per-frame memo then serves; a
+team asks new ones. `--first` times each question's first ask instead: in
+a new process made ready as `retention-bot run` makes it (libraries,
+command modules, the saved frame mapped; bot.app.warm_caches), with
+nothing asked before it — wall and CPU milliseconds.
+
+    python bench/bench_commands.py bench/data/1000000/store.db --first
 """
 
 import argparse
+import json
+import subprocess
 import sys
 import time
 from datetime import UTC, date, datetime
@@ -42,7 +52,26 @@ SAMPLES = {
     "at-risk": "at-risk 10",
     "customer": "customer {top_customer}",
 }
-EXTRA = ["crr 2026-Q3 segment:Enterprise", "kpis ytd", "rep @maria"]
+EXTRA = [
+    *("crr 2026-Q3 segment:Enterprise", "kpis ytd", "rep @maria", "at-risk 3 segment:Enterprise"),
+    *("at-risk 10 rep:@maria", "followups all segment:Enterprise", "kpis last-quarter rep:@maria", "nps ytd"),
+]
+
+# One question's first ask in a new serving process; prints one JSON object.
+_FIRST = """
+import json, sys, time
+from datetime import UTC, date, datetime
+sys.path.insert(0, {root!r})
+from bot.app import warm_caches
+from commands import Context, answer
+from storage import open_db
+db = open_db({db!r}, create=False)
+warm_caches(db)
+ctx = Context(db, as_of=date.fromisoformat({as_of!r}), now=datetime.now(UTC))
+cpu, t = time.process_time(), time.perf_counter()
+a = answer(ctx, {text!r}, with_data=False)
+print(json.dumps({{"ms": (time.perf_counter() - t) * 1000, "cpu_ms": (time.process_time() - cpu) * 1000, "ok": a.ok}}))
+"""
 
 
 def _last_order_day(db) -> date:
@@ -61,25 +90,49 @@ def _time(ctx_factory, text: str, runs: int) -> tuple[list[float], bool]:
     return times, ok
 
 
+def samples(db, only: set[str] | None = None) -> list[tuple[str, str]]:
+    """(question, its row's name) per sample: the row names the same
+    question at every store size (customer ids differ)."""
+    # The best customer exists at every size (generated ids widen with the count).
+    top_customer = db.execute("SELECT id FROM customers ORDER BY revenue DESC LIMIT 1").fetchone()[0]
+    texts = [SAMPLES.get(name, name) for name in sorted(COMMANDS)] + EXTRA
+    if only:
+        texts = [text for text in texts if (text.split() or ["summary"])[0] in only]
+    return [
+        (t.format(top_customer=top_customer), t.format(top_customer="<best customer>") or "(summary)") for t in texts
+    ]
+
+
+def first_ask(store_path: str, as_of: date, text: str) -> dict:
+    """`text`'s first ask in a new serving process (see _FIRST): ms, cpu_ms, ok."""
+    code = _FIRST.format(
+        root=str(Path(__file__).resolve().parent.parent), db=store_path, as_of=as_of.isoformat(), text=text
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def first_rows(store_path: str, as_of: date | None = None, only: set[str] | None = None) -> list[dict]:
+    """Each sample's first ask (first_ask), one new process each."""
+    db = open_db(store_path, create=False)
+    as_of = as_of or _last_order_day(db)
+    questions = samples(db, only)
+    db.conn.close()
+    return [{"sample": sample, **first_ask(store_path, as_of, text)} for text, sample in questions]
+
+
 def warm_rows(db, as_of: date, runs: int, only: set[str] | None = None) -> list[dict]:
     """p50/p95 of every command (or of those named in `only`), each timed
     `runs` times after one untimed answer."""
-    # The best customer exists at every size (generated ids widen with the count).
-    top_customer = db.execute("SELECT id FROM customers ORDER BY revenue DESC LIMIT 1").fetchone()[0]
-    samples = [SAMPLES.get(name, name) for name in sorted(COMMANDS)] + EXTRA
-    if only:
-        samples = [sample for sample in samples if (sample.split() or ["summary"])[0] in only]
     rows = []
-    for sample in samples:
-        text = sample.format(top_customer=top_customer)
+    for text, sample in samples(db, only):
         answer(Context(db, as_of=as_of, now=datetime.now(UTC)), text, with_data=False)
         times, ok = _time(lambda: Context(db, as_of=as_of, now=datetime.now(UTC)), text, runs)
         name = text.split()[0] if text else "summary"
         rows.append(
             {
                 "command": text or "(summary)",
-                # the same row at every store size (customer ids differ)
-                "sample": sample.format(top_customer="<best customer>") or "(summary)",
+                "sample": sample,
                 "p50_ms": round(float(np.percentile(times, 50)), 1),
                 "p95_ms": round(float(np.percentile(times, 95)), 1),
                 "note": ("slow: answered after the ack" if COMMANDS.get(name) and COMMANDS[name].slow else "")
@@ -114,8 +167,16 @@ def main() -> None:
     ap.add_argument("store")
     ap.add_argument("--runs", type=int, default=20)
     ap.add_argument("--only", default="", help="comma-separated commands to time (default: all), e.g. at-risk,kpis")
+    ap.add_argument("--first", action="store_true", help="time each question's first ask in a new process instead")
     args = ap.parse_args()
-    for row in run(args.store, args.runs, {name for name in args.only.split(",") if name} or None):
+    only = {name for name in args.only.split(",") if name} or None
+    if args.first:
+        for row in first_rows(args.store, only=only):
+            print(
+                f"{row['sample']:<45} first {row['ms']:>9.1f} ms   cpu {row['cpu_ms']:>9.1f} ms  {'' if row['ok'] else '(not ok)'}"
+            )
+        return
+    for row in run(args.store, args.runs, only):
         print(f"{row['command']:<45} p50 {row['p50_ms']:>9.1f} ms   p95 {row['p95_ms']:>9.1f} ms  {row['note']}")
 
 
