@@ -1,5 +1,6 @@
 """The order frame of each store (analytics.frame; read by
-storage.order_columns), built once per store content and shared three ways:
+storage.order_columns), built once per order content (order_key: a reps
+import, which writes none of it, keeps the frame) and shared three ways:
 
 - in the process, per content key (the newest few stores);
 - on disk next to the store (storage.frame_files: memory-mapped .npy
@@ -30,7 +31,7 @@ from analytics.frame import OrderFrame, contract_ends, frame_from_columns
 from analytics.kpis import Scope, remember_totals, totals_to_end
 from storage.db import open_db
 from storage.frame_files import load_columns, load_newest_columns, save_columns, write_columns
-from storage.order_columns import ANSWER_KINDS, content_key, read_order_snapshot
+from storage.order_columns import ANSWER_KINDS, content_key, order_key, read_order_snapshot
 from storage.queries import Filters, load_customer_totals
 
 if TYPE_CHECKING:
@@ -50,7 +51,7 @@ COLUMNS = (
 TOTALS = ("customer_revenue", "last_order")
 SAVED = (*COLUMNS, *TOTALS)
 
-Key = tuple[str, str]  # (store, content version): storage.order_columns.content_key
+Key = tuple[str, str]  # (store, order content version): storage.order_columns.order_key
 Build = Callable[[Database], tuple[Key, OrderFrame]]
 
 
@@ -116,7 +117,7 @@ class OrderFrames:
     def load(self, db: Database) -> OrderFrame:
         """The frame of `db` as it is now — or, while serving and a rebuild
         is under way, as it was before the last import."""
-        key = content_key(db)
+        key = order_key(db)
         store = key[0]
         path = "" if store.startswith("memory:") else store  # nothing is saved for an in-memory store
         with self._lock:
@@ -143,7 +144,7 @@ class OrderFrames:
         at ten million orders) — a new process, or the serving bot, maps it.
         Raises OSError when the frame cannot be written (the caller says so;
         the committed data is not affected)."""
-        key = content_key(db)
+        key = order_key(db)
         if key[0].startswith("memory:"):
             return Prepared(0, 0.0)
         saved = load_columns(key[0], key[1], SAVED)
@@ -159,7 +160,7 @@ class OrderFrames:
         """After a write in a serving process (the scheduled sync): start the
         background rebuild now rather than at the next request, unless the
         new content's frame is saved already."""
-        key = content_key(db)
+        key = order_key(db)
         if self.background and not key[0].startswith("memory:") and load_columns(key[0], key[1], SAVED) is None:
             self._rebuild_in_background(key[0])
 

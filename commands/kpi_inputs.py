@@ -119,8 +119,17 @@ def rep_positions(db: Database, frame: OrderFrame, filters: Filters) -> dict[str
     like filter_scope."""
     key = ("books", content_key(db)[1], load_owners_mark(db), filters)
     return frame.memo(
-        key, lambda: {rep: np.unique(frame.positions(rowids)) for rep, rowids in load_books(db, filters).items()}
+        key, lambda: {rep: _distinct(frame.positions(rowids)) for rep, rowids in load_books(db, filters).items()}
     )
+
+
+def _distinct(positions: np.ndarray) -> np.ndarray:
+    """`positions` ascending and distinct. A book's rowids come off the owner
+    index already so (checked), and np.unique's hashing of ~150k positions
+    per rep cost ~0.4 s for a team at a million customers."""
+    if (positions[1:] > positions[:-1]).all():
+        return positions
+    return np.unique(positions)
 
 
 def period_utc(period: Period, tz: tzinfo) -> tuple[str, str]:

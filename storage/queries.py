@@ -146,15 +146,14 @@ def load_orders(
 def load_filter_rowids(db: Database, filters: Filters) -> np.ndarray | None:
     """customers.rowid of the customers a `segment:`/`rep:` filter keeps;
     None when there is no filter (everyone)."""
-    import numpy as np
+    from storage.packed import integers
 
     if not filters.active:
         return None
     where, args = filters.where()
     # One text of rowids, not a row per customer: a rep's book at a million
     # customers is ~150k rows, which cost ~4x as much through Python.
-    rowids = db.execute(f"SELECT group_concat(c.rowid) FROM customers c WHERE {where}", args).fetchone()[0]  # noqa: S608
-    return np.array(rowids.split(",") if rowids else [], dtype=np.int64)
+    return integers(db.execute(f"SELECT group_concat(c.rowid) FROM customers c WHERE {where}", args).fetchone()[0])  # noqa: S608
 
 
 def count_customers_without_orders(db: Database, cutoff: str, filters: Filters) -> int:

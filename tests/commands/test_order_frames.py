@@ -80,6 +80,22 @@ def _import_with_the_cli(store, tmp_path, rows) -> subprocess.CompletedProcess:
     )
 
 
+def _cli_import(store, kind, csv) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", "--db", str(store), "import", kind, str(csv)],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def _frame_files(store) -> dict[str, bytes]:
+    """Every file of the store's saved frames, by path, with its bytes."""
+    root = store.parent / f"{store.name}.frame"
+    return {str(f.relative_to(root)): f.read_bytes() for f in sorted(root.rglob("*")) if f.is_file()}
+
+
 _IMPORT_ONLY = """
 import sys
 from datetime import UTC, datetime
@@ -182,6 +198,42 @@ def test_after_an_import_with_the_cli_a_new_process_maps_the_new_frame_without_r
     frames = OrderFrames(must_not_build, background=True)
     frame = frames.load(db)
     assert isinstance(frame.ts, np.memmap) and len(frame.ts) == len(ORDERS)
+    db.conn.close()
+
+
+def test_a_reps_import_keeps_the_saved_frame_and_the_next_answer_shows_the_new_rep(tmp_path):
+    """A reps file writes no order, customer or survey answer: `import` saves
+    no new frame and every process keeps the one it has, while the caches of
+    books and filters (kept by the whole content) see the new rep at once."""
+    store = tmp_path / "small.db"
+    customers = [*CUSTOMERS, ("i", "Ivy", "Ivo", "SMB", "U3", "")]  # owned by a rep not imported yet
+    build_store(store, orders=ORDERS, customers=customers, reps=REPS).conn.close()
+    _import_with_the_cli(store, tmp_path, [("m1", "a", "2026-05-10T10:00:00Z", 20, "paid")])
+    saved = _frame_files(store)
+    assert any(name.endswith("ts.npy") for name in saved)
+    db = open_db(store)
+    team = answer(Context(db, as_of=DAY), "rep")
+    assert [r["id"] for r in team.data["reps"]] == ["U2", "U1"]  # by name: Ugo, Uma
+    frame = commands.frames.load_order_frame(db)
+
+    done = _cli_import(store, "reps", write_csv(tmp_path / "reps.csv", ["id", "name"], [("U3", "Ulla")]))
+    assert "1 added" in done.stdout
+    assert "Order data for answers saved" not in done.stderr
+    assert _frame_files(store) == saved  # nothing rebuilt, nothing written
+    assert commands.frames.load_order_frame(db) is frame  # this process keeps its frame too
+    team = answer(Context(db, as_of=DAY), "rep")
+    books = {r["id"]: (r["name"], r["customers"]) for r in team.data["reps"]}
+    assert books == {"U1": ("Uma", 2), "U2": ("Ugo", 1), "U3": ("Ulla", 1)}
+    assert "Ulla" in str(team.message)
+
+    done = _import_with_the_cli(store, tmp_path, [("m2", "c", "2026-05-11T10:00:00Z", 30, "paid")])
+    assert "Order data for answers saved" in done.stderr
+    after = _frame_files(store)
+    assert {name for name in after if name.endswith("key.json")} != {
+        name for name in saved if name.endswith("key.json")
+    }
+    assert _may_orders(db) == 3 + 2  # m1 and m2, from the new frame
+    assert commands.frames.load_order_frame(db) is not frame
     db.conn.close()
 
 
