@@ -22,6 +22,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlite_utils import Database
 
+from analytics.calendars import calendar_named
 from bot.clock import utc_now
 from bot.outbox import build_outbox_client, deliver
 from bot.scheduler import Jobs, digest_key, remind_key, rep_timezone
@@ -44,6 +45,7 @@ from commands.remind import (
     compute_reminder,
 )
 from commands.scoring import run_score
+from commands.status import source_error
 from commands.syncs import sync_error
 from storage.db import transaction
 from storage.deliveries import Delivery, enqueue_delivery, load_delivery
@@ -211,7 +213,11 @@ def notify_source_failure(
         if load_delivery(db, key) is not None:
             continue
         lang = recipient_language(db, client, admin, settings)
-        error = sync_error(lang, report) if report is not None and report.error else state["last_error"]
+        error: str | None
+        if report is not None and report.error:
+            error = sync_error(lang, report)
+        else:
+            error = source_error(state, lang, calendar_named(settings["calendar"]))
         text = source_failure_notice(name, error, state["synced_at"], settings, lang)
         enqueue_delivery(db, key, "notice", admin, {"text": text}, now)
         sent.append(key)

@@ -17,10 +17,11 @@ from sqlite_utils import Database
 from analytics.calendars import GREGORIAN, GREGORIAN_CALENDAR, Calendar, calendar_named
 from commands import format as fmt
 from commands.i18n import DEFAULT_LANGUAGE, _, _n
+from commands.problems import said
 from storage.db import schema_version
 from storage.fields import parse_utc
 from storage.settings import MODEL_META, load_meta, load_settings
-from storage.sources.state import load_source_states
+from storage.sources.state import load_source_states, stored_error
 from storage.status import (
     count_customers,
     load_last_digests,
@@ -85,12 +86,28 @@ def _sources(db: Database, configured: list[tuple[str, str]]) -> list[dict[str, 
 def status_text(db: Database, status: dict[str, Any], settings: dict[str, Any], lang: str) -> list[str]:
     """`status` as lines of text in `lang`: its times as the workspace reads
     them, the model's line said from its summary in Armenian and Persian."""
-    return status_lines(
-        shown_status(status, settings, lang),
-        lang,
-        model=load_meta(db, MODEL_META),
-        calendar=calendar_named(settings["calendar"]),
-    )
+    calendar = calendar_named(settings["calendar"])
+    shown = shown_status(status, settings, lang)
+    if lang != DEFAULT_LANGUAGE:
+        states = {s["name"]: s for s in load_source_states(db)}
+        for src in shown["sources"]:
+            if src["name"] in states:
+                src["last_error"] = source_error(states[src["name"]], lang, calendar)
+    return status_lines(shown, lang, model=load_meta(db, MODEL_META), calendar=calendar)
+
+
+def source_error(state: dict[str, Any], lang: str, calendar: Calendar = GREGORIAN_CALENDAR) -> str | None:
+    """A source's last failure (its `load_source_state` row) in `lang`, said
+    from its stored message and values; English as stored. One stored
+    before the store kept those (schema m012) is quoted in English,
+    labelled so, until the source's next sync."""
+    error = state.get("last_error")
+    if not error or lang == DEFAULT_LANGUAGE:
+        return error
+    message = stored_error(state)
+    if message is None:
+        return _(lang, "{error} (as stored, in English)", error=error)
+    return said(lang, message.message, message.values, calendar)
 
 
 def status_lines(
@@ -101,8 +118,9 @@ def status_lines(
     calendar: Calendar = GREGORIAN_CALENDAR,
 ) -> list[str]:
     """The text of `status` in `lang` (English as it always was). A value
-    below — a channel, key, file, cursor, Slack's error code, a source's
-    stored English error — is shown as stored (isolated in Persian);
+    below — a channel, key, file, cursor, Slack's error code — is shown as
+    stored (isolated in Persian); a source's error comes said in `lang`
+    (status_text);
     `model`, the fitted model's summary, lets Armenian and Persian say the
     model line in their words (English keeps the model's own reason)."""
     n = partial(fmt.count, lang=lang)
@@ -257,8 +275,7 @@ def _digest_line(entry: dict[str, Any], lang: str) -> str:
 
 
 def _source_line(src: dict[str, Any], lang: str) -> str:
-    """A source's line. Its `last_error` is the failed sync's English as the
-    store keeps it (for logs too): other languages quote it as such."""
+    """A source's line; its `last_error` already in `lang` (status_text)."""
     name = f"{src['name']} ({src['kind']})"
     where = name if src["configured"] else _no_longer_configured(lang, name)
     if src["last_sync"] is None and src["last_error"] is None:

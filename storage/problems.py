@@ -14,8 +14,10 @@ numbers and days in its digits.
 `Said` is such a message; `Problem` is an error that says one.
 """
 
+import json
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 
 def N_(message: str) -> str:
@@ -65,3 +67,51 @@ class Problem(Exception):
         super().__init__(english(message, values))
         self.message = message
         self.values = values
+
+
+def said_to_json(said: Said) -> str:
+    """`said` as JSON, to keep in the store and say later in whoever reads
+    it's language (storage.sources.state keeps a failed sync's this way):
+    each value keeps its type — a nested message (or an error that says
+    one), a Count, a day — so the reader writes it in its own digits,
+    grouping and calendar. Anything else is kept as its text."""
+    return json.dumps(_tree(said), ensure_ascii=False, sort_keys=True)
+
+
+def said_from_json(text: str) -> Said:
+    """The message `said_to_json` wrote."""
+    return _said(json.loads(text))
+
+
+def _tree(said: Said) -> dict[str, Any]:
+    return {"message": said.message, "values": {k: _encoded(v) for k, v in said.values.items()}}
+
+
+def _encoded(value: object) -> object:
+    if isinstance(value, Said):
+        return {"said": _tree(value)}
+    message = getattr(value, "message", None)
+    if isinstance(value, Exception) and isinstance(message, str):  # an error that says a message (Problem and kin)
+        return {"said": _tree(Said(message, dict(getattr(value, "values", None) or {})))}
+    if isinstance(value, Count):
+        return {"count": int(value)}
+    if isinstance(value, date):
+        return {"date": value.isoformat()} if type(value) is date else value.isoformat()
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+def _said(tree: dict[str, Any]) -> Said:
+    return Said(tree["message"], {k: _decoded(v) for k, v in tree.get("values", {}).items()})
+
+
+def _decoded(value: object) -> object:
+    if isinstance(value, dict):
+        if "said" in value:
+            return _said(value["said"])
+        if "count" in value:
+            return Count(value["count"])
+        if "date" in value:
+            return date.fromisoformat(value["date"])
+    return value

@@ -297,3 +297,14 @@ def m011_source_changes(db: Database) -> None:
     adds none) and not after one that only moved its cursor. A count, not a
     time: two syncs in one second must not look alike."""
     db.execute("ALTER TABLE sources ADD COLUMN changes INTEGER NOT NULL DEFAULT 0")
+
+
+@migrations()
+def m012_source_error_messages(db: Database) -> None:
+    """A failed sync's error kept as its message and values too
+    (`error_message`, JSON of a storage.problems.Said, secrets scrubbed),
+    beside the English `last_error` the logs and `status --json` read: so
+    `status` and an admin's notice say it in the reader's language, digits
+    and calendar. A failure stored before this has only its English, which
+    they quote as such until the source's next sync."""
+    db.execute("ALTER TABLE sources ADD COLUMN error_message TEXT")

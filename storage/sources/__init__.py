@@ -33,6 +33,12 @@ KINDS = ("sql", "stripe", "shopify")
 COMMON_KEYS = ("kind", "skip_invalid", "batch_size")
 DEFAULT_BATCH_SIZE = 20_000  # as the importer stages: each batch refreshes the aggregates of the customers it touches, so fewer, larger batches backfill faster
 ROW_KINDS = ("customers", "orders")  # what a source feeds, in the order a sync stores them
+# What each kind's `*_env` key holds, as messages name it ("set it to the url")
+SECRET_NAMES = {
+    "url_env": Said(N_("url")),
+    "api_key_env": Said(N_("api key")),
+    "access_token_env": Said(N_("access token")),
+}
 ROW_KIND_NAMES = {"customers": Said(N_("customers")), "orders": Said(N_("orders"))}  # as messages name them
 
 
@@ -71,7 +77,7 @@ class SourceConfig:
                 var=var,
                 key=key,
                 where=self.where,
-                what=key.removesuffix("_env").replace("_", " "),
+                what=SECRET_NAMES.get(key) or key.removesuffix("_env").replace("_", " "),
             )
         return value
 
@@ -145,10 +151,17 @@ def redact(text: str, secrets: list[str]) -> str:
 
 def scrubbed(message: str, values: dict[str, object], secrets: list[str]) -> Said:
     """A source's message with every secret replaced by *** in it and in
-    its text values (a driver's error may quote the URL)."""
-    return Said(
-        redact(message, secrets), {k: redact(v, secrets) if isinstance(v, str) else v for k, v in values.items()}
-    )
+    its text values, nested messages' too (a driver's error may quote the
+    URL; the store keeps the message)."""
+    return Said(redact(message, secrets), {k: _scrubbed_value(v, secrets) for k, v in values.items()})
+
+
+def _scrubbed_value(value: object, secrets: list[str]) -> object:
+    if isinstance(value, str):
+        return redact(value, secrets)
+    if isinstance(value, Said):
+        return scrubbed(value.message, value.values, secrets)
+    return value
 
 
 @dataclass

@@ -9,6 +9,7 @@ from sqlite_utils import Database
 
 from storage.db import transaction
 from storage.fields import format_utc
+from storage.problems import Said, said_from_json, said_to_json
 from storage.settings import load_meta, upsert_meta
 
 STALE_META = "sources_stale_after_hours"  # the sources file's [sync] stale_after, as the last sync read it
@@ -24,6 +25,7 @@ COLUMNS = (
     "added",
     "updated",
     "last_error",
+    "error_message",
     "failing_since",
     "notified_at",
 )
@@ -54,11 +56,21 @@ def save_cursor(db: Database, name: str, kind: str, cursor: str | None, now: dat
 
 
 def record_sync(
-    db: Database, name: str, kind: str, now: datetime, *, added: int, updated: int, error: str | None
+    db: Database,
+    name: str,
+    kind: str,
+    now: datetime,
+    *,
+    added: int,
+    updated: int,
+    error: str | None,
+    said: Said | None = None,
 ) -> bool:
     """The end of a sync that started at `now`: a success moves `synced_at`
     (how fresh the data is) and ends any failure episode; a failure keeps
-    the episode's start. Returns True when this failure starts an episode."""
+    the episode's start, its English `error` and, to say it in another
+    language, `said` (its message and values, secrets scrubbed). Returns
+    True when this failure starts an episode."""
     at = format_utc(now)
     with transaction(db):
         before = load_source_state(db, name)
@@ -70,16 +82,32 @@ def record_sync(
         if error is None:
             db.execute(
                 "UPDATE sources SET kind = :kind, synced_at = :at, attempted_at = :at, added = :added, "
-                "updated = :updated, last_error = NULL, failing_since = NULL, notified_at = NULL WHERE name = :name",
+                "updated = :updated, last_error = NULL, error_message = NULL, failing_since = NULL, notified_at = NULL "
+                "WHERE name = :name",
                 {"name": name, "kind": kind, "at": at, "added": added, "updated": updated},
             )
         else:
             db.execute(
                 "UPDATE sources SET attempted_at = :at, added = :added, updated = :updated, last_error = :error, "
-                "failing_since = COALESCE(failing_since, :at) WHERE name = :name",
-                {"name": name, "at": at, "added": added, "updated": updated, "error": error},
+                "error_message = :said, failing_since = COALESCE(failing_since, :at) WHERE name = :name",
+                {
+                    "name": name,
+                    "at": at,
+                    "added": added,
+                    "updated": updated,
+                    "error": error,
+                    "said": said_to_json(said) if said is not None else None,
+                },
             )
     return starts
+
+
+def stored_error(state: dict[str, Any]) -> Said | None:
+    """A source's last failure as its message and values (from
+    `load_source_state`), or None: it synced, or it failed before the store
+    kept them (schema m012) and only its English is known."""
+    text = state.get("error_message")
+    return said_from_json(text) if text and state.get("last_error") else None
 
 
 def mark_failure_notified(db: Database, name: str, now: datetime) -> None:

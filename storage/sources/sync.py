@@ -75,6 +75,10 @@ class SyncReport:
     def ok(self) -> bool:
         return self.error is None
 
+    def said(self) -> Said | None:
+        """`error` as its message and values (None when it is only English)."""
+        return Said(self.error_message, self.error_values) if self.error_message is not None else None
+
     def add(self, r: ImportReport) -> None:
         self.batches += 1
         self.rows += r.rows
@@ -175,7 +179,14 @@ def sync_source(
         _failed(report, e, secrets or [])
     if not dry_run:
         report.failure_started = record_sync(
-            db, config.name, config.kind, now, added=report.added, updated=report.updated, error=report.error
+            db,
+            config.name,
+            config.kind,
+            now,
+            added=report.added,
+            updated=report.updated,
+            error=report.error,
+            said=report.said(),
         )
     if report.error:
         log.info("sync of source %s failed: %s", config.name, report.error)
@@ -259,7 +270,7 @@ def sync_sources(
             _failed(report, e, secrets)
             if not dry_run:
                 report.failure_started = record_sync(
-                    db, config.name, config.kind, now, added=0, updated=0, error=report.error
+                    db, config.name, config.kind, now, added=0, updated=0, error=report.error, said=report.said()
                 )
             reports.append(report)
             continue

@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from click.testing import CliRunner
 
 from bot.cli import main
+from storage.db import open_db
+from storage.sources.state import record_sync
 from tests.support.sources import sources_file, sqlite_shop
 
 NOW = datetime(2026, 11, 24, 7, 12, tzinfo=UTC)
@@ -58,8 +60,33 @@ def test_status_lists_each_source_and_doctor_checks_it(tmp_path):
     assert status["sources"][0]["last_sync"] == "2026-11-24T07:12:00Z"  # the data is still as of the last success
     fa = invoke(["--language", "fa", *base, "status"], env).output.splitlines()[-1]
     assert fa.startswith("منبع \u2068shop_db (sql)\u2069: آخرین همگام‌سازی ۲۰۲۶-۱۱-۲۴ ۰۷:۱۲، ")
-    assert "؛ از ۲۰۲۶-۱۱-۲۴ ۰۷:۱۲ ناموفق است؛ خطای ثبت‌شده به انگلیسی: \u2068source shop_db: environment" in fa
-    assert fa.endswith("\u2069")  # the stored English, quoted whole in an isolate
+    # the stored failure said in the reader's language, from its message and values (schema m012)
+    assert "؛ از ۲۰۲۶-۱۱-۲۴ ۰۷:۱۲ ناموفق است، با این خطا: \u2068منبع \u2068shop_db\u2069: متغیر محیطی" in fa
+    assert fa.endswith("تنظیم نشده است؛ پیش از اجرا آن را برابر نشانی اتصال به پایگاه داده قرار دهید\u2069")
+    hy = invoke(["--language", "hy", *base, "status"], env).output.splitlines()[-1]
+    assert hy.endswith(
+        "․ ձախողվում է սկսած 2026-11-24 07:12՝ աղբյուր shop_db. SHOP_DB_URL միջավայրի փոփոխականը (url_env՝ "
+        f"{sources}:1) սահմանված չէ. գործարկելուց առաջ դրա մեջ դրեք տվյալների բազայի միացման հասցեն"
+    )
+    assert "English" not in fa + hy
+
+
+def test_a_failure_stored_before_its_message_was_kept_is_quoted_in_english(tmp_path):
+    """A store whose source failed before schema m012 has only the English:
+    other languages quote it, labelled so, until the next sync."""
+    db = open_db(tmp_path / "store.db")
+    record_sync(db, "shop_db", "sql", NOW, added=0, updated=0, error="source shop_db: connection refused")
+    db.close()
+    base = ["--db", str(tmp_path / "store.db"), "--sources", str(tmp_path / "none.toml")]
+    fa = invoke(["--language", "fa", *base, "status"], {}).output.splitlines()[-1]
+    assert fa == (
+        "منبع \u2068\u2068shop_db (sql)\u2069 (دیگر تعیین‌شده نیست)\u2069: هرگز همگام‌سازی نشده است؛ از ۲۰۲۶-۱۱-۲۴ ۰۷:۱۲ ناموفق "
+        "است، با این خطا: \u2068\u2068source shop_db: connection refused\u2069 (به انگلیسی، همان‌گونه که ثبت شده است)\u2069"
+    )
+    hy = invoke(["--language", "hy", *base, "status"], {}).output.splitlines()[-1]
+    assert hy.endswith("2026-11-24 07:12՝ source shop_db: connection refused (անգլերենով, ինչպես պահված է)")
+    en = invoke([*base, "status"], {}).output.splitlines()[-1]
+    assert en.endswith("failing since 2026-11-24T07:12:00Z: source shop_db: connection refused")
 
 
 def test_a_bad_sources_file_stops_with_its_line(tmp_path, monkeypatch):
@@ -178,7 +205,7 @@ def test_doctor_checks_the_sources_in_the_workspace_language(tmp_path):
     lines = invoke([*base, "doctor"], {}).output.splitlines()
     at = lines.index(
         f"✗ منبع {F}shop_db{P} ({F}sql{P}): منبع {F}shop_db{P}: متغیر محیطی {F}SHOP_DB_URL{P} "
-        f"({F}url_env{P} در {F}{sources}:1{P}) تنظیم نشده است؛ پیش از اجرا آن را برابر {F}url{P} قرار دهید"
+        f"({F}url_env{P} در {F}{sources}:1{P}) تنظیم نشده است؛ پیش از اجرا آن را برابر نشانی اتصال به پایگاه داده قرار دهید"
     )
     assert lines[at + 1] == f"    راه رفع: {F}سپس آن را بررسی کنید: {F}retention-bot sync shop_db --dry-run{P}{P}"
     sources.write_text(sources.read_text() + "batch_size = 0\n")

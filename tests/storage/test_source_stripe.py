@@ -8,6 +8,7 @@ import pytest
 
 from storage.sources import open_source
 from storage.sources.config import load_sources
+from storage.sources.state import load_source_state, stored_error
 from storage.sources.stripe import charge_row, major
 from storage.sources.sync import sync_source
 from tests.support.stores import dump
@@ -149,6 +150,9 @@ def test_a_bad_key_says_what_and_how_to_fix(fresh_db, stripe_fake, tmp_path):
     assert report.error.startswith("source billing: Stripe refused the API key while reading events")
     assert "STRIPE_KEY" in report.error and "sk_live_wrong_key_0000" not in report.error
     assert fresh_db.execute("SELECT COUNT(*) FROM orders").fetchone()[0] == 0
+    state = load_source_state(fresh_db, "billing")  # kept as its message and values too, scrubbed as well
+    assert "STRIPE_KEY" in state["error_message"] and "sk_live_wrong" not in state["error_message"]
+    assert str(stored_error(state)) == report.error == state["last_error"]
 
 
 def test_a_restricted_key_without_a_permission_is_named(fresh_db, tmp_path):

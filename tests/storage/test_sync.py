@@ -8,10 +8,11 @@ import pytest
 
 from storage.importer import import_file
 from storage.order_columns import content_key
+from storage.problems import Said
 from storage.sources import Batch
 from storage.sources.sql import open_source
-from storage.sources.state import load_source_state
-from storage.sources.sync import sync_source
+from storage.sources.state import load_source_state, stored_error
+from storage.sources.sync import INVALID_ROW, sync_source
 from tests.support.sources import data_of, sql_config, sqlite_shop
 from tests.support.stores import IMPORTED_AT, write_csv
 
@@ -117,10 +118,13 @@ def test_a_bad_row_names_the_source_and_row_and_stops_its_batch(fresh_db, shop, 
     assert report.added == 20  # the two batches before it; nothing of its own
     assert "skip_invalid = true" in report.error
     assert fresh_db.execute("SELECT COUNT(*) FROM orders").fetchone()[0] == 20
-    assert load_source_state(fresh_db, "shop_db")["last_error"] == report.error
+    state = load_source_state(fresh_db, "shop_db")
+    assert state["last_error"] == report.error == str(stored_error(state))
+    assert stored_error(state) == Said(INVALID_ROW, {"count": 1, "rows": 10})  # said in any language when read
     again = run(fresh_db, tmp_path, batch_size=10, skip_invalid=True)
     assert (again.added, again.rejected, again.error) == (19, 1, None)
     assert load_source_state(fresh_db, "shop_db")["last_error"] is None
+    assert stored_error(load_source_state(fresh_db, "shop_db")) is None
 
 
 def test_dry_run_writes_nothing(fresh_db, shop, tmp_path):
