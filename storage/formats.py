@@ -215,7 +215,29 @@ def header_mapping(
     return mapping
 
 
-def read_csv(fp: BinaryIO, kind: str, opts: ReadOptions) -> Iterator[tuple[int, dict]]:
+BATCH_ROWS = 50_000  # rows validated together: a few MB of cells, whatever the file size
+
+
+@dataclass
+class RowBatch:
+    """Consecutive data rows of a CSV file, column by column (`columns[i]`
+    holds field `fields[i]` of every row; `lines` each row's physical line),
+    so the importer can check a column at a time."""
+
+    fields: tuple[str, ...]
+    lines: list[int]
+    columns: list[tuple[str, ...]]
+
+    def rows(self) -> Iterator[tuple[int, dict]]:
+        """Row by row, as `read_csv` yields them."""
+        for line, *cells in zip(self.lines, *self.columns, strict=True):
+            yield line, dict(zip(self.fields, cells, strict=True))
+
+
+def read_csv_batches(fp: BinaryIO, kind: str, opts: ReadOptions, size: int = BATCH_ROWS) -> Iterator[RowBatch]:
+    """`read_csv` by batches of up to `size` rows. A problem with the file
+    (a line with too many columns, a NUL byte, bad UTF-8) is raised after
+    the rows before it were yielded, as reading row by row would."""
     rows = _csv_rows(fp)
     first = next(rows, None)
     if first is None:
@@ -223,22 +245,45 @@ def read_csv(fp: BinaryIO, kind: str, opts: ReadOptions) -> Iterator[tuple[int, 
     mapping = header_mapping(kind, first[1], opts.mapping)
     width = len(first[1])
     names = tuple(mapping.values())
-    cells = itemgetter(*mapping) if len(mapping) > 1 else lambda row: (row[next(iter(mapping))],)
-    for line, row in rows:
-        if len(row) == width and row[0].strip():  # the common case: a full row, not a blank one
-            yield line, dict(zip(names, cells(row), strict=True))
-            continue
-        if not row or all(not c.strip() for c in row):
-            continue
-        if len(row) > width:
-            raise FileRejected(
-                line,
-                N_("{count} columns but the header has {width}"),
-                N_("check the quoting and commas"),
-                count=len(row),
-                width=width,
-            )
-        yield line, {field: row[i] if i < len(row) else "" for i, field in mapping.items()}
+    at = list(mapping)
+    cells = itemgetter(*at) if len(at) > 1 else lambda row: (row[at[0]],)
+    lines: list[int] = []
+    batch: list[tuple[str, ...]] = []
+
+    def done() -> RowBatch:
+        return RowBatch(names, lines, list(zip(*batch, strict=True)))
+
+    try:
+        for line, row in rows:
+            if len(row) == width and row[0].strip():  # the common case: a full row, not a blank one
+                batch.append(cells(row))
+            elif not row or all(not c.strip() for c in row):
+                continue
+            elif len(row) > width:
+                raise FileRejected(
+                    line,
+                    N_("{count} columns but the header has {width}"),
+                    N_("check the quoting and commas"),
+                    count=len(row),
+                    width=width,
+                )
+            else:
+                batch.append(tuple(row[i] if i < len(row) else "" for i in at))
+            lines.append(line)
+            if len(batch) >= size:
+                yield done()
+                lines, batch = [], []
+    except FileRejected:
+        if batch:
+            yield done()
+        raise
+    if batch:
+        yield done()
+
+
+def read_csv(fp: BinaryIO, kind: str, opts: ReadOptions) -> Iterator[tuple[int, dict]]:
+    for batch in read_csv_batches(fp, kind, opts):
+        yield from batch.rows()
 
 
 def read_cdnow(fp: BinaryIO, kind: str, opts: ReadOptions) -> Iterator[tuple[int, dict]]:

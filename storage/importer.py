@@ -11,11 +11,12 @@ process leaves the store exactly as before (SQLite's journal does that for us).
 import hashlib
 import io
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from functools import partial
+from itertools import chain, repeat
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +24,19 @@ from sqlite_utils import Database
 
 from storage import fields as F
 from storage.aggregates import refresh_customer_aggregates, start_touched
+from storage.column_checks import checked_column
 from storage.db import is_store_file, transaction
 from storage.followups import mark_won_back, reopen_unwon
-from storage.formats import READERS, REQUIRED, FileRejected, ReadOptions, guess_format, read_rates
+from storage.formats import (
+    READERS,
+    REQUIRED,
+    FileRejected,
+    ReadOptions,
+    RowBatch,
+    guess_format,
+    read_csv_batches,
+    read_rates,
+)
 from storage.fx import Rates, convert_orders, missing_text, record_conversion, upsert_rates
 from storage.problems import N_, english
 from storage.settings import load_settings
@@ -306,6 +317,71 @@ def _validated(
         yield (line, derived, *out, *extra)
 
 
+def _validated_batches(
+    batches: Iterable[RowBatch],
+    kind: str,
+    tz: tzinfo,
+    report: ImportReport,
+    defaults: dict,
+    decimal: str,
+    rates: Rates,
+    required_cols: tuple[str, ...],
+) -> Iterator[tuple]:
+    """`_validated` a batch of rows at a time: a batch whose every cell
+    storage.column_checks vouches for is staged from its columns; any other
+    goes row by row, the one place where rows are rejected, so a file with
+    a bad row is told exactly as before."""
+    spec = _specs(tz, decimal)[kind]
+
+    def each_batch() -> Iterator[Iterator[tuple]]:
+        for batch in batches:
+            staged = _checked_batch(batch, kind, spec, defaults, rates.base, required_cols)
+            if staged is None:
+                yield _validated(batch.rows(), kind, tz, report, defaults, decimal, rates, required_cols)
+            else:
+                report.rows += len(batch.lines)
+                yield staged
+
+    return chain.from_iterable(each_batch())  # no Python frame per row
+
+
+def _checked_batch(
+    batch: RowBatch,
+    kind: str,
+    spec: dict[str, Callable[[str], object]],
+    defaults: dict,
+    base: str,
+    required_cols: tuple[str, ...],
+) -> Iterator[tuple] | None:
+    """The staged rows of `batch` (as `_validated` yields them), or None
+    when some row needs `_validated`'s own look: a cell column_checks does
+    not vouch for, a score out of its kind's range, an order in another
+    currency than `base` (it needs a rate) or without an id (one is derived
+    from its content)."""
+    if "reporting_currency" in batch.fields:
+        return None
+    given = dict(zip(batch.fields, batch.columns, strict=True))
+    n = len(batch.lines)
+    out: dict[str, Sequence[object]] = {}
+    for col, parse in spec.items():
+        values = checked_column(given.get(col), n, parse, defaults.get(col), col in required_cols)
+        if values is None:
+            return None
+        out[col] = values
+    if kind in DERIVED_ID and None in out["id"]:
+        return None
+    if kind == "feedback":
+        ranges = [SCORE_RANGE[str(k)] for k in out["kind"]]
+        if not all(lo <= score <= hi for (lo, hi), score in zip(ranges, out["score"], strict=True)):  # type: ignore[operator]
+            return None
+    extra: list[Sequence[object]] = []
+    if kind == "orders":
+        if set(out["currency"]) - {base}:
+            return None
+        extra.append(out["amount"])  # as paid, and in the reporting currency
+    return zip(batch.lines, repeat(0, n), *out.values(), *extra, strict=True)
+
+
 def _reported(raw: dict, base: str) -> float | None:
     """The amount an export already gives in the reporting currency (Stripe's
     "Converted Amount" when its "Converted Currency" is ours), or None."""
@@ -383,7 +459,11 @@ def import_file(
         opts = ReadOptions(mapping=mapping or {})
         with _import_cache(db):
             try:
-                stage = stage_rows(db, kind, READERS[fmt](stream, kind, opts), report, tz=tz, decimal=decimal)
+                if fmt == "csv":
+                    batches = read_csv_batches(stream, kind, opts)
+                    stage = stage_batches(db, kind, batches, report, tz=tz, decimal=decimal)
+                else:
+                    stage = stage_rows(db, kind, READERS[fmt](stream, kind, opts), report, tz=tz, decimal=decimal)
                 report.sha256 = tracked.sha.hexdigest()
                 report.skipped, report.notes = opts.skipped, opts.notes
                 with transaction(db):
@@ -438,6 +518,26 @@ def stage_rows(
     counted in `report` with its line and column. Writes the temp database
     only, so the store stays unlocked meanwhile. `require_id`: no id is
     derived from a row's content (a live source names each row)."""
+    return _stage(db, kind, partial(_validated, iter(rows)), report, tz, decimal, require_id)
+
+
+def stage_batches(
+    db: Database, kind: str, batches: Iterable[RowBatch], report: ImportReport, *, tz: tzinfo, decimal: str = "."
+) -> str:
+    """`stage_rows` for a CSV file read by batches (formats.read_csv_batches):
+    the same rows staged and the same rejections, at a fraction of the cost."""
+    return _stage(db, kind, partial(_validated_batches, batches), report, tz, decimal, False)
+
+
+def _stage(
+    db: Database,
+    kind: str,
+    validate: Callable[..., Iterator[tuple]],
+    report: ImportReport,
+    tz: tzinfo,
+    decimal: str,
+    require_id: bool,
+) -> str:
     spec_cols = [*_specs(tz)[kind], *EXTRA_COLUMNS.get(kind, ())]
     base = load_settings(db)["currency"]
     stage = f"stage_{kind}"
@@ -448,7 +548,7 @@ def stage_rows(
         )
         defaults = {**DEFAULTS.get(kind, {}), **({"currency": base} if kind == "orders" else {})}
         required = (*REQUIRED[kind], *(("id",) if require_id else ()))
-        valid = _validated(iter(rows), kind, tz, report, defaults, decimal, Rates.load(db, base), required)
+        valid = validate(kind, tz, report, defaults, decimal, Rates.load(db, base), required)
         insert = (
             f"INSERT INTO temp.{stage} (line, derived, {', '.join(spec_cols)}) "  # noqa: S608
             f"VALUES ({', '.join('?' * (len(spec_cols) + 2))})"
