@@ -129,7 +129,11 @@ def parse_period(
     first = words[0].lower()
     if first == "since":
         if len(words) != 2:
-            raise PeriodError("`since` needs one date, e.g. {example}", " ".join(words), example="`since 2026-01-01`")
+            raise PeriodError(
+                "`since` needs one date, e.g. {example}",
+                " ".join(words),
+                example=f"`{(PERSIAN_EXAMPLES if calendar.name == PERSIAN else EXAMPLES)[-1]}`",
+            )
         return _since(words[1], as_of, calendar)
     if calendar.name == PERSIAN and first in MONTH_NAMES and len(words) <= 2:
         return _named_month(MONTH_NAMES[first], words[1] if len(words) == 2 else None, as_of, calendar)

@@ -532,11 +532,12 @@ def ask(state: State, text, as_json):
     from bot.console import print_answer
     from commands import answer
 
-    a = answer(state.context(), " ".join(text), with_data=as_json)
+    ctx = state.context()
+    a = answer(ctx, " ".join(text), with_data=as_json)
     if as_json:
         click.echo(to_json(a.to_json()))
     else:
-        print_answer(out, state.db(), a)
+        print_answer(out, state.db(), a, lang=ctx.lang)  # "chart saved" in the answer's language
     sys.exit(0 if a.ok else 2)
 
 
@@ -570,11 +571,12 @@ def config_cmd(state: State, key: str | None, value: tuple[str, ...], as_json: b
 
     db = state.db(create=True)
     text = " ".join(["config", *([key] if key else []), *value])
-    a = answer(state.context(user_id=None, is_admin=True, surface="cli"), text)
+    ctx = state.context(user_id=None, is_admin=True, surface="cli")
+    a = answer(ctx, text)
     if as_json:
         click.echo(to_json(a.to_json()))
     else:
-        print_answer(out, db, a)
+        print_answer(out, db, a, lang=ctx.lang)
     sys.exit(0 if a.ok else 2)
 
 

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
-from analytics.calendars import PERSIAN, Calendar, calendar_named
+from analytics.calendars import GREGORIAN_CALENDAR, PERSIAN, Calendar, calendar_named
 from analytics.periods import MONDAY, SATURDAY
 from commands.i18n import N_, _, slack_language
 from storage.fields import day_end_utc, day_start_utc, parse_utc
@@ -35,24 +35,32 @@ class UsageError(Exception):
     """The request cannot be answered as written; the message says how to fix it.
 
     `message` is a catalog msgid with `{name}` placeholders filled from
-    `values` (translated when the answer is built: `text(lang)`); str() is
-    the English."""
+    `values` (translated when the answer is built: `text(lang)`); a day
+    among them is written in `calendar` (the workspace's). str() is the
+    English."""
 
-    def __init__(self, message: str, *, command: str | None = None, **values: object):
-        super().__init__(message.format_map(values) if values else message)
+    def __init__(self, message: str, *, command: str | None = None, calendar: Calendar | None = None, **values: object):
+        self.calendar = calendar or GREGORIAN_CALENDAR
+        super().__init__(message.format_map({k: self._day(v) for k, v in values.items()}) if values else message)
         self.message = message
         self.values = values
         self.command = command
 
+    def _day(self, value: object) -> object:
+        return self.calendar.shown(value) if isinstance(value, date) else value
+
     def text(self, lang: str) -> str:
-        """The message in `lang`; whole numbers among the values in its
-        digits, an error from below among them (a PeriodError) in `lang` too."""
-        from commands.format import count
+        """The message in `lang`; whole numbers and days among the values in
+        its digits (days in the error's calendar), an error from below among
+        them (a PeriodError) in `lang` too."""
+        from commands.format import count, digits
         from commands.problems import is_told, told
 
         def shown(v: object) -> object:
             if type(v) is int:
                 return count(v, lang)
+            if isinstance(v, date):
+                return digits(self.calendar.shown(v), lang)
             return told(lang, v) if is_told(v) else v
 
         return _(lang, self.message, **{k: shown(v) for k, v in self.values.items()})

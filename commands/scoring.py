@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import UTC
+from datetime import UTC, date
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -174,8 +174,9 @@ def check_score_day(ctx: Context) -> None:
         raise UsageError(
             "cannot score as of {day}: that is after today ({today}). Scores are written for "
             "days that have happened; `model fit --as-of` looks ahead without writing.",
-            day=ctx.as_of.isoformat(),
-            today=today.isoformat(),
+            calendar=ctx.calendar,
+            day=ctx.as_of,
+            today=today,
         )
     last = load_meta(ctx.db, MODEL_META)
     if last and last.get("as_of") and ctx.as_of.isoformat() < last["as_of"]:
@@ -183,8 +184,9 @@ def check_score_day(ctx: Context) -> None:
             "cannot score as of {day}: the stored scores are as of {scored}, and a "
             "score for an earlier day would replace them. Look back with `model fit --as-of` or "
             "`ask --as-of` (they write nothing), or score as of a later day.",
-            day=ctx.as_of.isoformat(),
-            scored=last["as_of"],
+            calendar=ctx.calendar,
+            day=ctx.as_of,
+            scored=date.fromisoformat(last["as_of"]),
         )
 
 

@@ -112,6 +112,8 @@ def test_demo_in_persian_speaks_persian_in_the_persian_calendar(tmp_path):
     assert "نمودار ذخیره شد:" in r.stdout and "chart saved" not in r.stdout
     assert "نرخ حفظ مشتری" in r.stdout and persian_year in r.stdout  # Persian words, digits and years
     assert "به چه پرسش‌هایی پاسخ می‌دهم" in r.stdout
+    asked = _run("--db", "retention-demo.db", "ask", "trend 3", cwd=tmp_path)  # the store's language, a chart too
+    assert asked.returncode == 0 and "نمودار ذخیره شد:" in asked.stdout and "chart saved" not in asked.stdout
     hy = _run("demo", "--language", "hy", "--customers", "300", input="crr\n", cwd=tmp_path)
     assert hy.returncode == 0, hy.stderr
     assert "հաճախորդների պահպանման գործակից" in hy.stdout and str(today.year) in hy.stdout

@@ -17,6 +17,7 @@ from commands import Context, answer
 from commands.scoring import run_score
 from storage.fields import parse_utc
 from storage.settings import upsert_setting
+from tests.support.messages import texts
 from tests.support.stores import SET_AT, ZONES, build_store
 
 
@@ -293,3 +294,19 @@ def test_the_cli_takes_a_persian_as_of_day(nowruz_store):
         )
     r = runner.invoke(main, ["--db", path, "--as-of", "1404/12/30", "ask", "crr"])  # 1404 has no 30 Esfand
     assert r.exit_code == 2 and "is not a date" in r.output
+
+
+def test_help_and_period_errors_give_examples_in_the_workspace_calendar(nowruz_store):
+    """On the Persian calendar `2026-Q3` names a Gregorian quarter: the
+    examples a reader copies are Persian periods, in every language."""
+    db, _zone = nowruz_store
+    as_of = j(1405, 9, 1)
+    gregorian = "\n".join(texts(ask(db, "help", as_of, lang="fa").message))
+    assert "`2026-Q3`" in gregorian and "`از 2026-01-01`" in gregorian and "1405" not in gregorian
+    upsert_setting(db, "calendar", "persian", now=SET_AT)
+    for lang in ("fa", "hy", "en"):
+        shown = "\n".join(texts(ask(db, "help", as_of, lang=lang).message))
+        assert "`1405-Q1`" in shown and "`1405/01/01..1405/03/31`" in shown and "2026" not in shown, shown
+    assert "`از 1405/01/01`" in "\n".join(texts(ask(db, "help", as_of, lang="fa").message))
+    since = answer(Context(db, as_of=as_of, lang="fa"), "kpis از")
+    assert not since.ok and "`since 1405/01/01`" in since.data["error"] and "2026" not in since.data["error"]

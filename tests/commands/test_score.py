@@ -250,6 +250,12 @@ def test_score_writes_only_between_the_last_score_and_today(cdnow_path):
     earlier = runner.invoke(main, ["--db", str(cdnow_path), "--as-of", "1997-09-30", "score"])
     assert earlier.exit_code == 2 and "the stored scores are as of 1998-06-30" in earlier.output
     assert "model fit --as-of" in earlier.output
+    cli("--db", cdnow_path, "config", "calendar", "persian")  # the days in the workspace calendar, its digits
+    fa = runner.invoke(main, ["--db", str(cdnow_path), "--language", "fa", "--as-of", "1997-09-30", "score"])
+    assert fa.exit_code == 2 and "۱۳۷۷/۰۴/۰۹" in fa.output and "1998" not in fa.output, fa.output
+    hy = runner.invoke(main, ["--db", str(cdnow_path), "--language", "hy", "--as-of", "2099-06-30", "score"])
+    assert hy.exit_code == 2 and "1478/04/10" in hy.output and "2099" not in hy.output, hy.output
+    cli("--db", cdnow_path, "config", "calendar", "gregorian")
     again = cli("--db", cdnow_path, "--as-of", "1998-06-30", "score")
     assert "0 follow-ups opened, 0 won back" in again
     after = json.loads(cli("--db", cdnow_path, "--as-of", "1998-06-30", "ask", "followups all", "--json"))
