@@ -51,6 +51,10 @@ class OrderFrame:
     answer_score: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float64))
     answer_cust: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     _months: dict = field(default_factory=dict, repr=False)
+    # Store-wide totals of the same content (customers, buyers, orders,
+    # revenue…), true as of any cutoff after totals["after"]: set by whoever
+    # reads the orders (commands.frames), None when unknown.
+    totals: dict | None = None
     _memo: dict = field(default_factory=dict, repr=False, init=False)
     _memo_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, init=False)
 

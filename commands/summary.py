@@ -16,7 +16,7 @@ from commands.messages import empty_store_hint, filter_label, freshness
 @command("summary", usage="", summary=N_("The store at a glance (also `/retention` alone)"))
 def handle_summary(ctx: Context, req: Request) -> Answer:
     k = read_inputs(ctx, req)
-    totals = customer_totals(ctx.db, ctx.cutoff, req.filters)
+    totals = customer_totals(ctx.db, k.frame, ctx.cutoff, req.filters)
     # Active by the one rule every answer uses (analytics.kpis.active_at).
     since = day_bound(ctx.as_of - timedelta(days=k.window - 1), k.tz)
     active = int(active_at(k.frame, k.scope, since, k.cutoff).sum())

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -27,6 +27,7 @@ from sqlite_utils import Database
 
 from storage.db import store_path
 from storage.packed import MICRO, TIME_WIDTH, exact_micro_sql, integers, micro_amounts, stored_seconds
+from storage.queries import load_totals_to_end
 from storage.schema import COUNTED_STATUS
 
 if TYPE_CHECKING:
@@ -47,6 +48,7 @@ class OrderColumns:
     rowid: np.ndarray
     churned_ts: pd.Series
     answers: AnswerColumns
+    totals: dict | None = None  # storage.queries.load_totals_to_end, of the same snapshot
 
 
 # Survey kinds, in the order SQL sorts them (the schema's CHECK allows these).
@@ -105,12 +107,16 @@ def read_order_snapshot(db: Database) -> tuple[tuple[str, str], OrderColumns]:
     """The order key and the order columns of one snapshot of the store
     (one read transaction: an import committing meanwhile is in neither)."""
     if db.conn.in_transaction:
-        return order_key(db), read_order_columns(db)
+        return _snapshot(db)
     db.execute("BEGIN")
     try:
-        return order_key(db), read_order_columns(db)
+        return _snapshot(db)
     finally:
         db.conn.rollback()
+
+
+def _snapshot(db: Database) -> tuple[tuple[str, str], OrderColumns]:
+    return order_key(db), replace(read_order_columns(db), totals=load_totals_to_end(db))
 
 
 # unixepoch() (SQLite 3.38+) is ~3x faster than strftime('%s') on 1M rows.

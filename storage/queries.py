@@ -110,6 +110,21 @@ def load_customer_totals(db: Database, cutoff: str, filters: Filters = NO_FILTER
     return dict(zip(keys, row, strict=True))
 
 
+# Greater than every stored time (ISO text starts with a digit, or is empty).
+_AFTER_ALL = "~"
+
+
+def load_totals_to_end(db: Database) -> dict:
+    """load_customer_totals without a filter, as of any cutoff after `after`
+    (also returned: the newest order time and customer creation or first
+    order, where every condition of the query holds alike): read with the
+    order frame, in its snapshot, and kept and saved with it
+    (commands.frames), so no request sums a million customers' rows."""
+    newest = db.execute("SELECT MAX(COALESCE(created_at, first_order_at, '')) FROM customers").fetchone()[0]
+    after = max(load_last_order_at(db) or "", newest or "")
+    return {**load_customer_totals(db, _AFTER_ALL), "after": after}
+
+
 def load_orders(
     db: Database,
     cutoff: str,

@@ -288,16 +288,44 @@ def test_survey_counts_from_the_frame_are_the_sql_counts(tmp_path, filters, star
 def test_store_totals_are_read_once_per_content_and_follow_an_import(store, tmp_path):
     db = open_db(store)
     cutoff = "2026-08-01T00:00:00Z"
-    first = customer_totals(db, cutoff, Filters())
+    frame = OrderFrames().load(db)
+    first = customer_totals(db, frame, cutoff, Filters())
     assert first == load_customer_totals(db, cutoff, Filters())
     assert first["orders"] == len(ORDERS) - 1  # one refunded
     first["orders"] = -1  # a caller's copy: the kept totals stay as read
-    assert customer_totals(db, cutoff, Filters())["orders"] == len(ORDERS) - 1
+    assert customer_totals(db, frame, cutoff, Filters())["orders"] == len(ORDERS) - 1
     _import_with_the_cli(store, tmp_path, [("m1", "a", "2026-05-10T10:00:00Z", 20, "paid")])
-    after = customer_totals(db, cutoff, Filters())
+    frame = OrderFrames().load(db)
+    after = customer_totals(db, frame, cutoff, Filters())
     assert after == load_customer_totals(db, cutoff, Filters()) and after["orders"] == len(ORDERS)
     segment = Filters(segment="SMB")
-    assert customer_totals(db, cutoff, segment) == load_customer_totals(db, cutoff, segment)
+    assert customer_totals(db, frame, cutoff, segment) == load_customer_totals(db, cutoff, segment)
+    db.conn.close()
+
+
+@pytest.mark.parametrize(
+    "cutoff",
+    # after every order and customer; between two orders; at an order; before the first
+    ["2026-08-01T00:00:00Z", "2026-05-10T00:00:00Z", "2026-04-02T10:00:00Z", "2025-01-01T00:00:00Z"],
+)
+def test_a_mapped_frame_brings_the_store_totals_as_of_any_cutoff_after_its_content(store, cutoff):
+    """summary reads the store's totals with the frame (saved beside it) when
+    the cutoff is after every order and customer, else from SQL: the same
+    totals either way."""
+    db = open_db(store)
+    frames = OrderFrames()
+    frames.load(db)
+    frames.forget()  # as a new process: mapped, not built
+
+    def must_not_build(db):
+        raise AssertionError("the saved frame should have been mapped")
+
+    mapped = OrderFrames(must_not_build).load(db)
+    assert mapped.totals is not None and mapped.totals["after"] < "2026-08-01"
+    assert customer_totals(db, mapped, cutoff, Filters()) == load_customer_totals(db, cutoff, Filters())
+    assert customer_totals(db, mapped, cutoff, Filters(segment="SMB")) == load_customer_totals(
+        db, cutoff, Filters(segment="SMB")
+    )
     db.conn.close()
 
 
