@@ -1,4 +1,4 @@
-"""Array helpers for the model fits.
+"""Array helpers for the model fits and rankings.
 
 `unique_rows` collapses identical rows into weighted ones: customers with the
 same history have the same likelihood, so fits and predictions work once per
@@ -16,6 +16,18 @@ import numpy as np
 
 def dot(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.multiply(a, b).sum())
+
+
+def largest_first(values: np.ndarray, n: int, tiebreak: np.ndarray | None = None) -> np.ndarray:
+    """Indices of the `n` largest `values`, largest first, ties by `tiebreak`
+    ascending (else by index): the first `n` of a stable sort of every value,
+    from a partition (linear) and a sort of the few at or above the n-th
+    largest — a top 10 of ~600k buyers was a 0.3 s lexsort of them all."""
+    m = len(values)
+    if n <= 0 or m == 0:
+        return np.zeros(0, dtype=np.int64)
+    few = np.arange(m) if n >= m else np.flatnonzero(values >= np.partition(values, m - n)[m - n])
+    return few[np.lexsort((few if tiebreak is None else tiebreak[few], -values[few]))[:n]]
 
 
 def unique_inverse(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from analytics.arrays import largest_first
 from analytics.frame import NO_ORDER, OrderFrame
 from analytics.periods import Period
 
@@ -341,8 +342,10 @@ def rank_by_revenue(frame: OrderFrame, scope: Scope, lo: int, hi: int, n: int) -
     revenue = np.bincount(cust, weights=amount, minlength=frame.n_customers)
     orders = np.bincount(cust, minlength=frame.n_customers)
     candidates = np.flatnonzero(scope.kept(orders > 0))
-    best = candidates[np.lexsort((frame.rowid[candidates], -revenue[candidates]))[:n]]
+    best = candidates[largest_first(revenue[candidates], n, frame.rowid[candidates])]
     last = np.zeros(frame.n_customers, dtype=np.int64)
-    picked = np.isin(cust, best)
+    is_best = np.zeros(frame.n_customers, dtype=bool)
+    is_best[best] = True
+    picked = is_best[cust]
     last[cust[picked]] = ts[picked]  # orders are time-ascending: the last write is the newest
     return RevenueRanking(best, revenue[best], orders[best], last[best], len(candidates))

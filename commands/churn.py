@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
+from analytics.arrays import largest_first
 from analytics.calendars import GREGORIAN_CALENDAR, Calendar
 from analytics.kpis import Bounds, compute_retention, customer_revenue, last_orders_before, retention_sets
 from commands import blocks as B
@@ -46,7 +47,7 @@ def lost_customers(k: KpiInputs, lost: np.ndarray, hi: int) -> list[dict]:
     if not len(where):
         return []
     revenue = customer_revenue(k.frame, hi)
-    top = where[np.argsort(-revenue[where], kind="stable")[:LOST_SHOWN]]
+    top = where[largest_first(revenue[where], LOST_SHOWN)]
     last_orders = last_orders_before(k.frame, hi)
     names = load_customers_by_rowid(k.ctx.db, k.frame.rowid[top])
     out = []

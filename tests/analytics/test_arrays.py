@@ -3,8 +3,10 @@ and gives exactly what np.unique gives everywhere."""
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from analytics.arrays import unique_inverse
+from analytics.arrays import largest_first, unique_inverse
 
 
 @pytest.mark.parametrize(
@@ -25,3 +27,16 @@ def test_unique_inverse_is_np_unique(values):
     np.testing.assert_array_equal(uniq, want_uniq)
     np.testing.assert_array_equal(inverse, want_inverse)
     assert uniq.dtype == want_uniq.dtype
+
+
+@given(
+    st.lists(st.sampled_from([0.0, 1.5, 2.0, 7.25, 100.0, -3.0]), max_size=60),
+    st.integers(min_value=0, max_value=70),
+    st.booleans(),
+)
+def test_largest_first_is_the_head_of_a_full_stable_sort(values, n, with_tiebreak):
+    """Few distinct values, so ties at the cut are the usual case."""
+    values = np.array(values, dtype=np.float64)
+    tiebreak = np.random.default_rng(len(values)).permutation(len(values)) if with_tiebreak else None
+    want = np.argsort(-values, kind="stable")[:n] if tiebreak is None else np.lexsort((tiebreak, -values))[:n]
+    np.testing.assert_array_equal(largest_first(values, n, tiebreak), want)
