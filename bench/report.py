@@ -13,7 +13,9 @@ original is never written):
   first answer in a fresh process (the saved frame mapped), and the
   first answer after an import of new orders into the store that process
   serves, then how long until an answer includes them;
-- warm: p50/p95 of every `/retention` command (bench_commands' samples);
+- warm: p50/p95 of every `/retention` command (bench_commands' samples),
+  each followed by its first ask: in a new serving process with the frame
+  mapped and nothing asked before (bench_commands.first_rows);
 - RSS of that serving process after answering all of it;
 - score: `retention-bot score` end to end on the size's store (seconds, peak
   RSS), and ours vs `lifetimes` on the CDNOW master (same parameters to 3
@@ -42,6 +44,7 @@ ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT.parent))
 sys.path.insert(0, str(ROOT))
 
+import bench_commands  # noqa: E402
 import bench_import  # noqa: E402
 import bench_score  # noqa: E402
 from generate import END, build_store, write  # noqa: E402
@@ -187,7 +190,7 @@ def _new_orders_csv(store: Path, directory: Path) -> Path:
     return path
 
 
-def size_rows(size: int, *, runs: int, cli_runs: int, imports: bool) -> list[dict]:
+def size_rows(size: int, *, runs: int, cli_runs: int, first_runs: int, imports: bool) -> list[dict]:
     data = write(size)
     original = build_store(size)
     rows = []
@@ -231,6 +234,7 @@ def size_rows(size: int, *, runs: int, cli_runs: int, imports: bool) -> list[dic
                 new_orders=str(_new_orders_csv(store, Path(tmp))),
             )
         )
+        firsts = {r["sample"]: r for r in bench_commands.first_rows(str(store), END, runs=first_runs)}
     rows.append(
         _row(f"cold: first answer in a new process ({COLD_TEXT})", _ms(serve["cold"]), note="maps the saved frame")
     )
@@ -244,6 +248,10 @@ def size_rows(size: int, *, runs: int, cli_runs: int, imports: bool) -> list[dic
     )
     for r in serve["rows"]:
         rows.append(_row(f"warm: {r['sample']}", f"{r['p50_ms']:,.1f} ms", f"{r['p95_ms']:,.1f} ms", r["note"]))
+        if r["sample"] in firsts:
+            f = firsts[r["sample"]]
+            note = f"CPU {f['cpu_ms']:,.1f} ms; {first_runs} new processes" + ("" if f["ok"] else " (not ok)")
+            rows.append(_row(f"first ask: {r['sample']}", f"{f['p50_ms']:,.1f} ms", f"{f['p95_ms']:,.1f} ms", note))
     rows.append(
         _row(
             "RSS of the serving process",
@@ -285,6 +293,7 @@ def main() -> None:
     ap.add_argument("--sizes", default="100000", help="comma-separated customer counts")
     ap.add_argument("--runs", type=int, default=20, help="runs per warm command")
     ap.add_argument("--cli-runs", type=int, default=10, help="runs per start-up command")
+    ap.add_argument("--first-runs", type=int, default=3, help="new processes per command's first ask")
     ap.add_argument("--no-lifetimes", action="store_true", help="skip score vs lifetimes on the CDNOW master")
     ap.add_argument("--no-import", action="store_true", help="skip the import benchmark")
     args = ap.parse_args()
@@ -295,7 +304,9 @@ def main() -> None:
     sizes = [int(s) for s in args.sizes.split(",")]
     tables = {}
     for size in sizes:
-        tables[size] = size_rows(size, runs=args.runs, cli_runs=args.cli_runs, imports=not args.no_import)
+        tables[size] = size_rows(
+            size, runs=args.runs, cli_runs=args.cli_runs, first_runs=args.first_runs, imports=not args.no_import
+        )
         print(f"{size:,} customers measured", file=sys.stderr, flush=True)
     tables[sizes[0]] += cdnow_rows(cdnow)
     print(f"\n## {', '.join(f'{size:,}' for size in sizes)} customers\n", flush=True)
