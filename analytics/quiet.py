@@ -37,13 +37,21 @@ class QuietRules:
 
 def value_percentile(value: np.ndarray) -> np.ndarray:
     """Top-percent rank: 1.0 means the customer is in the top 1% by value.
-    Ties share the better rank."""
-    import pandas as pd
-
+    Ties share the better rank (1 + how many are worth more); a value that
+    is NaN has no rank. One sort, and each value's place found in the
+    sorted values (in order, so the search stays in cache): pandas' rank
+    took twice as long."""
     n = value.size
     if n == 0:
         return np.zeros(0)
-    rank = pd.Series(value).rank(ascending=False, method="min").to_numpy()
+    known = ~np.isnan(value)
+    ranked = value[known]
+    order = np.argsort(ranked, kind="stable")
+    in_order = ranked[order]
+    rank = np.full(n, np.nan)
+    place = np.empty(ranked.size)
+    place[order] = ranked.size - np.searchsorted(in_order, in_order, side="right") + 1
+    rank[known] = place
     return rank / n * 100.0
 
 
@@ -65,11 +73,19 @@ def compute_quiet(rfm: pd.DataFrame, predicted: pd.DataFrame, rules: QuietRules,
     alive = predicted["p_alive"].to_numpy(dtype=np.float64)
     fading = (alive < rules.quiet_p_alive) if uses_model else np.zeros(value.size, dtype=bool)
     quiet = high & (late | fading)
-    out = pd.DataFrame({"value_pct": pct, "high_value": high, "gap_ratio": ratio, "quiet": quiet}, index=rfm.index)
     codes = reason_codes(gap, rfm["own_gap"].to_numpy(dtype=bool))
     codes[~quiet] = None
-    out["reason_code"] = codes
-    return out
+    # object, not pandas' string dtype: the codes go to SQLite as they are, None for NULL
+    return pd.DataFrame(
+        {
+            "value_pct": pct,
+            "high_value": high,
+            "gap_ratio": ratio,
+            "quiet": quiet,
+            "reason_code": pd.Series(codes, index=rfm.index, dtype=object, copy=False),
+        },
+        index=rfm.index,
+    )
 
 
 # What a going-quiet reason measures the silence against (stored as
@@ -84,7 +100,10 @@ def reason_codes(typical_gap: np.ndarray, own_gap: np.ndarray) -> np.ndarray:
     """Each customer's reason code (an object array of REASON_CODES)."""
     with np.errstate(invalid="ignore"):
         has_gap = np.nan_to_num(typical_gap, nan=0.0) > 0
-    return np.where(has_gap, np.where(own_gap, OWN_GAP, STORE_GAP), NO_GAP).astype(object)
+    codes = np.full(has_gap.size, NO_GAP, dtype=object)
+    codes[has_gap & own_gap] = OWN_GAP
+    codes[has_gap & ~own_gap] = STORE_GAP
+    return codes
 
 
 def reason_code(typical_gap: float | None, own_gap: bool) -> str:
