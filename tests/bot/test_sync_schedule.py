@@ -15,7 +15,10 @@ from bot.outbox import build_outbox_client
 from bot.scheduler import JOB_SCORE, JOB_SOURCES, JOB_SOURCES_EVERY, Jobs, build_scheduler, catch_up, run_sync_job
 from commands.blocks import message, section
 from storage import open_db
+from storage.problems import Said
 from storage.settings import upsert_setting
+from storage.sources import ROW_KIND_NAMES
+from storage.sources.sql import QUERY_FAILED
 from storage.sources.config import load_sources
 from storage.sources.state import load_source_state, record_sync
 from storage.user_languages import upsert_user_language
@@ -150,7 +153,8 @@ def test_the_failure_notice_is_in_each_admins_language_and_the_workspace_calenda
     upsert_user_language(db, "U0ADMIN2", "hy", now=SET_AT)
     t = datetime(2026, 3, 9, 6, 0, tzinfo=UTC)
     record_sync(db, "shop_db", "sql", t, added=1, updated=0, error=None)
-    record_sync(db, "shop_db", "sql", t + timedelta(hours=1), added=0, updated=0, error="connection refused")
+    failed = Said(QUERY_FAILED, {"source": "shop_db", "kind": ROW_KIND_NAMES["orders"], "reason": "connection refused"})
+    record_sync(db, "shop_db", "sql", t + timedelta(hours=1), added=0, updated=0, error=str(failed), said=failed)
     assert len(notify_source_failure(db, client, "shop_db", t + timedelta(hours=1))) == 2
     texts = {c.params["channel"]: c.params["text"] for c in slack.calls("chat.postMessage")}
     persian, armenian = texts["D0ADMIN1"], texts["D0ADMIN2"]  # their DMs
@@ -158,6 +162,12 @@ def test_the_failure_notice_is_in_each_admins_language_and_the_workspace_calenda
     assert not re.search(r"[0-9]", re.sub(r"`[^`]*`|\u2068[^\u2069]*\u2069", "", persian))  # Latin digits only in code
     assert "1404/12/18 09:30" in armenian and "Աղբյուր" in armenian
     assert "could not be synced" not in persian + armenian
+    # the stored failure said in each one's language (schema m012), the driver's own words as they are
+    assert "\u2068connection refused\u2069" in persian and "the orders query" not in persian
+    assert (
+        "աղբյուր shop_db. պատվերներ-ի հարցումը ձախողվեց՝ connection refused" in armenian
+        and "the orders query" not in armenian
+    )
     db.conn.close()
 
 
@@ -215,3 +225,22 @@ def test_a_broken_sources_file_tells_each_admin_once_per_problem(db_path, client
     assert load_source_state(db, "shop_db")["synced_at"] == "2026-03-09T09:00:00Z"
     again = run(4, bad_key)
     assert len(again) == 3 and again[2] == notice  # broken again as before: a new episode, told again
+
+
+def test_a_broken_sources_file_is_told_in_armenian_too(db_path, client, slack, tmp_path, monkeypatch):
+    """An admin whose Slack reads Armenian is told in Armenian, FILE:LINE
+    and the key as they are, Latin digits."""
+    slack.users[ADMIN] = {"locale": "hy-AM"}
+    store(db_path)
+    monkeypatch.setenv("SHOP_DB_URL", f"sqlite:///{tmp_path / 'shop.db'}")
+    path = sources_file(tmp_path / "sources.toml")
+    jobs = build_jobs(client, sources=load_sources(path))
+    path.write_text(path.read_text().replace("url_env", "url_envv", 1))
+    assert run_sync_job(str(db_path), datetime(2026, 3, 9, 6, 0, tzinfo=UTC), sync=jobs.sync)
+    (notice,) = [c.params["text"] for c in slack.calls("chat.postMessage")]
+    assert notice == (
+        ":warning: Պլանավորված համաժամեցումը չկարողացավ կարդալ աղբյուրների ֆայլը, ուստի ոչ մի աղբյուր "
+        f"չհամաժամեցվեց՝ {path}:3. [sources.shop_db]. անհայտ բանալի 'url_envv' (sql տեսակի բանալիները՝ kind, "
+        "skip_invalid, batch_size, url_env, orders, cursor, customers, map)։ Ուղղեք ֆայլը․ հաջորդ պլանավորված "
+        "համաժամեցումը կկարդա այն նորից (`retention-bot doctor` հրամանը այն կստուգի հիմա)։"
+    )
