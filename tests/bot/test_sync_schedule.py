@@ -18,8 +18,8 @@ from storage import open_db
 from storage.problems import Said
 from storage.settings import upsert_setting
 from storage.sources import ROW_KIND_NAMES
-from storage.sources.sql import QUERY_FAILED
 from storage.sources.config import load_sources
+from storage.sources.sql import QUERY_FAILED
 from storage.sources.state import load_source_state, record_sync
 from storage.user_languages import upsert_user_language
 from tests.support.sources import sources_file, sqlite_shop

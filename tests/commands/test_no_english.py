@@ -17,7 +17,9 @@ from datetime import UTC, date, datetime
 import pytest
 from babel.messages.pofile import read_po
 
+from analytics.periods import KEYWORDS
 from commands import Context, answer
+from commands.buttons import PRESS
 from commands.core import COMMAND_MODULES
 from commands.i18n import LOCALE_DIR
 from commands.scoring import run_score
@@ -34,13 +36,17 @@ _EXEMPT = re.compile(r"retention-bot|/retention|`[^`]*`|<[@#!][^>]+>|:[a-z0-9_+-
 ABBREVIATIONS = {"CRR", "NPS", "CSAT", "CES", "CLV", "E", "N", "S", "UTC"}
 _OPENS, _PDI = "\u2066\u2067\u2068", "\u2069"  # LRI, RLI, FSI … PDI
 _LATIN = re.compile(r"[A-Za-z][A-Za-z'’]+|[A-Za-z]")
-_CODE = re.compile(r"[0-9_/=@#+]|\w[-.:,'’]\w|^[A-Z]{2,}$")  # an id, path, email, key=value, list, abbreviation
+_CODE = re.compile(r"[0-9_/=@#+]|\w[:,]\w|^[A-Z]{2,}$")  # an id, path, email, key=value, key:value, list, abbreviation
+_DOTTED = re.compile(r"[\w-]{2,}(\.[\w-]{2,})+")  # a file name, a domain (not "e.g" or "i.e")
+_HYPHENATED = re.compile(r"\w+(-\w+)+")
 _SLASHED_WORDS = re.compile(r"[a-z]+(/[a-z]+)+")  # prose, not a path: "orders/customer"
 _BRACKETED = re.compile(r"\[[^\]]*\]")  # a shape: `[{channel, time HH:MM, tz, weekdays}]`, `[n]`
 # The bot's own words, the same in every language: sub-commands, settings and their choices.
 VOCABULARY = frozenset(
     {*COMMAND_MODULES, *SETTINGS, *ACCESS, *CALENDARS, *LANGUAGES, *DAYS, "daily", "true", "false", "True", "False"}
 )
+# Hyphenated words that are codes, not prose: period keywords, button actions, the value model's name.
+HYPHENATED_CODES = frozenset({*KEYWORDS, *PRESS, "retention-bot", "Gamma-Gamma"})
 # A value each setting refuses (its validation error is translated too).
 CONFIG_ERRORS = [
     "config language xx",
@@ -200,9 +206,20 @@ def _not_left_to_right(run: str, allowed: frozenset[str]) -> set[str]:
     words = set().union(*(_not_left_to_right(inner, allowed) for inner in isolated))
     for token in _BRACKETED.sub(" ", _EXEMPT.sub(" ", outside)).split():
         token = token.strip(".,;:!?()'\"*_«»{}’،؛")  # punctuation, and *bold* and _italic_ marks
-        if token and (_SLASHED_WORDS.fullmatch(token) or not _CODE.search(token)):
+        if token and (_SLASHED_WORDS.fullmatch(token) or not _is_code(token, allowed)):
             words |= {w for w in _LATIN.findall(token) if w not in allowed}
     return words
+
+
+def _is_code(token: str, allowed: frozenset[str]) -> bool:
+    """An id, a path, a file name, a key=value, a list, an abbreviation, or
+    a hyphenated code (`at-risk`, `last-quarter`, `mon-fri`): "well-known",
+    "e.g." and "don't" are prose."""
+    if _CODE.search(token) or _DOTTED.fullmatch(token):
+        return True
+    if _HYPHENATED.fullmatch(token):
+        return token in HYPHENATED_CODES | allowed or all(p in allowed for p in token.split("-"))
+    return False
 
 
 def _isolates(text: str) -> tuple[str, list[str]]:
@@ -335,7 +352,18 @@ def test_an_english_message_in_an_isolate_is_still_english():
                 missed.append(wrapped)
     assert missed == []
     refusal = "\u2068Nothing changed: this follow-up is already closed (بسته شده).\u2069"
-    assert _english_words([refusal]) == {refusal: ["Nothing", "already", "changed", "closed", "is", "this"]}
+    assert _english_words([refusal]) == {
+        refusal: ["Nothing", "already", "changed", "closed", "follow", "is", "this", "up"]
+    }
+    # English dressed as a code: hyphenated and dotted words, contractions
+    for prose, caught in [
+        ("\u2068well-known\u2069", ["known", "well"]),
+        ("\u2068e.g.\u2069", ["e", "g"]),
+        ("\u2068i.e. re-run\u2069", ["e", "i", "re", "run"]),
+        ("\u2068don't\u2069", ["don't"]),
+        ("\u2068up-to-date\u2069", ["date", "to", "up"]),
+    ]:
+        assert _english_words([f"مقدار {prose}"]) == {f"مقدار {prose}": caught}
 
 
 def test_an_isolate_lets_through_what_is_left_to_right():
@@ -355,6 +383,8 @@ def test_an_isolate_lets_through_what_is_left_to_right():
         "\u2068at-risk, churn, cohorts, config\u2069",
         "\u2068'perhaps'\u2069",
         "\u2066JSON [{channel, time HH:MM, tz, weekdays}]\u2069",
+        "\u2068orders.csv\u2069 · \u2068sources.toml\u2069 · \u2068example.com\u2069",
+        "\u2068last-quarter\u2069 · \u2068not-at-risk\u2069 · \u2068mon-fri\u2069 · \u2068segment:Enterprise\u2069",
     ]
     assert _english_words([f"مقدار {v}" for v in values], allowed) == {}
     stranger = "مشتری \u2068Jane Doe\u2069"
