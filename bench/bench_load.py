@@ -40,14 +40,15 @@ ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT.parent))
 
 from bench.slack_fake import (  # noqa: E402  # noqa: E402
+    LISTENING,
     SIGNING_SECRET,
     FakeSlack,
     SlackSender,
     StderrLines,
+    events_url,
     slack_env,
 )
 from bot.listeners.command import WORKING  # noqa: E402
-from bot.settings import EVENTS_PATH  # noqa: E402
 
 ACK_LIMIT = 3.0  # seconds: Slack shows the user an error after this
 START_TIMEOUT = 300  # an instance warms its caches before it listens: seconds on a large store
@@ -194,9 +195,7 @@ class Instance:
         self.url = ""
 
     def wait_listening(self) -> None:
-        line = self.stderr.wait_for("listening on http://127.0.0.1:", timeout=START_TIMEOUT)
-        port = re.search(r"127\.0\.0\.1:(\d+)", line).group(1)
-        self.url = f"http://127.0.0.1:{port}{EVENTS_PATH}"
+        self.url = events_url(self.stderr.wait_for(LISTENING, timeout=START_TIMEOUT))
 
     def stop(self) -> str:
         """SIGTERM (graceful), then its stderr: the log, errors included."""

@@ -36,6 +36,7 @@ import json
 import logging
 import os
 import queue
+import re
 import shutil
 import threading
 import time
@@ -570,6 +571,21 @@ def slack_env(slack, **overrides) -> dict:
     env.update(SLACK_BOT_TOKEN=slack.token, SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_API_URL=slack.api_url)
     env.update(overrides)
     return {k: v for k, v in env.items() if v is not None}
+
+
+# What `retention-bot run` prints once it listens, found by its URL's path
+# (the only line with it; a log line may name the fake Slack's URL): the
+# sentence around it is in the store's language (or --language).
+LISTENING = "/slack/events"
+_EVENTS_URL = re.compile(r"http://[\w.]+:\d+/slack/events")
+
+
+def events_url(line: str) -> str:
+    """The events URL in `run`'s "listening on" line, in any language."""
+    found = _EVENTS_URL.search(line)
+    if found is None:
+        raise AssertionError(f"no events URL in {line!r}")
+    return found.group(0)
 
 
 class StderrLines:

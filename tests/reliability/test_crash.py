@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.slack_fake import StderrLines
+from bench.slack_fake import LISTENING, StderrLines
 from storage import open_db
 from storage.importer import import_file
 from tests.support.followups import CHANNELS
@@ -195,7 +195,7 @@ def running_bot(store: Path, env: dict):
     )
     try:
         err = StderrLines(proc)
-        err.wait_for("listening on http://127.0.0.1:", timeout=60)
+        err.wait_for(LISTENING, timeout=60)
         yield proc
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 0, err.rest()

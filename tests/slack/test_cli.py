@@ -12,12 +12,14 @@ import yaml
 from click.testing import CliRunner
 
 from bench.slack_fake import (
+    LISTENING,
     REP,
     SIGNING_SECRET,
     SLACK_VARS,
     SlackSender,
     StderrLines,
     copy_store,
+    events_url,
     slack_env,
 )
 from bot.cli import main
@@ -63,8 +65,7 @@ def running_http(store, env):
 
 def test_run_in_http_mode_serves_and_stops_cleanly_on_sigterm(slack, store):
     with running_http(store, slack_env(slack)) as (proc, err):
-        line = err.wait_for("listening on http://127.0.0.1:", timeout=60)
-        base = line.split("listening on ")[1].split("/slack/events")[0]
+        base = events_url(err.wait_for(LISTENING, timeout=60)).removesuffix("/slack/events")
         with urllib.request.urlopen(base + "/healthz", timeout=5) as resp:
             assert resp.status == 200 and b'"ok": true' in resp.read()
         reply = SlackSender(base + "/slack/events", SIGNING_SECRET, slack).command("help", user_id=REP)
@@ -88,6 +89,7 @@ def test_run_says_it_started_and_stopped_in_the_workspace_language(slack, store)
             f"retention-bot. HTTP ռեժիմ, հարցումներն ընդունվում են {url} հասցեով (առողջության ստուգում՝ /healthz)\n"
         )
         assert url.startswith("http://127.0.0.1:") and url.endswith("/slack/events")
+        assert LISTENING in line and events_url(line) == url  # what scripts wait for, in any language
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 0, err.rest()
         assert err.rest().endswith("retention-bot. կանգնեցված է\n")

@@ -18,7 +18,7 @@ import subprocess
 import sys
 import threading
 
-from bench.slack_fake import ADMIN, REP, SLACK_VARS, FakeSlack, SlackSender, copy_store
+from bench.slack_fake import ADMIN, LISTENING, REP, SLACK_VARS, FakeSlack, SlackSender, copy_store, events_url
 from commands.digest import ACTION_AT_RISK
 from commands.remind import ACTION_SNOOZE
 from storage import open_db
@@ -86,15 +86,14 @@ def test_a_full_session_logs_no_secret_and_tags_each_request(demo_template, tmp_
         )
         out, err = Output(proc.stdout), Output(proc.stderr)
         try:
-            line = err.wait_for("listening on http://127.0.0.1:", timeout=60)
-            events_url = line.split("listening on ")[1].split(" ")[0]
-            sender = SlackSender(events_url, secret, slack)
+            url = events_url(err.wait_for(LISTENING, timeout=60))
+            sender = SlackSender(url, secret, slack)
             help_reply = sender.command("help", user_id=REP)
             assert help_reply.status == 200
             assert sender.command(f"customer {customer}", user_id=REP).status == 200
             assert sender.command("cohorts", user_id=REP, response_tag="chart").status == 200
             slack.wait_for("files.completeUploadExternal", timeout=30)
-            assert SlackSender(events_url, "forged", slack).command("help", user_id=REP).status == 401
+            assert SlackSender(url, "forged", slack).command("help", user_id=REP).status == 401
             assert (
                 sender.event({"type": "app_home_opened", "user": REP, "tab": "home", "event_ts": "1.1"}).status == 200
             )

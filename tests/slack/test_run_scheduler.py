@@ -6,7 +6,7 @@ import subprocess
 import sys
 from datetime import UTC, datetime
 
-from bench.slack_fake import StderrLines, copy_store, slack_env
+from bench.slack_fake import LISTENING, StderrLines, copy_store, slack_env
 from bot.outbox import delivery_tag
 from storage import open_db
 from storage.deliveries import enqueue_delivery
@@ -28,7 +28,7 @@ def test_run_flushes_the_outbox_at_start_and_stops_on_sigterm(fake_slack, demo_t
     )
     try:
         err = StderrLines(proc)
-        err.wait_for("listening on http://127.0.0.1:", timeout=60)
+        err.wait_for(LISTENING, timeout=60)
 
         def ours(call):
             return call.params.get("metadata", {}).get("event_payload", {}).get("key") == delivery_tag(key)

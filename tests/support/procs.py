@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench.slack_fake import LISTENING, events_url
 from bot.outbox import STALE_AFTER
 from storage import open_db
 from storage.fields import format_utc
@@ -166,8 +167,8 @@ class BotProcess:
         def pump(stream) -> None:
             for line in stream:
                 self.stderr.append(line)
-                if "listening on http://" in line:
-                    self.url = line.split("listening on ")[1].split("/slack/events")[0]
+                if LISTENING in line:
+                    self.url = events_url(line).removesuffix("/slack/events")
                     listening.set()
 
         threading.Thread(target=pump, args=(self.proc.stderr,), daemon=True).start()
