@@ -165,7 +165,7 @@ def test_the_failure_notice_is_in_each_admins_language_and_the_workspace_calenda
     # the stored failure said in each one's language (schema m012), the driver's own words as they are
     assert "\u2068connection refused\u2069" in persian and "the orders query" not in persian
     assert (
-        "աղբյուր shop_db. պատվերներ-ի հարցումը ձախողվեց՝ connection refused" in armenian
+        "աղբյուր shop_db. պատվերների հարցումը ձախողվեց՝ connection refused" in armenian
         and "the orders query" not in armenian
     )
     db.conn.close()
