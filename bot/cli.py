@@ -2,6 +2,7 @@
 into storage/commands and print. Exit codes: 0 ok, 1 input rejected or store
 problem, 2 usage error."""
 
+import contextlib
 import json
 import math
 import os
@@ -15,13 +16,27 @@ from pathlib import Path
 import click
 from rich.console import Console
 
+from bot.cli_language import BadValue, Choice, FilePath, Group, Integer, Option, Refusal, in_language
 from bot.clock import utc_now
 from bot.logs import LOG_FORMATS, configure_logging
 from storage import StoreError, open_db
 from storage.db import explain_sqlite_error
 from storage.formats import FORMATS
+from storage.problems import N_
+
+LANGUAGE_VARIABLE = "RETENTION_LANGUAGE"
+DB_VARIABLE = "RETENTION_DB"
+DEFAULT_DB = "retention.db"
+_GIVEN = "retention-bot.given"  # ctx.meta: the root's options as typed, read before click processes them
 
 err = Console(stderr=True, highlight=False)
+
+
+def option(*decls: str, **kw):
+    """click.option with a catalog msgid as help (bot.cli_language.Option)."""
+    return click.option(*decls, cls=Option, **kw)
+
+
 out = Console(highlight=False)
 
 
@@ -116,12 +131,22 @@ class State:
             return "en"
         return self.lang
 
+    @property
+    def usage_lang(self) -> str:
+        """The language of a usage error: as `early_lang`, English whatever
+        fails in reading the store (the mistake is still said)."""
+        try:
+            return self.early_lang()
+        except Exception:  # a damaged store: its settings may be garbage too
+            return "en"
+
     def refuse_as_of(self, what: str) -> None:
         """`--as-of` is a look at another day: what writes refuses it."""
         if self.as_of is not None:
             from commands.core import AS_OF_READ_ONLY
+            from commands.i18n import _
 
-            raise click.UsageError(f"{what}: {AS_OF_READ_ONLY}")
+            raise Refusal(lambda lang: _(lang, "{command}: {problem}", command=what, problem=_(lang, AS_OF_READ_ONLY)))
 
 
 def _error(lang: str, problem: str) -> str:
@@ -148,6 +173,7 @@ def _parse_date(ctx, param, value):
     if value is None:
         return None
     from analytics.periods import PeriodError, read_day  # numpy: only when --as-of is given
+    from commands.i18n import _
 
     try:
         return read_day(value)  # 2026-03-21, or a Persian date: 1405/01/01
@@ -156,16 +182,72 @@ def _parse_date(ctx, param, value):
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date; use YYYY-MM-DD (or a Persian date, 1405/01/01)") from None
+        raise BadValue(
+            lambda lang: _(
+                lang,
+                "{value} is not a date; use {format} (or a Persian date, {example})",
+                value=repr(value),
+                format="YYYY-MM-DD",
+                example="1405/01/01",
+            )
+        ) from None
 
 
-class Main(click.Group):
-    """Store trouble met in the middle of a command (busy, disk full, a
-    damaged file) ends in one clear line and exit 1, not a traceback."""
+class Main(Group):
+    """The root command. Store trouble met in the middle of a command (busy,
+    disk full, a damaged file) ends in one clear line and exit 1, not a
+    traceback; a usage error is said in the CLI's language (`speaks`)."""
+
+    def speaks(self, ctx: click.Context, *, error: bool) -> str:
+        """The CLI's language in the root context `ctx`: --language, else
+        $RETENTION_LANGUAGE, else — for an error, never for help, which
+        opens no store — the workspace language of the store if it can be
+        read, else English. Before the root's options are processed (an
+        error in them, or --help), as they were typed."""
+        from storage.fields import LANGUAGES
+
+        state = ctx.obj if isinstance(ctx.obj, State) else None
+        given = ctx.meta.get(_GIVEN, {})
+        if state is None:
+            language = ctx.params.get("language") or given.get("language") or os.environ.get(LANGUAGE_VARIABLE)
+            language = language if language in LANGUAGES else None
+        else:
+            language = state.language
+        if language or not error:
+            return language or "en"
+        if state is not None:
+            return state.usage_lang
+        path = given.get("db_path") or os.environ.get(DB_VARIABLE) or DEFAULT_DB
+        state = State(db_path=path, as_of=None, verbose=0, db_explicit=True)
+        try:
+            return state.usage_lang
+        finally:
+            if state._db is not None:
+                state._db.close()  # type: ignore[attr-defined]
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        parser = self.make_parser(ctx)
+        parser.ignore_unknown_options = True
+        for typed in range(len(args), 0, -1):  # the options typed before one click cannot read (said below)
+            with contextlib.suppress(click.UsageError):
+                ctx.meta[_GIVEN] = parser.parse_args(args=list(args[:typed]))[0]
+                break
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as e:
+            said = in_language(e, ctx)
+            if said is e:
+                raise
+            raise said from None
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
+        except click.UsageError as e:
+            said = in_language(e, ctx)
+            if said is e:
+                raise
+            raise said from None
         except sqlite3.DatabaseError as e:
             problem = explain_sqlite_error(e, ctx.obj.db_path if ctx.obj else "the store")
             if problem is None:
@@ -175,45 +257,60 @@ class Main(click.Group):
             sys.exit(1)
 
 
-@click.group(cls=Main, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option(
+@click.group(
+    cls=Main,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    help=N_(
+        "{bot}: retention KPIs, churn digests and follow-up reminders for sales and account teams, in Slack or in this console."
+    ),
+    values={"bot": "retention-bot"},
+    invoke_without_command=True,  # "Missing command." is said below, in the CLI's language
+    no_args_is_help=True,
+    subcommand_metavar="COMMAND [ARGS]...",
+)
+@option(
     "--db",
     "db_path",
-    envvar="RETENTION_DB",
-    default="retention.db",
+    envvar=DB_VARIABLE,
+    default=DEFAULT_DB,
     show_default=True,
-    help="SQLite store (or $RETENTION_DB).",
+    help=N_("SQLite store (or {variable})."),
+    values={"variable": f"${DB_VARIABLE}"},
 )
-@click.option(
+@option(
     "--as-of",
     "as_of",
     callback=_parse_date,
     metavar="DATE",
-    help="Pretend today is DATE (YYYY-MM-DD, or a Persian date 1405/01/01): data after it is ignored.",
+    help=N_("Pretend today is {metavar} ({format}, or a Persian date {example}): data after it is ignored."),
+    values={"metavar": "DATE", "format": "YYYY-MM-DD", "example": "1405/01/01"},
 )
-@click.option(
+@option(
     "--sources",
     "sources_path",
     envvar="RETENTION_SOURCES",
     default="sources.toml",
     show_default=True,
-    help="Live sources file, TOML (or $RETENTION_SOURCES).",
+    help=N_("Live sources file, TOML (or {variable})."),
+    values={"variable": "$RETENTION_SOURCES"},
 )
-@click.option(
+@option(
     "--language",
-    type=click.Choice(["en", "hy", "fa"]),
-    envvar="RETENTION_LANGUAGE",
+    type=Choice(["en", "hy", "fa"]),
+    envvar=LANGUAGE_VARIABLE,
     default=None,
-    help="Language of the messages (or $RETENTION_LANGUAGE; default: the store's workspace language).",
+    help=N_("Language of the messages (or {variable}; default: the store's workspace language)."),
+    values={"variable": f"${LANGUAGE_VARIABLE}"},
 )
-@click.option("-v", "--verbose", count=True, help="More logging (-vv for debug).")
-@click.option(
+@option("-v", "--verbose", count=True, help=N_("More logging ({option} for debug)."), values={"option": "-vv"})
+@option(
     "--log-format",
-    type=click.Choice(LOG_FORMATS),
+    type=Choice(LOG_FORMATS),
     envvar="RETENTION_LOG_FORMAT",
     default="text",
     show_default=True,
-    help="Log lines as text, or as one JSON object each (or $RETENTION_LOG_FORMAT).",
+    help=N_("Log lines as text, or as one JSON object each (or {variable})."),
+    values={"variable": "$RETENTION_LOG_FORMAT"},
 )
 @click.pass_context
 def main(
@@ -225,8 +322,10 @@ def main(
     verbose: int,
     log_format: str,
 ) -> None:
-    """retention-bot: retention KPIs, churn digests and follow-up reminders for
-    sales and account teams, in Slack or in this console."""
+    if ctx.invoked_subcommand is None:
+        from commands.i18n import _
+
+        raise Refusal(lambda lang: _(lang, "Missing command."), ctx=ctx)
     configure_logging(verbose, log_format)
     explicit = ctx.get_parameter_source("db_path") != click.core.ParameterSource.DEFAULT
     # a clock handed in as the context object (tests: `invoke(main, args, obj=clock)`) replaces the wall clock
@@ -243,38 +342,54 @@ def main(
     )
 
 
-@main.command("import")
-@click.argument("kind", type=click.Choice(["orders", "customers", "reps", "feedback", "fx"]))
-@click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--format", "fmt", type=click.Choice(FORMATS), help="File layout (default: guessed from the file).")
-@click.option(
+@main.command(
+    "import",
+    help=N_(
+        "Import {kind} ({kinds}) from {file} (CSV, CDNOW, Shopify or Stripe export), or exchange rates "
+        "({fx}: a CSV of {columns}, 1 unit of {currency} = {rate} units of the workspace currency). "
+        "All or nothing unless {option}."
+    ),
+    values={
+        "kind": "KIND",
+        "kinds": "orders|customers|reps|feedback",
+        "file": "FILE",
+        "fx": "fx",
+        "columns": "date,currency,rate",
+        "currency": "currency",
+        "rate": "rate",
+        "option": "--skip-invalid",
+    },
+)
+@click.argument("kind", type=Choice(["orders", "customers", "reps", "feedback", "fx"]))
+@click.argument("file", type=FilePath())
+@option("--format", "fmt", type=Choice(FORMATS), help=N_("File layout (default: guessed from the file)."))
+@option(
     "--map",
     "maps",
     multiple=True,
     metavar="COLUMN=FIELD",
-    help="Read COLUMN as FIELD (repeatable), e.g. --map 'Order Date=ordered_at'.",
+    help=N_("Read {column} as {field} (repeatable), e.g. {example}."),
+    values={"column": "COLUMN", "field": "FIELD", "example": "--map 'Order Date=ordered_at'"},
 )
-@click.option("--skip-invalid", is_flag=True, help="Import the valid rows and report the rest.")
-@click.option("--dry-run", is_flag=True, help="Check and count, write nothing.")
-@click.option(
+@option("--skip-invalid", is_flag=True, help=N_("Import the valid rows and report the rest."))
+@option("--dry-run", is_flag=True, help=N_("Check and count, write nothing."))
+@option(
     "--decimal",
-    type=click.Choice([".", ","]),
+    type=Choice([".", ","]),
     default=".",
     show_default=True,
-    help="Decimal mark of the amounts: , for files written 1.234,50 (European Excel).",
+    help=N_("Decimal mark of the amounts: {comma} for files written {example} (European Excel)."),
+    values={"comma": ",", "example": "1.234,50"},
 )
-@click.option(
+@option(
     "--to",
     "to_currency",
     metavar="CUR",
-    help="With fx: the currency the rates are into (default: the workspace currency).",
+    help=N_("With {fx}: the currency the rates are into (default: the workspace currency)."),
+    values={"fx": "fx"},
 )
 @click.pass_obj
 def import_cmd(state: State, kind, file, fmt, maps, skip_invalid, dry_run, decimal, to_currency):
-    """Import KIND (orders|customers|reps|feedback) from FILE (CSV, CDNOW,
-    Shopify or Stripe export), or exchange rates (fx: a CSV of
-    date,currency,rate, 1 unit of currency = rate units of the workspace
-    currency). All or nothing unless --skip-invalid."""
     from zoneinfo import ZoneInfo
 
     from commands.format import digits
@@ -290,7 +405,7 @@ def import_cmd(state: State, kind, file, fmt, maps, skip_invalid, dry_run, decim
     mapping = {}
     for m in maps:
         if "=" not in m:
-            raise click.UsageError(f"--map {m!r}: write COLUMN=FIELD, e.g. --map 'Order Date=ordered_at'")
+            raise _bad_map(m)
         col, fld = m.split("=", 1)
         mapping[col] = fld.strip()
     if dry_run and not Path(state.db_path).exists():
@@ -360,6 +475,20 @@ def import_cmd(state: State, kind, file, fmt, maps, skip_invalid, dry_run, decim
         _prepare_answers(state, db)
 
 
+def _bad_map(given: str) -> Refusal:
+    from commands.i18n import _
+
+    return Refusal(
+        lambda lang: _(
+            lang,
+            "{option}: write {shape}, e.g. {example}",
+            option=f"--map {given!r}",
+            shape="COLUMN=FIELD",
+            example="--map 'Order Date=ordered_at'",
+        )
+    )
+
+
 def _prepare_answers(state: State, db) -> None:
     """Right after an import or sync commits: build and save the order frame
     of the new content (commands.frames.OrderFrames.prepare), so the first
@@ -396,17 +525,20 @@ def _prepare_answers(state: State, db) -> None:
         )
 
 
-@main.command()
+@main.command(
+    help=N_(
+        "Bring orders and customers in from the live sources (all, or {name}) declared in the sources file: "
+        "only what changed since the last sync, each batch stored with its cursor in one transaction, so an "
+        "interrupted sync resumes where it stopped. Exit {code} when a source failed."
+    ),
+    values={"name": "NAME", "code": "1"},
+)
 @click.argument("name", required=False)
-@click.option("--full", is_flag=True, help="Read everything again, not only what changed since the last sync.")
-@click.option("--dry-run", is_flag=True, help="Read, check and count; write nothing (not even the cursor).")
-@click.option("--json", "as_json", is_flag=True, help="Print the reports as JSON.")
+@option("--full", is_flag=True, help=N_("Read everything again, not only what changed since the last sync."))
+@option("--dry-run", is_flag=True, help=N_("Read, check and count; write nothing (not even the cursor)."))
+@option("--json", "as_json", is_flag=True, help=N_("Print the reports as JSON."))
 @click.pass_obj
 def sync(state: State, name: str | None, full: bool, dry_run: bool, as_json: bool):
-    """Bring orders and customers in from the live sources (all, or NAME)
-    declared in the sources file: only what changed since the last sync,
-    each batch stored with its cursor in one transaction, so an interrupted
-    sync resumes where it stopped. Exit 1 when a source failed."""
     from zoneinfo import ZoneInfo
 
     from commands.i18n import _
@@ -432,7 +564,8 @@ def sync(state: State, name: str | None, full: bool, dry_run: bool, as_json: boo
     try:
         configs = [sources.named(name)] if name else sources.sources
     except SourceError as e:
-        raise click.UsageError(told(lang, e)) from None
+        unknown = e  # `e` is gone once the except clause ends; the words are said later
+        raise Refusal(lambda lang: told(lang, unknown)) from None
     db = state.db(create=True)
     tz = ZoneInfo(load_settings(db)["timezone"])
     progress = None
@@ -500,13 +633,14 @@ def _import_rates(state: State, file: str, to_currency: str | None, dry_run: boo
     try:
         base = currency(to_currency) if to_currency else settings["currency"]
     except FieldError as e:
-        raise click.UsageError(
-            _(
-                state.lang,
+        refused = e  # `e` is gone once the except clause ends; the words are said later
+        raise Refusal(
+            lambda lang: _(
+                lang,
                 "{option}: {problem} ({fix})",
                 option=f"--to {to_currency!r}",
-                problem=told(state.lang, e),
-                fix=fix_told(state.lang, e),
+                problem=told(lang, refused),
+                fix=fix_told(lang, refused),
             )
         ) from None
     try:
@@ -523,12 +657,14 @@ def _import_rates(state: State, file: str, to_currency: str | None, dry_run: boo
         _prepare_answers(state, db)
 
 
-@main.command()
+@main.command(
+    help=N_("Answer one {command} command, e.g. {example}."),
+    values={"command": "/retention", "example": 'ask "/retention crr 2026-Q3"'},
+)
 @click.argument("text", nargs=-1)
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON (numbers, not text).")
+@option("--json", "as_json", is_flag=True, help=N_("Print the result as JSON (numbers, not text)."))
 @click.pass_obj
 def ask(state: State, text, as_json):
-    """Answer one /retention command, e.g. ask "/retention crr 2026-Q3"."""
     from bot.console import print_answer
     from commands import answer
 
@@ -557,15 +693,19 @@ def _finite(value):
     return value
 
 
-@main.command("config")
+@main.command(
+    "config",
+    help=N_(
+        "Show the workspace settings, one of them, or set {key} to {value} (e.g. {example}). Creates the "
+        "store if there is none yet, so settings can come before the first import. Audited as {surface}."
+    ),
+    values={"key": "KEY", "value": "VALUE", "example": "`config timezone Europe/Berlin`", "surface": "`cli`"},
+)
 @click.argument("key", required=False)
 @click.argument("value", nargs=-1)
-@click.option("--json", "as_json", is_flag=True, help="Print the setting(s) as JSON.")
+@option("--json", "as_json", is_flag=True, help=N_("Print the setting(s) as JSON."))
 @click.pass_obj
 def config_cmd(state: State, key: str | None, value: tuple[str, ...], as_json: bool):
-    """Show the workspace settings, one of them, or set KEY to VALUE (e.g.
-    `config timezone Europe/Berlin`). Creates the store if there is none
-    yet, so settings can come before the first import. Audited as `cli`."""
     from bot.console import print_answer
     from commands import answer
 
@@ -580,28 +720,27 @@ def config_cmd(state: State, key: str | None, value: tuple[str, ...], as_json: b
     sys.exit(0 if a.ok else 2)
 
 
-@main.command()
+@main.command(help=N_("Interactive console (reads commands from stdin when not a terminal)."))
 @click.pass_obj
 def console(state: State):
-    """Interactive console (reads commands from stdin when not a terminal)."""
     from bot.console import run_console
 
     state.db()  # a missing or unusable store is said at once, not at the first command
     run_console(state.context, out)
 
 
-@main.command()
-@click.option("--customers", default=2000, show_default=True, help="How many customers to generate.")
-@click.option("--rebuild", is_flag=True, help="Regenerate even if a demo store exists.")
-@click.option(
+@main.command(help=N_("Build a realistic demo store and open the console on it."))
+@option("--customers", type=Integer(), default=2000, show_default=True, help=N_("How many customers to generate."))
+@option("--rebuild", is_flag=True, help=N_("Regenerate even if a demo store exists."))
+@option(
     "--language",
-    type=click.Choice(["en", "hy", "fa"]),
+    type=Choice(["en", "hy", "fa"]),
     default=None,
-    help="The demo workspace's language (fa also counts in the Persian calendar); kept in the demo store.",
+    help=N_("The demo workspace's language ({fa} also counts in the Persian calendar); kept in the demo store."),
+    values={"fa": "fa"},
 )
 @click.pass_obj
 def demo(state: State, customers: int, rebuild: bool, language: str | None):
-    """Build a realistic demo store and open the console on it."""
     from bot.console import run_console
     from bot.demo import DemoRefused, ensure_demo_store, set_demo_language
     from commands.i18n import _
@@ -637,29 +776,53 @@ def demo(state: State, customers: int, rebuild: bool, language: str | None):
     run_console(state.context, out, intro="summary")
 
 
-@main.command()
-@click.option("--port", type=int, envvar="PORT", default=3000, show_default=True, help="HTTP port (or $PORT).")
-@click.option("--host", default="0.0.0.0", show_default=True, help="HTTP interface to listen on.")
-@click.option(
+@main.command(
+    help=N_(
+        "Run the Slack bot until {signal} or {keys}.\n\n"
+        "{socket} needs {bot_token} and {app_token} (no public URL). HTTP mode needs {bot_token} and "
+        "{signing_secret} and serves {events} and {health} on {port}. {api_url} overrides the Slack Web API URL. "
+        "Exit codes: {stopped} stopped, {trouble} store or network problem, {token} a missing, malformed or "
+        "rejected token.\n\n"
+        "What it prints (started, stopped, token and configuration errors) is for the admin at the terminal, "
+        "in the CLI's language; its log records stay English ({module} says why)."
+    ),
+    values={
+        "signal": "SIGTERM",
+        "keys": "Ctrl-C",
+        "socket": "Socket Mode",
+        "bot_token": "SLACK_BOT_TOKEN",
+        "app_token": "SLACK_APP_TOKEN",
+        "signing_secret": "SLACK_SIGNING_SECRET",
+        "events": "/slack/events",
+        "health": "/healthz",
+        "port": "--port",
+        "api_url": "SLACK_API_URL",
+        "stopped": "0",
+        "trouble": "1",
+        "token": "2",
+        "module": "bot.logs",
+    },
+)
+@option(
+    "--port",
+    type=Integer(),
+    envvar="PORT",
+    default=3000,
+    show_default=True,
+    help=N_("HTTP port (or {variable})."),
+    values={"variable": "$PORT"},
+)
+@option("--host", default="0.0.0.0", show_default=True, help=N_("HTTP interface to listen on."))
+@option(
     "--mode",
-    type=click.Choice(["auto", "http", "socket"]),
+    type=Choice(["auto", "http", "socket"]),
     default="auto",
     show_default=True,
-    help="auto: Socket Mode when SLACK_APP_TOKEN is set, else HTTP.",
+    help=N_("{auto}: {socket} when {variable} is set, else HTTP."),
+    values={"auto": "auto", "socket": "Socket Mode", "variable": "SLACK_APP_TOKEN"},
 )
 @click.pass_obj
 def run(state: State, port: int, host: str, mode: str):
-    """Run the Slack bot until SIGTERM or Ctrl-C.
-
-    Socket Mode needs SLACK_BOT_TOKEN and SLACK_APP_TOKEN (no public URL).
-    HTTP mode needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET and serves
-    /slack/events and /healthz on --port. SLACK_API_URL overrides the Slack
-    Web API URL. Exit codes: 0 stopped, 1 store or network problem, 2 a
-    missing, malformed or rejected token.
-
-    What it prints (started, stopped, token and configuration errors) is
-    for the admin at the terminal, in the CLI's language; its log records
-    stay English (bot.logs says why)."""
     from slack_bolt.error import BoltError
     from slack_sdk.errors import SlackApiError
 
@@ -767,24 +930,32 @@ def _rejected(lang: str, variable: str, reason: str) -> str:
     )
 
 
-@main.command()
-@click.option(
-    "--url", metavar="URL", help="Public base URL for HTTP mode, e.g. https://bot.example.com (default: Socket Mode)."
+@main.command(
+    help=N_("Print the Slack app manifest (YAML) for {where}."),
+    values={"where": "api.slack.com/apps → Create New App → From a manifest"},
 )
-@click.option("--name", default="Retention Bot", show_default=True, help="App name shown in Slack.")
+@option(
+    "--url",
+    metavar="URL",
+    help=N_("Public base URL for HTTP mode, e.g. {example} (default: {socket})."),
+    values={"example": "https://bot.example.com", "socket": "Socket Mode"},
+)
+@option("--name", default="Retention Bot", show_default=True, help=N_("App name shown in Slack."))
 def manifest(url: str | None, name: str):
-    """Print the Slack app manifest (YAML) for api.slack.com/apps → Create New
-    App → From a manifest."""
     from bot.manifest import build_manifest
 
     click.echo(build_manifest(name, url), nl=False)
 
 
-@main.command()
+@main.command(
+    help=N_(
+        "Check the Slack setup (tokens, scopes, digest channels, store) and say what to fix. "
+        "Exit {ok} when nothing needs fixing, else {failed}."
+    ),
+    values={"ok": "0", "failed": "1"},
+)
 @click.pass_obj
 def doctor(state: State):
-    """Check the Slack setup (tokens, scopes, digest channels, store) and say
-    what to fix. Exit 0 when nothing needs fixing, else 1."""
     from bot.doctor import run_doctor
     from commands.format import digits
     from commands.i18n import _, _n
@@ -812,14 +983,17 @@ def doctor(state: State):
     sys.exit(1 if failed else 0)
 
 
-@main.command()
-@click.option("--json", "as_json", is_flag=True, help="Print the run as JSON (numbers, not text).")
-@click.option("--dry-run", is_flag=True, help="Do the whole run and say what would change; write nothing.")
+@main.command(
+    help=N_(
+        "Score every customer as of today (or {option}, a day between the last score and today): fit the "
+        "value model, flag high-value customers going quiet, open their follow-ups."
+    ),
+    values={"option": "--as-of"},
+)
+@option("--json", "as_json", is_flag=True, help=N_("Print the run as JSON (numbers, not text)."))
+@option("--dry-run", is_flag=True, help=N_("Do the whole run and say what would change; write nothing."))
 @click.pass_obj
 def score(state: State, as_json: bool, dry_run: bool):
-    """Score every customer as of today (or --as-of, a day between the last
-    score and today): fit the value model, flag high-value customers going
-    quiet, open their follow-ups."""
     from commands import format as fmt
     from commands.core import UsageError
     from commands.i18n import DEFAULT_LANGUAGE, _, _n
@@ -831,7 +1005,8 @@ def score(state: State, as_json: bool, dry_run: bool):
     try:
         result = run_score(ctx, dry_run=dry_run)
     except UsageError as e:
-        raise click.UsageError(e.text(lang)) from None
+        refused = e  # `e` is gone once the except clause ends; the words are said later
+        raise Refusal(lambda lang: refused.text(lang)) from None
     if as_json:
         click.echo(to_json(result.to_dict()))
         return
@@ -901,24 +1076,30 @@ def score(state: State, as_json: bool, dry_run: bool):
         )
 
 
-@main.group()
+@main.group(help=N_("The customer value model ({model})."), values={"model": "BG/NBD + Gamma-Gamma"})
 def model():
-    """The customer value model (BG/NBD + Gamma-Gamma)."""
+    pass
 
 
-@model.command("fit")
-@click.option("--as-of", "as_of", callback=_parse_date, metavar="DATE", help="Fit on data up to DATE.")
-@click.option(
+@model.command("fit", help=N_("Fit the value model and print the parameters; writes nothing."))
+@option(
+    "--as-of",
+    "as_of",
+    callback=_parse_date,
+    metavar="DATE",
+    help=N_("Fit on data up to {metavar}."),
+    values={"metavar": "DATE"},
+)
+@option(
     "--unit",
-    type=click.Choice(["days", "weeks"]),
+    type=Choice(["days", "weeks"]),
     default="days",
     show_default=True,
-    help="Time unit of the reported parameters (α and the log-likelihood depend on it).",
+    help=N_("Time unit of the reported parameters (α and the log-likelihood depend on it)."),
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the fit as JSON (numbers, not text).")
+@option("--json", "as_json", is_flag=True, help=N_("Print the fit as JSON (numbers, not text)."))
 @click.pass_obj
 def model_fit(state: State, as_of: date | None, unit: str, as_json: bool):
-    """Fit the value model and print the parameters; writes nothing."""
     from commands.scoring import model_fit_lines, run_model_fit
 
     if as_of is not None:
@@ -1034,19 +1215,32 @@ def _report(kind: str, target: str, result: dict, lang: str = "en") -> bool:
     return status in ("sent", "already sent", "nothing")
 
 
-@main.command()
-@click.argument("mode", type=click.Choice(["preview", "now"]))
-@click.option("--channel", metavar="C", help="Channel id (default: every channel in `digest_channels`).")
-@click.option("--force", is_flag=True, help="With now: post again even if today's digest was sent.")
-@click.option("--json", "as_json", is_flag=True, help="With preview: print the digest as JSON (numbers).")
+@main.command(
+    help=N_(
+        "Preview the daily churn digest, or post it now.\n\n"
+        "{now} posts through Slack when {token} is set ({api_url} overrides the API URL), otherwise prints it. "
+        'A channel gets one digest per local day: running {now} again says "already sent" and posts nothing, '
+        "unless {force}. Exit {code} when a post failed or is still pending."
+    ),
+    values={"now": "`now`", "token": "SLACK_BOT_TOKEN", "api_url": "SLACK_API_URL", "force": "--force", "code": "1"},
+)
+@click.argument("mode", type=Choice(["preview", "now"]))
+@option("--channel", metavar="C", help=N_("Channel id (default: every channel in `digest_channels`)."))
+@option(
+    "--force",
+    is_flag=True,
+    help=N_("With {now}: post again even if today's digest was sent."),
+    values={"now": "now"},
+)
+@option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help=N_("With {preview}: print the digest as JSON (numbers)."),
+    values={"preview": "preview"},
+)
 @click.pass_obj
 def digest(state: State, mode: str, channel: str | None, force: bool, as_json: bool):
-    """Preview the daily churn digest, or post it now.
-
-    `now` posts through Slack when SLACK_BOT_TOKEN is set (SLACK_API_URL
-    overrides the API URL), otherwise prints it. A channel gets one digest
-    per local day: running `now` again says "already sent" and posts
-    nothing, unless --force. Exit 1 when a post failed or is still pending."""
     from bot.console import print_answer
     from bot.jobs import send_digest
     from commands import Answer
@@ -1061,9 +1255,12 @@ def digest(state: State, mode: str, channel: str | None, force: bool, as_json: b
     channels = [channel.lstrip("#")] if channel else [e["channel"] for e in load_settings(db)["digest_channels"]]
     client = _outbox_client() if mode == "now" else None
     if client is not None and not channels:
-        raise click.UsageError(
-            "no digest channel: pass --channel C0123, or set one with "
-            '`retention-bot ask "config digest_channels C0123 09:00 America/New_York"`'
+        raise Refusal(
+            lambda lang: _(
+                lang,
+                "no digest channel: pass --channel C0123, or set one with "
+                '`retention-bot ask "config digest_channels C0123 09:00 America/New_York"`',
+            )
         )
     if client is None:
         if mode == "now":
@@ -1093,18 +1290,26 @@ def digest(state: State, mode: str, channel: str | None, force: bool, as_json: b
     sys.exit(0 if all(done) else 1)
 
 
-@main.command()
-@click.argument("mode", type=click.Choice(["preview", "now"]))
-@click.option("--rep", metavar="U", help="A rep's Slack user id (default: every active rep).")
-@click.option("--json", "as_json", is_flag=True, help="With preview: print the reminders as JSON (numbers).")
+@main.command(
+    help=N_(
+        "Preview the reps' follow-up reminders, or send them now.\n\n"
+        "{now} DMs each rep through Slack when {token} is set (and escalates follow-ups ignored for "
+        "{setting} to the rep's manager), otherwise prints. One reminder per rep per local day. "
+        "Exit {code} when a DM failed or is still pending."
+    ),
+    values={"now": "`now`", "token": "SLACK_BOT_TOKEN", "setting": "`escalate_after_days`", "code": "1"},
+)
+@click.argument("mode", type=Choice(["preview", "now"]))
+@option("--rep", metavar="U", help=N_("A rep's Slack user id (default: every active rep)."))
+@option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help=N_("With {preview}: print the reminders as JSON (numbers)."),
+    values={"preview": "preview"},
+)
 @click.pass_obj
 def remind(state: State, mode: str, rep: str | None, as_json: bool):
-    """Preview the reps' follow-up reminders, or send them now.
-
-    `now` DMs each rep through Slack when SLACK_BOT_TOKEN is set (and
-    escalates follow-ups ignored for `escalate_after_days` to the rep's
-    manager), otherwise prints. One reminder per rep per local day. Exit 1
-    when a DM failed or is still pending."""
     from zoneinfo import ZoneInfo
 
     from bot.console import print_answer
@@ -1163,13 +1368,15 @@ def _open_existing(state: State):
         sys.exit(1)
 
 
-@main.command()
-@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+@main.command(
+    help=N_(
+        "What the bot has done: the last digest per channel, the outbox backlog and failures, the last "
+        "import, the last score and its model, and the schema version."
+    )
+)
+@option("--json", "as_json", is_flag=True, help=N_("Print the status as JSON."))
 @click.pass_obj
 def status(state: State, as_json: bool):
-    """What the bot has done: the last digest per channel, the outbox backlog
-    and failures, the last import, the last score and its model, and the
-    schema version."""
     from commands.status import compute_status, status_text
     from storage.settings import SCORE_MARK, load_settings
     from storage.sources import SourceError
@@ -1194,12 +1401,16 @@ def status(state: State, as_json: bool):
         click.echo(line)
 
 
-@main.command()
-@click.argument("path", type=click.Path(dir_okay=False))
+@main.command(
+    help=N_(
+        "Copy the store to {path} (a new file, readable by you only) with SQLite's online backup: safe "
+        "while the bot runs. Never overwrites a file."
+    ),
+    values={"path": "PATH"},
+)
+@click.argument("path", type=FilePath())
 @click.pass_obj
 def backup(state: State, path: str):
-    """Copy the store to PATH (a new file, readable by you only) with SQLite's
-    online backup: safe while the bot runs. Never overwrites a file."""
     from commands import format as fmt
     from commands.i18n import _
     from storage.backup import backup_store

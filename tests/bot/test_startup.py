@@ -75,6 +75,8 @@ COMMAND_MODULES = {
         (("status",), "commands.status"),
         (("ask", "lang"), "commands.language"),
         (("manifest",), None),
+        (("--help",), None),  # English help: click's own, no catalog
+        (("status", "--help"), None),
     ],
 )
 def test_config_status_and_light_answers_load_no_numpy_and_no_other_command(tmp_path, args, command_module):
@@ -128,3 +130,12 @@ def test_a_serving_process_imports_the_heavy_libraries_before_its_threads_start(
     )
     proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True)
     assert json.loads(proc.stdout.splitlines()[-1]) == []
+
+
+@pytest.mark.parametrize("args", [("--help",), ("import", "--help"), ("model", "fit", "--help")])
+def test_english_help_loads_neither_the_commands_nor_a_catalog(tmp_path, args):
+    """English help is click's own (bot.cli_language steps aside): the
+    commands package and Babel stay unloaded, and no store is made."""
+    loaded = _loaded_by_cli(tmp_path / "s.db", *args)
+    assert {m.split(".")[0] for m in loaded} & {"commands", "babel", "numpy"} == set()
+    assert not (tmp_path / "s.db").exists()

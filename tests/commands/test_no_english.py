@@ -205,7 +205,7 @@ def _not_left_to_right(run: str, allowed: frozenset[str]) -> set[str]:
     outside, isolated = _isolates(run)
     words = set().union(*(_not_left_to_right(inner, allowed) for inner in isolated))
     for token in _BRACKETED.sub(" ", _EXEMPT.sub(" ", outside)).split():
-        token = token.strip(".,;:!?()'\"*_«»{}’،؛")  # punctuation, and *bold* and _italic_ marks
+        token = token.strip(".,;:!?()'\"*_«»{}’،؛։՝")  # punctuation (Armenian's too), *bold* and _italic_ marks
         if token and (_SLASHED_WORDS.fullmatch(token) or not _is_code(token, allowed)):
             words |= {w for w in _LATIN.findall(token) if w not in allowed}
     return words
@@ -389,3 +389,76 @@ def test_an_isolate_lets_through_what_is_left_to_right():
     assert _english_words([f"مقدار {v}" for v in values], allowed) == {}
     stranger = "مشتری \u2068Jane Doe\u2069"
     assert _english_words([stranger], allowed) == {stranger: ["Doe", "Jane"]}
+
+
+# Names the command line's help says as they are, in every language.
+PRODUCTS = {
+    "SQLite",
+    "TOML",
+    "JSON",
+    "CSV",
+    "CDNOW",
+    "Shopify",
+    "Stripe",
+    "Excel",
+    "Slack",
+    "YAML",
+    "HTTP",
+    "API",
+    "Web",
+}
+
+
+def _cli_words() -> frozenset[str]:
+    """What the command line's help and errors legitimately show as typed:
+    command and option names, metavars and usage pieces, choices, defaults,
+    and the values its help texts are filled with (variables, examples)."""
+    import click
+
+    from bot.cli import main
+
+    typed: list[str] = [*PRODUCTS]
+
+    def walk(command: click.Command, ctx: click.Context) -> None:
+        typed.extend([command.name or "", *command.collect_usage_pieces(ctx), *map(str, vars_of(command))])
+        for param in command.get_params(ctx):
+            typed.extend([*param.opts, *param.secondary_opts, param.make_metavar(ctx), *map(str, vars_of(param))])
+            if isinstance(param.type, click.Choice):
+                typed.extend(map(str, param.type.choices))
+            if isinstance(param, click.Option) and isinstance(param.default, str):
+                typed.append(param.default)
+        for sub in getattr(command, "commands", {}).values():
+            walk(sub, click.Context(sub, parent=ctx, info_name=sub.name))
+
+    def vars_of(thing: object) -> list[object]:
+        return list(getattr(thing, "values", {}).values())
+
+    walk(main, click.Context(main, info_name="retention-bot"))
+    return _data_words_of(typed)
+
+
+def _cli_said(lang: str) -> dict[str, str]:
+    """Every help and every kind of usage error, said in `lang`."""
+    from tests.support.cli import HELP, USAGE_ERRORS, said
+
+    runs = [[*args, "--help"] for args in HELP] + USAGE_ERRORS
+    return {" ".join(args): said(["--language", lang, *args]) for args in runs if args[:1] != ["--language"]}
+
+
+@pytest.mark.parametrize("lang", ["fa", "hy"])
+def test_no_english_word_in_the_command_lines_help_and_usage_errors(lang):
+    """`retention-bot --help`, each command's, and click's usage errors: in
+    Persian every Latin run is isolated and typed (a name, an option, a
+    variable); in Armenian, which needs no isolates, every Latin word is."""
+    english = {}
+    for args, output in _cli_said(lang).items():
+        allowed = VOCABULARY | _cli_words() | _data_words_of([], args)  # what was typed too
+        lines = output.splitlines()[1:]  # the first is the command line run
+        if lang == "fa":
+            words = _english_words(lines, allowed)
+        else:
+            lines = [re.sub(r"'(?=-\w)", "' ", line) for line in lines]  # 'x'-ը: a case ending after a quoted value
+            words = {line: sorted(found) for line in lines if (found := _not_left_to_right(line, allowed))}
+        if words:
+            english[args] = words
+    assert english == {}
