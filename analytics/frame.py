@@ -55,6 +55,9 @@ class OrderFrame:
     # revenue…), true as of any cutoff after totals["after"]: set by whoever
     # reads the orders (commands.frames), None when unknown.
     totals: dict | None = None
+    # Each customer's orders and running revenue (customer_runs), saved with
+    # the frame; None when not made (then per-customer figures add up orders).
+    runs: CustomerRuns | None = None
     _memo: dict = field(default_factory=dict, repr=False, init=False)
     _memo_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, init=False)
 
@@ -132,6 +135,49 @@ def contract_ends(values: pd.Series | None) -> np.ndarray | None:
     if values is None:
         return None
     return values.astype("Int64").fillna(NO_ORDER).to_numpy(np.int64)
+
+
+@dataclass(frozen=True)
+class CustomerRuns:
+    """The frame's orders customer by customer: `order` holds frame indices,
+    each customer's in time order from `start` (per position), `count` of
+    them; `revenue` is the running sum along `order`, restarting at each
+    customer, added in the same order and from the same 0.0 a bincount over
+    the orders in time order adds — so a customer's revenue before any
+    instant is one look-up, the very float the bincount would give, instead
+    of a pass over every earlier order (churn as of a quarter's end, a rep's
+    revenue a year ago: ~7M orders at a million customers)."""
+
+    order: np.ndarray
+    start: np.ndarray
+    count: np.ndarray
+    revenue: np.ndarray
+
+    def last_before(self, cust: np.ndarray, j: int) -> tuple[np.ndarray, np.ndarray]:
+        """The positions with an order among the frame's first `j`, and where
+        each one's newest such order is in `order`."""
+        before = self.count - np.bincount(cust[j:], minlength=len(self.count))
+        has = np.flatnonzero(before > 0)
+        return has, self.start[has] + before[has] - 1
+
+
+def customer_runs(cust: np.ndarray, amount: np.ndarray, n_customers: int) -> CustomerRuns:
+    """CustomerRuns of orders in time order. The running sums go a round at a
+    time — every customer's first order, then every second one… — so each
+    customer's sum is added in its own order, vectorised across customers."""
+    order = np.argsort(cust, kind="stable").astype(np.int64)
+    count = np.bincount(cust, minlength=n_customers).astype(np.int64)
+    start = np.zeros(n_customers, dtype=np.int64)
+    np.cumsum(count[:-1], out=start[1:])
+    spent = np.asarray(amount, dtype=np.float64)[order]
+    revenue = np.empty_like(spent)
+    most_first = np.argsort(-count, kind="stable")
+    descending = -count[most_first]  # ascending
+    for r in range(int(count.max(initial=0))):
+        with_more = most_first[: int(np.searchsorted(descending, -r, side="left"))]  # count > r
+        at = start[with_more] + r
+        revenue[at] = (0.0 if r == 0 else revenue[at - 1]) + spent[at]
+    return CustomerRuns(order, start, count, revenue)
 
 
 def frame_from_columns(

@@ -280,10 +280,16 @@ def customer_revenue(frame: OrderFrame, hi: int) -> np.ndarray:
     """Per customer position, revenue of counted orders before `hi` (once
     per frame and instant: OrderFrame.memo; read-only)."""
     j = frame.upto(hi)
-    return frame.memo(
-        ("customer revenue", j),
-        lambda: np.bincount(frame.cust[:j], weights=frame.amount[:j], minlength=frame.n_customers),
-    )
+
+    def compute() -> np.ndarray:
+        if frame.runs is None:
+            return np.bincount(frame.cust[:j], weights=frame.amount[:j], minlength=frame.n_customers)
+        revenue = np.zeros(frame.n_customers)
+        has, newest = frame.runs.last_before(frame.cust, j)
+        revenue[has] = frame.runs.revenue[newest]
+        return revenue
+
+    return frame.memo(("customer revenue", j), compute)
 
 
 def totals_to_end(frame: OrderFrame) -> dict[str, np.ndarray]:
@@ -308,7 +314,11 @@ def last_orders_before(frame: OrderFrame, hi: int) -> np.ndarray:
 
     def compute() -> np.ndarray:
         last = np.zeros(frame.n_customers, dtype=np.int64)
-        last[frame.cust[:j]] = frame.ts[:j]  # orders are time-ascending: the last write is the newest
+        if frame.runs is None:
+            last[frame.cust[:j]] = frame.ts[:j]  # orders are time-ascending: the last write is the newest
+        else:
+            has, newest = frame.runs.last_before(frame.cust, j)
+            last[has] = frame.ts[frame.runs.order[newest]]
         return last
 
     return frame.memo(("last order", j), compute)

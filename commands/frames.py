@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from sqlite_utils import Database
 
-from analytics.frame import OrderFrame, contract_ends, frame_from_columns
+from analytics.frame import CustomerRuns, OrderFrame, contract_ends, customer_runs, frame_from_columns
 from analytics.kpis import Scope, remember_totals, totals_to_end
 from storage.db import open_db
 from storage.frame_files import load_columns, load_newest_columns, save_columns, write_columns
@@ -53,7 +53,10 @@ TOTALS = ("customer_revenue", "last_order")
 # And the store's totals (OrderFrame.totals; JSON text as bytes), which
 # summary would otherwise read off every customer's row (~0.3 s at a million).
 STORE_TOTALS = "store_totals"
-SAVED = (*COLUMNS, *TOTALS, STORE_TOTALS)
+# And each customer's orders and running revenue (analytics.frame.CustomerRuns):
+# a customer's revenue or newest order before a past instant is a look-up.
+RUNS = ("run_order", "run_start", "run_count", "run_revenue")
+SAVED = (*COLUMNS, *TOTALS, STORE_TOTALS, *RUNS)
 
 Key = tuple[str, str]  # (store, order content version): storage.order_columns.order_key
 Build = Callable[[Database], tuple[Key, OrderFrame]]
@@ -65,7 +68,13 @@ def build_order_frame(db: Database) -> tuple[Key, OrderFrame]:
     frame = frame_from_columns(c.ts, c.cust, c.amount, c.rowid, contract_ends(c.churned_ts))
     a = c.answers
     return key, replace(
-        frame, answer_at=a.at, answer_kind=a.kind, answer_score=a.score, answer_cust=a.cust, totals=c.totals
+        frame,
+        answer_at=a.at,
+        answer_kind=a.kind,
+        answer_score=a.score,
+        answer_cust=a.cust,
+        totals=c.totals,
+        runs=customer_runs(frame.cust, frame.amount, frame.n_customers),
     )
 
 
@@ -97,12 +106,19 @@ def feedback_counts(frame: OrderFrame, scope: Scope, start: str, end: str) -> pd
 
 def _as_columns(frame: OrderFrame) -> dict:
     store_totals = np.frombuffer(json.dumps(frame.totals).encode(), dtype=np.uint8)
-    return {**{name: getattr(frame, name) for name in COLUMNS}, **totals_to_end(frame), STORE_TOTALS: store_totals}
+    runs = frame.runs or customer_runs(frame.cust, frame.amount, frame.n_customers)
+    return {
+        **{name: getattr(frame, name) for name in COLUMNS},
+        **totals_to_end(frame),
+        STORE_TOTALS: store_totals,
+        **dict(zip(RUNS, (runs.order, runs.start, runs.count, runs.revenue), strict=True)),
+    }
 
 
 def _from_columns(columns: dict) -> OrderFrame:
     frame = OrderFrame(*(columns[name] for name in COLUMNS))
     frame.totals = json.loads(bytes(columns[STORE_TOTALS]))
+    frame.runs = CustomerRuns(*(columns[name] for name in RUNS))
     remember_totals(frame, {name: columns[name] for name in TOTALS})
     return frame
 
