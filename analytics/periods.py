@@ -210,17 +210,17 @@ def _single(word: str, as_of: date, cal: Calendar) -> Period:
         if not 1 <= q <= 4:
             raise PeriodError("{word}: quarters are Q1 to Q4", word, word=f"`{word}`")
         unit_cal = _calendar_of_year(m.group(1), word, cal)
-        return _calendar(unit_cal.join(int(m.group(1)), 3 * q - 2, 1), 3, as_of, word, unit_cal)
+        return _named_unit(unit_cal.join(int(m.group(1)), 3 * q - 2, 1), 3, as_of, word, unit_cal, cal)
     m = re.fullmatch(r"(\d{4})[-/](\d{1,2})", word)
     if m and (m.group(0)[4] == "-" or cal.name == PERSIAN):
         month = int(m.group(2))
         if not 1 <= month <= 12:
             raise PeriodError("{word}: months are 01 to 12", word, word=f"`{word}`")
         unit_cal = _calendar_of_year(m.group(1), word, cal)
-        return _calendar(unit_cal.join(int(m.group(1)), month, 1), 1, as_of, word, unit_cal)
+        return _named_unit(unit_cal.join(int(m.group(1)), month, 1), 1, as_of, word, unit_cal, cal)
     if re.fullmatch(r"\d{4}", word):
         unit_cal = _calendar_of_year(word, word, cal)
-        return _calendar(unit_cal.join(int(word), 1, 1), 12, as_of, word, unit_cal)
+        return _named_unit(unit_cal.join(int(word), 1, 1), 12, as_of, word, unit_cal, cal)
     if ".." in word:
         a, b = word.split("..", 1)
         start, end = _date(a, word, cal), _date(b, word, cal)
@@ -228,6 +228,14 @@ def _single(word: str, as_of: date, cal: Calendar) -> Period:
             raise PeriodError("{word}: the end is before the start", word, word=f"`{word}`")
         return _span(start, end, as_of, word, cal)
     raise PeriodError("I don't understand the period {word}", word, word=f"`{word}`")
+
+
+def _named_unit(first: date, months: int, as_of: date, word: str, unit_cal: Calendar, cal: Calendar) -> Period:
+    """A month, quarter or year of `unit_cal` (a Gregorian one may be named
+    in the Persian calendar); a refusal names the as-of day in the
+    workspace's calendar `cal`, as every other day the reader sees."""
+    _check_started(first, as_of, word, cal)
+    return _calendar(first, months, as_of, word, unit_cal)
 
 
 def _since(raw: str, as_of: date, cal: Calendar) -> Period:
