@@ -1,11 +1,13 @@
 """The scoring read: every counted order before the cutoff, as arrays, the
-same whichever road it takes."""
+same whichever road it takes; and the scores snapshot's write, skipped only
+for the very snapshot stored."""
 
 import numpy as np
 
+from storage.db import transaction
 from storage.importer import import_file
 from storage.packed import stored_seconds as _stored_seconds
-from storage.scores import _load_scoring_orders_rows, load_scoring_orders
+from storage.scores import SCORE_COLUMNS, _load_scoring_orders_rows, load_scoring_orders, upsert_scores
 from tests.support.stores import IMPORTED_AT
 
 
@@ -67,3 +69,27 @@ def test_a_time_not_in_the_stored_form_takes_the_exact_road(fresh_db, tmp_path):
     assert got.seconds.tolist() == [1767261600, 1767348000]
     assert _stored_seconds(b"2026-01-02T10:0x:00Z", 1) is None
     assert _stored_seconds(b"2026-01-02 10:00:00Z", 1) is None
+
+
+def _snapshot(ids, reason_codes):
+    import pandas as pd
+
+    n = len(ids)
+    numbers = {name: np.arange(n, dtype=np.float64) for name in SCORE_COLUMNS[2:-2]}
+    return pd.DataFrame(
+        {**numbers, "quiet": [code is not None for code in reason_codes], "reason_code": reason_codes},
+        index=pd.Index(ids, name="customer_id"),
+    )
+
+
+def test_a_snapshot_is_rewritten_when_only_its_ids_split_differently(fresh_db):
+    """The digest joins ids with a separator; ids holding it are told apart
+    (a|b + c is not a + b|c), and a missing reason code is not the text 'None'."""
+    with transaction(fresh_db):
+        assert upsert_scores(fresh_db, "2026-01-01", _snapshot(["a\x1eb", "c"], [None, "own_gap"])) == 2
+        assert upsert_scores(fresh_db, "2026-01-01", _snapshot(["a\x1eb", "c"], [None, "own_gap"])) == 0
+        assert upsert_scores(fresh_db, "2026-01-01", _snapshot(["a", "b\x1ec"], [None, "own_gap"])) == 2
+        assert upsert_scores(fresh_db, "2026-01-01", _snapshot(["a", "b\x1ec"], ["None", "own_gap"])) == 2
+        assert upsert_scores(fresh_db, "2026-01-02", _snapshot(["a", "b\x1ec"], ["None", "own_gap"])) == 2
+    rows = fresh_db.execute("SELECT customer_id, as_of, quiet, reason_code FROM customer_scores ORDER BY 1").fetchall()
+    assert rows == [("a", "2026-01-02", 1, "None"), ("b\x1ec", "2026-01-02", 1, "own_gap")]
