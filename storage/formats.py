@@ -21,7 +21,7 @@ from functools import partial
 from operator import itemgetter
 from typing import BinaryIO
 
-from storage.problems import N_, english
+from storage.problems import N_, Said, english
 
 csv.field_size_limit(1_000_000)
 
@@ -151,11 +151,15 @@ def _csv_rows(fp: BinaryIO) -> Iterator[tuple[int, list[str]]]:
         ) from None
 
 
+THE_FILE = Said(N_("the file"))
+
+
 def header_mapping(
-    kind: str, header: list[str], overrides: dict[str, str], *, option: str = "--map", what: str = "the file"
+    kind: str, header: list[str], overrides: dict[str, str], *, option: str = "--map", what: Said = THE_FILE
 ) -> dict[int, str]:
     """Column index → our field, from header names, aliases and --map (for
-    a live source: its `map` table, `option` "map", and `what` its query)."""
+    a live source: its `map` table, `option` "map", and `what` its query,
+    a message said in the reader's language)."""
     fields = FIELDS[kind]
     wanted = {_norm(k): v for k, v in overrides.items()}
     for target in wanted.values():

@@ -188,7 +188,9 @@ class SqlSource:
         missing."""
         renames = {k: v for k, v in self.config.options.get("map", {}).items() if k.lower() in map(str.lower, columns)}
         try:
-            mapping = header_mapping(kind, columns, renames, option="map", what=f"the {kind} query")
+            mapping = header_mapping(
+                kind, columns, renames, option="map", what=Said(N_("the {kind} query"), {"kind": ROW_KIND_NAMES[kind]})
+            )
         except FileRejected as e:
             raise SourceError(
                 N_("source {source}: the {kind} query: {problem}; {fix}"),

@@ -81,6 +81,12 @@ def test_a_map_naming_no_column_is_a_usage_error_naming_the_columns(db_path, tmp
     typo = CliRunner().invoke(main, [*args, "--map", "Satus=status"])
     assert typo.exit_code == 2
     assert "--map 'Satus': the file has no column 'Satus' (found: Order, Client, When, Total, Status)" in typo.output
+    for lang, said in [
+        ("fa", "فایل ستون \u2068'Satus'\u2069 ندارد"),
+        ("hy", "--map 'Satus'. ֆայլը 'Satus' սյունակ չունի (գտնված սյունակներ՝ Order, Client, When, Total, Status)"),
+    ]:
+        told = CliRunner().invoke(main, ["--language", lang, *args, "--map", "Satus=status"]).output
+        assert said in told and "the file" not in told, told
     from storage import open_db
 
     db = open_db(db_path)
