@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from bot.cli_language import BadValue, Choice, FilePath, Group, Integer, Option, Refusal, in_language
+from bot.cli_language import BadValue, Choice, FilePath, Group, Integer, Interrupted, Option, Refusal, in_language
 from bot.clock import utc_now
 from bot.logs import LOG_FORMATS, configure_logging
 from storage import StoreError, open_db
@@ -248,6 +248,11 @@ class Main(Group):
             if said is e:
                 raise
             raise said from None
+        except (KeyboardInterrupt, click.Abort) as e:  # Ctrl-C: click says "Aborted!" in English
+            lang = self.speaks(ctx, error=True)
+            if lang == "en":
+                raise
+            raise Interrupted(lang, typed=isinstance(e, KeyboardInterrupt)) from None
         except sqlite3.DatabaseError as e:
             problem = explain_sqlite_error(e, ctx.obj.db_path if ctx.obj else "the store")
             if problem is None:

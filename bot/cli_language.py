@@ -116,11 +116,17 @@ class Command(click.Command):
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         """click refuses extra arguments with a finished English sentence;
-        here they are let through and refused in words said later."""
+        here they are let through and refused in words said later. An
+        error without its context (`--json=1`) is said in this command's."""
         refuses = not ctx.allow_extra_args
         ctx.allow_extra_args = True
         try:
             rest = super().parse_args(ctx, args)
+        except click.UsageError as e:  # click's parser leaves some without their context: this is it
+            said = in_language(e, ctx) if e.ctx is None else e
+            if said is e:
+                raise
+            raise said from None
         finally:
             ctx.allow_extra_args = not refuses
         if refuses and rest and not ctx.resilient_parsing:
@@ -338,6 +344,21 @@ class InLanguage(click.UsageError):
             lines.append(_(lang, "Try {command} for help.", command=help))
         lines += ["", _(lang, "error: {problem}", problem=self.message)]
         click.echo("\n".join(lines), file=file, err=file is None, color=ctx.color)
+
+
+class Interrupted(click.ClickException):
+    """A command stopped by Ctrl-C (or an abort), said in `lang` as click
+    says it in English: after a blank line that closes the terminal's ^C."""
+
+    def __init__(self, lang: str, *, typed: bool):
+        super().__init__("Aborted!")
+        self.lang, self.typed = lang, typed
+
+    def show(self, file: Any = None) -> None:
+        from commands.i18n import _
+
+        text = _(self.lang, "Aborted!")
+        click.echo(f"\n{text}" if self.typed else text, file=file, err=file is None)
 
 
 def _names(names: Sequence[str]) -> str:

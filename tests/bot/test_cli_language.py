@@ -73,7 +73,33 @@ def test_a_usage_error_is_said_in_the_stores_language(tmp_path):
         "",
         "սխալ՝ 'statuss' հրաման չկա։ Գուցե՝ 'status'։",
     ]
+    assert said(["--db", str(store), "status", "--json=1"]).splitlines()[1:] == [
+        f"شیوهٔ استفاده: {F}retention-bot status [OPTIONS]{P}",
+        f"برای راهنما {F}retention-bot status --help{P} را امتحان کنید.",
+        "",
+        f"خطا: {F}گزینهٔ {F}'--json'{P} مقداری نمی‌گیرد.{P}",
+    ]
     english = said(["--db", str(store), "--language", "en", "--as-of", "x", "status"])
     assert english.splitlines()[-1] == (
         "Error: Invalid value for '--as-of': 'x' is not a date; use YYYY-MM-DD (or a Persian date, 1405/01/01)"
     )
+
+
+def test_ctrl_c_is_said_in_the_language(tmp_path):
+    """Ctrl-C in the middle of a command (here while it reads the clock):
+    click's "Aborted!" after a blank line, in Persian and Armenian too."""
+
+    def interrupted():
+        raise KeyboardInterrupt
+
+    store = tmp_path / "s.db"
+    assert CliRunner().invoke(main, ["--db", str(store), "config", "language", "fa"]).exit_code == 0
+    runs = {
+        lang: CliRunner().invoke(main, ["--db", str(store), *opts, "score"], obj=interrupted)
+        for lang, opts in {"fa": [], "hy": ["--language", "hy"], "en": ["--language", "en"]}.items()
+    }
+    assert {lang: (r.exit_code, r.output) for lang, r in runs.items()} == {
+        "fa": (1, "\nلغو شد.\n"),
+        "hy": (1, "\nԸնդհատվեց։\n"),
+        "en": (1, "\nAborted!\n"),
+    }
