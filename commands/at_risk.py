@@ -10,6 +10,7 @@ from commands import format as fmt
 from commands.core import Answer, Context, Request, UsageError, command
 from commands.i18n import DEFAULT_LANGUAGE, N_, _, _n
 from commands.messages import empty_store_hint, filter_label
+from commands.score_counts import scope_score_counts
 from commands.value_parts import (
     capped_note,
     load_model_summary,
@@ -27,7 +28,7 @@ from commands.value_parts import (
 )
 from storage.followup_actions import silence_start
 from storage.queries import load_last_order_at
-from storage.scores import count_scores, load_scores
+from storage.scores import load_scores
 
 DEFAULT_SHOWN = 10
 MAX_SHOWN = 50
@@ -60,7 +61,7 @@ def handle_at_risk(ctx: Context, req: Request) -> Answer:
         return Answer("at-risk", data, B.message(text, [B.header(title), B.section(hint)]))
     silenced = silence_start(ctx.now, ctx.settings["dismiss_days"])
     rows = load_scores(ctx.db, req.filters, quiet_only=True, limit=n, silenced_since=silenced)
-    counts = count_scores(ctx.db, req.filters, silenced_since=silenced)
+    counts = scope_score_counts(ctx.db, req.filters, silenced)
     customers = [customer_entry(r, ctx.currency) for r in rows]
     data = {
         "as_of": summary["as_of"],

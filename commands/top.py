@@ -14,6 +14,7 @@ from commands.core import Answer, Context, Request, command
 from commands.i18n import DEFAULT_LANGUAGE, N_, _, _n, shown_in
 from commands.kpi_inputs import empty_store_message, period_utc, read_inputs, read_period
 from commands.messages import filter_label
+from commands.score_counts import scope_score_counts
 from commands.value_parts import (
     alive_words,
     capped_note,
@@ -26,7 +27,7 @@ from commands.value_parts import (
 )
 from storage.fields import parse_utc
 from storage.queries import load_customers_by_rowid, load_last_order_at
-from storage.scores import count_scores, load_scores
+from storage.scores import load_scores
 
 DEFAULT_SHOWN = 10
 MAX_SHOWN = 50
@@ -75,7 +76,7 @@ def handle_top(ctx: Context, req: Request) -> Answer:
         data = {
             "basis": basis,
             "period": None,
-            "total": count_scores(ctx.db, req.filters)["scored"],
+            "total": scope_score_counts(ctx.db, req.filters)["scored"],
             "as_of": summary["as_of"],
             "model": summary,
             "customers": [_score_entry(r) for r in rows],

@@ -186,3 +186,44 @@ def test_quiet_customers_are_read_off_their_index_as_a_full_read_finds_them(scor
         assert counts == {"scored": scored_count, "quiet": len(plain)}
     assert top[1] not in [r["customer_id"] for r in load_scores(db, quiet_only=True, silenced_since=silenced)]
     assert len(load_scores(db, quiet_only=True, limit=50)) == 50
+
+
+def test_filtered_counts_follow_a_customers_import_a_dismissal_and_a_new_score(scored, tmp_path):
+    """A filter's scored and quiet counts are kept between asks
+    (commands.score_counts): a customers import that moves customers into
+    the segment, a "not at risk" and a `score` run on later data each give
+    the counts a fresh read finds, not the kept ones."""
+    from storage.followup_actions import silence_start
+    from storage.queries import Filters
+    from storage.scores import count_scores
+
+    db, top = scored
+    text, filters = "at-risk 3 segment:Mid", Filters(segment="Mid")
+
+    def counts(as_of=AS_OF):
+        d = answer(Context(db, as_of=as_of, now=NOW), text).data
+        fresh = count_scores(db, filters, silenced_since=silence_start(NOW, 30))
+        assert {"scored": d["scored"], "quiet": d["total"]} == fresh
+        return fresh
+
+    assert counts() == {"scored": 0, "quiet": 0}
+    ids = [r[0] for r in db.execute("SELECT customer_id FROM customer_scores ORDER BY customer_id LIMIT 400")]
+    path = tmp_path / "mid.csv"
+    path.write_text("id,segment\n" + "".join(f"{i},Mid\n" for i in ids))
+    import_file(db, "customers", path, now=NOW)
+    moved = counts()
+    assert moved["scored"] == 400 and moved["quiet"] > 1
+    quiet = db.execute(
+        "SELECT customer_id FROM customer_scores WHERE quiet = 1 AND customer_id IN "
+        "(SELECT id FROM customers WHERE segment = 'Mid') ORDER BY customer_id LIMIT 1"
+    ).fetchone()[0]
+    dismissed = db.execute(
+        "UPDATE followups SET state = 'dismissed', closed_at = '2026-11-20T00:00:00Z' "
+        "WHERE customer_id = ? AND closed_at IS NULL",
+        [quiet],
+    ).rowcount
+    db.conn.commit()
+    assert dismissed == 1 and counts() == {"scored": 400, "quiet": moved["quiet"] - 1}
+    run_score(Context(db, as_of=date(1998, 6, 30), now=NOW))
+    rescored = counts(date(1998, 6, 30))
+    assert rescored["quiet"] != moved["quiet"] - 1
