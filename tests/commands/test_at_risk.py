@@ -197,7 +197,7 @@ def test_filtered_counts_follow_a_customers_import_a_dismissal_and_a_new_score(s
     from storage.queries import Filters
     from storage.scores import count_scores
 
-    db, top = scored
+    db, _ = scored
     text, filters = "at-risk 3 segment:Mid", Filters(segment="Mid")
 
     def counts(as_of=AS_OF):
