@@ -68,7 +68,7 @@ def _stage_both_ways(db, kind: str, text: str, tz) -> tuple[list, list]:
             stage = stage_batches(db, kind, read_csv_batches(fp, kind, ReadOptions(), size=2), report, tz=tz)
         else:
             stage = stage_rows(db, kind, read_csv(fp, kind, ReadOptions()), report, tz=tz)
-        rows = db.execute(f"SELECT * FROM temp.{stage} ORDER BY line").fetchall()
+        rows = db.execute(f"SELECT * FROM {stage} ORDER BY line").fetchall()
         results.append((rows, [e.describe(report.file) for e in report.errors], report.rows))
     return results[0], results[1]
 
@@ -169,3 +169,33 @@ def test_each_column_check_gives_the_row_rules_values_or_declines():
     assert checked_column(None, 2, F.amount, None, True) is None
     assert checked_column(("Completed", "void"), 2, F.status, "paid", False) == ["paid", "cancelled"]
     assert checked_column(("paid", "weird"), 2, F.status, "paid", False) is None
+
+
+def test_an_import_leaves_nothing_staged_on_its_connection(fresh_db, tmp_path):
+    """The staged rows live in a private temporary database attached for the
+    import and detached after it (storage.importer.STAGING), whether the
+    import is a dry run, is refused or lands; staged inside a caller's
+    transaction (where SQLite cannot attach) they are a temp table the merge
+    drops. Either way a long-lived connection keeps no copy of a file."""
+    good = tmp_path / "orders.csv"
+    good.write_text("id,customer_id,ordered_at,amount\no1,c1,2026-01-01T10:00:00Z,5\n")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,customer_id,ordered_at,amount\no2,c1,x,5\n")
+
+    def staged() -> list:
+        schemas = [row[1] for row in fresh_db.execute("PRAGMA database_list")]
+        return [s for s in schemas if s not in ("main", "temp")] + [
+            row[0] for row in fresh_db.execute("SELECT name FROM temp.sqlite_master WHERE name LIKE 'stage%'")
+        ]
+
+    assert import_file(fresh_db, "orders", good, now=IMPORTED_AT, dry_run=True).added == 1
+    assert staged() == []
+    with pytest.raises(ImportRejected):
+        import_file(fresh_db, "orders", bad, now=IMPORTED_AT)
+    assert staged() == []
+    with transaction(fresh_db):
+        assert import_file(fresh_db, "orders", good, now=IMPORTED_AT).added == 1
+        assert staged() == []
+    assert import_file(fresh_db, "orders", good, now=IMPORTED_AT).unchanged == 1
+    assert staged() == []
+    assert fresh_db.execute("SELECT id, amount FROM orders").fetchall() == [("o1", 5.0)]
