@@ -116,11 +116,15 @@ def parse_period(
     as_of: date,
     calendar: Calendar = GREGORIAN_CALENDAR,
     week_start: int = MONDAY,
+    keyword: str | None = None,
 ) -> Period:
     """The period named by `words` (one token, `since DATE`, or a month name
     and year in the Persian calendar), as of `as_of`, in `calendar`, weeks
     starting on weekday `week_start`. No words means the default period
-    (`last-quarter`)."""
+    (`last-quarter`). Keywords are read in any case, and an error quotes a
+    word as it was typed (`2026-Q5`); `keyword` is the first word as the
+    person typed it before commands read its alias (`از` for `since`), for
+    the error that names it."""
     if isinstance(words, str):
         words = words.split()
     words = [w.translate(_PLAIN) for w in (words or []) if w]
@@ -130,9 +134,10 @@ def parse_period(
     if first == "since":
         if len(words) != 2:
             raise PeriodError(
-                "`since` needs one date, e.g. {example}",
+                "{keyword} needs one date, e.g. {example}",
                 " ".join(words),
-                example=f"`{(PERSIAN_EXAMPLES if calendar.name == PERSIAN else EXAMPLES)[-1]}`",
+                keyword=f"`{keyword or words[0]}`",
+                example=f"`{keyword or words[0]} {(PERSIAN_EXAMPLES if calendar.name == PERSIAN else EXAMPLES)[-1].split()[-1]}`",
             )
         return _since(words[1], as_of, calendar)
     if calendar.name == PERSIAN and first in MONTH_NAMES and len(words) <= 2:
@@ -141,7 +146,7 @@ def parse_period(
         raise PeriodError("I can read one period, not {words}", " ".join(words), words=f"`{' '.join(words)}`")
     if first in ("this-week", "last-week"):
         return _week(first, as_of, calendar, week_start)
-    return _single(first, as_of, calendar)
+    return _single(words[0], as_of, calendar)
 
 
 def _week(word: str, as_of: date, cal: Calendar, week_start: int) -> Period:
@@ -182,12 +187,14 @@ def _named_month(month: int, year_word: str | None, as_of: date, cal: Calendar) 
 
 
 def _single(word: str, as_of: date, cal: Calendar) -> Period:
+    """One word as typed: read in lower case, quoted in errors as it is."""
+    typed, word = word, word.lower()
     m = re.fullmatch(r"(\d{1,4})([dw])", word)
     if m:
         n = int(m.group(1))
         days = n * (7 if m.group(2) == "w" else 1)
         if n == 0 or days > MAX_DAYS:
-            raise PeriodError("{word}: use between 1 and {most} days", word, word=f"`{word}`", most=MAX_DAYS)
+            raise PeriodError("{word}: use between 1 and {most} days", typed, word=f"`{typed}`", most=MAX_DAYS)
         unit = "weeks" if m.group(2) == "w" else "days"
         label = f"last {n} {unit[:-1] if n == 1 else unit}"
         return Period(as_of - timedelta(days=days - 1), as_of, label, calendar=cal)
@@ -208,26 +215,26 @@ def _single(word: str, as_of: date, cal: Calendar) -> Period:
     if m:
         q = int(m.group(2))
         if not 1 <= q <= 4:
-            raise PeriodError("{word}: quarters are Q1 to Q4", word, word=f"`{word}`")
-        unit_cal = _calendar_of_year(m.group(1), word, cal)
-        return _named_unit(unit_cal.join(int(m.group(1)), 3 * q - 2, 1), 3, as_of, word, unit_cal, cal)
+            raise PeriodError("{word}: quarters are Q1 to Q4", typed, word=f"`{typed}`")
+        unit_cal = _calendar_of_year(m.group(1), typed, cal)
+        return _named_unit(unit_cal.join(int(m.group(1)), 3 * q - 2, 1), 3, as_of, typed, unit_cal, cal)
     m = re.fullmatch(r"(\d{4})[-/](\d{1,2})", word)
     if m and (m.group(0)[4] == "-" or cal.name == PERSIAN):
         month = int(m.group(2))
         if not 1 <= month <= 12:
-            raise PeriodError("{word}: months are 01 to 12", word, word=f"`{word}`")
-        unit_cal = _calendar_of_year(m.group(1), word, cal)
-        return _named_unit(unit_cal.join(int(m.group(1)), month, 1), 1, as_of, word, unit_cal, cal)
+            raise PeriodError("{word}: months are 01 to 12", typed, word=f"`{typed}`")
+        unit_cal = _calendar_of_year(m.group(1), typed, cal)
+        return _named_unit(unit_cal.join(int(m.group(1)), month, 1), 1, as_of, typed, unit_cal, cal)
     if re.fullmatch(r"\d{4}", word):
-        unit_cal = _calendar_of_year(word, word, cal)
-        return _named_unit(unit_cal.join(int(word), 1, 1), 12, as_of, word, unit_cal, cal)
+        unit_cal = _calendar_of_year(word, typed, cal)
+        return _named_unit(unit_cal.join(int(word), 1, 1), 12, as_of, typed, unit_cal, cal)
     if ".." in word:
         a, b = word.split("..", 1)
-        start, end = _date(a, word, cal), _date(b, word, cal)
+        start, end = _date(a, typed, cal), _date(b, typed, cal)
         if end < start:
-            raise PeriodError("{word}: the end is before the start", word, word=f"`{word}`")
-        return _span(start, end, as_of, word, cal)
-    raise PeriodError("I don't understand the period {word}", word, word=f"`{word}`")
+            raise PeriodError("{word}: the end is before the start", typed, word=f"`{typed}`")
+        return _span(start, end, as_of, typed, cal)
+    raise PeriodError("I don't understand the period {word}", typed, word=f"`{typed}`")
 
 
 def _named_unit(first: date, months: int, as_of: date, word: str, unit_cal: Calendar, cal: Calendar) -> Period:

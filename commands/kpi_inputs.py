@@ -29,7 +29,10 @@ from storage.reps import load_books, load_owners_mark
 def read_period(ctx: Context, words: list[str], command: str) -> Period:
     """The period in `words`, or a UsageError that says how to write one."""
     try:
-        return parse_period(period_words(words), ctx.as_of, ctx.calendar, ctx.week_start)
+        typed = [w for w in words if w]
+        return parse_period(
+            period_words(words), ctx.as_of, ctx.calendar, ctx.week_start, keyword=typed[0] if typed else None
+        )
     except PeriodError as e:
         forms = PERSIAN_EXAMPLES if ctx.calendar.name == PERSIAN else EXAMPLES
         examples = " ".join(f"`{x}`" for x in ("30d", "last-quarter", *forms[2:5]))

@@ -316,6 +316,24 @@ def test_no_english_word_reaches_a_persian_digest_now(scored, status):
     assert _english_words(said, _data_words(scored)) == {}
 
 
+@pytest.mark.parametrize(
+    ("lang", "command", "typed"),
+    [
+        ("fa", "kpis از", "از"),
+        ("hy", "kpis սկսած", "սկսած"),
+        ("fa", "crr 2026-Q5", "2026-Q5"),
+        ("hy", "crr 2026-Q5", "2026-Q5"),
+    ],
+)
+def test_a_period_error_quotes_the_words_typed(scored, lang, command, typed):
+    """The keyword the reader typed (not its English `since`), a period as
+    typed (not lower-cased): quoted as code, so the scan above lets them by."""
+    a = answer(Context(scored, as_of=AS_OF, now=NOW, lang=lang, user_id="U0NOENG"), command)
+    text = "\n".join(texts(a.message))
+    assert f"`{typed}`" in text
+    assert "since" not in text and "2026-q5" not in text
+
+
 def _catalog_prose() -> list[str]:
     """Every msgid with an English word of four letters or more beyond the
     bot's vocabulary: a sentence, were it shown untranslated. Read from a

@@ -309,7 +309,8 @@ def test_help_and_period_errors_give_examples_in_the_workspace_calendar(nowruz_s
         assert "`1405-Q1`" in shown and "`1405/01/01..1405/03/31`" in shown and "2026" not in shown, shown
     assert "`از 1405/01/01`" in "\n".join(texts(ask(db, "help", as_of, lang="fa").message))
     since = answer(Context(db, as_of=as_of, lang="fa"), "kpis از")
-    assert not since.ok and "`since 1405/01/01`" in since.data["error"] and "2026" not in since.data["error"]
+    assert not since.ok and "`از 1405/01/01`" in since.data["error"] and "2026" not in since.data["error"]
+    assert "`از 1405/01/01`" in "\n".join(texts(since.message))  # the keyword the reader typed
     later = answer(Context(db, as_of=as_of, lang="fa"), "crr 2030")  # a Gregorian year: the as-of day is still ours
     assert not later.ok and "`2030` starts after 1405/09/01, the as-of date" in later.data["error"]
     assert "۱۴۰۵/۰۹/۰۱" in "\n".join(texts(later.message))
