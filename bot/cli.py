@@ -546,6 +546,7 @@ def _prepare_answers(state: State, db) -> None:
 def sync(state: State, name: str | None, full: bool, dry_run: bool, as_json: bool):
     from zoneinfo import ZoneInfo
 
+    from analytics.calendars import calendar_named
     from commands.i18n import _
     from commands.problems import told
     from commands.syncs import sync_lines, sync_summary
@@ -572,7 +573,8 @@ def sync(state: State, name: str | None, full: bool, dry_run: bool, as_json: boo
         unknown = e  # `e` is gone once the except clause ends; the words are said later
         raise Refusal(lambda lang: told(lang, unknown)) from None
     db = state.db(create=True)
-    tz = ZoneInfo(load_settings(db)["timezone"])
+    settings = load_settings(db)
+    tz, calendar = ZoneInfo(settings["timezone"]), calendar_named(settings["calendar"])
     progress = None
     if err.is_terminal and not as_json:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
@@ -615,7 +617,7 @@ def sync(state: State, name: str | None, full: bool, dry_run: bool, as_json: boo
         for r in reports:
             for line in sync_lines(state.lang, r):
                 click.echo(line, err=True)
-            click.echo(sync_summary(state.lang, r), err=not r.ok)
+            click.echo(sync_summary(state.lang, r, calendar, tz), err=not r.ok)
         if dry_run:
             click.echo(_(state.lang, "Dry run: nothing was written."))
     if content_key(db) != before:  # a batch changed the store
@@ -961,6 +963,9 @@ def manifest(url: str | None, name: str):
 )
 @click.pass_obj
 def doctor(state: State):
+    from zoneinfo import ZoneInfo
+
+    from analytics.calendars import GREGORIAN, calendar_named
     from bot.doctor import run_doctor
     from commands.format import digits
     from commands.i18n import _, _n
@@ -969,8 +974,9 @@ def doctor(state: State):
         os.environ, state.db_path, state.sources_path, sources_explicit=state.sources_explicit
     )
     lang = state.language or settings.get("language") or "en"  # doctor opens the store itself, and may find none
+    tz, calendar = ZoneInfo(settings.get("timezone") or "UTC"), calendar_named(settings.get("calendar") or GREGORIAN)
     for check in checks:
-        for line in check.lines(lang):
+        for line in check.lines(lang, tz, calendar):
             click.echo(line)
     failed = [c for c in checks if not c.ok and not c.warning]
     if failed:

@@ -9,10 +9,12 @@ failed check says what to do; nothing is changed.
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, tzinfo
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from analytics.calendars import GREGORIAN_CALENDAR, Calendar
 from bot.app import build_client
 from bot.manifest import BOT_SCOPES
 from bot.settings import APPS_PAGE, SlackSettings, api_url_from, api_url_problem, api_url_said, token_said
@@ -50,17 +52,21 @@ class Check:
     fix: Text = ""
     warning: bool = False  # could not check; not a failure
 
-    def lines(self, lang: str = DEFAULT_LANGUAGE) -> list[str]:
+    def lines(
+        self, lang: str = DEFAULT_LANGUAGE, tz: tzinfo = UTC, calendar: Calendar = GREGORIAN_CALENDAR
+    ) -> list[str]:
+        """The check's lines in `lang`, a time in them (Stripe's newest
+        event) in the workspace zone `tz` and `calendar`."""
         mark = "✓" if self.ok else ("?" if self.warning else "✗")
-        out = [f"{mark} {say(lang, self.name)}: {say(lang, self.detail)}"]
+        out = [f"{mark} {say(lang, self.name, tz, calendar)}: {say(lang, self.detail, tz, calendar)}"]
         if self.fix:
-            out.append(_(lang, "    fix: {fix}", fix=say(lang, self.fix)))
+            out.append(_(lang, "    fix: {fix}", fix=say(lang, self.fix, tz, calendar)))
         return out
 
 
-def say(lang: str, text: Text) -> str:
+def say(lang: str, text: Text, tz: tzinfo = UTC, calendar: Calendar = GREGORIAN_CALENDAR) -> str:
     """`text` in `lang`: a Said or Problem translated (commands.problems.told), a str as it is."""
-    return text if isinstance(text, str) else told(lang, text)
+    return text if isinstance(text, str) else told(lang, text, tz, calendar)
 
 
 def digest_channels(settings: Mapping) -> list[str]:

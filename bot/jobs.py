@@ -214,10 +214,11 @@ def notify_source_failure(
             continue
         lang = recipient_language(db, client, admin, settings)
         error: str | None
+        calendar, tz = calendar_named(settings["calendar"]), ZoneInfo(settings["timezone"])
         if report is not None and report.error:
-            error = sync_error(lang, report)
+            error = sync_error(lang, report, calendar, tz)
         else:
-            error = source_error(state, lang, calendar_named(settings["calendar"]))
+            error = source_error(state, lang, calendar, tz)
         text = source_failure_notice(name, error, state["synced_at"], settings, lang)
         enqueue_delivery(db, key, "notice", admin, {"text": text}, now)
         sent.append(key)

@@ -6,7 +6,7 @@ output never changes with a Babel release, and never imports Babel."""
 
 import math
 import re
-from datetime import date, tzinfo
+from datetime import date, datetime, tzinfo
 
 from analytics.calendars import GREGORIAN, GREGORIAN_CALENDAR, Calendar, calendar_named
 from commands.i18n import DEFAULT_LANGUAGE, LOCALES, _, _n
@@ -119,6 +119,13 @@ def day(value, tz: tzinfo, calendar: Calendar = GREGORIAN_CALENDAR, lang: str = 
     shown = local_day(text, tz) if len(text) == 20 and text.endswith("Z") else text[:10]
     shown = shown if calendar.name == GREGORIAN else calendar.shown(date.fromisoformat(shown))
     return digits(shown, lang)
+
+
+def moment(value: datetime, tz: tzinfo, calendar: Calendar = GREGORIAN_CALENDAR, lang: str = DEFAULT_LANGUAGE) -> str:
+    """An instant as people in `tz` read it: its local day in `calendar` and
+    time to the minute (`2026-10-01 04:30`, `۱۴۰۵/۰۷/۰۹ ۰۴:۳۰`)."""
+    local = value.astimezone(tz)
+    return digits(f"{calendar.shown(local.date())} {local:%H:%M}", lang)
 
 
 def date_in(value: date, calendar: Calendar) -> str:

@@ -7,7 +7,7 @@ their errors, since those are what someone has to act on.
 """
 
 import copy
-from datetime import date
+from datetime import UTC, date, tzinfo
 from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -92,11 +92,13 @@ def status_text(db: Database, status: dict[str, Any], settings: dict[str, Any], 
         states = {s["name"]: s for s in load_source_states(db)}
         for src in shown["sources"]:
             if src["name"] in states:
-                src["last_error"] = source_error(states[src["name"]], lang, calendar)
+                src["last_error"] = source_error(states[src["name"]], lang, calendar, ZoneInfo(settings["timezone"]))
     return status_lines(shown, lang, model=load_meta(db, MODEL_META), calendar=calendar)
 
 
-def source_error(state: dict[str, Any], lang: str, calendar: Calendar = GREGORIAN_CALENDAR) -> str | None:
+def source_error(
+    state: dict[str, Any], lang: str, calendar: Calendar = GREGORIAN_CALENDAR, tz: tzinfo = UTC
+) -> str | None:
     """A source's last failure (its `load_source_state` row) in `lang`, said
     from its stored message and values; English as stored. One stored
     before the store kept those (schema m012) is quoted in English,
@@ -107,7 +109,7 @@ def source_error(state: dict[str, Any], lang: str, calendar: Calendar = GREGORIA
     message = stored_error(state)
     if message is None:
         return _(lang, "{error} (as stored, in English)", error=error)
-    return said(lang, message.message, message.values, calendar)
+    return said(lang, message.message, message.values, calendar, tz)
 
 
 def status_lines(

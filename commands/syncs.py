@@ -5,7 +5,9 @@ errors), byte for byte; in another language the same facts are said from
 the catalog, the source's name kept as it is."""
 
 from dataclasses import replace
+from datetime import UTC, tzinfo
 
+from analytics.calendars import GREGORIAN_CALENDAR, Calendar
 from commands import format as fmt
 from commands.i18n import DEFAULT_LANGUAGE, _
 from commands.imports import merge_notes, rejection_line, report_lines
@@ -29,20 +31,21 @@ def sync_lines(lang: str, report: SyncReport) -> list[str]:
     return shown[:MAX_LISTED]
 
 
-def sync_error(lang: str, report: SyncReport) -> str:
-    """What stopped the sync of the source, in `lang`."""
+def sync_error(lang: str, report: SyncReport, calendar: Calendar = GREGORIAN_CALENDAR, tz: tzinfo = UTC) -> str:
+    """What stopped the sync of the source, in `lang`: its days in the
+    workspace `calendar`, its times in the workspace zone `tz`."""
     if report.error_message is not None:
-        return said(lang, report.error_message, report.error_values)
+        return said(lang, report.error_message, report.error_values, calendar, tz)
     return report.error or ""
 
 
-def sync_summary(lang: str, report: SyncReport) -> str:
+def sync_summary(lang: str, report: SyncReport, calendar: Calendar = GREGORIAN_CALENDAR, tz: tzinfo = UTC) -> str:
     """One line for the source: what was (or would be) synced, and what stopped it."""
     if lang == DEFAULT_LANGUAGE:
         return report.summary()
     source = report.source
     if report.error and not report.batches:
-        return _(lang, "{source}: failed: {error}", source=source, error=sync_error(lang, report))
+        return _(lang, "{source}: failed: {error}", source=source, error=sync_error(lang, report, calendar, tz))
     if not report.added and not report.updated and not report.rejected:
         text = _(lang, "{source}: no changes", source=source)
     else:
@@ -59,5 +62,5 @@ def sync_summary(lang: str, report: SyncReport) -> str:
         if extra:
             text = _(lang, "{summary} ({details})", summary=text, details=_(lang, ", ").join(extra))
     if report.error:
-        text = _(lang, "{summary}; then failed: {error}", summary=text, error=sync_error(lang, report))
+        text = _(lang, "{summary}; then failed: {error}", summary=text, error=sync_error(lang, report, calendar, tz))
     return text

@@ -16,7 +16,7 @@ numbers and days in its digits.
 
 import json
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 
@@ -53,6 +53,8 @@ def _english(value: object) -> object:
         return str(value)
     if isinstance(value, Count):
         return f"{value:,}"
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return utc_text(value)
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, float):
@@ -69,12 +71,20 @@ class Problem(Exception):
         self.values = values
 
 
+def utc_text(instant: datetime) -> str:
+    """An instant (a timezone-aware datetime among a message's values) as
+    English and the store write it: UTC, to the second (`2026-10-01T01:00:00Z`).
+    commands.problems says it in the reader's zone, calendar and digits."""
+    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def said_to_json(said: Said) -> str:
     """`said` as JSON, to keep in the store and say later in whoever reads
     it's language (storage.sources.state keeps a failed sync's this way):
     each value keeps its type — a nested message (or an error that says
     one), a Count, a day — so the reader writes it in its own digits,
-    grouping and calendar. Anything else is kept as its text."""
+    grouping and calendar (an instant in its zone too). Anything else is
+    kept as its text."""
     return json.dumps(_tree(said), ensure_ascii=False, sort_keys=True)
 
 
@@ -95,6 +105,8 @@ def _encoded(value: object) -> object:
         return {"said": _tree(Said(message, dict(getattr(value, "values", None) or {})))}
     if isinstance(value, Count):
         return {"count": int(value)}
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return {"instant": utc_text(value)}
     if isinstance(value, date):
         return {"date": value.isoformat()} if type(value) is date else value.isoformat()
     if value is None or isinstance(value, bool | int | float | str):
@@ -114,4 +126,6 @@ def _decoded(value: object) -> object:
             return Count(value["count"])
         if "date" in value:
             return date.fromisoformat(value["date"])
+        if "instant" in value:
+            return datetime.strptime(value["instant"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
     return value

@@ -206,7 +206,7 @@ class StripeSource:
             N_("Stripe: charges, customers and events readable (some charges; newest event {when})")
             if charges
             else N_("Stripe: charges, customers and events readable (no charges; newest event {when})"),
-            {"when": utc_text(events[0]["created"])},
+            {"when": datetime.fromtimestamp(int(events[0]["created"]), UTC)},
         )
 
     def batches(self, cursor: str | None) -> Iterator[Batch]:
@@ -265,7 +265,7 @@ class StripeSource:
                         "for {days} days only, so what changed since cannot be read; run a full sync: {command}"
                     ),
                     source=self.config.name,
-                    when=utc_text(since),
+                    when=datetime.fromtimestamp(since, UTC),
                     days=EVENT_DAYS,
                     command=f"retention-bot sync {self.config.name} --full",
                 )

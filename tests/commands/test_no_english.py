@@ -17,17 +17,21 @@ from datetime import UTC, date, datetime
 import pytest
 from babel.messages.pofile import read_po
 
+from analytics.calendars import GREGORIAN_CALENDAR, PERSIAN_CALENDAR
 from analytics.periods import KEYWORDS
 from commands import Context, answer
 from commands.buttons import PRESS
 from commands.core import COMMAND_MODULES
 from commands.i18n import LOCALE_DIR
+from commands.problems import said, told
 from commands.scoring import run_score
 from storage.fields import LANGUAGES
 from storage.followup_actions import load_open_followup, reassign, record_reminded, snooze
 from storage.importer import import_file
+from storage.problems import said_from_json, said_to_json
 from storage.schedules import DAYS
 from storage.settings import ACCESS, CALENDARS, SETTINGS
+from storage.sources import SourceError
 from tests.support.messages import texts
 
 AS_OF = date(1997, 9, 30)
@@ -332,6 +336,44 @@ def test_a_period_error_quotes_the_words_typed(scored, lang, command, typed):
     text = "\n".join(texts(a.message))
     assert f"`{typed}`" in text
     assert "since" not in text and "2026-q5" not in text
+
+
+STRIPE_TOO_OLD = (
+    "source {source}: the last sync read Stripe's events up to {when}, and Stripe keeps events "
+    "for {days} days only, so what changed since cannot be read; run a full sync: {command}"
+)
+
+
+@pytest.mark.parametrize(
+    ("lang", "calendar", "zone", "shown"),
+    [
+        ("fa", PERSIAN_CALENDAR, "Asia/Tehran", "۱۴۰۵/۰۷/۰۹ ۰۴:۳۰"),
+        ("hy", GREGORIAN_CALENDAR, "Asia/Yerevan", "2026-10-01 05:00"),
+        ("hy", PERSIAN_CALENDAR, "Asia/Tehran", "1405/07/09 04:30"),
+    ],
+)
+def test_a_time_in_a_source_error_is_the_workspaces(lang, calendar, zone, shown):
+    """Stripe's "events up to {when}" says that instant as the workspace
+    reads it — its zone, calendar and the reader's digits — not as a UTC
+    ISO stamp, also once the store kept the message (said_to_json) and
+    said it again later; English in the Gregorian calendar keeps the stamp."""
+    from zoneinfo import ZoneInfo
+
+    error = SourceError(
+        STRIPE_TOO_OLD,
+        source="billing",
+        when=datetime(2026, 10, 1, 1, 0, tzinfo=UTC),
+        days=30,
+        command="retention-bot sync billing --full",
+    )
+    assert "2026-10-01T01:00:00Z" in str(error) == told("en", error, ZoneInfo(zone))
+    kept = said_from_json(said_to_json(error))
+    for text in (
+        told(lang, error, ZoneInfo(zone), calendar),
+        said(lang, kept.message, kept.values, calendar, ZoneInfo(zone)),
+    ):
+        assert shown in text and "T01" not in text and "Stripe" in text, text
+        assert "events up to" not in text
 
 
 def _catalog_prose() -> list[str]:

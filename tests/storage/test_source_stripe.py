@@ -168,6 +168,11 @@ def test_events_older_than_stripe_keeps_ask_for_a_full_sync(fresh_db, stripe_fak
     stripe_fake.add_charge(amount=500, created=T0 + 40 * DAY, email="late@example.com")
     report = sync(fresh_db, stripe_fake, tmp_path)
     assert "Stripe keeps events for 30 days only" in report.error and "--full" in report.error
+    when = report.error_values["when"]  # an instant, so each reader is told it in the workspace's zone and calendar
+    assert (
+        isinstance(when, datetime) and when.tzinfo is not None and when.strftime("%Y-%m-%dT%H:%M:%SZ") in report.error
+    )
+    assert stored_error(load_source_state(fresh_db, "billing")).values["when"] == when  # kept as one in the store
     assert sync(fresh_db, stripe_fake, tmp_path, full=True).added == 1
 
 
