@@ -35,7 +35,7 @@ from commands.freshness import compute_freshness
 from commands.i18n import DEFAULT_LANGUAGE, LOCALES, N_, _, _n
 from commands.kpi_inputs import period_utc, read_inputs, vs
 from commands.messages import sources_line, stale_warning
-from commands.remind import item_entry
+from commands.remind import item_entry, said_note
 from commands.value_parts import owner_text, reason_from, reason_text
 from storage.digest_queries import (
     count_feedback_between,
@@ -502,7 +502,7 @@ def _digest_message(d: dict, currency: str, lang: str) -> dict:
                 who=B.customer_label(c["name"], c.get("company"), c["customer_id"]),
                 owner=owner_text(c["rep_id"], lang),
                 value=fmt.money(c["value_at_open"], currency, lang=lang),
-                note=B.escape(c["note"]) if c["note"] else _(lang, "ordered again"),
+                note=said_note(c["note"], cal, lang) if c["note"] else _(lang, "ordered again"),
             )
             for c in won["customers"]
         ]

@@ -19,6 +19,7 @@ from commands import format as fmt
 from commands.followups import MAX_SHOWN as FOLLOWUPS_LISTED
 from commands.i18n import DEFAULT_LANGUAGE, _, _n
 from commands.parse import whole_number
+from commands.problems import told
 from commands.value_parts import (
     number,
     owner_text,
@@ -31,6 +32,7 @@ from commands.value_parts import (
 from storage.digest_queries import load_due_items, load_items
 from storage.fields import format_utc
 from storage.followup_actions import SNOOZE_DAYS, silence_start
+from storage.followups import won_back_note
 
 SHOWN = 10
 ACTION_CONTACTED = "retention_followup_contacted"
@@ -179,7 +181,7 @@ def state_outcome(
             return _(
                 lang,
                 ":trophy: Won back ({note}), credited to {owner}",
-                note=B.escape(item["note"]),
+                note=said_note(item["note"], calendar, lang),
                 owner=owner_text(item["rep_id"], lang),
             )
         return _(lang, ":trophy: Won back (ordered again), credited to {owner}", owner=owner_text(item["rep_id"], lang))
@@ -351,3 +353,11 @@ def replace_blocks(message: dict, replacements: list[dict]) -> dict:
     by_id = {b["block_id"]: b for b in replacements if b.get("block_id")}
     blocks = [by_id.get(b.get("block_id"), b) for b in message.get("blocks", [])]
     return {"text": message.get("text") or "retention-bot", "blocks": blocks}
+
+
+def said_note(note: str, calendar: Calendar, lang: str) -> str:
+    """A won-back follow-up's note for a message in `lang`: the stored note
+    said again from its day in Armenian and Persian (it is kept in
+    English), as stored in English."""
+    said = won_back_note(note) if lang != DEFAULT_LANGUAGE else None
+    return told(lang, said, calendar=calendar) if said else B.escape(note)

@@ -1,15 +1,31 @@
 """Follow-up records: the loop between "going quiet" and "won back"."""
 
-from datetime import datetime, tzinfo
+import re
+from datetime import date, datetime, tzinfo
 
 from sqlite_utils import Database
 
 from storage.fields import format_utc, local_day
+from storage.problems import N_, Said
 from storage.queries import Filters
 from storage.schema import COUNTED_STATUS
 
 # `contacted` is not closed: the customer's next order still closes it as won
 # back (storage.followup_actions).
+
+
+# A won-back follow-up's note: kept in English (logs, JSON), said again in
+# the reader's language from its day (won_back_note).
+WON_BACK_NOTE = N_("ordered again on {day}")
+_WON_BACK = re.compile(r"ordered again on (\d{4}-\d{2}-\d{2})")
+
+
+def won_back_note(note: str | None) -> Said | None:
+    """The message a won-back follow-up's stored note was written from (its
+    day a date, to say in the reader's calendar and digits); None for a
+    note of another shape."""
+    m = _WON_BACK.fullmatch(note or "")
+    return Said(WON_BACK_NOTE, {"day": date.fromisoformat(m.group(1))}) if m else None
 
 
 def mark_won_back(db: Database, now: datetime, tz: tzinfo, *, touched: bool = False, before: str | None = None) -> int:
@@ -26,7 +42,7 @@ def mark_won_back(db: Database, now: datetime, tz: tzinfo, *, touched: bool = Fa
         f"FROM followups f WHERE f.closed_at IS NULL AND {which}",
         {"counted": COUNTED_STATUS, "before": before or "9999"},
     ).fetchall()
-    closed = [(format_utc(now), f"ordered again on {local_day(again, tz)}", fid) for fid, again in won if again]
+    closed = [(format_utc(now), WON_BACK_NOTE.format(day=local_day(again, tz)), fid) for fid, again in won if again]
     db.conn.executemany("UPDATE followups SET state = 'won_back', closed_at = ?, note = ? WHERE id = ?", closed)
     return len(closed)
 

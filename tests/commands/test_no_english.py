@@ -376,6 +376,26 @@ def test_a_time_in_a_source_error_is_the_workspaces(lang, calendar, zone, shown)
         assert "events up to" not in text
 
 
+@pytest.mark.parametrize(("lang", "day"), [("fa", "۲۰۲۶-۱۱-۲۳"), ("hy", "2026-11-23")])
+def test_a_won_back_note_is_said_in_the_readers_words(lang, day):
+    """The store keeps a won-back follow-up's note in English ("ordered
+    again on 2026-11-23"); the digest and the reminder say it again from
+    its day, in the reader's language and digits."""
+    from commands.digest import build_digest_message
+    from commands.remind import state_outcome
+    from tests.commands.test_digest_message import digest_data, item
+
+    won = item(3, state="won_back", note="ordered again on 2026-11-23")
+    digest = build_digest_message(digest_data(all_quiet=False, won_back={"count": 1, "customers": [won]}), "USD", lang)
+    reminder = state_outcome(won, lang=lang) or ""
+    for text in ("\n".join(texts(digest)), reminder):
+        assert day in text and "ordered again" not in text, text
+    english = build_digest_message(digest_data(all_quiet=False, won_back={"count": 1, "customers": [won]}), "USD")
+    assert "ordered again on 2026-11-23" in "\n".join(texts(english)) and "ordered again on 2026-11-23" in (
+        state_outcome(won) or ""
+    )
+
+
 def _catalog_prose() -> list[str]:
     """Every msgid with an English word of four letters or more beyond the
     bot's vocabulary: a sentence, were it shown untranslated. Read from a
