@@ -116,34 +116,36 @@ def parse_period(
     as_of: date,
     calendar: Calendar = GREGORIAN_CALENDAR,
     week_start: int = MONDAY,
-    keyword: str | None = None,
+    typed: list[str] | None = None,
 ) -> Period:
     """The period named by `words` (one token, `since DATE`, or a month name
     and year in the Persian calendar), as of `as_of`, in `calendar`, weeks
     starting on weekday `week_start`. No words means the default period
     (`last-quarter`). Keywords are read in any case, and an error quotes a
-    word as it was typed (`2026-Q5`); `keyword` is the first word as the
-    person typed it before commands read its alias (`از` for `since`), for
-    the error that names it."""
+    word as it was typed (`2026-Q5`); `typed` are the words as the person
+    typed them before commands read their aliases (`از` for `since`), for
+    the errors that quote them."""
     if isinstance(words, str):
         words = words.split()
     words = [w.translate(_PLAIN) for w in (words or []) if w]
     if not words:
         words = [DEFAULT_PERIOD]
+    shown = [w for w in typed if w] if typed else words
+    keyword = shown[0] if len(shown) == len(words) else words[0]
     first = words[0].lower()
     if first == "since":
         if len(words) != 2:
             raise PeriodError(
                 "{keyword} needs one date, e.g. {example}",
                 " ".join(words),
-                keyword=f"`{keyword or words[0]}`",
-                example=f"`{keyword or words[0]} {(PERSIAN_EXAMPLES if calendar.name == PERSIAN else EXAMPLES)[-1].split()[-1]}`",
+                keyword=f"`{keyword}`",
+                example=f"`{keyword} {(PERSIAN_EXAMPLES if calendar.name == PERSIAN else EXAMPLES)[-1].split()[-1]}`",
             )
         return _since(words[1], as_of, calendar)
     if calendar.name == PERSIAN and first in MONTH_NAMES and len(words) <= 2:
         return _named_month(MONTH_NAMES[first], words[1] if len(words) == 2 else None, as_of, calendar)
     if len(words) > 1:
-        raise PeriodError("I can read one period, not {words}", " ".join(words), words=f"`{' '.join(words)}`")
+        raise PeriodError("I can read one period, not {words}", " ".join(words), words=f"`{' '.join(shown)}`")
     if first in ("this-week", "last-week"):
         return _week(first, as_of, calendar, week_start)
     return _single(words[0], as_of, calendar)

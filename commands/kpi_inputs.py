@@ -14,7 +14,7 @@ from analytics.kpis import Scope, day_bound, last_order_before
 from analytics.periods import EXAMPLES, KEYWORDS, PERSIAN_EXAMPLES, Period, PeriodError, parse_period
 from commands import blocks as B
 from commands import format as fmt
-from commands.aliases import period_words
+from commands.aliases import PERIOD_ALIASES, period_words
 from commands.core import Context, Request, UsageError
 from commands.frames import load_order_frame
 from commands.i18n import DEFAULT_LANGUAGE, _
@@ -28,15 +28,16 @@ from storage.reps import load_books, load_owners_mark
 
 def read_period(ctx: Context, words: list[str], command: str) -> Period:
     """The period in `words`, or a UsageError that says how to write one."""
+    read = period_words(words)
     try:
-        typed = [w for w in words if w]
-        return parse_period(
-            period_words(words), ctx.as_of, ctx.calendar, ctx.week_start, keyword=typed[0] if typed else None
-        )
+        return parse_period(read, ctx.as_of, ctx.calendar, ctx.week_start, typed=words)
     except PeriodError as e:
         forms = PERSIAN_EXAMPLES if ctx.calendar.name == PERSIAN else EXAMPLES
-        examples = " ".join(f"`{x}`" for x in ("30d", "last-quarter", *forms[2:5]))
+        aliases = PERIOD_ALIASES.get(ctx.lang, {})
+        examples = " ".join(f"`{x}`" for x in ("30d", aliases.get("last-quarter", ("last-quarter",))[0], *forms[2:5]))
         close = _did_you_mean(e.word.lower())
+        if close and read != [w for w in words if w]:  # they typed the keywords in their language: suggest one in it
+            close = aliases.get(close, (close,))[0]
         if close:
             raise UsageError(
                 "{problem}. Did you mean {suggestion}? Periods look like {examples}.",

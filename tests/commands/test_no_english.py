@@ -327,15 +327,18 @@ def test_no_english_word_reaches_a_persian_digest_now(scored, status):
         ("hy", "kpis սկսած", "սկսած"),
         ("fa", "crr 2026-Q5", "2026-Q5"),
         ("hy", "crr 2026-Q5", "2026-Q5"),
+        ("fa", "crr فصل-قبل ماه-قبل", "فصل-قبل ماه-قبل"),
+        ("hy", "crr նախորդ-եռամսյակ այս-ամիս", "նախորդ-եռամսյակ այս-ամիս"),
     ],
 )
 def test_a_period_error_quotes_the_words_typed(scored, lang, command, typed):
     """The keyword the reader typed (not its English `since`), a period as
-    typed (not lower-cased): quoted as code, so the scan above lets them by."""
+    typed (not lower-cased), words in their language (not `last-quarter`):
+    quoted as code, so the scan above lets them by."""
     a = answer(Context(scored, as_of=AS_OF, now=NOW, lang=lang, user_id="U0NOENG"), command)
     text = "\n".join(texts(a.message))
     assert f"`{typed}`" in text
-    assert "since" not in text and "2026-q5" not in text
+    assert "since" not in text and "2026-q5" not in text and "quarter" not in text and "month" not in text
 
 
 STRIPE_TOO_OLD = (
