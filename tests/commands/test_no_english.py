@@ -386,7 +386,7 @@ def test_a_won_back_note_is_said_in_the_readers_words(lang, day):
     its day, in the reader's language and digits."""
     from commands.digest import build_digest_message
     from commands.remind import state_outcome
-    from tests.commands.test_digest_message import digest_data, item
+    from tests.support.digests import digest_data, item
 
     won = item(3, state="won_back", note="ordered again on 2026-11-23")
     digest = build_digest_message(digest_data(all_quiet=False, won_back={"count": 1, "customers": [won]}), "USD", lang)
