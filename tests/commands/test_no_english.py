@@ -25,6 +25,7 @@ from commands.core import COMMAND_MODULES
 from commands.i18n import LOCALE_DIR
 from commands.problems import said, told
 from commands.scoring import run_score
+from commands.status import source_error
 from storage.fields import LANGUAGES
 from storage.followup_actions import load_open_followup, reassign, record_reminded, snooze
 from storage.importer import import_file
@@ -371,6 +372,8 @@ def test_a_time_in_a_source_error_is_the_workspaces(lang, calendar, zone, shown)
     )
     assert "2026-10-01T01:00:00Z" in str(error) == told("en", error, ZoneInfo(zone))
     kept = said_from_json(said_to_json(error))
+    stored = {"last_error": str(error), "error_message": said_to_json(error)}  # a source's state, as status reads it
+    assert shown in (source_error(stored, lang, calendar, ZoneInfo(zone)) or "")
     for text in (
         told(lang, error, ZoneInfo(zone), calendar),
         said(lang, kept.message, kept.values, calendar, ZoneInfo(zone)),
