@@ -8,7 +8,7 @@ from sqlite_utils import Database
 from storage.fields import format_utc, local_day
 from storage.problems import N_, Said
 from storage.queries import Filters
-from storage.schema import COUNTED_STATUS
+from storage.schema import COUNTED_STATUS, OPEN_BY_VALUE
 
 # `contacted` is not closed: the customer's next order still closes it as won
 # back (storage.followup_actions).
@@ -98,6 +98,9 @@ def load_followups(
         params["limit"] = int(limit)
         if not filters.active:  # the first page, then its customers (not a lookup per follow-up)
             source = f"(SELECT * FROM followups f WHERE {where} {order} LIMIT :limit) f"  # noqa: S608
+        elif not closed_since:  # open ones in page order, each customer checked, until the page is full
+            source = f"followups f INDEXED BY {OPEN_BY_VALUE}"
+            order = "ORDER BY f.value_at_open DESC, f.opened_at, f.id"  # the same: none is closed
     sql = (
         "SELECT f.id, f.customer_id, c.name AS customer_name, c.company, f.rep_id, f.state, "  # noqa: S608
         "f.opened_at, f.snooze_until, f.reminded_at, f.reminder_count, f.escalated_at, f.closed_at, "

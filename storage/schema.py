@@ -321,3 +321,16 @@ def m013_filters_by_index_alone(db: Database) -> None:
     db.execute("CREATE INDEX customers_owner ON customers(owner_rep_id, id)")
     db.execute("DROP INDEX customers_segment")
     db.execute("CREATE INDEX customers_segment ON customers(segment COLLATE NOCASE, id)")
+
+
+OPEN_BY_VALUE = "followups_open_by_value"
+
+
+@migrations()
+def m014_open_followups_by_value(db: Database) -> None:
+    """The open follow-ups, most valuable first, as `followups` pages them:
+    a `segment:` or `rep:` page walked every one of the filter's ~120k
+    customers at a million for its open follow-up and sorted them (~80 ms);
+    in this order it stops at the page's last. Partial: closed ones (most,
+    over time) are not indexed."""
+    db.execute(f"CREATE INDEX {OPEN_BY_VALUE} ON followups (value_at_open DESC, opened_at, id) WHERE closed_at IS NULL")

@@ -8,6 +8,7 @@ import pytest
 from storage import open_db
 from storage.followups import count_followups, load_followups
 from storage.queries import Filters, load_filter_rowids
+from storage.schema import OPEN_BY_VALUE
 from storage.scores import count_scores
 
 
@@ -43,4 +44,7 @@ def test_filtered_counts_find_the_customers_in_the_index_alone(db_path, filters,
         assert not any(p.startswith("SCAN c") for p in plans), plans
     page = _plans(db, lambda: load_followups(db, None, filters, limit=15))
     assert any(index in p for p in page) and not any(p.startswith("SCAN c") for p in page), page
+    # the page walks the open follow-ups in its own order and stops when full: no sort, no walk of the filter
+    assert any(f"SCAN f USING INDEX {OPEN_BY_VALUE}" in p for p in page), page
+    assert not any("TEMP B-TREE" in p for p in page), page
     db.conn.close()
