@@ -148,7 +148,7 @@ def parse_period(
         raise PeriodError("I can read one period, not {words}", " ".join(words), words=f"`{' '.join(shown)}`")
     if first in ("this-week", "last-week"):
         return _week(first, as_of, calendar, week_start)
-    return _single(words[0], as_of, calendar)
+    return _single(words[0], as_of, calendar, shown[0] if len(shown) == len(words) else None)
 
 
 def _week(word: str, as_of: date, cal: Calendar, week_start: int) -> Period:
@@ -188,9 +188,10 @@ def _named_month(month: int, year_word: str | None, as_of: date, cal: Calendar) 
     return _calendar(cal.join(year, month, 1), 1, as_of, f"{year}-{month:02d}", cal)
 
 
-def _single(word: str, as_of: date, cal: Calendar) -> Period:
-    """One word as typed: read in lower case, quoted in errors as it is."""
-    typed, word = word, word.lower()
+def _single(word: str, as_of: date, cal: Calendar, typed: str | None = None) -> Period:
+    """One word: read in lower case with plain digits, quoted in errors as
+    it was typed (`typed`: with its Persian digits, if it had them)."""
+    typed, word = typed or word, word.lower()
     m = re.fullmatch(r"(\d{1,4})([dw])", word)
     if m:
         n = int(m.group(1))

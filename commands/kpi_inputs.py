@@ -35,9 +35,9 @@ def read_period(ctx: Context, words: list[str], command: str) -> Period:
         forms = PERSIAN_EXAMPLES if ctx.calendar.name == PERSIAN else EXAMPLES
         aliases = PERIOD_ALIASES.get(ctx.lang, {})
         examples = " ".join(f"`{x}`" for x in ("30d", aliases.get("last-quarter", ("last-quarter",))[0], *forms[2:5]))
-        close = _did_you_mean(e.word.lower())
-        if close and read != [w for w in words if w]:  # they typed the keywords in their language: suggest one in it
-            close = aliases.get(close, (close,))[0]
+        close = _did_you_mean(e.word.lower(), [w for ws in aliases.values() for w in ws])
+        if close in aliases and read != [w for w in words if w]:  # they typed the keywords in their language
+            close = aliases[close][0]
         if close:
             raise UsageError(
                 "{problem}. Did you mean {suggestion}? Periods look like {examples}.",
@@ -51,13 +51,15 @@ def read_period(ctx: Context, words: list[str], command: str) -> Period:
         ) from None
 
 
-def _did_you_mean(word: str) -> str | None:
+def _did_you_mean(word: str, own: list[str]) -> str | None:
+    """The period keyword closest to a misspelt `word`: an English one, or
+    one of `own`, the reader's language's words for them."""
     m = re.fullmatch(r"(\d+)\s*-?(day|week)s?", word)
     if m:
         return f"{m.group(1)}{m.group(2)[0]}"
     if word[:1].isdigit():
         return None
-    close = suggest_period(word, list(KEYWORDS))
+    close = suggest_period(word, [*KEYWORDS, *own])
     return close if close != word else None  # `since` alone: the problem says what is missing
 
 

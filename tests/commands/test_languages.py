@@ -147,6 +147,18 @@ def test_a_channels_digest_is_in_the_channels_language(cdnow_db):
     assert en["blocks"][0]["text"]["text"].startswith("Churn digest")
 
 
+@pytest.mark.parametrize(
+    ("lang", "typed", "meant"),
+    [("fa", "فصل-قبلی", "فصل-قبل"), ("fa", "ماه-گذشت", "ماه-گذشته"), ("hy", "նախորդ-եռամսյակը", "նախորդ-եռամսյակ")],
+)
+def test_a_misspelt_period_word_in_the_readers_language_gets_a_suggestion_in_it(fresh_db, lang, typed, meant):
+    """A typo of a Persian or Armenian period keyword is answered with the
+    word they meant, in their language, as an English typo is."""
+    a = ask(fresh_db, f"crr {typed}", lang=lang)
+    assert not a.ok
+    assert a.data["error"].startswith(f"I don't understand the period `{typed}`. Did you mean `{meant}`?")
+
+
 def test_period_errors_are_said_in_the_askers_language_and_calendar(fresh_db):
     """analytics raises a PeriodError with its msgid and values; the answer
     says it in the asker's language, days in the workspace calendar and the
