@@ -87,14 +87,14 @@ def model_line(
             lang,
             "Model: rules — the model fit failed ({detail}); value = trailing 12-month revenue, going quiet = "
             "order-gap rule only",
-            detail=failure,
+            detail=_failure_in(lang, failure),
             **values,
         )
     return _(
         lang,
         "Model: rules — the model fit failed ({detail}); value = trailing 12-month revenue, going quiet = order-gap "
         "rule only (scores as of {day})",
-        detail=failure,
+        detail=_failure_in(lang, failure),
         **values,
     )
 
@@ -117,6 +117,25 @@ def _model_basis(summary: dict[str, Any]) -> tuple[str, str, bool]:
 
 
 _DETAIL = re.compile(r"\((.*)\);")
+
+
+# A failed fit's failure is the fits' own English (analytics.bgnbd,
+# analytics.gamma_gamma) or the optimiser's (scipy's): the fits' words are
+# said in the reader's language, the optimiser's as not converging.
+_AT_BOUND = "a parameter ran to its bound"
+_UNDEFINED_MEAN = re.compile(r"q = (\d+\.\d+) ≤ 1 leaves the mean spend undefined")
+
+
+def _failure_in(lang: str, failure: str) -> str:
+    """Why the fit failed, in `lang` (English: the stored words, as always)."""
+    if lang == DEFAULT_LANGUAGE:
+        return failure
+    if failure == _AT_BOUND:
+        return _(lang, "a parameter ran to its bound")
+    undefined = _UNDEFINED_MEAN.fullmatch(failure)
+    if undefined:
+        return _(lang, "q = {q} ≤ 1 leaves the mean spend undefined", q=fmt.digits(undefined.group(1), lang))
+    return _(lang, "the optimiser stopped before the fit converged")
 
 
 def model_reason(summary: dict[str, Any], calendar: Calendar = GREGORIAN_CALENDAR) -> str:

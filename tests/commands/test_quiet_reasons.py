@@ -202,4 +202,30 @@ def test_the_model_line_is_said_from_the_summarys_values_or_an_older_summarys_wo
         if values["basis"] == "few_repeat_buyers":
             assert "۵۰" in line or " 50 " in line
         if values["failure"]:
-            assert values["failure"] in line
+            assert "q = " in line and "leaves" not in line  # said in the language, the symbol kept
+            assert ("۰.۹۵" if lang == "fa" else "0.95") in line
+
+
+@pytest.mark.parametrize(
+    ("failure", "fa", "hy"),
+    [
+        ("a parameter ran to its bound", "یکی از پارامترها به مرز مجاز خود رسید", "պարամետրերից մեկը հասավ"),
+        ("Positive directional derivative for linesearch", "بهینه‌ساز پیش از همگرا شدن", "օպտիմալացումը դադարեց"),
+    ],
+)
+def test_a_failed_fits_failure_is_said_in_the_readers_language(failure, fa, hy):
+    """The fits' own words are translated; the optimiser's (scipy's English)
+    are said as not converging. English keeps the stored words."""
+    summary = {
+        "model": "rules",
+        "basis": "fit_failed",
+        "failure": failure,
+        "spend_constant": False,
+        "reason": f"rules: the BG/NBD fit did not converge ({failure}); {_EFFECT}",
+        "as_of": "2026-11-02",
+        "customers": 300,
+        "repeat_buyers": 250,
+    }
+    assert fa in model_line(summary, "fa") and failure not in model_line(summary, "fa")
+    assert hy in model_line(summary, "hy") and failure not in model_line(summary, "hy")
+    assert failure in model_line(summary, "en")
