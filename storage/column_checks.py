@@ -19,7 +19,7 @@ from functools import partial
 from storage import fields as F
 
 # The stored form of an instant (storage.fields.timestamp keeps it as written).
-_STORED_TIMES = re.compile(r"(?:(?:19[7-9][0-9]|20[0-9][0-9]|2100)-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z\n)*")
+_STORED_TIMES = re.compile(r"(?:[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z\n)*")
 # Amounts float() reads as written (storage.fields.amount's own fast case).
 _PLAIN_AMOUNTS = re.compile(r"(?:[0-9]+(?:\.[0-9]{0,6})?\n)*")
 
@@ -56,10 +56,14 @@ def _texts(values: Sequence[str], default: object, required: bool) -> list | Non
 def _stored_times(values: Sequence[str], default: object, required: bool) -> Sequence[object] | None:
     """A column of times all in the stored form (blanks allowed where a
     blank is stored as None): kept as written once each is a real instant."""
-    if not _STORED_TIMES.fullmatch("\n".join(v for v in values if v) + "\n"):
+    present = [v for v in values if v]
+    if not _STORED_TIMES.fullmatch("\n".join(present) + "\n"):
+        return None
+    years = {v[:4] for v in present}
+    if years and not str(F.FIRST_YEAR) <= min(years) <= max(years) <= str(F.LAST_YEAR):
         return None
     try:
-        deque(map(datetime.fromisoformat, filter(None, values)), maxlen=0)  # each one parsed, at C speed
+        deque(map(datetime.fromisoformat, present), maxlen=0)  # each one parsed, at C speed
     except ValueError:
         return None
     if "" not in values:

@@ -40,6 +40,10 @@ _THOUSANDS = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$")
 # A single order above a trillion is a unit mix-up (cents as dollars, a
 # pasted account number), and sums of such values lose every cent.
 MAX_AMOUNT = 1e12
+# The years a stored day or instant may fall in (Unix time to the end of the
+# century): one rule for every date field and its fast paths.
+FIRST_YEAR, LAST_YEAR = 1970, 2100
+_FIRST_YEAR_TEXT, _LAST_YEAR_TEXT = str(FIRST_YEAR), str(LAST_YEAR)  # for the stored form's fast path
 
 # A Slack user id: U… (or W… in Enterprise Grid), upper-case letters and digits.
 SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]+$")
@@ -142,13 +146,13 @@ def day(raw: str) -> str:
         raise FieldError(
             N_("{raw} is not a date"), N_("write dates as {form}"), raw=repr(raw), form="YYYY-MM-DD"
         ) from None
-    if not 1970 <= value.year <= 2100:
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
         raise FieldError(
             N_("{raw} is out of range"),
             N_("use a date between {first} and {last}"),
             raw=repr(raw),
-            first=1970,
-            last=2100,
+            first=FIRST_YEAR,
+            last=LAST_YEAR,
         )
     return value.isoformat()
 
@@ -330,7 +334,7 @@ def timestamp(raw: str, tz: tzinfo = UTC) -> str:
         and s[10] == "T"
         and s[13] == s[16] == ":"
         and s[19] == "Z"
-        and "1970" <= s[:4] <= "2100"
+        and _FIRST_YEAR_TEXT <= s[:4] <= _LAST_YEAR_TEXT
     ):
         # Already in the stored form, which says UTC itself whatever the
         # workspace zone: validate only (the common, fast case). Not only
@@ -369,12 +373,12 @@ def _parsed_timestamp(raw: str, tz: tzinfo) -> str:
         ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=tz)
-    if not 1970 <= moment.year <= 2100:
+    if not FIRST_YEAR <= moment.year <= LAST_YEAR:
         raise FieldError(
             N_("{raw} is out of range"),
             N_("use a date between {first} and {last}"),
             raw=repr(raw),
-            first=1970,
-            last=2100,
+            first=FIRST_YEAR,
+            last=LAST_YEAR,
         )
     return format_utc(moment)

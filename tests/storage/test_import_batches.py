@@ -7,6 +7,7 @@ against values worked out by hand, so both cannot be wrong alike."""
 
 import io
 from datetime import UTC
+from functools import partial
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -199,3 +200,14 @@ def test_an_import_leaves_nothing_staged_on_its_connection(fresh_db, tmp_path):
     assert import_file(fresh_db, "orders", good, now=IMPORTED_AT).unchanged == 1
     assert staged() == []
     assert fresh_db.execute("SELECT id, amount FROM orders").fetchall() == [("o1", 5.0)]
+
+
+@pytest.mark.parametrize("year", ["1969", "2101"])
+def test_a_stored_form_time_outside_the_years_leaves_its_batch_to_the_row_by_row_path(year):
+    """The column check keeps the field's own year range (F.FIRST_YEAR to
+    F.LAST_YEAR): a time outside it is not vouched for, so the row path
+    refuses it with its words."""
+    ts = partial(F.timestamp, tz=UTC)
+    inside = ["1970-01-01T00:00:00Z", "2100-12-31T23:59:59Z"]
+    assert checked_column(inside, 2, ts, None, True) == inside
+    assert checked_column([*inside, f"{year}-06-01T00:00:00Z"], 3, ts, None, True) is None
