@@ -9,7 +9,12 @@ Rows, each measured in its own process (so its peak RSS is its own):
 
 - `ours score`: `retention-bot score` end to end — read the orders from the
   store, RFM summary, BG/NBD + Gamma-Gamma fits, predictions, going-quiet
-  flags, writing `customer_scores` and follow-ups.
+  flags, writing `customer_scores` and follow-ups. The store is as
+  `retention-bot import` leaves it: the SQLite file and the order frame
+  saved next to it (commands.frames), which the score maps for its orders
+  when it is the store's content; the customers' ids come from SQLite. A
+  store without a saved frame is read off the orders index (the row's
+  `note` says which).
 - `ours in-memory`: summary + fits + predictions from the same pandas
   DataFrame lifetimes gets (the algorithms alone).
 - `lifetimes`: the DataFrame read from the store with pandas — the three
@@ -197,11 +202,18 @@ def _median(runs: list[dict]) -> dict:
     return ok[(len(ok) - 1) // 2] if ok else runs[0]
 
 
-def _ours_score(store: str, as_of: str) -> dict:
-    with tempfile.TemporaryDirectory() as tmp:  # a fresh copy each time: score writes
+def _ours_score(store: str, as_of: str, *, frame: bool = True) -> dict:
+    """`_OURS_SCORE` on a fresh copy of `store` (score writes), with the order
+    frame saved next to it unless `frame` is False."""
+    with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / "store.db"
         shutil.copy(store, copy)
-        return _child(_OURS_SCORE.format(root=str(ROOT), db=str(copy), as_of=as_of), 3600)
+        framed = frame and Path(store + ".frame").is_dir()  # saved with it (storage.frame_files)
+        if framed:
+            shutil.copytree(store + ".frame", str(copy) + ".frame")
+        result = _child(_OURS_SCORE.format(root=str(ROOT), db=str(copy), as_of=as_of), 3600)
+        result["road"] = "orders: saved frame" if framed else "orders: index (no saved frame)"
+        return result
 
 
 def run(
@@ -244,7 +256,9 @@ def run(
                     "peak_rss_mb": round(r["rss_mb"]),
                     "params": _fmt_params(r["params"]),
                     "note": r.get("note", "")
-                    or r.get("model", "") + (f", {r['written']:,} score rows written" if "written" in r else ""),
+                    or r.get("model", "")
+                    + (f", {r['written']:,} score rows written" if "written" in r else "")
+                    + (f", {r['road']}" if "road" in r else ""),
                 }
             )
         rows.append(row)
@@ -264,19 +278,22 @@ def run(
 
 def cdnow_master_store(directory: Path) -> Path:
     """A store holding the CDNOW master file (23,570 customers) that ships in
-    the lifetimes wheel, imported with the real importer."""
+    the lifetimes wheel, as `retention-bot import orders` leaves it: imported
+    with the real importer, then its order frame saved."""
     import lifetimes
 
+    from commands.frames import prepare_order_frame
     from storage import open_db
     from storage.importer import import_file
 
     store = directory / "store.db"
-    if store.exists():
-        return store
     directory.mkdir(parents=True, exist_ok=True)
-    source = Path(lifetimes.__file__).parent / "datasets" / "CDNOW_master.txt"
     db = open_db(store)
-    import_file(db, "orders", source, fmt="cdnow", now=datetime.now(UTC))
+    if not store.with_suffix(".db.frame").is_dir():
+        if not db.execute("SELECT count(*) FROM orders").fetchone()[0]:
+            source = Path(lifetimes.__file__).parent / "datasets" / "CDNOW_master.txt"
+            import_file(db, "orders", source, fmt="cdnow", now=datetime.now(UTC))
+        prepare_order_frame(db)
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     db.conn.close()
     return store

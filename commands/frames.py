@@ -148,16 +148,11 @@ class OrderFrames:
         """The frame of `db` as it is now — or, while serving and a rebuild
         is under way, as it was before the last import."""
         key = order_key(db)
+        frame = self._at_hand(key)
+        if frame is not None:
+            return frame
         store = key[0]
         path = "" if store.startswith("memory:") else store  # nothing is saved for an in-memory store
-        with self._lock:
-            frame = self._cache.get(key)
-            if frame is not None:
-                self._cache.move_to_end(key)
-                return frame
-        saved = load_columns(path, key[1], SAVED)
-        if saved is not None:
-            return self._keep(key, _from_columns(saved))
         if self.background and path:
             previous = self._previous(store)
             if previous is not None:
@@ -166,6 +161,23 @@ class OrderFrames:
         built_key, frame = self.build(db)
         save_columns(path, built_key[1], _as_columns(frame))
         return self._keep(built_key, frame)
+
+    def at_hand(self, db: Database) -> OrderFrame | None:
+        """The frame of `db` as it is now when this process holds it or it is
+        saved next to the store; None rather than build it: a score reads
+        the orders off the index in less time than a build takes."""
+        return self._at_hand(order_key(db))
+
+    def _at_hand(self, key: Key) -> OrderFrame | None:
+        with self._lock:
+            frame = self._cache.get(key)
+            if frame is not None:
+                self._cache.move_to_end(key)
+                return frame
+        if key[0].startswith("memory:"):  # nothing is saved for an in-memory store
+            return None
+        saved = load_columns(key[0], key[1], SAVED)
+        return None if saved is None else self._keep(key, _from_columns(saved))
 
     def prepare(self, db: Database) -> Prepared:
         """Build and save the frame of `db`'s content now, unless it is saved
@@ -287,6 +299,11 @@ def customer_totals(db: Database, frame: OrderFrame, cutoff: str, filters: Filte
 def load_order_frame(db: Database) -> OrderFrame:
     """The order frame of `db` (see OrderFrames.load)."""
     return FRAMES.load(db)
+
+
+def order_frame_at_hand(db: Database) -> OrderFrame | None:
+    """The frame of `db` if it is built already (see OrderFrames.at_hand)."""
+    return FRAMES.at_hand(db)
 
 
 def prepare_order_frame(db: Database) -> Prepared:

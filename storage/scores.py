@@ -95,6 +95,21 @@ def load_scoring_orders(db: Database, cutoff: str) -> ScoringOrders:
     return ScoringOrders(codes, ids, seconds, amounts)
 
 
+def load_customers_by_id(db: Database) -> tuple[np.ndarray, np.ndarray]:
+    """Every customer's rowid and id, in id order (the order a score lists
+    customers in, as load_scoring_orders walks them): off the id index, its
+    two columns each one long string."""
+    rowids_text, ids_text, n = db.execute(
+        "SELECT group_concat(r), group_concat(id, char(30)), count(*) "
+        "FROM (SELECT rowid AS r, id FROM customers ORDER BY id)"
+    ).fetchone()
+    ids = ids_text.split(_SEP) if n else []
+    if len(ids) != n:  # an id holding the separator
+        rows = db.execute("SELECT rowid, id FROM customers ORDER BY id").fetchall()
+        return np.array([r for r, _ in rows], dtype=np.int64), np.array([i for _, i in rows], dtype=object)
+    return integers(rowids_text), np.array(ids, dtype=object)
+
+
 def _load_scoring_orders_rows(db: Database, cutoff: str) -> ScoringOrders:
     import pandas as pd
 

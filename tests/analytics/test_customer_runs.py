@@ -36,3 +36,21 @@ def test_looked_up_revenue_and_newest_order_are_the_passes_values(rows):
         got = customer_revenue(looked_up, hi)
         assert got.tobytes() == want.tobytes() == customer_revenue(plain, hi).tobytes()
         np.testing.assert_array_equal(last_orders_before(looked_up, hi), last_orders_before(plain, hi))
+
+
+@settings(max_examples=200, deadline=None)
+@given(orders, st.permutations(range(7)), st.integers(min_value=-1, max_value=42))
+def test_grouped_orders_are_each_listed_customers_orders_before_the_instant(rows, positions, hi):
+    """A score's read off the frame: for each listed customer in the listed
+    order, its orders before `hi` in the frame's order (ties as the frame
+    has them), none of a customer left out or another's mixed in."""
+    rows = sorted(rows, key=lambda r: r[0])
+    ts = np.array([r[0] for r in rows], dtype=np.int64)
+    cust = np.array([r[1] for r in rows], dtype=np.int32)
+    amount = np.array([r[2] for r in rows], dtype=np.float64)
+    frame = frame_from_columns(ts, cust, amount, np.arange(1, 8, dtype=np.int64), None)
+    runs = customer_runs(cust, amount, 7)
+    counts, index = runs.grouped(cust, frame.upto(hi), np.array(positions))
+    want = [[i for i in range(len(ts)) if cust[i] == p and ts[i] < hi] for p in positions]
+    assert counts.tolist() == [len(w) for w in want]
+    assert index.tolist() == [i for w in want for i in w]

@@ -4,6 +4,7 @@ the rules fallback, and an empty store."""
 
 import json
 import re
+import shutil
 from datetime import UTC, date, datetime
 
 import pytest
@@ -14,11 +15,13 @@ from bot.cli import main
 from commands import answer
 from commands.blocks import limit_problems
 from commands.core import Context
+from commands.frames import forget_order_frames, order_frame_at_hand
 from commands.scoring import run_score
 from commands.value_parts import reason_sentence
 from storage import open_db
 from storage.importer import import_file
-from tests.support.stores import CDNOW, ZONES, dump
+from storage.settings import MODEL_META, load_meta
+from tests.support.stores import CDNOW, ZONES, dump, write_csv
 
 CALIBRATION_END = date(1997, 9, 30)
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -311,3 +314,66 @@ def test_model_fit_under_rules_in_persian_says_why(fresh_db, db_path, tmp_path):
         "کم‌پیدا = فقط بر پایهٔ فاصلهٔ سفارش‌ها",
         "۳۰۰ مشتری، ۵۰ خریدار تکراری، تا تاریخ ۲۰۲۶-۰۶-۳۰",
     ]
+
+
+def _imported(store, zone, files):
+    """A store as the operator makes one: zone set, files imported by the
+    CLI (which saves the order frame next to the store)."""
+    cli("--db", store, "config", "timezone", zone)
+    for kind, path in files:
+        cli("--db", store, "import", kind, path)
+    return store
+
+
+def _scored(store, as_of):
+    db = open_db(store, create=False)
+    try:
+        road = "frame" if order_frame_at_hand(db) is not None else "index"
+        run = run_score(Context(db, as_of=as_of, now=NOW)).to_dict()
+        del run["seconds"]
+        tables = {
+            "scores": db.execute("SELECT rowid, * FROM customer_scores ORDER BY rowid").fetchall(),
+            "followups": db.execute("SELECT * FROM followups ORDER BY id").fetchall(),
+            "model": load_meta(db, MODEL_META),
+        }
+        return road, run, tables
+    finally:
+        db.conn.close()
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Asia/Kathmandu", "Australia/Lord_Howe"])
+@pytest.mark.parametrize("data", ["cdnow", "ties"])
+def test_a_score_from_the_saved_order_frame_writes_what_the_index_gives(tmp_path, zone, data):
+    """A score reads the order frame the import saved when it is the store's
+    content (milliseconds), else the orders index: the very same scores,
+    follow-ups (ids and all) and fit, bit for bit. Edge cases: customers
+    imported out of id order ('10' sorts before '9'), one without orders,
+    one with only a refund, three orders at one instant whose sum depends
+    on the order they are added in, orders after the as-of day."""
+    if data == "cdnow":
+        files, as_of = [("orders", CDNOW)], CALIBRATION_END
+    else:
+        customers = write_csv(
+            tmp_path / "customers.csv",
+            ["id", "name"],
+            [("b", "B"), ("10", "Ten"), ("9", "Nine"), ("a", "A"), ("c", "No orders"), ("d", "Refund only")],
+        )
+        rows = [("a-tie-3", "a", "2026-03-01T09:30:00Z", 0.3, "paid")]
+        rows += [("a-tie-1", "a", "2026-03-01T09:30:00Z", 0.1, "paid")]
+        rows += [("a-tie-2", "a", "2026-03-01T09:30:00Z", 0.2, "paid")]
+        rows += [(f"a{i}", "a", f"2026-0{i}-15T23:50:00Z", 10 + i, "paid") for i in range(4, 9)]
+        rows += [(f"b{i}", "b", f"2026-0{i}-02T00:10:00Z", 99.99, "paid") for i in range(1, 9)]
+        rows += [("10a", "10", "2026-02-10T12:00:00Z", 5, "paid"), ("10b", "10", "2026-06-10T12:00:00Z", 7, "paid")]
+        rows += [("9a", "9", "2026-01-05T08:00:00Z", 40, "paid"), ("9late", "9", "2026-10-01T08:00:00Z", 40, "paid")]
+        rows += [("d1", "d", "2026-04-01T08:00:00Z", 12, "refunded")]
+        orders = write_csv(tmp_path / "orders.csv", ["id", "customer_id", "ordered_at", "amount", "status"], rows)
+        files, as_of = [("customers", customers), ("orders", orders)], date(2026, 8, 31)
+    framed = _imported(tmp_path / "framed.db", zone, files)
+    plain = _imported(tmp_path / "plain.db", zone, files)
+    shutil.rmtree(f"{plain}.frame")
+    forget_order_frames()
+    road, run, tables = _scored(framed, as_of)
+    plain_road, plain_run, plain_tables = _scored(plain, as_of)
+    assert (road, plain_road) == ("frame", "index")
+    assert run == plain_run and tables == plain_tables
+    assert run["customers"] == (2357 if data == "cdnow" else 4) and tables["scores"][0][1] != "c"

@@ -7,7 +7,13 @@ import numpy as np
 from storage.db import transaction
 from storage.importer import import_file
 from storage.packed import stored_seconds as _stored_seconds
-from storage.scores import SCORE_COLUMNS, _load_scoring_orders_rows, load_scoring_orders, upsert_scores
+from storage.scores import (
+    SCORE_COLUMNS,
+    _load_scoring_orders_rows,
+    load_customers_by_id,
+    load_scoring_orders,
+    upsert_scores,
+)
 from tests.support.stores import IMPORTED_AT
 
 
@@ -93,3 +99,17 @@ def test_a_snapshot_is_rewritten_when_only_its_ids_split_differently(fresh_db):
         assert upsert_scores(fresh_db, "2026-01-02", _snapshot(["a", "b\x1ec"], ["None", "own_gap"])) == 2
     rows = fresh_db.execute("SELECT customer_id, as_of, quiet, reason_code FROM customer_scores ORDER BY 1").fetchall()
     assert rows == [("a", "2026-01-02", 1, "None"), ("b\x1ec", "2026-01-02", 1, "own_gap")]
+
+
+def test_customers_come_in_id_order_with_their_rowids_odd_ids_too(fresh_db, tmp_path):
+    """The order a score lists customers in (the orders index's): '10'
+    before '9', an id holding the separator the packed read splits on."""
+    path = tmp_path / "customers.csv"
+    path.write_text("id,name\nb,B\n10,Ten\n9,Nine\na,A\n")
+    import_file(fresh_db, "customers", path, now=IMPORTED_AT)
+    rowids, ids = load_customers_by_id(fresh_db)
+    assert (ids.tolist(), rowids.tolist()) == (["10", "9", "a", "b"], [2, 3, 4, 1])
+    path.write_text("id,name\na\x1eb,Odd\n")
+    import_file(fresh_db, "customers", path, now=IMPORTED_AT)
+    rowids, ids = load_customers_by_id(fresh_db)
+    assert (ids.tolist(), rowids.tolist()) == (["10", "9", "a", "a\x1eb", "b"], [2, 3, 4, 5, 1])
