@@ -170,7 +170,8 @@ class CustomerRuns:
         counts = self._before(cust, j)[positions]
         starts = self.start[positions]
         offsets = np.cumsum(counts) - counts  # where each customer's orders begin in the result
-        index = np.arange(int(counts.sum()), dtype=np.int64) - np.repeat(offsets - starts, counts)
+        index = np.arange(int(counts.sum()), dtype=np.int64)
+        index -= np.repeat(offsets - starts, counts)  # in place: two order-long arrays at a time, not three
         return counts, self.order[index]
 
     def _before(self, cust: np.ndarray, j: int) -> np.ndarray:

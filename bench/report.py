@@ -20,8 +20,8 @@ original is never written):
 - score: `retention-bot score` end to end on a copy of the size's store
   (seconds, peak RSS): as an import leaves it (the order frame saved, which
   the score maps) and without the frame (orders off the index); and ours vs
-  `lifetimes` on the CDNOW master (same parameters to 3 significant digits;
-  `--no-lifetimes` skips it);
+  `lifetimes` on the CDNOW master (the median of `--score-runs` runs a
+  side; same parameters to 3 significant digits; `--no-lifetimes` skips it);
 - import: `import orders` into an empty store vs bare `executemany`
   (bench_import; `--no-import` skips it).
 
@@ -304,13 +304,14 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=20, help="runs per warm command")
     ap.add_argument("--cli-runs", type=int, default=10, help="runs per start-up command")
     ap.add_argument("--first-runs", type=int, default=3, help="new processes per command's first ask")
+    ap.add_argument("--score-runs", type=int, default=5, help="runs per side of score vs lifetimes (the median)")
     ap.add_argument("--no-lifetimes", action="store_true", help="skip score vs lifetimes on the CDNOW master")
     ap.add_argument("--no-import", action="store_true", help="skip the import benchmark")
     args = ap.parse_args()
     cdnow = []
     if not args.no_lifetimes:
         store = bench_score.cdnow_master_store(ROOT / "data" / "cdnow_master")
-        cdnow = bench_score.run(str(store), bench_score.CDNOW_END, label="CDNOW master")
+        cdnow = bench_score.run(str(store), bench_score.CDNOW_END, label="CDNOW master", repeat=args.score_runs)
     sizes = [int(s) for s in args.sizes.split(",")]
     tables = {}
     for size in sizes:

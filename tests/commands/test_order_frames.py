@@ -170,6 +170,28 @@ def test_a_new_process_maps_the_saved_frame_instead_of_reading_the_orders(store)
     db.conn.close()
 
 
+def test_a_frame_at_hand_is_never_built_and_a_mapped_one_is_not_kept(store, tmp_path):
+    """What a score asks for: the frame of the store's content if one is
+    held or saved (a mapped one not kept: the score reads it once), None
+    for other content or none saved, and nothing is built for it."""
+
+    def must_not_build(db):
+        raise AssertionError("at_hand must not build a frame")
+
+    db = open_db(store)
+    frames = OrderFrames(must_not_build)
+    assert frames.at_hand(db) is None and not (store.parent / "small.db.frame").exists()
+    OrderFrames().load(db)  # saved next to the store
+    first, second = frames.at_hand(db), frames.at_hand(db)
+    assert isinstance(first.ts, np.memmap) and len(first.ts) == len(ORDERS) - 1  # one refunded
+    assert first is not second  # mapped each time, not kept
+    held = frames.load(db)  # an answer maps and keeps it
+    assert frames.at_hand(db) is held
+    _import_leaving_no_frame(store, tmp_path, [("m1", "a", "2026-05-10T10:00:00Z", 20, "paid")])
+    assert frames.at_hand(db) is None  # the saved frame is of the content before
+    db.conn.close()
+
+
 def test_a_saved_frame_of_other_content_is_never_used_outside_serving(store, tmp_path):
     """The CLI and tests answer with what was just imported: a changed store is rebuilt first."""
     db = open_db(store)
