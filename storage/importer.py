@@ -12,7 +12,7 @@ import hashlib
 import io
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from functools import partial
@@ -25,6 +25,7 @@ from sqlite_utils import Database
 from storage import fields as F
 from storage.aggregates import refresh_customer_aggregates, start_touched
 from storage.column_checks import checked_column
+from storage.customer_search import search_built_after
 from storage.db import is_store_file, transaction
 from storage.followups import mark_won_back, reopen_unwon
 from storage.formats import (
@@ -673,7 +674,7 @@ def merge_staged(
     if first_load:
         # Nothing to conflict with (duplicates are gone); the indexes are
         # built once after the load, by sorting, instead of row by row.
-        with _indexes_built_after(db, kind):
+        with _indexes_built_after(db, kind), search_built_after(db) if kind == "customers" else nullcontext():
             db.execute(insert)
     else:
         if kind == "customers":
@@ -738,6 +739,12 @@ def _upsert_customers_from_orders(db: Database, stage: str, report: ImportReport
     batch of a sync) moves `created_at` back, so however the orders arrive
     the customer ends the same."""
     before = db.execute("SELECT COUNT(*) FROM customers").fetchone()[0]
+    with search_built_after(db) if before == 0 else nullcontext():  # a first load: indexed once after
+        _merge_customers_from_orders(db, stage)
+    report.customers_created = db.execute("SELECT COUNT(*) FROM customers").fetchone()[0] - before
+
+
+def _merge_customers_from_orders(db: Database, stage: str) -> None:
     db.execute(
         "INSERT INTO customers (id, name, email, company, segment, created_at) "  # noqa: S608
         "SELECT customer_id, MAX(customer_name), MAX(email), MAX(company), MAX(segment), MIN(ordered_at) "
@@ -752,7 +759,6 @@ def _upsert_customers_from_orders(db: Database, stage: str, report: ImportReport
         "OR (excluded.company IS NOT NULL AND excluded.company IS NOT customers.company) "
         "OR (excluded.segment IS NOT NULL AND excluded.segment IS NOT customers.segment)"
     )
-    report.customers_created = db.execute("SELECT COUNT(*) FROM customers").fetchone()[0] - before
 
 
 @dataclass

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from sqlite_utils import Database
 
+from storage.customer_search import has_search, search_sql
 from storage.queries import NO_FILTERS, Filters
 from storage.schema import COUNTED_STATUS
 
@@ -20,13 +21,17 @@ def find_customer_id(db: Database, text: str) -> str | None:
     customer whose name is exactly it (case-insensitive); None when it names
     nobody, or more than one customer."""
     q = text.strip()
-    row = db.execute(
-        "SELECT id FROM customers WHERE id = ? OR email = ? COLLATE NOCASE ORDER BY id = ? DESC LIMIT 1", [q, q, q]
-    ).fetchone()
-    if row:
+    if row := db.execute("SELECT id FROM customers WHERE id = ?", [q]).fetchone():
         return row[0]
-    named = db.execute("SELECT id FROM customers WHERE name = ? COLLATE NOCASE LIMIT 2", [q]).fetchall()
-    return named[0][0] if len(named) == 1 else None
+    match, args = _holding(db, q)
+    for column in ("email", "name") if "@" in q else ("name",):
+        named = db.execute(
+            f"SELECT c.id FROM customers c WHERE {match} AND c.{column} = :q COLLATE NOCASE LIMIT 2",  # noqa: S608
+            {**args, "q": q},
+        ).fetchall()
+        if named:
+            return named[0][0] if len(named) == 1 or column == "email" else None
+    return None
 
 
 def find_customers(db: Database, query: str, filters: Filters = NO_FILTERS, limit: int = 10) -> list[dict]:
@@ -35,26 +40,39 @@ def find_customers(db: Database, query: str, filters: Filters = NO_FILTERS, limi
     the biggest spenders first. At most `limit` rows."""
     where, args = filters.where()
     q = query.strip()
-    # The id first, on its own: a primary-key seek. Or'ed with the email
-    # (compared without case, which the email index cannot serve) it was a
-    # scan of every customer (~35 ms at 100k).
-    for match in ("c.id = :q", "c.email = :q COLLATE NOCASE"):
+    # The id first, on its own: a primary-key seek. Then an email (text with
+    # an @), compared without case, which its index cannot serve, among the
+    # customers the search index says hold the text (without it, a scan).
+    holding, holding_args = _holding(db, q)
+    exact_matches = ["c.id = :q"] + ([f"{holding} AND c.email = :q COLLATE NOCASE"] if "@" in q else [])
+    for match in exact_matches:
         exact = list(
             db.query(
                 f"SELECT {_CUSTOMER_COLS} FROM customers c WHERE {match} AND {where} LIMIT 1",  # noqa: S608
-                {**args, "q": q},
+                {**args, **holding_args, "q": q},
             )
         )
         if exact:
             return exact
-    like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     return list(
         db.query(
-            f"SELECT {_CUSTOMER_COLS} FROM customers c WHERE {where} AND ("  # noqa: S608
-            "c.name LIKE :like ESCAPE '\\' OR c.company LIKE :like ESCAPE '\\' OR c.email LIKE :like ESCAPE '\\') "
+            f"SELECT {_CUSTOMER_COLS} FROM customers c WHERE {where} AND {holding} "  # noqa: S608
             "ORDER BY c.revenue DESC, c.id LIMIT :limit",
-            {**args, "like": like, "limit": int(limit)},
+            {**args, **holding_args, "limit": int(limit)},
         )
+    )
+
+
+def _holding(db: Database, text: str) -> tuple[str, dict]:
+    """SQL true for a customer `c` whose name, company or email holds
+    `text`, without case: off the search index (storage.customer_search)
+    when the store has one and `text` is long enough for it, else a scan."""
+    if has_search(db) and (found := search_sql(text)) is not None:
+        return found
+    like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return (
+        "(c.name LIKE :like ESCAPE '\\' OR c.company LIKE :like ESCAPE '\\' OR c.email LIKE :like ESCAPE '\\')",
+        {"like": like},
     )
 
 

@@ -28,7 +28,7 @@ def test_open_creates_whole_schema_private_and_wal(db_path):
     assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     assert db.execute("PRAGMA busy_timeout").fetchone()[0] >= 5000
     assert stat.S_IMODE(os.stat(db_path).st_mode) == 0o600
-    assert schema_version(db) == "m014_open_followups_by_value"
+    assert schema_version(db) == "m015_customer_search"
 
 
 def test_opening_twice_applies_nothing_new(db_path):
@@ -113,7 +113,7 @@ def test_a_store_from_the_first_release_is_brought_forward_with_its_data(db_path
     db.conn.close()
 
     db = open_db(db_path)
-    assert schema_version(db) == "m014_open_followups_by_value"
+    assert schema_version(db) == "m015_customer_search"
     assert db["customer_scores"].foreign_keys == []
     assert db.execute("SELECT customer_id, as_of, p_alive, quiet FROM customer_scores").fetchall() == [
         ("c1", "2026-03-01", 0.5, 1)
