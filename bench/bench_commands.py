@@ -55,7 +55,9 @@ SAMPLES = {
 EXTRA = [
     *("crr 2026-Q3 segment:Enterprise", "kpis ytd", "rep @maria", "at-risk 3 segment:Enterprise"),
     *("at-risk 10 rep:@maria", "followups all segment:Enterprise", "kpis last-quarter rep:@maria", "nps ytd"),
+    *("customer {top_name}", "customer {top_first_name}"),  # a search by name: a pick list of namesakes
 ]
+_SHOWN = {"top_customer": "<best customer>", "top_name": "<best customer's name>", "top_first_name": "<first name>"}
 
 # One question's first ask in a new serving process; prints one JSON object.
 _FIRST = """
@@ -94,13 +96,12 @@ def samples(db, only: set[str] | None = None) -> list[tuple[str, str]]:
     """(question, its row's name) per sample: the row names the same
     question at every store size (customer ids differ)."""
     # The best customer exists at every size (generated ids widen with the count).
-    top_customer = db.execute("SELECT id FROM customers ORDER BY revenue DESC LIMIT 1").fetchone()[0]
+    top_customer, name = db.execute("SELECT id, name FROM customers ORDER BY revenue DESC LIMIT 1").fetchone()
+    asked = {"top_customer": top_customer, "top_name": name, "top_first_name": name.split()[0]}
     texts = [SAMPLES.get(name, name) for name in sorted(COMMANDS)] + EXTRA
     if only:
         texts = [text for text in texts if (text.split() or ["summary"])[0] in only]
-    return [
-        (t.format(top_customer=top_customer), t.format(top_customer="<best customer>") or "(summary)") for t in texts
-    ]
+    return [(t.format(**asked), t.format(**_SHOWN) or "(summary)") for t in texts]
 
 
 def first_ask(store_path: str, as_of: date, text: str) -> dict:
