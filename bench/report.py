@@ -52,6 +52,8 @@ import bench_score  # noqa: E402
 from generate import END, build_store, write  # noqa: E402
 from run import table  # noqa: E402
 
+from storage import open_db  # noqa: E402
+
 COLD_TEXT = "kpis last-quarter"
 NEW_ORDERS = 1_000
 
@@ -199,6 +201,7 @@ def size_rows(size: int, *, runs: int, cli_runs: int, first_runs: int, imports: 
     with tempfile.TemporaryDirectory(dir=data) as tmp:
         store = Path(tmp) / "store.db"
         shutil.copy(original, store)
+        open_db(store).conn.close()  # brought to this version's schema first: no start-up below migrates it
         for args, label in (
             (["--help"], "start-up: retention-bot --help"),
             (["manifest"], "start-up: retention-bot manifest"),
