@@ -82,8 +82,9 @@ def search_built_after(db: Database) -> Iterator[None]:
 def search_sql(text: str) -> tuple[str, dict] | None:
     """SQL true for a customer `c` whose name, company or email holds
     `text` (any case), and its arguments; None when `text` is too short for
-    the index (the caller scans). Use only where has_search(db)."""
-    if len(text) < _MIN_CHARS:
+    the index or holds a NUL (FTS5 reads its query as a C string, so the
+    phrase would end there): the caller scans. Use only where has_search(db)."""
+    if len(text) < _MIN_CHARS or "\x00" in text:
         return None
     phrase = '"' + text.replace('"', '""') + '"'  # the text as one FTS5 string: no operators in it
     return f"c.rowid IN (SELECT rowid FROM {SEARCH} WHERE {SEARCH} MATCH :phrase)", {"phrase": phrase}  # noqa: S608

@@ -25,6 +25,7 @@ ORDERS = [
     ("o3", "c2", "2026-01-12T10:00:00Z", 20, "paid"),
 ]
 QUERIES = ["nora", "NORA XU", "xu", "labs", "ara", "example", "ahmadi@", "zz", "100%_", 'Z"', "Real", "nobody here"]
+QUERIES += ["\x0000", "nora\x00", '"nora"', "nora OR xu", "nora*", "(nora)", "NEAR(nora xu)", "-xu", "a:b"]
 
 
 def _intact(db) -> None:
