@@ -16,6 +16,7 @@ is not made and search scans as before: the same answers, slower.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -44,7 +45,7 @@ def can_search(db: Database) -> bool:
     """This SQLite has FTS5 with the trigram tokenizer."""
     try:
         db.execute("CREATE VIRTUAL TABLE temp._trigram_probe USING fts5(x, tokenize = 'trigram')")
-    except Exception:  # sqlite3.OperationalError: no such module / tokenizer
+    except sqlite3.OperationalError:  # no such module: fts5, or no such tokenizer: trigram
         return False
     db.execute("DROP TABLE temp._trigram_probe")
     return True
