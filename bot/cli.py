@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from bot.cli_language import BadValue, Choice, FilePath, Group, Integer, Interrupted, Option, Refusal, in_language
+from bot.cli_language import BadValue, Choice, FilePath, Group, Integer, Interrupted, Option, Refusal, said_in_language
 from bot.clock import utc_now
 from bot.logs import LOG_FORMATS, configure_logging
 from storage import StoreError, open_db
@@ -232,22 +232,13 @@ class Main(Group):
             with contextlib.suppress(click.UsageError):
                 ctx.meta[_GIVEN] = parser.parse_args(args=list(args[:typed]))[0]
                 break
-        try:
+        with said_in_language(ctx):
             return super().parse_args(ctx, args)
-        except click.UsageError as e:
-            said = in_language(e, ctx)
-            if said is e:
-                raise
-            raise said from None
 
     def invoke(self, ctx: click.Context):
         try:
-            return super().invoke(ctx)
-        except click.UsageError as e:
-            said = in_language(e, ctx)
-            if said is e:
-                raise
-            raise said from None
+            with said_in_language(ctx):
+                return super().invoke(ctx)
         except (KeyboardInterrupt, click.Abort) as e:  # Ctrl-C: click says "Aborted!" in English
             lang = self.speaks(ctx, error=True)
             if lang == "en":

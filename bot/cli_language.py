@@ -19,7 +19,8 @@ when a store can be read.
 """
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import click
@@ -121,12 +122,8 @@ class Command(click.Command):
         refuses = not ctx.allow_extra_args
         ctx.allow_extra_args = True
         try:
-            rest = super().parse_args(ctx, args)
-        except click.UsageError as e:  # click's parser leaves some without their context: this is it
-            said = in_language(e, ctx) if e.ctx is None else e
-            if said is e:
-                raise
-            raise said from None
+            with said_in_language(ctx, orphans_only=True):  # click's parser leaves some without their context
+                rest = super().parse_args(ctx, args)
         finally:
             ctx.allow_extra_args = not refuses
         if refuses and rest and not ctx.resilient_parsing:
@@ -311,6 +308,20 @@ class FilePath(click.Path):
             else:
                 say = lambda lang: _(lang, "{path} cannot be read.", path=path)  # noqa: E731
             raise BadValue(say, ctx=ctx, param=param, english=e.message) from None
+
+
+@contextmanager
+def said_in_language(ctx: click.Context, *, orphans_only: bool = False) -> Iterator[None]:
+    """A usage error raised inside said again in the CLI's language
+    (in_language); with `orphans_only`, only one click left without its
+    context, which is `ctx`."""
+    try:
+        yield
+    except click.UsageError as e:
+        said = e if orphans_only and e.ctx is not None else in_language(e, ctx)
+        if said is e:
+            raise
+        raise said from None
 
 
 def in_language(error: click.UsageError, ctx: click.Context) -> click.UsageError:
