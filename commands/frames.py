@@ -30,6 +30,7 @@ from sqlite_utils import Database
 
 from analytics.frame import CustomerRuns, OrderFrame, contract_ends, customer_runs, frame_from_columns
 from analytics.kpis import Scope, remember_totals, totals_to_end
+from commands.kept import Kept
 from storage.db import open_db
 from storage.frame_files import load_columns, load_newest_columns, save_columns, write_columns
 from storage.order_columns import ANSWER_KINDS, content_key, order_key, read_order_snapshot
@@ -270,9 +271,7 @@ class OrderFrames:
 
 FRAMES = OrderFrames()
 
-_TOTALS_KEEP = 64
-_totals: OrderedDict[tuple, dict] = OrderedDict()
-_totals_lock = threading.Lock()
+_totals: Kept[dict] = Kept(64)
 
 
 def customer_totals(db: Database, frame: OrderFrame, cutoff: str, filters: Filters) -> dict:
@@ -288,16 +287,7 @@ def customer_totals(db: Database, frame: OrderFrame, cutoff: str, filters: Filte
         return load_customer_totals(db, cutoff, filters)
     if frame.totals is not None and cutoff > frame.totals["after"]:
         return {name: value for name, value in frame.totals.items() if name != "after"}
-    key = (content_key(db), cutoff)
-    with _totals_lock:
-        totals = _totals.get(key)
-    if totals is None:
-        totals = load_customer_totals(db, cutoff, filters)
-        with _totals_lock:
-            _totals[key] = totals
-            while len(_totals) > _TOTALS_KEEP:
-                _totals.popitem(last=False)
-    return dict(totals)
+    return dict(_totals.get((content_key(db), cutoff), lambda: load_customer_totals(db, cutoff, filters)))
 
 
 def load_order_frame(db: Database) -> OrderFrame:
@@ -323,5 +313,4 @@ def refresh_order_frame(db: Database) -> None:
 def forget_order_frames() -> None:
     """Drop the frames and totals kept in memory (the saved frames are checked by content key)."""
     FRAMES.forget()
-    with _totals_lock:
-        _totals.clear()
+    _totals.clear()

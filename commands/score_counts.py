@@ -6,19 +6,15 @@ between segments or books), the owners mark (a claim moves one without an
 import) and the score snapshot (a `score` run) — and only the silenced ones,
 which change with dismissals and with time, are counted on every ask."""
 
-import threading
-from collections import OrderedDict
-
 from sqlite_utils import Database
 
+from commands.kept import Kept
 from storage.order_columns import content_key
 from storage.queries import Filters
 from storage.reps import load_owners_mark
 from storage.scores import count_scores, count_silenced_quiet, load_scores_mark
 
-_KEEP = 64
-_kept: OrderedDict[tuple, dict[str, int]] = OrderedDict()
-_lock = threading.Lock()
+_kept: Kept[dict[str, int]] = Kept(64)
 
 
 def scope_score_counts(db: Database, filters: Filters, silenced_since: str | None = None) -> dict[str, int]:
@@ -26,13 +22,6 @@ def scope_score_counts(db: Database, filters: Filters, silenced_since: str | Non
     if not filters.active:
         return count_scores(db, filters, silenced_since=silenced_since)
     key = (content_key(db), load_owners_mark(db), load_scores_mark(db), filters)
-    with _lock:
-        counts = _kept.get(key)
-    if counts is None:
-        counts = count_scores(db, filters)
-        with _lock:
-            _kept[key] = counts
-            while len(_kept) > _KEEP:
-                _kept.popitem(last=False)
+    counts = _kept.get(key, lambda: count_scores(db, filters))
     silenced = count_silenced_quiet(db, filters, silenced_since) if silenced_since else 0
     return {"scored": counts["scored"], "quiet": counts["quiet"] - silenced}
