@@ -13,6 +13,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+# Why a fit is not trusted when a parameter ends on its bound (fit_log_params'
+# `at_bound`): the fits' words, read back by commands.value_parts to say them
+# in the reader's language.
+AT_BOUND = "a parameter ran to its bound"
+
 
 def dot(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.multiply(a, b).sum())

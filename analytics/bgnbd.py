@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analytics.arrays import dot, fit_log_params, unique_inverse, unique_rows
+from analytics.arrays import AT_BOUND, dot, fit_log_params, unique_inverse, unique_rows
 
 LOG_BOUND = 12.0  # parameters stay within e^±12: a fit that wants more has failed
 
@@ -149,7 +149,7 @@ def fit_bgnbd(x, t_x, T, weights=None) -> BGNBDFit:
     fit = fit_log_params(_neg_ll_and_grad, theta0, d, [(-LOG_BOUND, LOG_BOUND)] * 4)
     r, alpha, a, b = (float(v) for v in fit.params)
     converged = fit.success and not fit.at_bound.any()
-    message = fit.message if not fit.at_bound.any() else "a parameter ran to its bound"
+    message = fit.message if not fit.at_bound.any() else AT_BOUND
     return BGNBDFit(
         BGNBDParams(r, alpha, a, b),
         -fit.neg_mean_ll * d.n,

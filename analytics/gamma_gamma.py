@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analytics.arrays import dot, fit_log_params, unique_inverse
+from analytics.arrays import AT_BOUND, dot, fit_log_params, unique_inverse
 
 # log p, log q within ±14 (p past e^14 ≈ 1.2M: spend is constant per customer);
 # γ is in money units, so its range is wider.
@@ -94,7 +94,7 @@ def fit_gamma_gamma(x, monetary) -> GammaGammaFit:
     p_limit = bool(fit.at_bound[0] and fit.params[0] > 1)
     other_bound = bool(fit.at_bound[1:].any())
     converged = fit.success and not other_bound
-    message = fit.message if not other_bound else "a parameter ran to its bound"
+    message = fit.message if not other_bound else AT_BOUND
     return GammaGammaFit(
         GammaGammaParams(p, q, g), -fit.neg_mean_ll * d.n, converged, fit.iterations, message, int(d.n), p_limit
     )

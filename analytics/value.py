@@ -27,6 +27,8 @@ MODEL = "bgnbd+gg"
 RULES = "rules"
 UNIT_DAYS = {"days": 1.0, "weeks": 7.0}
 RULES_EFFECT = "value = trailing 12-month revenue, going quiet = order-gap rule only"
+# Why a Gamma-Gamma fit with q ≤ 1 is not used (read back by commands.value_parts).
+UNDEFINED_MEAN = "q = {q} ≤ 1 leaves the mean spend undefined"
 # Why the value is what it is (ValueModel.basis): each answer says it from
 # this and the figures, in its reader's language; `reason` is the English.
 FITTED = "fitted"
@@ -130,7 +132,7 @@ def fit_value_model(rfm: pd.DataFrame, as_of: date) -> ValueModel:
     spenders = repeat & (monetary > 0)
     gg = fit_gamma_gamma(frequency[spenders], monetary[spenders])
     if not gg.converged or gg.params.q <= 1:
-        why = gg.message if not gg.converged else f"q = {gg.params.q:.2f} ≤ 1 leaves the mean spend undefined"
+        why = gg.message if not gg.converged else UNDEFINED_MEAN.format(q=f"{gg.params.q:.2f}")
         return ValueModel(
             RULES,
             f"rules: the Gamma-Gamma fit failed ({why}); {RULES_EFFECT}",

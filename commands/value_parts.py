@@ -8,9 +8,10 @@ from dataclasses import asdict
 from datetime import UTC
 from typing import Any
 
+from analytics.arrays import AT_BOUND
 from analytics.calendars import GREGORIAN_CALENDAR, Calendar
 from analytics.quiet import OWN_GAP, STORE_GAP, QuietReason, alive_known, top_percent
-from analytics.value import FEW_REPEAT_BUYERS, FIT_FAILED, FITTED, MIN_REPEAT_BUYERS, RULES
+from analytics.value import FEW_REPEAT_BUYERS, FIT_FAILED, FITTED, MIN_REPEAT_BUYERS, RULES, UNDEFINED_MEAN
 from analytics.value import value_label as analytics_value_label
 from commands import blocks as B
 from commands import format as fmt
@@ -18,6 +19,7 @@ from commands.core import Context, Request, UsageError
 from commands.i18n import DEFAULT_LANGUAGE, _, _n
 from commands.parse import whole_number
 from storage.followup_actions import STATE_NAMES
+from storage.problems import written_from
 from storage.settings import MODEL_META, load_meta
 
 
@@ -122,19 +124,18 @@ _DETAIL = re.compile(r"\((.*)\);")
 # A failed fit's failure is the fits' own English (analytics.bgnbd,
 # analytics.gamma_gamma) or the optimiser's (scipy's): the fits' words are
 # said in the reader's language, the optimiser's as not converging.
-_AT_BOUND = "a parameter ran to its bound"
-_UNDEFINED_MEAN = re.compile(r"q = (\d+\.\d+) ≤ 1 leaves the mean spend undefined")
+_UNDEFINED_MEAN = written_from(UNDEFINED_MEAN, q=r"\d+\.\d+")
 
 
 def _failure_in(lang: str, failure: str) -> str:
     """Why the fit failed, in `lang` (English: the stored words, as always)."""
     if lang == DEFAULT_LANGUAGE:
         return failure
-    if failure == _AT_BOUND:
+    if failure == AT_BOUND:
         return _(lang, "a parameter ran to its bound")
     undefined = _UNDEFINED_MEAN.fullmatch(failure)
     if undefined:
-        return _(lang, "q = {q} ≤ 1 leaves the mean spend undefined", q=fmt.digits(undefined.group(1), lang))
+        return _(lang, "q = {q} ≤ 1 leaves the mean spend undefined", q=fmt.digits(undefined["q"], lang))
     return _(lang, "the optimiser stopped before the fit converged")
 
 

@@ -1,12 +1,11 @@
 """Follow-up records: the loop between "going quiet" and "won back"."""
 
-import re
 from datetime import date, datetime, tzinfo
 
 from sqlite_utils import Database
 
 from storage.fields import format_utc, local_day
-from storage.problems import N_, Said
+from storage.problems import N_, Said, written_from
 from storage.queries import Filters
 from storage.schema import COUNTED_STATUS, OPEN_BY_VALUE
 
@@ -17,7 +16,7 @@ from storage.schema import COUNTED_STATUS, OPEN_BY_VALUE
 # A won-back follow-up's note: kept in English (logs, JSON), said again in
 # the reader's language from its day (won_back_note).
 WON_BACK_NOTE = N_("ordered again on {day}")
-_WON_BACK = re.compile(r"ordered again on (\d{4}-\d{2}-\d{2})")
+_WON_BACK = written_from(WON_BACK_NOTE, day=r"\d{4}-\d{2}-\d{2}")
 
 
 def won_back_note(note: str | None) -> Said | None:
@@ -25,7 +24,7 @@ def won_back_note(note: str | None) -> Said | None:
     day a date, to say in the reader's calendar and digits); None for a
     note of another shape."""
     m = _WON_BACK.fullmatch(note or "")
-    return Said(WON_BACK_NOTE, {"day": date.fromisoformat(m.group(1))}) if m else None
+    return Said(WON_BACK_NOTE, {"day": date.fromisoformat(m["day"])}) if m else None
 
 
 def mark_won_back(db: Database, now: datetime, tz: tzinfo, *, touched: bool = False, before: str | None = None) -> int:

@@ -15,6 +15,7 @@ numbers and days in its digits.
 """
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -69,6 +70,17 @@ class Problem(Exception):
         super().__init__(english(message, values))
         self.message = message
         self.values = values
+
+
+def written_from(template: str, **fields: str) -> re.Pattern[str]:
+    """What matches the text `template` (a message with `{name}`
+    placeholders) was written into, each placeholder read by its regex in
+    `fields` as a named group: to say again in another language a message
+    kept as its English text, from the one sentence that wrote it."""
+    pattern = re.escape(template)
+    for name, regex in fields.items():
+        pattern = pattern.replace(re.escape("{" + name + "}"), f"(?P<{name}>{regex})")
+    return re.compile(pattern)
 
 
 def utc_text(instant: datetime) -> str:
