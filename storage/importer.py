@@ -570,10 +570,14 @@ STAGING = "staging"
 def _attach_staging(db: Database) -> None:
     """Attach the staging database, with the temp database's page cache
     (the import's, see _import_cache), unless it is attached already."""
-    if STAGING not in {row[1] for row in db.execute("PRAGMA database_list").fetchall()}:
+    if not _staging_attached(db):
         cache = int(db.execute("PRAGMA temp.cache_size").fetchone()[0])
         db.execute(f"ATTACH DATABASE '' AS {STAGING}")
         db.execute(f"PRAGMA {STAGING}.cache_size = {cache}")
+
+
+def _staging_attached(db: Database) -> bool:
+    return STAGING in {row[1] for row in db.execute("PRAGMA database_list").fetchall()}
 
 
 def drop_stage(db: Database, kind: str) -> None:
@@ -581,7 +585,7 @@ def drop_stage(db: Database, kind: str) -> None:
     is over (inside a transaction it is left to the merge, which drops a
     temp one itself). One stage at a time: detaching discards them all."""
     if not db.conn.in_transaction:
-        if STAGING in {row[1] for row in db.execute("PRAGMA database_list").fetchall()}:
+        if _staging_attached(db):
             db.execute(f"DETACH DATABASE {STAGING}")
         db.execute(f"DROP TABLE IF EXISTS temp.stage_{kind}")
 
