@@ -67,10 +67,12 @@ def record_sync(
     said: Said | None = None,
 ) -> bool:
     """The end of a sync that started at `now`: a success moves `synced_at`
-    (how fresh the data is) and ends any failure episode; a failure keeps
-    the episode's start, its English `error` and, to say it in another
-    language, `said` (its message and values, secrets scrubbed). Returns
-    True when this failure starts an episode."""
+    (how fresh the data is), keeps what it `added` and `updated` and ends
+    any failure episode; a failure keeps the episode's start, its English
+    `error` and, to say it in another language, `said` (its message and
+    values, secrets scrubbed), and leaves the last success's counts: status
+    says them beside that sync's time. Returns True when this failure starts
+    an episode."""
     at = format_utc(now)
     with transaction(db):
         before = load_source_state(db, name)
@@ -88,13 +90,11 @@ def record_sync(
             )
         else:
             db.execute(
-                "UPDATE sources SET attempted_at = :at, added = :added, updated = :updated, last_error = :error, "
-                "error_message = :said, failing_since = COALESCE(failing_since, :at) WHERE name = :name",
+                "UPDATE sources SET attempted_at = :at, last_error = :error, error_message = :said, "
+                "failing_since = COALESCE(failing_since, :at) WHERE name = :name",
                 {
                     "name": name,
                     "at": at,
-                    "added": added,
-                    "updated": updated,
                     "error": error,
                     "said": said_to_json(said) if said is not None else None,
                 },

@@ -58,8 +58,10 @@ def test_status_lists_each_source_and_doctor_checks_it(tmp_path):
     assert status["sources"][0]["failing_since"] == "2026-11-24T07:12:00Z"
     assert "SHOP_DB_URL" in status["sources"][0]["last_error"]
     assert status["sources"][0]["last_sync"] == "2026-11-24T07:12:00Z"  # the data is still as of the last success
+    assert (status["sources"][0]["added"], status["sources"][0]["updated"]) == (5, 0)  # and so are its counts
+    assert "last sync 2026-11-24T07:12:00Z, 5 added, 0 updated; cursor " in invoke([*base, "status"], env).output
     fa = invoke(["--language", "fa", *base, "status"], env).output.splitlines()[-1]
-    assert fa.startswith("منبع \u2068shop_db (sql)\u2069: آخرین همگام‌سازی ۲۰۲۶-۱۱-۲۴ ۰۷:۱۲، ")
+    assert fa.startswith("منبع \u2068shop_db (sql)\u2069: آخرین همگام‌سازی ۲۰۲۶-۱۱-۲۴ ۰۷:۱۲، ۵ ")
     # the stored failure said in the reader's language, from its message and values (schema m012)
     assert "؛ از ۲۰۲۶-۱۱-۲۴ ۰۷:۱۲ ناموفق است، با این خطا: \u2068منبع \u2068shop_db\u2069: متغیر محیطی" in fa
     assert fa.endswith("تنظیم نشده است؛ پیش از اجرا آن را برابر نشانی اتصال به پایگاه داده قرار دهید\u2069")
