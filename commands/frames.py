@@ -9,9 +9,10 @@ import, which writes none of it, keeps the frame) and shared three ways:
 - while serving (`OrderFrames.background`, set by `retention-bot run`): when
   an import or sync changes the store, the first request starts one rebuild
   in a background thread and every request is answered from the previous
-  version until the new one is ready — none waits for it. Elsewhere (the
-  CLI, tests) a changed store is rebuilt before answering, so an answer
-  always includes what was just imported.
+  version until the new one is ready — none waits for it (a rebuild that
+  fails is tried again after a growing wait, not at every request).
+  Elsewhere (the CLI, tests) a changed store is rebuilt before answering,
+  so an answer always includes what was just imported.
 """
 
 from __future__ import annotations
@@ -42,6 +43,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _KEEP = 4  # stores kept in memory (tests open many small ones; the bot one)
+# A background rebuild that failed is tried again for the same content after
+# a minute, then after twice as long each time, up to a quarter of an hour:
+# a build that cannot succeed (a full disk, too little memory) would
+# otherwise start again at every request and hold a core the whole time.
+RETRY_FIRST, RETRY_MOST = 60.0, 900.0
 COLUMNS = (
     *("ts", "cust", "amount", "first", "rowid", "first_ts", "churned_ts"),
     *("answer_at", "answer_kind", "answer_score", "answer_cust"),
@@ -137,12 +143,16 @@ class OrderFrames:
     """Order frames per store content: in memory, on disk, and rebuilt in
     the background while serving. `build` is injectable (tests hold it)."""
 
-    def __init__(self, build: Build = build_order_frame, *, background: bool = False) -> None:
+    def __init__(
+        self, build: Build = build_order_frame, *, background: bool = False, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.build = build
         self.background = background
+        self.clock = clock
         self._cache: OrderedDict[Key, OrderFrame] = OrderedDict()
         self._newest: dict[str, Key] = {}  # per store: the newest key in the cache
         self._rebuilding: dict[str, threading.Thread] = {}
+        self._failed: dict[str, tuple[Key, float, float]] = {}  # per store: content, next try, wait
         self._lock = threading.Lock()
 
     def load(self, db: Database) -> OrderFrame:
@@ -157,7 +167,7 @@ class OrderFrames:
         if self.background and path:
             previous = self._previous(store)
             if previous is not None:
-                self._rebuild_in_background(store)
+                self._rebuild_in_background(key)
                 return previous
         built_key, frame = self.build(db)
         save_columns(path, built_key[1], _as_columns(frame))
@@ -209,7 +219,7 @@ class OrderFrames:
         new content's frame is saved already."""
         key = order_key(db)
         if self.background and not key[0].startswith("memory:") and load_columns(key[0], key[1], SAVED) is None:
-            self._rebuild_in_background(key[0])
+            self._rebuild_in_background(key)
 
     def _keep(self, key: Key, frame: OrderFrame) -> OrderFrame:
         with self._lock:
@@ -231,16 +241,23 @@ class OrderFrames:
             return None
         return self._keep((store, newest[0]), _from_columns(newest[1]))
 
-    def _rebuild_in_background(self, store: str) -> None:
-        """One rebuild per store at a time; requests meanwhile get the previous frame."""
+    def _rebuild_in_background(self, wanted: Key) -> None:
+        """One rebuild per store at a time, and none for content whose last
+        one failed until its wait is over; requests meanwhile get the
+        previous frame."""
+        store = wanted[0]
         with self._lock:
             if store in self._rebuilding:
                 return
-            thread = threading.Thread(target=self._rebuild, args=(store,), name="order-frame-rebuild", daemon=True)
+            failed = self._failed.get(store)
+            if failed is not None and failed[0] == wanted and self.clock() < failed[1]:
+                return
+            thread = threading.Thread(target=self._rebuild, args=(wanted,), name="order-frame-rebuild", daemon=True)
             self._rebuilding[store] = thread
         thread.start()
 
-    def _rebuild(self, store: str) -> None:
+    def _rebuild(self, wanted: Key) -> None:
+        store = wanted[0]
         try:
             db = open_db(store, create=False)
             try:
@@ -249,8 +266,18 @@ class OrderFrames:
                 db.conn.close()
             save_columns(store, key[1], _as_columns(frame))
             self._keep(key, frame)
+            with self._lock:
+                self._failed.pop(store, None)
         except Exception:
-            log.exception("rebuilding the order frame of %s failed; the previous one is still served", store)
+            with self._lock:
+                failed = self._failed.get(store)
+                wait = min(2 * failed[2], RETRY_MOST) if failed is not None and failed[0] == wanted else RETRY_FIRST
+                self._failed[store] = (wanted, self.clock() + wait, wait)
+            log.exception(
+                "rebuilding the order frame of %s failed; the previous one is still served; next try in %.0f s",
+                store,
+                wait,
+            )
         finally:
             with self._lock:
                 self._rebuilding.pop(store, None)
@@ -267,6 +294,7 @@ class OrderFrames:
         with self._lock:
             self._cache.clear()
             self._newest.clear()
+            self._failed.clear()
 
 
 FRAMES = OrderFrames()

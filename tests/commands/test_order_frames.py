@@ -3,6 +3,7 @@ by the next process, checked against the store's content, and — while the
 bot serves — rebuilt in the background once per import, with every request
 meanwhile answered from the previous version, never made to wait."""
 
+import itertools
 import subprocess
 import sys
 import threading
@@ -152,6 +153,56 @@ def test_a_new_serving_process_answers_from_the_saved_frame_while_it_rebuilds(st
     assert frames.wait(60)
     assert _may_orders(db) == 4
     assert builder.calls == 2
+    db.conn.close()
+
+
+class FailingBuilder:
+    """The real builder, counted, which fails (as a full disk or too little
+    memory would) while `failing` is set."""
+
+    def __init__(self) -> None:
+        self.failing = False
+        self.calls = 0
+
+    def __call__(self, db):
+        self.calls += 1
+        if self.failing:
+            raise MemoryError("no room for the order frame")
+        return build_order_frame(db)
+
+
+def test_a_failed_rebuild_is_tried_again_after_a_growing_wait_not_at_every_request(store, tmp_path, monkeypatch):
+    """While serving, a rebuild that fails leaves the previous version
+    served; the same content is tried again after 1, 2, 4 … minutes (at
+    most 15), not at the next request — and at once after a new import."""
+    now = [0.0]
+    builder = FailingBuilder()
+    frames = OrderFrames(builder, background=True, clock=lambda: now[0])
+    monkeypatch.setattr(commands.frames, "FRAMES", frames)
+    db = open_db(store)
+    assert _may_orders(db) == 3 and builder.calls == 1
+
+    builder.failing = True
+    _import_leaving_no_frame(store, tmp_path, [("m1", "a", "2026-05-10T10:00:00Z", 20, "paid")])
+
+    def ask(then: float) -> int:
+        """The builds a request at time `then` starts (0 or 1), after they end."""
+        now[0], calls = then, builder.calls
+        assert _may_orders(db) == 3  # the previous version, whatever the rebuild does
+        assert frames.wait(60)
+        return builder.calls - calls
+
+    tries = [then for then in range(0, 3 * 3600, 30) if ask(then)]
+    assert tries[:6] == [0, 60, 180, 420, 900, 1800]  # waits of 1, 2, 4, 8, 15 minutes
+    assert all(b - a == 900 for a, b in itertools.pairwise(tries[4:]))
+
+    _import_leaving_no_frame(store, tmp_path, [("m2", "a", "2026-05-11T10:00:00Z", 20, "paid")])
+    assert ask(tries[-1] + 30) == 1  # new content: tried at once, not after the wait
+    builder.failing = False
+    assert ask(tries[-1] + 60) == 0  # still that content's wait
+    now[0] = tries[-1] + 90
+    assert _may_orders(db) == 3 and frames.wait(60)
+    assert _may_orders(db) == 5 and builder.calls == len(tries) + 3
     db.conn.close()
 
 
