@@ -155,7 +155,7 @@ def team_answer(ctx: Context, req: Request) -> Answer:
     basis = book_basis(k)
     owned = rep_positions(ctx.db, k.frame, filters)
     rows = []
-    for r in load_rep_books(ctx.db):
+    for r in load_rep_books(ctx.db, filters):
         if book is not None and r["id"] not in book:
             continue
         numbers = book_numbers(basis, owned.get(r["id"], np.zeros(0, np.int64)))

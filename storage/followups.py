@@ -110,6 +110,14 @@ def load_followups(
     return list(db.query(sql, params))
 
 
+def count_open_followups_by_rep(db: Database, filters: Filters) -> dict[str, int]:
+    """How many open follow-ups load_followups would return for each rep."""
+    where, params = _followups_where(None, filters, None)
+    join = "JOIN customers c ON c.id = f.customer_id " if filters.active else ""
+    sql = f"SELECT f.rep_id, COUNT(*) FROM followups f {join}WHERE {where} GROUP BY f.rep_id"  # noqa: S608
+    return dict(db.execute(sql, params).fetchall())
+
+
 def count_followups(
     db: Database, rep_id: str | None, filters: Filters, *, closed_since: str | None = None
 ) -> tuple[int, dict[str, int]]:

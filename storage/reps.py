@@ -29,15 +29,16 @@ def load_books(db: Database, filters: Filters) -> dict[str, np.ndarray]:
     return {rep: integers(rowids) for rep, rowids in rows}
 
 
-def load_rep_books(db: Database) -> list[dict]:
-    """Per rep: open follow-ups (what a book holds comes from load_books)."""
-    return list(
-        db.query(
-            "SELECT r.id, r.name, r.email, r.active, "
-            "(SELECT COUNT(*) FROM followups f WHERE f.rep_id = r.id AND f.closed_at IS NULL) AS open_followups "
-            "FROM reps r ORDER BY r.name, r.id",
-        )
-    )
+def load_rep_books(db: Database, filters: Filters) -> list[dict]:
+    """Per rep: open follow-ups of the customers `filters` keeps — the count
+    one rep's book gives with the same filters (storage.followups), so a
+    `segment:` team table agrees with each book. What a book holds comes
+    from load_books."""
+    from storage.followups import count_open_followups_by_rep
+
+    opened = count_open_followups_by_rep(db, filters)
+    reps = db.query("SELECT id, name, email, active FROM reps ORDER BY name, id")
+    return [{**rep, "open_followups": opened.get(rep["id"], 0)} for rep in reps]
 
 
 def load_owners_mark(db: Database) -> int | None:

@@ -62,6 +62,25 @@ def test_team_table(small):
     assert [r["open_followups"] for r in d["reps"]] == [0, 1]
 
 
+@pytest.mark.parametrize(("segment", "uma", "ugo"), [("Enterprise", 1, 1), ("SMB", 1, 0)])
+def test_a_segment_team_table_counts_the_follow_ups_each_book_does(small, segment, uma, ugo):
+    """Each rep's open follow-ups in the `segment:` team table are those of
+    the segment's customers, as `rep @x segment:` counts them."""
+    small.execute(
+        "INSERT INTO followups (customer_id, rep_id, state, opened_at, value_at_open, closed_at) VALUES "
+        "('a', 'U0UMA001', 'open', '2026-09-02T00:00:00Z', 180, NULL), "
+        "('c', 'U0UGO001', 'open', '2026-09-02T00:00:00Z', 90, NULL), "
+        "('d', 'U0UGO001', 'dismissed', '2026-09-02T00:00:00Z', 50, '2026-09-03T00:00:00Z')"
+    )
+    small.conn.commit()
+    team = _ask(small, f"rep segment:{segment}", "U0NOTREP").data
+    assert {r["id"]: r["open_followups"] for r in team["reps"]} == {"U0UMA001": uma, "U0UGO001": ugo}
+    for rep, n in (("uma", uma), ("ugo", ugo)):
+        assert _ask(small, f"rep @{rep} segment:{segment}").data["open_followups"] == n
+    everyone = _ask(small, "rep", "U0NOTREP").data
+    assert {r["id"]: r["open_followups"] for r in everyone["reps"]} == {"U0UMA001": 2, "U0UGO001": 1}
+
+
 def test_unknown_rep(small):
     a = answer(Context(small, as_of=date(2026, 9, 30)), "rep @nobody")
     assert not a.ok and "no rep called `nobody`" in a.data["error"]
