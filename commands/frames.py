@@ -33,7 +33,7 @@ from analytics.frame import CustomerRuns, OrderFrame, contract_ends, customer_ru
 from analytics.kpis import Scope, remember_totals, totals_to_end
 from commands.kept import Kept
 from storage.db import open_db
-from storage.frame_files import load_columns, load_newest_columns, save_columns, write_columns
+from storage.frame_files import building, load_columns, load_newest_columns, save_columns, write_columns
 from storage.order_columns import ANSWER_KINDS, content_key, order_key, read_order_snapshot
 from storage.queries import Filters, load_customer_totals
 
@@ -169,8 +169,12 @@ class OrderFrames:
             if previous is not None:
                 self._rebuild_in_background(key)
                 return previous
-        built_key, frame = self.build(db)
-        save_columns(path, built_key[1], _as_columns(frame))
+        with building(path, wait=True):  # another process building it: wait, then map its save
+            frame = self._at_hand(key)
+            if frame is not None:
+                return frame
+            built_key, frame = self.build(db)
+            save_columns(path, built_key[1], _as_columns(frame))
         return self._keep(built_key, frame)
 
     def at_hand(self, db: Database) -> OrderFrame | None:
@@ -204,12 +208,13 @@ class OrderFrames:
         key = order_key(db)
         if key[0].startswith("memory:"):
             return Prepared(0, 0.0)
-        saved = load_columns(key[0], key[1], SAVED)
-        if saved is not None:
-            return Prepared(len(saved["ts"]), 0.0)
         start = time.perf_counter()
-        built_key, frame = self.build(db)
-        write_columns(built_key[0], built_key[1], _as_columns(frame))
+        with building(key[0], wait=True):  # a serving bot building this content: its save is ours
+            saved = load_columns(key[0], key[1], SAVED)
+            if saved is not None:
+                return Prepared(len(saved["ts"]), 0.0)
+            built_key, frame = self.build(db)
+            write_columns(built_key[0], built_key[1], _as_columns(frame))
         self._keep(built_key, frame)
         return Prepared(len(frame.ts), time.perf_counter() - start)
 
@@ -257,14 +262,20 @@ class OrderFrames:
         thread.start()
 
     def _rebuild(self, wanted: Key) -> None:
+        """Build and save the store's frame, unless another process is
+        building it (an import saving it after its commit): then the next
+        request maps what that process saves, or tries again."""
         store = wanted[0]
         try:
-            db = open_db(store, create=False)
-            try:
-                key, frame = self.build(db)
-            finally:
-                db.conn.close()
-            save_columns(store, key[1], _as_columns(frame))
+            with building(store, wait=False) as mine:
+                if not mine or self._at_hand(wanted) is not None:
+                    return
+                db = open_db(store, create=False)
+                try:
+                    key, frame = self.build(db)
+                finally:
+                    db.conn.close()
+                save_columns(store, key[1], _as_columns(frame))
             self._keep(key, frame)
             with self._lock:
                 self._failed.pop(store, None)

@@ -14,11 +14,14 @@ Only files next to the store are opened here, never the store file itself
 (closing any descriptor of it would drop the process's SQLite locks).
 """
 
+import fcntl
 import hashlib
 import logging
 import os
 import secrets
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +30,7 @@ log = logging.getLogger(__name__)
 
 KEEP_VERSIONS = 2  # the newest, and the one before it (still being served while the next is built)
 _KEY_FILE = "key.json"
+_BUILDING = ".building"
 
 
 def frame_dir(store: str) -> Path | None:
@@ -86,6 +90,45 @@ def load_newest_columns(store: str, names: tuple[str, ...]) -> tuple[str, dict[s
         if key is not None and columns is not None:
             return key, columns
     return None
+
+
+@contextmanager
+def building(store: str, *, wait: bool) -> Iterator[bool]:
+    """Whether this process may build the store's frame now: one build at a
+    time per store across processes, so a serving bot does not build the
+    frame an import beside it is building and saving (twice the CPU and
+    memory for the same result). `wait`: block until a build under way
+    ends; else False at once while one is. An advisory lock on
+    `<store>.frame/.building`, let go when the build ends or its process
+    dies; True without a lock where there is none to take (an in-memory
+    store, a directory that cannot be written — the save says so — or a
+    file system without locks: builds may then overlap, as before)."""
+    fd = _open_lock(store)
+    if fd is None:
+        yield True
+        return
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+            mine = True
+        except BlockingIOError:
+            mine = False
+        except OSError:
+            mine = True
+        yield mine
+    finally:
+        os.close(fd)  # lets the lock go
+
+
+def _open_lock(store: str) -> int | None:
+    root = frame_dir(store)
+    if root is None:
+        return None
+    try:
+        root.mkdir(mode=0o700, exist_ok=True)
+        return os.open(root / _BUILDING, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError:
+        return None
 
 
 def _write(path: Path, write) -> None:
@@ -153,8 +196,8 @@ def _prune(root: Path, keep: Path) -> None:
             mtime = version.stat().st_mtime
         except OSError:
             continue
-        if version.name.startswith(".tmp-"):
-            if mtime < (keep / _KEY_FILE).stat().st_mtime - 3600:
+        if version.name.startswith("."):  # the build lock, and temp directories
+            if version.name.startswith(".tmp-") and mtime < (keep / _KEY_FILE).stat().st_mtime - 3600:
                 shutil.rmtree(version, ignore_errors=True)
             continue
         versions.append((mtime, version))

@@ -15,9 +15,9 @@ import pytest
 import commands.frames
 from analytics.kpis import Scope, compute_feedback
 from commands import Context, answer
-from commands.frames import SAVED, OrderFrames, build_order_frame, customer_totals, feedback_counts
+from commands.frames import SAVED, OrderFrames, _as_columns, build_order_frame, customer_totals, feedback_counts
 from storage import open_db
-from storage.frame_files import load_columns
+from storage.frame_files import building, load_columns, write_columns
 from storage.order_columns import content_key
 from storage.queries import Filters, load_customer_totals, load_feedback, load_filter_rowids
 from tests.support.stores import CUSTOMERS, FEEDBACK, ORDERS, build_store, write_csv
@@ -26,6 +26,10 @@ REPS = [("U1", "Uma"), ("U2", "Ugo")]
 
 DAY = date(2026, 7, 31)
 MAY = "kpis 2026-05-01..2026-05-31"  # 3 counted orders in the small store
+
+
+def must_not_build(db):
+    raise AssertionError("a saved frame should have been used, not a new one built")
 
 
 class HeldBuilder:
@@ -156,6 +160,55 @@ def test_a_new_serving_process_answers_from_the_saved_frame_while_it_rebuilds(st
     db.conn.close()
 
 
+def test_a_serving_process_leaves_the_build_to_the_process_building_it(store, tmp_path, serving):
+    """An import beside the serving bot builds and saves the new content's
+    frame after its commit; meanwhile the bot answers from the previous
+    version and does not build the same frame itself, then maps the save."""
+    frames, builder = serving
+    db = open_db(store)
+    assert _may_orders(db) == 3 and builder.calls == 1
+    _import_leaving_no_frame(store, tmp_path, [("m1", "a", "2026-05-10T10:00:00Z", 20, "paid")])
+    with building(str(store), wait=False) as mine:  # as the import's process holds it while it saves
+        assert mine
+        for _ in range(3):
+            assert _may_orders(db) == 3 and frames.wait(60)
+        assert builder.calls == 1
+        key, frame = build_order_frame(db)
+        write_columns(key[0], key[1], _as_columns(frame))
+    assert _may_orders(db) == 4 and builder.calls == 1  # the import's save, mapped
+    db.conn.close()
+
+
+def test_an_import_waits_for_the_bot_building_the_same_frame_and_takes_its_save(store, tmp_path, serving):
+    frames, builder = serving
+    db = open_db(store)
+    assert _may_orders(db) == 3
+    _import_leaving_no_frame(store, tmp_path, [("m1", "a", "2026-05-10T10:00:00Z", 20, "paid")])
+    builder.go.clear()
+    builder.started.clear()
+    assert _may_orders(db) == 3 and builder.started.wait(60)  # the bot's rebuild is under way, held
+    prepared: list = []
+
+    def prepare():  # as `retention-bot import` does after its commit, in its own connection
+        other = open_db(store)
+        try:
+            prepared.append(OrderFrames(must_not_build).prepare(other))
+        finally:
+            other.conn.close()
+
+    cli_like = threading.Thread(target=prepare)
+    cli_like.start()
+    cli_like.join(0.5)
+    assert cli_like.is_alive()  # waiting for the bot's build, not building its own
+    builder.go.set()
+    cli_like.join(60)
+    assert frames.wait(60)
+    [done] = prepared
+    assert (done.orders, done.seconds) == (len(frames.load(db).ts), 0.0)  # the bot's save
+    assert builder.calls == 2
+    db.conn.close()
+
+
 class FailingBuilder:
     """The real builder, counted, which fails (as a full disk or too little
     memory would) while `failing` is set."""
@@ -210,9 +263,6 @@ def test_a_new_process_maps_the_saved_frame_instead_of_reading_the_orders(store)
     db = open_db(store)
     built = OrderFrames().load(db)
 
-    def must_not_build(db):
-        raise AssertionError("the saved frame should have been used")
-
     mapped = OrderFrames(must_not_build).load(db)
     assert isinstance(mapped.ts, np.memmap) and not mapped.ts.flags.writeable
     for name in commands.frames.COLUMNS:
@@ -225,9 +275,6 @@ def test_a_frame_at_hand_is_never_built_and_a_mapped_one_is_not_kept(store, tmp_
     """What a score asks for: the frame of the store's content if one is
     held or saved (a mapped one not kept: the score reads it once), None
     for other content or none saved, and nothing is built for it."""
-
-    def must_not_build(db):
-        raise AssertionError("at_hand must not build a frame")
 
     db = open_db(store)
     frames = OrderFrames(must_not_build)
@@ -264,9 +311,6 @@ def test_after_an_import_with_the_cli_a_new_process_maps_the_new_frame_without_r
     db = open_db(store)
     saved = load_columns(str(store), content_key(db)[1], SAVED)
     assert saved is not None and len(saved["ts"]) == len(ORDERS)
-
-    def must_not_build(db):
-        raise AssertionError("the frame the import saved should have been mapped")
 
     frames = OrderFrames(must_not_build, background=True)
     frame = frames.load(db)
@@ -327,7 +371,7 @@ def test_a_frame_that_cannot_be_saved_leaves_the_import_committed(store, tmp_pat
 def test_damaged_frame_files_are_rebuilt_not_trusted(store):
     db = open_db(store)
     OrderFrames().load(db)
-    (version,) = (store.parent / "small.db.frame").iterdir()
+    (version,) = (v for v in (store.parent / "small.db.frame").iterdir() if not v.name.startswith("."))
     (version / "ts.npy").write_bytes(b"not numpy")
     builder = HeldBuilder()
     frame = OrderFrames(builder).load(db)
@@ -389,9 +433,6 @@ def test_a_mapped_frame_brings_the_store_totals_as_of_any_cutoff_after_its_conte
     frames = OrderFrames()
     frames.load(db)
     frames.forget()  # as a new process: mapped, not built
-
-    def must_not_build(db):
-        raise AssertionError("the saved frame should have been mapped")
 
     mapped = OrderFrames(must_not_build).load(db)
     assert mapped.totals is not None and mapped.totals["after"] < "2026-08-01"
