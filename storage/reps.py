@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from sqlite_utils import Database
 
+from storage.followups import count_open_followups_by_rep
 from storage.queries import Filters
 
 if TYPE_CHECKING:
@@ -34,8 +35,6 @@ def load_rep_books(db: Database, filters: Filters) -> list[dict]:
     one rep's book gives with the same filters (storage.followups), so a
     `segment:` team table agrees with each book. What a book holds comes
     from load_books."""
-    from storage.followups import count_open_followups_by_rep
-
     opened = count_open_followups_by_rep(db, filters)
     reps = db.query("SELECT id, name, email, active FROM reps ORDER BY name, id")
     return [{**rep, "open_followups": opened.get(rep["id"], 0)} for rep in reps]
