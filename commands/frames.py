@@ -34,7 +34,7 @@ from analytics.kpis import Scope, remember_totals, totals_to_end
 from commands.kept import Kept
 from storage.db import open_db
 from storage.frame_files import building, load_columns, load_newest_columns, save_columns, write_columns
-from storage.order_columns import ANSWER_KINDS, content_key, order_key, read_order_snapshot
+from storage.order_columns import ANSWER_KINDS, content_key, order_key, read_order_snapshot, saved_path
 from storage.queries import Filters, load_customer_totals
 
 if TYPE_CHECKING:
@@ -163,7 +163,7 @@ class OrderFrames:
         if frame is not None:
             return frame
         store = key[0]
-        path = "" if store.startswith("memory:") else store  # nothing is saved for an in-memory store
+        path = saved_path(store)
         if self.background and path:
             previous = self._previous(store)
             if previous is not None:
@@ -191,9 +191,7 @@ class OrderFrames:
             if frame is not None:
                 self._cache.move_to_end(key)
                 return frame
-        if key[0].startswith("memory:"):  # nothing is saved for an in-memory store
-            return None
-        saved = load_columns(key[0], key[1], SAVED)
+        saved = load_columns(saved_path(key[0]), key[1], SAVED)
         if saved is None:
             return None
         return self._keep(key, _from_columns(saved)) if keep else _from_columns(saved)
@@ -206,7 +204,7 @@ class OrderFrames:
         Raises OSError when the frame cannot be written (the caller says so;
         the committed data is not affected)."""
         key = order_key(db)
-        if key[0].startswith("memory:"):
+        if not saved_path(key[0]):
             return Prepared(0, 0.0)
         start = time.perf_counter()
         with building(key[0], wait=True):  # a serving bot building this content: its save is ours
@@ -223,7 +221,7 @@ class OrderFrames:
         background rebuild now rather than at the next request, unless the
         new content's frame is saved already."""
         key = order_key(db)
-        if self.background and not key[0].startswith("memory:") and load_columns(key[0], key[1], SAVED) is None:
+        if self.background and saved_path(key[0]) and load_columns(key[0], key[1], SAVED) is None:
             self._rebuild_in_background(key)
 
     def _keep(self, key: Key, frame: OrderFrame) -> OrderFrame:

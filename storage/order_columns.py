@@ -80,6 +80,15 @@ def content_key(db: Database) -> tuple[str, str]:
     return _key(db, skip=())
 
 
+_IN_MEMORY = "memory:"  # a key's store for a database without a file: this prefix and the connection's id
+
+
+def saved_path(store: str) -> str:
+    """The file a key's `store` names, next to which its frames are saved;
+    "" for an in-memory store, which has nowhere to save them."""
+    return "" if store.startswith(_IN_MEMORY) else store
+
+
 def order_key(db: Database) -> tuple[str, str]:
     """content_key less the imports that leave the frame's sources alone
     (_NOT_IN_FRAME): what an order frame is kept, saved and validated by
@@ -100,7 +109,7 @@ def _key(db: Database, skip: tuple[str, ...]) -> tuple[str, str]:
     # its cursor is left out: a sync that changes nothing keeps the key, and the frame
     synced = db.execute("SELECT group_concat(name || ' ' || changes) FROM sources WHERE changes > 0")
     version = [list(last_import) if last_import else None, *rows, synced.fetchone()[0]]
-    return (path or f"memory:{id(db.conn)}", json.dumps(version))
+    return (path or f"{_IN_MEMORY}{id(db.conn)}", json.dumps(version))
 
 
 def read_order_snapshot(db: Database) -> tuple[tuple[str, str], OrderColumns]:
