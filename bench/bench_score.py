@@ -80,11 +80,13 @@ db = open_db({db!r})
 t, cpu = time.perf_counter(), time.process_time()
 run = run_score(Context(db, as_of=date.fromisoformat({as_of!r}), now=datetime(2030, 1, 1, tzinfo=UTC)))
 seconds, cpu = time.perf_counter() - t, time.process_time() - cpu
+from commands.frames import order_frame_at_hand  # a score leaves the order content, so its frame, as it was
+road = "orders: saved frame" if order_frame_at_hand(db) is not None else "orders: index (no saved frame)"
 m = run.model
 params = {{**{{k: (m["bgnbd"] or {{}}).get(k) for k in ("r", "alpha", "a", "b")}},
           **{{k: (m["gamma_gamma"] or {{}}).get(k) for k in ("p", "q", "gamma")}}}}
 print(json.dumps({{"seconds": seconds, "cpu": cpu, "stages": run.seconds, "customers": run.customers, "params": params,
-                  "model": m["model"], "reason": m["reason"], "written": run.scores_written,
+                  "model": m["model"], "reason": m["reason"], "written": run.scores_written, "road": road,
                   "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
 """
 
@@ -205,15 +207,15 @@ def _median(runs: list[dict]) -> dict:
 def _ours_score(store: str, as_of: str, *, frame: bool = True) -> dict:
     """`_OURS_SCORE` on a fresh copy of `store` (score writes), with the order
     frame saved next to it unless `frame` is False."""
+    from storage.frame_files import frame_dir
+
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / "store.db"
         shutil.copy(store, copy)
-        framed = frame and Path(store + ".frame").is_dir()  # saved with it (storage.frame_files)
-        if framed:
-            shutil.copytree(store + ".frame", str(copy) + ".frame")
-        result = _child(_OURS_SCORE.format(root=str(ROOT), db=str(copy), as_of=as_of), 3600)
-        result["road"] = "orders: saved frame" if framed else "orders: index (no saved frame)"
-        return result
+        saved = frame_dir(store)
+        if frame and saved is not None and saved.is_dir():
+            shutil.copytree(saved, frame_dir(str(copy)))
+        return _child(_OURS_SCORE.format(root=str(ROOT), db=str(copy), as_of=as_of), 3600)
 
 
 def run(
@@ -289,11 +291,10 @@ def cdnow_master_store(directory: Path) -> Path:
     store = directory / "store.db"
     directory.mkdir(parents=True, exist_ok=True)
     db = open_db(store)
-    if not store.with_suffix(".db.frame").is_dir():
-        if not db.execute("SELECT count(*) FROM orders").fetchone()[0]:
-            source = Path(lifetimes.__file__).parent / "datasets" / "CDNOW_master.txt"
-            import_file(db, "orders", source, fmt="cdnow", now=datetime.now(UTC))
-        prepare_order_frame(db)
+    if not db.execute("SELECT count(*) FROM orders").fetchone()[0]:
+        source = Path(lifetimes.__file__).parent / "datasets" / "CDNOW_master.txt"
+        import_file(db, "orders", source, fmt="cdnow", now=datetime.now(UTC))
+    prepare_order_frame(db)  # at once when it is saved already
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     db.conn.close()
     return store

@@ -223,7 +223,6 @@ def size_rows(size: int, *, runs: int, cli_runs: int, first_runs: int, imports: 
         with_frame = bench_score._child(
             bench_score._OURS_SCORE.format(root=str(ROOT.parent), db=str(store), as_of=END.isoformat()), 7200
         )
-        with_frame["road"] = "orders: saved frame"
         without = bench_score._ours_score(str(original), END.isoformat(), frame=False)
         for label, score in (("", with_frame), (", no saved frame", without)):
             if "error" in score:
